@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs every tool Sketchboard needs to build, run and test, skipping what is
+# already present at the right version. Safe to run again and again.
+#
+# Installs: the wasm32 target, cargo-leptos (with `no_downloads`), wasm-bindgen-cli
+# at the exact version in Cargo.lock, Debian's Chromium + ChromeDriver (browser
+# tests only) and the npm packages of end2end/ (browser tests only).
+#
+#   scripts/setup.sh            # tools to build and run the app
+#   scripts/setup.sh --tests    # also what the test suite needs
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CARGO_LEPTOS_VERSION=0.3.11
+WANT_TESTS=0
+[[ "${1:-}" == "--tests" ]] && WANT_TESTS=1
+
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# Unpack the source of crate $1 at version $2 into a fresh temporary folder and
+# print its path. `cargo info` puts the .crate file into cargo's own cache.
+crate_source() {
+  local name=$1 version=$2 crate dir
+  cargo info --quiet "$name@$version" >/dev/null
+  crate=$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"$name-$version.crate" | head -n 1)
+  dir=$(mktemp -d)
+  tar -xzf "$crate" -C "$dir"
+  echo "$dir/$name-$version"
+}
+
+# A release build of a tool with LTO off and many codegen units: a quarter of
+# the time on 2 cores, and these tools are not on any hot path.
+install_from_source() {
+  local dir=$1; shift
+  (cd "$dir" && CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --path . --locked --force "$@")
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 12 minutes on 2 cores)"
+  src=$(crate_source cargo-leptos "$CARGO_LEPTOS_VERSION")
+  # Its lock file pins a cargo-util-schemas that needs a newer rustc than ours.
+  (cd "$src" && cargo update --quiet -p cargo-util-schemas --precise 0.14.1)
+  install_from_source "$src" --features no_downloads
+  rm -rf "$(dirname "$src")"
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen library in Cargo.lock exactly.
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' "$ROOT/Cargo.lock")
+if [[ -z "$WB_VERSION" ]]; then
+  log "no wasm-bindgen in Cargo.lock yet; generating it"
+  cargo generate-lockfile --manifest-path "$ROOT/Cargo.toml"
+  WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' "$ROOT/Cargo.lock")
+fi
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSION"* ]]; then
+  log "installing wasm-bindgen-cli $WB_VERSION (about 3 minutes)"
+  src=$(crate_source wasm-bindgen-cli "$WB_VERSION")
+  # Its lock file pins a webpki-roots release the registry no longer serves.
+  (cd "$src" && { cargo update --quiet -p webpki-roots --precise 1.0.10 2>/dev/null || true; })
+  install_from_source "$src"
+  rm -rf "$(dirname "$src")"
+fi
+
+if [[ $WANT_TESTS == 1 ]]; then
+  if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+    log "installing Debian's chromium and chromium-driver"
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""; [[ $(id -u) != 0 ]] && SUDO=sudo
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  # npm ci only when the lock file changed since the last install (a stamp records it).
+  if ! cmp -s end2end/package-lock.json end2end/node_modules/.installed-lock.json 2>/dev/null; then
+    log "installing the end-to-end test packages (npm ci)"
+    (cd end2end && npm ci --no-audit --no-fund --loglevel=error &&
+      cp package-lock.json node_modules/.installed-lock.json)
+  fi
+fi
+
+log "tools ready: $(cargo leptos --version), $(wasm-bindgen --version)"

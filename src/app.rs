@@ -1,0 +1,43 @@
+//! The page shell and the routes: `/` is the lobby, `/r/{room}` a room.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{ParamSegment, StaticSegment};
+
+use crate::client::pages::{LobbyPage, NotFound, RoomPage};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.ico" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/sketchboard.css" />
+        <Title text="Sketchboard" />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=StaticSegment("") view=LobbyPage />
+                <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage />
+            </Routes>
+        </Router>
+    }
+}

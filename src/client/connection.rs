@@ -1,0 +1,101 @@
+//! The browser's WebSocket to its room, kept open for as long as the board is
+//! shown: connects, says hello, relays messages, and on any loss reconnects
+//! with exponential backoff (with jitter, capped at 10 s). Every connection
+//! starts from the server's welcome snapshot, so a reconnect resynchronises.
+
+use std::rc::Weak;
+
+use futures::channel::{mpsc, oneshot};
+use futures::{FutureExt, SinkExt, StreamExt};
+use gloo_net::websocket::futures::WebSocket;
+use gloo_net::websocket::Message;
+use gloo_timers::future::TimeoutFuture;
+
+use super::live_board::{Incoming, LiveBoard};
+use super::pages::ConnStatus;
+
+enum Ended {
+    /// The board was closed: stop for good.
+    Stopped,
+    /// The server will not take this client (another protocol version).
+    Refused,
+    /// The connection was lost; `welcomed` says whether it had worked.
+    Lost { welcomed: bool },
+}
+
+/// Runs until `stop` fires or the board is dropped.
+pub async fn run(board: Weak<LiveBoard>, url: String, stop: oneshot::Receiver<()>) {
+    let mut stop = stop.fuse();
+    let mut failures: u32 = 0;
+    loop {
+        match connect_once(&board, &url, &mut stop).await {
+            Ended::Stopped => return,
+            Ended::Refused => {
+                if let Some(b) = board.upgrade() {
+                    b.set_status(ConnStatus::Outdated);
+                }
+                return;
+            }
+            Ended::Lost { welcomed } => {
+                failures = if welcomed { 1 } else { failures.saturating_add(1) };
+            }
+        }
+        let Some(b) = board.upgrade() else { return };
+        b.connection_lost();
+        drop(b);
+        let delay = backoff_ms(failures);
+        futures::select! {
+            _ = TimeoutFuture::new(delay).fuse() => {}
+            _ = stop => return,
+        }
+    }
+}
+
+/// 250 ms, 500 ms, 1 s, … up to 10 s, each scaled by a random 50–100 % so that
+/// a room full of clients does not reconnect in lockstep after a restart.
+fn backoff_ms(failures: u32) -> u32 {
+    let base = 250f64 * 2f64.powi(failures.saturating_sub(1).min(6) as i32);
+    let capped = base.min(10_000.0);
+    (capped * (0.5 + js_sys::Math::random() * 0.5)) as u32
+}
+
+async fn connect_once(board: &Weak<LiveBoard>, url: &str, stop: &mut futures::future::Fuse<oneshot::Receiver<()>>) -> Ended {
+    let Ok(ws) = WebSocket::open(url) else { return Ended::Lost { welcomed: false } };
+    let (mut sink, stream) = ws.split();
+    let mut stream = stream.fuse();
+    let (tx, mut outbox) = mpsc::unbounded::<String>();
+    let Some(hello) = board.upgrade().map(|b| b.hello()) else { return Ended::Stopped };
+    // Waits for the socket to open before sending.
+    if sink.send(Message::Text(hello)).await.is_err() {
+        return Ended::Lost { welcomed: false };
+    }
+    let mut welcomed = false;
+    loop {
+        futures::select! {
+            _ = *stop => return Ended::Stopped,
+            out = outbox.next() => {
+                if let Some(text) = out
+                    && sink.send(Message::Text(text)).await.is_err()
+                {
+                    return Ended::Lost { welcomed };
+                }
+            }
+            incoming = stream.next() => {
+                let Some(b) = board.upgrade() else { return Ended::Stopped };
+                match incoming {
+                    Some(Ok(Message::Text(text))) => match b.receive(&text) {
+                        Incoming::Welcome => {
+                            welcomed = true;
+                            b.connected(tx.clone());
+                        }
+                        Incoming::Ok => {}
+                        Incoming::Resync => return Ended::Lost { welcomed },
+                        Incoming::Refused => return Ended::Refused,
+                    },
+                    Some(Ok(Message::Bytes(_))) => {}
+                    Some(Err(_)) | None => return Ended::Lost { welcomed },
+                }
+            }
+        }
+    }
+}

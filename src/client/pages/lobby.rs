@@ -1,0 +1,111 @@
+//! `/`: the lobby. Lists the rooms (shapes, people in them now) and creates or
+//! joins a room by name. Rendered on the server; after hydration the list
+//! refreshes itself every few seconds.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One line of the lobby's room list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    pub name: String,
+    pub shapes: u64,
+    pub members: u32,
+}
+
+/// The rooms most recently changed, with how many people are in each now.
+#[server]
+pub async fn list_rooms() -> Result<Vec<RoomInfo>, ServerFnError> {
+    use crate::server::routes::AppState;
+    let state = use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
+    let live = state.registry.members_by_room();
+    let rooms = state.store.list_rooms(100).await.map_err(|e| {
+        tracing::error!(error = %e, "listing rooms failed");
+        ServerFnError::new("the room list is unavailable right now")
+    })?;
+    Ok(rooms
+        .into_iter()
+        .map(|r| RoomInfo { members: live.get(&r.name).copied().unwrap_or(0), name: r.name.to_string(), shapes: r.shapes })
+        .collect())
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+#[component]
+pub fn LobbyPage() -> impl IntoView {
+    let refresh = RwSignal::new(0u32);
+    let rooms = Resource::new(move || refresh.get(), |_| list_rooms());
+
+    #[cfg(feature = "hydrate")]
+    {
+        let interval = set_interval_with_handle(
+            move || refresh.update(|n| *n = n.wrapping_add(1)),
+            std::time::Duration::from_secs(4),
+        );
+        if let Ok(handle) = interval {
+            on_cleanup(move || handle.clear());
+        }
+    }
+
+    view! {
+        <main class="lobby">
+            <header class="lobby-head">
+                <h1>"Sketchboard"</h1>
+                <p class="tagline">"Sketch together in real time. Open a room and share its link."</p>
+            </header>
+            <form class="new-room" method="get" action="/new">
+                <label for="room-name">"Room name"</label>
+                <input
+                    id="room-name"
+                    name="name"
+                    maxlength="64"
+                    pattern="[A-Za-z0-9_\\-]{1,64}"
+                    title="1 to 64 letters, digits, - or _"
+                    placeholder="design-review"
+                    autocomplete="off"
+                />
+                <button type="submit">"Create or join"</button>
+                <a class="button secondary" href="/new" rel="external">"New random room"</a>
+            </form>
+            <section class="rooms" aria-labelledby="rooms-heading">
+                <h2 id="rooms-heading">"Rooms"</h2>
+                <Transition fallback=|| view! { <p>"Loading rooms…"</p> }>
+                    {move || {
+                        rooms
+                            .get()
+                            .map(|result| match result {
+                                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                                Ok(list) if list.is_empty() => {
+                                    view! { <p class="empty">"No rooms yet. Create the first one above."</p> }
+                                        .into_any()
+                                }
+                                Ok(list) => {
+                                    view! {
+                                        <ul class="room-list">
+                                            {list
+                                                .into_iter()
+                                                .map(|r| {
+                                                    let href = format!("/r/{}", r.name);
+                                                    let shapes = plural(r.shapes, "shape", "shapes");
+                                                    let people = plural(u64::from(r.members), "person here", "people here");
+                                                    view! {
+                                                        <li>
+                                                            <a href=href>{r.name}</a>
+                                                            <span class="meta">{shapes}" · "{people}</span>
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ul>
+                                    }
+                                        .into_any()
+                                }
+                            })
+                    }}
+                </Transition>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,9 @@
+//! One component per page.
+
+mod lobby;
+mod not_found;
+mod room;
+
+pub use lobby::{LobbyPage, RoomInfo, list_rooms};
+pub use not_found::NotFound;
+pub use room::{BoardUi, ConnStatus, RoomPage, ShapeLine};

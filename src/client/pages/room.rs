@@ -1,0 +1,209 @@
+//! `/r/{room}`: a room. The page (toolbar, status, canvas, the canvas's text
+//! alternative) renders on the server; in the browser, once the canvas exists,
+//! a `LiveBoard` takes over drawing, input and the connection, and reports back
+//! through the signals in `BoardUi`.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::model::{RoomName, ShapeKind};
+
+/// Connection state, as shown to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnStatus {
+    Connecting,
+    Connected,
+    Reconnecting,
+    Offline,
+    /// The server speaks a newer protocol: the page must be reloaded.
+    Outdated,
+}
+
+impl ConnStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnStatus::Connecting => "Connecting…",
+            ConnStatus::Connected => "Connected",
+            ConnStatus::Reconnecting => "Reconnecting…",
+            ConnStatus::Offline => "Offline",
+            ConnStatus::Outdated => "Sketchboard was updated: reload the page",
+        }
+    }
+
+    fn css(self) -> &'static str {
+        match self {
+            ConnStatus::Connected => "ok",
+            ConnStatus::Connecting | ConnStatus::Reconnecting => "wait",
+            ConnStatus::Offline | ConnStatus::Outdated => "bad",
+        }
+    }
+}
+
+/// One line of the canvas's text alternative.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ShapeLine {
+    pub id: String,
+    pub text: String,
+}
+
+/// What the live board shows outside the canvas. All signals, so `Copy`.
+#[derive(Clone, Copy)]
+pub struct BoardUi {
+    pub status: RwSignal<ConnStatus>,
+    pub members: RwSignal<u32>,
+    pub pending: RwSignal<usize>,
+    pub lines: RwSignal<Vec<ShapeLine>>,
+    pub has_selection: RwSignal<bool>,
+}
+
+impl BoardUi {
+    fn new() -> BoardUi {
+        BoardUi {
+            status: RwSignal::new(ConnStatus::Connecting),
+            members: RwSignal::new(0),
+            pending: RwSignal::new(0),
+            lines: RwSignal::new(Vec::new()),
+            has_selection: RwSignal::new(false),
+        }
+    }
+}
+
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || params.read().get("room").unwrap_or_default();
+    // Re-run when the address changes, so each room gets its own board.
+    move || match RoomName::parse(name()) {
+        Ok(room) => view! { <Room room /> }.into_any(),
+        Err(e) => view! { <BadRoomName name=name() reason=e.to_string() /> }.into_any(),
+    }
+}
+
+#[component]
+fn BadRoomName(name: String, reason: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::BAD_REQUEST);
+    }
+    view! {
+        <main class="message-page">
+            <h1>"Invalid room name"</h1>
+            <p>"“" {name} "” is not a room name: a room name " {reason} "."</p>
+            <p><a href="/">"Back to the lobby"</a></p>
+        </main>
+    }
+}
+
+#[component]
+fn Room(room: RoomName) -> impl IntoView {
+    let ui = BoardUi::new();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let title = format!("{room} · Sketchboard");
+
+    // The live board exists only in the browser; `act` is a no-op on the server,
+    // where no button can be pressed anyway.
+    #[cfg(feature = "hydrate")]
+    let live = {
+        use std::rc::Rc;
+
+        use crate::client::live_board::LiveBoard;
+        let live = StoredValue::new_local(None::<Rc<LiveBoard>>);
+        let room = room.clone();
+        Effect::new(move |_| {
+            if let Some(el) = canvas.get()
+                && live.with_value(Option::is_none)
+            {
+                match LiveBoard::start(room.clone(), el, ui) {
+                    Ok(board) => live.set_value(Some(board)),
+                    Err(e) => leptos::logging::error!("could not start the board: {e}"),
+                }
+            }
+        });
+        on_cleanup(move || {
+            if let Some(Some(board)) = live.try_update_value(Option::take) {
+                board.stop();
+            }
+        });
+        live
+    };
+    let act = move |action: Action| {
+        #[cfg(feature = "hydrate")]
+        live.with_value(|board| {
+            if let Some(board) = board {
+                match action {
+                    Action::Add(kind) => board.add_shape(kind),
+                    Action::DeleteSelected => board.delete_selected(),
+                }
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = action;
+    };
+
+    let people = move || match ui.members.get() {
+        0 => String::new(),
+        1 => "Just you here".to_owned(),
+        n => format!("{n} people here"),
+    };
+    let pending = move || match ui.pending.get() {
+        0 => String::new(),
+        n => format!("{n} change{} waiting to send", if n == 1 { "" } else { "s" }),
+    };
+
+    view! {
+        <leptos_meta::Title text=title />
+        <main class="room">
+            <header class="room-bar">
+                <a class="home" href="/">"Sketchboard"</a>
+                <h1>{room.to_string()}</h1>
+                <div class="toolbar" role="toolbar" aria-label="Add a shape">
+                    {ShapeKind::ALL
+                        .into_iter()
+                        .map(|kind| {
+                            view! {
+                                <button type="button" class="tool" on:click=move |_| act(Action::Add(kind))>
+                                    <span class=format!("icon {}", kind.label().to_lowercase()) aria-hidden="true"></span>
+                                    {kind.label()}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                    <button
+                        type="button"
+                        class="tool danger"
+                        disabled=move || !ui.has_selection.get()
+                        on:click=move |_| act(Action::DeleteSelected)
+                    >
+                        "Delete"
+                    </button>
+                </div>
+                <div class="presence">
+                    <span class=move || format!("status {}", ui.status.get().css()) role="status">
+                        {move || ui.status.get().label()}
+                    </span>
+                    <span class="people">{people}</span>
+                    <span class="pending">{pending}</span>
+                </div>
+            </header>
+            <div class="stage">
+                <canvas node_ref=canvas class="board" aria-hidden="true"></canvas>
+            </div>
+            <p class="hint">
+                "Click a shape to select it, drag to move. Arrow keys nudge it (Shift: further); Delete removes it."
+            </p>
+            <ul class="visually-hidden" aria-label="Shapes on the board">
+                <For each=move || ui.lines.get() key=|line| line.clone() let(line)>
+                    <li>{line.text}</li>
+                </For>
+            </ul>
+        </main>
+    }
+}
+
+/// What a toolbar button asks the board to do.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum Action {
+    Add(ShapeKind),
+    DeleteSelected,
+}

@@ -1,0 +1,19 @@
+//! The server binary: reads the configuration, sets up logging, serves.
+
+use anyhow::Context;
+use clap::Parser;
+use sketchboard::server::{self, Config};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).context("parsing the log filter (--log / RUST_LOG)")?)
+        .init();
+    let mut leptos_options = leptos::config::get_configuration(None)
+        .context("reading the Leptos configuration (LEPTOS_* variables)")?
+        .leptos_options;
+    leptos_options.site_addr = config.addr;
+    server::start(config, leptos_options).await?.until_signal().await
+}

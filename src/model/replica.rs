@@ -1,0 +1,187 @@
+//! A browser tab's copy of the board: what the server confirmed, plus the tab's
+//! own changes that are still on their way.
+//!
+//! The tab applies its own changes at once (so the UI never waits for the
+//! network) and the server's ordered stream is the truth. The invariant is
+//! `view == confirmed + pending` (pending changes re-applied in order, dropping
+//! any that no longer fit), so a change from someone else slots in underneath
+//! the tab's own unconfirmed ones, exactly where the server ordered it.
+
+use std::collections::VecDeque;
+
+use super::{Board, Change, ChangeError, ClientId};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReplicaError {
+    /// A sequence number was skipped or repeated: this copy can no longer be
+    /// trusted and must be rebuilt from a fresh snapshot.
+    #[error("expected change {expected} from the server, got {got}")]
+    OutOfOrder { expected: u64, got: u64 },
+    /// The server's change does not apply to the confirmed board: the two have
+    /// diverged, which also calls for a fresh snapshot.
+    #[error("the server's change {seq} does not apply here: {source}")]
+    Diverged { seq: u64, source: ChangeError },
+}
+
+#[derive(Debug, Clone)]
+pub struct Replica {
+    client: ClientId,
+    confirmed: Board,
+    seq: u64,
+    pending: VecDeque<(u64, Change)>,
+    view: Board,
+    next_op: u64,
+}
+
+impl Replica {
+    pub fn new(client: ClientId) -> Self {
+        Replica {
+            client,
+            confirmed: Board::new(),
+            seq: 0,
+            pending: VecDeque::new(),
+            view: Board::new(),
+            next_op: 1,
+        }
+    }
+
+    pub fn client(&self) -> &ClientId {
+        &self.client
+    }
+
+    /// What the tab shows: the server's board with the tab's own changes on top.
+    pub fn view(&self) -> &Board {
+        &self.view
+    }
+
+    /// The last sequence number applied from the server.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The tab's changes the server has not confirmed yet, oldest first.
+    pub fn pending(&self) -> impl ExactSizeIterator<Item = &(u64, Change)> {
+        self.pending.iter()
+    }
+
+    /// Applies a change made in this tab. Returns the op number to send it
+    /// with, or the reason it does not apply (then nothing is sent).
+    pub fn local(&mut self, change: Change) -> Result<u64, ChangeError> {
+        self.view.apply(&change)?;
+        let op = self.next_op;
+        self.next_op += 1;
+        self.pending.push_back((op, change));
+        Ok(op)
+    }
+
+    /// Starts over from a snapshot (on every connect). Pending changes are kept
+    /// and re-applied on top; the caller sends them again.
+    pub fn reset(&mut self, seq: u64, board: Board) {
+        self.seq = seq;
+        self.confirmed = board;
+        self.rebuild_view();
+    }
+
+    /// Applies a change the server ordered.
+    pub fn applied(&mut self, seq: u64, client: &ClientId, op: u64, change: &Change) -> Result<(), ReplicaError> {
+        if seq != self.seq + 1 {
+            return Err(ReplicaError::OutOfOrder { expected: self.seq + 1, got: seq });
+        }
+        self.confirmed.apply(change).map_err(|source| ReplicaError::Diverged { seq, source })?;
+        self.seq = seq;
+        let is_mine = client == &self.client && self.pending.front().is_some_and(|(o, _)| *o == op);
+        if is_mine {
+            // The view already shows this change in this very position.
+            self.pending.pop_front();
+        } else if self.pending.is_empty() {
+            // Nothing of ours on top: the view moves in step with the server.
+            // It cannot fail where `confirmed` just succeeded, as the two are equal.
+            let _ = self.view.apply(change);
+        } else {
+            self.rebuild_view();
+        }
+        Ok(())
+    }
+
+    /// The server refused our change `op`: drop it and show the board without it.
+    pub fn rejected(&mut self, op: u64) {
+        let before = self.pending.len();
+        self.pending.retain(|(o, _)| *o != op);
+        if self.pending.len() != before {
+            self.rebuild_view();
+        }
+    }
+
+    fn rebuild_view(&mut self) {
+        let mut view = self.confirmed.clone();
+        // A pending change that no longer applies (its shape was deleted by
+        // someone else, say) is dropped: the server will refuse it too.
+        self.pending.retain(|(_, change)| view.apply(change).is_ok());
+        self.view = view;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Shape, ShapeId, ShapeKind};
+
+    fn client(s: &str) -> ClientId {
+        ClientId::parse(s).unwrap()
+    }
+    fn id(s: &str) -> ShapeId {
+        ShapeId::parse(s).unwrap()
+    }
+    fn create(name: &str, x: f64) -> Change {
+        Change::Create { shape: Shape { id: id(name), kind: ShapeKind::Rectangle, x, y: 0.0 } }
+    }
+
+    #[test]
+    fn own_change_shows_at_once_and_confirms_quietly() {
+        let mut r = Replica::new(client("me"));
+        let op = r.local(create("a", 1.0)).unwrap();
+        assert_eq!(r.view().len(), 1);
+        assert_eq!(r.pending().len(), 1);
+        r.applied(1, &client("me"), op, &create("a", 1.0)).unwrap();
+        assert_eq!(r.pending().len(), 0);
+        assert_eq!(r.view().len(), 1);
+    }
+
+    #[test]
+    fn remote_changes_slot_in_under_pending_ones() {
+        let mut r = Replica::new(client("me"));
+        r.reset(0, Board::new());
+        r.applied(1, &client("other"), 1, &create("a", 1.0)).unwrap();
+        let op = r.local(Change::Move { id: id("a"), x: 50.0, y: 0.0 }).unwrap();
+        // Someone else moves it first in server order; ours is still on top.
+        r.applied(2, &client("other"), 2, &Change::Move { id: id("a"), x: 10.0, y: 0.0 }).unwrap();
+        assert_eq!(r.view().get(&id("a")).map(|s| s.x), Some(50.0));
+        r.applied(3, &client("me"), op, &Change::Move { id: id("a"), x: 50.0, y: 0.0 }).unwrap();
+        assert_eq!(r.view().get(&id("a")).map(|s| s.x), Some(50.0));
+    }
+
+    #[test]
+    fn pending_change_on_a_deleted_shape_is_dropped() {
+        let mut r = Replica::new(client("me"));
+        r.applied(1, &client("other"), 1, &create("a", 1.0)).unwrap();
+        r.local(Change::Move { id: id("a"), x: 50.0, y: 0.0 }).unwrap();
+        r.applied(2, &client("other"), 2, &Change::Delete { id: id("a") }).unwrap();
+        assert!(r.view().is_empty());
+        assert_eq!(r.pending().len(), 0);
+    }
+
+    #[test]
+    fn rejection_rolls_back() {
+        let mut r = Replica::new(client("me"));
+        let op = r.local(create("a", 1.0)).unwrap();
+        r.rejected(op);
+        assert!(r.view().is_empty());
+    }
+
+    #[test]
+    fn gaps_are_detected() {
+        let mut r = Replica::new(client("me"));
+        let err = r.applied(2, &client("x"), 1, &create("a", 1.0)).unwrap_err();
+        assert_eq!(err, ReplicaError::OutOfOrder { expected: 1, got: 2 });
+    }
+}

@@ -1,0 +1,102 @@
+//! A shape: one of three kinds, each with a fixed size, at a position.
+
+use serde::{Deserialize, Serialize};
+
+use super::ShapeId;
+
+/// The three kinds of shape. Each has one fixed size, as the original exercise asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShapeKind {
+    Rectangle,
+    Triangle,
+    Circle,
+}
+
+impl ShapeKind {
+    pub const ALL: [ShapeKind; 3] = [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle];
+
+    /// Width and height of the shape's bounding box, in board units.
+    pub fn size(self) -> (f64, f64) {
+        match self {
+            ShapeKind::Rectangle => (160.0, 100.0),
+            ShapeKind::Triangle => (140.0, 120.0),
+            ShapeKind::Circle => (120.0, 120.0),
+        }
+    }
+
+    /// The name people read: on the toolbar and in the canvas's text alternative.
+    pub fn label(self) -> &'static str {
+        match self {
+            ShapeKind::Rectangle => "Rectangle",
+            ShapeKind::Triangle => "Triangle",
+            ShapeKind::Circle => "Circle",
+        }
+    }
+}
+
+/// A shape on a board. `x` and `y` are the top-left corner of its bounding box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shape {
+    pub id: ShapeId,
+    pub kind: ShapeKind,
+    pub x: f64,
+    pub y: f64,
+}
+
+impl Shape {
+    /// Whether the point (`px`, `py`) lies on the shape itself, not just its box:
+    /// a click in the corner beside a circle or triangle misses it.
+    pub fn contains(&self, px: f64, py: f64) -> bool {
+        let (w, h) = self.kind.size();
+        let (lx, ly) = (px - self.x, py - self.y);
+        if !(0.0..=w).contains(&lx) || !(0.0..=h).contains(&ly) {
+            return false;
+        }
+        match self.kind {
+            ShapeKind::Rectangle => true,
+            ShapeKind::Circle => {
+                let (rx, ry) = (w / 2.0, h / 2.0);
+                let (dx, dy) = ((lx - rx) / rx, (ly - ry) / ry);
+                dx * dx + dy * dy <= 1.0
+            }
+            // Apex at the top middle, base along the bottom: the point is inside when
+            // its distance from the centre line is within the half-width at its height.
+            ShapeKind::Triangle => (lx - w / 2.0).abs() <= (w / 2.0) * (ly / h),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(kind: ShapeKind) -> Shape {
+        Shape { id: ShapeId::parse("s").unwrap(), kind, x: 100.0, y: 100.0 }
+    }
+
+    #[test]
+    fn rectangle_hits_its_whole_box() {
+        let s = at(ShapeKind::Rectangle);
+        assert!(s.contains(100.0, 100.0));
+        assert!(s.contains(260.0, 200.0));
+        assert!(!s.contains(261.0, 150.0));
+        assert!(!s.contains(99.0, 150.0));
+    }
+
+    #[test]
+    fn circle_misses_its_corners() {
+        let s = at(ShapeKind::Circle);
+        assert!(s.contains(160.0, 160.0));
+        assert!(!s.contains(102.0, 102.0));
+        assert!(s.contains(100.5, 160.0));
+    }
+
+    #[test]
+    fn triangle_is_narrow_at_the_top() {
+        let s = at(ShapeKind::Triangle);
+        assert!(s.contains(170.0, 101.0), "apex");
+        assert!(!s.contains(110.0, 110.0), "beside the apex");
+        assert!(s.contains(101.0, 219.0), "bottom-left corner");
+    }
+}

@@ -1,0 +1,136 @@
+//! The wire protocol between a browser tab and its room: JSON text frames over
+//! one WebSocket at `/ws/{room}`. `docs/protocol.md` is the prose version of
+//! this file; keep the two in step.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Board, Change, ChangeError, ClientId, RoomName};
+
+/// Bumped on any change that an older peer would misread.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest message either side accepts, in bytes. A larger one is answered
+/// with `message_too_large` and the connection is closed with code 1009.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// What the server's WebSocket layer buffers at most for one message. Past
+/// `MAX_MESSAGE_BYTES` it still reads up to here, so that it can refuse the
+/// message cleanly; past this the connection is dropped without ceremony.
+pub const HARD_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// What a browser tab sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMsg {
+    /// The first message on every connection.
+    Hello { version: u32, client: ClientId },
+    /// A change the tab has already applied locally. `op` numbers the tab's own
+    /// changes so it can match the server's confirmation (or error) to it.
+    Change { op: u64, change: Change },
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The answer to `hello`: the whole board as of `seq`. Every `applied` that
+    /// follows has the next sequence number, with no gaps.
+    Welcome { version: u32, room: RoomName, seq: u64, shapes: Board, members: u32 },
+    /// A change the room accepted and recorded, in the room's order. The author
+    /// (`client`, `op`) receives it too, as its confirmation.
+    Applied { seq: u64, client: ClientId, op: u64, change: Change },
+    /// How many people are in the room now.
+    Presence { members: u32 },
+    /// Something the server refused. `op` names the refused change, if any;
+    /// the room is unchanged.
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        op: Option<u64>,
+    },
+}
+
+/// Machine-readable reasons for an `error` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, not a known message type, or a field of the wrong kind.
+    BadMessage,
+    /// The message is larger than `MAX_MESSAGE_BYTES`.
+    MessageTooLarge,
+    /// The client speaks another protocol version: reload the page.
+    VersionMismatch,
+    /// A change arrived before `hello`, or a second `hello` did.
+    HelloFirst,
+    /// A position outside the board, or not a finite number.
+    OutOfBounds,
+    UnknownShape,
+    DuplicateShape,
+    TooManyShapes,
+    /// The room could not record the change; it was not applied. Try again.
+    StorageFailed,
+}
+
+impl ErrorCode {
+    pub fn for_change_error(e: &ChangeError) -> Self {
+        match e {
+            ChangeError::UnknownShape(_) => ErrorCode::UnknownShape,
+            ChangeError::DuplicateShape(_) => ErrorCode::DuplicateShape,
+            ChangeError::OutOfBounds { .. } => ErrorCode::OutOfBounds,
+            ChangeError::TooManyShapes => ErrorCode::TooManyShapes,
+        }
+    }
+}
+
+impl ServerMsg {
+    pub fn error(code: ErrorCode, message: impl Into<String>, op: Option<u64>) -> Self {
+        ServerMsg::Error { code, message: message.into(), op }
+    }
+
+    /// JSON text for the wire. Serialising these types cannot fail (no maps with
+    /// non-string keys, no non-finite floats reach here), so a failure is a bug:
+    /// it is logged and turned into an error message rather than a panic.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not serialise a server message");
+            r#"{"type":"error","code":"bad_message","message":"internal serialisation error"}"#.to_owned()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Shape, ShapeId, ShapeKind};
+
+    #[test]
+    fn client_messages_have_the_documented_form() {
+        let hello: ClientMsg = serde_json::from_str(r#"{"type":"hello","version":1,"client":"tab-1"}"#).unwrap();
+        assert_eq!(hello, ClientMsg::Hello { version: 1, client: ClientId::parse("tab-1").unwrap() });
+        let change: ClientMsg = serde_json::from_str(
+            r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"s1","kind":"circle","x":1,"y":2}}}"#,
+        )
+        .unwrap();
+        let shape = Shape { id: ShapeId::parse("s1").unwrap(), kind: ShapeKind::Circle, x: 1.0, y: 2.0 };
+        assert_eq!(change, ClientMsg::Change { op: 7, change: Change::Create { shape } });
+    }
+
+    #[test]
+    fn junk_is_refused() {
+        for junk in [
+            "",
+            "null",
+            "{}",
+            r#"{"type":"shout"}"#,
+            r#"{"type":"hello","version":1,"client":"bad id"}"#,
+            r#"{"type":"hello","version":1,"client":"a","extra":1}"#,
+            r#"{"type":"change","op":-1,"change":{"op":"delete","id":"a"}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"move","id":"a","x":"1","y":2}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"move","id":"a","x":1e999,"y":2}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"hexagon","x":1,"y":2}}}"#,
+        ] {
+            assert!(serde_json::from_str::<ClientMsg>(junk).is_err(), "{junk}");
+        }
+    }
+}

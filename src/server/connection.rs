@@ -1,0 +1,227 @@
+//! One browser tab's WebSocket: the edge where untrusted input is checked.
+//!
+//! The connection waits for `hello`, joins its room, then relays: parsed and
+//! validated changes go to the room actor; whatever the room sends (already
+//! serialised, shared between all members) goes out on the socket. Malformed
+//! input is answered with an `error` message right here and never reaches the
+//! room.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use tokio::sync::mpsc;
+
+use super::registry::Registry;
+use super::room::{MemberId, RoomCmd};
+use super::shutdown::Shutdown;
+use crate::model::RoomName;
+use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, ServerMsg};
+
+/// Messages a connection's outbound queue holds before the room gives up on it.
+pub const OUTBOUND_QUEUE: usize = 1024;
+/// How long a new connection has to say `hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest `op` accepted: JavaScript numbers are exact up to here.
+const MAX_OP: u64 = (1 << 53) - 1;
+/// How long a closing connection waits for the peer's close reply.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+/// WebSocket close codes this server uses; `docs/protocol.md` lists them.
+pub mod close {
+    /// The message was larger than the limit.
+    pub const TOO_LARGE: u16 = 1009;
+    /// The room dropped this connection (it fell behind, or the room restarted):
+    /// reconnect, and the welcome snapshot resynchronises.
+    pub const RESYNC: u16 = 4000;
+    /// No `hello` in time, or a protocol version this server does not speak.
+    pub const HANDSHAKE: u16 = 4001;
+    /// The room could not be loaded.
+    pub const UNAVAILABLE: u16 = 4002;
+    /// The server is shutting down (standard code): reconnect with backoff.
+    pub const RESTARTING: u16 = 1012;
+}
+
+pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, shutdown: Shutdown) {
+    let client = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        Err(_) => {
+            let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello within 10 seconds").await;
+            return;
+        }
+        Ok(None | Some(Err(_))) => return,
+        Ok(Some(Ok(msg))) => match parse(&msg) {
+            Ok(Some(ClientMsg::Hello { version, client })) if version == PROTOCOL_VERSION => client,
+            Ok(Some(ClientMsg::Hello { version, .. })) => {
+                let text = format!("this server speaks protocol {PROTOCOL_VERSION}, not {version}: reload the page");
+                let _ = send(&mut socket, ServerMsg::error(ErrorCode::VersionMismatch, text.clone(), None)).await;
+                let _ = close_with(&mut socket, close::HANDSHAKE, "protocol version mismatch").await;
+                return;
+            }
+            Ok(Some(ClientMsg::Change { .. })) => {
+                let _ = send(&mut socket, ServerMsg::error(ErrorCode::HelloFirst, "send hello first", None)).await;
+                let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello").await;
+                return;
+            }
+            Ok(None) => return,
+            Err(Refusal::Error(err)) => {
+                let _ = send(&mut socket, err).await;
+                let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello").await;
+                return;
+            }
+            Err(Refusal::TooLarge) => {
+                refuse_too_large(&mut socket).await;
+                return;
+            }
+        },
+    };
+
+    let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_QUEUE);
+    let (room_tx, member) = match registry.join(&room, client, out_tx).await {
+        Ok(joined) => joined,
+        Err(e) => {
+            tracing::warn!(%room, error = %e, "join failed");
+            let _ = close_with(&mut socket, close::UNAVAILABLE, "the room is unavailable; try again").await;
+            return;
+        }
+    };
+    tracing::debug!(%room, member, "joined");
+
+    relay(&mut socket, &room_tx, &mut out_rx, member, &shutdown).await;
+    let _ = room_tx.send(RoomCmd::Leave { member }).await;
+    tracing::debug!(%room, member, "left");
+}
+
+async fn relay(
+    socket: &mut WebSocket,
+    room_tx: &mpsc::Sender<RoomCmd>,
+    out_rx: &mut mpsc::Receiver<Utf8Bytes>,
+    member: MemberId,
+    shutdown: &Shutdown,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.wait() => {
+                let _ = close_with(socket, close::RESTARTING, "the server is restarting").await;
+                return;
+            }
+            out = out_rx.recv() => match out {
+                Some(text) => {
+                    if socket.send(Message::Text(text)).await.is_err() {
+                        return;
+                    }
+                }
+                None => {
+                    // The room dropped us: we fell behind, or it restarted.
+                    let _ = close_with(socket, close::RESYNC, "resync: reconnect to catch up").await;
+                    return;
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                None => return,
+                Some(Err(e)) => {
+                    if is_too_large(&e) {
+                        refuse_too_large(socket).await;
+                    }
+                    return;
+                }
+                Some(Ok(msg)) => match parse(&msg) {
+                    Ok(None) => {}
+                    Ok(Some(ClientMsg::Change { op, change })) => {
+                        if room_tx.send(RoomCmd::Change { member, op, change }).await.is_err() {
+                            let _ = close_with(socket, close::RESYNC, "resync: the room restarted").await;
+                            return;
+                        }
+                    }
+                    Ok(Some(ClientMsg::Hello { .. })) => {
+                        let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);
+                        if send(socket, err).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(Refusal::Error(err)) => {
+                        if send(socket, err).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(Refusal::TooLarge) => {
+                        refuse_too_large(socket).await;
+                        return;
+                    }
+                },
+            },
+        }
+    }
+}
+
+/// Why a frame was refused.
+enum Refusal {
+    /// Answer with this error and carry on.
+    Error(ServerMsg),
+    /// Answer, then close with 1009: the sender does not respect the limit.
+    TooLarge,
+}
+
+impl From<ServerMsg> for Refusal {
+    fn from(msg: ServerMsg) -> Self {
+        Refusal::Error(msg)
+    }
+}
+
+/// Parses one frame. `Ok(None)` for frames that carry no message (ping, pong,
+/// close).
+fn parse(msg: &Message) -> Result<Option<ClientMsg>, Refusal> {
+    let text = match msg {
+        Message::Text(text) if text.len() > MAX_MESSAGE_BYTES => return Err(Refusal::TooLarge),
+        Message::Text(text) => text.as_str(),
+        Message::Binary(data) if data.len() > MAX_MESSAGE_BYTES => return Err(Refusal::TooLarge),
+        Message::Binary(_) => {
+            let err = ServerMsg::error(ErrorCode::BadMessage, "binary frames are not accepted; send JSON text", None);
+            return Err(err.into());
+        }
+        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(None),
+    };
+    let msg: ClientMsg = serde_json::from_str(text)
+        .map_err(|e| ServerMsg::error(ErrorCode::BadMessage, format!("not a valid message: {e}"), None))?;
+    if let ClientMsg::Change { op, .. } = &msg
+        && *op > MAX_OP
+    {
+        return Err(ServerMsg::error(ErrorCode::BadMessage, format!("op must be at most {MAX_OP}"), None).into());
+    }
+    Ok(Some(msg))
+}
+
+fn is_too_large(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = err.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+async fn send(socket: &mut WebSocket, msg: ServerMsg) -> Result<(), axum::Error> {
+    socket.send(Message::Text(msg.to_json().into())).await
+}
+
+async fn refuse_too_large(socket: &mut WebSocket) {
+    let reason = format!("message too large (limit {MAX_MESSAGE_BYTES} bytes)");
+    let _ = send(socket, ServerMsg::error(ErrorCode::MessageTooLarge, reason.clone(), None)).await;
+    let _ = close_with(socket, close::TOO_LARGE, &reason).await;
+}
+
+/// Sends a close frame, then reads until the peer answers it (briefly). Closing
+/// the socket with unread data in it would make the OS reset the connection,
+/// and the peer could lose the close frame, and with it the reason.
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), axum::Error> {
+    socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await?;
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        while let Some(Ok(msg)) = socket.recv().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Which rooms are running: a map from room name to its actor's mailbox.
+//!
+//! Only joining and retiring touch the map; a connection keeps its room's
+//! mailbox for its whole life, so the hot path (every change) never takes the
+//! registry's lock.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use super::room::{JoinError, MemberId, Room, RoomCmd, RoomStats};
+use super::storage::Store;
+use crate::model::{ClientId, RoomName};
+
+/// Commands a room's mailbox holds before senders wait.
+const ROOM_MAILBOX: usize = 1024;
+
+#[derive(Clone)]
+pub struct RoomHandle {
+    pub tx: mpsc::Sender<RoomCmd>,
+    generation: u64,
+    stats: Arc<RoomStats>,
+}
+
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    rooms: Mutex<HashMap<RoomName, RoomHandle>>,
+    store: Store,
+    idle_grace: Duration,
+    next_generation: AtomicU64,
+    next_member: AtomicU64,
+}
+
+impl Registry {
+    pub fn new(store: Store, idle_grace: Duration) -> Registry {
+        Registry {
+            inner: Arc::new(Inner {
+                rooms: Mutex::new(HashMap::new()),
+                store,
+                idle_grace,
+                next_generation: AtomicU64::new(1),
+                next_member: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    fn rooms(&self) -> MutexGuard<'_, HashMap<RoomName, RoomHandle>> {
+        // The map is always left consistent (single inserts and removes), so a
+        // panic elsewhere while it was held does not make it unusable.
+        self.inner.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The running actor for `name`, started (and loaded from storage) if needed.
+    fn handle(&self, name: &RoomName) -> RoomHandle {
+        let mut rooms = self.rooms();
+        if let Some(h) = rooms.get(name).filter(|h| !h.tx.is_closed()) {
+            return h.clone();
+        }
+        let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
+        let stats = Arc::new(RoomStats::default());
+        let (tx, rx) = mpsc::channel(ROOM_MAILBOX);
+        let room = Room::new(
+            name.clone(),
+            generation,
+            self.inner.store.clone(),
+            self.clone(),
+            stats.clone(),
+            self.inner.idle_grace,
+        );
+        tokio::spawn(room.run(rx));
+        let handle = RoomHandle { tx, generation, stats };
+        rooms.insert(name.clone(), handle.clone());
+        handle
+    }
+
+    /// Joins a room: returns the room's mailbox and this member's id. The room
+    /// sends the welcome snapshot, then the stream, into `out`.
+    pub async fn join(
+        &self,
+        name: &RoomName,
+        client: ClientId,
+        out: mpsc::Sender<Utf8Bytes>,
+    ) -> Result<(mpsc::Sender<RoomCmd>, MemberId), JoinError> {
+        let member = self.inner.next_member.fetch_add(1, Ordering::Relaxed);
+        // A room retiring at this very moment drops our join unanswered; the
+        // second try then finds it gone and starts a new one. Three is ample.
+        for _ in 0..3 {
+            let handle = self.handle(name);
+            let (reply, answer) = oneshot::channel();
+            let cmd = RoomCmd::Join { member, client: client.clone(), out: out.clone(), reply };
+            if handle.tx.send(cmd).await.is_err() {
+                continue;
+            }
+            match answer.await {
+                Ok(Ok(())) => return Ok((handle.tx, member)),
+                Ok(Err(e)) => return Err(e),
+                Err(_dropped) => continue,
+            }
+        }
+        Err(JoinError::Unavailable("the room kept closing; try again".into()))
+    }
+
+    /// Called by a retiring room: removes it, unless a newer actor already
+    /// took its place.
+    pub(super) fn forget(&self, name: &RoomName, generation: u64) {
+        let mut rooms = self.rooms();
+        if rooms.get(name).is_some_and(|h| h.generation == generation) {
+            rooms.remove(name);
+        }
+    }
+
+    /// People in each running room, for the lobby.
+    pub fn members_by_room(&self) -> HashMap<RoomName, u32> {
+        self.rooms()
+            .iter()
+            .map(|(name, h)| (name.clone(), h.stats.members.load(Ordering::Relaxed)))
+            .collect()
+    }
+
+    /// How many room actors are running.
+    pub fn running(&self) -> usize {
+        self.rooms().len()
+    }
+}

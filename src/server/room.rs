@@ -1,0 +1,306 @@
+//! The room actor: one tokio task per active room that owns the room's board
+//! and its members.
+//!
+//! Every change to a room passes through this task, which is what orders them:
+//! it validates a change against the board, gives it the room's next sequence
+//! number, records it, and only then sends it to every member (the author's copy
+//! is its confirmation). Commands that arrive together are handled as one
+//! batch with one storage commit, so recording costs one fsync per batch, not
+//! one per change. A room with no members for `idle_grace` retires; the next
+//! join revives it from storage.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use super::registry::Registry;
+use super::storage::{LoadedRoom, Record, SNAPSHOT_EVERY, Store, StoreError};
+use crate::model::{Board, Change, ClientId, RoomName};
+use crate::protocol::{ErrorCode, PROTOCOL_VERSION, ServerMsg};
+
+/// Identifies one connection within the server.
+pub type MemberId = u64;
+
+/// The most commands handled in one batch (and so one commit).
+const MAX_BATCH: usize = 256;
+
+/// What a connection asks of its room.
+#[derive(Debug)]
+pub enum RoomCmd {
+    Join {
+        member: MemberId,
+        client: ClientId,
+        /// Where the room sends this member's messages. When the room drops it,
+        /// the member has been removed and must reconnect to resynchronise.
+        out: mpsc::Sender<Utf8Bytes>,
+        reply: oneshot::Sender<Result<(), JoinError>>,
+    },
+    Leave {
+        member: MemberId,
+    },
+    Change {
+        member: MemberId,
+        op: u64,
+        change: Change,
+    },
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JoinError {
+    #[error("the room could not be loaded: {0}")]
+    Unavailable(String),
+}
+
+/// Numbers about a running room that others may read without asking it.
+#[derive(Debug, Default)]
+pub struct RoomStats {
+    pub members: AtomicU32,
+}
+
+struct Member {
+    client: ClientId,
+    out: mpsc::Sender<Utf8Bytes>,
+}
+
+/// A change that passed validation and awaits recording.
+struct Staged {
+    member: MemberId,
+    record: Record,
+}
+
+pub struct Room {
+    name: RoomName,
+    generation: u64,
+    store: Store,
+    registry: Registry,
+    stats: Arc<RoomStats>,
+    idle_grace: Duration,
+    board: Board,
+    seq: u64,
+    since_snapshot: u64,
+    members: HashMap<MemberId, Member>,
+    staged: Vec<Staged>,
+}
+
+impl Room {
+    pub fn new(
+        name: RoomName,
+        generation: u64,
+        store: Store,
+        registry: Registry,
+        stats: Arc<RoomStats>,
+        idle_grace: Duration,
+    ) -> Room {
+        Room {
+            name,
+            generation,
+            store,
+            registry,
+            stats,
+            idle_grace,
+            board: Board::new(),
+            seq: 0,
+            since_snapshot: 0,
+            members: HashMap::new(),
+            staged: Vec::new(),
+        }
+    }
+
+    /// The actor's life: load, serve, retire.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
+        let loaded = self.store.load_room(&self.name).await;
+        match loaded {
+            Ok(room) => self.install(room),
+            Err(e) => {
+                tracing::error!(room = %self.name, error = %e, "could not load room");
+                self.retire(&mut rx, Some(JoinError::Unavailable(e.to_string()))).await;
+                return;
+            }
+        }
+        tracing::debug!(room = %self.name, seq = self.seq, shapes = self.board.len(), "room loaded");
+
+        loop {
+            let first = if self.members.is_empty() {
+                match tokio::time::timeout(self.idle_grace, rx.recv()).await {
+                    Ok(cmd) => cmd,
+                    Err(_elapsed) => None,
+                }
+            } else {
+                rx.recv().await
+            };
+            let Some(first) = first else { break };
+            let mut batch = Vec::with_capacity(8);
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(cmd) => batch.push(cmd),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.handle_batch(batch).await {
+                tracing::error!(room = %self.name, error = %e, "room storage failed beyond recovery; closing it");
+                break;
+            }
+        }
+        self.retire(&mut rx, None).await;
+    }
+
+    fn install(&mut self, room: LoadedRoom) {
+        self.board = room.board;
+        self.seq = room.seq;
+        self.since_snapshot = room.since_snapshot;
+    }
+
+    /// Leaves the registry, then answers whatever is still queued so nobody
+    /// waits on a room that is gone. Joins that slipped in get no answer: their
+    /// connection sees the reply dropped and asks the registry again, which
+    /// starts a fresh actor.
+    async fn retire(&mut self, rx: &mut mpsc::Receiver<RoomCmd>, reason: Option<JoinError>) {
+        self.registry.forget(&self.name, self.generation);
+        rx.close();
+        while let Some(cmd) = rx.recv().await {
+            if let (RoomCmd::Join { reply, .. }, Some(reason)) = (cmd, &reason) {
+                let _ = reply.send(Err(reason.clone()));
+            }
+        }
+        self.members.clear();
+        self.stats.members.store(0, Ordering::Relaxed);
+        tracing::debug!(room = %self.name, "room retired");
+    }
+
+    /// Handles commands in arrival order. Changes are staged (applied to the
+    /// board, not yet visible to anyone) and flushed as one commit before any
+    /// join or leave, so a joiner's snapshot never shows an unrecorded change.
+    async fn handle_batch(&mut self, batch: Vec<RoomCmd>) -> Result<(), StoreError> {
+        for cmd in batch {
+            match cmd {
+                RoomCmd::Change { member, op, change } => self.stage(member, op, change),
+                RoomCmd::Join { member, client, out, reply } => {
+                    self.flush().await?;
+                    self.join(member, client, out);
+                    let _ = reply.send(Ok(()));
+                }
+                RoomCmd::Leave { member } => {
+                    self.flush().await?;
+                    if self.members.remove(&member).is_some() {
+                        self.presence_changed();
+                    }
+                }
+            }
+        }
+        self.flush().await
+    }
+
+    fn stage(&mut self, member: MemberId, op: u64, change: Change) {
+        let Some(client) = self.members.get(&member).map(|m| m.client.clone()) else {
+            // Its connection left while the change was queued.
+            return;
+        };
+        if let Err(e) = self.board.apply(&change) {
+            let msg = ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op));
+            self.send_to(member, Utf8Bytes::from(msg.to_json()));
+            return;
+        }
+        self.seq += 1;
+        self.staged.push(Staged { member, record: Record { seq: self.seq, client, op, change } });
+    }
+
+    /// Records the staged changes, then broadcasts them. If recording fails the
+    /// board is reloaded from storage (dropping the unrecorded changes) and each
+    /// author is told; only if that reload fails too does the room give up.
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        let staged = std::mem::take(&mut self.staged);
+        let records: Vec<Record> = staged.iter().map(|s| s.record.clone()).collect();
+        let snapshot_due = self.since_snapshot + records.len() as u64 >= SNAPSHOT_EVERY;
+        let snapshot = snapshot_due.then(|| serde_json::to_string(&self.board)).transpose();
+        let snapshot = snapshot.unwrap_or_else(|e| {
+            tracing::warn!(room = %self.name, error = %e, "could not encode a snapshot; will retry");
+            None
+        });
+        let wrote_snapshot = snapshot.is_some();
+        match self.store.append(&self.name, records, self.board.len(), snapshot).await {
+            Ok(()) => {
+                self.since_snapshot = if wrote_snapshot { 0 } else { self.since_snapshot + staged.len() as u64 };
+                for s in staged {
+                    let Record { seq, client, op, change } = s.record;
+                    let msg = ServerMsg::Applied { seq, client, op, change };
+                    self.broadcast(Utf8Bytes::from(msg.to_json()));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(room = %self.name, error = %e, "could not record changes; refusing them");
+                self.install(self.store.load_room(&self.name).await?);
+                for s in staged {
+                    let msg = ServerMsg::error(
+                        ErrorCode::StorageFailed,
+                        "the change could not be recorded; it was not applied",
+                        Some(s.record.op),
+                    );
+                    self.send_to(s.member, Utf8Bytes::from(msg.to_json()));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn join(&mut self, member: MemberId, client: ClientId, out: mpsc::Sender<Utf8Bytes>) {
+        let welcome = ServerMsg::Welcome {
+            version: PROTOCOL_VERSION,
+            room: self.name.clone(),
+            seq: self.seq,
+            shapes: self.board.clone(),
+            members: self.members.len() as u32 + 1,
+        };
+        if out.try_send(Utf8Bytes::from(welcome.to_json())).is_err() {
+            return;
+        }
+        self.members.insert(member, Member { client, out });
+        self.presence_changed();
+    }
+
+    fn presence_changed(&mut self) {
+        let members = self.members.len() as u32;
+        self.stats.members.store(members, Ordering::Relaxed);
+        self.broadcast(Utf8Bytes::from(ServerMsg::Presence { members }.to_json()));
+    }
+
+    fn send_to(&mut self, member: MemberId, msg: Utf8Bytes) {
+        let failed = self.members.get(&member).is_some_and(|m| m.out.try_send(msg).is_err());
+        if failed {
+            self.drop_members(vec![member]);
+        }
+    }
+
+    /// Sends one message, serialised once, to every member. A member whose
+    /// queue is full has fallen too far behind to catch up from the stream: it
+    /// is dropped (its connection closes with a "resync" code) rather than
+    /// silently missing a change.
+    fn broadcast(&mut self, msg: Utf8Bytes) {
+        let mut behind = Vec::new();
+        for (id, m) in &self.members {
+            if m.out.try_send(msg.clone()).is_err() {
+                behind.push(*id);
+            }
+        }
+        if !behind.is_empty() {
+            self.drop_members(behind);
+        }
+    }
+
+    fn drop_members(&mut self, ids: Vec<MemberId>) {
+        for id in ids {
+            if self.members.remove(&id).is_some() {
+                tracing::info!(room = %self.name, member = id, "member fell behind; closing it for a resync");
+            }
+        }
+        self.presence_changed();
+    }
+}

@@ -1,0 +1,163 @@
+//! HTTP routes: the Leptos pages, the WebSocket endpoint, the health check and
+//! the "new room" redirect.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRef, Path, Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use rand::Rng;
+use serde::Deserialize;
+
+use super::connection;
+use super::registry::Registry;
+use super::shutdown::Shutdown;
+use super::storage::Store;
+use super::Config;
+use crate::app::{App, shell};
+use crate::model::RoomName;
+use crate::protocol::HARD_MESSAGE_BYTES;
+
+/// What every handler and server function can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub registry: Registry,
+    pub store: Store,
+    origins: Arc<OriginPolicy>,
+    shutdown: Shutdown,
+}
+
+impl AppState {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        registry: Registry,
+        store: Store,
+        config: &Config,
+        shutdown: Shutdown,
+    ) -> AppState {
+        let origins = Arc::new(OriginPolicy::new(&config.allowed_origins));
+        AppState { leptos_options, registry, store, origins, shutdown }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    Router::new()
+        .route("/ws/{room}", get(websocket))
+        .route("/healthz", get(healthz))
+        .route("/new", get(new_room))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// Which browser pages may open a WebSocket. Browsers always send `Origin` on
+/// WebSocket requests, so a page on another site is refused (this stops
+/// cross-site WebSocket hijacking); programs that send no `Origin` are not
+/// browsers acting for a visitor, and are let through.
+struct OriginPolicy {
+    allowed: Vec<String>,
+}
+
+impl OriginPolicy {
+    fn new(allowed: &[String]) -> OriginPolicy {
+        let allowed = allowed
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+            .filter(|o| !o.is_empty())
+            .collect();
+        OriginPolicy { allowed }
+    }
+
+    fn allows(&self, headers: &HeaderMap) -> bool {
+        let Some(origin) = headers.get(header::ORIGIN) else { return true };
+        let Ok(origin) = origin.to_str() else { return false };
+        let origin = origin.to_ascii_lowercase();
+        if self.allowed.iter().any(|a| *a == origin) {
+            return true;
+        }
+        // Same origin: the Origin's host and port are the Host this request was sent to.
+        let authority = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_ascii_lowercase);
+        matches!((authority, host), (Some(a), Some(h)) if a == h)
+    }
+}
+
+async fn websocket(
+    State(state): State<AppState>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let room = match RoomName::parse(room) {
+        Ok(room) => room,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response(),
+    };
+    if !state.origins.allows(&headers) {
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
+        return (StatusCode::FORBIDDEN, "this origin may not open a WebSocket here").into_response();
+    }
+    // Small buffers: axum's defaults reserve 128 KiB per connection up front.
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(4 * HARD_MESSAGE_BYTES)
+        .max_message_size(HARD_MESSAGE_BYTES)
+        .max_frame_size(HARD_MESSAGE_BYTES)
+        .on_upgrade(move |socket| connection::serve(socket, room, state.registry, state.shutdown))
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct NewRoom {
+    name: Option<String>,
+}
+
+/// The lobby's form lands here: a typed name, or none for a random one.
+/// Plain HTTP, so creating a room works before (or without) the WebAssembly.
+async fn new_room(Query(q): Query<NewRoom>) -> Response {
+    let typed = q.name.as_deref().map(str::trim).unwrap_or_default();
+    let name = if typed.is_empty() { random_room_name() } else { typed.to_owned() };
+    match RoomName::parse(name) {
+        Ok(room) => Redirect::to(&format!("/r/{room}")).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Html(format!(
+                "<!DOCTYPE html><title>Invalid room name</title><h1>Invalid room name</h1>\
+                 <p>A room name {e}.</p><p><a href=\"/\">Back to the lobby</a></p>"
+            )),
+        )
+            .into_response(),
+    }
+}
+
+fn random_room_name() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    let tail: String = (0..8).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    format!("room-{tail}")
+}

@@ -1,0 +1,365 @@
+//! Durable storage of rooms. SQLite is the embedded default; nothing outside
+//! this file knows that, so another engine can sit behind the same API.
+//!
+//! Layout: each room has a row in `rooms` (its latest snapshot and counters) and
+//! its accepted changes in `changes`, keyed by (room, seq). A room is loaded as
+//! its snapshot plus the changes after it. Snapshots are rewritten every
+//! `SNAPSHOT_EVERY` changes so that replay stays short; the log is kept a while
+//! longer behind the snapshot so that reconnecting clients can catch up from it.
+//!
+//! Durability: WAL with `synchronous = FULL`, so a commit survives a killed
+//! process and a power cut. All writes go through one writer thread that takes
+//! every job queued since its last commit and commits them together (group
+//! commit): one fsync serves many changes, from many rooms.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+use crate::model::{Board, Change, ClientId, RoomName};
+
+/// Changes between two snapshots of a room.
+pub const SNAPSHOT_EVERY: u64 = 256;
+/// Changes kept in the log behind the latest snapshot.
+const LOG_KEPT_BEHIND_SNAPSHOT: u64 = 1024;
+/// The most jobs one transaction takes.
+const MAX_JOBS_PER_COMMIT: usize = 512;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DATABASE_URL must look like sqlite://PATH, got {0:?}")]
+    BadUrl(String),
+    #[error("could not create the database folder {path}: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("SQLite error while {doing}: {source}")]
+    Sqlite { doing: &'static str, source: rusqlite::Error },
+    #[error("stored data for room {room} is unreadable: {detail}")]
+    Corrupt { room: String, detail: String },
+    #[error("the storage writer has stopped")]
+    WriterGone,
+    #[error("a storage task failed: {0}")]
+    Task(String),
+}
+
+fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Sqlite { doing, source }
+}
+
+/// One accepted change, as recorded.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub seq: u64,
+    pub client: ClientId,
+    pub op: u64,
+    pub change: Change,
+}
+
+/// A room as loaded from storage.
+#[derive(Debug, Clone, Default)]
+pub struct LoadedRoom {
+    pub board: Board,
+    pub seq: u64,
+    /// Changes recorded since the latest snapshot.
+    pub since_snapshot: u64,
+}
+
+/// A line of the lobby.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomSummary {
+    pub name: RoomName,
+    pub shapes: u64,
+    pub updated_at_ms: i64,
+}
+
+enum Job {
+    Ensure { room: RoomName, reply: oneshot::Sender<Result<(), StoreError>> },
+    Append {
+        room: RoomName,
+        records: Vec<Record>,
+        shape_count: usize,
+        /// The board as of the last record, JSON, when a snapshot is due.
+        snapshot: Option<String>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: std_mpsc::Sender<Job>,
+    reader: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database named by a `sqlite://PATH` URL.
+    pub fn open(url: &str) -> Result<Store, StoreError> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| StoreError::BadUrl(url.to_owned()))?;
+        let path = PathBuf::from(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
+        }
+        let writer_conn = open_connection(&path)?;
+        migrate(&writer_conn)?;
+        let reader = open_connection(&path)?;
+        let (tx, rx) = std_mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(writer_conn, rx))
+            .map_err(|e| StoreError::Task(format!("could not start the writer thread: {e}")))?;
+        Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader), path }) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn write(&self, make: impl FnOnce(oneshot::Sender<Result<(), StoreError>>) -> Job) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner.writer.send(make(reply)).map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave the connection half-used
+            // in a way that matters (every read is one statement), so carry on.
+            let conn = inner.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Loads a room, creating it (empty) if it has never been used.
+    pub async fn load_room(&self, room: &RoomName) -> Result<LoadedRoom, StoreError> {
+        let name = room.clone();
+        self.write(|reply| Job::Ensure { room: name, reply }).await?;
+        let name = room.clone();
+        self.read(move |conn| load_room(conn, &name)).await
+    }
+
+    /// Records accepted changes, in order, durably. Returns once committed.
+    pub async fn append(
+        &self,
+        room: &RoomName,
+        records: Vec<Record>,
+        shape_count: usize,
+        snapshot: Option<String>,
+    ) -> Result<(), StoreError> {
+        let room = room.clone();
+        self.write(|reply| Job::Append { room, records, shape_count, snapshot, reply }).await
+    }
+
+    /// The most recently changed rooms, newest first.
+    pub async fn list_rooms(&self, limit: usize) -> Result<Vec<RoomSummary>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT name, shape_count, updated_at FROM rooms ORDER BY updated_at DESC LIMIT ?1")
+                .map_err(sql("listing rooms"))?;
+            let rows = stmt
+                .query_map([limit as i64], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+                })
+                .map_err(sql("listing rooms"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (name, shapes, updated_at_ms) = row.map_err(sql("listing rooms"))?;
+                // Names were validated before they were stored; skip any that were not.
+                if let Ok(name) = RoomName::parse(name) {
+                    out.push(RoomSummary { name, shapes: shapes.max(0) as u64, updated_at_ms });
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Whether the database answers: for the health check.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(sql("pinging"))).await
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(sql("opening the database"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql("setting busy_timeout"))?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(sql("enabling WAL"))?;
+    conn.pragma_update(None, "synchronous", "FULL").map_err(sql("setting synchronous"))?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS rooms (
+            name         TEXT PRIMARY KEY,
+            created_at   INTEGER NOT NULL,
+            updated_at   INTEGER NOT NULL,
+            seq          INTEGER NOT NULL DEFAULT 0,
+            shape_count  INTEGER NOT NULL DEFAULT 0,
+            snapshot_seq INTEGER NOT NULL DEFAULT 0,
+            snapshot     TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX IF NOT EXISTS rooms_by_update ON rooms (updated_at DESC);
+        CREATE TABLE IF NOT EXISTS changes (
+            room   TEXT NOT NULL,
+            seq    INTEGER NOT NULL,
+            client TEXT NOT NULL,
+            op     INTEGER NOT NULL,
+            change TEXT NOT NULL,
+            PRIMARY KEY (room, seq)
+        ) WITHOUT ROWID;",
+    )
+    .map_err(sql("creating the schema"))
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
+    let Some((seq, snapshot_seq, snapshot)) = conn
+        .query_row("SELECT seq, snapshot_seq, snapshot FROM rooms WHERE name = ?1", [room.as_str()], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+        })
+        .optional()
+        .map_err(sql("reading a room"))?
+    else {
+        return Ok(LoadedRoom::default());
+    };
+    let mut board: Board = serde_json::from_str(&snapshot).map_err(|e| corrupt(format!("snapshot: {e}")))?;
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, change FROM changes WHERE room = ?1 AND seq > ?2 ORDER BY seq")
+        .map_err(sql("reading a room's log"))?;
+    let rows = stmt
+        .query_map(params![room.as_str(), snapshot_seq], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+        .map_err(sql("reading a room's log"))?;
+    let mut expected = snapshot_seq + 1;
+    for row in rows {
+        let (s, text) = row.map_err(sql("reading a room's log"))?;
+        if s != expected {
+            return Err(corrupt(format!("the log jumps from {} to {s}", expected - 1)));
+        }
+        let change: Change = serde_json::from_str(&text).map_err(|e| corrupt(format!("change {s}: {e}")))?;
+        // Every stored change was valid when it was accepted, in this order, so
+        // it applies again; if it does not, the data is damaged: say so loudly.
+        board.apply(&change).map_err(|e| corrupt(format!("change {s} does not apply: {e}")))?;
+        expected += 1;
+    }
+    if expected - 1 != seq {
+        return Err(corrupt(format!("the log ends at {} but the room says {seq}", expected - 1)));
+    }
+    Ok(LoadedRoom { board, seq: seq as u64, since_snapshot: (seq - snapshot_seq) as u64 })
+}
+
+fn writer_loop(mut conn: Connection, jobs: std_mpsc::Receiver<Job>) {
+    // Ends when every Store handle is gone.
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_JOBS_PER_COMMIT {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = commit_batch(&mut conn, &batch);
+        for (job, result) in batch.into_iter().zip(results) {
+            if let Err(e) = &result {
+                tracing::error!(error = %e, "a storage job failed; its changes were refused");
+            }
+            let reply = match job {
+                Job::Ensure { reply, .. } | Job::Append { reply, .. } => reply,
+            };
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Runs every job in one transaction, each inside its own savepoint so that a
+/// failing job is rolled back alone. Returns one result per job; if the commit
+/// itself fails, every job fails.
+fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreError>> {
+    let all_fail = |e: &StoreError| batch.iter().map(|_| Err(StoreError::Task(e.to_string()))).collect();
+    let mut tx = match conn.transaction().map_err(sql("starting a transaction")) {
+        Ok(tx) => tx,
+        Err(e) => return all_fail(&e),
+    };
+    let now = now_ms();
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let result = (|| {
+            let sp = tx.savepoint().map_err(sql("opening a savepoint"))?;
+            match job {
+                Job::Ensure { room, .. } => {
+                    sp.execute(
+                        "INSERT OR IGNORE INTO rooms (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
+                        params![room.as_str(), now],
+                    )
+                    .map_err(sql("creating a room"))?;
+                }
+                Job::Append { room, records, shape_count, snapshot, .. } => {
+                    append(&sp, room, records, *shape_count, snapshot.as_deref(), now)?;
+                }
+            }
+            // Dropping a savepoint without committing it rolls it back.
+            sp.commit().map_err(sql("releasing a savepoint"))
+        })();
+        results.push(result);
+    }
+    match tx.commit().map_err(sql("committing")) {
+        Ok(()) => results,
+        Err(e) => all_fail(&e),
+    }
+}
+
+fn append(
+    tx: &rusqlite::Savepoint<'_>,
+    room: &RoomName,
+    records: &[Record],
+    shape_count: usize,
+    snapshot: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let Some(last) = records.last() else { return Ok(()) };
+    let mut insert = tx
+        .prepare_cached("INSERT INTO changes (room, seq, client, op, change) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(sql("recording a change"))?;
+    for r in records {
+        let change = serde_json::to_string(&r.change)
+            .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;
+        insert
+            .execute(params![room.as_str(), r.seq as i64, r.client.as_str(), r.op as i64, change])
+            .map_err(sql("recording a change"))?;
+    }
+    let seq = last.seq as i64;
+    tx.execute(
+        "UPDATE rooms SET seq = ?2, shape_count = ?3, updated_at = ?4 WHERE name = ?1",
+        params![room.as_str(), seq, shape_count as i64, now],
+    )
+    .map_err(sql("updating a room"))?;
+    if let Some(snapshot) = snapshot {
+        tx.execute("UPDATE rooms SET snapshot = ?2, snapshot_seq = ?3 WHERE name = ?1", params![room.as_str(), snapshot, seq])
+            .map_err(sql("writing a snapshot"))?;
+        tx.execute(
+            "DELETE FROM changes WHERE room = ?1 AND seq <= ?2",
+            params![room.as_str(), seq - LOG_KEPT_BEHIND_SNAPSHOT as i64],
+        )
+        .map_err(sql("trimming the log"))?;
+    }
+    Ok(())
+}

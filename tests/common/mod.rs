@@ -1,0 +1,204 @@
+//! Shared by the integration tests: a real server on an ephemeral port with a
+//! temporary SQLite file, real WebSocket clients, and a bare HTTP GET.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use sketchboard::server::{self, Config, Running};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for something that should happen before failing.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+pub struct TestServer {
+    pub running: Option<Running>,
+    pub addr: SocketAddr,
+    pub db_url: String,
+}
+
+impl TestServer {
+    /// A server on a fresh database in `dir`.
+    pub async fn start(dir: &tempfile::TempDir) -> TestServer {
+        Self::start_with(dir, |_| {}).await
+    }
+
+    pub async fn start_with(dir: &tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let db_url = format!("sqlite://{}", dir.path().join("board.db").display());
+        let mut config = Config::for_database("127.0.0.1:0".parse().unwrap(), db_url.clone());
+        tweak(&mut config);
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("sketchboard")
+            .site_root("target/site")
+            .build();
+        let running = server::start(config, options).await.expect("server starts");
+        TestServer { addr: running.addr, running: Some(running), db_url }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("server stops cleanly");
+        }
+    }
+
+    pub fn ws_url(&self, room: &str) -> String {
+        format!("ws://{}/ws/{room}", self.addr)
+    }
+}
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A WebSocket client speaking the protocol, as a browser tab would.
+pub struct Client {
+    pub ws: Socket,
+    pub client_id: String,
+    next_op: u64,
+}
+
+impl Client {
+    /// Connects and says hello; returns the client and the welcome message.
+    pub async fn join(server: &TestServer, room: &str, client_id: &str) -> (Client, Value) {
+        let ws = Self::raw(server, room).await;
+        let mut c = Client::wrap(ws, client_id);
+        c.send_json(&json!({"type": "hello", "version": 1, "client": client_id})).await;
+        let welcome = c.recv_type("welcome").await;
+        (c, welcome)
+    }
+
+    /// Wraps a socket that has not said hello (yet, or ever).
+    pub fn wrap(ws: Socket, client_id: &str) -> Client {
+        Client { ws, client_id: client_id.to_owned(), next_op: 1 }
+    }
+
+    /// A connected socket that has not said hello yet.
+    pub async fn raw(server: &TestServer, room: &str) -> Socket {
+        let (ws, _) = tokio_tungstenite::connect_async(server.ws_url(room)).await.expect("websocket connects");
+        ws
+    }
+
+    pub async fn send_text(&mut self, text: impl Into<String>) {
+        self.ws.send(Message::text(text.into())).await.expect("send");
+    }
+
+    pub async fn send_json(&mut self, v: &Value) {
+        self.send_text(v.to_string()).await;
+    }
+
+    /// Sends a change; returns its op number.
+    pub async fn change(&mut self, change: Value) -> u64 {
+        let op = self.next_op;
+        self.next_op += 1;
+        self.send_json(&json!({"type": "change", "op": op, "change": change})).await;
+        op
+    }
+
+    pub async fn create(&mut self, id: &str, kind: &str, x: f64, y: f64) -> u64 {
+        self.change(json!({"op": "create", "shape": {"id": id, "kind": kind, "x": x, "y": y}})).await
+    }
+
+    pub async fn move_to(&mut self, id: &str, x: f64, y: f64) -> u64 {
+        self.change(json!({"op": "move", "id": id, "x": x, "y": y})).await
+    }
+
+    pub async fn delete(&mut self, id: &str) -> u64 {
+        self.change(json!({"op": "delete", "id": id})).await
+    }
+
+    /// The next JSON message, or a failure after `PATIENCE`.
+    pub async fn recv(&mut self) -> Value {
+        match self.next_frame().await {
+            Message::Text(t) => serde_json::from_str(&t).expect("server sends JSON"),
+            other => panic!("expected a text message, got {other:?}"),
+        }
+    }
+
+    pub async fn next_frame(&mut self) -> Message {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("a message within the patience window")
+                .expect("the socket is open")
+                .expect("a valid frame");
+            if !matches!(frame, Message::Ping(_) | Message::Pong(_)) {
+                return frame;
+            }
+        }
+    }
+
+    /// The next message of type `ty`, skipping presence updates.
+    pub async fn recv_type(&mut self, ty: &str) -> Value {
+        loop {
+            let msg = self.recv().await;
+            if msg["type"] == ty {
+                return msg;
+            }
+            assert_eq!(msg["type"], "presence", "expected {ty} but got {msg}");
+        }
+    }
+
+    /// The next message that is not a presence update.
+    pub async fn recv_event(&mut self) -> Value {
+        loop {
+            let msg = self.recv().await;
+            if msg["type"] != "presence" {
+                return msg;
+            }
+        }
+    }
+
+    /// Waits for the server to close the connection; returns its close frame.
+    pub async fn closed(&mut self) -> Option<CloseFrame> {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, self.ws.next()).await.expect("closed within patience");
+            match frame {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    /// Proves that nothing but presence updates arrived: sends a change of
+    /// its own and checks that its confirmation is the very next event.
+    pub async fn assert_nothing_pending(&mut self, fresh_id: &str) {
+        let op = self.create(fresh_id, "circle", 0.0, 0.0).await;
+        let next = self.recv_event().await;
+        assert_eq!(next["type"], "applied", "unexpected message before our own confirmation: {next}");
+        assert_eq!(next["op"], op);
+        assert_eq!(next["client"], self.client_id.as_str());
+    }
+}
+
+/// Opens a WebSocket with extra request headers; returns the HTTP status of a refusal.
+pub async fn try_connect_with(url: &str, headers: &[(&str, &str)]) -> Result<Socket, u16> {
+    let mut req = url.into_client_request().expect("valid request");
+    for (k, v) in headers {
+        let name = axum::http::HeaderName::from_bytes(k.as_bytes()).expect("header name");
+        req.headers_mut().insert(name, v.parse().expect("header value"));
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("unexpected connection error: {e}"),
+    }
+}
+
+/// A plain HTTP/1.1 GET: returns the status code, headers and body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut buf)).await.expect("response in time").expect("read");
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    (status, head.to_owned(), body.to_owned())
+}

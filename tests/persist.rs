@@ -1,0 +1,108 @@
+//! Recording: what a room accepted survives a restart, an unloaded room comes
+//! back from storage, and snapshots plus the log rebuild the same board.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Client, TestServer, http_get};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_serves_the_same_board() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut a, _) = Client::join(&server, "keep", "a").await;
+    a.create("r", "rectangle", 10.0, 20.0).await;
+    a.create("t", "triangle", 400.0, 300.0).await;
+    a.move_to("r", 700.0, 500.0).await;
+    a.create("c", "circle", 50.0, 50.0).await;
+    a.delete("c").await;
+    let mut last = Value::Null;
+    for _ in 0..5 {
+        last = a.recv_event().await;
+    }
+    assert_eq!(last["seq"], 5, "all five confirmed");
+    let (_, before) = Client::join(&server, "keep", "witness").await;
+    server.stop().await;
+
+    let server = TestServer::start(&dir).await;
+    let (_, after) = Client::join(&server, "keep", "b").await;
+    assert_eq!(after["seq"], 5);
+    assert_eq!(after["shapes"], before["shapes"]);
+    assert_eq!(
+        after["shapes"],
+        json!([
+            {"id": "r", "kind": "rectangle", "x": 700.0, "y": 500.0},
+            {"id": "t", "kind": "triangle", "x": 400.0, "y": 300.0},
+        ])
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_histories_reload_through_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut a, _) = Client::join(&server, "long", "a").await;
+    // Well past several snapshot intervals, ending between two of them.
+    let moves = 3 * sketchboard::server::storage::SNAPSHOT_EVERY + 37;
+    for i in 0..10 {
+        a.create(&format!("s{i}"), "circle", 0.0, 0.0).await;
+    }
+    for i in 0..moves {
+        let shape = format!("s{}", i % 10);
+        a.move_to(&shape, (i % 1400) as f64, (i % 800) as f64).await;
+    }
+    let total = 10 + moves;
+    let mut last = Value::Null;
+    for _ in 0..total {
+        last = a.recv_event().await;
+    }
+    assert_eq!(last["seq"], total);
+    let (_, live) = Client::join(&server, "long", "live").await;
+    server.stop().await;
+
+    let server = TestServer::start(&dir).await;
+    let (_, reloaded) = Client::join(&server, "long", "b").await;
+    assert_eq!(reloaded["seq"], total);
+    assert_eq!(reloaded["shapes"], live["shapes"]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_room_unloads_and_comes_back_from_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir, |c| c.room_idle_secs = 0).await;
+    let registry = server.running.as_ref().unwrap().registry.clone();
+    let (mut a, _) = Client::join(&server, "nap", "a").await;
+    a.create("s", "rectangle", 5.0, 5.0).await;
+    a.recv_event().await;
+    drop(a);
+    let deadline = Instant::now() + common::PATIENCE;
+    while registry.running() > 0 {
+        assert!(Instant::now() < deadline, "the empty room never unloaded");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (_, welcome) = Client::join(&server, "nap", "b").await;
+    assert_eq!(welcome["seq"], 1);
+    assert_eq!(welcome["shapes"][0]["id"], "s");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lobby_lists_recorded_rooms() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut a, _) = Client::join(&server, "lobby-check", "a").await;
+    a.create("one", "rectangle", 5.0, 5.0).await;
+    a.create("two", "circle", 300.0, 5.0).await;
+    a.recv_event().await;
+    a.recv_event().await;
+    let (status, _, body) = http_get(server.addr, "/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("lobby-check"), "the lobby's server-rendered HTML names the room");
+    assert!(body.contains("2 shapes"), "and counts its shapes");
+    assert!(body.contains("1 person here"), "and the people in it");
+    server.stop().await;
+}
