@@ -5,6 +5,7 @@ import { defineConfig } from '@playwright/test';
 // scripts/test.sh points it (and BASE_URL) at a free port and a scratch database.
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './wait-for-server.ts',
   timeout: 60_000,
   expect: { timeout: 10_000 },
   // Two cores: one worker, and each test drives several browser contexts.

@@ -79,7 +79,7 @@ if [[ $WANT_TESTS == 1 ]]; then
   # npm ci only when the lock file changed since the last install (a stamp records it).
   if ! cmp -s end2end/package-lock.json end2end/node_modules/.installed-lock.json 2>/dev/null; then
     log "installing the end-to-end test packages (npm ci)"
-    (cd end2end && npm ci --no-audit --no-fund --loglevel=error &&
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error &&
       cp package-lock.json node_modules/.installed-lock.json)
   fi
 fi

@@ -72,7 +72,7 @@ async fn connect_once(board: &Weak<LiveBoard>, url: &str, stop: &mut futures::fu
     let mut welcomed = false;
     loop {
         futures::select! {
-            _ = *stop => return Ended::Stopped,
+            _ = &mut *stop => return Ended::Stopped,
             out = outbox.next() => {
                 if let Some(text) = out
                     && sink.send(Message::Text(text)).await.is_err()

@@ -115,7 +115,7 @@ fn Room(room: RoomName) -> impl IntoView {
             {
                 match LiveBoard::start(room.clone(), el, ui) {
                     Ok(board) => live.set_value(Some(board)),
-                    Err(e) => leptos::logging::error!("could not start the board: {e}"),
+                    Err(e) => leptos::logging::error!("could not start the board: {e:?}"),
                 }
             }
         });

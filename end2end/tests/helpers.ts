@@ -1,0 +1,102 @@
+import { expect, type Browser, type Locator, type Page } from '@playwright/test';
+
+export const BOARD_WIDTH = 1600;
+export const BOARD_HEIGHT = 1000;
+
+/** Each kind's size and fill colour (RGB), as src/model/shape.rs and src/client/canvas.rs define them. */
+export const KINDS = {
+  Rectangle: { w: 160, h: 100, fill: [0xa5, 0xd8, 0xff] },
+  Triangle: { w: 140, h: 120, fill: [0xff, 0xd8, 0xa8] },
+  Circle: { w: 120, h: 120, fill: [0xb2, 0xf2, 0xbb] },
+} as const;
+export type Kind = keyof typeof KINDS;
+
+export interface ShapeItem {
+  kind: Kind;
+  x: number;
+  y: number;
+  selected: boolean;
+}
+
+/** A room name no other test (or earlier run) uses. */
+export function uniqueRoom(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Opens a room in a fresh browser context and waits until it is live. */
+export async function openRoom(browser: Browser, room: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  await page.goto(`/r/${room}`);
+  await expect(page.getByRole('status')).toHaveText('Connected');
+  return page;
+}
+
+export function shapeList(page: Page): Locator {
+  return page.getByRole('list', { name: /Shapes/ });
+}
+
+/** The shapes the page's text alternative lists, in drawing order. */
+export async function shapes(page: Page): Promise<ShapeItem[]> {
+  const texts = await shapeList(page).getByRole('listitem').allTextContents();
+  return texts.map((t) => {
+    const m = /^(Rectangle|Triangle|Circle) at (-?\d+), (-?\d+)(, selected)?$/.exec(t.trim());
+    if (!m) throw new Error(`unexpected shape description: ${t}`);
+    return { kind: m[1] as Kind, x: Number(m[2]), y: Number(m[3]), selected: !!m[4] };
+  });
+}
+
+/** Waits until the page lists exactly `n` shapes; returns them. */
+export async function expectShapeCount(page: Page, n: number): Promise<ShapeItem[]> {
+  await expect(shapeList(page).getByRole('listitem')).toHaveCount(n);
+  return shapes(page);
+}
+
+export function centre(s: { kind: Kind; x: number; y: number }): [number, number] {
+  const { w, h } = KINDS[s.kind];
+  // Slightly below the middle: inside a triangle too.
+  return [s.x + w / 2, s.y + h * 0.6];
+}
+
+/** The RGB colour the canvas shows at a board position. */
+export async function pixel(page: Page, bx: number, by: number): Promise<number[]> {
+  return page.evaluate(
+    ([x, y, W]) => {
+      const c = document.querySelector('canvas.board') as HTMLCanvasElement;
+      const scale = c.width / W;
+      const d = c.getContext('2d')!.getImageData(Math.round(x * scale), Math.round(y * scale), 1, 1).data;
+      return [d[0], d[1], d[2]];
+    },
+    [bx, by, BOARD_WIDTH],
+  );
+}
+
+/** Waits until the canvas shows (or, with `present` false, no longer shows) a shape's fill at its centre. */
+export async function expectPainted(page: Page, s: { kind: Kind; x: number; y: number }, present = true) {
+  const [x, y] = centre(s);
+  const fill = KINDS[s.kind].fill as readonly number[];
+  await expect
+    .poll(async () => {
+      const px = await pixel(page, x, y);
+      return px.every((v, i) => Math.abs(v - fill[i]) <= 2);
+    }, { message: `${s.kind} at ${s.x}, ${s.y} ${present ? 'painted' : 'gone'}` })
+    .toBe(present);
+}
+
+/** Page coordinates of a board position. */
+export async function toPage(page: Page, bx: number, by: number): Promise<[number, number]> {
+  const box = await page.locator('canvas.board').boundingBox();
+  if (!box) throw new Error('no canvas');
+  return [box.x + (bx / BOARD_WIDTH) * box.width, box.y + (by / BOARD_HEIGHT) * box.height];
+}
+
+export async function clickBoard(page: Page, bx: number, by: number) {
+  const [x, y] = await toPage(page, bx, by);
+  await page.mouse.click(x, y);
+}
+
+/** Without the ", selected" mark: what every participant should agree on. */
+export function positions(list: ShapeItem[]) {
+  return list.map(({ kind, x, y }) => ({ kind, x, y }));
+}

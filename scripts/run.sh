@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs Sketchboard at http://localhost:3000 on the embedded SQLite store
+# (./data/sketchboard.db unless DATABASE_URL says otherwise). Installs whatever
+# tools are missing first. Extra arguments go to `cargo leptos serve`, e.g.
+#   scripts/run.sh --release
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+export DATABASE_URL="${DATABASE_URL:-sqlite://data/sketchboard.db}"
+exec cargo leptos serve "$@"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust unit, property and integration tests (server and
+# browser builds), then the Playwright tests in Debian's Chromium against a real
+# server on a free port with a scratch database. Installs whatever is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh --tests
+export PATH="$HOME/.cargo/bin:$PATH"
+
+echo "== Rust tests (cargo leptos test) =="
+cargo leptos test
+
+echo "== Browser tests (cargo leptos end-to-end) =="
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+  BASE_URL="http://127.0.0.1:$port" \
+  DATABASE_URL="sqlite://$scratch/e2e.db" \
+  RUST_LOG="${RUST_LOG:-warn}" \
+  cargo leptos end-to-end
+
+echo "== all tests passed =="
