@@ -145,4 +145,3 @@ async fn pages_answer_with_the_right_status() {
     assert_eq!(http_get(server.addr, "/new?name=%3Cb%3E").await.0, 400);
     server.stop().await;
 }
-

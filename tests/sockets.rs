@@ -17,24 +17,25 @@ async fn changes_reach_every_member_in_order_and_no_other_room() {
     let (mut bob, _) = Client::join(&server, "studio", "bob").await;
     let (mut carol, _) = Client::join(&server, "elsewhere", "carol").await;
 
+    // Alice draws and moves; Bob, having seen that, adds his own and deletes hers.
+    // (Bob waits for Alice's changes: across two connections only the room orders.)
     let op1 = alice.create("r1", "rectangle", 100.0, 100.0).await;
     let op2 = alice.move_to("r1", 300.0, 200.0).await;
+    let mut bob_events = vec![bob.recv_event().await, bob.recv_event().await];
     let op3 = bob.create("c1", "circle", 500.0, 400.0).await;
     let op4 = bob.delete("r1").await;
+    bob_events.push(bob.recv_event().await);
+    bob_events.push(bob.recv_event().await);
+    let mut alice_events = Vec::new();
+    for _ in 0..4 {
+        alice_events.push(alice.recv_event().await);
+    }
 
     // Both members see the same four changes with consecutive sequence numbers.
-    let mut seen = Vec::new();
-    for member in [&mut alice, &mut bob] {
-        let mut events = Vec::new();
-        for _ in 0..4 {
-            events.push(member.recv_event().await);
-        }
-        seen.push(events);
-    }
-    assert_eq!(seen[0], seen[1], "both members see one order");
-    let events = &seen[0];
+    assert_eq!(alice_events, bob_events, "both members see one order");
+    let events = &alice_events;
     for (i, e) in events.iter().enumerate() {
-        assert_eq!(e["type"], "applied");
+        assert_eq!(e["type"], "applied", "{e}");
         assert_eq!(e["seq"], i as u64 + 1);
     }
     // Each author's own changes come back in the order they were sent,
@@ -42,7 +43,10 @@ async fn changes_reach_every_member_in_order_and_no_other_room() {
     let by = |who: &str| events.iter().filter(|e| e["client"] == who).map(|e| e["op"].as_u64()).collect::<Vec<_>>();
     assert_eq!(by("alice"), [Some(op1), Some(op2)]);
     assert_eq!(by("bob"), [Some(op3), Some(op4)]);
-    assert_eq!(events[0]["change"], json!({"op": "create", "shape": {"id": "r1", "kind": "rectangle", "x": 100.0, "y": 100.0}}));
+    assert_eq!(
+        events[0]["change"],
+        json!({"op": "create", "shape": {"id": "r1", "kind": "rectangle", "x": 100.0, "y": 100.0}})
+    );
 
     // The other room heard nothing of it.
     carol.assert_nothing_pending("carol-probe").await;

@@ -7,8 +7,8 @@ use std::rc::Weak;
 
 use futures::channel::{mpsc, oneshot};
 use futures::{FutureExt, SinkExt, StreamExt};
-use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::Message;
+use gloo_net::websocket::futures::WebSocket;
 use gloo_timers::future::TimeoutFuture;
 
 use super::live_board::{Incoming, LiveBoard};
@@ -23,8 +23,14 @@ enum Ended {
     Lost { welcomed: bool },
 }
 
-/// Runs until `stop` fires or the board is dropped.
-pub async fn run(board: Weak<LiveBoard>, url: String, stop: oneshot::Receiver<()>) {
+/// Runs until `stop` fires or the board is dropped. A message on `wake` (the
+/// browser came back online) cuts a backoff wait short.
+pub async fn run(
+    board: Weak<LiveBoard>,
+    url: String,
+    stop: oneshot::Receiver<()>,
+    mut wake: mpsc::UnboundedReceiver<()>,
+) {
     let mut stop = stop.fuse();
     let mut failures: u32 = 0;
     loop {
@@ -46,6 +52,7 @@ pub async fn run(board: Weak<LiveBoard>, url: String, stop: oneshot::Receiver<()
         let delay = backoff_ms(failures);
         futures::select! {
             _ = TimeoutFuture::new(delay).fuse() => {}
+            _ = wake.next() => {}
             _ = stop => return,
         }
     }
@@ -59,7 +66,11 @@ fn backoff_ms(failures: u32) -> u32 {
     (capped * (0.5 + js_sys::Math::random() * 0.5)) as u32
 }
 
-async fn connect_once(board: &Weak<LiveBoard>, url: &str, stop: &mut futures::future::Fuse<oneshot::Receiver<()>>) -> Ended {
+async fn connect_once(
+    board: &Weak<LiveBoard>,
+    url: &str,
+    stop: &mut futures::future::Fuse<oneshot::Receiver<()>>,
+) -> Ended {
     let Ok(ws) = WebSocket::open(url) else { return Ended::Lost { welcomed: false } };
     let (mut sink, stream) = ws.split();
     let mut stream = stream.fuse();

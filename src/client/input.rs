@@ -1,4 +1,5 @@
-//! Pointer and keyboard input for the live board.
+//! Pointer and keyboard input for the live board, and the window events it
+//! cares about (resizing, the network coming back).
 //!
 //! Pointer events (so mouse, pen and touch all work) on the canvas; keys on
 //! the window, so they work without clicking into anything first, but never
@@ -74,6 +75,13 @@ pub fn attach(board: &Rc<LiveBoard>) -> Vec<EventListener> {
         }
         // The page must not scroll (arrows) or go back (Backspace in old browsers).
         e.prevent_default();
+    }));
+
+    let b = Rc::downgrade(board);
+    listeners.push(EventListener::new(&window, "online", move |_| {
+        if let Some(board) = b.upgrade() {
+            board.network_back();
+        }
     }));
 
     let b = Rc::downgrade(board);

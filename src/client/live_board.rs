@@ -54,6 +54,8 @@ pub struct LiveBoard {
     frame_requested: Cell<bool>,
     listeners: RefCell<Vec<gloo_events::EventListener>>,
     stop: RefCell<Option<oneshot::Sender<()>>>,
+    /// Tells the connection to retry now rather than after its backoff.
+    wake: mpsc::UnboundedSender<()>,
 }
 
 impl LiveBoard {
@@ -61,6 +63,7 @@ impl LiveBoard {
         let client = ClientId::parse(random_id()).map_err(|e| JsValue::from_str(&e.to_string()))?;
         let url = socket_url(&room)?;
         let (stop_tx, stop_rx) = oneshot::channel();
+        let (wake_tx, wake_rx) = mpsc::unbounded();
         let canvas = Canvas::new(el)?;
         let board = Rc::new_cyclic(|me| LiveBoard {
             me: me.clone(),
@@ -73,9 +76,10 @@ impl LiveBoard {
             frame_requested: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             stop: RefCell::new(Some(stop_tx)),
+            wake: wake_tx,
         });
         *board.listeners.borrow_mut() = input::attach(&board);
-        wasm_bindgen_futures::spawn_local(connection::run(Rc::downgrade(&board), url, stop_rx));
+        wasm_bindgen_futures::spawn_local(connection::run(Rc::downgrade(&board), url, stop_rx, wake_rx));
         board.invalidate();
         Ok(board)
     }
@@ -111,6 +115,11 @@ impl LiveBoard {
         }
         *self.outbox.borrow_mut() = Some(outbox);
         self.set_status(ConnStatus::Connected);
+    }
+
+    /// The browser says the network is back: retry at once.
+    pub fn network_back(&self) {
+        let _ = self.wake.unbounded_send(());
     }
 
     pub fn connection_lost(&self) {
@@ -198,7 +207,8 @@ impl LiveBoard {
     pub fn press(&self, x: f64, y: f64) -> bool {
         let hit = self.replica.borrow().view().hit_test(x, y).cloned();
         let grabbed = hit.is_some();
-        *self.drag.borrow_mut() = hit.as_ref().map(|s| Drag { id: s.id.clone(), grab: (x - s.x, y - s.y), target: None });
+        *self.drag.borrow_mut() =
+            hit.as_ref().map(|s| Drag { id: s.id.clone(), grab: (x - s.x, y - s.y), target: None });
         *self.selected.borrow_mut() = hit.map(|s| s.id);
         self.after_change();
         grabbed

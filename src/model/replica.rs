@@ -35,14 +35,7 @@ pub struct Replica {
 
 impl Replica {
     pub fn new(client: ClientId) -> Self {
-        Replica {
-            client,
-            confirmed: Board::new(),
-            seq: 0,
-            pending: VecDeque::new(),
-            view: Board::new(),
-            next_op: 1,
-        }
+        Replica { client, confirmed: Board::new(), seq: 0, pending: VecDeque::new(), view: Board::new(), next_op: 1 }
     }
 
     pub fn client(&self) -> &ClientId {

@@ -33,13 +33,12 @@ pub struct Running {
 
 /// Opens the store, binds `config.addr` and starts serving in the background.
 pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Running> {
-    let store = Store::open(&config.database_url)
-        .with_context(|| format!("opening the database {}", config.database_url))?;
+    let store =
+        Store::open(&config.database_url).with_context(|| format!("opening the database {}", config.database_url))?;
     let registry = Registry::new(store.clone(), config.idle_grace());
     let shutdown = Shutdown::new();
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("binding {}", config.addr))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     let state = routes::AppState::new(leptos_options, registry.clone(), store, &config, shutdown.clone());
     let app = routes::router(state);

@@ -119,10 +119,7 @@ impl Registry {
 
     /// People in each running room, for the lobby.
     pub fn members_by_room(&self) -> HashMap<RoomName, u32> {
-        self.rooms()
-            .iter()
-            .map(|(name, h)| (name.clone(), h.stats.members.load(Ordering::Relaxed)))
-            .collect()
+        self.rooms().iter().map(|(name, h)| (name.clone(), h.stats.members.load(Ordering::Relaxed))).collect()
     }
 
     /// How many room actors are running.

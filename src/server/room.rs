@@ -125,10 +125,8 @@ impl Room {
 
         loop {
             let first = if self.members.is_empty() {
-                match tokio::time::timeout(self.idle_grace, rx.recv()).await {
-                    Ok(cmd) => cmd,
-                    Err(_elapsed) => None,
-                }
+                // Nothing within the grace period counts as "no more commands".
+                tokio::time::timeout(self.idle_grace, rx.recv()).await.ok().flatten()
             } else {
                 rx.recv().await
             };

@@ -14,11 +14,11 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use rand::Rng;
 use serde::Deserialize;
 
+use super::Config;
 use super::connection;
 use super::registry::Registry;
 use super::shutdown::Shutdown;
 use super::storage::Store;
-use super::Config;
 use crate::app::{App, shell};
 use crate::model::RoomName;
 use crate::protocol::HARD_MESSAGE_BYTES;
@@ -53,15 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/{room}", get(websocket))
         .route("/healthz", get(healthz))
         .route("/new", get(new_room))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
 }
@@ -88,7 +83,7 @@ impl OriginPolicy {
         let Some(origin) = headers.get(header::ORIGIN) else { return true };
         let Ok(origin) = origin.to_str() else { return false };
         let origin = origin.to_ascii_lowercase();
-        if self.allowed.iter().any(|a| *a == origin) {
+        if self.allowed.contains(&origin) {
             return true;
         }
         // Same origin: the Origin's host and port are the Host this request was sent to.

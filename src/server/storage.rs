@@ -75,7 +75,10 @@ pub struct RoomSummary {
 }
 
 enum Job {
-    Ensure { room: RoomName, reply: oneshot::Sender<Result<(), StoreError>> },
+    Ensure {
+        room: RoomName,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
     Append {
         room: RoomName,
         records: Vec<Record>,
@@ -353,8 +356,11 @@ fn append(
     )
     .map_err(sql("updating a room"))?;
     if let Some(snapshot) = snapshot {
-        tx.execute("UPDATE rooms SET snapshot = ?2, snapshot_seq = ?3 WHERE name = ?1", params![room.as_str(), snapshot, seq])
-            .map_err(sql("writing a snapshot"))?;
+        tx.execute(
+            "UPDATE rooms SET snapshot = ?2, snapshot_seq = ?3 WHERE name = ?1",
+            params![room.as_str(), snapshot, seq],
+        )
+        .map_err(sql("writing a snapshot"))?;
         tx.execute(
             "DELETE FROM changes WHERE room = ?1 AND seq <= ?2",
             params![room.as_str(), seq - LOG_KEPT_BEHIND_SNAPSHOT as i64],

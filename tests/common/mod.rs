@@ -34,10 +34,8 @@ impl TestServer {
         let db_url = format!("sqlite://{}", dir.path().join("board.db").display());
         let mut config = Config::for_database("127.0.0.1:0".parse().unwrap(), db_url.clone());
         tweak(&mut config);
-        let options = leptos::config::LeptosOptions::builder()
-            .output_name("sketchboard")
-            .site_root("target/site")
-            .build();
+        let options =
+            leptos::config::LeptosOptions::builder().output_name("sketchboard").site_root("target/site").build();
         let running = server::start(config, options).await.expect("server starts");
         TestServer { addr: running.addr, running: Some(running), db_url }
     }

@@ -25,7 +25,11 @@ pub async fn list_rooms() -> Result<Vec<RoomInfo>, ServerFnError> {
     })?;
     Ok(rooms
         .into_iter()
-        .map(|r| RoomInfo { members: live.get(&r.name).copied().unwrap_or(0), name: r.name.to_string(), shapes: r.shapes })
+        .map(|r| RoomInfo {
+            members: live.get(&r.name).copied().unwrap_or(0),
+            name: r.name.to_string(),
+            shapes: r.shapes,
+        })
         .collect())
 }
 
