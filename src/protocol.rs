@@ -9,8 +9,9 @@ use crate::model::{Board, Change, ChangeError, ClientId, RoomName};
 /// Bumped on any change that an older peer would misread.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// The largest message either side accepts, in bytes. A larger one is answered
+/// The largest message a client may send, in bytes. A larger one is answered
 /// with `message_too_large` and the connection is closed with code 1009.
+/// (Server messages have no such limit: a welcome carries a whole board.)
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// What the server's WebSocket layer buffers at most for one message. Past
@@ -34,11 +35,19 @@ pub enum ClientMsg {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// The answer to `hello`: the whole board as of `seq`. Every `applied` that
-    /// follows has the next sequence number, with no gaps.
-    Welcome { version: u32, room: RoomName, seq: u64, shapes: Board, members: u32 },
-    /// A change the room accepted and recorded, in the room's order. The author
-    /// (`client`, `op`) receives it too, as its confirmation.
-    Applied { seq: u64, client: ClientId, op: u64, change: Change },
+    /// follows has the next sequence number, with no gaps. `last_op` is the
+    /// highest `op` this room has recorded from this client id (0 if none):
+    /// changes up to it are in the board already and must not be sent again.
+    Welcome { version: u32, room: RoomName, seq: u64, shapes: Board, members: u32, last_op: u64 },
+    /// A change the room accepted and recorded, in the room's order. Every
+    /// member receives it; only the author's copy carries `op`, and that copy
+    /// is the author's confirmation. (Client ids are never sent to others.)
+    Applied {
+        seq: u64,
+        change: Change,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        op: Option<u64>,
+    },
     /// How many people are in the room now.
     Presence { members: u32 },
     /// Something the server refused. `op` names the refused change, if any;
@@ -68,8 +77,9 @@ pub enum ErrorCode {
     UnknownShape,
     DuplicateShape,
     TooManyShapes,
-    /// The room could not record the change; it was not applied. Try again.
-    StorageFailed,
+    /// The `op` is not above the last one this room accepted from this
+    /// client: it was applied before (or refused before) and is not applied again.
+    StaleOp,
 }
 
 impl ErrorCode {
@@ -129,6 +139,8 @@ mod tests {
             r#"{"type":"change","op":1,"change":{"op":"move","id":"a","x":"1","y":2}}"#,
             r#"{"type":"change","op":1,"change":{"op":"move","id":"a","x":1e999,"y":2}}"#,
             r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"hexagon","x":1,"y":2}}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"delete","id":"a","colour":"red"}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"circle","x":1,"y":2,"r":9}}}"#,
         ] {
             assert!(serde_json::from_str::<ClientMsg>(junk).is_err(), "{junk}");
         }

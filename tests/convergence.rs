@@ -1,14 +1,17 @@
 //! Property tests of the shared model: however several tabs' changes
-//! interleave, applying them in the server's order leaves every tab's replica
-//! equal to the server's board, with nothing left pending.
+//! interleave, and wherever their connections drop, applying them in the
+//! server's order leaves every tab's replica equal to the server's board, with
+//! nothing pending and nothing applied twice.
 //!
-//! The "network" here is a set of FIFO queues, so the test explores message
-//! orders directly: each step, proptest chooses who acts next.
+//! The "network" here is a set of FIFO queues and the "server" follows the
+//! room actor's rules (validate, number, remember each tab's last op), so the
+//! test explores message orders and drops directly: each step, proptest
+//! chooses who acts next.
 
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
-use sketchboard::model::{Board, Change, ClientId, Replica, Shape, ShapeId, ShapeKind};
+use sketchboard::model::{Board, Change, Replica, Shape, ShapeId, ShapeKind};
 
 /// One step of the simulation.
 #[derive(Debug, Clone)]
@@ -20,25 +23,33 @@ enum Step {
     Serve { who: usize },
     /// Tab `who` reads the next message the server sent it.
     Deliver { who: usize },
+    /// Tab `who`'s connection drops, losing whatever was in flight either way;
+    /// it reconnects, gets a welcome, and re-sends its pending changes.
+    Reconnect { who: usize },
 }
 
 enum Down {
-    Applied { seq: u64, client: ClientId, op: u64, change: Change },
+    Applied { seq: u64, op: Option<u64>, change: Change },
     Refused { op: u64 },
 }
 
 fn step(tabs: usize) -> impl Strategy<Value = Step> {
     prop_oneof![
-        (0..tabs, 0u8..3, 0usize..16, -50.0..1600.0f64, -50.0..1000.0f64, 0usize..3)
+        4 => (0..tabs, 0u8..3, 0usize..16, -50.0..1600.0f64, -50.0..1000.0f64, 0usize..3)
             .prop_map(|(who, what, pick, x, y, kind)| Step::Local { who, what, pick, x, y, kind }),
-        (0..tabs).prop_map(|who| Step::Serve { who }),
-        (0..tabs).prop_map(|who| Step::Deliver { who }),
+        4 => (0..tabs).prop_map(|who| Step::Serve { who }),
+        4 => (0..tabs).prop_map(|who| Step::Deliver { who }),
+        1 => (0..tabs).prop_map(|who| Step::Reconnect { who }),
     ]
 }
 
 struct World {
     board: Board,
     seq: u64,
+    /// The server's last accepted op per tab.
+    last_ops: Vec<u64>,
+    /// Every (tab, op) the server applied: none may appear twice.
+    applied: std::collections::HashSet<(usize, u64)>,
     tabs: Vec<Replica>,
     up: Vec<VecDeque<(u64, Change)>>,
     down: Vec<VecDeque<Down>>,
@@ -50,7 +61,9 @@ impl World {
         World {
             board: Board::new(),
             seq: 0,
-            tabs: (0..n).map(|i| Replica::new(ClientId::parse(format!("tab{i}")).unwrap())).collect(),
+            last_ops: vec![0; n],
+            applied: Default::default(),
+            tabs: (0..n).map(|_| Replica::new()).collect(),
             up: vec![VecDeque::new(); n],
             down: (0..n).map(|_| VecDeque::new()).collect(),
             next_shape: 0,
@@ -77,27 +90,33 @@ impl World {
             }
             Step::Serve { who } => {
                 let Some((op, change)) = self.up[who].pop_front() else { return };
+                // The server refuses these (tests/sockets.rs checks that); an
+                // honest replica, fed `last_op` in its welcome, never sends one.
+                assert!(op > self.last_ops[who], "tab {who} re-sent op {op}, which the server already has");
                 match self.board.apply(&change) {
                     Ok(()) => {
                         self.seq += 1;
-                        let client = self.tabs[who].client().clone();
-                        for down in &mut self.down {
-                            down.push_back(Down::Applied {
-                                seq: self.seq,
-                                client: client.clone(),
-                                op,
-                                change: change.clone(),
-                            });
+                        self.last_ops[who] = op;
+                        assert!(self.applied.insert((who, op)), "tab {who}'s op {op} applied twice");
+                        for (to, down) in self.down.iter_mut().enumerate() {
+                            let op = (to == who).then_some(op);
+                            down.push_back(Down::Applied { seq: self.seq, op, change: change.clone() });
                         }
                     }
                     Err(_) => self.down[who].push_back(Down::Refused { op }),
                 }
             }
+            Step::Reconnect { who } => {
+                self.up[who].clear();
+                self.down[who].clear();
+                self.tabs[who].reset(self.seq, self.board.clone(), self.last_ops[who]);
+                self.up[who].extend(self.tabs[who].pending().cloned());
+            }
             Step::Deliver { who } => {
                 let Some(msg) = self.down[who].pop_front() else { return };
                 match msg {
-                    Down::Applied { seq, client, op, change } => {
-                        self.tabs[who].applied(seq, &client, op, &change).expect("server order applies");
+                    Down::Applied { seq, op, change } => {
+                        self.tabs[who].applied(seq, op, &change).expect("server order applies");
                     }
                     Down::Refused { op } => self.tabs[who].rejected(op),
                 }

@@ -31,20 +31,22 @@ async fn changes_reach_every_member_in_order_and_no_other_room() {
         alice_events.push(alice.recv_event().await);
     }
 
-    // Both members see the same four changes with consecutive sequence numbers.
-    assert_eq!(alice_events, bob_events, "both members see one order");
-    let events = &alice_events;
-    for (i, e) in events.iter().enumerate() {
+    // Both members see the same four changes, with consecutive sequence numbers.
+    let order = |events: &[serde_json::Value]| {
+        events.iter().map(|e| (e["type"].clone(), e["seq"].clone(), e["change"].clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(order(&alice_events), order(&bob_events), "both members see one order");
+    for (i, e) in alice_events.iter().enumerate() {
         assert_eq!(e["type"], "applied", "{e}");
         assert_eq!(e["seq"], i as u64 + 1);
     }
-    // Each author's own changes come back in the order they were sent,
-    // naming the author: that is the confirmation.
-    let by = |who: &str| events.iter().filter(|e| e["client"] == who).map(|e| e["op"].as_u64()).collect::<Vec<_>>();
-    assert_eq!(by("alice"), [Some(op1), Some(op2)]);
-    assert_eq!(by("bob"), [Some(op3), Some(op4)]);
+    // Only the author's copy carries its op: that is its confirmation.
+    let ops = |events: &[serde_json::Value]| events.iter().map(|e| e["op"].as_u64()).collect::<Vec<_>>();
+    assert_eq!(ops(&alice_events), [Some(op1), Some(op2), None, None]);
+    assert_eq!(ops(&bob_events), [None, None, Some(op3), Some(op4)]);
+    assert!(alice_events.iter().all(|e| e.get("client").is_none()), "client ids are never broadcast");
     assert_eq!(
-        events[0]["change"],
+        alice_events[0]["change"],
         json!({"op": "create", "shape": {"id": "r1", "kind": "rectangle", "x": 100.0, "y": 100.0}})
     );
 
@@ -107,15 +109,68 @@ async fn delete_is_idempotent() {
     // Both delete it at once: both are accepted, the board ends empty.
     let op_a = a.delete("x").await;
     let op_b = b.delete("x").await;
-    let mut confirmed = Vec::new();
-    for _ in 0..2 {
-        let e = a.recv_event().await;
-        assert_eq!(e["type"], "applied", "{e}");
-        confirmed.push((e["client"].as_str().unwrap().to_owned(), e["op"].as_u64().unwrap()));
+    for (member, own) in [(&mut a, op_a), (&mut b, op_b)] {
+        let mut ops = Vec::new();
+        for _ in 0..2 {
+            let e = member.recv_event().await;
+            assert_eq!(e["type"], "applied", "{e}");
+            ops.push(e["op"].as_u64());
+        }
+        ops.sort();
+        assert_eq!(ops, [None, Some(own)], "one delete confirmed as ours, the other seen as someone else's");
     }
-    confirmed.sort();
-    assert_eq!(confirmed, [("a".to_owned(), op_a), ("b".to_owned(), op_b)]);
     let (_late, welcome) = Client::join(&server, "del", "late").await;
     assert_eq!(welcome["shapes"], json!([]));
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_sent_again_after_a_reconnect_is_not_applied_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut tab, welcome) = Client::join(&server, "resend", "tab-7").await;
+    assert_eq!(welcome["last_op"], 0);
+    let create = tab.create("s", "rectangle", 10.0, 10.0).await;
+    let moved = tab.move_to("s", 200.0, 10.0).await;
+    tab.recv_event().await;
+    tab.recv_event().await;
+    let (mut other, _) = Client::join(&server, "resend", "other").await;
+    other.delete("s").await;
+    other.recv_event().await;
+    drop(tab);
+
+    // The same tab comes back: the welcome says what the room already has.
+    let (mut tab, welcome) = Client::join(&server, "resend", "tab-7").await;
+    assert_eq!(welcome["last_op"], moved);
+    assert_eq!(welcome["shapes"], json!([]));
+    // A client that re-sends anyway is refused, and the deleted shape stays deleted.
+    let again = json!({"type": "change", "op": create, "change": {"op": "create", "shape": {"id": "s", "kind": "rectangle", "x": 10.0, "y": 10.0}}});
+    tab.send_json(&again).await;
+    let e = tab.recv_event().await;
+    assert_eq!(
+        (e["type"].as_str(), e["code"].as_str(), e["op"].as_u64()),
+        (Some("error"), Some("stale_op"), Some(create))
+    );
+    other.assert_nothing_pending("other-probe").await;
+    server.stop().await;
+
+    // The mark survives a restart.
+    let server = TestServer::start(&dir).await;
+    let (_, welcome) = Client::join(&server, "resend", "tab-7").await;
+    assert_eq!(welcome["last_op"], moved);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_server_closes_sockets_with_1012() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut joined, _) = Client::join(&server, "bye", "a").await;
+    let mut waiting = Client::wrap(Client::raw(&server, "bye").await, "b");
+    let stopping = tokio::spawn(server.stop());
+    for client in [&mut joined, &mut waiting] {
+        let frame = client.closed().await.expect("a close frame");
+        assert_eq!(u16::from(frame.code), 1012, "{frame:?}");
+    }
+    stopping.await.unwrap();
 }

@@ -64,17 +64,20 @@ pub fn attach(board: &Rc<LiveBoard>) -> Vec<EventListener> {
             return;
         }
         let step = if e.shift_key() { BIG_STEP } else { STEP };
-        match e.key().as_str() {
+        let used = match e.key().as_str() {
             "ArrowLeft" => board.nudge(-step, 0.0),
             "ArrowRight" => board.nudge(step, 0.0),
             "ArrowUp" => board.nudge(0.0, -step),
             "ArrowDown" => board.nudge(0.0, step),
             "Delete" | "Backspace" => board.delete_selected(),
             "Escape" => board.clear_selection(),
-            _ => return,
+            _ => false,
+        };
+        // A key that acted on a shape must not also scroll the page; with
+        // nothing selected, arrows scroll as usual.
+        if used {
+            e.prevent_default();
         }
-        // The page must not scroll (arrows) or go back (Backspace in old browsers).
-        e.prevent_default();
     }));
 
     let b = Rc::downgrade(board);

@@ -44,6 +44,9 @@ struct Drag {
 pub struct LiveBoard {
     /// Itself, for callbacks (animation frames) that must not keep it alive.
     me: Weak<LiveBoard>,
+    /// This tab's id for the server: random, kept across reconnects so the
+    /// room can tell which of our changes it already has.
+    client: ClientId,
     replica: RefCell<Replica>,
     selected: RefCell<Option<ShapeId>>,
     drag: RefCell<Option<Drag>>,
@@ -67,7 +70,8 @@ impl LiveBoard {
         let canvas = Canvas::new(el)?;
         let board = Rc::new_cyclic(|me| LiveBoard {
             me: me.clone(),
-            replica: RefCell::new(Replica::new(client)),
+            client,
+            replica: RefCell::new(Replica::new()),
             selected: RefCell::new(None),
             drag: RefCell::new(None),
             canvas,
@@ -99,8 +103,7 @@ impl LiveBoard {
     // ---- the connection's side -------------------------------------------
 
     pub fn hello(&self) -> String {
-        let client = self.replica.borrow().client().clone();
-        encode(&ClientMsg::Hello { version: PROTOCOL_VERSION, client })
+        encode(&ClientMsg::Hello { version: PROTOCOL_VERSION, client: self.client.clone() })
     }
 
     pub fn set_status(&self, status: ConnStatus) {
@@ -138,13 +141,13 @@ impl LiveBoard {
             }
         };
         let outcome = match msg {
-            ServerMsg::Welcome { seq, shapes, members, .. } => {
-                self.replica.borrow_mut().reset(seq, shapes);
+            ServerMsg::Welcome { seq, shapes, members, last_op, .. } => {
+                self.replica.borrow_mut().reset(seq, shapes, last_op);
                 self.ui.members.set(members);
                 Incoming::Welcome
             }
-            ServerMsg::Applied { seq, client, op, change } => {
-                if let Err(e) = self.replica.borrow_mut().applied(seq, &client, op, &change) {
+            ServerMsg::Applied { seq, change, op } => {
+                if let Err(e) = self.replica.borrow_mut().applied(seq, op, &change) {
                     leptos::logging::warn!("resynchronising: {e}");
                     return Incoming::Resync;
                 }
@@ -182,24 +185,30 @@ impl LiveBoard {
         }
     }
 
-    pub fn delete_selected(&self) {
-        let Some(id) = self.selected.borrow_mut().take() else { return };
+    /// Deletes the selected shape; returns whether there was one.
+    pub fn delete_selected(&self) -> bool {
+        let Some(id) = self.selected.borrow_mut().take() else { return false };
         self.submit(Change::Delete { id });
         self.after_change();
+        true
     }
 
     /// Moves the selection by (`dx`, `dy`), stopping at the board's edge.
-    pub fn nudge(&self, dx: f64, dy: f64) {
-        let Some(shape) = self.selected_shape() else { return };
+    /// Returns whether something was selected (the key was for the board).
+    pub fn nudge(&self, dx: f64, dy: f64) -> bool {
+        let Some(shape) = self.selected_shape() else { return false };
         let (x, y) = clamp_to_board(shape.kind, shape.x + dx, shape.y + dy);
         if (x, y) != (shape.x, shape.y) {
             self.submit(Change::Move { id: shape.id, x, y });
         }
+        true
     }
 
-    pub fn clear_selection(&self) {
-        *self.selected.borrow_mut() = None;
+    /// Clears the selection; returns whether there was one.
+    pub fn clear_selection(&self) -> bool {
+        let had = self.selected.borrow_mut().take().is_some();
         self.after_change();
+        had
     }
 
     /// A press on the canvas: select what is under it (or nothing) and get

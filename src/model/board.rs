@@ -18,7 +18,7 @@ pub const MAX_SHAPES: usize = 10_000;
 /// One change to a board. Moves are absolute, so the last move in server order
 /// wins and replaying one is harmless; deleting a shape that is gone is a no-op.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Change {
     Create { shape: Shape },
     Move { id: ShapeId, x: f64, y: f64 },
@@ -64,10 +64,18 @@ pub fn clamp_to_board(kind: ShapeKind, x: f64, y: f64) -> (f64, f64) {
 }
 
 /// A board serialises as the list of its shapes in drawing order.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(from = "Vec<Shape>")]
 pub struct Board {
     shapes: IndexMap<ShapeId, Shape>,
+}
+
+/// Two boards are equal when they hold the same shapes in the same drawing
+/// order. (`IndexMap`'s own equality ignores order.)
+impl PartialEq for Board {
+    fn eq(&self, other: &Board) -> bool {
+        self.shapes.len() == other.shapes.len() && self.shapes.values().eq(other.shapes.values())
+    }
 }
 
 impl From<Vec<Shape>> for Board {
@@ -292,6 +300,8 @@ mod tests {
         let json = serde_json::to_string(&b).unwrap();
         let back: Board = serde_json::from_str(&json).unwrap();
         assert_eq!(back, b);
+        let reversed = Board::from(b.shapes().rev().cloned().collect::<Vec<_>>());
+        assert_ne!(reversed, b, "drawing order is part of a board");
         assert_eq!(back.shapes().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["z", "a"]);
     }
 }

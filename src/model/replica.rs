@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Board, Change, ChangeError, ClientId};
+use super::{Board, Change, ChangeError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReplicaError {
@@ -23,9 +23,8 @@ pub enum ReplicaError {
     Diverged { seq: u64, source: ChangeError },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Replica {
-    client: ClientId,
     confirmed: Board,
     seq: u64,
     pending: VecDeque<(u64, Change)>,
@@ -34,12 +33,8 @@ pub struct Replica {
 }
 
 impl Replica {
-    pub fn new(client: ClientId) -> Self {
-        Replica { client, confirmed: Board::new(), seq: 0, pending: VecDeque::new(), view: Board::new(), next_op: 1 }
-    }
-
-    pub fn client(&self) -> &ClientId {
-        &self.client
+    pub fn new() -> Self {
+        Replica { next_op: 1, ..Replica::default() }
     }
 
     /// What the tab shows: the server's board with the tab's own changes on top.
@@ -67,30 +62,38 @@ impl Replica {
         Ok(op)
     }
 
-    /// Starts over from a snapshot (on every connect). Pending changes are kept
-    /// and re-applied on top; the caller sends them again.
-    pub fn reset(&mut self, seq: u64, board: Board) {
+    /// Starts over from a snapshot (on every connect). `last_op` is the last of
+    /// our changes the server recorded: those up to it are in the snapshot
+    /// already and are dropped; the rest stay pending, re-applied on top, and
+    /// the caller sends them again.
+    pub fn reset(&mut self, seq: u64, board: Board, last_op: u64) {
         self.seq = seq;
         self.confirmed = board;
+        self.pending.retain(|(op, _)| *op > last_op);
         self.rebuild_view();
     }
 
-    /// Applies a change the server ordered.
-    pub fn applied(&mut self, seq: u64, client: &ClientId, op: u64, change: &Change) -> Result<(), ReplicaError> {
+    /// Applies a change the server ordered. `op` is set when the change is our
+    /// own (the server marks only the author's copy).
+    pub fn applied(&mut self, seq: u64, op: Option<u64>, change: &Change) -> Result<(), ReplicaError> {
         if seq != self.seq + 1 {
             return Err(ReplicaError::OutOfOrder { expected: self.seq + 1, got: seq });
         }
         self.confirmed.apply(change).map_err(|source| ReplicaError::Diverged { seq, source })?;
         self.seq = seq;
-        let is_mine = client == &self.client && self.pending.front().is_some_and(|(o, _)| *o == op);
-        if is_mine {
+        let ours_in_order = op.is_some() && self.pending.front().is_some_and(|(o, c)| Some(*o) == op && c == change);
+        if ours_in_order {
             // The view already shows this change in this very position.
             self.pending.pop_front();
-        } else if self.pending.is_empty() {
-            // Nothing of ours on top: the view moves in step with the server.
-            // It cannot fail where `confirmed` just succeeded, as the two are equal.
-            let _ = self.view.apply(change);
-        } else {
+            return Ok(());
+        }
+        if let Some(op) = op {
+            // Ours, but not the one we expected next: forget it either way.
+            self.pending.retain(|(o, _)| *o != op);
+        }
+        // With nothing of ours on top, the view moves in step with the server
+        // (the two are equal, so this cannot fail; if it ever did, rebuild).
+        if !self.pending.is_empty() || self.view.apply(change).is_err() {
             self.rebuild_view();
         }
         Ok(())
@@ -119,9 +122,6 @@ mod tests {
     use super::*;
     use crate::model::{Shape, ShapeId, ShapeKind};
 
-    fn client(s: &str) -> ClientId {
-        ClientId::parse(s).unwrap()
-    }
     fn id(s: &str) -> ShapeId {
         ShapeId::parse(s).unwrap()
     }
@@ -131,50 +131,63 @@ mod tests {
 
     #[test]
     fn own_change_shows_at_once_and_confirms_quietly() {
-        let mut r = Replica::new(client("me"));
+        let mut r = Replica::new();
         let op = r.local(create("a", 1.0)).unwrap();
         assert_eq!(r.view().len(), 1);
         assert_eq!(r.pending().len(), 1);
-        r.applied(1, &client("me"), op, &create("a", 1.0)).unwrap();
+        r.applied(1, Some(op), &create("a", 1.0)).unwrap();
         assert_eq!(r.pending().len(), 0);
         assert_eq!(r.view().len(), 1);
     }
 
     #[test]
     fn remote_changes_slot_in_under_pending_ones() {
-        let mut r = Replica::new(client("me"));
-        r.reset(0, Board::new());
-        r.applied(1, &client("other"), 1, &create("a", 1.0)).unwrap();
+        let mut r = Replica::new();
+        r.reset(0, Board::new(), 0);
+        r.applied(1, None, &create("a", 1.0)).unwrap();
         let op = r.local(Change::Move { id: id("a"), x: 50.0, y: 0.0 }).unwrap();
         // Someone else moves it first in server order; ours is still on top.
-        r.applied(2, &client("other"), 2, &Change::Move { id: id("a"), x: 10.0, y: 0.0 }).unwrap();
+        r.applied(2, None, &Change::Move { id: id("a"), x: 10.0, y: 0.0 }).unwrap();
         assert_eq!(r.view().get(&id("a")).map(|s| s.x), Some(50.0));
-        r.applied(3, &client("me"), op, &Change::Move { id: id("a"), x: 50.0, y: 0.0 }).unwrap();
+        r.applied(3, Some(op), &Change::Move { id: id("a"), x: 50.0, y: 0.0 }).unwrap();
         assert_eq!(r.view().get(&id("a")).map(|s| s.x), Some(50.0));
     }
 
     #[test]
     fn pending_change_on_a_deleted_shape_is_dropped() {
-        let mut r = Replica::new(client("me"));
-        r.applied(1, &client("other"), 1, &create("a", 1.0)).unwrap();
+        let mut r = Replica::new();
+        r.applied(1, None, &create("a", 1.0)).unwrap();
         r.local(Change::Move { id: id("a"), x: 50.0, y: 0.0 }).unwrap();
-        r.applied(2, &client("other"), 2, &Change::Delete { id: id("a") }).unwrap();
+        r.applied(2, None, &Change::Delete { id: id("a") }).unwrap();
         assert!(r.view().is_empty());
         assert_eq!(r.pending().len(), 0);
     }
 
     #[test]
     fn rejection_rolls_back() {
-        let mut r = Replica::new(client("me"));
+        let mut r = Replica::new();
         let op = r.local(create("a", 1.0)).unwrap();
         r.rejected(op);
         assert!(r.view().is_empty());
     }
 
     #[test]
+    fn a_reconnect_drops_what_the_server_already_recorded() {
+        let mut r = Replica::new();
+        let first = r.local(create("a", 1.0)).unwrap();
+        let second = r.local(Change::Move { id: id("a"), x: 9.0, y: 0.0 }).unwrap();
+        // The connection dropped; the server had recorded the create only.
+        let mut board = Board::new();
+        board.apply(&create("a", 1.0)).unwrap();
+        r.reset(1, board, first);
+        assert_eq!(r.pending().map(|(op, _)| *op).collect::<Vec<_>>(), [second]);
+        assert_eq!(r.view().get(&id("a")).map(|s| s.x), Some(9.0));
+    }
+
+    #[test]
     fn gaps_are_detected() {
-        let mut r = Replica::new(client("me"));
-        let err = r.applied(2, &client("x"), 1, &create("a", 1.0)).unwrap_err();
+        let mut r = Replica::new();
+        let err = r.applied(2, None, &create("a", 1.0)).unwrap_err();
         assert_eq!(err, ReplicaError::OutOfOrder { expected: 1, got: 2 });
     }
 }

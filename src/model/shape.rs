@@ -37,6 +37,7 @@ impl ShapeKind {
 
 /// A shape on a board. `x` and `y` are the top-left corner of its bounding box.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Shape {
     pub id: ShapeId,
     pub kind: ShapeKind,

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use super::registry::Registry;
 use super::room::{MemberId, RoomCmd};
-use super::shutdown::Shutdown;
+use super::shutdown::{ConnectionGuard, Shutdown};
 use crate::model::RoomName;
 use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, ServerMsg};
 
@@ -41,8 +41,24 @@ pub mod close {
     pub const RESTARTING: u16 = 1012;
 }
 
-pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, shutdown: Shutdown) {
-    let client = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+/// Serves one WebSocket until either side closes it. `_guard` lives as long as
+/// this does, so that shutdown can wait for the close to finish.
+pub async fn serve(
+    mut socket: WebSocket,
+    room: RoomName,
+    registry: Registry,
+    shutdown: Shutdown,
+    _guard: ConnectionGuard,
+) {
+    let hello = tokio::select! {
+        hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()) => Some(hello),
+        () = shutdown.wait() => None,
+    };
+    let Some(hello) = hello else {
+        let _ = close_with(&mut socket, close::RESTARTING, "the server is restarting").await;
+        return;
+    };
+    let client = match hello {
         Err(_) => {
             let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello within 10 seconds").await;
             return;

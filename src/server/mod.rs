@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 
 pub use config::Config;
 use registry::Registry;
-use shutdown::Shutdown;
+use shutdown::{Drained, Shutdown};
 use storage::Store;
 
 /// A server that is listening.
@@ -28,8 +28,12 @@ pub struct Running {
     pub addr: SocketAddr,
     pub registry: Registry,
     shutdown: Shutdown,
+    drained: Drained,
     task: JoinHandle<std::io::Result<()>>,
 }
+
+/// How long shutdown waits for open WebSockets to close.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Opens the store, binds `config.addr` and starts serving in the background.
 pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Running> {
@@ -37,26 +41,33 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
         Store::open(&config.database_url).with_context(|| format!("opening the database {}", config.database_url))?;
     let registry = Registry::new(store.clone(), config.idle_grace());
     let shutdown = Shutdown::new();
+    let (guard, drained) = shutdown::connection_tracking();
     let listener =
         tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    let state = routes::AppState::new(leptos_options, registry.clone(), store, &config, shutdown.clone());
+    let state = routes::AppState::new(leptos_options, registry.clone(), store, &config, shutdown.clone(), guard);
     let app = routes::router(state);
     let signal = shutdown.clone();
     let task = tokio::spawn(async move {
         axum::serve(listener, app).with_graceful_shutdown(async move { signal.wait().await }).await
     });
     tracing::info!(%addr, database = %config.database_url, "Sketchboard is listening on http://{addr}");
-    Ok(Running { addr, registry, shutdown, task })
+    Ok(Running { addr, registry, shutdown, drained, task })
 }
 
 impl Running {
-    /// Stops accepting, closes every WebSocket (clients reconnect elsewhere or
-    /// later), and waits for the HTTP server to finish. Every change that was
-    /// acknowledged is already on disk, so nothing is lost however this ends.
+    /// Stops accepting, closes every WebSocket with 1012 (clients reconnect
+    /// later), and waits for the HTTP server and, for up to five seconds, for
+    /// the sockets to finish closing. Every change that was acknowledged is
+    /// already on disk, so nothing is lost however this ends.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.trigger();
         self.task.await.context("the server task panicked")?.context("the server failed")?;
+        // The router (and with it the server's own guard) is gone now; what
+        // remains are the connections still closing.
+        if !self.drained.wait(DRAIN_LIMIT).await {
+            tracing::warn!("some WebSockets were still closing after {DRAIN_LIMIT:?}; stopping anyway");
+        }
         Ok(())
     }
 

@@ -82,8 +82,14 @@ pub struct Room {
     board: Board,
     seq: u64,
     since_snapshot: u64,
+    /// The last `op` accepted from each client: anything at or below it is a
+    /// repeat (a re-send after a reconnect) and is not applied again.
+    last_ops: HashMap<ClientId, u64>,
     members: HashMap<MemberId, Member>,
     staged: Vec<Staged>,
+    /// The member count changed since the last `presence` broadcast. Sent once
+    /// per batch, so a burst of joins costs one message per member, not one per join.
+    presence_dirty: bool,
 }
 
 impl Room {
@@ -105,8 +111,10 @@ impl Room {
             board: Board::new(),
             seq: 0,
             since_snapshot: 0,
+            last_ops: HashMap::new(),
             members: HashMap::new(),
             staged: Vec::new(),
+            presence_dirty: false,
         }
     }
 
@@ -151,6 +159,7 @@ impl Room {
         self.board = room.board;
         self.seq = room.seq;
         self.since_snapshot = room.since_snapshot;
+        self.last_ops = room.last_ops;
     }
 
     /// Leaves the registry, then answers whatever is still queued so nobody
@@ -190,7 +199,15 @@ impl Room {
                 }
             }
         }
-        self.flush().await
+        self.flush().await?;
+        // Broadcasting presence can drop a member that fell behind, which
+        // changes the count again; each round removes someone, so this ends.
+        while self.presence_dirty {
+            self.presence_dirty = false;
+            let members = self.members.len() as u32;
+            self.broadcast(Utf8Bytes::from(ServerMsg::Presence { members }.to_json()), None);
+        }
+        Ok(())
     }
 
     fn stage(&mut self, member: MemberId, op: u64, change: Change) {
@@ -198,18 +215,32 @@ impl Room {
             // Its connection left while the change was queued.
             return;
         };
+        let last_op = self.last_ops.get(&client).copied().unwrap_or(0);
+        if op <= last_op {
+            let msg = ServerMsg::error(
+                ErrorCode::StaleOp,
+                format!("op {op} is not above {last_op}, the last op accepted from this client; not applied again"),
+                Some(op),
+            );
+            self.send_to(member, Utf8Bytes::from(msg.to_json()));
+            return;
+        }
         if let Err(e) = self.board.apply(&change) {
             let msg = ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op));
             self.send_to(member, Utf8Bytes::from(msg.to_json()));
             return;
         }
         self.seq += 1;
+        self.last_ops.insert(client.clone(), op);
         self.staged.push(Staged { member, record: Record { seq: self.seq, client, op, change } });
     }
 
-    /// Records the staged changes, then broadcasts them. If recording fails the
-    /// board is reloaded from storage (dropping the unrecorded changes) and each
-    /// author is told; only if that reload fails too does the room give up.
+    /// Records the staged changes, then broadcasts them. If recording fails,
+    /// the room reloads itself from storage (which drops whatever was not
+    /// recorded) and closes every member's connection for a resync: their
+    /// welcome then shows exactly what was recorded, and `last_op` tells each
+    /// author which of its changes to send again. Only if the reload fails
+    /// too does the room give up.
     async fn flush(&mut self) -> Result<(), StoreError> {
         if self.staged.is_empty() {
             return Ok(());
@@ -223,30 +254,28 @@ impl Room {
             None
         });
         let wrote_snapshot = snapshot.is_some();
-        match self.store.append(&self.name, records, self.board.len(), snapshot).await {
-            Ok(()) => {
-                self.since_snapshot = if wrote_snapshot { 0 } else { self.since_snapshot + staged.len() as u64 };
-                for s in staged {
-                    let Record { seq, client, op, change } = s.record;
-                    let msg = ServerMsg::Applied { seq, client, op, change };
-                    self.broadcast(Utf8Bytes::from(msg.to_json()));
-                }
-                Ok(())
-            }
-            Err(e) => {
-                tracing::error!(room = %self.name, error = %e, "could not record changes; refusing them");
-                self.install(self.store.load_room(&self.name).await?);
-                for s in staged {
-                    let msg = ServerMsg::error(
-                        ErrorCode::StorageFailed,
-                        "the change could not be recorded; it was not applied",
-                        Some(s.record.op),
-                    );
-                    self.send_to(s.member, Utf8Bytes::from(msg.to_json()));
-                }
-                Ok(())
-            }
+        if let Err(e) = self.store.append(&self.name, records, self.board.len(), snapshot).await {
+            tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
+            self.install(self.store.load_room(&self.name).await?);
+            let everyone: Vec<MemberId> = self.members.keys().copied().collect();
+            self.drop_members(everyone);
+            return Ok(());
         }
+        self.since_snapshot = if wrote_snapshot { 0 } else { self.since_snapshot + staged.len() as u64 };
+        for Staged { member, record } in staged {
+            let Record { seq, op, change, .. } = record;
+            // Everyone gets the same bytes, but for the author, whose copy
+            // carries its `op` as the confirmation.
+            let mut msg = ServerMsg::Applied { seq, change, op: None };
+            let for_others = Utf8Bytes::from(msg.to_json());
+            if let ServerMsg::Applied { op: author_op, .. } = &mut msg {
+                *author_op = Some(op);
+            }
+            let for_author = Utf8Bytes::from(msg.to_json());
+            self.broadcast(for_others, Some(member));
+            self.send_to(member, for_author);
+        }
+        Ok(())
     }
 
     fn join(&mut self, member: MemberId, client: ClientId, out: mpsc::Sender<Utf8Bytes>) {
@@ -256,6 +285,7 @@ impl Room {
             seq: self.seq,
             shapes: self.board.clone(),
             members: self.members.len() as u32 + 1,
+            last_op: self.last_ops.get(&client).copied().unwrap_or(0),
         };
         if out.try_send(Utf8Bytes::from(welcome.to_json())).is_err() {
             return;
@@ -265,9 +295,8 @@ impl Room {
     }
 
     fn presence_changed(&mut self) {
-        let members = self.members.len() as u32;
-        self.stats.members.store(members, Ordering::Relaxed);
-        self.broadcast(Utf8Bytes::from(ServerMsg::Presence { members }.to_json()));
+        self.stats.members.store(self.members.len() as u32, Ordering::Relaxed);
+        self.presence_dirty = true;
     }
 
     fn send_to(&mut self, member: MemberId, msg: Utf8Bytes) {
@@ -277,14 +306,14 @@ impl Room {
         }
     }
 
-    /// Sends one message, serialised once, to every member. A member whose
-    /// queue is full has fallen too far behind to catch up from the stream: it
-    /// is dropped (its connection closes with a "resync" code) rather than
-    /// silently missing a change.
-    fn broadcast(&mut self, msg: Utf8Bytes) {
+    /// Sends one message, serialised once, to every member but `except`. A
+    /// member whose queue is full has fallen too far behind to catch up from
+    /// the stream: it is dropped (its connection closes with a "resync" code)
+    /// rather than silently missing a change.
+    fn broadcast(&mut self, msg: Utf8Bytes, except: Option<MemberId>) {
         let mut behind = Vec::new();
         for (id, m) in &self.members {
-            if m.out.try_send(msg.clone()).is_err() {
+            if Some(*id) != except && m.out.try_send(msg.clone()).is_err() {
                 behind.push(*id);
             }
         }
@@ -296,9 +325,9 @@ impl Room {
     fn drop_members(&mut self, ids: Vec<MemberId>) {
         for id in ids {
             if self.members.remove(&id).is_some() {
-                tracing::info!(room = %self.name, member = id, "member fell behind; closing it for a resync");
+                tracing::info!(room = %self.name, member = id, "closing a member's connection for a resync");
+                self.presence_changed();
             }
         }
-        self.presence_changed();
     }
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::Config;
 use super::connection;
 use super::registry::Registry;
-use super::shutdown::Shutdown;
+use super::shutdown::{ConnectionGuard, Shutdown};
 use super::storage::Store;
 use crate::app::{App, shell};
 use crate::model::RoomName;
@@ -31,6 +31,7 @@ pub struct AppState {
     pub store: Store,
     origins: Arc<OriginPolicy>,
     shutdown: Shutdown,
+    guard: ConnectionGuard,
 }
 
 impl AppState {
@@ -40,9 +41,10 @@ impl AppState {
         store: Store,
         config: &Config,
         shutdown: Shutdown,
+        guard: ConnectionGuard,
     ) -> AppState {
         let origins = Arc::new(OriginPolicy::new(&config.allowed_origins));
-        AppState { leptos_options, registry, store, origins, shutdown }
+        AppState { leptos_options, registry, store, origins, shutdown, guard }
     }
 }
 
@@ -114,7 +116,7 @@ async fn websocket(
         .max_write_buffer_size(4 * HARD_MESSAGE_BYTES)
         .max_message_size(HARD_MESSAGE_BYTES)
         .max_frame_size(HARD_MESSAGE_BYTES)
-        .on_upgrade(move |socket| connection::serve(socket, room, state.registry, state.shutdown))
+        .on_upgrade(move |socket| connection::serve(socket, room, state.registry, state.shutdown, state.guard))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

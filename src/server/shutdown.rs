@@ -1,6 +1,9 @@
-//! Shutdown: one signal that the HTTP server and every open WebSocket watch.
+//! Shutdown: one signal that the HTTP server and every open WebSocket watch,
+//! and a way to wait until every WebSocket has said goodbye.
 
-use tokio::sync::watch;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
 
 #[derive(Clone)]
 pub struct Shutdown {
@@ -57,5 +60,30 @@ pub async fn signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = terminate => {}
+    }
+}
+
+/// Held by every open connection for as long as it lives. When the last one
+/// (and the server's own) is dropped, `Drained::wait` returns: this is how
+/// shutdown knows every socket has sent its close frame.
+#[derive(Clone)]
+pub struct ConnectionGuard {
+    _alive: mpsc::Sender<()>,
+}
+
+pub struct Drained {
+    rx: mpsc::Receiver<()>,
+}
+
+pub fn connection_tracking() -> (ConnectionGuard, Drained) {
+    let (tx, rx) = mpsc::channel(1);
+    (ConnectionGuard { _alive: tx }, Drained { rx })
+}
+
+impl Drained {
+    /// Waits for every guard to be dropped, at most `limit`. Returns whether they were.
+    pub async fn wait(mut self, limit: Duration) -> bool {
+        // Nothing is ever sent: `recv` returns `None` once all senders are gone.
+        tokio::time::timeout(limit, self.rx.recv()).await.is_ok()
     }
 }

@@ -1,17 +1,20 @@
 //! Durable storage of rooms. SQLite is the embedded default; nothing outside
 //! this file knows that, so another engine can sit behind the same API.
 //!
-//! Layout: each room has a row in `rooms` (its latest snapshot and counters) and
-//! its accepted changes in `changes`, keyed by (room, seq). A room is loaded as
-//! its snapshot plus the changes after it. Snapshots are rewritten every
+//! Layout: each room that has recorded a change has a row in `rooms` (its latest
+//! snapshot and counters), its accepted changes in `changes`, keyed by (room,
+//! seq), and in `client_ops` the last `op` it accepted from each client, which
+//! is what lets a reconnecting client re-send safely. A room is loaded as its
+//! snapshot plus the changes after it. Snapshots are rewritten every
 //! `SNAPSHOT_EVERY` changes so that replay stays short; the log is kept a while
-//! longer behind the snapshot so that reconnecting clients can catch up from it.
+//! longer behind the snapshot (for catching clients up from it later).
 //!
 //! Durability: WAL with `synchronous = FULL`, so a commit survives a killed
 //! process and a power cut. All writes go through one writer thread that takes
 //! every job queued since its last commit and commits them together (group
 //! commit): one fsync serves many changes, from many rooms.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -64,6 +67,8 @@ pub struct LoadedRoom {
     pub seq: u64,
     /// Changes recorded since the latest snapshot.
     pub since_snapshot: u64,
+    /// The last `op` accepted from each client.
+    pub last_ops: HashMap<ClientId, u64>,
 }
 
 /// A line of the lobby.
@@ -74,19 +79,14 @@ pub struct RoomSummary {
     pub updated_at_ms: i64,
 }
 
-enum Job {
-    Ensure {
-        room: RoomName,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
-    Append {
-        room: RoomName,
-        records: Vec<Record>,
-        shape_count: usize,
-        /// The board as of the last record, JSON, when a snapshot is due.
-        snapshot: Option<String>,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
+/// One room's changes for the writer thread to record.
+struct Job {
+    room: RoomName,
+    records: Vec<Record>,
+    shape_count: usize,
+    /// The board as of the last record, JSON, when a snapshot is due.
+    snapshot: Option<String>,
+    reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
 /// A handle on the database; cheap to clone.
@@ -127,12 +127,6 @@ impl Store {
         &self.inner.path
     }
 
-    async fn write(&self, make: impl FnOnce(oneshot::Sender<Result<(), StoreError>>) -> Job) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.inner.writer.send(make(reply)).map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
-    }
-
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -148,10 +142,9 @@ impl Store {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Loads a room, creating it (empty) if it has never been used.
+    /// Loads a room; one that never recorded a change loads empty. (A room gets
+    /// its row with its first change, so merely visiting one stores nothing.)
     pub async fn load_room(&self, room: &RoomName) -> Result<LoadedRoom, StoreError> {
-        let name = room.clone();
-        self.write(|reply| Job::Ensure { room: name, reply }).await?;
         let name = room.clone();
         self.read(move |conn| load_room(conn, &name)).await
     }
@@ -164,15 +157,19 @@ impl Store {
         shape_count: usize,
         snapshot: Option<String>,
     ) -> Result<(), StoreError> {
-        let room = room.clone();
-        self.write(|reply| Job::Append { room, records, shape_count, snapshot, reply }).await
+        let (reply, answer) = oneshot::channel();
+        let job = Job { room: room.clone(), records, shape_count, snapshot, reply };
+        self.inner.writer.send(job).map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// The most recently changed rooms, newest first.
+    /// The most recently changed rooms that hold any history, newest first.
     pub async fn list_rooms(&self, limit: usize) -> Result<Vec<RoomSummary>, StoreError> {
         self.read(move |conn| {
             let mut stmt = conn
-                .prepare_cached("SELECT name, shape_count, updated_at FROM rooms ORDER BY updated_at DESC LIMIT ?1")
+                .prepare_cached(
+                    "SELECT name, shape_count, updated_at FROM rooms WHERE seq > 0 ORDER BY updated_at DESC LIMIT ?1",
+                )
                 .map_err(sql("listing rooms"))?;
             let rows = stmt
                 .query_map([limit as i64], |row| {
@@ -225,6 +222,12 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             op     INTEGER NOT NULL,
             change TEXT NOT NULL,
             PRIMARY KEY (room, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS client_ops (
+            room    TEXT NOT NULL,
+            client  TEXT NOT NULL,
+            last_op INTEGER NOT NULL,
+            PRIMARY KEY (room, client)
         ) WITHOUT ROWID;",
     )
     .map_err(sql("creating the schema"))
@@ -267,7 +270,19 @@ fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom, StoreErro
     if expected - 1 != seq {
         return Err(corrupt(format!("the log ends at {} but the room says {seq}", expected - 1)));
     }
-    Ok(LoadedRoom { board, seq: seq as u64, since_snapshot: (seq - snapshot_seq) as u64 })
+    let mut stmt = conn
+        .prepare_cached("SELECT client, last_op FROM client_ops WHERE room = ?1")
+        .map_err(sql("reading a room's clients"))?;
+    let rows = stmt
+        .query_map([room.as_str()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
+        .map_err(sql("reading a room's clients"))?;
+    let mut last_ops = HashMap::new();
+    for row in rows {
+        let (client, op) = row.map_err(sql("reading a room's clients"))?;
+        let client = ClientId::parse(client).map_err(|e| corrupt(format!("client id: {e}")))?;
+        last_ops.insert(client, op.max(0) as u64);
+    }
+    Ok(LoadedRoom { board, seq: seq as u64, since_snapshot: (seq - snapshot_seq) as u64, last_ops })
 }
 
 fn writer_loop(mut conn: Connection, jobs: std_mpsc::Receiver<Job>) {
@@ -285,17 +300,16 @@ fn writer_loop(mut conn: Connection, jobs: std_mpsc::Receiver<Job>) {
             if let Err(e) = &result {
                 tracing::error!(error = %e, "a storage job failed; its changes were refused");
             }
-            let reply = match job {
-                Job::Ensure { reply, .. } | Job::Append { reply, .. } => reply,
-            };
-            let _ = reply.send(result);
+            let _ = job.reply.send(result);
         }
     }
 }
 
 /// Runs every job in one transaction, each inside its own savepoint so that a
 /// failing job is rolled back alone. Returns one result per job; if the commit
-/// itself fails, every job fails.
+/// itself fails, every job fails. Some errors (a full disk, an I/O error) make
+/// SQLite roll back the whole transaction by itself: then the jobs not yet run
+/// fail too, rather than each silently committing on its own.
 fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreError>> {
     let all_fail = |e: &StoreError| batch.iter().map(|_| Err(StoreError::Task(e.to_string()))).collect();
     let mut tx = match conn.transaction().map_err(sql("starting a transaction")) {
@@ -305,24 +319,21 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreErr
     let now = now_ms();
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
+        if tx.is_autocommit() {
+            results.push(Err(StoreError::Task("an earlier failure rolled the batch back".into())));
+            continue;
+        }
         let result = (|| {
             let sp = tx.savepoint().map_err(sql("opening a savepoint"))?;
-            match job {
-                Job::Ensure { room, .. } => {
-                    sp.execute(
-                        "INSERT OR IGNORE INTO rooms (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
-                        params![room.as_str(), now],
-                    )
-                    .map_err(sql("creating a room"))?;
-                }
-                Job::Append { room, records, shape_count, snapshot, .. } => {
-                    append(&sp, room, records, *shape_count, snapshot.as_deref(), now)?;
-                }
-            }
+            append(&sp, &job.room, &job.records, job.shape_count, job.snapshot.as_deref(), now)?;
             // Dropping a savepoint without committing it rolls it back.
             sp.commit().map_err(sql("releasing a savepoint"))
         })();
         results.push(result);
+    }
+    if tx.is_autocommit() {
+        // Everything was rolled back, including jobs that reported success.
+        return all_fail(&StoreError::Task("SQLite rolled the batch back".into()));
     }
     match tx.commit().map_err(sql("committing")) {
         Ok(()) => results,
@@ -339,6 +350,11 @@ fn append(
     now: i64,
 ) -> Result<(), StoreError> {
     let Some(last) = records.last() else { return Ok(()) };
+    tx.execute(
+        "INSERT OR IGNORE INTO rooms (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
+        params![room.as_str(), now],
+    )
+    .map_err(sql("creating a room"))?;
     let mut insert = tx
         .prepare_cached("INSERT INTO changes (room, seq, client, op, change) VALUES (?1, ?2, ?3, ?4, ?5)")
         .map_err(sql("recording a change"))?;
@@ -348,6 +364,21 @@ fn append(
         insert
             .execute(params![room.as_str(), r.seq as i64, r.client.as_str(), r.op as i64, change])
             .map_err(sql("recording a change"))?;
+    }
+    let mut last_ops: HashMap<&ClientId, u64> = HashMap::new();
+    for r in records {
+        last_ops.insert(&r.client, r.op);
+    }
+    let mut upsert = tx
+        .prepare_cached(
+            "INSERT INTO client_ops (room, client, last_op) VALUES (?1, ?2, ?3)
+             ON CONFLICT (room, client) DO UPDATE SET last_op = max(last_op, excluded.last_op)",
+        )
+        .map_err(sql("recording a client's last op"))?;
+    for (client, op) in last_ops {
+        upsert
+            .execute(params![room.as_str(), client.as_str(), op as i64])
+            .map_err(sql("recording a client's last op"))?;
     }
     let seq = last.seq as i64;
     tx.execute(

@@ -132,7 +132,9 @@ fn Room(room: RoomName) -> impl IntoView {
             if let Some(board) = board {
                 match action {
                     Action::Add(kind) => board.add_shape(kind),
-                    Action::DeleteSelected => board.delete_selected(),
+                    Action::DeleteSelected => {
+                        board.delete_selected();
+                    }
                 }
             }
         });
