@@ -174,3 +174,20 @@ async fn stopping_the_server_closes_sockets_with_1012() {
     }
     stopping.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_goes_silent_is_closed_and_leaves_the_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir, |c| c.idle_timeout_secs = 1).await;
+    let (mut witness, _) = Client::join(&server, "idle", "witness").await;
+    // This one never reads again, so it never answers a ping: to the server it
+    // looks like a peer whose network vanished without closing.
+    let (_silent, _) = Client::join(&server, "idle", "silent").await;
+    // The witness sees both in the room, then (answering pings while it waits)
+    // sees the silent one go.
+    for expected in [2, 1] {
+        while witness.recv_type("presence").await["members"] != expected {}
+    }
+    witness.assert_nothing_pending("still-here").await;
+    server.stop().await;
+}

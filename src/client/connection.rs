@@ -11,7 +11,7 @@ use gloo_net::websocket::Message;
 use gloo_net::websocket::futures::WebSocket;
 use gloo_timers::future::TimeoutFuture;
 
-use super::live_board::{Incoming, LiveBoard};
+use super::live_board::{Incoming, LiveBoard, Network};
 use super::pages::ConnStatus;
 
 enum Ended {
@@ -23,18 +23,20 @@ enum Ended {
     Lost { welcomed: bool },
 }
 
-/// Runs until `stop` fires or the board is dropped. A message on `wake` (the
-/// browser came back online) cuts a backoff wait short.
+/// Runs until `stop` fires or the board is dropped. `network` carries the
+/// browser's online/offline events: going offline drops the connection at once
+/// (rather than showing "Connected" over a dead socket), coming back online
+/// cuts a backoff wait short.
 pub async fn run(
     board: Weak<LiveBoard>,
     url: String,
     stop: oneshot::Receiver<()>,
-    mut wake: mpsc::UnboundedReceiver<()>,
+    mut network: mpsc::UnboundedReceiver<Network>,
 ) {
     let mut stop = stop.fuse();
     let mut failures: u32 = 0;
     loop {
-        match connect_once(&board, &url, &mut stop).await {
+        match connect_once(&board, &url, &mut stop, &mut network).await {
             Ended::Stopped => return,
             Ended::Refused => {
                 if let Some(b) = board.upgrade() {
@@ -49,11 +51,13 @@ pub async fn run(
         let Some(b) = board.upgrade() else { return };
         b.connection_lost();
         drop(b);
-        let delay = backoff_ms(failures);
-        futures::select! {
-            _ = TimeoutFuture::new(delay).fuse() => {}
-            _ = wake.next() => {}
-            _ = stop => return,
+        let mut delay = TimeoutFuture::new(backoff_ms(failures)).fuse();
+        loop {
+            futures::select! {
+                _ = delay => break,
+                event = network.next() => if event == Some(Network::Online) { break },
+                _ = stop => return,
+            }
         }
     }
 }
@@ -70,6 +74,7 @@ async fn connect_once(
     board: &Weak<LiveBoard>,
     url: &str,
     stop: &mut futures::future::Fuse<oneshot::Receiver<()>>,
+    network: &mut mpsc::UnboundedReceiver<Network>,
 ) -> Ended {
     let Ok(ws) = WebSocket::open(url) else { return Ended::Lost { welcomed: false } };
     let (mut sink, stream) = ws.split();
@@ -84,6 +89,9 @@ async fn connect_once(
     loop {
         futures::select! {
             _ = &mut *stop => return Ended::Stopped,
+            event = network.next() => if event == Some(Network::Offline) {
+                return Ended::Lost { welcomed };
+            },
             out = outbox.next() => {
                 if let Some(text) = out
                     && sink.send(Message::Text(text)).await.is_err()

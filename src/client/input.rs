@@ -11,7 +11,7 @@ use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, KeyboardEvent, PointerEvent};
 
-use super::live_board::{BIG_STEP, LiveBoard, STEP};
+use super::live_board::{BIG_STEP, LiveBoard, Network, STEP};
 
 pub fn attach(board: &Rc<LiveBoard>) -> Vec<EventListener> {
     let canvas = board.canvas().element().clone();
@@ -80,12 +80,14 @@ pub fn attach(board: &Rc<LiveBoard>) -> Vec<EventListener> {
         }
     }));
 
-    let b = Rc::downgrade(board);
-    listeners.push(EventListener::new(&window, "online", move |_| {
-        if let Some(board) = b.upgrade() {
-            board.network_back();
-        }
-    }));
+    for (name, event) in [("online", Network::Online), ("offline", Network::Offline)] {
+        let b = Rc::downgrade(board);
+        listeners.push(EventListener::new(&window, name, move |_| {
+            if let Some(board) = b.upgrade() {
+                board.network_changed(event);
+            }
+        }));
+    }
 
     let b = Rc::downgrade(board);
     listeners.push(EventListener::new(&window, "resize", move |_| {

@@ -23,6 +23,13 @@ use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
 pub const STEP: f64 = 10.0;
 pub const BIG_STEP: f64 = 50.0;
 
+/// What the browser says about its network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    Online,
+    Offline,
+}
+
 /// What the connection should do after a server message.
 pub enum Incoming {
     Ok,
@@ -57,8 +64,8 @@ pub struct LiveBoard {
     frame_requested: Cell<bool>,
     listeners: RefCell<Vec<gloo_events::EventListener>>,
     stop: RefCell<Option<oneshot::Sender<()>>>,
-    /// Tells the connection to retry now rather than after its backoff.
-    wake: mpsc::UnboundedSender<()>,
+    /// The browser's online/offline events, for the connection.
+    network: mpsc::UnboundedSender<Network>,
 }
 
 impl LiveBoard {
@@ -66,7 +73,7 @@ impl LiveBoard {
         let client = ClientId::parse(random_id()).map_err(|e| JsValue::from_str(&e.to_string()))?;
         let url = socket_url(&room)?;
         let (stop_tx, stop_rx) = oneshot::channel();
-        let (wake_tx, wake_rx) = mpsc::unbounded();
+        let (network_tx, network_rx) = mpsc::unbounded();
         let canvas = Canvas::new(el)?;
         let board = Rc::new_cyclic(|me| LiveBoard {
             me: me.clone(),
@@ -80,10 +87,10 @@ impl LiveBoard {
             frame_requested: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             stop: RefCell::new(Some(stop_tx)),
-            wake: wake_tx,
+            network: network_tx,
         });
         *board.listeners.borrow_mut() = input::attach(&board);
-        wasm_bindgen_futures::spawn_local(connection::run(Rc::downgrade(&board), url, stop_rx, wake_rx));
+        wasm_bindgen_futures::spawn_local(connection::run(Rc::downgrade(&board), url, stop_rx, network_rx));
         board.invalidate();
         Ok(board)
     }
@@ -120,9 +127,9 @@ impl LiveBoard {
         self.set_status(ConnStatus::Connected);
     }
 
-    /// The browser says the network is back: retry at once.
-    pub fn network_back(&self) {
-        let _ = self.wake.unbounded_send(());
+    /// The browser's network went away or came back.
+    pub fn network_changed(&self, event: Network) {
+        let _ = self.network.unbounded_send(event);
     }
 
     pub fn connection_lost(&self) {

@@ -25,6 +25,11 @@ pub struct Config {
     #[arg(long, env = "SKETCHBOARD_ROOM_IDLE_SECS", default_value_t = 30)]
     pub room_idle_secs: u64,
 
+    /// Seconds a connection may stay silent (not even answering pings) before
+    /// it is closed. The server pings every third of this.
+    #[arg(long, env = "SKETCHBOARD_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+
     /// Log filter, in tracing's EnvFilter syntax.
     #[arg(long, env = "RUST_LOG", default_value = "info,sketchboard=info")]
     pub log: String,
@@ -38,11 +43,16 @@ impl Config {
             database_url: database_url.into(),
             allowed_origins: Vec::new(),
             room_idle_secs: 30,
+            idle_timeout_secs: 60,
             log: "info".into(),
         }
     }
 
     pub fn idle_grace(&self) -> Duration {
         Duration::from_secs(self.room_idle_secs)
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs.max(1))
     }
 }

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use tokio::time::{Instant, MissedTickBehavior};
+
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::mpsc;
 
@@ -25,6 +27,17 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_OP: u64 = (1 << 53) - 1;
 /// How long a closing connection waits for the peer's close reply.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
+/// How long one frame may take to go out before the peer counts as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a connection needs besides its socket and room.
+pub struct Link {
+    pub shutdown: Shutdown,
+    /// Silence (no frame at all, pongs included) longer than this closes the connection.
+    pub idle_timeout: Duration,
+    /// Held for the connection's life, so shutdown can wait for it to close.
+    pub _guard: ConnectionGuard,
+}
 
 /// WebSocket close codes this server uses; `docs/protocol.md` lists them.
 pub mod close {
@@ -39,17 +52,13 @@ pub mod close {
     pub const UNAVAILABLE: u16 = 4002;
     /// The server is shutting down (standard code): reconnect with backoff.
     pub const RESTARTING: u16 = 1012;
+    /// Nothing was heard from the client, not even a pong, for the idle timeout.
+    pub const IDLE: u16 = 4003;
 }
 
-/// Serves one WebSocket until either side closes it. `_guard` lives as long as
-/// this does, so that shutdown can wait for the close to finish.
-pub async fn serve(
-    mut socket: WebSocket,
-    room: RoomName,
-    registry: Registry,
-    shutdown: Shutdown,
-    _guard: ConnectionGuard,
-) {
+/// Serves one WebSocket until either side closes it.
+pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, link: Link) {
+    let shutdown = &link.shutdown;
     let hello = tokio::select! {
         hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()) => Some(hello),
         () = shutdown.wait() => None,
@@ -101,7 +110,7 @@ pub async fn serve(
     };
     tracing::debug!(%room, member, "joined");
 
-    relay(&mut socket, &room_tx, &mut out_rx, member, &shutdown).await;
+    relay(&mut socket, &room_tx, &mut out_rx, member, &link).await;
     let _ = room_tx.send(RoomCmd::Leave { member }).await;
     tracing::debug!(%room, member, "left");
 }
@@ -111,17 +120,33 @@ async fn relay(
     room_tx: &mpsc::Sender<RoomCmd>,
     out_rx: &mut mpsc::Receiver<Utf8Bytes>,
     member: MemberId,
-    shutdown: &Shutdown,
+    link: &Link,
 ) {
+    // Pings keep the connection honest: a peer that vanished without closing
+    // (a laptop lid, a dead Wi-Fi) stops answering, and is closed after the
+    // idle timeout instead of being counted as present forever.
+    let mut ping = tokio::time::interval(link.idle_timeout / 3);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ping.reset();
+    let mut last_heard = Instant::now();
     loop {
         tokio::select! {
-            () = shutdown.wait() => {
+            () = link.shutdown.wait() => {
                 let _ = close_with(socket, close::RESTARTING, "the server is restarting").await;
                 return;
             }
+            _ = ping.tick() => {
+                if last_heard.elapsed() >= link.idle_timeout {
+                    let _ = close_with(socket, close::IDLE, "nothing heard from you for too long").await;
+                    return;
+                }
+                if !send_frame(socket, Message::Ping(Default::default())).await {
+                    return;
+                }
+            }
             out = out_rx.recv() => match out {
                 Some(text) => {
-                    if socket.send(Message::Text(text)).await.is_err() {
+                    if !send_frame(socket, Message::Text(text)).await {
                         return;
                     }
                 }
@@ -131,39 +156,52 @@ async fn relay(
                     return;
                 }
             },
-            incoming = socket.recv() => match incoming {
-                None => return,
-                Some(Err(e)) => {
-                    if is_too_large(&e) {
-                        refuse_too_large(socket).await;
-                    }
+            incoming = socket.recv() => {
+                if matches!(incoming, Some(Ok(_))) {
+                    last_heard = Instant::now();
+                }
+                if !on_frame(socket, room_tx, member, incoming).await {
                     return;
                 }
-                Some(Ok(msg)) => match parse(&msg) {
-                    Ok(None) => {}
-                    Ok(Some(ClientMsg::Change { op, change })) => {
-                        if room_tx.send(RoomCmd::Change { member, op, change }).await.is_err() {
-                            let _ = close_with(socket, close::RESYNC, "resync: the room restarted").await;
-                            return;
-                        }
-                    }
-                    Ok(Some(ClientMsg::Hello { .. })) => {
-                        let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);
-                        if send(socket, err).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(Refusal::Error(err)) => {
-                        if send(socket, err).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(Refusal::TooLarge) => {
-                        refuse_too_large(socket).await;
-                        return;
-                    }
-                },
-            },
+            }
+        }
+    }
+}
+
+/// Handles one frame from the client; false when the connection should end.
+async fn on_frame(
+    socket: &mut WebSocket,
+    room_tx: &mpsc::Sender<RoomCmd>,
+    member: MemberId,
+    incoming: Option<Result<Message, axum::Error>>,
+) -> bool {
+    let msg = match incoming {
+        None => return false,
+        Some(Err(e)) => {
+            if is_too_large(&e) {
+                refuse_too_large(socket).await;
+            }
+            return false;
+        }
+        Some(Ok(msg)) => msg,
+    };
+    match parse(&msg) {
+        Ok(None) => true,
+        Ok(Some(ClientMsg::Change { op, change })) => {
+            if room_tx.send(RoomCmd::Change { member, op, change }).await.is_err() {
+                let _ = close_with(socket, close::RESYNC, "resync: the room restarted").await;
+                return false;
+            }
+            true
+        }
+        Ok(Some(ClientMsg::Hello { .. })) => {
+            let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);
+            send(socket, err).await.is_ok()
+        }
+        Err(Refusal::Error(err)) => send(socket, err).await.is_ok(),
+        Err(Refusal::TooLarge) => {
+            refuse_too_large(socket).await;
+            false
         }
     }
 }
@@ -214,6 +252,11 @@ fn is_too_large(e: &axum::Error) -> bool {
         source = err.source();
     }
     false
+}
+
+/// Sends one frame; false if the peer is gone or too slow to take it.
+async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(frame)).await, Ok(Ok(())))
 }
 
 async fn send(socket: &mut WebSocket, msg: ServerMsg) -> Result<(), axum::Error> {

@@ -32,6 +32,7 @@ pub struct AppState {
     origins: Arc<OriginPolicy>,
     shutdown: Shutdown,
     guard: ConnectionGuard,
+    idle_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -44,7 +45,8 @@ impl AppState {
         guard: ConnectionGuard,
     ) -> AppState {
         let origins = Arc::new(OriginPolicy::new(&config.allowed_origins));
-        AppState { leptos_options, registry, store, origins, shutdown, guard }
+        let idle_timeout = config.idle_timeout();
+        AppState { leptos_options, registry, store, origins, shutdown, guard, idle_timeout }
     }
 }
 
@@ -116,7 +118,11 @@ async fn websocket(
         .max_write_buffer_size(4 * HARD_MESSAGE_BYTES)
         .max_message_size(HARD_MESSAGE_BYTES)
         .max_frame_size(HARD_MESSAGE_BYTES)
-        .on_upgrade(move |socket| connection::serve(socket, room, state.registry, state.shutdown, state.guard))
+        .on_upgrade(move |socket| {
+            let link =
+                connection::Link { shutdown: state.shutdown, idle_timeout: state.idle_timeout, _guard: state.guard };
+            connection::serve(socket, room, state.registry, link)
+        })
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
