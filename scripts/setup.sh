@@ -8,13 +8,21 @@
 #
 #   scripts/setup.sh            # tools to build and run the app
 #   scripts/setup.sh --tests    # also what the test suite needs
+#   scripts/setup.sh --release  # also wasm-opt, for release builds (tools/node_modules/.bin)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CARGO_LEPTOS_VERSION=0.3.11
 WANT_TESTS=0
-[[ "${1:-}" == "--tests" ]] && WANT_TESTS=1
+WANT_RELEASE=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) WANT_TESTS=1 ;;
+    --release) WANT_RELEASE=1 ;;
+    *) echo "usage: scripts/setup.sh [--tests] [--release]" >&2; exit 2 ;;
+  esac
+done
 
 export PATH="$HOME/.cargo/bin:$PATH"
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -68,6 +76,16 @@ if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WB_VERSI
   rm -rf "$(dirname "$src")"
 fi
 
+# npm ci only when a lock file changed since the last install (a stamp records it).
+npm_ci() {
+  local dir=$1
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json" 2>/dev/null; then
+    log "installing the npm packages of $dir/ (npm ci)"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error &&
+      cp package-lock.json node_modules/.installed-lock.json)
+  fi
+}
+
 if [[ $WANT_TESTS == 1 ]]; then
   if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
     log "installing Debian's chromium and chromium-driver"
@@ -76,12 +94,13 @@ if [[ $WANT_TESTS == 1 ]]; then
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
-  # npm ci only when the lock file changed since the last install (a stamp records it).
-  if ! cmp -s end2end/package-lock.json end2end/node_modules/.installed-lock.json 2>/dev/null; then
-    log "installing the end-to-end test packages (npm ci)"
-    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error &&
-      cp package-lock.json node_modules/.installed-lock.json)
-  fi
+  npm_ci end2end
+fi
+
+if [[ $WANT_RELEASE == 1 ]]; then
+  # Release builds run wasm-opt. Debian's binaryen (108) breaks the bundle;
+  # the npm build of binaryen 132 works. Callers put tools/node_modules/.bin on PATH.
+  npm_ci tools
 fi
 
 log "tools ready: $(cargo leptos --version), $(wasm-bindgen --version)"

@@ -14,8 +14,11 @@ cargo leptos test
 echo "== Browser tests (cargo leptos end-to-end) =="
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+# The live-reload port too, so a `cargo leptos watch` running alongside does not clash.
+LEPTOS_RELOAD_PORT="$(free_port)" \
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" \
   BASE_URL="http://127.0.0.1:$port" \
   DATABASE_URL="sqlite://$scratch/e2e.db" \
   RUST_LOG="${RUST_LOG:-warn}" \

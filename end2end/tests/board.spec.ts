@@ -150,3 +150,21 @@ test('keys typed into a text field do not move or delete shapes', async ({ brows
   await page.keyboard.press('ArrowRight');
   await expect.poll(async () => positions(await shapes(page))).toEqual([{ kind: 'Triangle', x: tri.x + 10, y: tri.y }]);
 });
+
+test('the canvas is sharp on a HiDPI screen: one canvas pixel per device pixel', async ({ browser }) => {
+  const context = await browser.newContext({ deviceScaleFactor: 2 });
+  const page = await context.newPage();
+  await page.goto(`/r/${uniqueRoom('e2e-hidpi')}`);
+  await expect(page.getByRole('status')).toHaveText('Connected');
+  const ratio = async () =>
+    page.evaluate(() => {
+      const c = document.querySelector('canvas.board') as HTMLCanvasElement;
+      const r = c.getBoundingClientRect();
+      return [c.width / r.width, c.height / r.height];
+    });
+  for (const r of await ratio()) expect(r).toBeCloseTo(2, 1);
+  // And after the window changes size, it still is.
+  await page.setViewportSize({ width: 900, height: 700 });
+  await expect.poll(async () => (await ratio()).every((r) => Math.abs(r - 2) < 0.05)).toBe(true);
+  await context.close();
+});

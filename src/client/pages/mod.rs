@@ -1,6 +1,7 @@
 //! One component per page.
 
 mod lobby;
+mod message;
 mod not_found;
 mod room;
 

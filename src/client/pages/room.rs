@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::message::MessagePage;
 use crate::model::{RoomName, ShapeKind};
 
 /// Connection state, as shown to the user.
@@ -81,16 +82,10 @@ pub fn RoomPage() -> impl IntoView {
 
 #[component]
 fn BadRoomName(name: String, reason: String) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::BAD_REQUEST);
-    }
     view! {
-        <main class="message-page">
-            <h1>"Invalid room name"</h1>
+        <MessagePage status=400 title="Invalid room name">
             <p>"“" {name} "” is not a room name: a room name " {reason} "."</p>
-            <p><a href="/">"Back to the lobby"</a></p>
-        </main>
+        </MessagePage>
     }
 }
 
