@@ -24,7 +24,7 @@ for arg in "$@"; do
   esac
 done
 
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # Unpack the source of crate $1 at version $2 into a fresh temporary folder and
