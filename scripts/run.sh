@@ -10,6 +10,6 @@ release=()
 for arg in "$@"; do [[ "$arg" == "--release" ]] && release=(--release); done
 scripts/setup.sh "${release[@]}"
 # wasm-opt for release builds comes from tools/ (see scripts/setup.sh).
-export PATH="$PWD/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export PATH="$PWD/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
 export DATABASE_URL="${DATABASE_URL:-sqlite://data/sketchboard.db}"
 exec cargo leptos serve "$@"

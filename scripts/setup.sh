@@ -24,8 +24,24 @@ for arg in "$@"; do
   esac
 done
 
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# Debian packages, installed only when missing.
+APT_UPDATED=0
+apt_install() {
+  log "installing Debian packages: $*"
+  local sudo=""
+  [[ $(id -u) != 0 ]] && sudo=sudo
+  if [[ $APT_UPDATED == 0 ]]; then
+    $sudo apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# rusqlite compiles SQLite from C; the tools link natively.
+command -v cc >/dev/null || apt_install build-essential
 
 # Unpack the source of crate $1 at version $2 into a fresh temporary folder and
 # print its path. `cargo info` puts the .crate file into cargo's own cache.
@@ -88,11 +104,7 @@ npm_ci() {
 
 if [[ $WANT_TESTS == 1 ]]; then
   if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
-    log "installing Debian's chromium and chromium-driver"
-    export DEBIAN_FRONTEND=noninteractive
-    SUDO=""; [[ $(id -u) != 0 ]] && SUDO=sudo
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+    apt_install chromium chromium-driver
   fi
   npm_ci end2end
 fi

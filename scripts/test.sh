@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh --tests
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
 
 echo "== Rust tests (cargo leptos test) =="
 cargo leptos test
@@ -14,7 +14,9 @@ cargo leptos test
 echo "== Browser tests (cargo leptos end-to-end) =="
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() {
+  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+}
 port=$(free_port)
 # The live-reload port too, so a `cargo leptos watch` running alongside does not clash.
 LEPTOS_RELOAD_PORT="$(free_port)" \

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::{Client, TestServer, http_get};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_server_serves_the_same_board() {
@@ -104,5 +105,46 @@ async fn the_lobby_lists_recorded_rooms() {
     assert!(body.contains("lobby-check"), "the lobby's server-rendered HTML names the room");
     assert!(body.contains("2 shapes"), "and counts its shapes");
     assert!(body.contains("1 person here"), "and the people in it");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_cannot_be_recorded_is_never_shown_and_everyone_resyncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut author, _) = Client::join(&server, "jam", "author").await;
+    let (mut watcher, _) = Client::join(&server, "jam", "watcher").await;
+    let kept = author.create("kept", "circle", 10.0, 10.0).await;
+    author.recv_event().await;
+    watcher.recv_event().await;
+
+    // Another program holds SQLite's write lock for longer than the server
+    // waits for it (5 s), so recording the next change fails for real.
+    let path = server.db_url.trim_start_matches("sqlite://").to_owned();
+    let locker = rusqlite::Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    author.create("lost", "rectangle", 300.0, 10.0).await;
+
+    // Nobody is shown the unrecorded change: both are closed for a resync,
+    // and nothing before the close mentions it.
+    for member in [&mut author, &mut watcher] {
+        loop {
+            match member.next_frame().await {
+                Message::Close(frame) => {
+                    assert_eq!(frame.map(|f| u16::from(f.code)), Some(4000));
+                    break;
+                }
+                Message::Text(text) => assert!(!text.contains("lost"), "shown before it was recorded: {text}"),
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+    locker.execute_batch("ROLLBACK").unwrap();
+
+    // Back in: the board and the author's mark show exactly what was recorded,
+    // so the author knows to send the lost change again.
+    let (_, welcome) = Client::join(&server, "jam", "author").await;
+    assert_eq!(welcome["last_op"], kept);
+    assert_eq!(welcome["shapes"], json!([{"id": "kept", "kind": "circle", "x": 10.0, "y": 10.0}]));
     server.stop().await;
 }

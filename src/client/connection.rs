@@ -14,6 +14,9 @@ use gloo_timers::future::TimeoutFuture;
 use super::live_board::{Incoming, LiveBoard, Network};
 use super::pages::ConnStatus;
 
+/// How long opening the socket may take before it counts as failed.
+const CONNECT_TIMEOUT_MS: u32 = 10_000;
+
 enum Ended {
     /// The board was closed: stop for good.
     Stopped,
@@ -81,9 +84,15 @@ async fn connect_once(
     let mut stream = stream.fuse();
     let (tx, mut outbox) = mpsc::unbounded::<String>();
     let Some(hello) = board.upgrade().map(|b| b.hello()) else { return Ended::Stopped };
-    // Waits for the socket to open before sending.
-    if sink.send(Message::Text(hello)).await.is_err() {
-        return Ended::Lost { welcomed: false };
+    // Sending waits for the socket to open; a connect that hangs (packets
+    // dropped after a network change) must not hold the tab for the browser's
+    // own TCP timeout.
+    futures::select! {
+        sent = sink.send(Message::Text(hello)).fuse() => if sent.is_err() {
+            return Ended::Lost { welcomed: false };
+        },
+        _ = TimeoutFuture::new(CONNECT_TIMEOUT_MS).fuse() => return Ended::Lost { welcomed: false },
+        _ = &mut *stop => return Ended::Stopped,
     }
     let mut welcomed = false;
     loop {

@@ -143,8 +143,10 @@ impl LiveBoard {
         let msg: ServerMsg = match serde_json::from_str(text) {
             Ok(msg) => msg,
             Err(e) => {
-                leptos::logging::warn!("ignoring a server message that does not parse: {e}");
-                return Incoming::Ok;
+                // Skipping it would leave this tab silently out of step; a
+                // message this page cannot read means the server is newer.
+                leptos::logging::error!("a server message this page cannot read ({e}): reload needed");
+                return Incoming::Refused;
             }
         };
         let outcome = match msg {

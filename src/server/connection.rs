@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::FutureExt;
 use tokio::sync::mpsc;
 
 use super::registry::Registry;
@@ -137,8 +138,19 @@ async fn relay(
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() >= link.idle_timeout {
-                    let _ = close_with(socket, close::IDLE, "nothing heard from you for too long").await;
-                    return;
+                    // A frame may be waiting unread (this loop was busy
+                    // elsewhere): judge the peer only on what it really sent.
+                    let Some(incoming) = socket.recv().now_or_never() else {
+                        let _ = close_with(socket, close::IDLE, "nothing heard from you for too long").await;
+                        return;
+                    };
+                    if matches!(incoming, Some(Ok(_))) {
+                        last_heard = Instant::now();
+                    }
+                    if !on_frame(socket, room_tx, member, incoming).await {
+                        return;
+                    }
+                    continue;
                 }
                 if !send_frame(socket, Message::Ping(Default::default())).await {
                     return;

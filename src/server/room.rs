@@ -66,10 +66,13 @@ struct Member {
     out: mpsc::Sender<Utf8Bytes>,
 }
 
-/// A change that passed validation and awaits recording.
-struct Staged {
-    member: MemberId,
-    record: Record,
+/// What a batch has decided and not yet told anyone: changes that passed
+/// validation and await recording, and refusals judged against them. Both go
+/// out, in order, only once the batch is recorded: a refusal judged against a
+/// change that then failed to record must not reach its author.
+enum Staged {
+    Accepted { member: MemberId, record: Record },
+    Refused { member: MemberId, msg: Utf8Bytes },
 }
 
 pub struct Room {
@@ -216,23 +219,23 @@ impl Room {
             return;
         };
         let last_op = self.last_ops.get(&client).copied().unwrap_or(0);
-        if op <= last_op {
-            let msg = ServerMsg::error(
-                ErrorCode::StaleOp,
-                format!("op {op} is not above {last_op}, the last op accepted from this client; not applied again"),
-                Some(op),
-            );
-            self.send_to(member, Utf8Bytes::from(msg.to_json()));
-            return;
-        }
-        if let Err(e) = self.board.apply(&change) {
-            let msg = ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op));
-            self.send_to(member, Utf8Bytes::from(msg.to_json()));
+        let refusal = if op <= last_op {
+            let why =
+                format!("op {op} is not above {last_op}, the last op accepted from this client; not applied again");
+            Some(ServerMsg::error(ErrorCode::StaleOp, why, Some(op)))
+        } else {
+            self.board
+                .apply(&change)
+                .err()
+                .map(|e| ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op)))
+        };
+        if let Some(msg) = refusal {
+            self.staged.push(Staged::Refused { member, msg: Utf8Bytes::from(msg.to_json()) });
             return;
         }
         self.seq += 1;
         self.last_ops.insert(client.clone(), op);
-        self.staged.push(Staged { member, record: Record { seq: self.seq, client, op, change } });
+        self.staged.push(Staged::Accepted { member, record: Record { seq: self.seq, client, op, change } });
     }
 
     /// Records the staged changes, then broadcasts them. If recording fails,
@@ -246,24 +249,42 @@ impl Room {
             return Ok(());
         }
         let staged = std::mem::take(&mut self.staged);
-        let records: Vec<Record> = staged.iter().map(|s| s.record.clone()).collect();
-        let snapshot_due = self.since_snapshot + records.len() as u64 >= SNAPSHOT_EVERY;
+        let records: Vec<Record> = staged
+            .iter()
+            .filter_map(|s| match s {
+                Staged::Accepted { record, .. } => Some(record.clone()),
+                Staged::Refused { .. } => None,
+            })
+            .collect();
+        let accepted = records.len() as u64;
+        let snapshot_due = self.since_snapshot + accepted >= SNAPSHOT_EVERY;
         let snapshot = snapshot_due.then(|| serde_json::to_string(&self.board)).transpose();
         let snapshot = snapshot.unwrap_or_else(|e| {
             tracing::warn!(room = %self.name, error = %e, "could not encode a snapshot; will retry");
             None
         });
         let wrote_snapshot = snapshot.is_some();
-        if let Err(e) = self.store.append(&self.name, records, self.board.len(), snapshot).await {
+        let recorded = if records.is_empty() {
+            Ok(())
+        } else {
+            self.store.append(&self.name, records, self.board.len(), snapshot).await
+        };
+        if let Err(e) = recorded {
             tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
             self.install(self.store.load_room(&self.name).await?);
             let everyone: Vec<MemberId> = self.members.keys().copied().collect();
             self.drop_members(everyone);
             return Ok(());
         }
-        self.since_snapshot = if wrote_snapshot { 0 } else { self.since_snapshot + staged.len() as u64 };
-        for Staged { member, record } in staged {
-            let Record { seq, op, change, .. } = record;
+        self.since_snapshot = if wrote_snapshot { 0 } else { self.since_snapshot + accepted };
+        for staged in staged {
+            let (member, Record { seq, op, change, .. }) = match staged {
+                Staged::Accepted { member, record } => (member, record),
+                Staged::Refused { member, msg } => {
+                    self.send_to(member, msg);
+                    continue;
+                }
+            };
             // Everyone gets the same bytes, but for the author, whose copy
             // carries its `op` as the confirmation.
             let mut msg = ServerMsg::Applied { seq, change, op: None };

@@ -30,6 +30,10 @@ pub const SNAPSHOT_EVERY: u64 = 256;
 const LOG_KEPT_BEHIND_SNAPSHOT: u64 = 1024;
 /// The most jobs one transaction takes.
 const MAX_JOBS_PER_COMMIT: usize = 512;
+/// How long a client's last op is remembered after its last change. Only a
+/// tab that comes back after this long with changes it sent but never saw
+/// confirmed could have one applied twice.
+const CLIENT_OPS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -224,9 +228,10 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             PRIMARY KEY (room, seq)
         ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS client_ops (
-            room    TEXT NOT NULL,
-            client  TEXT NOT NULL,
-            last_op INTEGER NOT NULL,
+            room       TEXT NOT NULL,
+            client     TEXT NOT NULL,
+            last_op    INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
             PRIMARY KEY (room, client)
         ) WITHOUT ROWID;",
     )
@@ -371,13 +376,14 @@ fn append(
     }
     let mut upsert = tx
         .prepare_cached(
-            "INSERT INTO client_ops (room, client, last_op) VALUES (?1, ?2, ?3)
-             ON CONFLICT (room, client) DO UPDATE SET last_op = max(last_op, excluded.last_op)",
+            "INSERT INTO client_ops (room, client, last_op, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (room, client) DO UPDATE
+             SET last_op = max(last_op, excluded.last_op), updated_at = excluded.updated_at",
         )
         .map_err(sql("recording a client's last op"))?;
     for (client, op) in last_ops {
         upsert
-            .execute(params![room.as_str(), client.as_str(), op as i64])
+            .execute(params![room.as_str(), client.as_str(), op as i64, now])
             .map_err(sql("recording a client's last op"))?;
     }
     let seq = last.seq as i64;
@@ -397,6 +403,11 @@ fn append(
             params![room.as_str(), seq - LOG_KEPT_BEHIND_SNAPSHOT as i64],
         )
         .map_err(sql("trimming the log"))?;
+        tx.execute(
+            "DELETE FROM client_ops WHERE room = ?1 AND updated_at < ?2",
+            params![room.as_str(), now - CLIENT_OPS_KEPT_MS],
+        )
+        .map_err(sql("forgetting old clients"))?;
     }
     Ok(())
 }

@@ -13,24 +13,29 @@ pub struct RoomInfo {
     pub members: u32,
 }
 
-/// The rooms most recently changed, with how many people are in each now.
+/// Rooms with people in them now, then the other most recently changed ones.
 #[server]
 pub async fn list_rooms() -> Result<Vec<RoomInfo>, ServerFnError> {
     use crate::server::routes::AppState;
     let state = use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
-    let live = state.registry.members_by_room();
-    let rooms = state.store.list_rooms(100).await.map_err(|e| {
+    let mut live = state.registry.members_by_room();
+    let stored = state.store.list_rooms(100).await.map_err(|e| {
         tracing::error!(error = %e, "listing rooms failed");
         ServerFnError::new("the room list is unavailable right now")
     })?;
-    Ok(rooms
+    let mut rooms: Vec<RoomInfo> = stored
         .into_iter()
-        .map(|r| RoomInfo {
-            members: live.get(&r.name).copied().unwrap_or(0),
-            name: r.name.to_string(),
-            shapes: r.shapes,
-        })
-        .collect())
+        .map(|r| RoomInfo { members: live.remove(&r.name).unwrap_or(0), name: r.name.to_string(), shapes: r.shapes })
+        .collect();
+    // Occupied rooms that have recorded nothing yet are listed too.
+    rooms.extend(live.into_iter().filter(|(_, members)| *members > 0).map(|(name, members)| RoomInfo {
+        name: name.to_string(),
+        shapes: 0,
+        members,
+    }));
+    // Occupied first; the sort is stable, so each group keeps its recency order.
+    rooms.sort_by_key(|r| r.members == 0);
+    Ok(rooms)
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
