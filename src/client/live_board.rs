@@ -9,7 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use futures::channel::{mpsc, oneshot};
-use leptos::prelude::{Set, request_animation_frame};
+use leptos::prelude::{GetUntracked, Set, request_animation_frame};
 use wasm_bindgen::JsValue;
 
 use super::canvas::Canvas;
@@ -324,8 +324,14 @@ impl LiveBoard {
         let replica = self.replica.borrow();
         let selected = self.selected.borrow();
         self.canvas.draw(replica.view(), selected.as_ref());
-        self.ui.pending.set(replica.pending().len());
-        self.ui.has_selection.set(selected.is_some());
+        // Signals notify on every `set`, so only set what changed.
+        let pending = replica.pending().len();
+        if self.ui.pending.get_untracked() != pending {
+            self.ui.pending.set(pending);
+        }
+        if self.ui.has_selection.get_untracked() != selected.is_some() {
+            self.ui.has_selection.set(selected.is_some());
+        }
         self.ui.lines.set(
             replica
                 .view()
