@@ -52,6 +52,8 @@ test('after a network drop the tab says so, keeps its edits, reconnects and catc
   await network.down();
   await expect(alice.getByRole('status')).toHaveText('Offline');
   await expect(bob.getByText('Just you here')).toBeVisible();
+  // Offline, Alice's page does not claim to know who is in the room.
+  await expect(alice.getByText(/here$/)).toHaveCount(0);
 
   // Both keep working: Alice's edit waits, Bob's goes through.
   await alice.getByRole('button', { name: 'Circle', exact: true }).click();

@@ -137,7 +137,9 @@ fn Room(room: RoomName) -> impl IntoView {
         let _ = action;
     };
 
+    // A count is only known while connected; offline, it would be stale.
     let people = move || match ui.members.get() {
+        _ if ui.status.get() != ConnStatus::Connected => String::new(),
         0 => String::new(),
         1 => "Just you here".to_owned(),
         n => format!("{n} people here"),
