@@ -1,5 +1,6 @@
 //! Durable storage of rooms. SQLite is the embedded default; nothing outside
-//! this file knows that, so another engine can sit behind the same API.
+//! this module knows that, so another engine can sit behind the same API.
+//! This file is the API and the writer thread; `sqlite.rs` holds the SQL.
 //!
 //! Layout: each room that has recorded a change has a row in `rooms` (its latest
 //! snapshot and counters), its accepted changes in `changes`, keyed by (room,
@@ -14,12 +15,12 @@
 //! every job queued since its last commit and commits them together (group
 //! commit): one fsync serves many changes, from many rooms.
 
+mod sqlite;
+
+use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 
 use crate::model::{Board, Change, ClientId, RoomName};
@@ -116,9 +117,9 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
         }
-        let writer_conn = open_connection(&path)?;
-        migrate(&writer_conn)?;
-        let reader = open_connection(&path)?;
+        let writer_conn = sqlite::open(&path)?;
+        sqlite::migrate(&writer_conn)?;
+        let reader = sqlite::open(&path)?;
         let (tx, rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -150,7 +151,7 @@ impl Store {
     /// its row with its first change, so merely visiting one stores nothing.)
     pub async fn load_room(&self, room: &RoomName) -> Result<LoadedRoom, StoreError> {
         let name = room.clone();
-        self.read(move |conn| load_room(conn, &name)).await
+        self.read(move |conn| sqlite::load_room(conn, &name)).await
     }
 
     /// Records accepted changes, in order, durably. Returns once committed.
@@ -169,125 +170,13 @@ impl Store {
 
     /// The most recently changed rooms that hold any history, newest first.
     pub async fn list_rooms(&self, limit: usize) -> Result<Vec<RoomSummary>, StoreError> {
-        self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT name, shape_count, updated_at FROM rooms WHERE seq > 0 ORDER BY updated_at DESC LIMIT ?1",
-                )
-                .map_err(sql("listing rooms"))?;
-            let rows = stmt
-                .query_map([limit as i64], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-                })
-                .map_err(sql("listing rooms"))?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (name, shapes, updated_at_ms) = row.map_err(sql("listing rooms"))?;
-                // Names were validated before they were stored; skip any that were not.
-                if let Ok(name) = RoomName::parse(name) {
-                    out.push(RoomSummary { name, shapes: shapes.max(0) as u64, updated_at_ms });
-                }
-            }
-            Ok(out)
-        })
-        .await
+        self.read(move |conn| sqlite::list_rooms(conn, limit)).await
     }
 
     /// Whether the database answers: for the health check.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(sql("pinging"))).await
     }
-}
-
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path).map_err(sql("opening the database"))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql("setting busy_timeout"))?;
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(sql("enabling WAL"))?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(sql("setting synchronous"))?;
-    Ok(conn)
-}
-
-fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS rooms (
-            name         TEXT PRIMARY KEY,
-            created_at   INTEGER NOT NULL,
-            updated_at   INTEGER NOT NULL,
-            seq          INTEGER NOT NULL DEFAULT 0,
-            shape_count  INTEGER NOT NULL DEFAULT 0,
-            snapshot_seq INTEGER NOT NULL DEFAULT 0,
-            snapshot     TEXT NOT NULL DEFAULT '[]'
-        );
-        CREATE INDEX IF NOT EXISTS rooms_by_update ON rooms (updated_at DESC);
-        CREATE TABLE IF NOT EXISTS changes (
-            room   TEXT NOT NULL,
-            seq    INTEGER NOT NULL,
-            client TEXT NOT NULL,
-            op     INTEGER NOT NULL,
-            change TEXT NOT NULL,
-            PRIMARY KEY (room, seq)
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS client_ops (
-            room       TEXT NOT NULL,
-            client     TEXT NOT NULL,
-            last_op    INTEGER NOT NULL,
-            updated_at INTEGER NOT NULL,
-            PRIMARY KEY (room, client)
-        ) WITHOUT ROWID;",
-    )
-    .map_err(sql("creating the schema"))
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
-fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom, StoreError> {
-    let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
-    let Some((seq, snapshot_seq, snapshot)) = conn
-        .query_row("SELECT seq, snapshot_seq, snapshot FROM rooms WHERE name = ?1", [room.as_str()], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
-        })
-        .optional()
-        .map_err(sql("reading a room"))?
-    else {
-        return Ok(LoadedRoom::default());
-    };
-    let mut board: Board = serde_json::from_str(&snapshot).map_err(|e| corrupt(format!("snapshot: {e}")))?;
-    let mut stmt = conn
-        .prepare_cached("SELECT seq, change FROM changes WHERE room = ?1 AND seq > ?2 ORDER BY seq")
-        .map_err(sql("reading a room's log"))?;
-    let rows = stmt
-        .query_map(params![room.as_str(), snapshot_seq], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
-        .map_err(sql("reading a room's log"))?;
-    let mut expected = snapshot_seq + 1;
-    for row in rows {
-        let (s, text) = row.map_err(sql("reading a room's log"))?;
-        if s != expected {
-            return Err(corrupt(format!("the log jumps from {} to {s}", expected - 1)));
-        }
-        let change: Change = serde_json::from_str(&text).map_err(|e| corrupt(format!("change {s}: {e}")))?;
-        // Every stored change was valid when it was accepted, in this order, so
-        // it applies again; if it does not, the data is damaged: say so loudly.
-        board.apply(&change).map_err(|e| corrupt(format!("change {s} does not apply: {e}")))?;
-        expected += 1;
-    }
-    if expected - 1 != seq {
-        return Err(corrupt(format!("the log ends at {} but the room says {seq}", expected - 1)));
-    }
-    let mut stmt = conn
-        .prepare_cached("SELECT client, last_op FROM client_ops WHERE room = ?1")
-        .map_err(sql("reading a room's clients"))?;
-    let rows = stmt
-        .query_map([room.as_str()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
-        .map_err(sql("reading a room's clients"))?;
-    let mut last_ops = HashMap::new();
-    for row in rows {
-        let (client, op) = row.map_err(sql("reading a room's clients"))?;
-        let client = ClientId::parse(client).map_err(|e| corrupt(format!("client id: {e}")))?;
-        last_ops.insert(client, op.max(0) as u64);
-    }
-    Ok(LoadedRoom { board, seq: seq as u64, since_snapshot: (seq - snapshot_seq) as u64, last_ops })
 }
 
 fn writer_loop(mut conn: Connection, jobs: std_mpsc::Receiver<Job>) {
@@ -321,7 +210,7 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreErr
         Ok(tx) => tx,
         Err(e) => return all_fail(&e),
     };
-    let now = now_ms();
+    let now = sqlite::now_ms();
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         if tx.is_autocommit() {
@@ -330,7 +219,7 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreErr
         }
         let result = (|| {
             let sp = tx.savepoint().map_err(sql("opening a savepoint"))?;
-            append(&sp, &job.room, &job.records, job.shape_count, job.snapshot.as_deref(), now)?;
+            sqlite::append(&sp, &job.room, &job.records, job.shape_count, job.snapshot.as_deref(), now)?;
             // Dropping a savepoint without committing it rolls it back.
             sp.commit().map_err(sql("releasing a savepoint"))
         })();
@@ -344,70 +233,4 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreErr
         Ok(()) => results,
         Err(e) => all_fail(&e),
     }
-}
-
-fn append(
-    tx: &rusqlite::Savepoint<'_>,
-    room: &RoomName,
-    records: &[Record],
-    shape_count: usize,
-    snapshot: Option<&str>,
-    now: i64,
-) -> Result<(), StoreError> {
-    let Some(last) = records.last() else { return Ok(()) };
-    tx.execute(
-        "INSERT OR IGNORE INTO rooms (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
-        params![room.as_str(), now],
-    )
-    .map_err(sql("creating a room"))?;
-    let mut insert = tx
-        .prepare_cached("INSERT INTO changes (room, seq, client, op, change) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .map_err(sql("recording a change"))?;
-    for r in records {
-        let change = serde_json::to_string(&r.change)
-            .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;
-        insert
-            .execute(params![room.as_str(), r.seq as i64, r.client.as_str(), r.op as i64, change])
-            .map_err(sql("recording a change"))?;
-    }
-    let mut last_ops: HashMap<&ClientId, u64> = HashMap::new();
-    for r in records {
-        last_ops.insert(&r.client, r.op);
-    }
-    let mut upsert = tx
-        .prepare_cached(
-            "INSERT INTO client_ops (room, client, last_op, updated_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (room, client) DO UPDATE
-             SET last_op = max(last_op, excluded.last_op), updated_at = excluded.updated_at",
-        )
-        .map_err(sql("recording a client's last op"))?;
-    for (client, op) in last_ops {
-        upsert
-            .execute(params![room.as_str(), client.as_str(), op as i64, now])
-            .map_err(sql("recording a client's last op"))?;
-    }
-    let seq = last.seq as i64;
-    tx.execute(
-        "UPDATE rooms SET seq = ?2, shape_count = ?3, updated_at = ?4 WHERE name = ?1",
-        params![room.as_str(), seq, shape_count as i64, now],
-    )
-    .map_err(sql("updating a room"))?;
-    if let Some(snapshot) = snapshot {
-        tx.execute(
-            "UPDATE rooms SET snapshot = ?2, snapshot_seq = ?3 WHERE name = ?1",
-            params![room.as_str(), snapshot, seq],
-        )
-        .map_err(sql("writing a snapshot"))?;
-        tx.execute(
-            "DELETE FROM changes WHERE room = ?1 AND seq <= ?2",
-            params![room.as_str(), seq - LOG_KEPT_BEHIND_SNAPSHOT as i64],
-        )
-        .map_err(sql("trimming the log"))?;
-        tx.execute(
-            "DELETE FROM client_ops WHERE room = ?1 AND updated_at < ?2",
-            params![room.as_str(), now - CLIENT_OPS_KEPT_MS],
-        )
-        .map_err(sql("forgetting old clients"))?;
-    }
-    Ok(())
 }
