@@ -1,4 +1,22 @@
-import { expect, type Browser, type Locator, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+
+// Contexts opened by hand (several per test, one per participant) are closed
+// after each test, so no test runs beside the live pages of earlier ones.
+// Each spec file registers `test.afterEach(closeParticipants)`.
+const contexts: BrowserContext[] = [];
+
+export async function closeParticipants(): Promise<void> {
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+}
+
+/** A page in a fresh browser context (a separate participant), closed after the test. */
+export async function newParticipant(browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+  const context = await browser.newContext(options);
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  return page;
+}
 
 export const BOARD_WIDTH = 1600;
 export const BOARD_HEIGHT = 1000;
@@ -25,9 +43,7 @@ export function uniqueRoom(prefix: string): string {
 
 /** Opens a room in a fresh browser context and waits until it is live. */
 export async function openRoom(browser: Browser, room: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  const page = await newParticipant(browser);
   await page.goto(`/r/${room}`);
   await expect(page.getByRole('status')).toHaveText('Connected');
   return page;

@@ -1,5 +1,15 @@
 import { expect, test, type Page, type WebSocketRoute } from '@playwright/test';
-import { expectPainted, expectShapeCount, openRoom, positions, uniqueRoom } from './helpers';
+import {
+  closeParticipants,
+  expectPainted,
+  expectShapeCount,
+  newParticipant,
+  openRoom,
+  positions,
+  uniqueRoom,
+} from './helpers';
+
+test.afterEach(closeParticipants);
 
 /**
  * A network between one page and the server that the test can cut: every
@@ -39,7 +49,7 @@ async function cuttableNetwork(page: Page) {
 
 test('after a network drop the tab says so, keeps its edits, reconnects and catches up', async ({ browser }) => {
   const room = uniqueRoom('e2e-drop');
-  const alice = await (await browser.newContext()).newPage();
+  const alice = await newParticipant(browser);
   const network = await cuttableNetwork(alice);
   await alice.goto(`/r/${room}`);
   await expect(alice.getByRole('status')).toHaveText('Connected');
