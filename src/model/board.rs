@@ -25,16 +25,6 @@ pub enum Change {
     Delete { id: ShapeId },
 }
 
-impl Change {
-    /// The shape the change is about.
-    pub fn shape_id(&self) -> &ShapeId {
-        match self {
-            Change::Create { shape } => &shape.id,
-            Change::Move { id, .. } | Change::Delete { id } => id,
-        }
-    }
-}
-
 /// Why a change was refused. The board is untouched when one is returned.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ChangeError {

@@ -19,7 +19,7 @@ mod sqlite;
 
 use rusqlite::Connection;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use tokio::sync::oneshot;
 
@@ -81,7 +81,6 @@ pub struct LoadedRoom {
 pub struct RoomSummary {
     pub name: RoomName,
     pub shapes: u64,
-    pub updated_at_ms: i64,
 }
 
 /// One room's changes for the writer thread to record.
@@ -103,7 +102,6 @@ pub struct Store {
 struct Inner {
     writer: std_mpsc::Sender<Job>,
     reader: Mutex<Connection>,
-    path: PathBuf,
 }
 
 impl Store {
@@ -125,11 +123,7 @@ impl Store {
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(writer_conn, rx))
             .map_err(|e| StoreError::Task(format!("could not start the writer thread: {e}")))?;
-        Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader), path }) })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.inner.path
+        Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader) }) })
     }
 
     async fn read<T: Send + 'static>(

@@ -103,19 +103,17 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
 
 pub(super) fn list_rooms(conn: &Connection, limit: usize) -> Result<Vec<RoomSummary>, StoreError> {
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT name, shape_count, updated_at FROM rooms WHERE seq > 0 ORDER BY updated_at DESC LIMIT ?1",
-        )
+        .prepare_cached("SELECT name, shape_count FROM rooms WHERE seq > 0 ORDER BY updated_at DESC LIMIT ?1")
         .map_err(sql("listing rooms"))?;
     let rows = stmt
-        .query_map([limit as i64], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)))
+        .query_map([limit as i64], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
         .map_err(sql("listing rooms"))?;
     let mut out = Vec::new();
     for row in rows {
-        let (name, shapes, updated_at_ms) = row.map_err(sql("listing rooms"))?;
+        let (name, shapes) = row.map_err(sql("listing rooms"))?;
         // Names were validated before they were stored; skip any that were not.
         if let Ok(name) = RoomName::parse(name) {
-            out.push(RoomSummary { name, shapes: shapes.max(0) as u64, updated_at_ms });
+            out.push(RoomSummary { name, shapes: shapes.max(0) as u64 });
         }
     }
     Ok(out)
