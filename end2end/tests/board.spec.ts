@@ -61,12 +61,20 @@ test('two people in one room see each other’s shapes; another room sees nothin
   const box = await alice.locator('canvas.board').boundingBox();
   const slack = 2 * (1600 / box!.width) + 1;
   const movedCircle = { kind: 'Circle' as const, x: circle.x + 300, y: circle.y + 200 };
+  let seen = '';
   await expect
-    .poll(async () => {
-      const c = (await shapes(bob))[2];
-      return Math.abs(c.x - movedCircle.x) <= slack && Math.abs(c.y - movedCircle.y) <= slack;
-    })
-    .toBe(true);
+    .poll(
+      async () => {
+        const [a, b] = [(await shapes(alice))[2], (await shapes(bob))[2]];
+        seen = `alice sees ${a.x}, ${a.y}; bob sees ${b.x}, ${b.y}`;
+        return Math.abs(b.x - movedCircle.x) <= slack && Math.abs(b.y - movedCircle.y) <= slack;
+      },
+      { message: `the circle lands at ${movedCircle.x}, ${movedCircle.y} (±${slack.toFixed(1)})` },
+    )
+    .toBe(true)
+    .catch((e) => {
+      throw new Error(`${e.message}\nlast seen: ${seen}`);
+    });
   await expectPainted(bob, (await shapes(bob))[2]);
 
   // Select the triangle and delete it with the Delete key.

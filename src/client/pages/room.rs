@@ -144,7 +144,10 @@ fn Room(room: RoomName) -> impl IntoView {
         1 => "Just you here".to_owned(),
         n => format!("{n} people here"),
     };
+    // Only worth saying while not connected: connected, changes leave within a
+    // frame, and a count flickering at 60 Hz during a drag would be noise.
     let pending = move || match ui.pending.get() {
+        _ if ui.status.get() == ConnStatus::Connected => String::new(),
         0 => String::new(),
         n => format!("{n} change{} waiting to send", if n == 1 { "" } else { "s" }),
     };
