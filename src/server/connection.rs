@@ -130,9 +130,12 @@ async fn relay(
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.reset();
     let mut last_heard = Instant::now();
+    // Made once, not per message: the loop below runs for every frame in and out.
+    let stopping = link.shutdown.wait();
+    tokio::pin!(stopping);
     loop {
         tokio::select! {
-            () = link.shutdown.wait() => {
+            () = &mut stopping => {
                 let _ = close_with(socket, close::RESTARTING, "the server is restarting").await;
                 return;
             }
