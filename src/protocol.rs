@@ -19,12 +19,31 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// message cleanly; past this the connection is dropped without ceremony.
 pub const HARD_MESSAGE_BYTES: usize = 1024 * 1024;
 
+/// The largest `op` accepted: JavaScript numbers are exact up to here.
+pub const MAX_OP: u64 = (1 << 53) - 1;
+
+/// The longest `build` a hello may carry.
+pub const MAX_BUILD_LEN: usize = 64;
+
+/// Which build this is; a client states it in its hello, for the server's logs.
+pub const BUILD: &str = env!("CARGO_PKG_VERSION");
+
 /// What a browser tab sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     /// The first message on every connection.
-    Hello { version: u32, client: ClientId },
+    Hello {
+        version: u32,
+        client: ClientId,
+        /// The `seq` of the board this client already holds from this room, if
+        /// it holds one: the server may then send only the changes after it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+        /// The client's build, for the server's logs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        build: Option<String>,
+    },
     /// A change the tab has already applied locally. `op` numbers the tab's own
     /// changes so it can match the server's confirmation (or error) to it.
     Change { op: u64, change: Change },
@@ -39,6 +58,11 @@ pub enum ServerMsg {
     /// highest `op` this room has recorded from this client id (0 if none):
     /// changes up to it are in the board already and must not be sent again.
     Welcome { version: u32, room: RoomName, seq: u64, shapes: Board, members: u32, last_op: u64 },
+    /// The other answer to `hello`, when it gave `since` and the room's recent
+    /// log reaches back to it (and is shorter than a snapshot): the changes
+    /// numbered `from + 1 ..= from + changes.len()`, in order. `from` equals
+    /// the hello's `since`. Then the stream continues as after a welcome.
+    CatchUp { version: u32, room: RoomName, from: u64, changes: Vec<Change>, members: u32, last_op: u64 },
     /// A change the room accepted and recorded, in the room's order. Every
     /// member receives it; only the author's copy carries `op`, and that copy
     /// is the author's confirmation. (Client ids are never sent to others.)
@@ -80,6 +104,41 @@ pub enum ErrorCode {
     /// The `op` is not above the last one this room accepted from this
     /// client: it was applied before (or refused before) and is not applied again.
     StaleOp,
+    /// The connection sends faster than the server's limit: its messages are
+    /// now read at the limited rate (nothing is dropped). Sent once per episode.
+    RateLimited,
+    /// The room has as many members as it allows (then close 4004).
+    RoomFull,
+    /// The server has as many rooms open as it allows (then close 4005).
+    ServerBusy,
+}
+
+/// Why a client's text frame was refused before reaching any room.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadMessage(pub String);
+
+impl ClientMsg {
+    /// Parses one text frame from a client and checks what the types alone do
+    /// not (number ranges, string lengths), so what comes out is safe to hand
+    /// to a room. (The size limit is the caller's: it applies to the frame.)
+    pub fn decode(text: &str) -> Result<ClientMsg, BadMessage> {
+        let msg: ClientMsg = serde_json::from_str(text).map_err(|e| BadMessage(format!("not a valid message: {e}")))?;
+        match &msg {
+            ClientMsg::Change { op, .. } if *op == 0 || *op > MAX_OP => {
+                Err(BadMessage(format!("op must be between 1 and {MAX_OP}")))
+            }
+            ClientMsg::Hello { build: Some(build), .. } if build.len() > MAX_BUILD_LEN => {
+                Err(BadMessage(format!("build must be at most {MAX_BUILD_LEN} bytes")))
+            }
+            _ => Ok(msg),
+        }
+    }
+
+    /// The hello this build sends.
+    pub fn hello(client: ClientId, since: Option<u64>) -> ClientMsg {
+        ClientMsg::Hello { version: PROTOCOL_VERSION, client, since, build: Some(BUILD.to_owned()) }
+    }
 }
 
 impl ErrorCode {
@@ -117,7 +176,12 @@ mod tests {
     #[test]
     fn client_messages_have_the_documented_form() {
         let hello: ClientMsg = serde_json::from_str(r#"{"type":"hello","version":1,"client":"tab-1"}"#).unwrap();
-        assert_eq!(hello, ClientMsg::Hello { version: 1, client: ClientId::parse("tab-1").unwrap() });
+        let client = ClientId::parse("tab-1").unwrap();
+        assert_eq!(hello, ClientMsg::Hello { version: 1, client: client.clone(), since: None, build: None });
+        let resuming: ClientMsg =
+            serde_json::from_str(r#"{"type":"hello","version":1,"client":"tab-1","since":41,"build":"0.1.0"}"#)
+                .unwrap();
+        assert_eq!(resuming, ClientMsg::Hello { version: 1, client, since: Some(41), build: Some("0.1.0".into()) });
         let change: ClientMsg = serde_json::from_str(
             r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"s1","kind":"circle","x":1,"y":2}}}"#,
         )
@@ -142,7 +206,19 @@ mod tests {
             r#"{"type":"change","op":1,"change":{"op":"delete","id":"a","colour":"red"}}"#,
             r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"circle","x":1,"y":2,"r":9}}}"#,
         ] {
-            assert!(serde_json::from_str::<ClientMsg>(junk).is_err(), "{junk}");
+            assert!(ClientMsg::decode(junk).is_err(), "{junk}");
         }
+    }
+
+    #[test]
+    fn ranges_the_types_cannot_express_are_checked() {
+        let change = |op: u64| format!(r#"{{"type":"change","op":{op},"change":{{"op":"delete","id":"a"}}}}"#);
+        assert!(ClientMsg::decode(&change(1)).is_ok());
+        assert!(ClientMsg::decode(&change(MAX_OP)).is_ok());
+        assert!(ClientMsg::decode(&change(0)).is_err());
+        assert!(ClientMsg::decode(&change(MAX_OP + 1)).is_err());
+        let hello = |build: &str| format!(r#"{{"type":"hello","version":1,"client":"a","build":"{build}"}}"#);
+        assert!(ClientMsg::decode(&hello(&"b".repeat(MAX_BUILD_LEN))).is_ok());
+        assert!(ClientMsg::decode(&hello(&"b".repeat(MAX_BUILD_LEN + 1))).is_err());
     }
 }

@@ -145,3 +145,17 @@ async fn pages_answer_with_the_right_status() {
     assert_eq!(http_get(server.addr, "/new?name=%3Cb%3E").await.0, 400);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_strings_are_never_rendered_as_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    // The bad-name page repeats the name it was given: as text.
+    let (status, _, body) = http_get(server.addr, "/r/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E").await;
+    assert_eq!(status, 400);
+    assert!(!body.contains("<img"), "the name must not become markup: {body}");
+    assert!(body.contains("&lt;img src=x onerror=alert(1)&gt;"), "it is shown escaped: {body}");
+    let (_, _, body) = http_get(server.addr, "/new?name=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert!(!body.contains("<script>alert"), "{body}");
+    server.stop().await;
+}

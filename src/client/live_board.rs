@@ -16,8 +16,9 @@ use super::canvas::Canvas;
 use super::connection;
 use super::input;
 use super::pages::{BoardUi, ConnStatus, ShapeLine};
+use super::saved;
 use crate::model::{Change, ClientId, Replica, RoomName, Shape, ShapeId, ShapeKind, clamp_to_board};
-use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, ServerMsg};
 
 /// Board units an arrow key moves the selection; with Shift, `BIG_STEP`.
 pub const STEP: f64 = 10.0;
@@ -51,9 +52,12 @@ struct Drag {
 pub struct LiveBoard {
     /// Itself, for callbacks (animation frames) that must not keep it alive.
     me: Weak<LiveBoard>,
-    /// This tab's id for the server: random, kept across reconnects so the
-    /// room can tell which of our changes it already has.
+    room: RoomName,
+    /// This tab's id for the server: random, kept across reconnects (and
+    /// reloads, see `saved`) so the room can tell which of our changes it has.
     client: ClientId,
+    /// Why the server last turned this tab away (room full), shown while retrying.
+    refusal: Cell<Option<ConnStatus>>,
     replica: RefCell<Replica>,
     selected: RefCell<Option<ShapeId>>,
     drag: RefCell<Option<Drag>>,
@@ -70,15 +74,20 @@ pub struct LiveBoard {
 
 impl LiveBoard {
     pub fn start(room: RoomName, el: web_sys::HtmlCanvasElement, ui: BoardUi) -> Result<Rc<LiveBoard>, JsValue> {
-        let client = ClientId::parse(random_id()).map_err(|e| JsValue::from_str(&e.to_string()))?;
+        let (client, replica) = match saved::load(&room) {
+            Some(saved) => (saved.client, Replica::restore(saved.unsent)),
+            None => (ClientId::parse(random_id()).map_err(|e| JsValue::from_str(&e.to_string()))?, Replica::new()),
+        };
         let url = socket_url(&room)?;
         let (stop_tx, stop_rx) = oneshot::channel();
         let (network_tx, network_rx) = mpsc::unbounded();
         let canvas = Canvas::new(el)?;
         let board = Rc::new_cyclic(|me| LiveBoard {
             me: me.clone(),
+            room,
             client,
-            replica: RefCell::new(Replica::new()),
+            refusal: Cell::new(None),
+            replica: RefCell::new(replica),
             selected: RefCell::new(None),
             drag: RefCell::new(None),
             canvas,
@@ -109,8 +118,10 @@ impl LiveBoard {
 
     // ---- the connection's side -------------------------------------------
 
+    /// The hello for a new connection: with the `seq` of the board this tab
+    /// holds, if it holds one, so the server can send just what it missed.
     pub fn hello(&self) -> String {
-        encode(&ClientMsg::Hello { version: PROTOCOL_VERSION, client: self.client.clone() })
+        encode(&ClientMsg::hello(self.client.clone(), self.replica.borrow().base()))
     }
 
     pub fn set_status(&self, status: ConnStatus) {
@@ -124,6 +135,7 @@ impl LiveBoard {
             let _ = outbox.unbounded_send(encode(&ClientMsg::Change { op: *op, change: change.clone() }));
         }
         *self.outbox.borrow_mut() = Some(outbox);
+        self.refusal.set(None);
         self.set_status(ConnStatus::Connected);
     }
 
@@ -135,7 +147,12 @@ impl LiveBoard {
     pub fn connection_lost(&self) {
         *self.outbox.borrow_mut() = None;
         let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
-        self.set_status(if online { ConnStatus::Reconnecting } else { ConnStatus::Offline });
+        let status = match self.refusal.get() {
+            _ if !online => ConnStatus::Offline,
+            Some(refusal) => refusal,
+            None => ConnStatus::Reconnecting,
+        };
+        self.set_status(status);
     }
 
     /// Applies one server message.
@@ -149,9 +166,20 @@ impl LiveBoard {
                 return Incoming::Refused;
             }
         };
+        let pending_before = self.replica.borrow().pending().len();
         let outcome = match msg {
             ServerMsg::Welcome { seq, shapes, members, last_op, .. } => {
                 self.replica.borrow_mut().reset(seq, shapes, last_op);
+                self.ui.members.set(members);
+                Incoming::Welcome
+            }
+            ServerMsg::CatchUp { from, changes, members, last_op, .. } => {
+                if let Err(e) = self.replica.borrow_mut().catch_up(from, &changes, last_op) {
+                    // The replica no longer vouches for its board, so the next
+                    // hello asks for a whole snapshot.
+                    leptos::logging::warn!("resynchronising: {e}");
+                    return Incoming::Resync;
+                }
                 self.ui.members.set(members);
                 Incoming::Welcome
             }
@@ -170,6 +198,13 @@ impl LiveBoard {
                 leptos::logging::warn!("{message}");
                 return Incoming::Refused;
             }
+            ServerMsg::Error { code: ErrorCode::RoomFull, message, .. } => {
+                // The server closes the connection next; retries find a place
+                // as soon as someone leaves.
+                leptos::logging::warn!("{message}");
+                self.refusal.set(Some(ConnStatus::RoomFull));
+                Incoming::Ok
+            }
             ServerMsg::Error { code, message, op } => {
                 leptos::logging::warn!("the server refused a message ({code:?}): {message}");
                 if let Some(op) = op {
@@ -178,6 +213,9 @@ impl LiveBoard {
                 Incoming::Ok
             }
         };
+        if self.replica.borrow().pending().len() != pending_before {
+            self.save();
+        }
         self.after_change();
         outcome
     }
@@ -266,18 +304,32 @@ impl LiveBoard {
     /// Applies a change locally and sends it if connected; when offline it
     /// waits in the replica's pending list and is sent after the next welcome.
     fn submit(&self, change: Change) -> bool {
-        let op = match self.replica.borrow_mut().local(change.clone()) {
+        let outbox = self.outbox.borrow().clone();
+        let made = match outbox {
+            Some(_) => self.replica.borrow_mut().local(change.clone()),
+            // Not sent until the next connection: a drag may replace its own
+            // previous move rather than queue one per frame.
+            None => self.replica.borrow_mut().local_unsent(change.clone()),
+        };
+        let op = match made {
             Ok(op) => op,
             Err(e) => {
                 leptos::logging::warn!("change not applied: {e}");
                 return false;
             }
         };
-        if let Some(outbox) = self.outbox.borrow().as_ref() {
+        self.save();
+        if let Some(outbox) = outbox {
             let _ = outbox.unbounded_send(encode(&ClientMsg::Change { op, change }));
         }
         self.after_change();
         true
+    }
+
+    /// Keeps the unconfirmed changes across a reload of the tab.
+    fn save(&self) {
+        let unsent = self.replica.borrow().unsent();
+        saved::store(&self.room, &saved::Saved { client: self.client.clone(), unsent });
     }
 
     fn flush_drag(&self) {

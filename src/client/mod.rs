@@ -11,3 +11,5 @@ mod connection;
 mod input;
 #[cfg(feature = "hydrate")]
 pub mod live_board;
+#[cfg(feature = "hydrate")]
+mod saved;

@@ -11,5 +11,5 @@ mod shape;
 
 pub use board::{BOARD_HEIGHT, BOARD_WIDTH, Board, Change, ChangeError, MAX_SHAPES, clamp_to_board};
 pub use ident::{ClientId, IdentError, RoomName, ShapeId};
-pub use replica::{Replica, ReplicaError};
+pub use replica::{Replica, ReplicaError, Unsent};
 pub use shape::{Shape, ShapeKind};

@@ -27,14 +27,50 @@ pub enum ReplicaError {
 pub struct Replica {
     confirmed: Board,
     seq: u64,
+    /// Whether `confirmed` is the server's board as of `seq`: false until the
+    /// first welcome, and again after anything that casts doubt on it.
+    synced: bool,
     pending: VecDeque<(u64, Change)>,
     view: Board,
     next_op: u64,
 }
 
+/// What a tab keeps of its replica across a reload: its own unconfirmed
+/// changes and where its op numbering stands (the board itself comes back
+/// from the server).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Unsent {
+    pub next_op: u64,
+    pub pending: Vec<(u64, Change)>,
+}
+
 impl Replica {
     pub fn new() -> Self {
         Replica { next_op: 1, ..Replica::default() }
+    }
+
+    /// A replica that picks up where a previous page left off: its pending
+    /// changes are shown at once and sent after the next welcome.
+    pub fn restore(unsent: Unsent) -> Self {
+        let mut r = Replica { next_op: unsent.next_op.max(1), ..Replica::default() };
+        r.pending = unsent.pending.into_iter().filter(|(op, _)| *op < r.next_op).collect();
+        // Until the welcome brings the board, show what can be shown; nothing
+        // is dropped yet (a move of a shape we do not have yet is still good).
+        for (_, change) in &r.pending {
+            let _ = r.view.apply(change);
+        }
+        r
+    }
+
+    /// What to keep across a reload.
+    pub fn unsent(&self) -> Unsent {
+        Unsent { next_op: self.next_op, pending: self.pending.iter().cloned().collect() }
+    }
+
+    /// The `seq` of the server's board this replica holds, when it holds one
+    /// it can vouch for: a reconnect then asks only for what came after.
+    pub fn base(&self) -> Option<u64> {
+        self.synced.then_some(self.seq)
     }
 
     /// What the tab shows: the server's board with the tab's own changes on top.
@@ -62,6 +98,25 @@ impl Replica {
         Ok(op)
     }
 
+    /// Like `local`, but a move that follows a pending move of the same shape
+    /// replaces it: for changes that will not be sent yet (the tab is
+    /// offline), so a long drag waits as one change, not one per frame. The
+    /// replaced change may have reached the server before the drop; either way
+    /// a move is absolute and nothing pending after it depends on it.
+    pub fn local_unsent(&mut self, change: Change) -> Result<u64, ChangeError> {
+        let supersedes = matches!(
+            (&change, self.pending.back()),
+            (Change::Move { id, .. }, Some((_, Change::Move { id: last, .. }))) if id == last
+        );
+        let op = self.local(change)?;
+        if supersedes {
+            let newest = self.pending.pop_back();
+            self.pending.pop_back();
+            self.pending.extend(newest);
+        }
+        Ok(op)
+    }
+
     /// Starts over from a snapshot (on every connect). `last_op` is the last of
     /// our changes the server recorded: those up to it are in the snapshot
     /// already and are dropped; the rest stay pending, re-applied on top, and
@@ -69,17 +124,42 @@ impl Replica {
     pub fn reset(&mut self, seq: u64, board: Board, last_op: u64) {
         self.seq = seq;
         self.confirmed = board;
+        self.synced = true;
         self.pending.retain(|(op, _)| *op > last_op);
         self.rebuild_view();
+    }
+
+    /// The other way to start a connection: the server sent the changes after
+    /// `from`, which must be the `seq` we hold. `last_op` is as for `reset`.
+    pub fn catch_up(&mut self, from: u64, changes: &[Change], last_op: u64) -> Result<(), ReplicaError> {
+        if !self.synced || from != self.seq {
+            self.synced = false;
+            return Err(ReplicaError::OutOfOrder { expected: self.seq, got: from });
+        }
+        for change in changes {
+            let seq = self.seq + 1;
+            if let Err(source) = self.confirmed.apply(change) {
+                self.synced = false;
+                return Err(ReplicaError::Diverged { seq, source });
+            }
+            self.seq = seq;
+        }
+        self.pending.retain(|(op, _)| *op > last_op);
+        self.rebuild_view();
+        Ok(())
     }
 
     /// Applies a change the server ordered. `op` is set when the change is our
     /// own (the server marks only the author's copy).
     pub fn applied(&mut self, seq: u64, op: Option<u64>, change: &Change) -> Result<(), ReplicaError> {
         if seq != self.seq + 1 {
+            self.synced = false;
             return Err(ReplicaError::OutOfOrder { expected: self.seq + 1, got: seq });
         }
-        self.confirmed.apply(change).map_err(|source| ReplicaError::Diverged { seq, source })?;
+        if let Err(source) = self.confirmed.apply(change) {
+            self.synced = false;
+            return Err(ReplicaError::Diverged { seq, source });
+        }
         self.seq = seq;
         let ours_in_order = op.is_some() && self.pending.front().is_some_and(|(o, c)| Some(*o) == op && c == change);
         if ours_in_order {
@@ -189,5 +269,68 @@ mod tests {
         let mut r = Replica::new();
         let err = r.applied(2, None, &create("a", 1.0)).unwrap_err();
         assert_eq!(err, ReplicaError::OutOfOrder { expected: 1, got: 2 });
+    }
+    #[test]
+    fn catching_up_applies_the_missed_changes_under_pending_ones() {
+        let mut r = Replica::new();
+        assert_eq!(r.base(), None, "nothing to resume from before the first welcome");
+        r.reset(0, Board::new(), 0);
+        r.applied(1, None, &create("a", 1.0)).unwrap();
+        let first = r.local(create("b", 200.0)).unwrap();
+        let second = r.local(Change::Move { id: id("a"), x: 30.0, y: 0.0 }).unwrap();
+        assert_eq!(r.base(), Some(1));
+        // Dropped; meanwhile the server recorded someone's create and our first change.
+        r.catch_up(1, &[create("c", 400.0), create("b", 200.0)], first).unwrap();
+        assert_eq!(r.seq(), 3);
+        assert_eq!(r.pending().map(|(op, _)| *op).collect::<Vec<_>>(), [second]);
+        assert_eq!(r.view().len(), 3);
+        assert_eq!(r.view().get(&id("a")).map(|s| s.x), Some(30.0));
+    }
+
+    #[test]
+    fn a_catch_up_from_elsewhere_is_refused_and_forces_a_snapshot() {
+        let mut r = Replica::new();
+        r.reset(5, Board::new(), 0);
+        assert!(r.catch_up(4, &[], 0).is_err());
+        assert_eq!(r.base(), None);
+        r.reset(7, Board::new(), 0);
+        assert_eq!(r.base(), Some(7));
+        assert!(r.applied(9, None, &create("a", 1.0)).is_err());
+        assert_eq!(r.base(), None);
+    }
+
+    #[test]
+    fn offline_drags_wait_as_one_change() {
+        let mut r = Replica::new();
+        r.reset(0, Board::new(), 0);
+        r.local_unsent(create("a", 1.0)).unwrap();
+        for x in 2..50 {
+            r.local_unsent(Change::Move { id: id("a"), x: f64::from(x), y: 0.0 }).unwrap();
+        }
+        r.local_unsent(create("b", 300.0)).unwrap();
+        r.local_unsent(Change::Move { id: id("a"), x: 60.0, y: 0.0 }).unwrap();
+        let kinds: Vec<_> = r.pending().map(|(_, c)| c.clone()).collect();
+        assert_eq!(kinds.len(), 4, "create, one move, create, move: {kinds:?}");
+        assert_eq!(kinds[1], Change::Move { id: id("a"), x: 49.0, y: 0.0 });
+        let ops: Vec<u64> = r.pending().map(|(op, _)| *op).collect();
+        assert!(ops.windows(2).all(|w| w[0] < w[1]), "ops still increase: {ops:?}");
+        assert_eq!(r.view().get(&id("a")).map(|s| s.x), Some(60.0));
+    }
+
+    #[test]
+    fn unsent_changes_survive_a_reload() {
+        let mut r = Replica::new();
+        r.reset(0, Board::new(), 0);
+        r.applied(1, None, &create("a", 1.0)).unwrap();
+        r.local(Change::Move { id: id("a"), x: 70.0, y: 0.0 }).unwrap();
+        let saved = serde_json::to_string(&r.unsent()).unwrap();
+        // A new page: the move waits, even though the board has not arrived.
+        let mut again = Replica::restore(serde_json::from_str(&saved).unwrap());
+        assert_eq!(again.pending().len(), 1);
+        let mut board = Board::new();
+        board.apply(&create("a", 1.0)).unwrap();
+        again.reset(1, board, 0);
+        assert_eq!(again.view().get(&id("a")).map(|s| s.x), Some(70.0));
+        assert_eq!(again.local(create("z", 500.0)).unwrap(), 2, "op numbering continues");
     }
 }

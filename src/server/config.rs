@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use super::connection::RateLimit;
+use super::registry::RoomLimits;
+
 #[derive(Debug, Clone, Parser)]
 #[command(name = "sketchboard", about = "A real-time multiplayer sketchboard server")]
 pub struct Config {
@@ -30,6 +33,27 @@ pub struct Config {
     #[arg(long, env = "SKETCHBOARD_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout_secs: u64,
 
+    /// Rooms loaded at once. Joining a room that is not loaded when this many
+    /// are gets a `server_busy` error (close 4005). Empty rooms unload after
+    /// --room-idle-secs.
+    #[arg(long, env = "SKETCHBOARD_MAX_ROOMS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rooms: u64,
+
+    /// Members (connections) per room; one more gets `room_full` (close 4004).
+    #[arg(long, env = "SKETCHBOARD_MAX_MEMBERS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_members: u64,
+
+    /// Messages per second a connection may send on average. Faster senders
+    /// are read at this rate (nothing is dropped). A drag sends one message per
+    /// display frame: 60 a second, 120 on fast displays.
+    #[arg(long, env = "SKETCHBOARD_RATE_PER_SEC", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_per_sec: u32,
+
+    /// Messages a connection may send at once above the average rate: room for
+    /// a tab re-sending the edits it made offline.
+    #[arg(long, env = "SKETCHBOARD_RATE_BURST", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_burst: u32,
+
     /// Log filter, in tracing's EnvFilter syntax.
     #[arg(long, env = "RUST_LOG", default_value = "info,sketchboard=info")]
     pub log: String,
@@ -44,12 +68,24 @@ impl Config {
             allowed_origins: Vec::new(),
             room_idle_secs: 30,
             idle_timeout_secs: 60,
+            max_rooms: 5000,
+            max_members: 1000,
+            rate_per_sec: 200,
+            rate_burst: 1000,
             log: "info".into(),
         }
     }
 
-    pub fn idle_grace(&self) -> Duration {
-        Duration::from_secs(self.room_idle_secs)
+    pub fn room_limits(&self) -> RoomLimits {
+        RoomLimits {
+            idle_grace: Duration::from_secs(self.room_idle_secs),
+            max_rooms: usize::try_from(self.max_rooms).unwrap_or(usize::MAX),
+            max_members: usize::try_from(self.max_members).unwrap_or(usize::MAX),
+        }
+    }
+
+    pub fn rate_limit(&self) -> RateLimit {
+        RateLimit { per_sec: self.rate_per_sec, burst: self.rate_burst }
     }
 
     pub fn idle_timeout(&self) -> Duration {

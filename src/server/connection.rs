@@ -15,7 +15,7 @@ use futures_util::FutureExt;
 use tokio::sync::mpsc;
 
 use super::registry::Registry;
-use super::room::{MemberId, RoomCmd};
+use super::room::{JoinError, MemberId, RoomCmd};
 use super::shutdown::{ConnectionGuard, Shutdown};
 use crate::model::RoomName;
 use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, ServerMsg};
@@ -24,8 +24,6 @@ use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION,
 pub const OUTBOUND_QUEUE: usize = 1024;
 /// How long a new connection has to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest `op` accepted: JavaScript numbers are exact up to here.
-const MAX_OP: u64 = (1 << 53) - 1;
 /// How long a closing connection waits for the peer's close reply.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// How long one frame may take to go out before the peer counts as gone.
@@ -36,6 +34,8 @@ pub struct Link {
     pub shutdown: Shutdown,
     /// Silence (no frame at all, pongs included) longer than this closes the connection.
     pub idle_timeout: Duration,
+    /// How fast this connection's messages are read.
+    pub rate: RateLimit,
     /// Held for the connection's life, so shutdown can wait for it to close.
     pub _guard: ConnectionGuard,
 }
@@ -55,6 +55,53 @@ pub mod close {
     pub const RESTARTING: u16 = 1012;
     /// Nothing was heard from the client, not even a pong, for the idle timeout.
     pub const IDLE: u16 = 4003;
+    /// The room has as many members as it allows.
+    pub const ROOM_FULL: u16 = 4004;
+    /// The server has as many rooms open as it allows.
+    pub const SERVER_BUSY: u16 = 4005;
+}
+
+/// A token bucket: `per_sec` messages a second on average, up to `burst` at once.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub per_sec: u32,
+    pub burst: u32,
+}
+
+/// One connection's bucket. Over the limit the connection is not cut off and
+/// nothing is dropped: the server simply stops reading it until a token is
+/// due, so a flood slows only its sender (TCP pushes back), while a drag at
+/// the display's rate, or a burst of offline edits, passes untouched.
+struct Bucket {
+    limit: RateLimit,
+    tokens: f64,
+    refilled: Instant,
+    /// Whether the sender was told it is being slowed, this episode.
+    told: bool,
+}
+
+impl Bucket {
+    fn new(limit: RateLimit) -> Bucket {
+        Bucket { limit, tokens: f64::from(limit.burst), refilled: Instant::now(), told: false }
+    }
+
+    /// Takes a token for one message. `None` if one was there; otherwise when
+    /// the next one is due (the message is handled anyway: reading waits).
+    fn take(&mut self) -> Option<Instant> {
+        let now = Instant::now();
+        let rate = f64::from(self.limit.per_sec.max(1));
+        let earned = now.duration_since(self.refilled).as_secs_f64() * rate;
+        self.tokens = (self.tokens + earned).min(f64::from(self.limit.burst.max(1)));
+        self.refilled = now;
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 {
+            if self.tokens >= 1.0 {
+                self.told = false;
+            }
+            return None;
+        }
+        Some(now + Duration::from_secs_f64(-self.tokens / rate))
+    }
 }
 
 /// Serves one WebSocket until either side closes it.
@@ -68,14 +115,17 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, li
         let _ = close_with(&mut socket, close::RESTARTING, "the server is restarting").await;
         return;
     };
-    let client = match hello {
+    let (client, since) = match hello {
         Err(_) => {
             let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello within 10 seconds").await;
             return;
         }
         Ok(None | Some(Err(_))) => return,
         Ok(Some(Ok(msg))) => match parse(&msg) {
-            Ok(Some(ClientMsg::Hello { version, client })) if version == PROTOCOL_VERSION => client,
+            Ok(Some(ClientMsg::Hello { version, client, since, build })) if version == PROTOCOL_VERSION => {
+                tracing::debug!(%room, build = build.as_deref().unwrap_or("?"), ?since, "hello");
+                (client, since)
+            }
             Ok(Some(ClientMsg::Hello { version, .. })) => {
                 let text = format!("this server speaks protocol {PROTOCOL_VERSION}, not {version}: reload the page");
                 let _ = send(&mut socket, ServerMsg::error(ErrorCode::VersionMismatch, text.clone(), None)).await;
@@ -101,11 +151,19 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, li
     };
 
     let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_QUEUE);
-    let (room_tx, member) = match registry.join(&room, client, out_tx).await {
+    let (room_tx, member) = match registry.join(&room, client, since, out_tx).await {
         Ok(joined) => joined,
         Err(e) => {
             tracing::warn!(%room, error = %e, "join failed");
-            let _ = close_with(&mut socket, close::UNAVAILABLE, "the room is unavailable; try again").await;
+            let (code, close_code) = match e {
+                JoinError::Full(_) => (Some(ErrorCode::RoomFull), close::ROOM_FULL),
+                JoinError::Busy(_) => (Some(ErrorCode::ServerBusy), close::SERVER_BUSY),
+                JoinError::Unavailable(_) => (None, close::UNAVAILABLE),
+            };
+            if let Some(code) = code {
+                let _ = send(&mut socket, ServerMsg::error(code, e.to_string(), None)).await;
+            }
+            let _ = close_with(&mut socket, close_code, "the room is unavailable; try again later").await;
             return;
         }
     };
@@ -130,6 +188,9 @@ async fn relay(
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.reset();
     let mut last_heard = Instant::now();
+    let mut bucket = Bucket::new(link.rate);
+    // While set, the client is over its rate and is not read until then.
+    let mut paused_until: Option<Instant> = None;
     // Made once, not per message: the loop below runs for every frame in and out.
     let stopping = link.shutdown.wait();
     tokio::pin!(stopping);
@@ -171,7 +232,21 @@ async fn relay(
                     return;
                 }
             },
-            incoming = socket.recv() => {
+            () = sleep_until(paused_until) => paused_until = None,
+            incoming = socket.recv(), if paused_until.is_none() => {
+                if let Some(Ok(Message::Text(_) | Message::Binary(_))) = &incoming {
+                    paused_until = bucket.take();
+                    if paused_until.is_some() && !bucket.told {
+                        bucket.told = true;
+                        let why = format!(
+                            "more than {} messages a second: the rest are read at that rate",
+                            link.rate.per_sec
+                        );
+                        if send(socket, ServerMsg::error(ErrorCode::RateLimited, why, None)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
                 if matches!(incoming, Some(Ok(_))) {
                     last_heard = Instant::now();
                 }
@@ -180,6 +255,14 @@ async fn relay(
                 }
             }
         }
+    }
+}
+
+/// Sleeps until `at`; forever if there is no `at`.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -248,14 +331,7 @@ fn parse(msg: &Message) -> Result<Option<ClientMsg>, Refusal> {
         }
         Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(None),
     };
-    let msg: ClientMsg = serde_json::from_str(text)
-        .map_err(|e| ServerMsg::error(ErrorCode::BadMessage, format!("not a valid message: {e}"), None))?;
-    if let ClientMsg::Change { op, .. } = &msg
-        && *op > MAX_OP
-    {
-        return Err(ServerMsg::error(ErrorCode::BadMessage, format!("op must be at most {MAX_OP}"), None).into());
-    }
-    Ok(Some(msg))
+    ClientMsg::decode(text).map(Some).map_err(|e| ServerMsg::error(ErrorCode::BadMessage, e.0, None).into())
 }
 
 fn is_too_large(e: &axum::Error) -> bool {

@@ -39,7 +39,7 @@ const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Running> {
     let store =
         Store::open(&config.database_url).with_context(|| format!("opening the database {}", config.database_url))?;
-    let registry = Registry::new(store.clone(), config.idle_grace());
+    let registry = Registry::new(store.clone(), config.room_limits());
     let shutdown = Shutdown::new();
     let (guard, drained) = shutdown::connection_tracking();
     let listener =

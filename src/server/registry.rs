@@ -34,18 +34,29 @@ pub struct Registry {
 struct Inner {
     rooms: Mutex<HashMap<RoomName, RoomHandle>>,
     store: Store,
-    idle_grace: Duration,
+    limits: RoomLimits,
     next_generation: AtomicU64,
     next_member: AtomicU64,
 }
 
+/// How many rooms may run, and what each may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct RoomLimits {
+    /// An empty room stays loaded this long before it retires.
+    pub idle_grace: Duration,
+    /// Rooms loaded at once; past it, joining a room that is not loaded fails.
+    pub max_rooms: usize,
+    /// Members (connections) per room.
+    pub max_members: usize,
+}
+
 impl Registry {
-    pub fn new(store: Store, idle_grace: Duration) -> Registry {
+    pub fn new(store: Store, limits: RoomLimits) -> Registry {
         Registry {
             inner: Arc::new(Inner {
                 rooms: Mutex::new(HashMap::new()),
                 store,
-                idle_grace,
+                limits,
                 next_generation: AtomicU64::new(1),
                 next_member: AtomicU64::new(1),
             }),
@@ -58,11 +69,18 @@ impl Registry {
         self.inner.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The running actor for `name`, started (and loaded from storage) if needed.
-    fn handle(&self, name: &RoomName) -> RoomHandle {
+    /// The running actor for `name`, started (and loaded from storage) if
+    /// needed and if the server has room for one more.
+    fn handle(&self, name: &RoomName) -> Result<RoomHandle, JoinError> {
         let mut rooms = self.rooms();
         if let Some(h) = rooms.get(name).filter(|h| !h.tx.is_closed()) {
-            return h.clone();
+            return Ok(h.clone());
+        }
+        let max_rooms = self.inner.limits.max_rooms;
+        // A closed handle still in the map is a room on its way out: it counts
+        // until it is gone, which is what keeps the limit a real bound on memory.
+        if rooms.len() >= max_rooms && !rooms.contains_key(name) {
+            return Err(JoinError::Busy(max_rooms));
         }
         let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
         let stats = Arc::new(RoomStats::default());
@@ -73,29 +91,31 @@ impl Registry {
             self.inner.store.clone(),
             self.clone(),
             stats.clone(),
-            self.inner.idle_grace,
+            self.inner.limits,
         );
         tokio::spawn(room.run(rx));
         let handle = RoomHandle { tx, generation, stats };
         rooms.insert(name.clone(), handle.clone());
-        handle
+        Ok(handle)
     }
 
     /// Joins a room: returns the room's mailbox and this member's id. The room
-    /// sends the welcome snapshot, then the stream, into `out`.
+    /// answers the hello (a welcome snapshot, or the changes after `since`),
+    /// then sends the stream, into `out`.
     pub async fn join(
         &self,
         name: &RoomName,
         client: ClientId,
+        since: Option<u64>,
         out: mpsc::Sender<Utf8Bytes>,
     ) -> Result<(mpsc::Sender<RoomCmd>, MemberId), JoinError> {
         let member = self.inner.next_member.fetch_add(1, Ordering::Relaxed);
         // A room retiring at this very moment drops our join unanswered; the
         // second try then finds it gone and starts a new one. Three is ample.
         for _ in 0..3 {
-            let handle = self.handle(name);
+            let handle = self.handle(name)?;
             let (reply, answer) = oneshot::channel();
-            let cmd = RoomCmd::Join { member, client: client.clone(), out: out.clone(), reply };
+            let cmd = RoomCmd::Join { member, client: client.clone(), since, out: out.clone(), reply };
             if handle.tx.send(cmd).await.is_err() {
                 continue;
             }

@@ -9,7 +9,7 @@
 //! one per change. A room with no members for `idle_grace` retires; the next
 //! join revives it from storage.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -17,8 +17,8 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
-use super::registry::Registry;
-use super::storage::{LoadedRoom, Record, SNAPSHOT_EVERY, Store, StoreError};
+use super::registry::{Registry, RoomLimits};
+use super::storage::{LoadedRoom, RECENT_CHANGES, Record, SNAPSHOT_EVERY, Store, StoreError};
 use crate::model::{Board, Change, ClientId, RoomName};
 use crate::protocol::{ErrorCode, PROTOCOL_VERSION, ServerMsg};
 
@@ -34,6 +34,8 @@ pub enum RoomCmd {
     Join {
         member: MemberId,
         client: ClientId,
+        /// The `seq` of the board the client already holds, if any.
+        since: Option<u64>,
         /// Where the room sends this member's messages. When the room drops it,
         /// the member has been removed and must reconnect to resynchronise.
         out: mpsc::Sender<Utf8Bytes>,
@@ -53,7 +55,15 @@ pub enum RoomCmd {
 pub enum JoinError {
     #[error("the room could not be loaded: {0}")]
     Unavailable(String),
+    #[error("the room is full: it allows {0} people at once")]
+    Full(usize),
+    #[error("the server has {0} rooms open, as many as it allows: try again later")]
+    Busy(usize),
 }
+
+/// Below this many missed changes a reconnecting client is always caught up
+/// from the log; above it, only when that is no longer than a snapshot.
+const CATCH_UP_ALWAYS: usize = 64;
 
 /// Numbers about a running room that others may read without asking it.
 #[derive(Debug, Default)]
@@ -82,9 +92,13 @@ pub struct Room {
     registry: Registry,
     stats: Arc<RoomStats>,
     idle_grace: Duration,
+    max_members: usize,
     board: Board,
     seq: u64,
     since_snapshot: u64,
+    /// The latest changes, ending with change `seq`: what a client that
+    /// reconnects after a short drop is sent instead of a whole snapshot.
+    recent: VecDeque<Change>,
     /// The last `op` accepted from each client: anything at or below it is a
     /// repeat (a re-send after a reconnect) and is not applied again.
     last_ops: HashMap<ClientId, u64>,
@@ -102,7 +116,7 @@ impl Room {
         store: Store,
         registry: Registry,
         stats: Arc<RoomStats>,
-        idle_grace: Duration,
+        limits: RoomLimits,
     ) -> Room {
         Room {
             name,
@@ -110,10 +124,12 @@ impl Room {
             store,
             registry,
             stats,
-            idle_grace,
+            idle_grace: limits.idle_grace,
+            max_members: limits.max_members,
             board: Board::new(),
             seq: 0,
             since_snapshot: 0,
+            recent: VecDeque::new(),
             last_ops: HashMap::new(),
             members: HashMap::new(),
             staged: Vec::new(),
@@ -162,6 +178,7 @@ impl Room {
         self.board = room.board;
         self.seq = room.seq;
         self.since_snapshot = room.since_snapshot;
+        self.recent = room.recent;
         self.last_ops = room.last_ops;
     }
 
@@ -189,10 +206,9 @@ impl Room {
         for cmd in batch {
             match cmd {
                 RoomCmd::Change { member, op, change } => self.stage(member, op, change),
-                RoomCmd::Join { member, client, out, reply } => {
+                RoomCmd::Join { member, client, since, out, reply } => {
                     self.flush().await?;
-                    self.join(member, client, out);
-                    let _ = reply.send(Ok(()));
+                    let _ = reply.send(self.join(member, client, since, out));
                 }
                 RoomCmd::Leave { member } => {
                     self.flush().await?;
@@ -285,6 +301,10 @@ impl Room {
                     continue;
                 }
             };
+            if self.recent.len() == RECENT_CHANGES {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(change.clone());
             // Everyone gets the same bytes, but for the author, whose copy
             // carries its `op` as the confirmation.
             let mut msg = ServerMsg::Applied { seq, change, op: None };
@@ -299,20 +319,54 @@ impl Room {
         Ok(())
     }
 
-    fn join(&mut self, member: MemberId, client: ClientId, out: mpsc::Sender<Utf8Bytes>) {
-        let welcome = ServerMsg::Welcome {
+    fn join(
+        &mut self,
+        member: MemberId,
+        client: ClientId,
+        since: Option<u64>,
+        out: mpsc::Sender<Utf8Bytes>,
+    ) -> Result<(), JoinError> {
+        if self.members.len() >= self.max_members {
+            return Err(JoinError::Full(self.max_members));
+        }
+        let answer = self.answer_hello(&client, since);
+        if out.try_send(Utf8Bytes::from(answer.to_json())).is_ok() {
+            self.members.insert(member, Member { client, out });
+            self.presence_changed();
+        }
+        Ok(())
+    }
+
+    /// A welcome snapshot, or, for a client that holds the board as of
+    /// `since`, just the changes after it when the recent log reaches back
+    /// that far and they are no longer than a snapshot.
+    fn answer_hello(&self, client: &ClientId, since: Option<u64>) -> ServerMsg {
+        let members = self.members.len() as u32 + 1;
+        let last_op = self.last_ops.get(client).copied().unwrap_or(0);
+        // A `since` beyond `seq` is a board this room never had (say, storage
+        // restored from a backup): only a snapshot can fix that.
+        let missed = since.filter(|s| *s <= self.seq).map(|s| (self.seq - s) as usize);
+        if let Some(missed) = missed
+            && missed <= self.recent.len()
+            && missed <= self.board.len().max(CATCH_UP_ALWAYS)
+        {
+            return ServerMsg::CatchUp {
+                version: PROTOCOL_VERSION,
+                room: self.name.clone(),
+                from: self.seq - missed as u64,
+                changes: self.recent.range(self.recent.len() - missed..).cloned().collect(),
+                members,
+                last_op,
+            };
+        }
+        ServerMsg::Welcome {
             version: PROTOCOL_VERSION,
             room: self.name.clone(),
             seq: self.seq,
             shapes: self.board.clone(),
-            members: self.members.len() as u32 + 1,
-            last_op: self.last_ops.get(&client).copied().unwrap_or(0),
-        };
-        if out.try_send(Utf8Bytes::from(welcome.to_json())).is_err() {
-            return;
+            members,
+            last_op,
         }
-        self.members.insert(member, Member { client, out });
-        self.presence_changed();
     }
 
     fn presence_changed(&mut self) {

@@ -33,6 +33,7 @@ pub struct AppState {
     shutdown: Shutdown,
     guard: ConnectionGuard,
     idle_timeout: std::time::Duration,
+    rate: connection::RateLimit,
 }
 
 impl AppState {
@@ -46,7 +47,8 @@ impl AppState {
     ) -> AppState {
         let origins = Arc::new(OriginPolicy::new(&config.allowed_origins));
         let idle_timeout = config.idle_timeout();
-        AppState { leptos_options, registry, store, origins, shutdown, guard, idle_timeout }
+        let rate = config.rate_limit();
+        AppState { leptos_options, registry, store, origins, shutdown, guard, idle_timeout, rate }
     }
 }
 
@@ -119,8 +121,12 @@ async fn websocket(
         .max_message_size(HARD_MESSAGE_BYTES)
         .max_frame_size(HARD_MESSAGE_BYTES)
         .on_upgrade(move |socket| {
-            let link =
-                connection::Link { shutdown: state.shutdown, idle_timeout: state.idle_timeout, _guard: state.guard };
+            let link = connection::Link {
+                shutdown: state.shutdown,
+                idle_timeout: state.idle_timeout,
+                rate: state.rate,
+                _guard: state.guard,
+            };
             connection::serve(socket, room, state.registry, link)
         })
 }

@@ -70,6 +70,23 @@ impl Client {
         (c, welcome)
     }
 
+    /// Connects as a client that holds the room's board as of `since`;
+    /// returns the client and the answer (`catch_up` or `welcome`).
+    pub async fn rejoin(server: &TestServer, room: &str, client_id: &str, since: u64) -> (Client, Value) {
+        let ws = Self::raw(server, room).await;
+        let mut c = Client::wrap(ws, client_id);
+        c.send_json(&json!({"type": "hello", "version": 1, "client": client_id, "since": since})).await;
+        let answer = c.recv_event().await;
+        assert!(answer["type"] == "catch_up" || answer["type"] == "welcome", "expected an answer to hello: {answer}");
+        (c, answer)
+    }
+
+    /// Continues numbering ops after `last`: for a client that reconnects.
+    pub fn ops_after(mut self, last: u64) -> Client {
+        self.next_op = last + 1;
+        self
+    }
+
     /// Wraps a socket that has not said hello (yet, or ever).
     pub fn wrap(ws: Socket, client_id: &str) -> Client {
         Client { ws, client_id: client_id.to_owned(), next_op: 1 }
@@ -138,6 +155,17 @@ impl Client {
                 return msg;
             }
             assert_eq!(msg["type"], "presence", "expected {ty} but got {msg}");
+        }
+    }
+
+    /// Reads until the confirmation of our change `op`; returns it.
+    pub async fn confirmed(&mut self, op: u64) -> Value {
+        loop {
+            let msg = self.recv_event().await;
+            if msg["type"] == "applied" && msg["op"] == op {
+                return msg;
+            }
+            assert_eq!(msg["type"], "applied", "expected the confirmation of op {op}, got {msg}");
         }
     }
 

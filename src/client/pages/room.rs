@@ -18,6 +18,8 @@ pub enum ConnStatus {
     Offline,
     /// The server speaks a newer protocol: the page must be reloaded.
     Outdated,
+    /// The room has as many people as it allows; retrying.
+    RoomFull,
 }
 
 impl ConnStatus {
@@ -28,6 +30,7 @@ impl ConnStatus {
             ConnStatus::Reconnecting => "Reconnecting…",
             ConnStatus::Offline => "Offline",
             ConnStatus::Outdated => "Sketchboard was updated: reload the page",
+            ConnStatus::RoomFull => "This room is full: waiting for a place…",
         }
     }
 
@@ -35,7 +38,7 @@ impl ConnStatus {
         match self {
             ConnStatus::Connected => "ok",
             ConnStatus::Connecting | ConnStatus::Reconnecting => "wait",
-            ConnStatus::Offline | ConnStatus::Outdated => "bad",
+            ConnStatus::Offline | ConnStatus::Outdated | ConnStatus::RoomFull => "bad",
         }
     }
 }

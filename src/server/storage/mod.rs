@@ -18,7 +18,7 @@
 mod sqlite;
 
 use rusqlite::Connection;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use tokio::sync::oneshot;
@@ -27,8 +27,12 @@ use crate::model::{Board, Change, ClientId, RoomName};
 
 /// Changes between two snapshots of a room.
 pub const SNAPSHOT_EVERY: u64 = 256;
-/// Changes kept in the log behind the latest snapshot.
+/// Changes kept in the log behind the latest snapshot: enough that a room
+/// always loads its last `RECENT_CHANGES`.
 const LOG_KEPT_BEHIND_SNAPSHOT: u64 = 1024;
+/// The latest changes a room keeps at hand (and loads) to catch up a
+/// reconnecting client without sending it a whole snapshot.
+pub const RECENT_CHANGES: usize = 512;
 /// The most jobs one transaction takes.
 const MAX_JOBS_PER_COMMIT: usize = 512;
 /// How long a client's last op is remembered after its last change. Only a
@@ -72,6 +76,8 @@ pub struct LoadedRoom {
     pub seq: u64,
     /// Changes recorded since the latest snapshot.
     pub since_snapshot: u64,
+    /// The last changes (at most `RECENT_CHANGES`), ending with change `seq`.
+    pub recent: VecDeque<Change>,
     /// The last `op` accepted from each client.
     pub last_ops: HashMap<ClientId, u64>,
 }

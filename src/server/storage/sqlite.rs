@@ -1,13 +1,15 @@
 //! The SQL behind `Store`: schema, loading a room, recording a batch, listing
 //! rooms. Everything here runs on a blocking thread with a connection in hand.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{CLIENT_OPS_KEPT_MS, LOG_KEPT_BEHIND_SNAPSHOT, LoadedRoom, Record, RoomSummary, StoreError, sql};
+use super::{
+    CLIENT_OPS_KEPT_MS, LOG_KEPT_BEHIND_SNAPSHOT, LoadedRoom, RECENT_CHANGES, Record, RoomSummary, StoreError, sql,
+};
 use crate::model::{Board, Change, ClientId, RoomName};
 
 pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
@@ -65,24 +67,39 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
         return Ok(LoadedRoom::default());
     };
     let mut board: Board = serde_json::from_str(&snapshot).map_err(|e| corrupt(format!("snapshot: {e}")))?;
+    // The changes after the snapshot rebuild the board; the log reaches further
+    // back than that (it is kept behind the snapshot), and the latest
+    // RECENT_CHANGES of it are loaded too, for catching clients up.
+    let first = snapshot_seq.min(seq - RECENT_CHANGES as i64).max(0) + 1;
     let mut stmt = conn
-        .prepare_cached("SELECT seq, change FROM changes WHERE room = ?1 AND seq > ?2 ORDER BY seq")
+        .prepare_cached("SELECT seq, change FROM changes WHERE room = ?1 AND seq >= ?2 ORDER BY seq")
         .map_err(sql("reading a room's log"))?;
     let rows = stmt
-        .query_map(params![room.as_str(), snapshot_seq], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+        .query_map(params![room.as_str(), first], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
         .map_err(sql("reading a room's log"))?;
-    let mut expected = snapshot_seq + 1;
+    let mut expected = None;
+    let mut recent = VecDeque::new();
     for row in rows {
         let (s, text) = row.map_err(sql("reading a room's log"))?;
-        if s != expected {
-            return Err(corrupt(format!("the log jumps from {} to {s}", expected - 1)));
+        // The log may begin after `first` (an old room, trimmed), but it must
+        // reach the snapshot, and be gapless from where it begins.
+        let want = expected.unwrap_or(if s > snapshot_seq + 1 { snapshot_seq + 1 } else { s });
+        if s != want {
+            return Err(corrupt(format!("the log jumps from {} to {s}", want - 1)));
         }
         let change: Change = serde_json::from_str(&text).map_err(|e| corrupt(format!("change {s}: {e}")))?;
-        // Every stored change was valid when it was accepted, in this order, so
-        // it applies again; if it does not, the data is damaged: say so loudly.
-        board.apply(&change).map_err(|e| corrupt(format!("change {s} does not apply: {e}")))?;
-        expected += 1;
+        if s > snapshot_seq {
+            // Every stored change was valid when it was accepted, in this order,
+            // so it applies again; if it does not, the data is damaged: say so.
+            board.apply(&change).map_err(|e| corrupt(format!("change {s} does not apply: {e}")))?;
+        }
+        if recent.len() == RECENT_CHANGES {
+            recent.pop_front();
+        }
+        recent.push_back(change);
+        expected = Some(s + 1);
     }
+    let expected = expected.unwrap_or(snapshot_seq + 1);
     if expected - 1 != seq {
         return Err(corrupt(format!("the log ends at {} but the room says {seq}", expected - 1)));
     }
@@ -98,7 +115,7 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
         let client = ClientId::parse(client).map_err(|e| corrupt(format!("client id: {e}")))?;
         last_ops.insert(client, op.max(0) as u64);
     }
-    Ok(LoadedRoom { board, seq: seq as u64, since_snapshot: (seq - snapshot_seq) as u64, last_ops })
+    Ok(LoadedRoom { board, seq: seq as u64, since_snapshot: (seq - snapshot_seq) as u64, recent, last_ops })
 }
 
 pub(super) fn list_rooms(conn: &Connection, limit: usize) -> Result<Vec<RoomSummary>, StoreError> {

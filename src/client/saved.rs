@@ -1,0 +1,50 @@
+//! What a tab keeps across a reload, in its `sessionStorage`: per room, its
+//! client id and its changes the server has not confirmed. A tab that goes
+//! away while offline, or mid-flight, finds them on its next load and sends
+//! them; because the client id comes back too, the server recognises any it
+//! already has (`last_op`) and nothing is applied twice.
+//!
+//! `sessionStorage` belongs to one tab, so two tabs on one room never share a
+//! client id. (A tab the browser duplicates copies it; the copy's re-used op
+//! numbers are then refused as `stale_op`, visibly, rather than misapplied.)
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ClientId, RoomName, Unsent};
+
+#[derive(Serialize, Deserialize)]
+pub struct Saved {
+    pub client: ClientId,
+    #[serde(flatten)]
+    pub unsent: Unsent,
+}
+
+fn key(room: &RoomName) -> String {
+    format!("sketchboard:{room}")
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// What the last page of this tab left for `room`, if anything readable.
+pub fn load(room: &RoomName) -> Option<Saved> {
+    let text = storage()?.get_item(&key(room)).ok().flatten()?;
+    match serde_json::from_str(&text) {
+        Ok(saved) => Some(saved),
+        Err(e) => {
+            leptos::logging::warn!("ignoring unreadable saved changes: {e}");
+            None
+        }
+    }
+}
+
+/// Records the tab's state for `room`. Storage can be full or disabled
+/// (private windows); the changes then live in memory only, as before.
+pub fn store(room: &RoomName, saved: &Saved) {
+    let Some(storage) = storage() else { return };
+    let Ok(text) = serde_json::to_string(saved) else { return };
+    if let Err(e) = storage.set_item(&key(room), &text) {
+        leptos::logging::warn!("could not save unsent changes: {e:?}");
+    }
+}
