@@ -146,6 +146,56 @@ async fn pages_answer_with_the_right_status() {
     server.stop().await;
 }
 
+/// Random damage to valid messages, through a real connection: every frame
+/// gets exactly one answer, and the room ends exactly as the model says it
+/// should (only the frames that decode to valid, fresh changes applied).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fuzzed_frames_change_only_what_is_valid() {
+    use sketchboard::model::Board;
+    use sketchboard::protocol::ClientMsg;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut evil, _) = Client::join(&server, "target", "evil").await;
+    let valid = [
+        r#"{"type":"change","op":OP,"change":{"op":"create","shape":{"id":"n1","kind":"circle","x":10,"y":20}}}"#,
+        r#"{"type":"change","op":OP,"change":{"op":"move","id":"n1","x":300,"y":200}}"#,
+        r#"{"type":"change","op":OP,"change":{"op":"delete","id":"n1"}}"#,
+        r#"{"type":"hello","version":1,"client":"evil"}"#,
+    ];
+    let mut dice = common::Dice(7);
+    let (mut expected, mut last_op) = (Board::new(), 0);
+    let (mut applied, mut refused) = (0, 0);
+    for i in 1..=400 {
+        let template = valid[dice.roll(valid.len() as u64) as usize];
+        let mut bytes = template.replace("OP", &i.to_string()).into_bytes();
+        for _ in 0..dice.roll(4) {
+            let i = dice.roll(bytes.len() as u64) as usize;
+            bytes[i] = b"0123456789{}[]\":,.-eEnul ab"[dice.roll(27) as usize];
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        // What the room must do with it: its own rules, applied to a model.
+        if let Ok(ClientMsg::Change { op, change }) = ClientMsg::decode(&text)
+            && op > last_op
+            && expected.apply(&change).is_ok()
+        {
+            last_op = op;
+        }
+        evil.send_text(text.clone()).await;
+        let answer = evil.recv_event().await;
+        match answer["type"].as_str() {
+            Some("applied") => applied += 1,
+            Some("error") => refused += 1,
+            _ => panic!("{text} → {answer}"),
+        }
+    }
+    assert!(applied > 5 && refused > 100, "the damage mixes valid and invalid: {applied} applied, {refused} refused");
+    let (_witness, welcome) = Client::join(&server, "target", "witness").await;
+    let board: Board = serde_json::from_value(welcome["shapes"].clone()).expect("a board");
+    assert_eq!(board, expected, "the room holds exactly the valid changes");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_strings_are_never_rendered_as_html() {
     let dir = tempfile::tempdir().unwrap();

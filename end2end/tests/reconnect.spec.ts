@@ -6,6 +6,7 @@ import {
   newParticipant,
   openRoom,
   positions,
+  shapes,
   uniqueRoom,
 } from './helpers';
 
@@ -42,6 +43,10 @@ async function cuttableNetwork(page: Page) {
     },
     async up() {
       up = true;
+      await page.context().setOffline(false);
+    },
+    /** The page loads again (HTTP works) but its WebSockets still cannot get through. */
+    async pagesOnly() {
       await page.context().setOffline(false);
     },
   };
@@ -82,4 +87,46 @@ test('after a network drop the tab says so, keeps its edits, reconnects and catc
   // Both were placed in the same free spot while apart; the one on top is painted.
   await expectPainted(alice, aliceSees[2]);
   await expectPainted(bob, bobSees[2]);
+});
+
+test('edits made offline survive a reload of the tab and are delivered once', async ({ browser }) => {
+  const room = uniqueRoom('e2e-reload');
+  const alice = await newParticipant(browser);
+  const network = await cuttableNetwork(alice);
+  await alice.goto(`/r/${room}`);
+  await expect(alice.getByRole('status')).toHaveText('Connected');
+  const bob = await openRoom(browser, room);
+  await alice.getByRole('button', { name: 'Rectangle', exact: true }).click();
+  await expectShapeCount(bob, 1);
+
+  // Offline, Alice adds a circle and nudges it three times: a create and
+  // one move wait (moves of one shape made offline replace each other).
+  await network.down();
+  await expect(alice.getByRole('status')).toHaveText('Offline');
+  await alice.getByRole('button', { name: 'Circle', exact: true }).click();
+  const circle = (await expectShapeCount(alice, 2))[1];
+  for (let i = 0; i < 3; i++) await alice.keyboard.press('ArrowRight');
+  await expect.poll(async () => (await shapes(alice))[1].x).toBe(circle.x + 30);
+  await expect(alice.getByText('2 changes waiting to send')).toBeVisible();
+  const before = await shapes(alice);
+
+  // The tab reloads while the server is still out of reach: the edits are
+  // still there, still waiting.
+  await network.pagesOnly();
+  await alice.reload();
+  await expect(alice.getByText('2 changes waiting to send')).toBeVisible();
+  await expect(alice.getByRole('status')).not.toHaveText('Connected');
+
+  // The network comes back (the browser says so, which cuts the reconnect
+  // backoff short): delivered, once, where Alice left the circle.
+  await network.down();
+  await expect(alice.getByRole('status')).toHaveText('Offline');
+  await network.up();
+  await expect(alice.getByRole('status')).toHaveText('Connected');
+  const bobSees = await expectShapeCount(bob, 2);
+  const aliceSees = await expectShapeCount(alice, 2);
+  expect(positions(bobSees)).toEqual(positions(before));
+  expect(positions(aliceSees)).toEqual(positions(before));
+  await expect(alice.getByText('waiting to send')).toHaveCount(0);
+  await expectPainted(bob, bobSees[1]);
 });

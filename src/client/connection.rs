@@ -58,7 +58,13 @@ pub async fn run(
         loop {
             futures::select! {
                 _ = delay => break,
-                event = network.next() => if event == Some(Network::Online) { break },
+                event = network.next() => match (event, board.upgrade()) {
+                    (Some(Network::Online), _) => break,
+                    // Say "Offline" now, not after the wait.
+                    (Some(Network::Offline), Some(b)) => b.connection_lost(),
+                    // The board is gone.
+                    _ => return,
+                },
                 _ = stop => return,
             }
         }

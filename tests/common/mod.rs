@@ -2,11 +2,16 @@
 //! temporary SQLite file, real WebSocket clients, and a bare HTTP GET.
 #![allow(dead_code)] // each test file uses its own part of this
 
+pub mod tab;
+
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use sketchboard::model::Change;
 use sketchboard::server::{self, Config, Running};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -226,4 +231,32 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, String) {
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
     (status, head.to_owned(), body.to_owned())
+}
+
+/// A tiny deterministic generator, so each tab's choices are reproducible.
+pub struct Dice(pub u64);
+
+impl Dice {
+    pub fn roll(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// The room's log as stored: seq → (client, op, change).
+pub fn stored_log(db: &Path, room: &str) -> BTreeMap<u64, (String, u64, Change)> {
+    let conn = rusqlite::Connection::open(db).expect("open the database");
+    let mut stmt = conn.prepare("SELECT seq, client, op, change FROM changes WHERE room = ?1 ORDER BY seq").unwrap();
+    let rows = stmt
+        .query_map([room], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+        })
+        .unwrap();
+    rows.map(|r| {
+        let (seq, client, op, change) = r.unwrap();
+        (seq as u64, (client, op as u64, serde_json::from_str(&change).expect("stored change parses")))
+    })
+    .collect()
 }
