@@ -98,3 +98,85 @@ async fn after_a_restart_the_stored_log_catches_clients_up() {
     assert_eq!(answer["last_op"], 300);
     server.stop().await;
 }
+
+/// A member that stops reading while the room is busy: once its outbound
+/// queue fills, the room drops it rather than skip a change for it. (Driven
+/// at the room's own interface: over loopback the kernel's socket buffers
+/// absorb hundreds of kilobytes before a queue could fill.) What it did get is
+/// a gapless prefix of the stream, so its connection closes with 4000 and a
+/// reconnect from the last change it saw brings it back in step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_is_dropped_not_skipped_and_then_resumes() {
+    use std::sync::Arc;
+
+    use sketchboard::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
+    use sketchboard::server::connection::OUTBOUND_QUEUE;
+    use sketchboard::server::registry::Registry;
+    use sketchboard::server::room::{Room, RoomCmd};
+    use sketchboard::server::storage::Store;
+    use sketchboard::server::{Config, room::RoomStats};
+    use tokio::sync::{mpsc, oneshot};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("board.db").display());
+    let config = Config::for_database("127.0.0.1:0".parse().unwrap(), url.clone());
+    let store = Store::open(&url).unwrap();
+    let registry = Registry::new(store.clone(), config.room_limits());
+    let name = RoomName::parse("busy").unwrap();
+    let (tx, rx) = mpsc::channel(64);
+    let room = Room::new(name, 1, store, registry, Arc::new(RoomStats::default()), config.room_limits());
+    tokio::spawn(room.run(rx));
+
+    let join = |member: u64, client: &str, out| {
+        let (reply, answer) = oneshot::channel();
+        let client = ClientId::parse(client).unwrap();
+        (RoomCmd::Join { member, client, since: None, out, reply }, answer)
+    };
+    let (slow_out, mut slow) = mpsc::channel(OUTBOUND_QUEUE);
+    let (cmd, answer) = join(1, "slow", slow_out);
+    tx.send(cmd).await.unwrap();
+    answer.await.unwrap().unwrap();
+    let (busy_out, mut busy) = mpsc::channel(OUTBOUND_QUEUE);
+    let (cmd, answer) = join(2, "busy", busy_out);
+    tx.send(cmd).await.unwrap();
+    answer.await.unwrap().unwrap();
+
+    let id = ShapeId::parse("s").unwrap();
+    let shape = Shape { id: id.clone(), kind: ShapeKind::Circle, x: 0.0, y: 0.0 };
+    let total = 2 * OUTBOUND_QUEUE as u64;
+    for op in 1..=total {
+        let change = if op == 1 {
+            Change::Create { shape: shape.clone() }
+        } else {
+            Change::Move { id: id.clone(), x: (op % 1400) as f64, y: 0.0 }
+        };
+        tx.send(RoomCmd::Change { member: 2, op, change }).await.unwrap();
+        // The busy member keeps up.
+        while busy.try_recv().is_ok() {}
+    }
+
+    // The slow member's queue holds a gapless prefix, then is closed.
+    let mut seqs = Vec::new();
+    while let Some(text) = tokio::time::timeout(common::PATIENCE, slow.recv()).await.expect("closed in time") {
+        let msg: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if msg["type"] == "applied" {
+            seqs.push(msg["seq"].as_u64().unwrap());
+        }
+    }
+    let seen = seqs.len() as u64;
+    assert!(seen < total, "dropped before the end of the stream");
+    assert_eq!(seqs, (1..=seen).collect::<Vec<_>>(), "what it got has no gaps");
+
+    // Its reconnect, from the last change it saw, brings it back in step.
+    let (again_out, mut again) = mpsc::channel(OUTBOUND_QUEUE);
+    let (reply, answer) = oneshot::channel();
+    let client = ClientId::parse("slow").unwrap();
+    tx.send(RoomCmd::Join { member: 3, client, since: Some(seen), out: again_out, reply }).await.unwrap();
+    answer.await.unwrap().unwrap();
+    let first: serde_json::Value = serde_json::from_str(&again.recv().await.unwrap()).unwrap();
+    let caught_up_to = match first["type"].as_str() {
+        Some("catch_up") => first["from"].as_u64().unwrap() + first["changes"].as_array().unwrap().len() as u64,
+        _ => first["seq"].as_u64().unwrap(),
+    };
+    assert_eq!(caught_up_to, total, "back in step: {first}");
+}

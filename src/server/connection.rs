@@ -221,6 +221,14 @@ async fn relay(
                 }
             }
             out = out_rx.recv() => match out {
+                // Closed with messages still queued: the room dropped us for
+                // falling behind. What is queued is moot, as the client must
+                // resync anyway, so it hears so now rather than after a
+                // backlog it cannot use.
+                Some(_) if out_rx.is_closed() => {
+                    let _ = close_with(socket, close::RESYNC, "resync: you fell behind; reconnect to catch up").await;
+                    return;
+                }
                 Some(text) => {
                     if !send_frame(socket, Message::Text(text)).await {
                         return;
@@ -364,7 +372,11 @@ async fn refuse_too_large(socket: &mut WebSocket) {
 /// the socket with unread data in it would make the OS reset the connection,
 /// and the peer could lose the close frame, and with it the reason.
 async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), axum::Error> {
-    socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await?;
+    let frame = Message::Close(Some(CloseFrame { code, reason: reason.into() }));
+    // A peer that stopped reading must not hold the connection open.
+    if !send_frame(socket, frame).await {
+        return Ok(());
+    }
     let _ = tokio::time::timeout(CLOSE_LINGER, async {
         while let Some(Ok(msg)) = socket.recv().await {
             if matches!(msg, Message::Close(_)) {
