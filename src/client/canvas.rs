@@ -3,8 +3,13 @@
 //! The board is a fixed sheet of `BOARD_WIDTH` × `BOARD_HEIGHT` units shown
 //! whole; CSS sizes the canvas, and its backing store is that size times the
 //! device pixel ratio so lines stay sharp on HiDPI screens.
+//!
+//! While one shape moves on a crowded board (a drag, or someone else's), the
+//! shapes beneath it and above it are painted once into two offscreen layers,
+//! and each frame only stacks the layers around the moving shape: two image
+//! copies instead of thousands of paths.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
@@ -14,6 +19,24 @@ use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeId, ShapeKind};
 const BACKGROUND: &str = "#ffffff";
 const GRID: &str = "#eef1f4";
 const SELECTION: &str = "#7048e8";
+/// Below this many shapes a full redraw is cheap enough; layers are not worth their memory.
+const LAYERS_FROM: usize = 300;
+
+/// What changed since the last frame, as the caller knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Redraw {
+    /// Anything (or nothing known): draw everything.
+    All,
+    /// Only this shape changed (moved), or nothing changed at all if `None`.
+    Only(Option<ShapeId>),
+}
+
+/// The board painted without one shape: what is beneath it, and what is above it.
+struct Layers {
+    moving: ShapeId,
+    below: HtmlCanvasElement,
+    above: HtmlCanvasElement,
+}
 
 /// Fill and outline of each kind. The end-to-end tests read these pixels.
 pub fn colours(kind: ShapeKind) -> (&'static str, &'static str) {
@@ -29,6 +52,7 @@ pub struct Canvas {
     ctx: CanvasRenderingContext2d,
     /// Device pixels per board unit.
     scale: Cell<f64>,
+    layers: RefCell<Option<Layers>>,
 }
 
 impl Canvas {
@@ -37,7 +61,7 @@ impl Canvas {
             .get_context("2d")?
             .ok_or_else(|| JsValue::from_str("this browser has no 2d canvas"))?
             .dyn_into::<CanvasRenderingContext2d>()?;
-        let canvas = Canvas { el, ctx, scale: Cell::new(1.0) };
+        let canvas = Canvas { el, ctx, scale: Cell::new(1.0), layers: RefCell::new(None) };
         canvas.fit();
         Ok(canvas)
     }
@@ -56,6 +80,7 @@ impl Canvas {
         if self.el.width() != width as u32 || self.el.height() != height as u32 {
             self.el.set_width(width as u32);
             self.el.set_height(height as u32);
+            self.layers.borrow_mut().take();
         }
         self.scale.set((width / BOARD_WIDTH).min(height / BOARD_HEIGHT));
     }
@@ -68,27 +93,88 @@ impl Canvas {
         (x, y)
     }
 
-    pub fn draw(&self, board: &Board, selected: Option<&ShapeId>) {
-        let ctx = &self.ctx;
-        let s = self.scale.get();
-        let _ = ctx.set_transform(s, 0.0, 0.0, s, 0.0, 0.0);
-        ctx.set_fill_style_str(BACKGROUND);
-        ctx.fill_rect(0.0, 0.0, BOARD_WIDTH, BOARD_HEIGHT);
-        self.draw_grid();
-        let mut selected_shape = None;
-        for shape in board.shapes() {
-            self.draw_shape(shape);
-            if Some(&shape.id) == selected {
-                selected_shape = Some(shape);
+    /// Draws the board, with the selection on top. `what` says what changed
+    /// since the last call, which decides whether the layers can be reused.
+    pub fn draw(&self, board: &Board, selected: Option<&ShapeId>, what: Redraw) {
+        let moving = match what {
+            Redraw::Only(Some(id)) if board.len() >= LAYERS_FROM => Some(id),
+            // Nothing changed: the layers (if any) still hold.
+            Redraw::Only(None) => self.layers.borrow().as_ref().map(|l| l.moving.clone()),
+            _ => None,
+        };
+        let moving = moving.filter(|id| board.get(id).is_some());
+        match moving {
+            Some(id) => self.draw_layered(board, &id),
+            None => {
+                self.layers.borrow_mut().take();
+                self.paint(&self.ctx, board.shapes(), true);
             }
         }
-        if let Some(shape) = selected_shape {
+        let _ = self.ctx.set_transform(self.scale.get(), 0.0, 0.0, self.scale.get(), 0.0, 0.0);
+        if let Some(shape) = selected.and_then(|id| board.get(id)) {
             self.draw_selection(shape);
         }
     }
 
-    fn draw_grid(&self) {
+    /// The layers around `moving` (painted now if they are for another
+    /// shape), with `moving` between them.
+    fn draw_layered(&self, board: &Board, moving: &ShapeId) {
+        let mut layers = self.layers.borrow_mut();
+        if layers.as_ref().is_none_or(|l| &l.moving != moving) {
+            *layers = self.paint_layers(board, moving);
+        }
+        let Some(l) = layers.as_ref() else {
+            // No offscreen canvas to be had: draw it all.
+            self.paint(&self.ctx, board.shapes(), true);
+            return;
+        };
         let ctx = &self.ctx;
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        let _ = ctx.draw_image_with_html_canvas_element(&l.below, 0.0, 0.0);
+        if let Some(shape) = board.get(moving) {
+            let s = self.scale.get();
+            let _ = ctx.set_transform(s, 0.0, 0.0, s, 0.0, 0.0);
+            Self::draw_shape(ctx, shape);
+            let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        }
+        let _ = ctx.draw_image_with_html_canvas_element(&l.above, 0.0, 0.0);
+    }
+
+    fn paint_layers(&self, board: &Board, moving: &ShapeId) -> Option<Layers> {
+        let (below, below_ctx) = self.offscreen()?;
+        let (above, above_ctx) = self.offscreen()?;
+        let at = board.shapes().position(|s| &s.id == moving)?;
+        self.paint(&below_ctx, board.shapes().take(at), true);
+        self.paint(&above_ctx, board.shapes().skip(at + 1), false);
+        Some(Layers { moving: moving.clone(), below, above })
+    }
+
+    /// A transparent canvas the size of ours.
+    fn offscreen(&self) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
+        let document = web_sys::window()?.document()?;
+        let el = document.create_element("canvas").ok()?.dyn_into::<HtmlCanvasElement>().ok()?;
+        el.set_width(self.el.width());
+        el.set_height(self.el.height());
+        let ctx = el.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
+        Some((el, ctx))
+    }
+
+    /// Paints `shapes` in order into `ctx`, on the background and grid if
+    /// `ground` (otherwise on whatever is there: transparent, for a layer).
+    fn paint<'a>(&self, ctx: &CanvasRenderingContext2d, shapes: impl Iterator<Item = &'a Shape>, ground: bool) {
+        let s = self.scale.get();
+        let _ = ctx.set_transform(s, 0.0, 0.0, s, 0.0, 0.0);
+        if ground {
+            ctx.set_fill_style_str(BACKGROUND);
+            ctx.fill_rect(0.0, 0.0, BOARD_WIDTH, BOARD_HEIGHT);
+            Self::draw_grid(ctx);
+        }
+        for shape in shapes {
+            Self::draw_shape(ctx, shape);
+        }
+    }
+
+    fn draw_grid(ctx: &CanvasRenderingContext2d) {
         ctx.begin_path();
         let mut x = 100.0;
         while x < BOARD_WIDTH {
@@ -107,8 +193,7 @@ impl Canvas {
         ctx.stroke();
     }
 
-    fn trace(&self, shape: &Shape) {
-        let ctx = &self.ctx;
+    fn trace(ctx: &CanvasRenderingContext2d, shape: &Shape) {
         let (w, h) = shape.kind.size();
         ctx.begin_path();
         match shape.kind {
@@ -133,21 +218,21 @@ impl Canvas {
         }
     }
 
-    fn draw_shape(&self, shape: &Shape) {
+    fn draw_shape(ctx: &CanvasRenderingContext2d, shape: &Shape) {
         let (fill, stroke) = colours(shape.kind);
-        self.trace(shape);
-        self.ctx.set_fill_style_str(fill);
-        self.ctx.fill();
-        self.ctx.set_stroke_style_str(stroke);
-        self.ctx.set_line_width(2.0);
-        self.ctx.stroke();
+        Self::trace(ctx, shape);
+        ctx.set_fill_style_str(fill);
+        ctx.fill();
+        ctx.set_stroke_style_str(stroke);
+        ctx.set_line_width(2.0);
+        ctx.stroke();
     }
 
     /// An outline on the shape itself and a dashed box with corner handles
     /// around it, as in Excalidraw and tldraw.
     fn draw_selection(&self, shape: &Shape) {
         let ctx = &self.ctx;
-        self.trace(shape);
+        Self::trace(ctx, shape);
         ctx.set_stroke_style_str(SELECTION);
         ctx.set_line_width(4.0);
         ctx.stroke();

@@ -12,10 +12,11 @@ use futures::channel::{mpsc, oneshot};
 use leptos::prelude::{GetUntracked, Set, request_animation_frame};
 use wasm_bindgen::JsValue;
 
-use super::canvas::Canvas;
+use super::canvas::{Canvas, Redraw};
+use super::describe::TextAlternative;
 use super::connection;
 use super::input;
-use super::pages::{BoardUi, ConnStatus, ShapeLine};
+use super::pages::{BoardUi, ConnStatus};
 use super::saved;
 use crate::model::{Change, ClientId, Replica, RoomName, Shape, ShapeId, ShapeKind, clamp_to_board};
 use crate::protocol::{ClientMsg, ErrorCode, ServerMsg};
@@ -41,6 +42,17 @@ pub enum Incoming {
     Refused,
 }
 
+/// What changed on the board since the last frame, so the canvas knows what
+/// it may reuse.
+#[derive(Debug, Clone, PartialEq)]
+enum Motion {
+    Still,
+    /// Only this shape moved.
+    One(ShapeId),
+    /// Anything else.
+    Many,
+}
+
 struct Drag {
     id: ShapeId,
     /// Where on the shape it was grabbed, so it does not jump under the pointer.
@@ -62,6 +74,8 @@ pub struct LiveBoard {
     selected: RefCell<Option<ShapeId>>,
     drag: RefCell<Option<Drag>>,
     canvas: Canvas,
+    motion: RefCell<Motion>,
+    text: TextAlternative,
     ui: BoardUi,
     /// Where to send messages while connected and welcomed.
     outbox: RefCell<Option<mpsc::UnboundedSender<String>>>,
@@ -91,6 +105,8 @@ impl LiveBoard {
             selected: RefCell::new(None),
             drag: RefCell::new(None),
             canvas,
+            motion: RefCell::new(Motion::Many),
+            text: TextAlternative::new(ui.lines),
             ui,
             outbox: RefCell::new(None),
             frame_requested: Cell::new(false),
@@ -167,6 +183,14 @@ impl LiveBoard {
             }
         };
         let pending_before = self.replica.borrow().pending().len();
+        // A move, confirmed or someone else's, changes that one shape only
+        // (pending changes on others still apply on top); anything else may
+        // change anything.
+        match &msg {
+            ServerMsg::Applied { change: Change::Move { id, .. }, .. } => self.moved(id),
+            ServerMsg::Presence { .. } => {}
+            _ => *self.motion.borrow_mut() = Motion::Many,
+        }
         let outcome = match msg {
             ServerMsg::Welcome { seq, shapes, members, last_op, .. } => {
                 self.replica.borrow_mut().reset(seq, shapes, last_op);
@@ -318,6 +342,10 @@ impl LiveBoard {
                 return false;
             }
         };
+        match &change {
+            Change::Move { id, .. } => self.moved(id),
+            _ => *self.motion.borrow_mut() = Motion::Many,
+        }
         self.save();
         if let Some(outbox) = outbox {
             let _ = outbox.unbounded_send(encode(&ClientMsg::Change { op, change }));
@@ -357,6 +385,16 @@ impl LiveBoard {
         self.invalidate();
     }
 
+    /// Notes that shape `id` moved.
+    fn moved(&self, id: &ShapeId) {
+        let mut motion = self.motion.borrow_mut();
+        *motion = match &*motion {
+            Motion::Still => Motion::One(id.clone()),
+            Motion::One(other) if other == id => Motion::One(id.clone()),
+            _ => Motion::Many,
+        };
+    }
+
     /// Asks for a redraw at the next animation frame (once, however often called).
     pub fn invalidate(&self) {
         if self.frame_requested.replace(true) {
@@ -375,7 +413,12 @@ impl LiveBoard {
         self.flush_drag();
         let replica = self.replica.borrow();
         let selected = self.selected.borrow();
-        self.canvas.draw(replica.view(), selected.as_ref());
+        let what = match self.motion.replace(Motion::Still) {
+            Motion::Still => Redraw::Only(None),
+            Motion::One(id) => Redraw::Only(Some(id)),
+            Motion::Many => Redraw::All,
+        };
+        self.canvas.draw(replica.view(), selected.as_ref(), what);
         // Signals notify on every `set`, so only set what changed.
         let pending = replica.pending().len();
         if self.ui.pending.get_untracked() != pending {
@@ -384,22 +427,12 @@ impl LiveBoard {
         if self.ui.has_selection.get_untracked() != selected.is_some() {
             self.ui.has_selection.set(selected.is_some());
         }
-        self.ui.lines.set(
-            replica
-                .view()
-                .shapes()
-                .map(|s| ShapeLine {
-                    id: s.id.to_string(),
-                    text: format!(
-                        "{} at {}, {}{}",
-                        s.kind.label(),
-                        s.x.round(),
-                        s.y.round(),
-                        if selected.as_ref() == Some(&s.id) { ", selected" } else { "" }
-                    ),
-                })
-                .collect(),
-        );
+        let weak = self.me.clone();
+        self.text.update(replica.view(), selected.as_ref(), move || {
+            if let Some(board) = weak.upgrade() {
+                board.invalidate();
+            }
+        });
     }
 }
 

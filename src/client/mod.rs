@@ -8,6 +8,8 @@ mod canvas;
 #[cfg(feature = "hydrate")]
 mod connection;
 #[cfg(feature = "hydrate")]
+mod describe;
+#[cfg(feature = "hydrate")]
 mod input;
 #[cfg(feature = "hydrate")]
 pub mod live_board;
