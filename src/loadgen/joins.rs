@@ -7,18 +7,20 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures_util::{StreamExt, TryStreamExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::client::{self, Incoming, Socket};
 use super::report::{Latencies, Report};
 use super::{Idle, JoinStorm, Run, SETUP_CONCURRENCY};
-use crate::model::{Change, RoomName, Shape, ShapeId, ShapeKind};
+use crate::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 use crate::protocol::ServerMsg;
 
 /// Time between the end of setup and the storm, so every joiner task is waiting.
 const LEAD: Duration = Duration::from_millis(200);
 /// How long the storm may take before the joiners still waiting count as failed.
 const STORM_LIMIT: Duration = Duration::from_secs(120);
+/// Creates a filler may have sent and not yet seen confirmed.
+const FILL_WINDOW: usize = 16;
 
 pub async fn storm(target: &Run, s: &JoinStorm) -> anyhow::Result<Report> {
     let room = target.room_name("storm")?;
@@ -104,32 +106,33 @@ async fn fill(target: &Run, room: &RoomName, shapes: usize, fillers: usize) -> a
     Ok(())
 }
 
-async fn fill_part(
-    target: &Run,
-    room: &RoomName,
-    client: crate::model::ClientId,
-    part: Range<usize>,
-) -> anyhow::Result<()> {
+async fn fill_part(target: &Run, room: &RoomName, client: ClientId, part: Range<usize>) -> anyhow::Result<()> {
     let count = part.len();
     let (ws, _) = client::join(&target.url, room, &client).await?;
     let (mut sink, mut stream) = ws.split();
+    // Every filler receives every shape, and the server drops a member more
+    // than 1,024 messages behind: a window of unconfirmed creates per filler
+    // keeps the fillers' combined lead well below that.
+    let window = Semaphore::new(FILL_WINDOW);
     let sending = async {
         for (op, i) in (1..).zip(part) {
+            window.acquire().await.context("the fill window closed")?.forget();
             // Circles (120 × 120) laid out in rows that stay on the board.
             let (x, y) = ((i % 1481) as f64, ((i / 1481) % 881) as f64);
             let id = ShapeId::parse(format!("f{i}")).context("filler shape id")?;
-            client::send_change(&mut sink, op, Change::Create { shape: Shape { id, kind: ShapeKind::Circle, x, y } })
-                .await?;
+            let shape = Shape { id, kind: ShapeKind::Circle, x, y };
+            client::send_change(&mut sink, op, Change::Create { shape }).await?;
         }
         anyhow::Ok(())
     };
-    // Read while sending: the other fillers' shapes arrive here too, and a
-    // connection that stops reading is dropped by the server.
     let confirming = async {
         let mut confirmed = 0;
         while confirmed < count {
             match client::read(&mut stream).await? {
-                Incoming::Msg(_, ServerMsg::Applied { op: Some(_), .. }) => confirmed += 1,
+                Incoming::Msg(_, ServerMsg::Applied { op: Some(_), .. }) => {
+                    confirmed += 1;
+                    window.add_permits(1);
+                }
                 Incoming::Msg(_, ServerMsg::Error { code, message, .. }) => {
                     bail!("filling refused: {code:?}: {message}")
                 }
