@@ -24,12 +24,12 @@ const FILL_WINDOW: usize = 16;
 
 pub async fn storm(target: &Run, s: &JoinStorm) -> anyhow::Result<Report> {
     let room = target.room_name("storm")?;
-    let server = target.server_watch()?;
+    let machine = target.watch()?;
     tracing::info!(shapes = s.shapes, fillers = s.fillers, "filling the room");
     fill(target, &room, s.shapes, s.fillers.max(1)).await?;
 
     tracing::info!(joiners = s.joiners, "joining all at once");
-    let before = server.sample()?;
+    let before = machine.read()?;
     let start = Instant::now() + LEAD;
     let (stop, stopped) = watch::channel(false);
     let (arrived, mut arrivals) = mpsc::unbounded_channel();
@@ -77,7 +77,7 @@ pub async fn storm(target: &Run, s: &JoinStorm) -> anyhow::Result<Report> {
             Ok(None) | Err(_) => break,
         }
     }
-    let after = server.sample()?;
+    let after = machine.read()?;
     let _ = stop.send(true);
     report.disconnects = count_disconnects(&mut report, holders).await?;
 
@@ -90,7 +90,7 @@ pub async fn storm(target: &Run, s: &JoinStorm) -> anyhow::Result<Report> {
     if report.seconds > 0.0 {
         report.per_second = Some(report.delivered as f64 / report.seconds);
     }
-    report.server = server.usage(before, after);
+    machine.report(before, after, &mut report);
     Ok(report)
 }
 
@@ -147,7 +147,7 @@ async fn fill_part(target: &Run, room: &RoomName, client: ClientId, part: Range<
 }
 
 pub async fn idle(target: &Run, s: &Idle) -> anyhow::Result<Report> {
-    let server = target.server_watch()?;
+    let machine = target.watch()?;
     let (stop, stopped) = watch::channel(false);
     let per_room = s.connections.div_ceil(s.rooms.max(1));
     tracing::info!(connections = s.connections, rooms = s.rooms, "opening idle connections");
@@ -163,11 +163,11 @@ pub async fn idle(target: &Run, s: &Idle) -> anyhow::Result<Report> {
         .buffer_unordered(SETUP_CONCURRENCY)
         .try_collect()
         .await?;
-    let from = server.sample()?;
+    let from = machine.read()?;
     let held = Instant::now();
     // Lets the server settle: presence updates sent, buffers back to their idle size.
     tokio::time::sleep(Duration::from_secs_f64(s.hold_secs.max(0.0))).await;
-    let after = server.sample()?;
+    let after = machine.read()?;
 
     let params = format!("{} connections in {} rooms, held {} s", s.connections, s.rooms, s.hold_secs);
     let mut report = Report::new("idle", params, s.connections, "memory");
@@ -177,7 +177,7 @@ pub async fn idle(target: &Run, s: &Idle) -> anyhow::Result<Report> {
     report.sent = s.connections as u64;
     report.expected = s.connections as u64;
     report.delivered = report.expected - report.disconnects;
-    report.server = server.usage(from, after);
+    machine.report(from, after, &mut report);
     Ok(report)
 }
 

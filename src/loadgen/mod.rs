@@ -185,8 +185,8 @@ impl Run {
         ClientId::parse(&name).with_context(|| format!("client id {name:?}"))
     }
 
-    fn server_watch(&self) -> anyhow::Result<procfs::ServerWatch> {
-        procfs::ServerWatch::start(self.server_pid)
+    fn watch(&self) -> anyhow::Result<procfs::Watch> {
+        procfs::Watch::start(self.server_pid)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, bail};
 
-use super::report::ServerUse;
+use super::report::{Report, ServerUse};
 
 /// The unit of the times in `/proc/<pid>/stat`. The kernel reports them in
 /// USER_HZ, a fixed part of its user-space ABI: 100 on x86 and ARM (check
@@ -54,17 +54,26 @@ pub fn reset_peak(pid: u32) -> anyhow::Result<()> {
     std::fs::write(&path, "5").with_context(|| format!("writing 5 to {path}"))
 }
 
-/// Watches the server during one scenario, if its pid was given.
-pub struct ServerWatch {
+/// Watches the server (if its pid was given) and the generator itself during
+/// one scenario: the generator shares the machine, so its own CPU time says
+/// how much of the machine the server had.
+pub struct Watch {
     pid: Option<u32>,
     first: Option<Sample>,
     peak_reset: bool,
 }
 
-impl ServerWatch {
+/// One reading of both processes.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    server: Option<Sample>,
+    own_cpu_seconds: f64,
+}
+
+impl Watch {
     /// Resets the server's peak RSS and takes the first reading.
-    pub fn start(pid: Option<u32>) -> anyhow::Result<ServerWatch> {
-        let Some(pid) = pid else { return Ok(ServerWatch { pid, first: None, peak_reset: false }) };
+    pub fn start(pid: Option<u32>) -> anyhow::Result<Watch> {
+        let Some(pid) = pid else { return Ok(Watch { pid, first: None, peak_reset: false }) };
         let peak_reset = match reset_peak(pid) {
             Ok(()) => true,
             Err(e) => {
@@ -72,23 +81,26 @@ impl ServerWatch {
                 false
             }
         };
-        Ok(ServerWatch { pid: Some(pid), first: Some(sample(pid)?), peak_reset })
+        Ok(Watch { pid: Some(pid), first: Some(sample(pid)?), peak_reset })
     }
 
-    pub fn sample(&self) -> anyhow::Result<Option<Sample>> {
-        self.pid.map(sample).transpose()
+    pub fn read(&self) -> anyhow::Result<Reading> {
+        let own_cpu_seconds = sample(std::process::id())?.cpu_seconds;
+        Ok(Reading { server: self.pid.map(sample).transpose()?, own_cpu_seconds })
     }
 
-    /// CPU between `from` and `to`; memory from the first reading to `to`.
-    pub fn usage(&self, from: Option<Sample>, to: Option<Sample>) -> Option<ServerUse> {
-        let (first, from, to) = (self.first?, from?, to?);
-        Some(ServerUse {
+    /// Fills in the report's CPU figures between `from` and `to`, and the
+    /// server's memory from the first reading to `to`.
+    pub fn report(&self, from: Reading, to: Reading, report: &mut Report) {
+        report.loadgen_cpu_seconds = Some(to.own_cpu_seconds - from.own_cpu_seconds);
+        let (Some(first), Some(from), Some(to)) = (self.first, from.server, to.server) else { return };
+        report.server = Some(ServerUse {
             cpu_seconds: to.cpu_seconds - from.cpu_seconds,
             peak_rss_kib: to.peak_rss_kib,
             peak_reset: self.peak_reset,
             rss_before_kib: first.rss_kib,
             rss_after_kib: to.rss_kib,
-        })
+        });
     }
 }
 

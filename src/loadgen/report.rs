@@ -97,6 +97,8 @@ pub struct Report {
     pub seconds: f64,
     pub per_second: Option<f64>,
     pub server: Option<ServerUse>,
+    /// The generator's own CPU time over the same span as `server.cpu_seconds`.
+    pub loadgen_cpu_seconds: Option<f64>,
 }
 
 impl Report {
@@ -122,6 +124,7 @@ impl Report {
             seconds: 0.0,
             per_second: None,
             server: None,
+            loadgen_cpu_seconds: None,
         }
     }
 
@@ -139,8 +142,8 @@ impl Report {
 
     pub const HEADER: &'static str = "| scenario | params | conns | measures | p50 ms | p99 ms | p99.9 ms | max ms \
         | fan-out p99 ms | ack p99 ms | delivered | lost | dup | ooo | errors | disc | per s | server CPU s \
-        | per CPU-s | peak RSS MiB | ΔRSS/conn KiB |\n\
-        |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+        | per CPU-s | loadgen CPU s | peak RSS MiB | ΔRSS/conn KiB |\n\
+        |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
     /// The Markdown table row under `HEADER`.
     pub fn row(&self) -> String {
@@ -168,6 +171,7 @@ impl Report {
             num(self.per_second, 0),
             num(server.map(|s| s.cpu_seconds), 2),
             num(self.per_cpu_second(), 0),
+            num(self.loadgen_cpu_seconds, 2),
             num(server.map(|s| s.peak_rss_kib as f64 / 1024.0), 1),
             num(self.rss_per_connection_kib(), 1),
         ];

@@ -95,7 +95,7 @@ pub async fn run(target: &Run, plan: Plan) -> anyhow::Result<Report> {
     let ledger = Arc::new(Ledger::new(period, plan.changes, senders));
     let (stop, stopped) = watch::channel(false);
     let mut report = Report::new(plan.scenario, plan.params, connections, "delivery");
-    let server = target.server_watch()?;
+    let machine = target.watch()?;
 
     // Setup: join, then create each sender's shape.
     tracing::info!(connections, "joining");
@@ -127,7 +127,7 @@ pub async fn run(target: &Run, plan: Plan) -> anyhow::Result<Report> {
     anyhow::ensure!(all_created, "not every sender's shape was confirmed within {SETUP_LIMIT:?}");
 
     // Measurement.
-    let before = server.sample()?;
+    let before = machine.read()?;
     let start = Instant::now() + LEAD;
     ledger.begin(start);
     tracing::info!(senders = total_senders, changes = plan.changes, "sending");
@@ -150,7 +150,7 @@ pub async fn run(target: &Run, plan: Plan) -> anyhow::Result<Report> {
     if !complete {
         tracing::warn!("the drain limit passed with copies still missing");
     }
-    let after = server.sample()?;
+    let after = machine.read()?;
     let _ = stop.send(true);
     let mut tally = Tally::default();
     for reader in readers {
@@ -178,7 +178,7 @@ pub async fn run(target: &Run, plan: Plan) -> anyhow::Result<Report> {
     if report.seconds > 0.0 && report.delivered > 0 {
         report.per_second = Some(report.delivered as f64 / report.seconds);
     }
-    report.server = server.usage(before, after);
+    machine.report(before, after, &mut report);
     Ok(report)
 }
 
