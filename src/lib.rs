@@ -1,11 +1,13 @@
 //! Sketchboard: a real-time multiplayer sketchboard.
 //!
 //! One crate, two builds. `model` and `protocol` are plain Rust shared by both;
-//! `server` exists in the `ssr` build, `client` in both (its pages render on the
+//! `server` (and the `loadgen` that measures it) exist in the `ssr` build, `client` in both (its pages render on the
 //! server and hydrate in the browser; its live parts run only in the browser).
 
 pub mod app;
 pub mod client;
+#[cfg(feature = "ssr")]
+pub mod loadgen;
 pub mod model;
 pub mod protocol;
 #[cfg(feature = "ssr")]

@@ -1,0 +1,116 @@
+//! The server's CPU time and memory, read from `/proc/<pid>` (Linux only).
+//!
+//! CPU is utime + stime from `/proc/<pid>/stat`; memory is VmRSS (now) and
+//! VmHWM (the peak) from `/proc/<pid>/status`.
+
+use anyhow::{Context, bail};
+
+use super::report::{Report, ServerUse};
+
+/// The unit of the times in `/proc/<pid>/stat`. The kernel reports them in
+/// USER_HZ, a fixed part of its user-space ABI: 100 on x86 and ARM (check
+/// with `getconf CLK_TCK`). Hard-coded to avoid an `unsafe` sysconf call.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// One reading of a process.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub cpu_seconds: f64,
+    pub rss_kib: u64,
+    pub peak_rss_kib: u64,
+}
+
+pub fn sample(pid: u32) -> anyhow::Result<Sample> {
+    let stat_path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&stat_path).with_context(|| format!("reading {stat_path}"))?;
+    // The command name (field 2) is in parentheses and may itself contain
+    // spaces and parentheses: count fields from the last ')'.
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).context("no ')' in /proc/PID/stat")?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 (utime, stime); fields[0] here is field 3.
+    let ticks = |field: usize| -> anyhow::Result<u64> {
+        let text = fields.get(field - 3).with_context(|| format!("field {field} missing from {stat_path}"))?;
+        text.parse().with_context(|| format!("field {field} of {stat_path} is not a number: {text:?}"))
+    };
+    let cpu_seconds = (ticks(14)? + ticks(15)?) as f64 / TICKS_PER_SECOND;
+
+    let status_path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&status_path).with_context(|| format!("reading {status_path}"))?;
+    let kib = |key: &str| -> anyhow::Result<u64> {
+        let Some(line) = status.lines().find_map(|l| l.strip_prefix(key)) else {
+            bail!("{key} missing from {status_path}");
+        };
+        let number = line.trim_start_matches(':').trim().trim_end_matches("kB").trim();
+        number.parse().with_context(|| format!("{key} in {status_path} is not a number: {number:?}"))
+    };
+    Ok(Sample { cpu_seconds, rss_kib: kib("VmRSS")?, peak_rss_kib: kib("VmHWM")? })
+}
+
+/// Resets the process's peak RSS (VmHWM) to its current RSS, so that the next
+/// reading shows the peak of what follows. Needs permission to write the
+/// process's `clear_refs` (its owner or root).
+pub fn reset_peak(pid: u32) -> anyhow::Result<()> {
+    let path = format!("/proc/{pid}/clear_refs");
+    std::fs::write(&path, "5").with_context(|| format!("writing 5 to {path}"))
+}
+
+/// Watches the server (if its pid was given) and the generator itself during
+/// one scenario: the generator shares the machine, so its own CPU time says
+/// how much of the machine the server had.
+pub struct Watch {
+    pid: Option<u32>,
+    first: Option<Sample>,
+    peak_reset: bool,
+}
+
+/// One reading of both processes.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    server: Option<Sample>,
+    own_cpu_seconds: f64,
+}
+
+impl Watch {
+    /// Resets the server's peak RSS and takes the first reading.
+    pub fn start(pid: Option<u32>) -> anyhow::Result<Watch> {
+        let Some(pid) = pid else { return Ok(Watch { pid, first: None, peak_reset: false }) };
+        let peak_reset = match reset_peak(pid) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "peak RSS is the server's lifetime peak");
+                false
+            }
+        };
+        Ok(Watch { pid: Some(pid), first: Some(sample(pid)?), peak_reset })
+    }
+
+    pub fn read(&self) -> anyhow::Result<Reading> {
+        let own_cpu_seconds = sample(std::process::id())?.cpu_seconds;
+        Ok(Reading { server: self.pid.map(sample).transpose()?, own_cpu_seconds })
+    }
+
+    /// Fills in the report's CPU figures between `from` and `to`, and the
+    /// server's memory from the first reading to `to`.
+    pub fn report(&self, from: Reading, to: Reading, report: &mut Report) {
+        report.loadgen_cpu_seconds = Some(to.own_cpu_seconds - from.own_cpu_seconds);
+        let (Some(first), Some(from), Some(to)) = (self.first, from.server, to.server) else { return };
+        report.server = Some(ServerUse {
+            cpu_seconds: to.cpu_seconds - from.cpu_seconds,
+            peak_rss_kib: to.peak_rss_kib,
+            peak_reset: self.peak_reset,
+            rss_before_kib: first.rss_kib,
+            rss_after_kib: to.rss_kib,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process() {
+        let me = sample(std::process::id()).unwrap();
+        assert!(me.rss_kib > 0 && me.peak_rss_kib >= me.rss_kib, "{me:?}");
+    }
+}
