@@ -157,6 +157,22 @@ impl ServerMsg {
         ServerMsg::Error { code, message: message.into(), op }
     }
 
+    /// A `welcome` as JSON text, around a board already serialised as JSON:
+    /// the room serialises its board once per state, however many join.
+    pub fn welcome_json(room: &RoomName, seq: u64, shapes_json: &str, members: u32, last_op: u64) -> String {
+        // A room name is [A-Za-z0-9_-]: nothing in it needs escaping.
+        format!(
+            r#"{{"type":"welcome","version":{PROTOCOL_VERSION},"room":"{room}","seq":{seq},"members":{members},"last_op":{last_op},"shapes":{shapes_json}}}"#
+        )
+    }
+
+    /// The author's copy of an `applied`, made from everyone else's (the same
+    /// JSON object with `op` added), rather than serialising the change again.
+    pub fn with_op(applied_json: &str, op: u64) -> String {
+        let body = applied_json.strip_suffix('}').unwrap_or(applied_json);
+        format!(r#"{body},"op":{op}}}"#)
+    }
+
     /// JSON text for the wire. Serialising these types cannot fail (no maps with
     /// non-string keys, no non-finite floats reach here), so a failure is a bug:
     /// it is logged and turned into an error message rather than a panic.
@@ -208,6 +224,23 @@ mod tests {
         ] {
             assert!(ClientMsg::decode(junk).is_err(), "{junk}");
         }
+    }
+
+    #[test]
+    fn hand_made_messages_read_as_the_real_ones() {
+        let shape = Shape { id: ShapeId::parse("s1").unwrap(), kind: ShapeKind::Circle, x: 1.5, y: 2.0 };
+        let board = Board::from(vec![shape.clone()]);
+        let room = RoomName::parse("a-room_1").unwrap();
+        let shapes = serde_json::to_string(&board).unwrap();
+        let welcome: ServerMsg = serde_json::from_str(&ServerMsg::welcome_json(&room, 7, &shapes, 3, 2)).unwrap();
+        let expected =
+            ServerMsg::Welcome { version: PROTOCOL_VERSION, room, seq: 7, shapes: board, members: 3, last_op: 2 };
+        assert_eq!(welcome, expected);
+
+        let change = Change::Create { shape };
+        let for_others = ServerMsg::Applied { seq: 9, change: change.clone(), op: None }.to_json();
+        let for_author: ServerMsg = serde_json::from_str(&ServerMsg::with_op(&for_others, 41)).unwrap();
+        assert_eq!(for_author, ServerMsg::Applied { seq: 9, change, op: Some(41) });
     }
 
     #[test]

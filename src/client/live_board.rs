@@ -13,8 +13,8 @@ use leptos::prelude::{GetUntracked, Set, request_animation_frame};
 use wasm_bindgen::JsValue;
 
 use super::canvas::{Canvas, Redraw};
-use super::describe::TextAlternative;
 use super::connection;
+use super::describe::TextAlternative;
 use super::input;
 use super::pages::{BoardUi, ConnStatus};
 use super::saved;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::FutureExt;
+use futures_util::{FutureExt, SinkExt};
 use tokio::sync::mpsc;
 
 use super::registry::Registry;
@@ -26,8 +26,11 @@ pub const OUTBOUND_QUEUE: usize = 1024;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a closing connection waits for the peer's close reply.
 const CLOSE_LINGER: Duration = Duration::from_secs(2);
-/// How long one frame may take to go out before the peer counts as gone.
+/// How long one frame (or one batch of them) may take to go out before the
+/// peer counts as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most queued messages written out with one flush.
+const MAX_WRITE_BATCH: usize = 64;
 
 /// What a connection needs besides its socket and room.
 pub struct Link {
@@ -230,7 +233,7 @@ async fn relay(
                     return;
                 }
                 Some(text) => {
-                    if !send_frame(socket, Message::Text(text)).await {
+                    if !send_queued(socket, text, out_rx).await {
                         return;
                     }
                 }
@@ -351,6 +354,23 @@ fn is_too_large(e: &axum::Error) -> bool {
         source = err.source();
     }
     false
+}
+
+/// Sends `first` and whatever else is already queued behind it, flushed
+/// together: in a busy room that is one system call for many messages rather
+/// than one each. False if the peer is gone or too slow to take them.
+async fn send_queued(socket: &mut WebSocket, first: Utf8Bytes, out_rx: &mut mpsc::Receiver<Utf8Bytes>) -> bool {
+    let sending = async {
+        socket.feed(Message::Text(first)).await?;
+        for _ in 1..MAX_WRITE_BATCH {
+            match out_rx.try_recv() {
+                Ok(text) => socket.feed(Message::Text(text)).await?,
+                Err(_) => break,
+            }
+        }
+        socket.flush().await
+    };
+    matches!(tokio::time::timeout(SEND_TIMEOUT, sending).await, Ok(Ok(())))
 }
 
 /// Sends one frame; false if the peer is gone or too slow to take it.

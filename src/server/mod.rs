@@ -15,6 +15,7 @@ pub mod storage;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use tokio::task::JoinHandle;
 
@@ -49,6 +50,13 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
     let app = routes::router(state);
     let signal = shutdown.clone();
     let task = tokio::spawn(async move {
+        // Every message is small and wanted now: Nagle's algorithm would hold
+        // a frame back until the previous one is acknowledged.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, app).with_graceful_shutdown(async move { signal.wait().await }).await
     });
     tracing::info!(%addr, database = %config.database_url, "Sketchboard is listening on http://{addr}");

@@ -99,6 +99,9 @@ pub struct Room {
     /// The latest changes, ending with change `seq`: what a client that
     /// reconnects after a short drop is sent instead of a whole snapshot.
     recent: VecDeque<Change>,
+    /// The board as JSON and the `seq` it shows: a burst of joins (a class
+    /// opening one link) serialises a big board once, not once per joiner.
+    board_json: Option<(u64, String)>,
     /// The last `op` accepted from each client: anything at or below it is a
     /// repeat (a re-send after a reconnect) and is not applied again.
     last_ops: HashMap<ClientId, u64>,
@@ -130,6 +133,7 @@ impl Room {
             seq: 0,
             since_snapshot: 0,
             recent: VecDeque::new(),
+            board_json: None,
             last_ops: HashMap::new(),
             members: HashMap::new(),
             staged: Vec::new(),
@@ -179,6 +183,7 @@ impl Room {
         self.seq = room.seq;
         self.since_snapshot = room.since_snapshot;
         self.recent = room.recent;
+        self.board_json = None;
         self.last_ops = room.last_ops;
     }
 
@@ -307,13 +312,9 @@ impl Room {
             self.recent.push_back(change.clone());
             // Everyone gets the same bytes, but for the author, whose copy
             // carries its `op` as the confirmation.
-            let mut msg = ServerMsg::Applied { seq, change, op: None };
-            let for_others = Utf8Bytes::from(msg.to_json());
-            if let ServerMsg::Applied { op: author_op, .. } = &mut msg {
-                *author_op = Some(op);
-            }
-            let for_author = Utf8Bytes::from(msg.to_json());
-            self.broadcast(for_others, Some(member));
+            let for_others = ServerMsg::Applied { seq, change, op: None }.to_json();
+            let for_author = Utf8Bytes::from(ServerMsg::with_op(&for_others, op));
+            self.broadcast(Utf8Bytes::from(for_others), Some(member));
             self.send_to(member, for_author);
         }
         Ok(())
@@ -330,7 +331,7 @@ impl Room {
             return Err(JoinError::Full(self.max_members));
         }
         let answer = self.answer_hello(&client, since);
-        if out.try_send(Utf8Bytes::from(answer.to_json())).is_ok() {
+        if out.try_send(Utf8Bytes::from(answer)).is_ok() {
             self.members.insert(member, Member { client, out });
             self.presence_changed();
         }
@@ -340,7 +341,7 @@ impl Room {
     /// A welcome snapshot, or, for a client that holds the board as of
     /// `since`, just the changes after it when the recent log reaches back
     /// that far and they are no longer than a snapshot.
-    fn answer_hello(&self, client: &ClientId, since: Option<u64>) -> ServerMsg {
+    fn answer_hello(&mut self, client: &ClientId, since: Option<u64>) -> String {
         let members = self.members.len() as u32 + 1;
         let last_op = self.last_ops.get(client).copied().unwrap_or(0);
         // A `since` beyond `seq` is a board this room never had (say, storage
@@ -357,16 +358,21 @@ impl Room {
                 changes: self.recent.range(self.recent.len() - missed..).cloned().collect(),
                 members,
                 last_op,
-            };
+            }
+            .to_json();
         }
-        ServerMsg::Welcome {
-            version: PROTOCOL_VERSION,
-            room: self.name.clone(),
-            seq: self.seq,
-            shapes: self.board.clone(),
-            members,
-            last_op,
+        let seq = self.seq;
+        if self.board_json.as_ref().is_none_or(|(at, _)| *at != seq) {
+            let json = serde_json::to_string(&self.board).unwrap_or_else(|e| {
+                // Cannot happen (ids are strings, positions finite); an empty
+                // board then shows the problem instead of hiding it.
+                tracing::error!(room = %self.name, error = %e, "could not serialise the board");
+                "[]".to_owned()
+            });
+            self.board_json = Some((seq, json));
         }
+        let shapes = self.board_json.as_ref().map_or("[]", |(_, json)| json.as_str());
+        ServerMsg::welcome_json(&self.name, seq, shapes, members, last_op)
     }
 
     fn presence_changed(&mut self) {

@@ -114,9 +114,11 @@ async fn websocket(
         return (StatusCode::FORBIDDEN, "this origin may not open a WebSocket here").into_response();
     }
     // Small buffers: axum's defaults reserve 128 KiB per connection up front.
+    // The write buffer is only a threshold (it grows as used): messages queued
+    // together collect there and go out in one write when the relay flushes.
     upgrade
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(16 * 1024)
         .max_write_buffer_size(4 * HARD_MESSAGE_BYTES)
         .max_message_size(HARD_MESSAGE_BYTES)
         .max_frame_size(HARD_MESSAGE_BYTES)
