@@ -35,7 +35,8 @@ pub enum Redraw {
 struct Layers {
     moving: ShapeId,
     below: HtmlCanvasElement,
-    above: HtmlCanvasElement,
+    /// None when nothing is above the moving shape (often: the newest is on top).
+    above: Option<HtmlCanvasElement>,
 }
 
 /// Fill and outline of each kind. The end-to-end tests read these pixels.
@@ -137,15 +138,22 @@ impl Canvas {
             Self::draw_shape(ctx, shape);
             let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         }
-        let _ = ctx.draw_image_with_html_canvas_element(&l.above, 0.0, 0.0);
+        if let Some(above) = &l.above {
+            let _ = ctx.draw_image_with_html_canvas_element(above, 0.0, 0.0);
+        }
     }
 
     fn paint_layers(&self, board: &Board, moving: &ShapeId) -> Option<Layers> {
-        let (below, below_ctx) = self.offscreen()?;
-        let (above, above_ctx) = self.offscreen()?;
         let at = board.shapes().position(|s| &s.id == moving)?;
+        let (below, below_ctx) = self.offscreen()?;
         self.paint(&below_ctx, board.shapes().take(at), true);
-        self.paint(&above_ctx, board.shapes().skip(at + 1), false);
+        let above = if at + 1 < board.len() {
+            let (above, above_ctx) = self.offscreen()?;
+            self.paint(&above_ctx, board.shapes().skip(at + 1), false);
+            Some(above)
+        } else {
+            None
+        };
         Some(Layers { moving: moving.clone(), below, above })
     }
 

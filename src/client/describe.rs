@@ -1,59 +1,40 @@
 //! The canvas's text alternative: one line per shape ("Circle at 120, 40,
 //! selected"), in drawing order, for screen readers (and the browser tests).
 //!
-//! On a small board it is rebuilt with every frame that changed something. On
-//! a big one that would cost more than the frame itself (thousands of lines
-//! for the page to diff at 60 Hz during a drag), so it is rebuilt at most
-//! every `BIG_BOARD_EVERY_MS`, and once more after the last change.
+//! On a crowded board it lists only the topmost `MAX_LINES` shapes (plus the
+//! selected one, wherever it is) and says how many more lie beneath: a list of
+//! thousands helps nobody find anything, and the page would re-render it with
+//! every frame of a drag.
 
-use std::cell::Cell;
-
-use leptos::prelude::{RwSignal, Set};
+use leptos::prelude::{RwSignal, Set, WithUntracked};
 
 use super::pages::ShapeLine;
-use crate::model::{Board, ShapeId};
+use crate::model::{Board, Shape, ShapeId};
 
-/// Up to this many shapes, the lines follow every frame.
-const EAGER_UP_TO: usize = 500;
-const BIG_BOARD_EVERY_MS: f64 = 500.0;
+const MAX_LINES: usize = 100;
 
-pub struct TextAlternative {
-    lines: RwSignal<Vec<ShapeLine>>,
-    built_at: Cell<f64>,
-    /// The lines are behind the board, and a late rebuild is scheduled.
-    behind: Cell<bool>,
-}
-
-impl TextAlternative {
-    pub fn new(lines: RwSignal<Vec<ShapeLine>>) -> TextAlternative {
-        TextAlternative { lines, built_at: Cell::new(f64::NEG_INFINITY), behind: Cell::new(false) }
-    }
-
-    /// Brings the lines up to date with `board`, now or (on a big board that
-    /// was rebuilt recently) later: then `later` is called once, after the
-    /// wait, to ask for another frame.
-    pub fn update(&self, board: &Board, selected: Option<&ShapeId>, later: impl FnOnce() + 'static) {
-        let now = now_ms();
-        // (A little slack, so the timer's own frame is never judged too early.)
-        let since = now - self.built_at.get();
-        if board.len() > EAGER_UP_TO && since < BIG_BOARD_EVERY_MS - 2.0 {
-            if !self.behind.replace(true) {
-                let wait = (BIG_BOARD_EVERY_MS - since).ceil() as u32;
-                gloo_timers::callback::Timeout::new(wait, later).forget();
-            }
-            return;
+pub fn update(lines: RwSignal<Vec<ShapeLine>>, board: &Board, selected: Option<&ShapeId>) {
+    let hidden = board.len().saturating_sub(MAX_LINES);
+    let mut out = Vec::with_capacity(board.len().min(MAX_LINES) + 2);
+    if hidden > 0 {
+        out.push(ShapeLine { id: String::new(), text: format!("{hidden} more shapes beneath these") });
+        if let Some(shape) = selected.and_then(|id| board.get(id)).filter(|_| is_hidden(board, selected, hidden)) {
+            out.push(line(shape, true));
         }
-        self.behind.set(false);
-        self.built_at.set(now);
-        self.lines.set(board.shapes().map(|s| line(s, selected == Some(&s.id))).collect());
+    }
+    out.extend(board.shapes().skip(hidden).map(|s| line(s, selected == Some(&s.id))));
+    // Signals notify on every `set`: skip frames that changed nothing here.
+    if lines.with_untracked(|old| *old != out) {
+        lines.set(out);
     }
 }
 
-fn line(s: &crate::model::Shape, selected: bool) -> ShapeLine {
+/// Whether the selected shape is among the ones not listed.
+fn is_hidden(board: &Board, selected: Option<&ShapeId>, hidden: usize) -> bool {
+    board.shapes().take(hidden).any(|s| Some(&s.id) == selected)
+}
+
+fn line(s: &Shape, selected: bool) -> ShapeLine {
     let mark = if selected { ", selected" } else { "" };
     ShapeLine { id: s.id.to_string(), text: format!("{} at {}, {}{mark}", s.kind.label(), s.x.round(), s.y.round()) }
-}
-
-fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }

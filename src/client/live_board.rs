@@ -14,7 +14,7 @@ use wasm_bindgen::JsValue;
 
 use super::canvas::{Canvas, Redraw};
 use super::connection;
-use super::describe::TextAlternative;
+use super::describe;
 use super::input;
 use super::pages::{BoardUi, ConnStatus};
 use super::saved;
@@ -75,7 +75,6 @@ pub struct LiveBoard {
     drag: RefCell<Option<Drag>>,
     canvas: Canvas,
     motion: RefCell<Motion>,
-    text: TextAlternative,
     ui: BoardUi,
     /// Where to send messages while connected and welcomed.
     outbox: RefCell<Option<mpsc::UnboundedSender<String>>>,
@@ -106,7 +105,6 @@ impl LiveBoard {
             drag: RefCell::new(None),
             canvas,
             motion: RefCell::new(Motion::Many),
-            text: TextAlternative::new(ui.lines),
             ui,
             outbox: RefCell::new(None),
             frame_requested: Cell::new(false),
@@ -306,6 +304,7 @@ impl LiveBoard {
     pub fn release(&self) {
         self.flush_drag();
         *self.drag.borrow_mut() = None;
+        self.invalidate();
     }
 
     pub fn is_dragging(&self) -> bool {
@@ -427,12 +426,11 @@ impl LiveBoard {
         if self.ui.has_selection.get_untracked() != selected.is_some() {
             self.ui.has_selection.set(selected.is_some());
         }
-        let weak = self.me.clone();
-        self.text.update(replica.view(), selected.as_ref(), move || {
-            if let Some(board) = weak.upgrade() {
-                board.invalidate();
-            }
-        });
+        // Mid-drag the list would change every frame for nobody's benefit
+        // (and re-render the page with it); it catches up on release.
+        if !self.is_dragging() {
+            describe::update(self.ui.lines, replica.view(), selected.as_ref());
+        }
     }
 }
 
