@@ -1,6 +1,7 @@
 //! The server's limits, each with its documented error or close code: members
-//! per room, rooms loaded at once, and the per-connection rate, which slows a
-//! flood down without dropping anything and leaves a drag at 60 Hz alone.
+//! per room, rooms loaded at once, shapes per room, and the per-connection
+//! rate, which slows a flood down without dropping anything and leaves a drag
+//! at 60 Hz alone. (Message size, silence and Origin: `hostile.rs`, `sockets.rs`.)
 
 mod common;
 
@@ -115,5 +116,34 @@ async fn a_drag_at_60_hz_is_never_slowed() {
         let msg = dragger.recv_event().await;
         assert_eq!((msg["type"].as_str(), msg["op"].as_u64()), (Some("applied"), Some(op)), "{msg}");
     }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_board_refuses_one_more_shape_and_keeps_the_rest() {
+    use sketchboard::model::MAX_SHAPES;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir, |c| {
+        c.rate_per_sec = 1_000_000;
+        c.rate_burst = 1_000_000;
+    })
+    .await;
+    let (mut filler, _) = Client::join(&server, "full", "filler").await;
+    // In windows, so the filler's own queue of confirmations never overflows.
+    let mut last = 0;
+    for i in 0..MAX_SHAPES {
+        last = filler.create(&format!("s{i}"), "circle", (i % 1400) as f64, (i / 1400) as f64).await;
+        if i % 500 == 499 {
+            filler.confirmed(last).await;
+        }
+    }
+    let op = filler.create("one-more", "rectangle", 0.0, 0.0).await;
+    let refusal = filler.recv_event().await;
+    assert_eq!((refusal["code"].as_str(), refusal["op"].as_u64()), (Some("too_many_shapes"), Some(op)), "{refusal}");
+    let (_witness, welcome) = Client::join(&server, "full", "witness").await;
+    let shapes = welcome["shapes"].as_array().expect("shapes");
+    assert_eq!(shapes.len(), MAX_SHAPES);
+    assert!(shapes.iter().all(|s| s["id"] != "one-more"));
     server.stop().await;
 }
