@@ -131,11 +131,10 @@ async fn a_full_board_refuses_one_more_shape_and_keeps_the_rest() {
     .await;
     let (mut filler, _) = Client::join(&server, "full", "filler").await;
     // In windows, so the filler's own queue of confirmations never overflows.
-    let mut last = 0;
     for i in 0..MAX_SHAPES {
-        last = filler.create(&format!("s{i}"), "circle", (i % 1400) as f64, (i / 1400) as f64).await;
+        let op = filler.create(&format!("s{i}"), "circle", (i % 1400) as f64, (i / 1400) as f64).await;
         if i % 500 == 499 {
-            filler.confirmed(last).await;
+            filler.confirmed(op).await;
         }
     }
     let op = filler.create("one-more", "rectangle", 0.0, 0.0).await;
