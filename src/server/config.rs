@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use super::connection::RateLimit;
+use super::rate::RateLimit;
 use super::registry::RoomLimits;
 
 #[derive(Debug, Clone, Parser)]

@@ -14,6 +14,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{FutureExt, SinkExt};
 use tokio::sync::mpsc;
 
+use super::rate::{Bucket, RateLimit};
 use super::registry::Registry;
 use super::room::{JoinError, MemberId, RoomCmd};
 use super::shutdown::{ConnectionGuard, Shutdown};
@@ -62,49 +63,6 @@ pub mod close {
     pub const ROOM_FULL: u16 = 4004;
     /// The server has as many rooms open as it allows.
     pub const SERVER_BUSY: u16 = 4005;
-}
-
-/// A token bucket: `per_sec` messages a second on average, up to `burst` at once.
-#[derive(Debug, Clone, Copy)]
-pub struct RateLimit {
-    pub per_sec: u32,
-    pub burst: u32,
-}
-
-/// One connection's bucket. Over the limit the connection is not cut off and
-/// nothing is dropped: the server simply stops reading it until a token is
-/// due, so a flood slows only its sender (TCP pushes back), while a drag at
-/// the display's rate, or a burst of offline edits, passes untouched.
-struct Bucket {
-    limit: RateLimit,
-    tokens: f64,
-    refilled: Instant,
-    /// Whether the sender was told it is being slowed, this episode.
-    told: bool,
-}
-
-impl Bucket {
-    fn new(limit: RateLimit) -> Bucket {
-        Bucket { limit, tokens: f64::from(limit.burst), refilled: Instant::now(), told: false }
-    }
-
-    /// Takes a token for one message. `None` if one was there; otherwise when
-    /// the next one is due (the message is handled anyway: reading waits).
-    fn take(&mut self) -> Option<Instant> {
-        let now = Instant::now();
-        let rate = f64::from(self.limit.per_sec.max(1));
-        let earned = now.duration_since(self.refilled).as_secs_f64() * rate;
-        self.tokens = (self.tokens + earned).min(f64::from(self.limit.burst.max(1)));
-        self.refilled = now;
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 {
-            if self.tokens >= 1.0 {
-                self.told = false;
-            }
-            return None;
-        }
-        Some(now + Duration::from_secs_f64(-self.tokens / rate))
-    }
 }
 
 /// Serves one WebSocket until either side closes it.

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod connection;
+pub mod rate;
 pub mod registry;
 pub mod room;
 pub mod routes;

@@ -33,7 +33,7 @@ pub struct AppState {
     shutdown: Shutdown,
     guard: ConnectionGuard,
     idle_timeout: std::time::Duration,
-    rate: connection::RateLimit,
+    rate: super::rate::RateLimit,
 }
 
 impl AppState {
