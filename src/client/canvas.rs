@@ -22,13 +22,15 @@ const SELECTION: &str = "#7048e8";
 /// Below this many shapes a full redraw is cheap enough; layers are not worth their memory.
 const LAYERS_FROM: usize = 300;
 
-/// What changed since the last frame, as the caller knows it.
+/// What changed on the board since the last frame, as the live board reports
+/// it: this decides whether the layers still hold.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Redraw {
-    /// Anything (or nothing known): draw everything.
-    All,
-    /// Only this shape changed (moved), or nothing changed at all if `None`.
-    Only(Option<ShapeId>),
+enum Motion {
+    Still,
+    /// Only this shape moved.
+    One(ShapeId),
+    /// Anything else.
+    Many,
 }
 
 /// The board painted without one shape: what is beneath it, and what is above it.
@@ -54,6 +56,7 @@ pub struct Canvas {
     /// Device pixels per board unit.
     scale: Cell<f64>,
     layers: RefCell<Option<Layers>>,
+    motion: RefCell<Motion>,
 }
 
 impl Canvas {
@@ -62,7 +65,8 @@ impl Canvas {
             .get_context("2d")?
             .ok_or_else(|| JsValue::from_str("this browser has no 2d canvas"))?
             .dyn_into::<CanvasRenderingContext2d>()?;
-        let canvas = Canvas { el, ctx, scale: Cell::new(1.0), layers: RefCell::new(None) };
+        let canvas =
+            Canvas { el, ctx, scale: Cell::new(1.0), layers: RefCell::new(None), motion: RefCell::new(Motion::Many) };
         canvas.fit();
         Ok(canvas)
     }
@@ -94,13 +98,28 @@ impl Canvas {
         (x, y)
     }
 
-    /// Draws the board, with the selection on top. `what` says what changed
-    /// since the last call, which decides whether the layers can be reused.
-    pub fn draw(&self, board: &Board, selected: Option<&ShapeId>, what: Redraw) {
-        let moving = match what {
-            Redraw::Only(Some(id)) if board.len() >= LAYERS_FROM => Some(id),
+    /// Notes that shape `id` moved (and, as far as this call says, nothing else changed).
+    pub fn moved(&self, id: &ShapeId) {
+        let mut motion = self.motion.borrow_mut();
+        *motion = match &*motion {
+            Motion::Still => Motion::One(id.clone()),
+            Motion::One(other) if other == id => Motion::One(id.clone()),
+            _ => Motion::Many,
+        };
+    }
+
+    /// Notes that the board changed in some other way: the next frame paints it all.
+    pub fn changed(&self) {
+        *self.motion.borrow_mut() = Motion::Many;
+    }
+
+    /// Draws the board, with the selection on top, reusing the layers when
+    /// only the shape they were made for moved since the last frame.
+    pub fn draw(&self, board: &Board, selected: Option<&ShapeId>) {
+        let moving = match self.motion.replace(Motion::Still) {
+            Motion::One(id) if board.len() >= LAYERS_FROM => Some(id),
             // Nothing changed: the layers (if any) still hold.
-            Redraw::Only(None) => self.layers.borrow().as_ref().map(|l| l.moving.clone()),
+            Motion::Still => self.layers.borrow().as_ref().map(|l| l.moving.clone()),
             _ => None,
         };
         let moving = moving.filter(|id| board.get(id).is_some());

@@ -93,13 +93,24 @@ async fn connect_once(
     // Sending waits for the socket to open; a connect that hangs (packets
     // dropped after a network change) must not hold the tab for the browser's
     // own TCP timeout.
-    futures::select! {
-        sent = sink.send(Message::Text(hello)).fuse() => if sent.is_err() {
-            return Ended::Lost { welcomed: false };
-        },
-        _ = TimeoutFuture::new(CONNECT_TIMEOUT_MS).fuse() => return Ended::Lost { welcomed: false },
-        _ = &mut *stop => return Ended::Stopped,
+    let mut timeout = TimeoutFuture::new(CONNECT_TIMEOUT_MS).fuse();
+    let mut sending = sink.send(Message::Text(hello)).fuse();
+    loop {
+        futures::select! {
+            sent = sending => if sent.is_err() {
+                return Ended::Lost { welcomed: false };
+            } else {
+                break;
+            },
+            _ = timeout => return Ended::Lost { welcomed: false },
+            // Going offline mid-connect: say so now, not at the timeout.
+            event = network.next() => if event == Some(Network::Offline) {
+                return Ended::Lost { welcomed: false };
+            },
+            _ = &mut *stop => return Ended::Stopped,
+        }
     }
+    drop(sending);
     let mut welcomed = false;
     loop {
         futures::select! {

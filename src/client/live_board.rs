@@ -12,7 +12,7 @@ use futures::channel::{mpsc, oneshot};
 use leptos::prelude::{GetUntracked, Set, request_animation_frame};
 use wasm_bindgen::JsValue;
 
-use super::canvas::{Canvas, Redraw};
+use super::canvas::Canvas;
 use super::connection;
 use super::describe;
 use super::input;
@@ -42,17 +42,6 @@ pub enum Incoming {
     Refused,
 }
 
-/// What changed on the board since the last frame, so the canvas knows what
-/// it may reuse.
-#[derive(Debug, Clone, PartialEq)]
-enum Motion {
-    Still,
-    /// Only this shape moved.
-    One(ShapeId),
-    /// Anything else.
-    Many,
-}
-
 struct Drag {
     id: ShapeId,
     /// Where on the shape it was grabbed, so it does not jump under the pointer.
@@ -74,7 +63,6 @@ pub struct LiveBoard {
     selected: RefCell<Option<ShapeId>>,
     drag: RefCell<Option<Drag>>,
     canvas: Canvas,
-    motion: RefCell<Motion>,
     ui: BoardUi,
     /// Where to send messages while connected and welcomed.
     outbox: RefCell<Option<mpsc::UnboundedSender<String>>>,
@@ -104,7 +92,6 @@ impl LiveBoard {
             selected: RefCell::new(None),
             drag: RefCell::new(None),
             canvas,
-            motion: RefCell::new(Motion::Many),
             ui,
             outbox: RefCell::new(None),
             frame_requested: Cell::new(false),
@@ -185,9 +172,9 @@ impl LiveBoard {
         // (pending changes on others still apply on top); anything else may
         // change anything.
         match &msg {
-            ServerMsg::Applied { change: Change::Move { id, .. }, .. } => self.moved(id),
+            ServerMsg::Applied { change: Change::Move { id, .. }, .. } => self.canvas.moved(id),
             ServerMsg::Presence { .. } => {}
-            _ => *self.motion.borrow_mut() = Motion::Many,
+            _ => self.canvas.changed(),
         }
         let outcome = match msg {
             ServerMsg::Welcome { seq, shapes, members, last_op, .. } => {
@@ -342,8 +329,8 @@ impl LiveBoard {
             }
         };
         match &change {
-            Change::Move { id, .. } => self.moved(id),
-            _ => *self.motion.borrow_mut() = Motion::Many,
+            Change::Move { id, .. } => self.canvas.moved(id),
+            _ => self.canvas.changed(),
         }
         self.save();
         if let Some(outbox) = outbox {
@@ -384,16 +371,6 @@ impl LiveBoard {
         self.invalidate();
     }
 
-    /// Notes that shape `id` moved.
-    fn moved(&self, id: &ShapeId) {
-        let mut motion = self.motion.borrow_mut();
-        *motion = match &*motion {
-            Motion::Still => Motion::One(id.clone()),
-            Motion::One(other) if other == id => Motion::One(id.clone()),
-            _ => Motion::Many,
-        };
-    }
-
     /// Asks for a redraw at the next animation frame (once, however often called).
     pub fn invalidate(&self) {
         if self.frame_requested.replace(true) {
@@ -412,12 +389,7 @@ impl LiveBoard {
         self.flush_drag();
         let replica = self.replica.borrow();
         let selected = self.selected.borrow();
-        let what = match self.motion.replace(Motion::Still) {
-            Motion::Still => Redraw::Only(None),
-            Motion::One(id) => Redraw::Only(Some(id)),
-            Motion::Many => Redraw::All,
-        };
-        self.canvas.draw(replica.view(), selected.as_ref(), what);
+        self.canvas.draw(replica.view(), selected.as_ref());
         // Signals notify on every `set`, so only set what changed.
         let pending = replica.pending().len();
         if self.ui.pending.get_untracked() != pending {
