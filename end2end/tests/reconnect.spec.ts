@@ -130,3 +130,45 @@ test('edits made offline survive a reload of the tab and are delivered once', as
   await expect(alice.getByText('waiting to send')).toHaveCount(0);
   await expectPainted(bob, bobSees[1]);
 });
+
+test('a duplicated tab starts afresh instead of sharing the original tab’s identity', async ({ browser }) => {
+  const room = uniqueRoom('e2e-dup');
+  const alice = await newParticipant(browser);
+  const network = await cuttableNetwork(alice);
+  await alice.goto(`/r/${room}`);
+  await expect(alice.getByRole('status')).toHaveText('Connected');
+  await alice.getByRole('button', { name: 'Rectangle', exact: true }).click();
+  await expectShapeCount(alice, 1);
+  await network.down();
+  await expect(alice.getByRole('status')).toHaveText('Offline');
+  await alice.getByRole('button', { name: 'Circle', exact: true }).click();
+  await expect(alice.getByText('1 change waiting to send')).toBeVisible();
+
+  // "Duplicate tab": a new page of the same browser with a copy of the tab's sessionStorage.
+  const saved = await alice.evaluate(() => JSON.stringify(Object.entries(sessionStorage)));
+  await network.pagesOnly(); // the new page can load; Alice's sockets stay cut
+  const copy = await alice.context().newPage();
+  await copy.addInitScript((entries) => {
+    for (const [k, v] of JSON.parse(entries) as [string, string][]) sessionStorage.setItem(k, v);
+  }, saved);
+  await copy.goto(`/r/${room}`);
+  await expect(copy.getByRole('status')).toHaveText('Connected');
+  // The copy shows the server's board, without Alice's unsent circle, and nothing waiting.
+  await expectShapeCount(copy, 1);
+  await expect(copy.getByText('waiting to send')).toHaveCount(0);
+  // Its own changes go through (a shared identity would have them refused as stale).
+  await copy.getByRole('button', { name: 'Triangle', exact: true }).click();
+  await expectShapeCount(copy, 2);
+
+  // Alice's circle is delivered once, by Alice (the browser going offline and
+  // online again cuts her reconnect backoff short).
+  await network.down();
+  await expect(alice.getByRole('status')).toHaveText('Offline');
+  await network.up();
+  await expect(alice.getByRole('status')).toHaveText('Connected');
+  await expect(copy.getByRole('status')).toHaveText('Connected');
+  const aliceSees = await expectShapeCount(alice, 3);
+  const copySees = await expectShapeCount(copy, 3);
+  expect(positions(copySees)).toEqual(positions(aliceSees));
+  expect(aliceSees.map((s) => s.kind).sort()).toEqual(['Circle', 'Rectangle', 'Triangle']);
+});

@@ -15,6 +15,7 @@ use wasm_bindgen::JsValue;
 use super::canvas::Canvas;
 use super::connection;
 use super::describe;
+use super::identity;
 use super::input;
 use super::pages::{BoardUi, ConnStatus};
 use super::saved;
@@ -56,7 +57,8 @@ pub struct LiveBoard {
     room: RoomName,
     /// This tab's id for the server: random, kept across reconnects (and
     /// reloads, see `saved`) so the room can tell which of our changes it has.
-    client: ClientId,
+    /// Replaced only at start, if another page turns out to use it (`identity`).
+    client: RefCell<ClientId>,
     /// Why the server last turned this tab away (room full), shown while retrying.
     refusal: Cell<Option<ConnStatus>>,
     replica: RefCell<Replica>,
@@ -75,9 +77,11 @@ pub struct LiveBoard {
 
 impl LiveBoard {
     pub fn start(room: RoomName, el: web_sys::HtmlCanvasElement, ui: BoardUi) -> Result<Rc<LiveBoard>, JsValue> {
-        let (client, replica) = match saved::load(&room) {
+        let saved = saved::load(&room);
+        let restored = saved.is_some();
+        let (client, replica) = match saved {
             Some(saved) => (saved.client, Replica::restore(saved.unsent)),
-            None => (ClientId::parse(random_id()).map_err(|e| JsValue::from_str(&e.to_string()))?, Replica::new()),
+            None => (new_client_id()?, Replica::new()),
         };
         let url = socket_url(&room)?;
         let (stop_tx, stop_rx) = oneshot::channel();
@@ -86,7 +90,7 @@ impl LiveBoard {
         let board = Rc::new_cyclic(|me| LiveBoard {
             me: me.clone(),
             room,
-            client,
+            client: RefCell::new(client),
             refusal: Cell::new(None),
             replica: RefCell::new(replica),
             selected: RefCell::new(None),
@@ -100,9 +104,39 @@ impl LiveBoard {
             network: network_tx,
         });
         *board.listeners.borrow_mut() = input::attach(&board);
-        wasm_bindgen_futures::spawn_local(connection::run(Rc::downgrade(&board), url, stop_rx, network_rx));
+        let weak = Rc::downgrade(&board);
+        wasm_bindgen_futures::spawn_local(async move {
+            // A restored id is checked before it is used (see `identity`).
+            if restored && let Some(b) = weak.upgrade() {
+                let (room, client) = (b.room.clone(), b.client.borrow().clone());
+                drop(b);
+                if !identity::claim(&room, &client).await
+                    && let Some(b) = weak.upgrade()
+                {
+                    b.start_afresh();
+                }
+            }
+            let Some(b) = weak.upgrade() else { return };
+            let me = weak.clone();
+            let answering = identity::answer_claims(&b.room, move || me.upgrade().map(|b| b.client.borrow().clone()));
+            b.listeners.borrow_mut().extend(answering);
+            drop(b);
+            connection::run(weak, url, stop_rx, network_rx).await;
+        });
         board.invalidate();
         Ok(board)
+    }
+
+    /// Another page uses our restored id: take a new one, and leave the
+    /// copied unsent changes to that page, which made them.
+    fn start_afresh(&self) {
+        let Ok(client) = new_client_id() else { return };
+        leptos::logging::log!("another tab uses this tab's saved identity: starting afresh");
+        *self.client.borrow_mut() = client;
+        *self.replica.borrow_mut() = Replica::new();
+        self.canvas.changed();
+        self.save();
+        self.after_change();
     }
 
     /// Detaches input and closes the connection: the page is going away.
@@ -122,7 +156,7 @@ impl LiveBoard {
     /// The hello for a new connection: with the `seq` of the board this tab
     /// holds, if it holds one, so the server can send just what it missed.
     pub fn hello(&self) -> String {
-        encode(&ClientMsg::hello(self.client.clone(), self.replica.borrow().base()))
+        encode(&ClientMsg::hello(self.client.borrow().clone(), self.replica.borrow().base()))
     }
 
     pub fn set_status(&self, status: ConnStatus) {
@@ -343,7 +377,7 @@ impl LiveBoard {
     /// Keeps the unconfirmed changes across a reload of the tab.
     fn save(&self) {
         let unsent = self.replica.borrow().unsent();
-        saved::store(&self.room, &saved::Saved { client: self.client.clone(), unsent });
+        saved::store(&self.room, &saved::Saved { client: self.client.borrow().clone(), unsent });
     }
 
     fn flush_drag(&self) {
@@ -404,6 +438,10 @@ impl LiveBoard {
             describe::update(self.ui.lines, replica.view(), selected.as_ref());
         }
     }
+}
+
+fn new_client_id() -> Result<ClientId, JsValue> {
+    ClientId::parse(random_id()).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 fn encode(msg: &ClientMsg) -> String {

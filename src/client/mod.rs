@@ -10,6 +10,8 @@ mod connection;
 #[cfg(feature = "hydrate")]
 mod describe;
 #[cfg(feature = "hydrate")]
+mod identity;
+#[cfg(feature = "hydrate")]
 mod input;
 #[cfg(feature = "hydrate")]
 pub mod live_board;

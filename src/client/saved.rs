@@ -4,9 +4,9 @@
 //! them; because the client id comes back too, the server recognises any it
 //! already has (`last_op`) and nothing is applied twice.
 //!
-//! `sessionStorage` belongs to one tab, so two tabs on one room never share a
-//! client id. (A tab the browser duplicates copies it; the copy's re-used op
-//! numbers are then refused as `stale_op`, visibly, rather than misapplied.)
+//! `sessionStorage` belongs to one tab, so two tabs on one room do not share
+//! a client id, except a tab the browser duplicates, which gets a copy:
+//! `identity` catches that before the id is used.
 
 use serde::{Deserialize, Serialize};
 

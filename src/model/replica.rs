@@ -125,7 +125,15 @@ impl Replica {
         self.seq = seq;
         self.confirmed = board;
         self.synced = true;
+        self.after_answer(last_op);
+    }
+
+    /// What both answers to a hello imply: our changes up to `last_op` are in,
+    /// and new ones must be numbered above it (a tab restored from an older
+    /// save must not have every new change refused as stale).
+    fn after_answer(&mut self, last_op: u64) {
         self.pending.retain(|(op, _)| *op > last_op);
+        self.next_op = self.next_op.max(last_op + 1);
         self.rebuild_view();
     }
 
@@ -144,8 +152,7 @@ impl Replica {
             }
             self.seq = seq;
         }
-        self.pending.retain(|(op, _)| *op > last_op);
-        self.rebuild_view();
+        self.after_answer(last_op);
         Ok(())
     }
 
@@ -332,5 +339,12 @@ mod tests {
         again.reset(1, board, 0);
         assert_eq!(again.view().get(&id("a")).map(|s| s.x), Some(70.0));
         assert_eq!(again.local(create("z", 500.0)).unwrap(), 2, "op numbering continues");
+    }
+    #[test]
+    fn numbering_resumes_above_what_the_server_has() {
+        // A tab restored from a save older than its last sent change.
+        let mut r = Replica::restore(Unsent { next_op: 3, pending: Vec::new() });
+        r.reset(9, Board::new(), 20);
+        assert_eq!(r.local(create("a", 1.0)).unwrap(), 21, "not refused as stale");
     }
 }

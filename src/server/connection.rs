@@ -211,7 +211,7 @@ async fn relay(
                             "more than {} messages a second: the rest are read at that rate",
                             link.rate.per_sec
                         );
-                        if send(socket, ServerMsg::error(ErrorCode::RateLimited, why, None)).await.is_err() {
+                        if !send(socket, ServerMsg::error(ErrorCode::RateLimited, why, None)).await {
                             return;
                         }
                     }
@@ -263,9 +263,9 @@ async fn on_frame(
         }
         Ok(Some(ClientMsg::Hello { .. })) => {
             let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);
-            send(socket, err).await.is_ok()
+            send(socket, err).await
         }
-        Err(Refusal::Error(err)) => send(socket, err).await.is_ok(),
+        Err(Refusal::Error(err)) => send(socket, err).await,
         Err(Refusal::TooLarge) => {
             refuse_too_large(socket).await;
             false
@@ -336,8 +336,10 @@ async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
     matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(frame)).await, Ok(Ok(())))
 }
 
-async fn send(socket: &mut WebSocket, msg: ServerMsg) -> Result<(), axum::Error> {
-    socket.send(Message::Text(msg.to_json().into())).await
+/// Sends one message; false if the peer is gone or too slow to take it (a
+/// client that floods without reading must not hold its connection open).
+async fn send(socket: &mut WebSocket, msg: ServerMsg) -> bool {
+    send_frame(socket, Message::Text(msg.to_json().into())).await
 }
 
 async fn refuse_too_large(socket: &mut WebSocket) {

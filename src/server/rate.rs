@@ -39,7 +39,9 @@ impl Bucket {
         self.refilled = now;
         self.tokens -= 1.0;
         if self.tokens >= 0.0 {
-            if self.tokens >= 1.0 {
+            // An episode ends once the bucket is half full again, so a flood
+            // is told once, not after every short lull in it.
+            if self.tokens >= f64::from(self.limit.burst.max(1)) / 2.0 {
                 self.told = false;
             }
             return None;

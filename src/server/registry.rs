@@ -77,8 +77,11 @@ impl Registry {
             return Ok(h.clone());
         }
         let max_rooms = self.inner.limits.max_rooms;
-        // A closed handle still in the map is a room on its way out: it counts
-        // until it is gone, which is what keeps the limit a real bound on memory.
+        if rooms.len() >= max_rooms {
+            // A closed handle is a room that has stopped taking commands (it
+            // is retiring, or its task ended): it no longer holds a place.
+            rooms.retain(|_, h| !h.tx.is_closed());
+        }
         if rooms.len() >= max_rooms && !rooms.contains_key(name) {
             return Err(JoinError::Busy(max_rooms));
         }

@@ -327,6 +327,12 @@ impl Room {
         since: Option<u64>,
         out: mpsc::Sender<Utf8Bytes>,
     ) -> Result<(), JoinError> {
+        // A tab that reconnects before the room noticed its old connection
+        // die (no close frame on a dropped network) replaces it, rather than
+        // count twice, or find its own ghost taking the last place.
+        let ghosts: Vec<MemberId> =
+            self.members.iter().filter(|(_, m)| m.client == client).map(|(id, _)| *id).collect();
+        self.drop_members(ghosts);
         if self.members.len() >= self.max_members {
             return Err(JoinError::Full(self.max_members));
         }

@@ -50,7 +50,8 @@ impl Tab {
     /// answer and re-sends its pending changes, as the page does. Err if the
     /// server is not there or goes away meanwhile.
     pub async fn connect(&mut self, url: &str) -> Result<(), String> {
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+        let connecting = tokio::time::timeout(super::PATIENCE, tokio_tungstenite::connect_async(url));
+        let (ws, _) = connecting.await.map_err(|_| "connect timed out")?.map_err(|e| e.to_string())?;
         self.ws = Some(ws);
         let client = ClientId::parse(self.id.clone()).map_err(|e| e.to_string())?;
         let hello = ClientMsg::hello(client, self.replica.base());
@@ -160,10 +161,14 @@ impl Tab {
         Ok(())
     }
 
+    /// The next message; an error if the connection is gone or silent for `PATIENCE`.
     async fn next_msg(&mut self) -> Result<ServerMsg, String> {
         loop {
             let ws = self.ws.as_mut().ok_or("not connected")?;
-            match ws.next().await {
+            let Ok(next) = tokio::time::timeout(super::PATIENCE, ws.next()).await else {
+                panic!("{}: nothing from the server for {:?}", self.id, super::PATIENCE);
+            };
+            match next {
                 Some(Ok(Message::Text(text))) => {
                     return serde_json::from_str(&text).map_err(|e| format!("unreadable server message: {e}"));
                 }

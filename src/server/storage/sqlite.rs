@@ -82,9 +82,13 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
     for row in rows {
         let (s, text) = row.map_err(sql("reading a room's log"))?;
         // The log may begin after `first` (an old room, trimmed), but it must
-        // reach the snapshot, and be gapless from where it begins.
+        // reach the snapshot, and be gapless from there on. A hole before the
+        // snapshot only costs catching up from it: the board does not need it.
         let want = expected.unwrap_or(if s > snapshot_seq + 1 { snapshot_seq + 1 } else { s });
-        if s != want {
+        if s != want && s <= snapshot_seq + 1 && want <= snapshot_seq {
+            tracing::warn!(%room, "the log behind the snapshot has a hole before {s}; catching up starts after it");
+            recent.clear();
+        } else if s != want {
             return Err(corrupt(format!("the log jumps from {} to {s}", want - 1)));
         }
         let change: Change = serde_json::from_str(&text).map_err(|e| corrupt(format!("change {s}: {e}")))?;
