@@ -40,6 +40,9 @@ pub enum ClientMsg {
         /// it holds one: the server may then send only the changes after it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         since: Option<u64>,
+        /// The `epoch` of the welcome that board came from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<u64>,
         /// The client's build, for the server's logs.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         build: Option<String>,
@@ -57,8 +60,12 @@ pub enum ServerMsg {
     /// follows has the next sequence number, with no gaps. `last_op` is the
     /// highest `op` this room has recorded from this client id (0 if none):
     /// changes up to it are in the board already and must not be sent again.
-    Welcome { version: u32, room: RoomName, seq: u64, shapes: Board, members: u32, last_op: u64 },
-    /// The other answer to `hello`, when it gave `since` and the room's recent
+    /// `epoch` names this incarnation of the room (it changes only if the
+    /// room's storage is deleted and the room made anew); a client resuming
+    /// with `since` gives it back.
+    Welcome { version: u32, room: RoomName, seq: u64, shapes: Board, members: u32, last_op: u64, epoch: u64 },
+    /// The other answer to `hello`, when it gave `since` (and the room's
+    /// `epoch`) and the room's recent
     /// log reaches back to it (and is shorter than a snapshot): the changes
     /// numbered `from + 1 ..= from + changes.len()`, in order. `from` equals
     /// the hello's `since`. Then the stream continues as after a welcome.
@@ -135,10 +142,19 @@ impl ClientMsg {
         }
     }
 
-    /// The hello this build sends.
-    pub fn hello(client: ClientId, since: Option<u64>) -> ClientMsg {
-        ClientMsg::Hello { version: PROTOCOL_VERSION, client, since, build: Some(BUILD.to_owned()) }
+    /// The hello this build sends, from a client that holds the board as of `at`, if any.
+    pub fn hello(client: ClientId, at: Option<Position>) -> ClientMsg {
+        let (since, epoch) = (at.map(|p| p.seq), at.map(|p| p.epoch));
+        ClientMsg::Hello { version: PROTOCOL_VERSION, client, since, epoch, build: Some(BUILD.to_owned()) }
     }
+}
+
+/// A place in a room's history: which incarnation of the room, and how many
+/// changes into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub epoch: u64,
+    pub seq: u64,
 }
 
 impl ErrorCode {
@@ -159,10 +175,11 @@ impl ServerMsg {
 
     /// A `welcome` as JSON text, around a board already serialised as JSON:
     /// the room serialises its board once per state, however many join.
-    pub fn welcome_json(room: &RoomName, seq: u64, shapes_json: &str, members: u32, last_op: u64) -> String {
+    pub fn welcome_json(at: Position, room: &RoomName, shapes_json: &str, members: u32, last_op: u64) -> String {
+        let Position { epoch, seq } = at;
         // A room name is [A-Za-z0-9_-]: nothing in it needs escaping.
         format!(
-            r#"{{"type":"welcome","version":{PROTOCOL_VERSION},"room":"{room}","seq":{seq},"members":{members},"last_op":{last_op},"shapes":{shapes_json}}}"#
+            r#"{{"type":"welcome","version":{PROTOCOL_VERSION},"room":"{room}","seq":{seq},"epoch":{epoch},"members":{members},"last_op":{last_op},"shapes":{shapes_json}}}"#
         )
     }
 
@@ -193,11 +210,15 @@ mod tests {
     fn client_messages_have_the_documented_form() {
         let hello: ClientMsg = serde_json::from_str(r#"{"type":"hello","version":1,"client":"tab-1"}"#).unwrap();
         let client = ClientId::parse("tab-1").unwrap();
-        assert_eq!(hello, ClientMsg::Hello { version: 1, client: client.clone(), since: None, build: None });
-        let resuming: ClientMsg =
-            serde_json::from_str(r#"{"type":"hello","version":1,"client":"tab-1","since":41,"build":"0.1.0"}"#)
-                .unwrap();
-        assert_eq!(resuming, ClientMsg::Hello { version: 1, client, since: Some(41), build: Some("0.1.0".into()) });
+        let bare = ClientMsg::Hello { version: 1, client: client.clone(), since: None, epoch: None, build: None };
+        assert_eq!(hello, bare);
+        let resuming: ClientMsg = serde_json::from_str(
+            r#"{"type":"hello","version":1,"client":"tab-1","since":41,"epoch":7,"build":"0.1.0"}"#,
+        )
+        .unwrap();
+        let expected =
+            ClientMsg::Hello { version: 1, client, since: Some(41), epoch: Some(7), build: Some("0.1.0".into()) };
+        assert_eq!(resuming, expected);
         let change: ClientMsg = serde_json::from_str(
             r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"s1","kind":"circle","x":1,"y":2}}}"#,
         )
@@ -232,9 +253,11 @@ mod tests {
         let board = Board::from(vec![shape.clone()]);
         let room = RoomName::parse("a-room_1").unwrap();
         let shapes = serde_json::to_string(&board).unwrap();
-        let welcome: ServerMsg = serde_json::from_str(&ServerMsg::welcome_json(&room, 7, &shapes, 3, 2)).unwrap();
+        let at = Position { epoch: 99, seq: 7 };
+        let welcome: ServerMsg = serde_json::from_str(&ServerMsg::welcome_json(at, &room, &shapes, 3, 2)).unwrap();
+        let (members, last_op) = (3, 2);
         let expected =
-            ServerMsg::Welcome { version: PROTOCOL_VERSION, room, seq: 7, shapes: board, members: 3, last_op: 2 };
+            ServerMsg::Welcome { version: PROTOCOL_VERSION, room, seq: 7, shapes: board, members, last_op, epoch: 99 };
         assert_eq!(welcome, expected);
 
         let change = Change::Create { shape };

@@ -148,3 +148,33 @@ async fn a_change_that_cannot_be_recorded_is_never_shown_and_everyone_resyncs() 
     assert_eq!(welcome["shapes"], json!([{"id": "kept", "kind": "circle", "x": 10.0, "y": 10.0}]));
     server.stop().await;
 }
+
+/// A room whose storage was deleted and which was then made anew under the
+/// same name is another room: a client holding the old one's board gets a
+/// snapshot, even where its sequence number fits the new history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_made_anew_is_not_mistaken_for_the_old_one() {
+    let old_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&old_dir).await;
+    let (mut alice, _) = Client::join(&server, "studio", "alice").await;
+    for i in 0..3 {
+        let op = alice.create(&format!("old{i}"), "circle", 0.0, 0.0 + f64::from(i) * 130.0).await;
+        alice.confirmed(op).await;
+    }
+    let (_bob, old) = Client::join(&server, "studio", "bob").await;
+    server.stop().await;
+
+    let new_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&new_dir).await;
+    let (mut carol, _) = Client::join(&server, "studio", "carol").await;
+    for i in 0..5 {
+        let op = carol.create(&format!("new{i}"), "triangle", 200.0, f64::from(i) * 130.0).await;
+        carol.confirmed(op).await;
+    }
+    let old_epoch = old["epoch"].as_u64().expect("an epoch");
+    let (_bob, answer) = Client::rejoin(&server, "studio", "bob", old_epoch, 3).await;
+    assert_eq!(answer["type"], "welcome", "{answer}");
+    assert_ne!(answer["epoch"].as_u64(), Some(old_epoch));
+    assert_eq!(answer["shapes"].as_array().map(Vec::len), Some(5));
+    server.stop().await;
+}

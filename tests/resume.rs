@@ -12,7 +12,8 @@ use serde_json::json;
 async fn a_reconnecting_client_gets_only_what_it_missed() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
-    let (mut alice, _) = Client::join(&server, "studio", "alice").await;
+    let (mut alice, welcome) = Client::join(&server, "studio", "alice").await;
+    let epoch = welcome["epoch"].as_u64().expect("an epoch");
     let (mut bob, _) = Client::join(&server, "studio", "bob").await;
     for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
         alice.create(id, "circle", 100.0 * i as f64, 0.0).await;
@@ -24,7 +25,7 @@ async fn a_reconnecting_client_gets_only_what_it_missed() {
     let op = bob.delete("b").await;
     bob.confirmed(op).await;
 
-    let (alice, answer) = Client::rejoin(&server, "studio", "alice", 3).await;
+    let (alice, answer) = Client::rejoin(&server, "studio", "alice", epoch, 3).await;
     assert_eq!(answer["type"], "catch_up", "{answer}");
     assert_eq!(answer["from"], 3);
     assert_eq!(answer["last_op"], 3);
@@ -39,7 +40,7 @@ async fn a_reconnecting_client_gets_only_what_it_missed() {
     assert_eq!((applied["seq"].as_u64(), applied["op"].as_u64()), (Some(6), Some(4)));
 
     // A client that is up to date gets an empty catch-up.
-    let (_bob2, answer) = Client::rejoin(&server, "studio", "bob", 6).await;
+    let (_bob2, answer) = Client::rejoin(&server, "studio", "bob", epoch, 6).await;
     assert_eq!((answer["type"].as_str(), answer["changes"].as_array().map(Vec::len)), (Some("catch_up"), Some(0)));
     server.stop().await;
 }
@@ -48,7 +49,8 @@ async fn a_reconnecting_client_gets_only_what_it_missed() {
 async fn a_snapshot_when_it_is_shorter_or_the_board_is_not_ours() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
-    let (mut alice, _) = Client::join(&server, "studio", "alice").await;
+    let (mut alice, welcome) = Client::join(&server, "studio", "alice").await;
+    let epoch = welcome["epoch"].as_u64().expect("an epoch");
     alice.create("a", "circle", 0.0, 0.0).await;
     for i in 0..100 {
         alice.move_to("a", f64::from(i), 0.0).await;
@@ -57,16 +59,20 @@ async fn a_snapshot_when_it_is_shorter_or_the_board_is_not_ours() {
         alice.recv_type("applied").await;
     }
     // 101 changes missed on a board of one shape: the snapshot is shorter.
-    let (_c, answer) = Client::rejoin(&server, "studio", "carol", 0).await;
+    let (_c, answer) = Client::rejoin(&server, "studio", "carol", epoch, 0).await;
     assert_eq!(answer["type"], "welcome");
     assert_eq!(answer["seq"], 101);
     assert_eq!(answer["shapes"], json!([{"id": "a", "kind": "circle", "x": 99.0, "y": 0.0}]));
     // A few missed: caught up.
-    let (_c, answer) = Client::rejoin(&server, "studio", "carol", 99).await;
+    let (_c, answer) = Client::rejoin(&server, "studio", "carol", epoch, 99).await;
     assert_eq!((answer["type"].as_str(), answer["changes"].as_array().map(Vec::len)), (Some("catch_up"), Some(2)));
     // A board from the future (the room was restored from an older backup, say).
-    let (_c, answer) = Client::rejoin(&server, "studio", "carol", 500).await;
+    let (_c, answer) = Client::rejoin(&server, "studio", "carol", epoch, 500).await;
     assert_eq!((answer["type"].as_str(), answer["seq"].as_u64()), (Some("welcome"), Some(101)));
+    // A board from another incarnation of a room of that name: a snapshot, even
+    // where the sequence numbers would fit.
+    let (_c, answer) = Client::rejoin(&server, "studio", "carol", epoch ^ 1, 99).await;
+    assert_eq!((answer["type"].as_str(), answer["epoch"].as_u64()), (Some("welcome"), Some(epoch)));
     server.stop().await;
 }
 
@@ -74,7 +80,8 @@ async fn a_snapshot_when_it_is_shorter_or_the_board_is_not_ours() {
 async fn after_a_restart_the_stored_log_catches_clients_up() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
-    let (mut alice, _) = Client::join(&server, "studio", "alice").await;
+    let (mut alice, welcome) = Client::join(&server, "studio", "alice").await;
+    let epoch = welcome["epoch"].as_u64().expect("an epoch");
     // Past a snapshot (every 256 changes), so the catch-up reaches behind it.
     alice.create("a", "rectangle", 0.0, 0.0).await;
     for i in 1..300 {
@@ -87,7 +94,7 @@ async fn after_a_restart_the_stored_log_catches_clients_up() {
     server.stop().await;
 
     let server = TestServer::start(&dir).await;
-    let (_alice, answer) = Client::rejoin(&server, "studio", "alice", 250).await;
+    let (_alice, answer) = Client::rejoin(&server, "studio", "alice", epoch, 250).await;
     assert_eq!(answer["type"], "catch_up", "{answer}");
     assert_eq!(answer["from"], 250);
     let changes = answer["changes"].as_array().expect("changes");
@@ -110,6 +117,7 @@ async fn a_slow_consumer_is_dropped_not_skipped_and_then_resumes() {
     use std::sync::Arc;
 
     use sketchboard::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
+    use sketchboard::protocol::Position;
     use sketchboard::server::connection::OUTBOUND_QUEUE;
     use sketchboard::server::registry::Registry;
     use sketchboard::server::room::{Room, RoomCmd};
@@ -130,7 +138,7 @@ async fn a_slow_consumer_is_dropped_not_skipped_and_then_resumes() {
     let join = |member: u64, client: &str, out| {
         let (reply, answer) = oneshot::channel();
         let client = ClientId::parse(client).unwrap();
-        (RoomCmd::Join { member, client, since: None, out, reply }, answer)
+        (RoomCmd::Join { member, client, at: None, out, reply }, answer)
     };
     let (slow_out, mut slow) = mpsc::channel(OUTBOUND_QUEUE);
     let (cmd, answer) = join(1, "slow", slow_out);
@@ -156,11 +164,14 @@ async fn a_slow_consumer_is_dropped_not_skipped_and_then_resumes() {
     }
 
     // The slow member's queue holds a gapless prefix, then is closed.
-    let mut seqs = Vec::new();
+    let (mut seqs, mut epoch) = (Vec::new(), None);
     while let Some(text) = tokio::time::timeout(common::PATIENCE, slow.recv()).await.expect("closed in time") {
         let msg: serde_json::Value = serde_json::from_str(&text).unwrap();
         if msg["type"] == "applied" {
             seqs.push(msg["seq"].as_u64().unwrap());
+        }
+        if msg["type"] == "welcome" {
+            epoch = msg["epoch"].as_u64();
         }
     }
     let seen = seqs.len() as u64;
@@ -171,7 +182,8 @@ async fn a_slow_consumer_is_dropped_not_skipped_and_then_resumes() {
     let (again_out, mut again) = mpsc::channel(OUTBOUND_QUEUE);
     let (reply, answer) = oneshot::channel();
     let client = ClientId::parse("slow").unwrap();
-    tx.send(RoomCmd::Join { member: 3, client, since: Some(seen), out: again_out, reply }).await.unwrap();
+    let at = Some(Position { epoch: epoch.expect("the welcome came first"), seq: seen });
+    tx.send(RoomCmd::Join { member: 3, client, at, out: again_out, reply }).await.unwrap();
     answer.await.unwrap().unwrap();
     let first: serde_json::Value = serde_json::from_str(&again.recv().await.unwrap()).unwrap();
     let caught_up_to = match first["type"].as_str() {

@@ -20,7 +20,7 @@ use super::input;
 use super::pages::{BoardUi, ConnStatus};
 use super::saved;
 use crate::model::{Change, ClientId, Replica, RoomName, Shape, ShapeId, ShapeKind, clamp_to_board};
-use crate::protocol::{ClientMsg, ErrorCode, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, Position, ServerMsg};
 
 /// Board units an arrow key moves the selection; with Shift, `BIG_STEP`.
 pub const STEP: f64 = 10.0;
@@ -59,6 +59,8 @@ pub struct LiveBoard {
     /// reloads, see `saved`) so the room can tell which of our changes it has.
     /// Replaced only at start, if another page turns out to use it (`identity`).
     client: RefCell<ClientId>,
+    /// The room incarnation our replica's board comes from (from the welcome).
+    epoch: Cell<u64>,
     /// Why the server last turned this tab away (room full), shown while retrying.
     refusal: Cell<Option<ConnStatus>>,
     replica: RefCell<Replica>,
@@ -91,6 +93,7 @@ impl LiveBoard {
             me: me.clone(),
             room,
             client: RefCell::new(client),
+            epoch: Cell::new(0),
             refusal: Cell::new(None),
             replica: RefCell::new(replica),
             selected: RefCell::new(None),
@@ -156,7 +159,8 @@ impl LiveBoard {
     /// The hello for a new connection: with the `seq` of the board this tab
     /// holds, if it holds one, so the server can send just what it missed.
     pub fn hello(&self) -> String {
-        encode(&ClientMsg::hello(self.client.borrow().clone(), self.replica.borrow().base()))
+        let at = self.replica.borrow().base().map(|seq| Position { epoch: self.epoch.get(), seq });
+        encode(&ClientMsg::hello(self.client.borrow().clone(), at))
     }
 
     pub fn set_status(&self, status: ConnStatus) {
@@ -211,7 +215,8 @@ impl LiveBoard {
             _ => self.canvas.changed(),
         }
         let outcome = match msg {
-            ServerMsg::Welcome { seq, shapes, members, last_op, .. } => {
+            ServerMsg::Welcome { seq, shapes, members, last_op, epoch, .. } => {
+                self.epoch.set(epoch);
                 self.replica.borrow_mut().reset(seq, shapes, last_op);
                 self.ui.members.set(members);
                 Incoming::Welcome

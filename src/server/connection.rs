@@ -19,7 +19,7 @@ use super::registry::Registry;
 use super::room::{JoinError, MemberId, RoomCmd};
 use super::shutdown::{ConnectionGuard, Shutdown};
 use crate::model::RoomName;
-use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Position, ServerMsg};
 
 /// Messages a connection's outbound queue holds before the room gives up on it.
 pub const OUTBOUND_QUEUE: usize = 1024;
@@ -76,16 +76,18 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, li
         let _ = close_with(&mut socket, close::RESTARTING, "the server is restarting").await;
         return;
     };
-    let (client, since) = match hello {
+    let (client, at) = match hello {
         Err(_) => {
             let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello within 10 seconds").await;
             return;
         }
         Ok(None | Some(Err(_))) => return,
         Ok(Some(Ok(msg))) => match parse(&msg) {
-            Ok(Some(ClientMsg::Hello { version, client, since, build })) if version == PROTOCOL_VERSION => {
-                tracing::debug!(%room, build = build.as_deref().unwrap_or("?"), ?since, "hello");
-                (client, since)
+            Ok(Some(ClientMsg::Hello { version, client, since, epoch, build })) if version == PROTOCOL_VERSION => {
+                tracing::debug!(%room, build = build.as_deref().unwrap_or("?"), ?since, ?epoch, "hello");
+                // Without an epoch, the board is taken to be from a room that
+                // predates epochs (epoch 0).
+                (client, since.map(|seq| Position { epoch: epoch.unwrap_or(0), seq }))
             }
             Ok(Some(ClientMsg::Hello { version, .. })) => {
                 let text = format!("this server speaks protocol {PROTOCOL_VERSION}, not {version}: reload the page");
@@ -100,7 +102,7 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, li
             }
             Ok(None) => return,
             Err(Refusal::Error(err)) => {
-                let _ = send(&mut socket, err).await;
+                let _ = send(&mut socket, *err).await;
                 let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello").await;
                 return;
             }
@@ -112,7 +114,7 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, li
     };
 
     let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_QUEUE);
-    let (room_tx, member) = match registry.join(&room, client, since, out_tx).await {
+    let (room_tx, member) = match registry.join(&room, client, at, out_tx).await {
         Ok(joined) => joined,
         Err(e) => {
             tracing::warn!(%room, error = %e, "join failed");
@@ -265,7 +267,7 @@ async fn on_frame(
             let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);
             send(socket, err).await
         }
-        Err(Refusal::Error(err)) => send(socket, err).await,
+        Err(Refusal::Error(err)) => send(socket, *err).await,
         Err(Refusal::TooLarge) => {
             refuse_too_large(socket).await;
             false
@@ -275,15 +277,15 @@ async fn on_frame(
 
 /// Why a frame was refused.
 enum Refusal {
-    /// Answer with this error and carry on.
-    Error(ServerMsg),
+    /// Answer with this error and carry on. (Boxed: a `ServerMsg` can be large.)
+    Error(Box<ServerMsg>),
     /// Answer, then close with 1009: the sender does not respect the limit.
     TooLarge,
 }
 
 impl From<ServerMsg> for Refusal {
     fn from(msg: ServerMsg) -> Self {
-        Refusal::Error(msg)
+        Refusal::Error(Box::new(msg))
     }
 }
 

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::room::{JoinError, MemberId, Room, RoomCmd, RoomStats};
 use super::storage::Store;
 use crate::model::{ClientId, RoomName};
+use crate::protocol::Position;
 
 /// Commands a room's mailbox holds before senders wait.
 const ROOM_MAILBOX: usize = 1024;
@@ -103,13 +104,13 @@ impl Registry {
     }
 
     /// Joins a room: returns the room's mailbox and this member's id. The room
-    /// answers the hello (a welcome snapshot, or the changes after `since`),
+    /// answers the hello (a welcome snapshot, or the changes after `at`),
     /// then sends the stream, into `out`.
     pub async fn join(
         &self,
         name: &RoomName,
         client: ClientId,
-        since: Option<u64>,
+        at: Option<Position>,
         out: mpsc::Sender<Utf8Bytes>,
     ) -> Result<(mpsc::Sender<RoomCmd>, MemberId), JoinError> {
         let member = self.inner.next_member.fetch_add(1, Ordering::Relaxed);
@@ -118,7 +119,7 @@ impl Registry {
         for _ in 0..3 {
             let handle = self.handle(name)?;
             let (reply, answer) = oneshot::channel();
-            let cmd = RoomCmd::Join { member, client: client.clone(), since, out: out.clone(), reply };
+            let cmd = RoomCmd::Join { member, client: client.clone(), at, out: out.clone(), reply };
             if handle.tx.send(cmd).await.is_err() {
                 continue;
             }

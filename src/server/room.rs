@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::registry::{Registry, RoomLimits};
 use super::storage::{LoadedRoom, RECENT_CHANGES, Record, SNAPSHOT_EVERY, Store, StoreError};
 use crate::model::{Board, Change, ClientId, RoomName};
-use crate::protocol::{ErrorCode, PROTOCOL_VERSION, ServerMsg};
+use crate::protocol::{ErrorCode, PROTOCOL_VERSION, Position, ServerMsg};
 
 /// Identifies one connection within the server.
 pub type MemberId = u64;
@@ -34,8 +34,8 @@ pub enum RoomCmd {
     Join {
         member: MemberId,
         client: ClientId,
-        /// The `seq` of the board the client already holds, if any.
-        since: Option<u64>,
+        /// Where the board the client already holds stands, if it holds one.
+        at: Option<Position>,
         /// Where the room sends this member's messages. When the room drops it,
         /// the member has been removed and must reconnect to resynchronise.
         out: mpsc::Sender<Utf8Bytes>,
@@ -96,6 +96,10 @@ pub struct Room {
     board: Board,
     seq: u64,
     since_snapshot: u64,
+    /// This incarnation of the room (see `Store::append`): as stored, or for
+    /// a room that has stored nothing yet, drawn when it loads and stored
+    /// with its first change.
+    epoch: u64,
     /// The latest changes, ending with change `seq`: what a client that
     /// reconnects after a short drop is sent instead of a whole snapshot.
     recent: VecDeque<Change>,
@@ -132,6 +136,7 @@ impl Room {
             board: Board::new(),
             seq: 0,
             since_snapshot: 0,
+            epoch: 0,
             recent: VecDeque::new(),
             board_json: None,
             last_ops: HashMap::new(),
@@ -182,6 +187,8 @@ impl Room {
         self.board = room.board;
         self.seq = room.seq;
         self.since_snapshot = room.since_snapshot;
+        // 53 random bits: exact in JavaScript, and never 0 (rooms older than epochs).
+        self.epoch = room.epoch.unwrap_or_else(|| rand::random::<u64>() >> 11 | 1);
         self.recent = room.recent;
         self.board_json = None;
         self.last_ops = room.last_ops;
@@ -211,9 +218,9 @@ impl Room {
         for cmd in batch {
             match cmd {
                 RoomCmd::Change { member, op, change } => self.stage(member, op, change),
-                RoomCmd::Join { member, client, since, out, reply } => {
+                RoomCmd::Join { member, client, at, out, reply } => {
                     self.flush().await?;
-                    let _ = reply.send(self.join(member, client, since, out));
+                    let _ = reply.send(self.join(member, client, at, out));
                 }
                 RoomCmd::Leave { member } => {
                     self.flush().await?;
@@ -288,7 +295,7 @@ impl Room {
         let recorded = if records.is_empty() {
             Ok(())
         } else {
-            self.store.append(&self.name, records, self.board.len(), snapshot).await
+            self.store.append(&self.name, self.epoch, records, self.board.len(), snapshot).await
         };
         if let Err(e) = recorded {
             tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
@@ -324,7 +331,7 @@ impl Room {
         &mut self,
         member: MemberId,
         client: ClientId,
-        since: Option<u64>,
+        at: Option<Position>,
         out: mpsc::Sender<Utf8Bytes>,
     ) -> Result<(), JoinError> {
         // A tab that reconnects before the room noticed its old connection
@@ -336,7 +343,7 @@ impl Room {
         if self.members.len() >= self.max_members {
             return Err(JoinError::Full(self.max_members));
         }
-        let answer = self.answer_hello(&client, since);
+        let answer = self.answer_hello(&client, at);
         if out.try_send(Utf8Bytes::from(answer)).is_ok() {
             self.members.insert(member, Member { client, out });
             self.presence_changed();
@@ -345,14 +352,16 @@ impl Room {
     }
 
     /// A welcome snapshot, or, for a client that holds the board as of
-    /// `since`, just the changes after it when the recent log reaches back
+    /// `at`, just the changes after it when the recent log reaches back
     /// that far and they are no longer than a snapshot.
-    fn answer_hello(&mut self, client: &ClientId, since: Option<u64>) -> String {
+    fn answer_hello(&mut self, client: &ClientId, at: Option<Position>) -> String {
         let members = self.members.len() as u32 + 1;
         let last_op = self.last_ops.get(client).copied().unwrap_or(0);
-        // A `since` beyond `seq` is a board this room never had (say, storage
-        // restored from a backup): only a snapshot can fix that.
-        let missed = since.filter(|s| *s <= self.seq).map(|s| (self.seq - s) as usize);
+        let epoch = self.epoch;
+        // A board from another incarnation of the room, or beyond `seq` (say,
+        // storage restored from a backup), is one this room never had: only
+        // a snapshot can fix that.
+        let missed = at.filter(|p| p.epoch == epoch && p.seq <= self.seq).map(|p| (self.seq - p.seq) as usize);
         if let Some(missed) = missed
             && missed <= self.recent.len()
             && missed <= self.board.len().max(CATCH_UP_ALWAYS)
@@ -378,7 +387,7 @@ impl Room {
             self.board_json = Some((seq, json));
         }
         let shapes = self.board_json.as_ref().map_or("[]", |(_, json)| json.as_str());
-        ServerMsg::welcome_json(&self.name, seq, shapes, members, last_op)
+        ServerMsg::welcome_json(Position { epoch, seq }, &self.name, shapes, members, last_op)
     }
 
     fn presence_changed(&mut self) {

@@ -75,12 +75,13 @@ impl Client {
         (c, welcome)
     }
 
-    /// Connects as a client that holds the room's board as of `since`;
-    /// returns the client and the answer (`catch_up` or `welcome`).
-    pub async fn rejoin(server: &TestServer, room: &str, client_id: &str, since: u64) -> (Client, Value) {
+    /// Connects as a client that holds the room's board as of `since` in
+    /// incarnation `epoch`; returns the client and the answer (`catch_up` or `welcome`).
+    pub async fn rejoin(server: &TestServer, room: &str, client_id: &str, epoch: u64, since: u64) -> (Client, Value) {
         let ws = Self::raw(server, room).await;
         let mut c = Client::wrap(ws, client_id);
-        c.send_json(&json!({"type": "hello", "version": 1, "client": client_id, "since": since})).await;
+        let hello = json!({"type": "hello", "version": 1, "client": client_id, "since": since, "epoch": epoch});
+        c.send_json(&hello).await;
         let answer = c.recv_event().await;
         assert!(answer["type"] == "catch_up" || answer["type"] == "welcome", "expected an answer to hello: {answer}");
         (c, answer)

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use futures_util::{SinkExt, StreamExt};
 use sketchboard::model::{Change, ClientId, Replica};
-use sketchboard::protocol::{ClientMsg, ErrorCode, ServerMsg};
+use sketchboard::protocol::{ClientMsg, ErrorCode, Position, ServerMsg};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::Socket;
@@ -15,6 +15,8 @@ use super::Socket;
 pub struct Tab {
     pub id: String,
     pub replica: Replica,
+    /// The room incarnation the replica's board comes from.
+    epoch: u64,
     ws: Option<Socket>,
     /// Every op this tab made and meant to send, in order.
     pub made: Vec<u64>,
@@ -33,6 +35,7 @@ impl Tab {
         Tab {
             id: id.into(),
             replica: Replica::new(),
+            epoch: 0,
             ws: None,
             made: Vec::new(),
             acked: Vec::new(),
@@ -54,11 +57,13 @@ impl Tab {
         let (ws, _) = connecting.await.map_err(|_| "connect timed out")?.map_err(|e| e.to_string())?;
         self.ws = Some(ws);
         let client = ClientId::parse(self.id.clone()).map_err(|e| e.to_string())?;
-        let hello = ClientMsg::hello(client, self.replica.base());
+        let at = self.replica.base().map(|seq| Position { epoch: self.epoch, seq });
+        let hello = ClientMsg::hello(client, at);
         self.send(&hello).await?;
         loop {
             match self.next_msg().await? {
-                ServerMsg::Welcome { seq, shapes, last_op, .. } => {
+                ServerMsg::Welcome { seq, shapes, last_op, epoch, .. } => {
+                    self.epoch = epoch;
                     self.replica.reset(seq, shapes, last_op);
                     break;
                 }

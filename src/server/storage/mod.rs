@@ -80,6 +80,9 @@ pub struct LoadedRoom {
     pub recent: VecDeque<Change>,
     /// The last `op` accepted from each client.
     pub last_ops: HashMap<ClientId, u64>,
+    /// Which incarnation of the room this is (see `Store::append`); `None`
+    /// while it has never recorded anything.
+    pub epoch: Option<u64>,
 }
 
 /// A line of the lobby.
@@ -96,6 +99,8 @@ struct Job {
     shape_count: usize,
     /// The board as of the last record, JSON, when a snapshot is due.
     snapshot: Option<String>,
+    /// Recorded with the room's first change (and kept from then on).
+    epoch: u64,
     reply: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -155,15 +160,20 @@ impl Store {
     }
 
     /// Records accepted changes, in order, durably. Returns once committed.
+    /// `epoch` names this incarnation of the room: it is stored with the
+    /// room's first change and ignored after that. A room deleted and made
+    /// anew gets another, so a client's `since` from the old one is not
+    /// mistaken for a place in the new one's history.
     pub async fn append(
         &self,
         room: &RoomName,
+        epoch: u64,
         records: Vec<Record>,
         shape_count: usize,
         snapshot: Option<String>,
     ) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { room: room.clone(), records, shape_count, snapshot, reply };
+        let job = Job { room: room.clone(), records, shape_count, snapshot, epoch, reply };
         self.inner.writer.send(job).map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
@@ -219,7 +229,7 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreErr
         }
         let result = (|| {
             let sp = tx.savepoint().map_err(sql("opening a savepoint"))?;
-            sqlite::append(&sp, &job.room, &job.records, job.shape_count, job.snapshot.as_deref(), now)?;
+            sqlite::append(&sp, job, now)?;
             // Dropping a savepoint without committing it rolls it back.
             sp.commit().map_err(sql("releasing a savepoint"))
         })();

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    CLIENT_OPS_KEPT_MS, LOG_KEPT_BEHIND_SNAPSHOT, LoadedRoom, RECENT_CHANGES, Record, RoomSummary, StoreError, sql,
+    CLIENT_OPS_KEPT_MS, Job, LOG_KEPT_BEHIND_SNAPSHOT, LoadedRoom, RECENT_CHANGES, RoomSummary, StoreError, sql,
 };
 use crate::model::{Board, Change, ClientId, RoomName};
 
@@ -29,7 +29,8 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
             seq          INTEGER NOT NULL DEFAULT 0,
             shape_count  INTEGER NOT NULL DEFAULT 0,
             snapshot_seq INTEGER NOT NULL DEFAULT 0,
-            snapshot     TEXT NOT NULL DEFAULT '[]'
+            snapshot     TEXT NOT NULL DEFAULT '[]',
+            epoch        INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX IF NOT EXISTS rooms_by_update ON rooms (updated_at DESC);
         CREATE TABLE IF NOT EXISTS changes (
@@ -48,7 +49,17 @@ pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
             PRIMARY KEY (room, client)
         ) WITHOUT ROWID;",
     )
-    .map_err(sql("creating the schema"))
+    .map_err(sql("creating the schema"))?;
+    // Databases made before rooms had an epoch: their rooms keep epoch 0.
+    let has_epoch = conn
+        .prepare("SELECT 1 FROM pragma_table_info('rooms') WHERE name = 'epoch'")
+        .and_then(|mut stmt| stmt.exists([]))
+        .map_err(sql("reading the schema"))?;
+    if !has_epoch {
+        conn.execute_batch("ALTER TABLE rooms ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0")
+            .map_err(sql("adding rooms.epoch"))?;
+    }
+    Ok(())
 }
 
 pub(super) fn now_ms() -> i64 {
@@ -57,9 +68,9 @@ pub(super) fn now_ms() -> i64 {
 
 pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom, StoreError> {
     let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
-    let Some((seq, snapshot_seq, snapshot)) = conn
-        .query_row("SELECT seq, snapshot_seq, snapshot FROM rooms WHERE name = ?1", [room.as_str()], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+    let Some((seq, snapshot_seq, snapshot, epoch)) = conn
+        .query_row("SELECT seq, snapshot_seq, snapshot, epoch FROM rooms WHERE name = ?1", [room.as_str()], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?, row.get::<_, i64>(3)?))
         })
         .optional()
         .map_err(sql("reading a room"))?
@@ -119,7 +130,8 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
         let client = ClientId::parse(client).map_err(|e| corrupt(format!("client id: {e}")))?;
         last_ops.insert(client, op.max(0) as u64);
     }
-    Ok(LoadedRoom { board, seq: seq as u64, since_snapshot: (seq - snapshot_seq) as u64, recent, last_ops })
+    let (seq, since_snapshot, epoch) = (seq as u64, (seq - snapshot_seq) as u64, Some(epoch.max(0) as u64));
+    Ok(LoadedRoom { board, seq, since_snapshot, recent, last_ops, epoch })
 }
 
 pub(super) fn list_rooms(conn: &Connection, limit: usize) -> Result<Vec<RoomSummary>, StoreError> {
@@ -140,18 +152,13 @@ pub(super) fn list_rooms(conn: &Connection, limit: usize) -> Result<Vec<RoomSumm
     Ok(out)
 }
 
-pub(super) fn append(
-    tx: &rusqlite::Savepoint<'_>,
-    room: &RoomName,
-    records: &[Record],
-    shape_count: usize,
-    snapshot: Option<&str>,
-    now: i64,
-) -> Result<(), StoreError> {
+pub(super) fn append(tx: &rusqlite::Savepoint<'_>, job: &Job, now: i64) -> Result<(), StoreError> {
+    let Job { room, records, shape_count, snapshot, epoch, .. } = job;
+    let (shape_count, snapshot) = (*shape_count, snapshot.as_deref());
     let Some(last) = records.last() else { return Ok(()) };
     tx.execute(
-        "INSERT OR IGNORE INTO rooms (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
-        params![room.as_str(), now],
+        "INSERT OR IGNORE INTO rooms (name, created_at, updated_at, epoch) VALUES (?1, ?2, ?2, ?3)",
+        params![room.as_str(), now, *epoch as i64],
     )
     .map_err(sql("creating a room"))?;
     let mut insert = tx
