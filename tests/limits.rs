@@ -16,9 +16,7 @@ async fn a_full_room_turns_newcomers_away_until_someone_leaves() {
     let (alice, _) = Client::join(&server, "small", "alice").await;
     let (_bob, _) = Client::join(&server, "small", "bob").await;
 
-    let mut carol = Client::wrap(Client::raw(&server, "small").await, "carol");
-    carol.send_text(r#"{"type":"hello","version":1,"client":"carol"}"#).await;
-    let refusal = carol.recv_event().await;
+    let (mut carol, refusal) = Client::hello(&server, "small", "carol").await;
     assert_eq!((refusal["type"].as_str(), refusal["code"].as_str()), (Some("error"), Some("room_full")), "{refusal}");
     assert_eq!(carol.closed().await.map(|f| u16::from(f.code)), Some(4004));
 
@@ -27,9 +25,7 @@ async fn a_full_room_turns_newcomers_away_until_someone_leaves() {
     drop(alice);
     let deadline = Instant::now() + common::PATIENCE;
     loop {
-        let mut carol = Client::wrap(Client::raw(&server, "small").await, "carol");
-        carol.send_text(r#"{"type":"hello","version":1,"client":"carol"}"#).await;
-        if carol.recv_event().await["type"] == "welcome" {
+        if Client::hello(&server, "small", "carol").await.1["type"] == "welcome" {
             break;
         }
         assert!(Instant::now() < deadline, "alice's place was never freed");
@@ -47,9 +43,7 @@ async fn a_server_with_as_many_rooms_as_it_allows_is_busy_for_new_ones() {
     })
     .await;
     let (alice, _) = Client::join(&server, "first", "alice").await;
-    let mut bob = Client::wrap(Client::raw(&server, "second").await, "bob");
-    bob.send_text(r#"{"type":"hello","version":1,"client":"bob"}"#).await;
-    let refusal = bob.recv_event().await;
+    let (mut bob, refusal) = Client::hello(&server, "second", "bob").await;
     assert_eq!(refusal["code"], "server_busy", "{refusal}");
     assert_eq!(bob.closed().await.map(|f| u16::from(f.code)), Some(4005));
     // The loaded room still takes members.

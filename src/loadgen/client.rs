@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::model::{Change, ClientId, RoomName};
-use crate::protocol::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
+use crate::protocol::{ClientMsg, ServerMsg};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -39,10 +39,8 @@ pub async fn connect(base: &str, room: &RoomName) -> anyhow::Result<Socket> {
 /// Connects, says hello as `client`, and waits for the welcome.
 pub async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Result<(Socket, Welcome)> {
     let mut ws = connect(base, room).await?;
-    // Written as JSON rather than as a `ClientMsg::Hello`, whose optional
-    // fields may grow: this is the minimal hello every version accepts.
-    let hello = serde_json::json!({"type": "hello", "version": PROTOCOL_VERSION, "client": client});
-    ws.send(Message::text(hello.to_string())).await.with_context(|| format!("sending hello to room {room}"))?;
+    let hello = serde_json::to_string(&ClientMsg::hello(client.clone(), None)).context("encoding hello")?;
+    ws.send(Message::text(hello)).await.with_context(|| format!("sending hello to room {room}"))?;
     loop {
         match read(&mut ws).await.with_context(|| format!("waiting for the welcome to room {room}"))? {
             Incoming::Msg(at, ServerMsg::Welcome { shapes, .. }) => {

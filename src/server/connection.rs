@@ -14,7 +14,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{FutureExt, SinkExt};
 use tokio::sync::mpsc;
 
-use super::rate::{Bucket, RateLimit};
+use super::rate::{Bucket, Pace, RateLimit};
 use super::registry::Registry;
 use super::room::{JoinError, MemberId, RoomCmd};
 use super::shutdown::{ConnectionGuard, Shutdown};
@@ -205,14 +205,13 @@ async fn relay(
             },
             () = sleep_until(paused_until) => paused_until = None,
             incoming = socket.recv(), if paused_until.is_none() => {
-                if let Some(Ok(Message::Text(_) | Message::Binary(_))) = &incoming {
-                    paused_until = bucket.take();
-                    if paused_until.is_some() && !bucket.told {
-                        bucket.told = true;
-                        let why = format!(
-                            "more than {} messages a second: the rest are read at that rate",
-                            link.rate.per_sec
-                        );
+                if let Some(Ok(Message::Text(_) | Message::Binary(_))) = &incoming
+                    && let Pace::Wait { until, first } = bucket.take()
+                {
+                    paused_until = Some(until);
+                    if first {
+                        let per_sec = link.rate.per_sec;
+                        let why = format!("more than {per_sec} messages a second: the rest are read at that rate");
                         if !send(socket, ServerMsg::error(ErrorCode::RateLimited, why, None)).await {
                             return;
                         }

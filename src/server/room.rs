@@ -103,8 +103,9 @@ pub struct Room {
     /// The latest changes, ending with change `seq`: what a client that
     /// reconnects after a short drop is sent instead of a whole snapshot.
     recent: VecDeque<Change>,
-    /// The board as JSON and the `seq` it shows: a burst of joins (a class
-    /// opening one link) serialises a big board once, not once per joiner.
+    /// The board as JSON and the `seq` it shows (see `board_json`): a burst of
+    /// joins (a class opening one link) serialises a big board once, not once
+    /// per joiner.
     board_json: Option<(u64, String)>,
     /// The last `op` accepted from each client: anything at or below it is a
     /// repeat (a re-send after a reconnect) and is not applied again.
@@ -286,7 +287,7 @@ impl Room {
             .collect();
         let accepted = records.len() as u64;
         let snapshot_due = self.since_snapshot + accepted >= SNAPSHOT_EVERY;
-        let snapshot = snapshot_due.then(|| serde_json::to_string(&self.board)).transpose();
+        let snapshot = snapshot_due.then(|| self.board_json().map(str::to_owned)).transpose();
         let snapshot = snapshot.unwrap_or_else(|e| {
             tracing::warn!(room = %self.name, error = %e, "could not encode a snapshot; will retry");
             None
@@ -343,7 +344,10 @@ impl Room {
         if self.members.len() >= self.max_members {
             return Err(JoinError::Full(self.max_members));
         }
-        let answer = self.answer_hello(&client, at);
+        let answer = self.answer_hello(&client, at).map_err(|e| {
+            tracing::error!(room = %self.name, error = %e, "could not encode the board for a joiner");
+            JoinError::Unavailable(format!("could not encode the board: {e}"))
+        })?;
         if out.try_send(Utf8Bytes::from(answer)).is_ok() {
             self.members.insert(member, Member { client, out });
             self.presence_changed();
@@ -354,7 +358,7 @@ impl Room {
     /// A welcome snapshot, or, for a client that holds the board as of
     /// `at`, just the changes after it when the recent log reaches back
     /// that far and they are no longer than a snapshot.
-    fn answer_hello(&mut self, client: &ClientId, at: Option<Position>) -> String {
+    fn answer_hello(&mut self, client: &ClientId, at: Option<Position>) -> Result<String, serde_json::Error> {
         let members = self.members.len() as u32 + 1;
         let last_op = self.last_ops.get(client).copied().unwrap_or(0);
         let epoch = self.epoch;
@@ -366,7 +370,7 @@ impl Room {
             && missed <= self.recent.len()
             && missed <= self.board.len().max(CATCH_UP_ALWAYS)
         {
-            return ServerMsg::CatchUp {
+            return Ok(ServerMsg::CatchUp {
                 version: PROTOCOL_VERSION,
                 room: self.name.clone(),
                 from: self.seq - missed as u64,
@@ -374,20 +378,20 @@ impl Room {
                 members,
                 last_op,
             }
-            .to_json();
+            .to_json());
         }
-        let seq = self.seq;
-        if self.board_json.as_ref().is_none_or(|(at, _)| *at != seq) {
-            let json = serde_json::to_string(&self.board).unwrap_or_else(|e| {
-                // Cannot happen (ids are strings, positions finite); an empty
-                // board then shows the problem instead of hiding it.
-                tracing::error!(room = %self.name, error = %e, "could not serialise the board");
-                "[]".to_owned()
-            });
-            self.board_json = Some((seq, json));
+        let (at, room) = (Position { epoch, seq: self.seq }, self.name.clone());
+        Ok(ServerMsg::welcome_json(at, &room, self.board_json()?, members, last_op))
+    }
+
+    /// The board as JSON, serialised at most once per `seq`: snapshots and
+    /// welcomes share it. (It shows staged changes too; if recording them
+    /// fails, `install` drops it with the rest.)
+    fn board_json(&mut self) -> Result<&str, serde_json::Error> {
+        if self.board_json.as_ref().is_none_or(|(at, _)| *at != self.seq) {
+            self.board_json = Some((self.seq, serde_json::to_string(&self.board)?));
         }
-        let shapes = self.board_json.as_ref().map_or("[]", |(_, json)| json.as_str());
-        ServerMsg::welcome_json(Position { epoch, seq }, &self.name, shapes, members, last_op)
+        Ok(self.board_json.as_ref().map_or("", |(_, json)| json.as_str()))
     }
 
     fn presence_changed(&mut self) {

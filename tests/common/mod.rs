@@ -75,6 +75,15 @@ impl Client {
         (c, welcome)
     }
 
+    /// Connects and says hello; returns the client and the server's answer,
+    /// whatever it is (a welcome, or an error before the server closes).
+    pub async fn hello(server: &TestServer, room: &str, client_id: &str) -> (Client, Value) {
+        let mut c = Client::wrap(Self::raw(server, room).await, client_id);
+        c.send_json(&json!({"type": "hello", "version": 1, "client": client_id})).await;
+        let answer = c.recv_event().await;
+        (c, answer)
+    }
+
     /// Connects as a client that holds the room's board as of `since` in
     /// incarnation `epoch`; returns the client and the answer (`catch_up` or `welcome`).
     pub async fn rejoin(server: &TestServer, room: &str, client_id: &str, epoch: u64, since: u64) -> (Client, Value) {
