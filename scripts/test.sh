@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust unit, property and integration tests (server and
-# browser builds), then the Playwright tests in Debian's Chromium against a real
-# server on a free port with a scratch database. Installs whatever is missing.
+# Runs every test: the Rust unit, property and integration tests of the whole
+# workspace (the app, its shared core, the load generator), then the Playwright
+# tests in Debian's Chromium against a real server on a free port with a
+# scratch database. Installs whatever is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh --tests
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
 
-echo "== Rust tests (cargo leptos test) =="
-cargo leptos test
+echo "== Rust tests (cargo test --workspace) =="
+# The flags cargo-leptos gives its own debug builds, so the browser tests'
+# server build below reuses what this one compiled.
+RUSTFLAGS="--cfg erase_components" cargo test --workspace --no-default-features --features sketchboard/ssr
 
 echo "== Browser tests (cargo leptos end-to-end) =="
 scratch=$(mktemp -d)

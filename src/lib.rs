@@ -1,17 +1,17 @@
 //! Sketchboard: a real-time multiplayer sketchboard.
 //!
-//! One crate, two builds. `model` and `protocol` are plain Rust shared by both;
-//! `server` (and the `loadgen` that measures it) exist in the `ssr` build, `client` in both (its pages render on the
-//! server and hydrate in the browser; its live parts run only in the browser).
+//! One crate, two builds. The shared model, protocol and client session live
+//! in `sketchboard-core` (re-exported here as `model`, `protocol` and
+//! `session`); `server` exists in the `ssr` build, `client` in both (its pages
+//! render on the server and hydrate in the browser; its live parts run only in
+//! the browser).
 
 pub mod app;
 pub mod client;
 #[cfg(feature = "ssr")]
-pub mod loadgen;
-pub mod model;
-pub mod protocol;
-#[cfg(feature = "ssr")]
 pub mod server;
+
+pub use sketchboard_core::{model, protocol, session};
 
 /// The WebAssembly entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

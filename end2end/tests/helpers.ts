@@ -116,3 +116,16 @@ export async function clickBoard(page: Page, bx: number, by: number) {
 export function positions(list: ShapeItem[]) {
   return list.map(({ kind, x, y }) => ({ kind, x, y }));
 }
+
+/** Waits until the server has confirmed every change the page made (the tab's saved record of unsent changes is empty). */
+export async function expectAllConfirmed(page: Page) {
+  await expect
+    .poll(async () =>
+      page.evaluate(() =>
+        Object.keys(sessionStorage)
+          .filter((k) => k.startsWith('sketchboard:'))
+          .map((k) => (JSON.parse(sessionStorage.getItem(k) ?? '{}').pending ?? []).length)
+          .reduce((a, b) => a + b, 0),
+      ), { message: 'every change confirmed by the server' })
+    .toBe(0);
+}

@@ -1,6 +1,7 @@
 import { expect, test, type Page, type WebSocketRoute } from '@playwright/test';
 import {
   closeParticipants,
+  expectAllConfirmed,
   expectPainted,
   expectShapeCount,
   newParticipant,
@@ -139,6 +140,8 @@ test('a duplicated tab starts afresh instead of sharing the original tab’s ide
   await expect(alice.getByRole('status')).toHaveText('Connected');
   await alice.getByRole('button', { name: 'Rectangle', exact: true }).click();
   await expectShapeCount(alice, 1);
+  // The rectangle must be the server's before the cut, or it would wait too.
+  await expectAllConfirmed(alice);
   await network.down();
   await expect(alice.getByRole('status')).toHaveText('Offline');
   await alice.getByRole('button', { name: 'Circle', exact: true }).click();

@@ -50,6 +50,14 @@ pub fn colours(kind: ShapeKind) -> (&'static str, &'static str) {
     }
 }
 
+/// Converts a pointer position on `el` (client pixels) to board units.
+pub fn to_board(el: &HtmlCanvasElement, client_x: f64, client_y: f64) -> (f64, f64) {
+    let rect = el.get_bounding_client_rect();
+    let x = (client_x - rect.left()) / rect.width().max(1.0) * BOARD_WIDTH;
+    let y = (client_y - rect.top()) / rect.height().max(1.0) * BOARD_HEIGHT;
+    (x, y)
+}
+
 pub struct Canvas {
     el: HtmlCanvasElement,
     ctx: CanvasRenderingContext2d,
@@ -88,14 +96,6 @@ impl Canvas {
             self.layers.borrow_mut().take();
         }
         self.scale.set((width / BOARD_WIDTH).min(height / BOARD_HEIGHT));
-    }
-
-    /// Converts a pointer position (client pixels) to board units.
-    pub fn to_board(&self, client_x: f64, client_y: f64) -> (f64, f64) {
-        let rect = self.el.get_bounding_client_rect();
-        let x = (client_x - rect.left()) / rect.width().max(1.0) * BOARD_WIDTH;
-        let y = (client_y - rect.top()) / rect.height().max(1.0) * BOARD_HEIGHT;
-        (x, y)
     }
 
     /// Notes that shape `id` moved (and, as far as this call says, nothing else changed).

@@ -8,7 +8,7 @@
 
 use leptos::prelude::{RwSignal, Set, WithUntracked};
 
-use super::pages::ShapeLine;
+use super::board_ui::ShapeLine;
 use crate::model::{Board, Shape, ShapeId};
 
 const MAX_LINES: usize = 100;

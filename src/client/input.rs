@@ -1,5 +1,6 @@
 //! Pointer and keyboard input for the live board, and the window events it
-//! cares about (resizing, the network coming back).
+//! cares about (resizing, the network coming and going), turned into `Input`s
+//! for whoever listens: this module knows the DOM, not the board.
 //!
 //! Pointer events (so mouse, pen and touch all work) on the canvas; keys on
 //! the window, so they work without clicking into anything first, but never
@@ -9,92 +10,114 @@ use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
-use web_sys::{Element, Event, KeyboardEvent, PointerEvent};
+use web_sys::{Element, Event, HtmlCanvasElement, KeyboardEvent, PointerEvent};
 
-use super::live_board::{BIG_STEP, LiveBoard, Network, STEP};
+use super::canvas::to_board;
+use super::connection::Network;
 
-pub fn attach(board: &Rc<LiveBoard>) -> Vec<EventListener> {
-    let canvas = board.canvas().element().clone();
+/// Board units an arrow key moves the selection; with Shift, `BIG_STEP`.
+pub const STEP: f64 = 10.0;
+pub const BIG_STEP: f64 = 50.0;
+
+/// What the user (or the browser) did, in board units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Input {
+    /// The main button went down on the board.
+    Press {
+        x: f64,
+        y: f64,
+    },
+    /// The pointer moved, pressed or not.
+    PointerMove {
+        x: f64,
+        y: f64,
+    },
+    /// The press ended (or was taken away).
+    Release,
+    /// An arrow key.
+    Nudge {
+        dx: f64,
+        dy: f64,
+    },
+    /// Delete or Backspace.
+    Delete,
+    /// Escape.
+    ClearSelection,
+    Resized,
+    Network(Network),
+}
+
+/// Handles one input; true when it landed on something: a press grabbed a
+/// shape, a move is over one, a key acted (and must not also scroll the page).
+pub type Handler = Rc<dyn Fn(Input) -> bool>;
+
+/// Listens for input until the returned listeners are dropped.
+pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener> {
     let active = EventListenerOptions::enable_prevent_default();
     let mut listeners = Vec::new();
 
-    let b = Rc::downgrade(board);
-    let el = canvas.clone();
-    listeners.push(EventListener::new_with_options(&canvas, "pointerdown", active, move |e| {
-        let (Some(board), Some(e)) = (b.upgrade(), e.dyn_ref::<PointerEvent>()) else { return };
+    let (h, el) = (handle.clone(), canvas.clone());
+    listeners.push(EventListener::new_with_options(canvas, "pointerdown", active, move |e| {
+        let Some(e) = e.dyn_ref::<PointerEvent>() else { return };
         if e.button() != 0 {
             return;
         }
-        let (x, y) = board.canvas().to_board(e.client_x().into(), e.client_y().into());
-        if board.press(x, y) {
+        let (x, y) = to_board(&el, e.client_x().into(), e.client_y().into());
+        if h(Input::Press { x, y }) {
             // Keep receiving moves even when the pointer leaves the canvas.
             let _ = el.set_pointer_capture(e.pointer_id());
         }
         e.prevent_default();
     }));
 
-    let b = Rc::downgrade(board);
-    let el = canvas.clone();
-    listeners.push(EventListener::new(&canvas, "pointermove", move |e| {
-        let (Some(board), Some(e)) = (b.upgrade(), e.dyn_ref::<PointerEvent>()) else { return };
-        let (x, y) = board.canvas().to_board(e.client_x().into(), e.client_y().into());
-        if board.is_dragging() {
-            board.drag_to(x, y);
-        } else {
-            let cursor = if board.shape_at(x, y) { "move" } else { "default" };
-            let _ = el.style().set_property("cursor", cursor);
-        }
+    let (h, el) = (handle.clone(), canvas.clone());
+    listeners.push(EventListener::new(canvas, "pointermove", move |e| {
+        let Some(e) = e.dyn_ref::<PointerEvent>() else { return };
+        let (x, y) = to_board(&el, e.client_x().into(), e.client_y().into());
+        let cursor = if h(Input::PointerMove { x, y }) { "move" } else { "default" };
+        let _ = el.style().set_property("cursor", cursor);
     }));
 
     for kind in ["pointerup", "pointercancel", "lostpointercapture"] {
-        let b = Rc::downgrade(board);
-        listeners.push(EventListener::new(&canvas, kind, move |_| {
-            if let Some(board) = b.upgrade() {
-                board.release();
-            }
+        let h = handle.clone();
+        listeners.push(EventListener::new(canvas, kind, move |_| {
+            h(Input::Release);
         }));
     }
 
     let Some(window) = web_sys::window() else { return listeners };
 
-    let b = Rc::downgrade(board);
+    let h = handle.clone();
     listeners.push(EventListener::new_with_options(&window, "keydown", active, move |e| {
-        let (Some(board), Some(e)) = (b.upgrade(), e.dyn_ref::<KeyboardEvent>()) else { return };
+        let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
         if e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing(e) {
             return;
         }
         let step = if e.shift_key() { BIG_STEP } else { STEP };
-        let used = match e.key().as_str() {
-            "ArrowLeft" => board.nudge(-step, 0.0),
-            "ArrowRight" => board.nudge(step, 0.0),
-            "ArrowUp" => board.nudge(0.0, -step),
-            "ArrowDown" => board.nudge(0.0, step),
-            "Delete" | "Backspace" => board.delete_selected(),
-            "Escape" => board.clear_selection(),
-            _ => false,
+        let input = match e.key().as_str() {
+            "ArrowLeft" => Input::Nudge { dx: -step, dy: 0.0 },
+            "ArrowRight" => Input::Nudge { dx: step, dy: 0.0 },
+            "ArrowUp" => Input::Nudge { dx: 0.0, dy: -step },
+            "ArrowDown" => Input::Nudge { dx: 0.0, dy: step },
+            "Delete" | "Backspace" => Input::Delete,
+            "Escape" => Input::ClearSelection,
+            _ => return,
         };
-        // A key that acted on a shape must not also scroll the page; with
-        // nothing selected, arrows scroll as usual.
-        if used {
+        // With nothing selected, arrows scroll as usual.
+        if h(input) {
             e.prevent_default();
         }
     }));
 
     for (name, event) in [("online", Network::Online), ("offline", Network::Offline)] {
-        let b = Rc::downgrade(board);
+        let h = handle.clone();
         listeners.push(EventListener::new(&window, name, move |_| {
-            if let Some(board) = b.upgrade() {
-                board.network_changed(event);
-            }
+            h(Input::Network(event));
         }));
     }
 
-    let b = Rc::downgrade(board);
     listeners.push(EventListener::new(&window, "resize", move |_| {
-        if let Some(board) = b.upgrade() {
-            board.canvas().fit();
-            board.invalidate();
-        }
+        handle(Input::Resized);
     }));
 
     listeners

@@ -1,6 +1,14 @@
 //! The browser side. `pages` render on the server and hydrate in the browser;
-//! the live board (its connection, canvas and input) runs only in the browser.
+//! `board_ui` holds what the live board shows outside its canvas, for both.
+//! The live board and its parts run only in the browser:
+//!
+//! - `live_board`: wires the parts together; holds the selection and drags;
+//! - `connection`: the WebSocket, reconnecting with backoff;
+//! - `canvas`: drawing; `describe`: the canvas's text alternative;
+//! - `input`: pointer, keyboard and window events, as `Input`s;
+//! - `saved`: what a tab keeps across a reload; `identity`: one id per tab.
 
+pub mod board_ui;
 pub mod pages;
 
 #[cfg(feature = "hydrate")]

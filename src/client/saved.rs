@@ -8,16 +8,8 @@
 //! a client id, except a tab the browser duplicates, which gets a copy:
 //! `identity` catches that before the id is used.
 
-use serde::{Deserialize, Serialize};
-
-use crate::model::{ClientId, RoomName, Unsent};
-
-#[derive(Serialize, Deserialize)]
-pub struct Saved {
-    pub client: ClientId,
-    #[serde(flatten)]
-    pub unsent: Unsent,
-}
+use crate::model::RoomName;
+use crate::session::Saved;
 
 fn key(room: &RoomName) -> String {
     format!("sketchboard:{room}")

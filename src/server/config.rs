@@ -6,7 +6,10 @@ use std::time::Duration;
 use clap::Parser;
 
 use super::rate::RateLimit;
-use super::registry::RoomLimits;
+use super::room::RoomLimits;
+
+/// What is logged unless `--log` / `RUST_LOG` says otherwise.
+pub const DEFAULT_LOG: &str = "info";
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "sketchboard", about = "A real-time multiplayer sketchboard server")]
@@ -55,7 +58,7 @@ pub struct Config {
     pub rate_burst: u32,
 
     /// Log filter, in tracing's EnvFilter syntax.
-    #[arg(long, env = "RUST_LOG", default_value = "info,sketchboard=info")]
+    #[arg(long, env = "RUST_LOG", default_value = DEFAULT_LOG)]
     pub log: String,
 }
 
@@ -72,11 +75,11 @@ impl Config {
             max_members: 1000,
             rate_per_sec: 200,
             rate_burst: 1000,
-            log: "info".into(),
+            log: DEFAULT_LOG.into(),
         }
     }
 
-    pub fn room_limits(&self) -> RoomLimits {
+    pub(crate) fn room_limits(&self) -> RoomLimits {
         RoomLimits {
             idle_grace: Duration::from_secs(self.room_idle_secs),
             max_rooms: usize::try_from(self.max_rooms).unwrap_or(usize::MAX),
@@ -84,11 +87,11 @@ impl Config {
         }
     }
 
-    pub fn rate_limit(&self) -> RateLimit {
+    pub(crate) fn rate_limit(&self) -> RateLimit {
         RateLimit { per_sec: self.rate_per_sec, burst: self.rate_burst }
     }
 
-    pub fn idle_timeout(&self) -> Duration {
+    pub(crate) fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs.max(1))
     }
 }

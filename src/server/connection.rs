@@ -16,10 +16,10 @@ use tokio::sync::mpsc;
 
 use super::rate::{Bucket, Pace, RateLimit};
 use super::registry::Registry;
-use super::room::{JoinError, MemberId, RoomCmd};
+use super::room::{ConnId, JoinError, RoomCmd};
 use super::shutdown::{ConnectionGuard, Shutdown};
 use crate::model::RoomName;
-use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Position, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, Position, ServerMsg, close};
 
 /// Messages a connection's outbound queue holds before the room gives up on it.
 pub const OUTBOUND_QUEUE: usize = 1024;
@@ -33,8 +33,8 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most queued messages written out with one flush.
 const MAX_WRITE_BATCH: usize = 64;
 
-/// What a connection needs besides its socket and room.
-pub struct Link {
+/// The terms a connection is served on, besides its socket and room.
+pub struct Terms {
     pub shutdown: Shutdown,
     /// Silence (no frame at all, pongs included) longer than this closes the connection.
     pub idle_timeout: Duration,
@@ -44,30 +44,9 @@ pub struct Link {
     pub _guard: ConnectionGuard,
 }
 
-/// WebSocket close codes this server uses; `docs/protocol.md` lists them.
-pub mod close {
-    /// The message was larger than the limit.
-    pub const TOO_LARGE: u16 = 1009;
-    /// The room dropped this connection (it fell behind, or the room restarted):
-    /// reconnect, and the welcome snapshot resynchronises.
-    pub const RESYNC: u16 = 4000;
-    /// No `hello` in time, or a protocol version this server does not speak.
-    pub const HANDSHAKE: u16 = 4001;
-    /// The room could not be loaded.
-    pub const UNAVAILABLE: u16 = 4002;
-    /// The server is shutting down (standard code): reconnect with backoff.
-    pub const RESTARTING: u16 = 1012;
-    /// Nothing was heard from the client, not even a pong, for the idle timeout.
-    pub const IDLE: u16 = 4003;
-    /// The room has as many members as it allows.
-    pub const ROOM_FULL: u16 = 4004;
-    /// The server has as many rooms open as it allows.
-    pub const SERVER_BUSY: u16 = 4005;
-}
-
 /// Serves one WebSocket until either side closes it.
-pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, link: Link) {
-    let shutdown = &link.shutdown;
+pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, terms: Terms) {
+    let shutdown = &terms.shutdown;
     let hello = tokio::select! {
         hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()) => Some(hello),
         () = shutdown.wait() => None,
@@ -121,7 +100,9 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, li
             let (code, close_code) = match e {
                 JoinError::Full(_) => (Some(ErrorCode::RoomFull), close::ROOM_FULL),
                 JoinError::Busy(_) => (Some(ErrorCode::ServerBusy), close::SERVER_BUSY),
-                JoinError::Unavailable(_) => (None, close::UNAVAILABLE),
+                JoinError::LoadFailed(_) | JoinError::Encoding(_) | JoinError::KeptClosing => {
+                    (None, close::UNAVAILABLE)
+                }
             };
             if let Some(code) = code {
                 let _ = send(&mut socket, ServerMsg::error(code, e.to_string(), None)).await;
@@ -130,32 +111,32 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, li
             return;
         }
     };
-    tracing::debug!(%room, member, "joined");
+    tracing::debug!(%room, %member, "joined");
 
-    relay(&mut socket, &room_tx, &mut out_rx, member, &link).await;
+    relay(&mut socket, &room_tx, &mut out_rx, member, &terms).await;
     let _ = room_tx.send(RoomCmd::Leave { member }).await;
-    tracing::debug!(%room, member, "left");
+    tracing::debug!(%room, %member, "left");
 }
 
 async fn relay(
     socket: &mut WebSocket,
     room_tx: &mpsc::Sender<RoomCmd>,
     out_rx: &mut mpsc::Receiver<Utf8Bytes>,
-    member: MemberId,
-    link: &Link,
+    member: ConnId,
+    terms: &Terms,
 ) {
     // Pings keep the connection honest: a peer that vanished without closing
     // (a laptop lid, a dead Wi-Fi) stops answering, and is closed after the
     // idle timeout instead of being counted as present forever.
-    let mut ping = tokio::time::interval(link.idle_timeout / 3);
+    let mut ping = tokio::time::interval(terms.idle_timeout / 3);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.reset();
     let mut last_heard = Instant::now();
-    let mut bucket = Bucket::new(link.rate);
+    let mut bucket = Bucket::new(terms.rate);
     // While set, the client is over its rate and is not read until then.
     let mut paused_until: Option<Instant> = None;
     // Made once, not per message: the loop below runs for every frame in and out.
-    let stopping = link.shutdown.wait();
+    let stopping = terms.shutdown.wait();
     tokio::pin!(stopping);
     loop {
         tokio::select! {
@@ -164,7 +145,7 @@ async fn relay(
                 return;
             }
             _ = ping.tick() => {
-                if last_heard.elapsed() >= link.idle_timeout {
+                if last_heard.elapsed() >= terms.idle_timeout {
                     // A frame may be waiting unread (this loop was busy
                     // elsewhere): judge the peer only on what it really sent.
                     let Some(incoming) = socket.recv().now_or_never() else {
@@ -210,7 +191,7 @@ async fn relay(
                 {
                     paused_until = Some(until);
                     if first {
-                        let per_sec = link.rate.per_sec;
+                        let per_sec = terms.rate.per_sec;
                         let why = format!("more than {per_sec} messages a second: the rest are read at that rate");
                         if !send(socket, ServerMsg::error(ErrorCode::RateLimited, why, None)).await {
                             return;
@@ -240,7 +221,7 @@ async fn sleep_until(at: Option<Instant>) {
 async fn on_frame(
     socket: &mut WebSocket,
     room_tx: &mpsc::Sender<RoomCmd>,
-    member: MemberId,
+    member: ConnId,
     incoming: Option<Result<Message, axum::Error>>,
 ) -> bool {
     let msg = match incoming {

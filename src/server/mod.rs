@@ -3,14 +3,23 @@
 //! `start` binds a listener and serves until `Running::stop`. `main.rs` calls
 //! it with the command-line configuration; the integration tests call it with
 //! an ephemeral port and a temporary database.
+//!
+//! - `routes`: HTTP (pages, `/ws/{room}`, `/healthz`, `/new`); `origin`: who may open a socket;
+//! - `connection`: one WebSocket, the edge where input is checked; `rate`: its rate limit;
+//! - `registry`: room name → running room actor; `room`: the actor that orders and records;
+//! - `storage`: the store (SQLite); `lobby`: the room list; `state`: what handlers share;
+//! - `config` and `shutdown`.
 
-pub mod config;
-pub mod connection;
-pub mod rate;
-pub mod registry;
-pub mod room;
-pub mod routes;
-pub mod shutdown;
+mod config;
+mod connection;
+pub(crate) mod lobby;
+mod origin;
+mod rate;
+mod registry;
+mod room;
+mod routes;
+mod shutdown;
+mod state;
 pub mod storage;
 
 use std::net::SocketAddr;
@@ -23,12 +32,13 @@ use tokio::task::JoinHandle;
 pub use config::Config;
 use registry::Registry;
 use shutdown::{Drained, Shutdown};
+pub(crate) use state::AppState;
 use storage::Store;
 
 /// A server that is listening.
 pub struct Running {
     pub addr: SocketAddr,
-    pub registry: Registry,
+    registry: Registry,
     shutdown: Shutdown,
     drained: Drained,
     task: JoinHandle<std::io::Result<()>>,
@@ -47,7 +57,7 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
     let listener =
         tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    let state = routes::AppState::new(leptos_options, registry.clone(), store, &config, shutdown.clone(), guard);
+    let state = AppState::new(leptos_options, registry.clone(), store, &config, shutdown.clone(), guard);
     let app = routes::router(state);
     let signal = shutdown.clone();
     let task = tokio::spawn(async move {
@@ -65,6 +75,11 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
 }
 
 impl Running {
+    /// How many rooms are loaded, now and as it changes.
+    pub fn rooms_loaded(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.registry.loaded()
+    }
+
     /// Stops accepting, closes every WebSocket with 1012 (clients reconnect
     /// later), and waits for the HTTP server and, for up to five seconds, for
     /// the sockets to finish closing. Every change that was acknowledged is

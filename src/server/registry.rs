@@ -7,12 +7,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
-use super::room::{JoinError, MemberId, Room, RoomCmd, RoomStats};
+use super::room::{ConnId, JoinError, Room, RoomCmd, RoomLimits, RoomStats};
 use super::storage::Store;
 use crate::model::{ClientId, RoomName};
 use crate::protocol::Position;
@@ -21,8 +20,9 @@ use crate::protocol::Position;
 const ROOM_MAILBOX: usize = 1024;
 
 #[derive(Clone)]
-pub struct RoomHandle {
-    pub tx: mpsc::Sender<RoomCmd>,
+struct RoomHandle {
+    tx: mpsc::Sender<RoomCmd>,
+    /// Tells this actor apart from an earlier or later one of the same room.
     generation: u64,
     stats: Arc<RoomStats>,
 }
@@ -34,21 +34,12 @@ pub struct Registry {
 
 struct Inner {
     rooms: Mutex<HashMap<RoomName, RoomHandle>>,
+    /// How many rooms are loaded, for whoever wants to wait on it (tests, metrics).
+    loaded: watch::Sender<usize>,
     store: Store,
     limits: RoomLimits,
     next_generation: AtomicU64,
     next_member: AtomicU64,
-}
-
-/// How many rooms may run, and what each may hold.
-#[derive(Debug, Clone, Copy)]
-pub struct RoomLimits {
-    /// An empty room stays loaded this long before it retires.
-    pub idle_grace: Duration,
-    /// Rooms loaded at once; past it, joining a room that is not loaded fails.
-    pub max_rooms: usize,
-    /// Members (connections) per room.
-    pub max_members: usize,
 }
 
 impl Registry {
@@ -56,6 +47,7 @@ impl Registry {
         Registry {
             inner: Arc::new(Inner {
                 rooms: Mutex::new(HashMap::new()),
+                loaded: watch::Sender::new(0),
                 store,
                 limits,
                 next_generation: AtomicU64::new(1),
@@ -82,6 +74,7 @@ impl Registry {
             // A closed handle is a room that has stopped taking commands (it
             // is retiring, or its task ended): it no longer holds a place.
             rooms.retain(|_, h| !h.tx.is_closed());
+            self.inner.loaded.send_replace(rooms.len());
         }
         if rooms.len() >= max_rooms && !rooms.contains_key(name) {
             return Err(JoinError::Busy(max_rooms));
@@ -89,17 +82,20 @@ impl Registry {
         let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
         let stats = Arc::new(RoomStats::default());
         let (tx, rx) = mpsc::channel(ROOM_MAILBOX);
-        let room = Room::new(
-            name.clone(),
-            generation,
-            self.inner.store.clone(),
-            self.clone(),
-            stats.clone(),
-            self.inner.limits,
-        );
+        let retire = {
+            // Weak: a retiring room must not keep the registry alive.
+            let (registry, name) = (Arc::downgrade(&self.inner), name.clone());
+            Box::new(move || {
+                if let Some(inner) = registry.upgrade() {
+                    Registry { inner }.forget(&name, generation);
+                }
+            })
+        };
+        let room = Room::new(name.clone(), self.inner.store.clone(), stats.clone(), self.inner.limits, retire);
         tokio::spawn(room.run(rx));
         let handle = RoomHandle { tx, generation, stats };
         rooms.insert(name.clone(), handle.clone());
+        self.inner.loaded.send_replace(rooms.len());
         Ok(handle)
     }
 
@@ -112,8 +108,8 @@ impl Registry {
         client: ClientId,
         at: Option<Position>,
         out: mpsc::Sender<Utf8Bytes>,
-    ) -> Result<(mpsc::Sender<RoomCmd>, MemberId), JoinError> {
-        let member = self.inner.next_member.fetch_add(1, Ordering::Relaxed);
+    ) -> Result<(mpsc::Sender<RoomCmd>, ConnId), JoinError> {
+        let member = ConnId(self.inner.next_member.fetch_add(1, Ordering::Relaxed));
         // A room retiring at this very moment drops our join unanswered; the
         // second try then finds it gone and starts a new one. Three is ample.
         for _ in 0..3 {
@@ -129,15 +125,16 @@ impl Registry {
                 Err(_dropped) => continue,
             }
         }
-        Err(JoinError::Unavailable("the room kept closing; try again".into()))
+        Err(JoinError::KeptClosing)
     }
 
-    /// Called by a retiring room: removes it, unless a newer actor already
+    /// Called when a room retires: removes it, unless a newer actor already
     /// took its place.
-    pub(super) fn forget(&self, name: &RoomName, generation: u64) {
+    fn forget(&self, name: &RoomName, generation: u64) {
         let mut rooms = self.rooms();
         if rooms.get(name).is_some_and(|h| h.generation == generation) {
             rooms.remove(name);
+            self.inner.loaded.send_replace(rooms.len());
         }
     }
 
@@ -146,8 +143,8 @@ impl Registry {
         self.rooms().iter().map(|(name, h)| (name.clone(), h.stats.members.load(Ordering::Relaxed))).collect()
     }
 
-    /// How many room actors are running.
-    pub fn running(&self) -> usize {
-        self.rooms().len()
+    /// How many rooms are loaded, now and as it changes.
+    pub fn loaded(&self) -> watch::Receiver<usize> {
+        self.inner.loaded.subscribe()
     }
 }

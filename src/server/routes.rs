@@ -1,58 +1,23 @@
 //! HTTP routes: the Leptos pages, the WebSocket endpoint, the health check and
 //! the "new room" redirect.
 
-use std::sync::Arc;
-
 use axum::Router;
-use axum::extract::{FromRef, Path, Query, State, WebSocketUpgrade};
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use rand::Rng;
 use serde::Deserialize;
 
-use super::Config;
 use super::connection;
-use super::registry::Registry;
-use super::shutdown::{ConnectionGuard, Shutdown};
-use super::storage::Store;
+use super::state::AppState;
 use crate::app::{App, shell};
 use crate::model::RoomName;
 use crate::protocol::HARD_MESSAGE_BYTES;
 
-/// What every handler and server function can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub registry: Registry,
-    pub store: Store,
-    origins: Arc<OriginPolicy>,
-    shutdown: Shutdown,
-    guard: ConnectionGuard,
-    idle_timeout: std::time::Duration,
-    rate: super::rate::RateLimit,
-}
-
-impl AppState {
-    pub fn new(
-        leptos_options: LeptosOptions,
-        registry: Registry,
-        store: Store,
-        config: &Config,
-        shutdown: Shutdown,
-        guard: ConnectionGuard,
-    ) -> AppState {
-        let origins = Arc::new(OriginPolicy::new(&config.allowed_origins));
-        let idle_timeout = config.idle_timeout();
-        let rate = config.rate_limit();
-        AppState { leptos_options, registry, store, origins, shutdown, guard, idle_timeout, rate }
-    }
-}
-
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
     Router::new()
@@ -65,38 +30,6 @@ pub fn router(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-}
-
-/// Which browser pages may open a WebSocket. Browsers always send `Origin` on
-/// WebSocket requests, so a page on another site is refused (this stops
-/// cross-site WebSocket hijacking); programs that send no `Origin` are not
-/// browsers acting for a visitor, and are let through.
-struct OriginPolicy {
-    allowed: Vec<String>,
-}
-
-impl OriginPolicy {
-    fn new(allowed: &[String]) -> OriginPolicy {
-        let allowed = allowed
-            .iter()
-            .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
-            .filter(|o| !o.is_empty())
-            .collect();
-        OriginPolicy { allowed }
-    }
-
-    fn allows(&self, headers: &HeaderMap) -> bool {
-        let Some(origin) = headers.get(header::ORIGIN) else { return true };
-        let Ok(origin) = origin.to_str() else { return false };
-        let origin = origin.to_ascii_lowercase();
-        if self.allowed.contains(&origin) {
-            return true;
-        }
-        // Same origin: the Origin's host and port are the Host this request was sent to.
-        let authority = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_ascii_lowercase);
-        matches!((authority, host), (Some(a), Some(h)) if a == h)
-    }
 }
 
 async fn websocket(
@@ -123,13 +56,13 @@ async fn websocket(
         .max_message_size(HARD_MESSAGE_BYTES)
         .max_frame_size(HARD_MESSAGE_BYTES)
         .on_upgrade(move |socket| {
-            let link = connection::Link {
+            let terms = connection::Terms {
                 shutdown: state.shutdown,
                 idle_timeout: state.idle_timeout,
                 rate: state.rate,
                 _guard: state.guard,
             };
-            connection::serve(socket, room, state.registry, link)
+            connection::serve(socket, room, state.registry, terms)
         })
 }
 

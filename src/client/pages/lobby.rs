@@ -5,6 +5,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::model::{MAX_IDENT_LEN, ident_pattern, ident_rule};
+
 /// One line of the lobby's room list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoomInfo {
@@ -16,26 +18,14 @@ pub struct RoomInfo {
 /// Rooms with people in them now, then the other most recently changed ones.
 #[server]
 pub async fn list_rooms() -> Result<Vec<RoomInfo>, ServerFnError> {
-    use crate::server::routes::AppState;
+    use crate::server::{AppState, lobby};
     let state = use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
-    let mut live = state.registry.members_by_room();
-    let stored = state.store.list_rooms(100).await.map_err(|e| {
+    let rooms = lobby::rooms(&state).await.map_err(|e| {
         tracing::error!(error = %e, "listing rooms failed");
         ServerFnError::new("the room list is unavailable right now")
     })?;
-    let mut rooms: Vec<RoomInfo> = stored
-        .into_iter()
-        .map(|r| RoomInfo { members: live.remove(&r.name).unwrap_or(0), name: r.name.to_string(), shapes: r.shapes })
-        .collect();
-    // Occupied rooms that have recorded nothing yet are listed too.
-    rooms.extend(live.into_iter().filter(|(_, members)| *members > 0).map(|(name, members)| RoomInfo {
-        name: name.to_string(),
-        shapes: 0,
-        members,
-    }));
-    // Occupied first; the sort is stable, so each group keeps its recency order.
-    rooms.sort_by_key(|r| r.members == 0);
-    Ok(rooms)
+    let info = |r: lobby::Listing| RoomInfo { name: r.name.to_string(), shapes: r.shapes, members: r.members };
+    Ok(rooms.into_iter().map(info).collect())
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -69,9 +59,9 @@ pub fn LobbyPage() -> impl IntoView {
                 <input
                     id="room-name"
                     name="name"
-                    maxlength="64"
-                    pattern="[A-Za-z0-9_\\-]{1,64}"
-                    title="1 to 64 letters, digits, - or _"
+                    maxlength=MAX_IDENT_LEN
+                    pattern=ident_pattern()
+                    title=ident_rule()
                     placeholder="design-review"
                     autocomplete="off"
                 />

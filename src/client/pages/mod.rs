@@ -7,4 +7,4 @@ mod room;
 
 pub use lobby::{LobbyPage, RoomInfo, list_rooms};
 pub use not_found::NotFound;
-pub use room::{BoardUi, ConnStatus, RoomPage, ShapeLine};
+pub use room::RoomPage;

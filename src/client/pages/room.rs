@@ -7,70 +7,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::message::MessagePage;
+use crate::client::board_ui::{BoardUi, ConnStatus};
 use crate::model::{RoomName, ShapeKind};
-
-/// Connection state, as shown to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnStatus {
-    Connecting,
-    Connected,
-    Reconnecting,
-    Offline,
-    /// The server speaks a newer protocol: the page must be reloaded.
-    Outdated,
-    /// The room has as many people as it allows; retrying.
-    RoomFull,
-}
-
-impl ConnStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            ConnStatus::Connecting => "Connecting…",
-            ConnStatus::Connected => "Connected",
-            ConnStatus::Reconnecting => "Reconnecting…",
-            ConnStatus::Offline => "Offline",
-            ConnStatus::Outdated => "Sketchboard was updated: reload the page",
-            ConnStatus::RoomFull => "This room is full: waiting for a place…",
-        }
-    }
-
-    fn css(self) -> &'static str {
-        match self {
-            ConnStatus::Connected => "ok",
-            ConnStatus::Connecting | ConnStatus::Reconnecting => "wait",
-            ConnStatus::Offline | ConnStatus::Outdated | ConnStatus::RoomFull => "bad",
-        }
-    }
-}
-
-/// One line of the canvas's text alternative.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ShapeLine {
-    pub id: String,
-    pub text: String,
-}
-
-/// What the live board shows outside the canvas. All signals, so `Copy`.
-#[derive(Clone, Copy)]
-pub struct BoardUi {
-    pub status: RwSignal<ConnStatus>,
-    pub members: RwSignal<u32>,
-    pub pending: RwSignal<usize>,
-    pub lines: RwSignal<Vec<ShapeLine>>,
-    pub has_selection: RwSignal<bool>,
-}
-
-impl BoardUi {
-    fn new() -> BoardUi {
-        BoardUi {
-            status: RwSignal::new(ConnStatus::Connecting),
-            members: RwSignal::new(0),
-            pending: RwSignal::new(0),
-            lines: RwSignal::new(Vec::new()),
-            has_selection: RwSignal::new(false),
-        }
-    }
-}
 
 #[component]
 pub fn RoomPage() -> impl IntoView {

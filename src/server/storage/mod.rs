@@ -16,6 +16,8 @@
 //! commit): one fsync serves many changes, from many rooms.
 
 mod sqlite;
+#[cfg(test)]
+mod tests;
 
 use rusqlite::Connection;
 use std::collections::{HashMap, VecDeque};
@@ -46,18 +48,32 @@ pub enum StoreError {
     BadUrl(String),
     #[error("could not create the database folder {path}: {source}")]
     CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("SQLite error while {doing}: {source}")]
-    Sqlite { doing: &'static str, source: rusqlite::Error },
+    #[error("the database failed while {doing}: {source}")]
+    Engine { doing: &'static str, source: EngineError },
+    #[error("the database is at schema version {found}, newer than this build knows ({known}): upgrade Sketchboard")]
+    TooNew { found: i64, known: i64 },
     #[error("stored data for room {room} is unreadable: {detail}")]
     Corrupt { room: String, detail: String },
+    #[error("could not start the storage writer thread: {0}")]
+    WriterStart(std::io::Error),
     #[error("the storage writer has stopped")]
     WriterGone,
-    #[error("a storage task failed: {0}")]
-    Task(String),
+    #[error("a storage read stopped before it finished: {0}")]
+    ReadAborted(String),
+    #[error("an earlier failure in the same transaction rolled these changes back")]
+    RolledBack,
+    #[error("the transaction holding these changes failed: {0}")]
+    BatchFailed(Arc<StoreError>),
 }
 
+/// An error from the database engine, opaque so that nothing outside this
+/// module depends on which engine it is.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct EngineError(Box<dyn std::error::Error + Send + Sync>);
+
 fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |source| StoreError::Sqlite { doing, source }
+    move |source| StoreError::Engine { doing, source: EngineError(Box::new(source)) }
 }
 
 /// One accepted change, as recorded.
@@ -126,14 +142,14 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
         }
-        let writer_conn = sqlite::open(&path)?;
-        sqlite::migrate(&writer_conn)?;
+        let mut writer_conn = sqlite::open(&path)?;
+        sqlite::migrate(&mut writer_conn)?;
         let reader = sqlite::open(&path)?;
         let (tx, rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(writer_conn, rx))
-            .map_err(|e| StoreError::Task(format!("could not start the writer thread: {e}")))?;
+            .map_err(StoreError::WriterStart)?;
         Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader) }) })
     }
 
@@ -149,7 +165,7 @@ impl Store {
             f(&conn)
         })
         .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(|e| StoreError::ReadAborted(e.to_string()))?
     }
 
     /// Loads a room; one that never recorded a change loads empty. (A room gets
@@ -215,16 +231,19 @@ fn writer_loop(mut conn: Connection, jobs: std_mpsc::Receiver<Job>) {
 /// SQLite roll back the whole transaction by itself: then the jobs not yet run
 /// fail too, rather than each silently committing on its own.
 fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreError>> {
-    let all_fail = |e: &StoreError| batch.iter().map(|_| Err(StoreError::Task(e.to_string()))).collect();
+    let all_fail = |e: StoreError| {
+        let e = Arc::new(e);
+        batch.iter().map(|_| Err(StoreError::BatchFailed(e.clone()))).collect()
+    };
     let mut tx = match conn.transaction().map_err(sql("starting a transaction")) {
         Ok(tx) => tx,
-        Err(e) => return all_fail(&e),
+        Err(e) => return all_fail(e),
     };
     let now = sqlite::now_ms();
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         if tx.is_autocommit() {
-            results.push(Err(StoreError::Task("an earlier failure rolled the batch back".into())));
+            results.push(Err(StoreError::RolledBack));
             continue;
         }
         let result = (|| {
@@ -237,10 +256,10 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreErr
     }
     if tx.is_autocommit() {
         // Everything was rolled back, including jobs that reported success.
-        return all_fail(&StoreError::Task("SQLite rolled the batch back".into()));
+        return batch.iter().map(|_| Err(StoreError::RolledBack)).collect();
     }
     match tx.commit().map_err(sql("committing")) {
         Ok(()) => results,
-        Err(e) => all_fail(&e),
+        Err(e) => all_fail(e),
     }
 }

@@ -20,46 +20,68 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS rooms (
-            name         TEXT PRIMARY KEY,
-            created_at   INTEGER NOT NULL,
-            updated_at   INTEGER NOT NULL,
-            seq          INTEGER NOT NULL DEFAULT 0,
-            shape_count  INTEGER NOT NULL DEFAULT 0,
-            snapshot_seq INTEGER NOT NULL DEFAULT 0,
-            snapshot     TEXT NOT NULL DEFAULT '[]',
-            epoch        INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE INDEX IF NOT EXISTS rooms_by_update ON rooms (updated_at DESC);
-        CREATE TABLE IF NOT EXISTS changes (
-            room   TEXT NOT NULL,
-            seq    INTEGER NOT NULL,
-            client TEXT NOT NULL,
-            op     INTEGER NOT NULL,
-            change TEXT NOT NULL,
-            PRIMARY KEY (room, seq)
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS client_ops (
-            room       TEXT NOT NULL,
-            client     TEXT NOT NULL,
-            last_op    INTEGER NOT NULL,
-            updated_at INTEGER NOT NULL,
-            PRIMARY KEY (room, client)
-        ) WITHOUT ROWID;",
-    )
-    .map_err(sql("creating the schema"))?;
-    // Databases made before rooms had an epoch: their rooms keep epoch 0.
-    let has_epoch = conn
-        .prepare("SELECT 1 FROM pragma_table_info('rooms') WHERE name = 'epoch'")
-        .and_then(|mut stmt| stmt.exists([]))
-        .map_err(sql("reading the schema"))?;
-    if !has_epoch {
-        conn.execute_batch("ALTER TABLE rooms ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0")
-            .map_err(sql("adding rooms.epoch"))?;
+/// The schema, one step per version: the database's `user_version` says how
+/// many steps it has taken. Steps are only ever added at the end.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: rooms with their latest snapshot, the change log, each client's last op.
+    "CREATE TABLE rooms (
+        name         TEXT PRIMARY KEY,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        seq          INTEGER NOT NULL DEFAULT 0,
+        shape_count  INTEGER NOT NULL DEFAULT 0,
+        snapshot_seq INTEGER NOT NULL DEFAULT 0,
+        snapshot     TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX rooms_by_update ON rooms (updated_at DESC);
+    CREATE TABLE changes (
+        room   TEXT NOT NULL,
+        seq    INTEGER NOT NULL,
+        client TEXT NOT NULL,
+        op     INTEGER NOT NULL,
+        change TEXT NOT NULL,
+        PRIMARY KEY (room, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE client_ops (
+        room       TEXT NOT NULL,
+        client     TEXT NOT NULL,
+        last_op    INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (room, client)
+    ) WITHOUT ROWID;",
+    // 2: room epochs. Rooms recorded before them keep epoch 0.
+    "ALTER TABLE rooms ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;",
+];
+
+/// Brings the schema up to date, one step per transaction.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let mut version: i64 =
+        conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(sql("reading the schema version"))?;
+    if version > known {
+        return Err(StoreError::TooNew { found: version, known });
+    }
+    if version == 0 {
+        version = unversioned(conn)?;
+    }
+    for (step, ddl) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction().map_err(sql("starting a migration"))?;
+        tx.execute_batch(ddl).map_err(sql("migrating the schema"))?;
+        tx.pragma_update(None, "user_version", step as i64 + 1).map_err(sql("recording the schema version"))?;
+        tx.commit().map_err(sql("committing a migration"))?;
     }
     Ok(())
+}
+
+/// Databases made before the schema was versioned have `user_version` 0 and
+/// the tables of step 1, with or without step 2: which steps they have taken.
+fn unversioned(conn: &Connection) -> Result<i64, StoreError> {
+    let exists =
+        |query: &str| conn.prepare(query).and_then(|mut stmt| stmt.exists([])).map_err(sql("reading the schema"));
+    if !exists("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rooms'")? {
+        return Ok(0);
+    }
+    Ok(if exists("SELECT 1 FROM pragma_table_info('rooms') WHERE name = 'epoch'")? { 2 } else { 1 })
 }
 
 pub(super) fn now_ms() -> i64 {

@@ -1,0 +1,10 @@
+//! Sketchboard's shared core: what a board is (`model`), what travels on the
+//! wire (`protocol`), and one tab's side of that protocol (`session`).
+//!
+//! Plain Rust with no I/O, compiled into the server, into the browser's
+//! WebAssembly and into the load generator, so all three apply a change, read
+//! a message and resume a connection with the very same code.
+
+pub mod model;
+pub mod protocol;
+pub mod session;

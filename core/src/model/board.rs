@@ -1,0 +1,323 @@
+//! The board and the changes made to it.
+//!
+//! A board is a fixed-size sheet (`BOARD_WIDTH` × `BOARD_HEIGHT` units) that every
+//! participant sees whole, scaled to their window, so "where a shape is" means
+//! the same thing on every screen. Shapes are kept in creation order, which is
+//! also the drawing order: later shapes are drawn on top and hit first.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::{Shape, ShapeId, ShapeKind};
+
+pub const BOARD_WIDTH: f64 = 1600.0;
+pub const BOARD_HEIGHT: f64 = 1000.0;
+/// The most shapes one room may hold.
+pub const MAX_SHAPES: usize = 10_000;
+
+/// One change to a board. Moves are absolute, so the last move in server order
+/// wins and replaying one is harmless; deleting a shape that is gone is a no-op.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Change {
+    Create { shape: Shape },
+    Move { id: ShapeId, x: f64, y: f64 },
+    Delete { id: ShapeId },
+}
+
+/// Why a change was refused. The board is untouched when one is returned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no shape with id {0} on this board")]
+    UnknownShape(ShapeId),
+    #[error("a shape with id {0} already exists")]
+    DuplicateShape(ShapeId),
+    #[error("position ({x}, {y}) is outside the board for a {kind:?}")]
+    OutOfBounds { kind: ShapeKind, x: f64, y: f64 },
+    #[error("the board already holds the maximum of {MAX_SHAPES} shapes")]
+    TooManyShapes,
+}
+
+/// Whether a shape of `kind` with its top-left corner at (`x`, `y`) lies wholly on
+/// the board. Also rejects NaN and infinities, which fail every comparison.
+fn in_bounds(kind: ShapeKind, x: f64, y: f64) -> bool {
+    let (w, h) = kind.size();
+    (0.0..=BOARD_WIDTH - w).contains(&x) && (0.0..=BOARD_HEIGHT - h).contains(&y)
+}
+
+/// Moves (`x`, `y`) the least distance that puts a shape of `kind` wholly on the board.
+pub fn clamp_to_board(kind: ShapeKind, x: f64, y: f64) -> (f64, f64) {
+    let (w, h) = kind.size();
+    let x = if x.is_finite() { x } else { 0.0 };
+    let y = if y.is_finite() { y } else { 0.0 };
+    (x.clamp(0.0, BOARD_WIDTH - w), y.clamp(0.0, BOARD_HEIGHT - h))
+}
+
+/// A board serialises as the list of its shapes in drawing order, and reads
+/// back only if that list is one a board can hold (see `TryFrom`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(try_from = "Vec<Shape>")]
+pub struct Board {
+    shapes: IndexMap<ShapeId, Shape>,
+}
+
+/// Two boards are equal when they hold the same shapes in the same drawing
+/// order. (`IndexMap`'s own equality ignores order.)
+impl PartialEq for Board {
+    fn eq(&self, other: &Board) -> bool {
+        self.shapes.len() == other.shapes.len() && self.shapes.values().eq(other.shapes.values())
+    }
+}
+
+/// A board made from a list of shapes, bottom first, holds exactly what
+/// creating them in that order would: the same rules, checked the same way,
+/// so a snapshot from storage or the wire cannot smuggle in what no change could.
+impl TryFrom<Vec<Shape>> for Board {
+    type Error = ChangeError;
+
+    fn try_from(shapes: Vec<Shape>) -> Result<Board, ChangeError> {
+        let mut board = Board::new();
+        board.shapes.reserve(shapes.len().min(MAX_SHAPES));
+        for shape in shapes {
+            board.check_create(&shape)?;
+            board.shapes.insert(shape.id.clone(), shape);
+        }
+        Ok(board)
+    }
+}
+
+// Written by hand rather than through `into = "Vec<Shape>"`, which would copy
+// the whole board for every snapshot sent.
+impl Serialize for Board {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.shapes.values())
+    }
+}
+
+impl Board {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.shapes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.shapes.is_empty()
+    }
+
+    pub fn get(&self, id: &ShapeId) -> Option<&Shape> {
+        self.shapes.get(id)
+    }
+
+    /// The shapes in drawing order (bottom first).
+    pub fn shapes(&self) -> impl DoubleEndedIterator<Item = &Shape> + ExactSizeIterator {
+        self.shapes.values()
+    }
+
+    fn check_create(&self, shape: &Shape) -> Result<(), ChangeError> {
+        if self.shapes.contains_key(&shape.id) {
+            return Err(ChangeError::DuplicateShape(shape.id.clone()));
+        }
+        if self.shapes.len() >= MAX_SHAPES {
+            return Err(ChangeError::TooManyShapes);
+        }
+        if !in_bounds(shape.kind, shape.x, shape.y) {
+            return Err(ChangeError::OutOfBounds { kind: shape.kind, x: shape.x, y: shape.y });
+        }
+        Ok(())
+    }
+
+    /// Checks a change against this board without applying it.
+    pub fn validate(&self, change: &Change) -> Result<(), ChangeError> {
+        match change {
+            Change::Create { shape } => self.check_create(shape)?,
+            Change::Move { id, x, y } => {
+                let shape = self.shapes.get(id).ok_or_else(|| ChangeError::UnknownShape(id.clone()))?;
+                if !in_bounds(shape.kind, *x, *y) {
+                    return Err(ChangeError::OutOfBounds { kind: shape.kind, x: *x, y: *y });
+                }
+            }
+            Change::Delete { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Validates and applies a change: the one code path the server and the
+    /// browser both use. On error the board is unchanged.
+    pub fn apply(&mut self, change: &Change) -> Result<(), ChangeError> {
+        self.validate(change)?;
+        match change {
+            Change::Create { shape } => {
+                self.shapes.insert(shape.id.clone(), shape.clone());
+            }
+            Change::Move { id, x, y } => {
+                if let Some(shape) = self.shapes.get_mut(id) {
+                    shape.x = *x;
+                    shape.y = *y;
+                }
+            }
+            Change::Delete { id } => {
+                self.shapes.shift_remove(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// The topmost shape under the point, if any.
+    pub fn hit_test(&self, x: f64, y: f64) -> Option<&Shape> {
+        self.shapes.values().rev().find(|s| s.contains(x, y))
+    }
+
+    /// A place for a new shape of `kind` where it overlaps nothing, scanning the
+    /// board in reading order; if the board is full, a cascade from the top left
+    /// that still keeps each new shape visibly offset from the last.
+    pub fn free_spot(&self, kind: ShapeKind) -> (f64, f64) {
+        const CELL: f64 = 20.0;
+        const MARGIN: f64 = 40.0;
+        let cols = (BOARD_WIDTH / CELL) as usize;
+        let rows = (BOARD_HEIGHT / CELL) as usize;
+        // Occupancy grid with a summed-area table: each candidate spot is then
+        // checked in constant time, so a full board costs one pass over its shapes.
+        let mut sums = vec![0u32; (cols + 1) * (rows + 1)];
+        let idx = |c: usize, r: usize| r * (cols + 1) + c;
+        for s in self.shapes.values() {
+            let (w, h) = s.kind.size();
+            let c0 = (s.x / CELL).floor() as usize;
+            let r0 = (s.y / CELL).floor() as usize;
+            let c1 = (((s.x + w) / CELL).ceil() as usize).min(cols);
+            let r1 = (((s.y + h) / CELL).ceil() as usize).min(rows);
+            for r in r0..r1 {
+                for c in c0..c1 {
+                    sums[idx(c + 1, r + 1)] = 1;
+                }
+            }
+        }
+        for r in 1..=rows {
+            for c in 1..=cols {
+                sums[idx(c, r)] += sums[idx(c - 1, r)] + sums[idx(c, r - 1)] - sums[idx(c - 1, r - 1)];
+            }
+        }
+        let (w, h) = kind.size();
+        let need_c = ((w + MARGIN) / CELL).ceil() as usize;
+        let need_r = ((h + MARGIN) / CELL).ceil() as usize;
+        for r in 1..rows.saturating_sub(need_r) {
+            for c in 1..cols.saturating_sub(need_c) {
+                let (c1, r1) = (c + need_c, r + need_r);
+                let filled = sums[idx(c1, r1)] + sums[idx(c, r)] - sums[idx(c, r1)] - sums[idx(c1, r)];
+                if filled == 0 {
+                    let x = c as f64 * CELL + MARGIN / 2.0;
+                    let y = r as f64 * CELL + MARGIN / 2.0;
+                    return clamp_to_board(kind, x, y);
+                }
+            }
+        }
+        let step = (self.shapes.len() % 20) as f64 * 24.0;
+        clamp_to_board(kind, 40.0 + step, 40.0 + step)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> ShapeId {
+        ShapeId::parse(s).unwrap()
+    }
+
+    fn create(name: &str, kind: ShapeKind, x: f64, y: f64) -> Change {
+        Change::Create { shape: Shape { id: id(name), kind, x, y } }
+    }
+
+    #[test]
+    fn create_move_delete() {
+        let mut b = Board::new();
+        b.apply(&create("a", ShapeKind::Circle, 10.0, 20.0)).unwrap();
+        b.apply(&Change::Move { id: id("a"), x: 30.0, y: 40.0 }).unwrap();
+        assert_eq!(b.get(&id("a")).map(|s| (s.x, s.y)), Some((30.0, 40.0)));
+        b.apply(&Change::Delete { id: id("a") }).unwrap();
+        assert!(b.is_empty());
+        // Deleting again is a harmless no-op.
+        b.apply(&Change::Delete { id: id("a") }).unwrap();
+    }
+
+    #[test]
+    fn rejections_leave_the_board_alone() {
+        let mut b = Board::new();
+        b.apply(&create("a", ShapeKind::Rectangle, 0.0, 0.0)).unwrap();
+        let before = b.clone();
+        let bad = [
+            create("a", ShapeKind::Circle, 5.0, 5.0),
+            create("b", ShapeKind::Circle, -1.0, 5.0),
+            create("b", ShapeKind::Circle, f64::NAN, 5.0),
+            create("b", ShapeKind::Circle, BOARD_WIDTH, 5.0),
+            Change::Move { id: id("a"), x: f64::INFINITY, y: 0.0 },
+            Change::Move { id: id("a"), x: BOARD_WIDTH - 159.0, y: 0.0 },
+            Change::Move { id: id("zz"), x: 1.0, y: 1.0 },
+        ];
+        for change in bad {
+            assert!(b.apply(&change).is_err(), "{change:?} should be refused");
+            assert_eq!(b, before);
+        }
+    }
+
+    #[test]
+    fn shape_limit_is_enforced() {
+        let mut b = Board::new();
+        for i in 0..MAX_SHAPES {
+            b.apply(&create(&format!("s{i}"), ShapeKind::Circle, 0.0, 0.0)).unwrap();
+        }
+        assert_eq!(b.apply(&create("one-more", ShapeKind::Circle, 0.0, 0.0)), Err(ChangeError::TooManyShapes));
+    }
+
+    #[test]
+    fn hit_test_finds_the_topmost() {
+        let mut b = Board::new();
+        b.apply(&create("under", ShapeKind::Rectangle, 0.0, 0.0)).unwrap();
+        b.apply(&create("over", ShapeKind::Rectangle, 50.0, 50.0)).unwrap();
+        assert_eq!(b.hit_test(60.0, 60.0).map(|s| s.id.as_str()), Some("over"));
+        assert_eq!(b.hit_test(10.0, 10.0).map(|s| s.id.as_str()), Some("under"));
+        assert!(b.hit_test(1000.0, 900.0).is_none());
+    }
+
+    #[test]
+    fn free_spot_avoids_existing_shapes() {
+        let mut b = Board::new();
+        for i in 0..30 {
+            let kind = ShapeKind::ALL[i % 3];
+            let (x, y) = b.free_spot(kind);
+            let (w, h) = kind.size();
+            for s in b.shapes() {
+                let (sw, sh) = s.kind.size();
+                let apart = x + w <= s.x || s.x + sw <= x || y + h <= s.y || s.y + sh <= y;
+                assert!(apart, "spot {i} at ({x}, {y}) overlaps {}", s.id);
+            }
+            b.apply(&create(&format!("s{i}"), kind, x, y)).unwrap();
+        }
+    }
+
+    #[test]
+    fn snapshot_round_trips_in_order() {
+        let mut b = Board::new();
+        b.apply(&create("z", ShapeKind::Circle, 1.0, 1.0)).unwrap();
+        b.apply(&create("a", ShapeKind::Triangle, 2.0, 2.0)).unwrap();
+        let json = serde_json::to_string(&b).unwrap();
+        let back: Board = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, b);
+        let reversed = Board::try_from(b.shapes().rev().cloned().collect::<Vec<_>>()).unwrap();
+        assert_ne!(reversed, b, "drawing order is part of a board");
+        assert_eq!(back.shapes().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["z", "a"]);
+    }
+
+    #[test]
+    fn a_snapshot_holds_only_what_changes_could_have_made() {
+        let shape = |id: &str, x: f64| format!(r#"{{"id":"{id}","kind":"circle","x":{x},"y":0}}"#);
+        let read = |shapes: &[String]| serde_json::from_str::<Board>(&format!("[{}]", shapes.join(",")));
+        assert!(read(&[shape("a", 0.0), shape("b", 10.0)]).is_ok());
+        assert!(read(&[shape("a", 0.0), shape("a", 10.0)]).is_err(), "the same id twice");
+        assert!(read(&[shape("a", 1500.0)]).is_err(), "off the board");
+        let too_many: Vec<String> = (0..=MAX_SHAPES).map(|i| shape(&format!("s{i}"), 0.0)).collect();
+        assert!(read(&too_many).is_err(), "more than a room may hold");
+    }
+}

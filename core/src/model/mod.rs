@@ -1,0 +1,15 @@
+//! The shared model: what a board is and how it changes.
+//!
+//! Everything here is plain Rust compiled into both builds, so the server (which
+//! orders and records changes) and the browser (which predicts them) apply a
+//! change with the very same code. Nothing here does I/O.
+
+mod board;
+mod ident;
+mod replica;
+mod shape;
+
+pub use board::{BOARD_HEIGHT, BOARD_WIDTH, Board, Change, ChangeError, MAX_SHAPES, clamp_to_board};
+pub use ident::{ClientId, IdentError, MAX_IDENT_LEN, RoomName, ShapeId, ident_pattern, ident_rule};
+pub use replica::{Replica, ReplicaError, Unsent};
+pub use shape::{Shape, ShapeKind};

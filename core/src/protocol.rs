@@ -1,0 +1,310 @@
+//! The wire protocol between a browser tab and its room: JSON text frames over
+//! one WebSocket at `/ws/{room}`, and the close codes that end one.
+//! `docs/protocol.md` is the prose version of this file; keep the two in step.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::model::{Board, Change, ChangeError, ClientId, RoomName};
+
+/// Bumped on any change that an older peer would misread.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest message a client may send, in bytes. A larger one is answered
+/// with `message_too_large` and the connection is closed with code 1009.
+/// (Server messages have no such limit: a welcome carries a whole board.)
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// What the server's WebSocket layer buffers at most for one message. Past
+/// `MAX_MESSAGE_BYTES` it still reads up to here, so that it can refuse the
+/// message cleanly; past this the connection is dropped without ceremony.
+pub const HARD_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// The largest `op` accepted: JavaScript numbers are exact up to here.
+pub const MAX_OP: u64 = (1 << 53) - 1;
+
+/// The longest `build` a hello may carry.
+pub const MAX_BUILD_LEN: usize = 64;
+
+/// Which build this is; a client states it in its hello, for the server's logs.
+pub const BUILD: &str = env!("CARGO_PKG_VERSION");
+
+/// What a browser tab sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMsg {
+    /// The first message on every connection.
+    Hello {
+        version: u32,
+        client: ClientId,
+        /// The `seq` of the board this client already holds from this room, if
+        /// it holds one: the server may then send only the changes after it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+        /// The `epoch` of the welcome that board came from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<u64>,
+        /// The client's build, for the server's logs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        build: Option<String>,
+    },
+    /// A change the tab has already applied locally. `op` numbers the tab's own
+    /// changes so it can match the server's confirmation (or error) to it.
+    Change { op: u64, change: Change },
+}
+
+/// What the server sends (see `ServerMessage`).
+pub type ServerMsg = ServerMessage<Board>;
+
+/// A server message whose welcome carries a board already encoded: the room
+/// encodes its board once per state, however many join.
+pub type EncodedServerMsg<'a> = ServerMessage<&'a RawValue>;
+
+/// What the server sends, generic over how a welcome carries its board: a
+/// `Board` for whoever reads it (`ServerMsg`), or JSON already encoded for the
+/// room that writes it (`EncodedServerMsg`). One definition, one wire form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage<B> {
+    /// The answer to `hello`: the whole board as of `seq`. Every `applied` that
+    /// follows has the next sequence number, with no gaps. `last_op` is the
+    /// highest `op` this room has recorded from this client id (0 if none):
+    /// changes up to it are in the board already and must not be sent again.
+    /// `epoch` names this incarnation of the room (it changes only if the
+    /// room's storage is deleted and the room made anew); a client resuming
+    /// with `since` gives it back.
+    Welcome { version: u32, room: RoomName, seq: u64, epoch: u64, members: u32, last_op: u64, shapes: B },
+    /// The other answer to `hello`, when it gave `since` (and the room's
+    /// `epoch`) and the room's recent
+    /// log reaches back to it (and is shorter than a snapshot): the changes
+    /// numbered `from + 1 ..= from + changes.len()`, in order. `from` equals
+    /// the hello's `since`. Then the stream continues as after a welcome.
+    CatchUp { version: u32, room: RoomName, from: u64, changes: Vec<Change>, members: u32, last_op: u64 },
+    /// A change the room accepted and recorded, in the room's order. Every
+    /// member receives it; only the author's copy carries `op`, and that copy
+    /// is the author's confirmation. (Client ids are never sent to others.)
+    Applied {
+        seq: u64,
+        change: Change,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        op: Option<u64>,
+    },
+    /// How many people are in the room now.
+    Presence { members: u32 },
+    /// Something the server refused. `op` names the refused change, if any;
+    /// the room is unchanged.
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        op: Option<u64>,
+    },
+}
+
+/// Machine-readable reasons for an `error` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, not a known message type, or a field of the wrong kind.
+    BadMessage,
+    /// The message is larger than `MAX_MESSAGE_BYTES`.
+    MessageTooLarge,
+    /// The client speaks another protocol version: reload the page.
+    VersionMismatch,
+    /// A change arrived before `hello`, or a second `hello` did.
+    HelloFirst,
+    /// A position outside the board, or not a finite number.
+    OutOfBounds,
+    UnknownShape,
+    DuplicateShape,
+    TooManyShapes,
+    /// The `op` is not above the last one this room accepted from this
+    /// client: it was applied before (or refused before) and is not applied again.
+    StaleOp,
+    /// The connection sends faster than the server's limit: its messages are
+    /// now read at the limited rate (nothing is dropped). Sent once per episode.
+    RateLimited,
+    /// The room has as many members as it allows (then close 4004).
+    RoomFull,
+    /// The server has as many rooms open as it allows (then close 4005).
+    ServerBusy,
+}
+
+/// Why a client's text frame was refused before reaching any room.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadMessage(pub String);
+
+impl ClientMsg {
+    /// Parses one text frame from a client and checks what the types alone do
+    /// not (number ranges, string lengths), so what comes out is safe to hand
+    /// to a room. (The size limit is the caller's: it applies to the frame.)
+    pub fn decode(text: &str) -> Result<ClientMsg, BadMessage> {
+        let msg: ClientMsg = serde_json::from_str(text).map_err(|e| BadMessage(format!("not a valid message: {e}")))?;
+        match &msg {
+            ClientMsg::Change { op, .. } if *op == 0 || *op > MAX_OP => {
+                Err(BadMessage(format!("op must be between 1 and {MAX_OP}")))
+            }
+            ClientMsg::Hello { build: Some(build), .. } if build.len() > MAX_BUILD_LEN => {
+                Err(BadMessage(format!("build must be at most {MAX_BUILD_LEN} bytes")))
+            }
+            _ => Ok(msg),
+        }
+    }
+
+    /// The hello this build sends, from a client that holds the board as of `at`, if any.
+    pub fn hello(client: ClientId, at: Option<Position>) -> ClientMsg {
+        let (since, epoch) = (at.map(|p| p.seq), at.map(|p| p.epoch));
+        ClientMsg::Hello { version: PROTOCOL_VERSION, client, since, epoch, build: Some(BUILD.to_owned()) }
+    }
+}
+
+/// A place in a room's history: which incarnation of the room, and how many
+/// changes into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub epoch: u64,
+    pub seq: u64,
+}
+
+impl ErrorCode {
+    pub fn for_change_error(e: &ChangeError) -> Self {
+        match e {
+            ChangeError::UnknownShape(_) => ErrorCode::UnknownShape,
+            ChangeError::DuplicateShape(_) => ErrorCode::DuplicateShape,
+            ChangeError::OutOfBounds { .. } => ErrorCode::OutOfBounds,
+            ChangeError::TooManyShapes => ErrorCode::TooManyShapes,
+        }
+    }
+}
+
+impl ServerMsg {
+    pub fn error(code: ErrorCode, message: impl Into<String>, op: Option<u64>) -> Self {
+        ServerMsg::Error { code, message: message.into(), op }
+    }
+
+    /// Reads one text frame from the server.
+    pub fn decode(text: &str) -> Result<ServerMsg, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+/// A board encoded as JSON once, for every welcome of the same room state.
+pub type EncodedBoard = Box<RawValue>;
+
+/// Encodes a board for an `EncodedServerMsg::Welcome`.
+pub fn encode_board(board: &Board) -> Result<EncodedBoard, serde_json::Error> {
+    serde_json::value::to_raw_value(board)
+}
+
+impl<B: Serialize> ServerMessage<B> {
+    /// JSON text for the wire. Serialising these types cannot fail (no maps with
+    /// non-string keys, no non-finite floats reach here), so a failure is a bug:
+    /// it is logged and turned into an error message rather than a panic.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not serialise a server message");
+            r#"{"type":"error","code":"bad_message","message":"internal serialisation error"}"#.to_owned()
+        })
+    }
+}
+
+impl ClientMsg {
+    /// JSON text for the wire (cannot fail: only strings and finite numbers).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// WebSocket close codes the server uses; `docs/protocol.md` lists them.
+pub mod close {
+    /// The message was larger than the limit.
+    pub const TOO_LARGE: u16 = 1009;
+    /// The server is shutting down (standard code): reconnect with backoff.
+    pub const RESTARTING: u16 = 1012;
+    /// The room dropped this connection (it fell behind, or the room restarted):
+    /// reconnect, and the welcome snapshot resynchronises.
+    pub const RESYNC: u16 = 4000;
+    /// No `hello` in time, or a protocol version this server does not speak.
+    pub const HANDSHAKE: u16 = 4001;
+    /// The room could not be loaded.
+    pub const UNAVAILABLE: u16 = 4002;
+    /// Nothing was heard from the client, not even a pong, for the idle timeout.
+    pub const IDLE: u16 = 4003;
+    /// The room has as many members as it allows.
+    pub const ROOM_FULL: u16 = 4004;
+    /// The server has as many rooms open as it allows.
+    pub const SERVER_BUSY: u16 = 4005;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Shape, ShapeId, ShapeKind};
+
+    #[test]
+    fn client_messages_have_the_documented_form() {
+        let hello: ClientMsg = serde_json::from_str(r#"{"type":"hello","version":1,"client":"tab-1"}"#).unwrap();
+        let client = ClientId::parse("tab-1").unwrap();
+        let bare = ClientMsg::Hello { version: 1, client: client.clone(), since: None, epoch: None, build: None };
+        assert_eq!(hello, bare);
+        let resuming: ClientMsg = serde_json::from_str(
+            r#"{"type":"hello","version":1,"client":"tab-1","since":41,"epoch":7,"build":"0.1.0"}"#,
+        )
+        .unwrap();
+        let expected =
+            ClientMsg::Hello { version: 1, client, since: Some(41), epoch: Some(7), build: Some("0.1.0".into()) };
+        assert_eq!(resuming, expected);
+        let change: ClientMsg = serde_json::from_str(
+            r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"s1","kind":"circle","x":1,"y":2}}}"#,
+        )
+        .unwrap();
+        let shape = Shape { id: ShapeId::parse("s1").unwrap(), kind: ShapeKind::Circle, x: 1.0, y: 2.0 };
+        assert_eq!(change, ClientMsg::Change { op: 7, change: Change::Create { shape } });
+    }
+
+    #[test]
+    fn junk_is_refused() {
+        for junk in [
+            "",
+            "null",
+            "{}",
+            r#"{"type":"shout"}"#,
+            r#"{"type":"hello","version":1,"client":"bad id"}"#,
+            r#"{"type":"hello","version":1,"client":"a","extra":1}"#,
+            r#"{"type":"change","op":-1,"change":{"op":"delete","id":"a"}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"move","id":"a","x":"1","y":2}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"move","id":"a","x":1e999,"y":2}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"hexagon","x":1,"y":2}}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"delete","id":"a","colour":"red"}}"#,
+            r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"circle","x":1,"y":2,"r":9}}}"#,
+        ] {
+            assert!(ClientMsg::decode(junk).is_err(), "{junk}");
+        }
+    }
+
+    #[test]
+    fn a_welcome_around_an_encoded_board_reads_as_one_with_the_board() {
+        let shape = Shape { id: ShapeId::parse("s1").unwrap(), kind: ShapeKind::Circle, x: 1.5, y: 2.0 };
+        let board = Board::try_from(vec![shape]).unwrap();
+        let room = RoomName::parse("a-room_1").unwrap();
+        let encoded = encode_board(&board).unwrap();
+        let (version, seq, epoch, members, last_op) = (PROTOCOL_VERSION, 7, 99, 3, 2);
+        let sent =
+            EncodedServerMsg::Welcome { version, room: room.clone(), seq, epoch, members, last_op, shapes: &encoded };
+        let read = ServerMsg::decode(&sent.to_json()).unwrap();
+        assert_eq!(read, ServerMsg::Welcome { version, room, seq, epoch, members, last_op, shapes: board });
+    }
+
+    #[test]
+    fn ranges_the_types_cannot_express_are_checked() {
+        let change = |op: u64| format!(r#"{{"type":"change","op":{op},"change":{{"op":"delete","id":"a"}}}}"#);
+        assert!(ClientMsg::decode(&change(1)).is_ok());
+        assert!(ClientMsg::decode(&change(MAX_OP)).is_ok());
+        assert!(ClientMsg::decode(&change(0)).is_err());
+        assert!(ClientMsg::decode(&change(MAX_OP + 1)).is_err());
+        let hello = |build: &str| format!(r#"{{"type":"hello","version":1,"client":"a","build":"{build}"}}"#);
+        assert!(ClientMsg::decode(&hello(&"b".repeat(MAX_BUILD_LEN))).is_ok());
+        assert!(ClientMsg::decode(&hello(&"b".repeat(MAX_BUILD_LEN + 1))).is_err());
+    }
+}

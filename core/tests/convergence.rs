@@ -1,0 +1,256 @@
+//! Property tests of the shared model and the client session: however
+//! several tabs' changes interleave, and wherever their connections drop,
+//! every tab's view ends equal to the server's board, with nothing pending and
+//! nothing applied twice.
+//!
+//! Each tab is a `Session`, the very object the browser drives. The "network"
+//! is a pair of FIFO queues per tab and the "server" follows the room actor's
+//! rules (validate, number, remember each tab's last op, answer a hello that
+//! gives `since` with the missed changes), so the test explores message orders
+//! and drops directly: each step, proptest chooses who acts next.
+#![allow(clippy::unwrap_used)] // tests unwrap what must hold
+
+use std::collections::VecDeque;
+
+use proptest::prelude::*;
+use sketchboard_core::model::{Board, Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
+use sketchboard_core::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
+use sketchboard_core::session::{Event, Phase, Session};
+
+/// One step of the simulation.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Tab `who` makes a change: `what` picks create / move / delete, `pick`
+    /// which shape, (`x`, `y`) where (possibly off the board, to be refused).
+    Local { who: usize, what: u8, pick: usize, x: f64, y: f64, kind: usize },
+    /// The server takes the next message from tab `who`.
+    Serve { who: usize },
+    /// Tab `who` reads the next message the server sent it.
+    Deliver { who: usize },
+    /// Tab `who`'s connection drops, losing whatever was in flight either
+    /// way; its changes wait until it reconnects.
+    Drop { who: usize },
+    /// Tab `who` (dropping its connection first, if it has one) connects,
+    /// says hello, takes the answer and re-sends what the room lacks.
+    Reconnect { who: usize },
+}
+
+const EPOCH: u64 = 77;
+
+fn step(tabs: usize) -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0..tabs, 0u8..3, 0usize..16, -50.0..1600.0f64, -50.0..1000.0f64, 0usize..3)
+            .prop_map(|(who, what, pick, x, y, kind)| Step::Local { who, what, pick, x, y, kind }),
+        4 => (0..tabs).prop_map(|who| Step::Serve { who }),
+        4 => (0..tabs).prop_map(|who| Step::Deliver { who }),
+        1 => (0..tabs).prop_map(|who| Step::Drop { who }),
+        1 => (0..tabs).prop_map(|who| Step::Reconnect { who }),
+    ]
+}
+
+struct World {
+    board: Board,
+    /// Every change the server accepted, in order: change `i + 1` is `log[i]`.
+    log: Vec<Change>,
+    /// The server's last accepted op per tab.
+    last_ops: Vec<u64>,
+    /// Every (tab, op) the server applied: none may appear twice.
+    applied: std::collections::HashSet<(usize, u64)>,
+    tabs: Vec<Session>,
+    up: Vec<VecDeque<(u64, Change)>>,
+    down: Vec<VecDeque<ServerMsg>>,
+    next_shape: usize,
+}
+
+impl World {
+    fn new(n: usize) -> World {
+        let mut world = World {
+            board: Board::new(),
+            log: Vec::new(),
+            last_ops: vec![0; n],
+            applied: Default::default(),
+            tabs: (0..n).map(|i| Session::new(ClientId::parse(format!("tab{i}")).unwrap())).collect(),
+            up: vec![VecDeque::new(); n],
+            down: (0..n).map(|_| VecDeque::new()).collect(),
+            next_shape: 0,
+        };
+        for who in 0..n {
+            world.run(&Step::Reconnect { who });
+        }
+        world
+    }
+
+    fn seq(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    fn send(&mut self, who: usize, msg: Option<ClientMsg>) {
+        match msg {
+            Some(ClientMsg::Change { op, change }) => self.up[who].push_back((op, change)),
+            Some(other) => panic!("tab {who} sent {other:?} mid-stream"),
+            None => {}
+        }
+    }
+
+    /// The server's answer to a hello, as the room actor gives it.
+    fn answer(&self, who: usize, hello: ClientMsg) -> ServerMsg {
+        let ClientMsg::Hello { since, epoch, .. } = hello else { panic!("tab {who} did not start with hello") };
+        let (room, last_op, members) = (RoomName::parse("r").unwrap(), self.last_ops[who], 1);
+        match (since, epoch) {
+            (Some(from), Some(EPOCH)) if from <= self.seq() => {
+                let changes = self.log[from as usize..].to_vec();
+                ServerMsg::CatchUp { version: PROTOCOL_VERSION, room, from, changes, members, last_op }
+            }
+            _ => {
+                let (seq, shapes) = (self.seq(), self.board.clone());
+                ServerMsg::Welcome { version: PROTOCOL_VERSION, room, seq, epoch: EPOCH, members, last_op, shapes }
+            }
+        }
+    }
+
+    fn run(&mut self, step: &Step) {
+        match *step {
+            Step::Local { who, what, pick, x, y, kind } => {
+                let ids: Vec<ShapeId> = self.tabs[who].view().shapes().map(|s| s.id.clone()).collect();
+                let change = match (what, ids.get(pick % ids.len().max(1))) {
+                    (1, Some(id)) => Change::Move { id: id.clone(), x, y },
+                    (2, Some(id)) => Change::Delete { id: id.clone() },
+                    _ => {
+                        self.next_shape += 1;
+                        let id = ShapeId::parse(format!("s{}", self.next_shape)).unwrap();
+                        Change::Create { shape: Shape { id, kind: ShapeKind::ALL[kind], x: x.max(0.0), y: y.max(0.0) } }
+                    }
+                };
+                if let Ok(made) = self.tabs[who].change(change) {
+                    self.send(who, made.send);
+                }
+            }
+            Step::Serve { who } => {
+                let Some((op, change)) = self.up[who].pop_front() else { return };
+                // The server refuses these (tests/it/sockets.rs checks that); an
+                // honest session, fed `last_op` in its welcome, never sends one.
+                assert!(op > self.last_ops[who], "tab {who} re-sent op {op}, which the server already has");
+                match self.board.apply(&change) {
+                    Ok(()) => {
+                        self.log.push(change.clone());
+                        self.last_ops[who] = op;
+                        assert!(self.applied.insert((who, op)), "tab {who}'s op {op} applied twice");
+                        let seq = self.seq();
+                        for (to, down) in self.down.iter_mut().enumerate() {
+                            if self.tabs[to].phase() != Phase::Offline {
+                                let op = (to == who).then_some(op);
+                                down.push_back(ServerMsg::Applied { seq, op, change: change.clone() });
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let code = ErrorCode::for_change_error(&e);
+                        self.down[who].push_back(ServerMsg::error(code, e.to_string(), Some(op)));
+                    }
+                }
+            }
+            Step::Drop { who } => {
+                self.up[who].clear();
+                self.down[who].clear();
+                self.tabs[who].disconnected();
+            }
+            Step::Reconnect { who } => {
+                self.run(&Step::Drop { who });
+                let hello = self.tabs[who].hello();
+                let answer = self.answer(who, hello);
+                match self.tabs[who].receive(answer) {
+                    Event::Joined { resend, .. } => {
+                        for msg in resend {
+                            self.send(who, Some(msg));
+                        }
+                    }
+                    other => panic!("tab {who}'s hello was answered with {other:?}"),
+                }
+            }
+            Step::Deliver { who } => {
+                let Some(msg) = self.down[who].pop_front() else { return };
+                match self.tabs[who].receive(msg) {
+                    Event::Applied { .. } | Event::Refused { .. } => {}
+                    other => panic!("tab {who} took the server's stream as {other:?}"),
+                }
+            }
+        }
+    }
+
+    /// Reconnects every dropped tab and lets every queued message through, in order.
+    fn quiesce(&mut self) {
+        for who in 0..self.tabs.len() {
+            if self.tabs[who].phase() == Phase::Offline {
+                self.run(&Step::Reconnect { who });
+            }
+        }
+        while self.up.iter().any(|q| !q.is_empty()) || self.down.iter().any(|q| !q.is_empty()) {
+            for who in 0..self.tabs.len() {
+                self.run(&Step::Serve { who });
+                self.run(&Step::Deliver { who });
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sessions_converge_on_the_servers_board(
+        (tabs, steps) in (2usize..=5).prop_flat_map(|n| (Just(n), prop::collection::vec(step(n), 0..200)))
+    ) {
+        let mut world = World::new(tabs);
+        for s in &steps {
+            world.run(s);
+        }
+        world.quiesce();
+        for (i, tab) in world.tabs.iter().enumerate() {
+            prop_assert_eq!(tab.view(), &world.board, "tab {} differs from the server", i);
+            prop_assert_eq!(tab.pending(), 0);
+            prop_assert_eq!(tab.replica().seq(), world.seq());
+        }
+    }
+
+    /// Whatever `hit_test` returns contains the point, and no shape drawn above it does.
+    #[test]
+    fn hit_test_returns_the_topmost_shape_under_the_point(
+        placed in prop::collection::vec((0usize..3, 0.0..1440.0f64, 0.0..880.0f64), 0..40),
+        px in 0.0..1600.0f64,
+        py in 0.0..1000.0f64,
+    ) {
+        let mut board = Board::new();
+        for (i, (kind, x, y)) in placed.iter().enumerate() {
+            let shape = Shape { id: ShapeId::parse(format!("s{i}")).unwrap(), kind: ShapeKind::ALL[*kind], x: *x, y: *y };
+            board.apply(&Change::Create { shape }).unwrap();
+        }
+        let shapes: Vec<&Shape> = board.shapes().collect();
+        match board.hit_test(px, py) {
+            Some(hit) => {
+                prop_assert!(hit.contains(px, py));
+                let at = shapes.iter().position(|s| s.id == hit.id).unwrap();
+                prop_assert!(shapes[at + 1..].iter().all(|s| !s.contains(px, py)));
+            }
+            None => prop_assert!(shapes.iter().all(|s| !s.contains(px, py))),
+        }
+    }
+
+    /// Any change that `apply` refuses leaves the board exactly as it was.
+    #[test]
+    fn refused_changes_change_nothing(
+        x in prop::num::f64::ANY,
+        y in prop::num::f64::ANY,
+        target in 0usize..3,
+    ) {
+        let mut board = Board::new();
+        let shape = Shape { id: ShapeId::parse("a").unwrap(), kind: ShapeKind::Circle, x: 10.0, y: 10.0 };
+        board.apply(&Change::Create { shape }).unwrap();
+        let before = board.clone();
+        let id = ShapeId::parse(["a", "b", "c"][target]).unwrap();
+        if board.apply(&Change::Move { id, x, y }).is_err() {
+            prop_assert_eq!(&board, &before);
+        } else {
+            prop_assert!(x.is_finite() && y.is_finite());
+        }
+    }
+}

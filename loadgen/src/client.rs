@@ -1,0 +1,115 @@
+//! One generator connection: opening the WebSocket, joining through the
+//! shared client `Session` (the very handshake the browser runs), sending
+//! changes and reading what the server sends as `ServerMsg`s.
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use sketchboard_core::model::{Change, ClientId, RoomName};
+use sketchboard_core::protocol::{ClientMsg, ServerMsg};
+use sketchboard_core::session::{Event, Session};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The server's answer to hello.
+#[derive(Debug)]
+pub struct Welcome {
+    /// When the welcome's frame arrived (before it was parsed).
+    pub at: Instant,
+    pub shapes: usize,
+}
+
+/// Opens a WebSocket to `room` on the server at `base` (`ws://host:port`).
+pub async fn connect(base: &str, room: &RoomName) -> anyhow::Result<Socket> {
+    let url = format!("{}/ws/{room}", base.trim_end_matches('/'));
+    // tungstenite's default buffers (128 KiB each way) would cost the generator
+    // half a GiB for 2,000 connections; small ones keep it out of the server's way.
+    let config = WebSocketConfig::default().read_buffer_size(8 * 1024).write_buffer_size(0);
+    // Nagle off: the changes are small and latency is what is measured.
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    Ok(ws)
+}
+
+/// Connects, says hello as `client`, and waits for the answer.
+pub async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Result<(Socket, Welcome)> {
+    let mut ws = connect(base, room).await?;
+    let mut session = Session::new(client.clone());
+    let hello = session.hello().to_json();
+    ws.send(Message::text(hello)).await.with_context(|| format!("sending hello to room {room}"))?;
+    loop {
+        match read(&mut ws).await.with_context(|| format!("waiting for the welcome to room {room}"))? {
+            Received::Msg(at, msg) => match session.receive(msg) {
+                Event::Joined { .. } => return Ok((ws, Welcome { at, shapes: session.view().len() })),
+                Event::TurnedAway { code, message } | Event::Refused { code, message, .. } => {
+                    bail!("room {room} refused hello: {code:?}: {message}")
+                }
+                Event::Outdated(why) => bail!("room {room} speaks another protocol: {why}"),
+                Event::Resync(e) => bail!("room {room} answered hello out of order: {e}"),
+                Event::Applied { .. } | Event::Members(_) => continue,
+            },
+            Received::Unreadable(_) => continue,
+            Received::Closed(reason) => bail!("room {room} closed the connection before the welcome: {reason}"),
+        }
+    }
+}
+
+/// Sends one change.
+pub async fn send_change<S>(sink: &mut S, op: u64, change: Change) -> anyhow::Result<()>
+where
+    S: Sink<Message, Error = tungstenite::Error> + Unpin,
+{
+    let text = ClientMsg::Change { op, change }.to_json();
+    sink.send(Message::text(text)).await.with_context(|| format!("sending change op {op}"))
+}
+
+/// What reading the socket gave.
+#[derive(Debug)]
+pub enum Received {
+    /// A message, with the instant its frame arrived: taken before parsing, so
+    /// that parsing a large snapshot is not charged to the server.
+    Msg(Instant, ServerMsg),
+    /// A frame that is not a message this build knows.
+    Unreadable(String),
+    /// The server closed the connection; why, as far as it said.
+    Closed(String),
+}
+
+/// The next message. Pings are answered by tungstenite as long as someone
+/// reads, which this does; control frames are skipped. Cancel-safe: a message
+/// is either returned or still in the stream.
+pub async fn read<S>(stream: &mut S) -> anyhow::Result<Received>
+where
+    S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+{
+    loop {
+        let frame = match stream.next().await {
+            None => return Ok(Received::Closed("the connection ended".into())),
+            Some(frame) => frame.context("reading from the server")?,
+        };
+        let at = Instant::now();
+        return Ok(match frame {
+            Message::Text(text) => match serde_json::from_str(&text) {
+                Ok(msg) => Received::Msg(at, msg),
+                Err(e) => Received::Unreadable(format!("unreadable message ({e}): {}", head(&text))),
+            },
+            Message::Close(Some(frame)) => Received::Closed(format!("closed with {}: {}", frame.code, frame.reason)),
+            Message::Close(None) => Received::Closed("closed without a code".into()),
+            Message::Binary(_) => Received::Unreadable("a binary frame".into()),
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+        });
+    }
+}
+
+/// The start of a long text, for messages.
+fn head(text: &str) -> &str {
+    let end = text.char_indices().nth(200).map_or(text.len(), |(i, _)| i);
+    &text[..end]
+}

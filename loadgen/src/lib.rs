@@ -1,0 +1,263 @@
+//! The load generator: real WebSocket clients speaking the real protocol
+//! against a running server, measuring what the people in a room would feel.
+//! `src/main.rs` is its command line; `docs/benchmarks.md` its method
+//! and results.
+//!
+//! - `traffic`: scenarios 1, 2, 3 and 6 (moving shapes, counting every copy);
+//! - `joins`: scenarios 4 and 5 (a join storm, idle connections);
+//! - `client`: one connection; `ledger`: schedules and tallies;
+//! - `report`: histograms and the printed row; `procfs`: the server's CPU and memory.
+
+mod client;
+mod joins;
+mod ledger;
+mod procfs;
+mod report;
+mod traffic;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+pub use report::{Report, ServerUse, Summary};
+use traffic::{Plan, RoomPlan};
+
+use sketchboard_core::model::{ClientId, RoomName};
+
+/// How many connections are being opened at any one time during setup.
+const SETUP_CONCURRENCY: usize = 64;
+
+/// The command line.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "loadgen", about = "Load generator for a running Sketchboard server (see docs/benchmarks.md)")]
+pub struct Args {
+    /// The server, as ws://HOST:PORT.
+    #[arg(long, global = true, default_value = "ws://127.0.0.1:3000")]
+    pub server: String,
+
+    /// The server's process id, to read its CPU time and memory from /proc.
+    #[arg(long, global = true)]
+    pub server_pid: Option<u32>,
+
+    /// Print the report as JSON instead of a Markdown table row.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Seconds to wait, after the last scheduled send, for copies still on their way.
+    #[arg(long, global = true, default_value_t = 5.0)]
+    pub drain_secs: f64,
+
+    /// Log filter, in tracing's EnvFilter syntax.
+    #[arg(long, global = true, env = "RUST_LOG", default_value = "warn,sketchboard=info")]
+    pub log: String,
+
+    #[command(subcommand)]
+    pub scenario: Scenario,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Scenario {
+    /// 1. One room: one writer dragging a shape, N readers.
+    Fanout(Fanout),
+    /// 2. Many rooms, every member moving its own shape.
+    Rooms(Rooms),
+    /// 3. All-to-all: N members each send one change at the same instant.
+    AllToAll(AllToAll),
+    /// 4. Join storm: many clients join a room holding many shapes at once.
+    JoinStorm(JoinStorm),
+    /// 5. Idle connections: the server's memory per connection.
+    Idle(Idle),
+    /// 6. Durable acknowledgement: from send to the author's confirmation.
+    Ack(Ack),
+}
+
+/// How long each sender goes on.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Length {
+    /// Seconds each sender sends for.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Exactly this many changes per sender (instead of --seconds' worth).
+    #[arg(long)]
+    pub changes: Option<u64>,
+}
+
+impl Length {
+    pub fn changes(n: u64) -> Length {
+        Length { seconds: 0.0, changes: Some(n) }
+    }
+
+    fn count(&self, rate_hz: f64) -> u64 {
+        self.changes.unwrap_or((self.seconds * rate_hz).round().max(1.0) as u64)
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Fanout {
+    #[arg(long, default_value_t = 100)]
+    pub readers: usize,
+    #[arg(long, default_value_t = 60.0)]
+    pub rate_hz: f64,
+    #[command(flatten)]
+    pub length: Length,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Rooms {
+    #[arg(long, default_value_t = 100)]
+    pub rooms: usize,
+    /// Members per room, each moving its own shape.
+    #[arg(long, default_value_t = 10)]
+    pub members: usize,
+    #[arg(long, default_value_t = 20.0)]
+    pub rate_hz: f64,
+    #[command(flatten)]
+    pub length: Length,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AllToAll {
+    #[arg(long, default_value_t = 100)]
+    pub members: usize,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct JoinStorm {
+    #[arg(long, default_value_t = 1000)]
+    pub joiners: usize,
+    /// Shapes the generator puts in the room first.
+    #[arg(long, default_value_t = 10_000)]
+    pub shapes: usize,
+    /// Connections that fill the room, in parallel.
+    #[arg(long, default_value_t = 20)]
+    pub fillers: usize,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Idle {
+    #[arg(long, default_value_t = 2000)]
+    pub connections: usize,
+    /// Rooms the connections are spread over.
+    #[arg(long, default_value_t = 20)]
+    pub rooms: usize,
+    /// Seconds to hold the connections open before reading the server's memory.
+    #[arg(long, default_value_t = 3.0)]
+    pub hold_secs: f64,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Ack {
+    /// Writers, each alone in its own room.
+    #[arg(long, default_value_t = 10)]
+    pub writers: usize,
+    #[arg(long, default_value_t = 20.0)]
+    pub rate_hz: f64,
+    #[command(flatten)]
+    pub length: Length,
+}
+
+/// Where and how one scenario runs.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// ws://HOST:PORT
+    pub url: String,
+    pub server_pid: Option<u32>,
+    pub drain: Duration,
+    /// Makes this run's room names and client ids its own, so runs against one
+    /// server never meet (or trip over each other's `op` numbers).
+    nonce: String,
+}
+
+impl Run {
+    pub fn new(url: impl Into<String>, server_pid: Option<u32>, drain: Duration) -> Run {
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let nonce = format!("{:x}{:x}", since_epoch.as_millis(), std::process::id());
+        Run { url: url.into(), server_pid, drain, nonce }
+    }
+
+    fn room_name(&self, label: &str) -> anyhow::Result<RoomName> {
+        let name = format!("lg{}-{label}", self.nonce);
+        RoomName::parse(&name).with_context(|| format!("room name {name:?}"))
+    }
+
+    fn client_id(&self, i: usize) -> anyhow::Result<ClientId> {
+        let name = format!("lg{}-c{i}", self.nonce);
+        ClientId::parse(&name).with_context(|| format!("client id {name:?}"))
+    }
+
+    fn watch(&self) -> anyhow::Result<procfs::Watch> {
+        procfs::Watch::start(self.server_pid)
+    }
+}
+
+impl Args {
+    pub fn run(&self) -> Run {
+        Run::new(&self.server, self.server_pid, Duration::from_secs_f64(self.drain_secs.max(0.0)))
+    }
+}
+
+/// Runs one scenario and reports on it.
+pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
+    match scenario {
+        Scenario::Fanout(s) => {
+            let changes = s.length.count(s.rate_hz);
+            let params = format!("1 writer, {} readers, {} Hz, {changes} changes", s.readers, s.rate_hz);
+            let rooms = vec![RoomPlan { senders: 1, readers: s.readers, senders_receive: false }];
+            traffic::run(
+                target,
+                Plan { scenario: "fanout", params, rooms, rate_hz: s.rate_hz, changes, stagger: false },
+            )
+            .await
+        }
+        Scenario::Rooms(s) => {
+            let changes = s.length.count(s.rate_hz);
+            let params = format!("{} rooms × {} members, {} Hz, {changes} changes", s.rooms, s.members, s.rate_hz);
+            let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }; s.rooms];
+            traffic::run(target, Plan { scenario: "rooms", params, rooms, rate_hz: s.rate_hz, changes, stagger: true })
+                .await
+        }
+        Scenario::AllToAll(s) => {
+            let params = format!("{} members, 1 change each", s.members);
+            let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }];
+            // One change each, all due at the same instant: the rate is moot.
+            let plan = Plan { scenario: "all-to-all", params, rooms, rate_hz: 1.0, changes: 1, stagger: false };
+            traffic::run(target, plan).await
+        }
+        Scenario::Ack(s) => {
+            let changes = s.length.count(s.rate_hz);
+            let params = format!("{} writers in own rooms, {} Hz, {changes} changes", s.writers, s.rate_hz);
+            let rooms = vec![RoomPlan { senders: 1, readers: 0, senders_receive: false }; s.writers];
+            let mut report = traffic::run(
+                target,
+                Plan { scenario: "ack", params, rooms, rate_hz: s.rate_hz, changes, stagger: true },
+            )
+            .await?;
+            // Nobody else receives these changes: the confirmations are the measure.
+            report.measures = "ack";
+            report.latency = report.ack.clone();
+            report.expected = report.sent;
+            report.delivered = report.ack.as_ref().map_or(0, |a| a.count);
+            report.lost = report.expected.saturating_sub(report.delivered);
+            if report.seconds > 0.0 {
+                report.per_second = Some(report.delivered as f64 / report.seconds);
+            }
+            Ok(report)
+        }
+        Scenario::JoinStorm(s) => joins::storm(target, s).await,
+        Scenario::Idle(s) => joins::idle(target, s).await,
+    }
+}
+
+/// Polls `done` until it holds or `limit` passes; whether it held.
+async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

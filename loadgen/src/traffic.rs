@@ -1,0 +1,258 @@
+//! Scenarios 1, 2, 3 and 6: senders that each move their own shape on a fixed
+//! schedule, and receivers that tally every copy they get.
+//!
+//! A run has three phases. Setup: every connection joins (and starts reading
+//! at once, so presence updates never pile up), and every sender creates its
+//! shape. Measurement: each sender sends change k at `start + offset + (k − 1) ·
+//! period`, late or not (open loop), while the receivers record latencies from
+//! those due instants. Drain: wait until every expected copy and confirmation
+//! has arrived, or the drain limit passes; whatever is missing then is lost.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{StreamExt, TryStreamExt};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::client::{self, Received, Socket};
+use super::ledger::{Ledger, MAX_COUNTER, Mark, SenderPlan, Tally};
+use super::report::Report;
+use super::{Run, SETUP_CONCURRENCY, wait_until};
+use sketchboard_core::model::{Change, Shape, ShapeKind};
+use sketchboard_core::protocol::ServerMsg;
+
+/// Time between the end of setup and the first scheduled send, so that every
+/// sender task is waiting before its first change falls due.
+const LEAD: Duration = Duration::from_millis(100);
+/// How long setup may take to see every sender's shape confirmed.
+const SETUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// Who is in one room.
+#[derive(Debug, Clone, Copy)]
+pub struct RoomPlan {
+    pub senders: usize,
+    /// Members that only listen.
+    pub readers: usize,
+    /// Whether senders also count the copies they receive (their own
+    /// confirmation included) as deliveries.
+    pub senders_receive: bool,
+}
+
+/// A whole traffic scenario.
+pub struct Plan {
+    pub scenario: &'static str,
+    pub params: String,
+    pub rooms: Vec<RoomPlan>,
+    pub rate_hz: f64,
+    pub changes: u64,
+    /// Spread the senders' first sends evenly over one period, as independent
+    /// people would be; without it every sender fires at the same instant.
+    pub stagger: bool,
+}
+
+/// One connection's part in a run.
+#[derive(Debug, Clone, Copy)]
+struct Role {
+    sender: Option<u32>,
+    receives: bool,
+}
+
+/// A joined connection: its writing half (for senders) and its reading task.
+struct Member {
+    sender: Option<(u32, SplitSink<Socket, Message>)>,
+    reader: JoinHandle<Tally>,
+}
+
+pub async fn run(target: &Run, plan: Plan) -> anyhow::Result<Report> {
+    anyhow::ensure!(plan.rate_hz.is_finite() && plan.rate_hz > 0.0, "the rate must be a positive number of Hz");
+    anyhow::ensure!(plan.changes <= MAX_COUNTER, "at most {MAX_COUNTER} changes per sender fit on the board");
+    let period = Duration::from_secs_f64(1.0 / plan.rate_hz);
+
+    // Number the senders and say who is where.
+    let total_senders: usize = plan.rooms.iter().map(|r| r.senders).sum();
+    let mut roles = Vec::new();
+    let mut senders = Vec::new();
+    for (r, room_plan) in plan.rooms.iter().enumerate() {
+        let room = target.room_name(&format!("{}-{r}", plan.scenario))?;
+        let audience = room_plan.readers + if room_plan.senders_receive { room_plan.senders } else { 0 };
+        for _ in 0..room_plan.senders {
+            let number = senders.len() as u32;
+            let offset =
+                if plan.stagger { period.mul_f64(number as f64 / total_senders as f64) } else { Duration::ZERO };
+            senders.push(SenderPlan { audience: audience as u32, offset });
+            roles.push((room.clone(), Role { sender: Some(number), receives: room_plan.senders_receive }));
+        }
+        for _ in 0..room_plan.readers {
+            roles.push((room.clone(), Role { sender: None, receives: true }));
+        }
+    }
+    let connections = roles.len();
+    let ledger = Arc::new(Ledger::new(period, plan.changes, senders));
+    let (stop, stopped) = watch::channel(false);
+    let mut report = Report::new(plan.scenario, plan.params, connections, "delivery");
+    let machine = target.watch()?;
+
+    // Setup: join, then create each sender's shape.
+    tracing::info!(connections, "joining");
+    let members: Vec<Member> = futures_util::stream::iter(roles.into_iter().enumerate())
+        .map(|(i, (room, role))| {
+            let (ledger, stopped) = (ledger.clone(), stopped.clone());
+            async move {
+                let client = target.client_id(i)?;
+                let (ws, _) = client::join(&target.url, &room, &client).await?;
+                let (sink, stream) = ws.split();
+                let reader = tokio::spawn(receive(stream, role, ledger, stopped));
+                anyhow::Ok(Member { sender: role.sender.map(|n| (n, sink)), reader })
+            }
+        })
+        .buffer_unordered(SETUP_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut writers = Vec::new();
+    let mut readers = Vec::new();
+    for member in members {
+        if let Some((number, mut sink)) = member.sender {
+            let shape = Shape { id: Mark::shape_id(number), kind: ShapeKind::Circle, x: 0.0, y: 0.0 };
+            client::send_change(&mut sink, 1, Change::Create { shape }).await.context("creating a sender's shape")?;
+            writers.push((number, sink));
+        }
+        readers.push(member.reader);
+    }
+    let all_created = wait_until(SETUP_LIMIT, || ledger.created.load(Ordering::Relaxed) >= total_senders as u64).await;
+    anyhow::ensure!(all_created, "not every sender's shape was confirmed within {SETUP_LIMIT:?}");
+
+    // Measurement.
+    let before = machine.read()?;
+    let start = Instant::now() + LEAD;
+    ledger.begin(start);
+    tracing::info!(senders = total_senders, changes = plan.changes, "sending");
+    let sending: Vec<_> =
+        writers.into_iter().map(|(n, sink)| tokio::spawn(send(sink, n, plan.changes, ledger.clone()))).collect();
+    for task in sending {
+        if let Err(e) = task.await.context("a sender task panicked")? {
+            tracing::warn!(error = format!("{e:#}"), "a sender stopped early");
+            report.errors += 1;
+            report.first_problem.get_or_insert(format!("{e:#}"));
+        }
+    }
+
+    // Drain: everything sent should arrive, each copy once.
+    let complete = wait_until(target.drain, || {
+        ledger.delivered.load(Ordering::Relaxed) >= ledger.expected()
+            && ledger.acked.load(Ordering::Relaxed) >= ledger.sent()
+    })
+    .await;
+    if !complete {
+        tracing::warn!("the drain limit passed with copies still missing");
+    }
+    let after = machine.read()?;
+    let _ = stop.send(true);
+    let mut tally = Tally::default();
+    for reader in readers {
+        tally.absorb(reader.await.context("a reader task panicked")?);
+    }
+
+    report.sent = ledger.sent();
+    report.expected = ledger.expected();
+    report.delivered = tally.unique;
+    report.lost = report.expected.saturating_sub(tally.unique);
+    report.duplicated = tally.duplicated;
+    report.out_of_order = tally.out_of_order;
+    report.errors += tally.errors;
+    report.disconnects = tally.disconnects;
+    if report.first_problem.is_none() {
+        report.first_problem = tally.first_problem;
+    }
+    report.latency = ledger.latency.summary();
+    report.fanout = ledger.fanout.summary();
+    report.ack = ledger.ack.summary();
+    // Deliveries per second over the time they took: from the first due send
+    // to the last copy (or, with no receivers, the measurement's end).
+    let end = tally.last_delivery.unwrap_or_else(Instant::now);
+    report.seconds = end.saturating_duration_since(start).as_secs_f64();
+    if report.seconds > 0.0 && report.delivered > 0 {
+        report.per_second = Some(report.delivered as f64 / report.seconds);
+    }
+    machine.report(before, after, &mut report);
+    Ok(report)
+}
+
+/// Sends `changes` moves on the schedule, however late: a stalled server must
+/// show up as latency, not as fewer changes sent.
+async fn send(
+    mut sink: SplitSink<Socket, Message>,
+    sender: u32,
+    changes: u64,
+    ledger: Arc<Ledger>,
+) -> anyhow::Result<()> {
+    for counter in 1..=changes {
+        let mark = Mark { sender, counter };
+        let due = ledger.due(mark).context("the run has not begun")?;
+        tokio::time::sleep_until(due.into()).await;
+        // op 1 was the shape's creation.
+        client::send_change(&mut sink, counter + 1, mark.to_move()).await?;
+        ledger.record_sent(mark);
+    }
+    Ok(())
+}
+
+/// Reads one connection until the run stops or the server closes it.
+async fn receive(
+    mut stream: SplitStream<Socket>,
+    role: Role,
+    ledger: Arc<Ledger>,
+    mut stopped: watch::Receiver<bool>,
+) -> Tally {
+    let mut tally = Tally::default();
+    loop {
+        let incoming = tokio::select! {
+            biased;
+            _ = stopped.changed() => break,
+            incoming = client::read(&mut stream) => incoming,
+        };
+        let (at, msg) = match incoming {
+            Ok(Received::Msg(at, msg)) => (at, msg),
+            Ok(Received::Unreadable(what)) => {
+                tally.problem(what);
+                continue;
+            }
+            Ok(Received::Closed(why)) => {
+                tally.disconnects += 1;
+                tally.problem(format!("the server closed a connection: {why}"));
+                break;
+            }
+            Err(e) => {
+                tally.disconnects += 1;
+                tally.problem(format!("{e:#}"));
+                break;
+            }
+        };
+        match msg {
+            ServerMsg::Applied { change, op, .. } => match Mark::from_change(&change) {
+                Some(mark) => {
+                    if op.is_some() {
+                        tally.ack(&ledger, mark, at);
+                    }
+                    if role.receives {
+                        tally.delivery(&ledger, mark, at);
+                    }
+                }
+                None if op.is_some() && role.sender.is_some() => {
+                    ledger.created.fetch_add(1, Ordering::Relaxed);
+                }
+                None => {}
+            },
+            ServerMsg::Error { code, message, op } => {
+                tally.problem(format!("the server refused op {op:?}: {code:?}: {message}"));
+            }
+            // Presence, and whatever later versions of the server add.
+            _ => {}
+        }
+    }
+    tally
+}

@@ -1,0 +1,77 @@
+//! What the live board shows outside its canvas, as signals the room page
+//! renders: the connection's status, the people count, changes waiting to be
+//! sent, the canvas's text alternative. It sits below both the page (which
+//! reads it) and the live board (which writes it), so neither imports the other
+//! for it, and it is compiled in both builds: the page renders it on the server too.
+
+use leptos::prelude::RwSignal;
+
+/// Connection state, as shown to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnStatus {
+    Connecting,
+    Connected,
+    Reconnecting,
+    Offline,
+    /// The server speaks a newer protocol: the page must be reloaded.
+    Outdated,
+    /// The room has as many people as it allows; retrying.
+    RoomFull,
+}
+
+impl ConnStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnStatus::Connecting => "Connecting…",
+            ConnStatus::Connected => "Connected",
+            ConnStatus::Reconnecting => "Reconnecting…",
+            ConnStatus::Offline => "Offline",
+            ConnStatus::Outdated => "Sketchboard was updated: reload the page",
+            ConnStatus::RoomFull => "This room is full: waiting for a place…",
+        }
+    }
+
+    /// The status light's class: green, amber or red.
+    pub fn css(self) -> &'static str {
+        match self {
+            ConnStatus::Connected => "ok",
+            ConnStatus::Connecting | ConnStatus::Reconnecting => "wait",
+            ConnStatus::Offline | ConnStatus::Outdated | ConnStatus::RoomFull => "bad",
+        }
+    }
+}
+
+/// One line of the canvas's text alternative.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ShapeLine {
+    pub id: String,
+    pub text: String,
+}
+
+/// What the live board shows outside the canvas. All signals, so `Copy`.
+#[derive(Clone, Copy)]
+pub struct BoardUi {
+    pub status: RwSignal<ConnStatus>,
+    pub members: RwSignal<u32>,
+    pub pending: RwSignal<usize>,
+    pub lines: RwSignal<Vec<ShapeLine>>,
+    pub has_selection: RwSignal<bool>,
+}
+
+impl BoardUi {
+    pub fn new() -> BoardUi {
+        BoardUi {
+            status: RwSignal::new(ConnStatus::Connecting),
+            members: RwSignal::new(0),
+            pending: RwSignal::new(0),
+            lines: RwSignal::new(Vec::new()),
+            has_selection: RwSignal::new(false),
+        }
+    }
+}
+
+impl Default for BoardUi {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,22 @@
+//! The integration tests: a real server on an ephemeral port with a real
+//! SQLite file, real WebSocket clients, the real server binary where a test
+//! kills it. One test binary, so the server is linked once; one module per
+//! behaviour:
+//!
+//! - `sockets`: real-time behaviour (order, rooms, confirmations, presence);
+//! - `persist`: what storage keeps across restarts; `resume`: catching up after a drop;
+//! - `crash`: SIGKILL while tabs send; `chaos`: seeded random tabs and drops;
+//! - `limits`: room, member and rate limits; `hostile`: bad input and origins;
+//! - `loadgen`: the load generator counts every copy (never how fast).
+#![allow(clippy::unwrap_used)] // tests unwrap what must hold
+
+mod common;
+
+mod chaos;
+mod crash;
+mod hostile;
+mod limits;
+mod loadgen;
+mod persist;
+mod resume;
+mod sockets;
