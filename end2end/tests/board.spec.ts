@@ -4,6 +4,7 @@ import {
   clickBoard,
   closeParticipants,
   expectPainted,
+  expectPositions,
   expectShapeCount,
   newParticipant,
   openRoom,
@@ -31,8 +32,8 @@ test('two people in one room see each other’s shapes; another room sees nothin
   const added = await expectShapeCount(alice, 3);
   expect(added.map((s) => s.kind)).toEqual(['Rectangle', 'Triangle', 'Circle']);
   expect(added.map((s) => s.selected)).toEqual([false, false, true]);
-  const seenByBob = await expectShapeCount(bob, 3);
-  expect(positions(seenByBob)).toEqual(positions(added));
+  await expectShapeCount(bob, 3);
+  await expectPositions(bob, positions(added));
   for (const s of added) await expectPainted(bob, s);
 
   // Select the rectangle by clicking it; move it with the arrow keys.
@@ -100,7 +101,7 @@ test('two people in one room see each other’s shapes; another room sees nothin
   await bob.reload();
   await expect(bob.getByRole('status')).toHaveText('Connected');
   await expectShapeCount(bob, 2);
-  expect(positions(await shapes(bob))).toEqual(before);
+  await expectPositions(bob, before);
   for (const s of await shapes(bob)) await expectPainted(bob, s);
 });
 

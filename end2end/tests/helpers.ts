@@ -129,3 +129,8 @@ export async function expectAllConfirmed(page: Page) {
       ), { message: 'every change confirmed by the server' })
     .toBe(0);
 }
+
+/** Waits until the page lists shapes at exactly these places, in this order (changes may still be arriving). */
+export async function expectPositions(page: Page, expected: ReturnType<typeof positions>) {
+  await expect.poll(async () => positions(await shapes(page)), { message: 'the shapes where expected' }).toEqual(expected);
+}

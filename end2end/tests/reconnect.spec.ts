@@ -2,6 +2,7 @@ import { expect, test, type Page, type WebSocketRoute } from '@playwright/test';
 import {
   closeParticipants,
   expectAllConfirmed,
+  expectPositions,
   expectPainted,
   expectShapeCount,
   newParticipant,
@@ -82,7 +83,7 @@ test('after a network drop the tab says so, keeps its edits, reconnects and catc
   await expect(alice.getByRole('status')).toHaveText('Connected');
   const aliceSees = await expectShapeCount(alice, 3);
   const bobSees = await expectShapeCount(bob, 3);
-  expect(positions(aliceSees)).toEqual(positions(bobSees));
+  await expectPositions(alice, positions(bobSees));
   expect(aliceSees.map((s) => s.kind)).toEqual(['Rectangle', 'Triangle', 'Circle']);
   await expect(alice.getByText('waiting to send')).toHaveCount(0);
   // Both were placed in the same free spot while apart; the one on top is painted.
@@ -124,10 +125,10 @@ test('edits made offline survive a reload of the tab and are delivered once', as
   await expect(alice.getByRole('status')).toHaveText('Offline');
   await network.up();
   await expect(alice.getByRole('status')).toHaveText('Connected');
-  const bobSees = await expectShapeCount(bob, 2);
-  const aliceSees = await expectShapeCount(alice, 2);
-  expect(positions(bobSees)).toEqual(positions(before));
-  expect(positions(aliceSees)).toEqual(positions(before));
+  // The create and the move arrive one after the other: wait for both.
+  await expectPositions(bob, positions(before));
+  await expectPositions(alice, positions(before));
+  const bobSees = await shapes(bob);
   await expect(alice.getByText('waiting to send')).toHaveCount(0);
   await expectPainted(bob, bobSees[1]);
 });
@@ -171,7 +172,7 @@ test('a duplicated tab starts afresh instead of sharing the original tab’s ide
   await expect(alice.getByRole('status')).toHaveText('Connected');
   await expect(copy.getByRole('status')).toHaveText('Connected');
   const aliceSees = await expectShapeCount(alice, 3);
-  const copySees = await expectShapeCount(copy, 3);
-  expect(positions(copySees)).toEqual(positions(aliceSees));
+  await expectShapeCount(copy, 3);
+  await expectPositions(copy, positions(aliceSees));
   expect(aliceSees.map((s) => s.kind).sort()).toEqual(['Circle', 'Rectangle', 'Triangle']);
 });
