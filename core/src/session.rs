@@ -213,15 +213,8 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Shape, ShapeId, ShapeKind};
+    use crate::model::fixtures::create;
     use crate::protocol::PROTOCOL_VERSION;
-
-    fn id(s: &str) -> ShapeId {
-        ShapeId::parse(s).unwrap()
-    }
-    fn create(name: &str, x: f64) -> Change {
-        Change::Create { shape: Shape { id: id(name), kind: ShapeKind::Rectangle, x, y: 0.0 } }
-    }
     fn room() -> crate::model::RoomName {
         crate::model::RoomName::parse("r").unwrap()
     }

@@ -13,3 +13,18 @@ pub use board::{BOARD_HEIGHT, BOARD_WIDTH, Board, Change, ChangeError, MAX_SHAPE
 pub use ident::{ClientId, IdentError, MAX_IDENT_LEN, RoomName, ShapeId, ident_pattern, ident_rule};
 pub use replica::{Replica, ReplicaError, Unsent};
 pub use shape::{Shape, ShapeKind};
+
+/// Small builders the unit tests of this crate share.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{Change, Shape, ShapeId, ShapeKind};
+
+    pub fn id(s: &str) -> ShapeId {
+        ShapeId::parse(s).unwrap()
+    }
+
+    /// A rectangle created at (`x`, 0).
+    pub fn create(name: &str, x: f64) -> Change {
+        Change::Create { shape: Shape { id: id(name), kind: ShapeKind::Rectangle, x, y: 0.0 } }
+    }
+}

@@ -207,14 +207,7 @@ impl Replica {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Shape, ShapeId, ShapeKind};
-
-    fn id(s: &str) -> ShapeId {
-        ShapeId::parse(s).unwrap()
-    }
-    fn create(name: &str, x: f64) -> Change {
-        Change::Create { shape: Shape { id: id(name), kind: ShapeKind::Rectangle, x, y: 0.0 } }
-    }
+    use crate::model::fixtures::{create, id};
 
     #[test]
     fn own_change_shows_at_once_and_confirms_quietly() {
