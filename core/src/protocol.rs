@@ -15,13 +15,14 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// (Server messages have no such limit: a welcome carries a whole board.)
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
-/// What the server's WebSocket layer buffers at most for one message. Past
-/// `MAX_MESSAGE_BYTES` it still reads up to here, so that it can refuse the
-/// message cleanly; past this the connection is dropped without ceremony.
-pub const HARD_MESSAGE_BYTES: usize = 1024 * 1024;
-
 /// The largest `op` accepted: JavaScript numbers are exact up to here.
 pub const MAX_OP: u64 = (1 << 53) - 1;
+
+/// How far above the last `op` a room accepted from a client the next may
+/// be. A client numbers its changes one by one; a jump this large could only
+/// be made to push the client's mark out of reach (every later change would
+/// be stale), so it is refused.
+pub const MAX_OP_JUMP: u64 = 1 << 20;
 
 /// The longest `build` a hello may carry.
 pub const MAX_BUILD_LEN: usize = 64;
@@ -121,6 +122,9 @@ pub enum ErrorCode {
     /// The `op` is not above the last one this room accepted from this
     /// client: it was applied before (or refused before) and is not applied again.
     StaleOp,
+    /// The `op` is more than `MAX_OP_JUMP` above the last one this room
+    /// accepted from this client: not applied.
+    OpTooFar,
     /// The connection sends faster than the server's limit: its messages are
     /// now read at the limited rate (nothing is dropped). Sent once per episode.
     RateLimited,
@@ -128,6 +132,9 @@ pub enum ErrorCode {
     RoomFull,
     /// The server has as many rooms open as it allows (then close 4005).
     ServerBusy,
+    /// This client's address opened or created as many rooms as one address
+    /// may in a while: a join is closed with 4006, a room's first change refused.
+    TooManyRooms,
 }
 
 /// Why a client's text frame was refused before reaching any room.
@@ -218,6 +225,10 @@ impl ClientMsg {
 
 /// WebSocket close codes the server uses; `docs/protocol.md` lists them.
 pub mod close {
+    /// The client broke the WebSocket protocol (a bad frame).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame that is not valid UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
     /// The message was larger than the limit.
     pub const TOO_LARGE: u16 = 1009;
     /// The server is shutting down (standard code): reconnect with backoff.
@@ -235,6 +246,8 @@ pub mod close {
     pub const ROOM_FULL: u16 = 4004;
     /// The server has as many rooms open as it allows.
     pub const SERVER_BUSY: u16 = 4005;
+    /// This address opened as many rooms as it may for now.
+    pub const TOO_MANY_ROOMS: u16 = 4006;
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Configuration: command-line flags, each with an environment fallback.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use clap::Parser;
 
+use super::edge::EdgeLimits;
+use super::fairness::AddressLimits;
 use super::rate::RateLimit;
 use super::room::RoomLimits;
 
@@ -22,8 +24,14 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/sketchboard.db")]
     pub database_url: String,
 
-    /// Extra origins allowed to open WebSockets, comma-separated
-    /// (e.g. https://board.example.com). The page's own origin is always allowed.
+    /// How browsers reach this server, comma-separated (e.g.
+    /// https://board.example.com): the only names it answers to, and the
+    /// pages that may open WebSockets. Unset, it answers to IP addresses and
+    /// localhost only, which DNS rebinding cannot fake.
+    #[arg(long, env = "SKETCHBOARD_PUBLIC_ORIGIN", value_delimiter = ',')]
+    pub public_origin: Vec<String>,
+
+    /// Further origins whose pages may open WebSockets, comma-separated.
     #[arg(long, env = "SKETCHBOARD_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
@@ -57,6 +65,40 @@ pub struct Config {
     #[arg(long, env = "SKETCHBOARD_RATE_BURST", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_burst: u32,
 
+    /// WebSockets one client address may have open at once (an IPv6 client
+    /// counts by its /64). More get HTTP 429.
+    #[arg(long, env = "SKETCHBOARD_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_address: u64,
+
+    /// Rooms one address may load a minute (rooms not loaded already). More
+    /// get `too_many_rooms` (close 4006).
+    #[arg(long, env = "SKETCHBOARD_ROOMS_OPENED_PER_MINUTE", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rooms_opened_per_minute: u32,
+
+    /// New rooms one address may store an hour (by making their first
+    /// change). More have that change refused with `too_many_rooms`.
+    #[arg(long, env = "SKETCHBOARD_ROOMS_CREATED_PER_HOUR", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rooms_created_per_hour: u32,
+
+    /// Delete stored rooms nobody has opened for this many days (checked
+    /// hourly). 0, the default, keeps every room for ever.
+    #[arg(long, env = "SKETCHBOARD_EXPIRE_ROOMS_AFTER_DAYS", default_value_t = 0)]
+    pub expire_rooms_after_days: u32,
+
+    /// Reverse proxies whose X-Forwarded-For header names the client,
+    /// comma-separated IP addresses. Unset, the header is ignored.
+    #[arg(long, env = "SKETCHBOARD_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Seconds a client has to send a request's headers before it is closed.
+    #[arg(long, env = "SKETCHBOARD_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+
+    /// Connections not in a request (sending headers, or idle between
+    /// requests) at most; past it the one idle longest is closed.
+    #[arg(long, env = "SKETCHBOARD_MAX_IDLE_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_idle_connections: u64,
+
     /// Log filter, in tracing's EnvFilter syntax.
     #[arg(long, env = "RUST_LOG", default_value = DEFAULT_LOG)]
     pub log: String,
@@ -68,6 +110,7 @@ impl Config {
         Config {
             addr,
             database_url: database_url.into(),
+            public_origin: Vec::new(),
             allowed_origins: Vec::new(),
             room_idle_secs: 30,
             idle_timeout_secs: 60,
@@ -75,6 +118,13 @@ impl Config {
             max_members: 1000,
             rate_per_sec: 200,
             rate_burst: 1000,
+            max_connections_per_address: 500,
+            rooms_opened_per_minute: 60,
+            rooms_created_per_hour: 60,
+            trusted_proxies: Vec::new(),
+            expire_rooms_after_days: 0,
+            header_timeout_secs: 10,
+            max_idle_connections: 1024,
             log: DEFAULT_LOG.into(),
         }
     }
@@ -84,6 +134,21 @@ impl Config {
             idle_grace: Duration::from_secs(self.room_idle_secs),
             max_rooms: usize::try_from(self.max_rooms).unwrap_or(usize::MAX),
             max_members: usize::try_from(self.max_members).unwrap_or(usize::MAX),
+        }
+    }
+
+    pub(crate) fn address_limits(&self) -> AddressLimits {
+        AddressLimits {
+            max_connections: usize::try_from(self.max_connections_per_address).unwrap_or(usize::MAX),
+            rooms_opened_per_minute: self.rooms_opened_per_minute,
+            rooms_created_per_hour: self.rooms_created_per_hour,
+        }
+    }
+
+    pub(crate) fn edge_limits(&self) -> EdgeLimits {
+        EdgeLimits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            max_idle: usize::try_from(self.max_idle_connections).unwrap_or(usize::MAX),
         }
     }
 

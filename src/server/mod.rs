@@ -4,14 +4,18 @@
 //! it with the command-line configuration; the integration tests call it with
 //! an ephemeral port and a temporary database.
 //!
+//! - `edge`: the front door (TCP, HTTP/1.1, header deadlines, idle caps);
 //! - `routes`: HTTP (pages, `/ws/{room}`, `/healthz`, `/new`); `origin`: who may open a socket;
 //! - `connection`: one WebSocket, the edge where input is checked; `rate`: its rate limit;
+//! - `fairness`: per-address limits (connections, rooms opened and created);
 //! - `registry`: room name → running room actor; `room`: the actor that orders and records;
 //! - `storage`: the store (SQLite); `lobby`: the room list; `state`: what handlers share;
 //! - `config` and `shutdown`.
 
 mod config;
 mod connection;
+mod edge;
+mod fairness;
 pub(crate) mod lobby;
 mod origin;
 mod rate;
@@ -25,11 +29,11 @@ pub mod storage;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use tokio::task::JoinHandle;
 
 pub use config::Config;
+use fairness::Fairness;
 use registry::Registry;
 use shutdown::{Drained, Shutdown};
 pub(crate) use state::AppState;
@@ -51,26 +55,23 @@ const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Running> {
     let store =
         Store::open(&config.database_url).with_context(|| format!("opening the database {}", config.database_url))?;
-    let registry = Registry::new(store.clone(), config.room_limits());
+    let fairness = Fairness::new(config.address_limits());
+    let registry = Registry::new(store.clone(), fairness.clone(), config.room_limits());
     let shutdown = Shutdown::new();
     let (guard, drained) = shutdown::connection_tracking();
     let listener =
         tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    let state = AppState::new(leptos_options, registry.clone(), store, &config, shutdown.clone(), guard);
+    let state =
+        AppState::new(leptos_options, registry.clone(), store.clone(), fairness, &config, shutdown.clone(), guard);
+    if config.expire_rooms_after_days > 0 {
+        let days = config.expire_rooms_after_days;
+        tokio::spawn(expire_rooms(store.clone(), registry.clone(), days, shutdown.clone()));
+    }
     let app = routes::router(state);
-    let signal = shutdown.clone();
-    let task = tokio::spawn(async move {
-        // Every message is small and wanted now: Nagle's algorithm would hold
-        // a frame back until the previous one is acknowledged.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
-        axum::serve(listener, app).with_graceful_shutdown(async move { signal.wait().await }).await
-    });
-    tracing::info!(%addr, database = %config.database_url, "Sketchboard is listening on http://{addr}");
+    let open_files = edge::raise_open_file_limit();
+    let task = tokio::spawn(edge::serve(listener, app, config.edge_limits(), shutdown.clone()));
+    tracing::info!(%addr, database = %config.database_url, open_files, "Sketchboard is listening on http://{addr}");
     Ok(Running { addr, registry, shutdown, drained, task })
 }
 
@@ -100,5 +101,23 @@ impl Running {
         shutdown::signal().await;
         tracing::info!("shutting down");
         self.stop().await
+    }
+}
+
+/// Deletes stored rooms nobody opened for `days`, every hour, sparing the
+/// rooms loaded now.
+async fn expire_rooms(store: Store, registry: Registry, days: u32, shutdown: Shutdown) {
+    let unopened_ms = i64::from(days) * 24 * 3600 * 1000;
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            () = shutdown.wait() => return,
+        }
+        match store.expire(unopened_ms, registry.loaded_rooms()).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, days, "deleted rooms nobody opened for {days} days"),
+            Err(e) => tracing::warn!(error = %e, "could not expire unopened rooms"),
+        }
     }
 }

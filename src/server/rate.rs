@@ -1,25 +1,78 @@
-//! The per-connection rate limit: a token bucket. Over the limit a connection
-//! is not cut off and nothing it sent is dropped: the connection simply stops
-//! reading it until a token is due, so a flood slows only its sender (TCP
-//! pushes back), while a drag at the display's rate, or a burst of offline
-//! edits, passes untouched.
+//! Token buckets: the per-connection rate limit, and the allowances the
+//! per-address limits (`fairness`) are made of.
+//!
+//! Over its rate a connection is not cut off and nothing it sent is dropped:
+//! the connection simply stops reading it until a token is due, so a flood
+//! slows only its sender (TCP pushes back), while a drag at the display's
+//! rate, or a burst of offline edits, passes untouched.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// A token bucket: `per_sec` messages a second on average, up to `burst` at once.
+/// A token bucket's shape: `per_sec` messages a second on average, up to `burst` at once.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimit {
     pub per_sec: u32,
     pub burst: u32,
 }
 
-/// One connection's bucket.
-pub struct Bucket {
-    limit: RateLimit,
+/// Tokens that refill at a steady rate up to a cap.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenBucket {
+    per_sec: f64,
+    burst: f64,
     tokens: f64,
     refilled: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket of `burst` tokens, refilling at `per_sec`.
+    pub(crate) fn new(per_sec: f64, burst: f64) -> TokenBucket {
+        let (per_sec, burst) = (per_sec.max(f64::MIN_POSITIVE), burst.max(1.0));
+        TokenBucket { per_sec, burst, tokens: burst, refilled: Instant::now() }
+    }
+
+    fn refill(&mut self) -> Instant {
+        let now = Instant::now();
+        let earned = now.duration_since(self.refilled).as_secs_f64() * self.per_sec;
+        self.tokens = (self.tokens + earned).min(self.burst);
+        self.refilled = now;
+        now
+    }
+
+    /// Takes a token if there is one.
+    pub(crate) fn try_take(&mut self) -> bool {
+        self.refill();
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return true;
+        }
+        false
+    }
+
+    /// Takes a token, into debt if need be; returns when the debt is paid off
+    /// (`None` if there was no debt).
+    fn take(&mut self) -> Option<Instant> {
+        let now = self.refill();
+        self.tokens -= 1.0;
+        (self.tokens < 0.0).then(|| now + Duration::from_secs_f64(-self.tokens / self.per_sec))
+    }
+
+    /// Whether the bucket is at least half full.
+    fn half_full(&self) -> bool {
+        self.tokens >= self.burst / 2.0
+    }
+
+    /// Whether the bucket would be full now: nothing to remember about it.
+    pub(crate) fn is_full(&self) -> bool {
+        self.tokens + self.refilled.elapsed().as_secs_f64() * self.per_sec >= self.burst
+    }
+}
+
+/// One connection's bucket.
+pub struct Bucket {
+    tokens: TokenBucket,
     /// Whether this episode of slowing down has begun (and been announced).
     slowing: bool,
 }
@@ -36,28 +89,23 @@ pub enum Pace {
 
 impl Bucket {
     pub fn new(limit: RateLimit) -> Bucket {
-        Bucket { limit, tokens: f64::from(limit.burst), refilled: Instant::now(), slowing: false }
+        Bucket { tokens: TokenBucket::new(f64::from(limit.per_sec), f64::from(limit.burst)), slowing: false }
     }
 
     /// Takes a token for one message (which is handled either way: only
     /// reading the next one waits).
     pub fn take(&mut self) -> Pace {
-        let now = Instant::now();
-        let rate = f64::from(self.limit.per_sec.max(1));
-        let earned = now.duration_since(self.refilled).as_secs_f64() * rate;
-        self.tokens = (self.tokens + earned).min(f64::from(self.limit.burst.max(1)));
-        self.refilled = now;
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 {
-            // An episode ends once the bucket is half full again, so a flood
-            // is told once, not after every short lull in it.
-            if self.tokens >= f64::from(self.limit.burst.max(1)) / 2.0 {
-                self.slowing = false;
+        match self.tokens.take() {
+            None => {
+                // An episode ends once the bucket is half full again, so a
+                // flood is told once, not after every short lull in it.
+                if self.tokens.half_full() {
+                    self.slowing = false;
+                }
+                Pace::Go
             }
-            return Pace::Go;
+            Some(until) => Pace::Wait { until, first: !std::mem::replace(&mut self.slowing, true) },
         }
-        let first = !std::mem::replace(&mut self.slowing, true);
-        Pace::Wait { until: now + Duration::from_secs_f64(-self.tokens / rate), first }
     }
 }
 
@@ -73,5 +121,17 @@ mod tests {
         let Pace::Wait { until, first: true } = bucket.take() else { panic!("over the burst, the sender waits") };
         assert!(until > Instant::now() + Duration::from_millis(500), "about a second: one token at 1/s");
         assert!(matches!(bucket.take(), Pace::Wait { first: false, .. }), "told once per episode");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_allowance_refills_with_time() {
+        let mut allowance = TokenBucket::new(1.0 / 60.0, 2.0);
+        assert!(allowance.try_take() && allowance.try_take());
+        assert!(!allowance.try_take(), "spent");
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        assert!(allowance.try_take(), "one more a minute later");
+        assert!(!allowance.is_full());
+        tokio::time::sleep(Duration::from_secs(121)).await;
+        assert!(allowance.is_full());
     }
 }

@@ -11,10 +11,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::room::{ConnId, JoinError, Room, RoomCmd, RoomLimits, RoomStats};
+use super::fairness::{Fairness, Network};
+use super::room::{ConnId, Cursor, JoinError, Room, RoomCmd, RoomLimits, RoomStats};
 use super::storage::Store;
 use crate::model::{ClientId, RoomName};
 use crate::protocol::Position;
+
+/// A connection that joined its room.
+pub struct Joined {
+    /// The room's mailbox.
+    pub room: mpsc::Sender<RoomCmd>,
+    pub member: ConnId,
+    /// Where it reads what the room sends everyone.
+    pub cursor: Cursor,
+}
 
 /// Commands a room's mailbox holds before senders wait.
 const ROOM_MAILBOX: usize = 1024;
@@ -37,18 +47,20 @@ struct Inner {
     /// How many rooms are loaded, for whoever wants to wait on it (tests, metrics).
     loaded: watch::Sender<usize>,
     store: Store,
+    fairness: Arc<Fairness>,
     limits: RoomLimits,
     next_generation: AtomicU64,
     next_member: AtomicU64,
 }
 
 impl Registry {
-    pub fn new(store: Store, limits: RoomLimits) -> Registry {
+    pub fn new(store: Store, fairness: Arc<Fairness>, limits: RoomLimits) -> Registry {
         Registry {
             inner: Arc::new(Inner {
                 rooms: Mutex::new(HashMap::new()),
                 loaded: watch::Sender::new(0),
                 store,
+                fairness,
                 limits,
                 next_generation: AtomicU64::new(1),
                 next_member: AtomicU64::new(1),
@@ -64,7 +76,7 @@ impl Registry {
 
     /// The running actor for `name`, started (and loaded from storage) if
     /// needed and if the server has room for one more.
-    fn handle(&self, name: &RoomName) -> Result<RoomHandle, JoinError> {
+    fn handle(&self, name: &RoomName, network: Network) -> Result<RoomHandle, JoinError> {
         let mut rooms = self.rooms();
         if let Some(h) = rooms.get(name).filter(|h| !h.tx.is_closed()) {
             return Ok(h.clone());
@@ -79,6 +91,7 @@ impl Registry {
         if rooms.len() >= max_rooms && !rooms.contains_key(name) {
             return Err(JoinError::Busy(max_rooms));
         }
+        self.inner.fairness.open_room(network).map_err(JoinError::Unfair)?;
         let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
         let stats = Arc::new(RoomStats::default());
         let (tx, rx) = mpsc::channel(ROOM_MAILBOX);
@@ -91,7 +104,8 @@ impl Registry {
                 }
             })
         };
-        let room = Room::new(name.clone(), self.inner.store.clone(), stats.clone(), self.inner.limits, retire);
+        let (store, fairness) = (self.inner.store.clone(), self.inner.fairness.clone());
+        let room = Room::new(name.clone(), store, fairness, stats.clone(), self.inner.limits, retire);
         tokio::spawn(room.run(rx));
         let handle = RoomHandle { tx, generation, stats };
         rooms.insert(name.clone(), handle.clone());
@@ -106,21 +120,22 @@ impl Registry {
         &self,
         name: &RoomName,
         client: ClientId,
+        network: Network,
         at: Option<Position>,
         out: mpsc::Sender<Utf8Bytes>,
-    ) -> Result<(mpsc::Sender<RoomCmd>, ConnId), JoinError> {
+    ) -> Result<Joined, JoinError> {
         let member = ConnId(self.inner.next_member.fetch_add(1, Ordering::Relaxed));
         // A room retiring at this very moment drops our join unanswered; the
         // second try then finds it gone and starts a new one. Three is ample.
         for _ in 0..3 {
-            let handle = self.handle(name)?;
+            let handle = self.handle(name, network)?;
             let (reply, answer) = oneshot::channel();
-            let cmd = RoomCmd::Join { member, client: client.clone(), at, out: out.clone(), reply };
+            let cmd = RoomCmd::Join { member, client: client.clone(), network, at, out: out.clone(), reply };
             if handle.tx.send(cmd).await.is_err() {
                 continue;
             }
             match answer.await {
-                Ok(Ok(())) => return Ok((handle.tx, member)),
+                Ok(Ok(cursor)) => return Ok(Joined { room: handle.tx, member, cursor }),
                 Ok(Err(e)) => return Err(e),
                 Err(_dropped) => continue,
             }
@@ -138,9 +153,15 @@ impl Registry {
         }
     }
 
-    /// People in each running room, for the lobby.
-    pub fn members_by_room(&self) -> HashMap<RoomName, u32> {
-        self.rooms().iter().map(|(name, h)| (name.clone(), h.stats.members.load(Ordering::Relaxed))).collect()
+    /// People and shapes in each running room, for the lobby.
+    pub fn live_rooms(&self) -> HashMap<RoomName, (u32, u32)> {
+        let live = |s: &RoomStats| (s.members.load(Ordering::Relaxed), s.shapes.load(Ordering::Relaxed));
+        self.rooms().iter().map(|(name, h)| (name.clone(), live(&h.stats))).collect()
+    }
+
+    /// The names of the rooms loaded now.
+    pub fn loaded_rooms(&self) -> Vec<RoomName> {
+        self.rooms().keys().cloned().collect()
     }
 
     /// How many rooms are loaded, now and as it changes.

@@ -2,8 +2,11 @@
 //! the "new room" redirect.
 
 use axum::Router;
-use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
@@ -12,29 +15,45 @@ use rand::Rng;
 use serde::Deserialize;
 
 use super::connection;
+use super::fairness::client_ip;
 use super::state::AppState;
 use crate::app::{App, shell};
 use crate::model::RoomName;
-use crate::protocol::HARD_MESSAGE_BYTES;
+use crate::protocol::MAX_MESSAGE_BYTES;
 
 pub(crate) fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
-    Router::new()
+    let pages = Router::new()
         .route("/ws/{room}", get(websocket))
-        .route("/healthz", get(healthz))
         .route("/new", get(new_room))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state.clone(), only_our_hosts));
+    // Health checks come from load balancers, by address: exempt from the host check.
+    Router::new().route("/healthz", get(healthz)).merge(pages).with_state(state)
+}
+
+/// Refuses requests for a host this server is not (see `origin`).
+async fn only_our_hosts(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if state.origins.host_allowed(request.headers()) {
+        return next.run(request).await;
+    }
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_owned();
+    tracing::warn!(%host, "refused a request for a host this server is not");
+    let why = format!(
+        "this server does not answer to the name {host:?}: it is reached at an address, or at a name set with --public-origin"
+    );
+    (StatusCode::FORBIDDEN, why).into_response()
 }
 
 async fn websocket(
     State(state): State<AppState>,
     Path(room): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -42,25 +61,35 @@ async fn websocket(
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response(),
     };
-    if !state.origins.allows(&headers) {
+    if !state.origins.allows_socket(&headers) {
         tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
         return (StatusCode::FORBIDDEN, "this origin may not open a WebSocket here").into_response();
     }
+    let permit = match state.fairness.connect(client_ip(peer, &headers, &state.trusted_proxies)) {
+        Ok(permit) => permit,
+        Err(e) => {
+            tracing::warn!(error = %e, "refused a WebSocket over its address's limit");
+            return (StatusCode::TOO_MANY_REQUESTS, format!("{e}: close some tabs, or try again later"))
+                .into_response();
+        }
+    };
     // Small buffers: axum's defaults reserve 128 KiB per connection up front.
     // The write buffer is only a threshold (it grows as used): messages queued
     // together collect there and go out in one write when the relay flushes.
     upgrade
         .read_buffer_size(4 * 1024)
         .write_buffer_size(16 * 1024)
-        .max_write_buffer_size(4 * HARD_MESSAGE_BYTES)
-        .max_message_size(HARD_MESSAGE_BYTES)
-        .max_frame_size(HARD_MESSAGE_BYTES)
+        .max_write_buffer_size(4 * 1024 * 1024)
+        // Fragments of one message are buffered only up to the message limit.
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| {
             let terms = connection::Terms {
                 shutdown: state.shutdown,
                 idle_timeout: state.idle_timeout,
                 rate: state.rate,
                 _guard: state.guard,
+                permit,
             };
             connection::serve(socket, room, state.registry, terms)
         })

@@ -7,6 +7,8 @@
 //! - `persist`: what storage keeps across restarts; `resume`: catching up after a drop;
 //! - `crash`: SIGKILL while tabs send; `chaos`: seeded random tabs and drops;
 //! - `limits`: room, member and rate limits; `hostile`: bad input and origins;
+//! - `edge`: half-open connections, rebound names, fragments, protocol violations;
+//! - `fairness`: per-address limits, and bursts that must not knock honest members off;
 //! - `loadgen`: the load generator counts every copy (never how fast).
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
@@ -14,6 +16,8 @@ mod common;
 
 mod chaos;
 mod crash;
+mod edge;
+mod fairness;
 mod hostile;
 mod limits;
 mod loadgen;

@@ -7,18 +7,20 @@ use axum::extract::ws::Utf8Bytes;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use super::{CATCH_UP_ALWAYS, ConnId, JoinError, Member, Room};
+use super::{CATCH_UP_ALWAYS, ConnId, Cursor, JoinError, Member, Room};
 use crate::model::ClientId;
 use crate::protocol::{EncodedBoard, EncodedServerMsg, PROTOCOL_VERSION, Position, ServerMsg, encode_board};
+use crate::server::fairness::Network;
 
 impl Room {
     pub(super) fn join(
         &mut self,
         member: ConnId,
         client: ClientId,
+        network: Network,
         at: Option<Position>,
         out: mpsc::Sender<Utf8Bytes>,
-    ) -> Result<(), JoinError> {
+    ) -> Result<Cursor, JoinError> {
         // A tab that reconnects before the room noticed its old connection
         // die (no close frame on a dropped network) replaces it, rather than
         // count twice, or find its own ghost taking the last place.
@@ -31,11 +33,13 @@ impl Room {
             tracing::error!(room = %self.name, error = %e, "could not encode the board for a joiner");
             JoinError::Encoding(Arc::new(e))
         })?;
+        // The member reads the feed from here on, after its answer.
+        let cursor = self.feed.cursor(member);
         if out.try_send(Utf8Bytes::from(answer)).is_ok() {
-            self.members.insert(member, Member { client, out });
+            self.members.insert(member, Member { client, network, _queue: out });
             self.presence_changed();
         }
-        Ok(())
+        Ok(cursor)
     }
 
     /// A welcome snapshot, or, for a client that holds the board as of

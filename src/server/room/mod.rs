@@ -9,7 +9,9 @@
 //! one per change. A room with no members for `idle_grace` retires; the next
 //! join revives it from storage. (`hello.rs` answers a joiner's hello.)
 
+mod feed;
 mod hello;
+mod record;
 #[cfg(test)]
 mod tests;
 
@@ -22,9 +24,12 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
-use super::storage::{LoadedRoom, RECENT_CHANGES, Record, SNAPSHOT_EVERY, Store, StoreError};
+use super::fairness::{Fairness, Network, Unfair};
+use super::storage::{LoadedRoom, Record, Store, StoreError};
 use crate::model::{Board, Change, ClientId, RoomName};
-use crate::protocol::{EncodedBoard, ErrorCode, Position, ServerMsg};
+use crate::protocol::{EncodedBoard, ErrorCode, MAX_OP_JUMP, Position, ServerMsg};
+pub use feed::{Cursor, Read};
+use feed::{Feed, To};
 
 /// One connection, as its room knows it: numbered by the server, never shown to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,12 +64,15 @@ pub enum RoomCmd {
     Join {
         member: ConnId,
         client: ClientId,
+        /// Where the member connects from, for the per-address limits.
+        network: Network,
         /// Where the board the client already holds stands, if it holds one.
         at: Option<Position>,
-        /// Where the room sends this member's messages. When the room drops it,
-        /// the member has been removed and must reconnect to resynchronise.
+        /// Where the room sends this member its answer to hello. When the room
+        /// drops it, the member has been removed and must reconnect to resynchronise.
         out: mpsc::Sender<Utf8Bytes>,
-        reply: oneshot::Sender<Result<(), JoinError>>,
+        /// The member's place in the room's feed, from just after the answer.
+        reply: oneshot::Sender<Result<Cursor, JoinError>>,
     },
     Leave {
         member: ConnId,
@@ -84,6 +92,8 @@ pub enum JoinError {
     Encoding(Arc<serde_json::Error>),
     #[error("the room kept closing while joining it; try again")]
     KeptClosing,
+    #[error("{0}")]
+    Unfair(Unfair),
     #[error("the room is full: it allows {0} people at once")]
     Full(usize),
     #[error("the server has {0} rooms open, as many as it allows: try again later")]
@@ -98,11 +108,16 @@ const CATCH_UP_ALWAYS: usize = 64;
 #[derive(Debug, Default)]
 pub struct RoomStats {
     pub members: AtomicU32,
+    /// Shapes on the board as last recorded.
+    pub shapes: AtomicU32,
 }
 
 struct Member {
     client: ClientId,
-    out: mpsc::Sender<Utf8Bytes>,
+    network: Network,
+    /// The member's own queue, held only so that dropping the member closes
+    /// it: its connection then closes with 4000 and the client resyncs.
+    _queue: mpsc::Sender<Utf8Bytes>,
 }
 
 /// What a batch has decided and not yet told anyone: changes that passed
@@ -110,13 +125,16 @@ struct Member {
 /// out, in order, only once the batch is recorded: a refusal judged against a
 /// change that then failed to record must not reach its author.
 enum Staged {
-    Accepted { member: ConnId, record: Record },
+    Accepted { member: ConnId, network: Network, record: Record },
     Refused { member: ConnId, msg: Utf8Bytes },
 }
 
 pub struct Room {
     name: RoomName,
     store: Store,
+    /// Everything the room sends its members, after their answers to hello.
+    feed: Arc<Feed>,
+    fairness: Arc<Fairness>,
     /// Taken (and called) when the room retires.
     retire: Option<Retire>,
     stats: Arc<RoomStats>,
@@ -124,7 +142,8 @@ pub struct Room {
     max_members: usize,
     board: Board,
     seq: u64,
-    since_snapshot: u64,
+    /// Where the room's record on disk stands, and when to write more of it.
+    disk: record::DiskState,
     /// This incarnation of the room (see `Store::append`): as stored, or for
     /// a room that has stored nothing yet, drawn when it loads and stored
     /// with its first change.
@@ -149,17 +168,26 @@ pub struct Room {
 impl Room {
     /// A room that will load `name` from `store` when run, and call `retire`
     /// when it stops.
-    pub fn new(name: RoomName, store: Store, stats: Arc<RoomStats>, limits: RoomLimits, retire: Retire) -> Room {
+    pub fn new(
+        name: RoomName,
+        store: Store,
+        fairness: Arc<Fairness>,
+        stats: Arc<RoomStats>,
+        limits: RoomLimits,
+        retire: Retire,
+    ) -> Room {
         Room {
             name,
             store,
+            feed: Feed::new(),
+            fairness,
             retire: Some(retire),
             stats,
             idle_grace: limits.idle_grace,
             max_members: limits.max_members,
             board: Board::new(),
             seq: 0,
-            since_snapshot: 0,
+            disk: record::DiskState::default(),
             epoch: 0,
             recent: VecDeque::new(),
             board_json: None,
@@ -172,6 +200,11 @@ impl Room {
 
     /// The actor's life: load, serve, retire.
     pub async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
+        // Noted before loading, so an expiry sweep either deleted the room
+        // already (it loads empty) or spares it.
+        if let Err(e) = self.store.opened(&self.name).await {
+            tracing::warn!(room = %self.name, error = %e, "could not note that the room was opened");
+        }
         let loaded = self.store.load_room(&self.name).await;
         match loaded {
             Ok(room) => self.install(room),
@@ -186,7 +219,9 @@ impl Room {
         loop {
             let first = if self.members.is_empty() {
                 // Nothing within the grace period counts as "no more commands".
-                tokio::time::timeout(self.idle_grace, rx.recv()).await.ok().flatten()
+                // A room that never stored anything has nothing worth keeping warm.
+                let grace = if self.seq == 0 { Duration::ZERO } else { self.idle_grace };
+                tokio::time::timeout(grace, rx.recv()).await.ok().flatten()
             } else {
                 rx.recv().await
             };
@@ -208,14 +243,15 @@ impl Room {
     }
 
     fn install(&mut self, room: LoadedRoom) {
+        self.disk = record::DiskState::loaded(&room);
         self.board = room.board;
         self.seq = room.seq;
-        self.since_snapshot = room.since_snapshot;
         // 53 random bits: exact in JavaScript, and never 0 (rooms older than epochs).
         self.epoch = room.epoch.unwrap_or_else(|| rand::random::<u64>() >> 11 | 1);
         self.recent = room.recent;
         self.board_json = None;
         self.last_ops = room.last_ops;
+        self.stats.shapes.store(u32::try_from(self.board.len()).unwrap_or(u32::MAX), Ordering::Relaxed);
     }
 
     /// Leaves the registry, then answers whatever is still queued so nobody
@@ -226,6 +262,10 @@ impl Room {
         if let Some(retire) = self.retire.take() {
             retire();
         }
+        // The lobby reads a retired room's row: leave it up to date.
+        if let Err(e) = self.refresh_row().await {
+            tracing::warn!(room = %self.name, error = %e, "could not bring the room's row up to date");
+        }
         rx.close();
         while let Some(cmd) = rx.recv().await {
             if let (RoomCmd::Join { reply, .. }, Some(reason)) = (cmd, &reason) {
@@ -233,6 +273,7 @@ impl Room {
             }
         }
         self.members.clear();
+        self.feed.close();
         self.stats.members.store(0, Ordering::Relaxed);
         tracing::debug!(room = %self.name, "room retired");
     }
@@ -244,9 +285,9 @@ impl Room {
         for cmd in batch {
             match cmd {
                 RoomCmd::Change { member, op, change } => self.stage(member, op, change),
-                RoomCmd::Join { member, client, at, out, reply } => {
+                RoomCmd::Join { member, client, network, at, out, reply } => {
                     self.flush().await?;
-                    let _ = reply.send(self.join(member, client, at, out));
+                    let _ = reply.send(self.join(member, client, network, at, out));
                 }
                 RoomCmd::Leave { member } => {
                     self.flush().await?;
@@ -262,13 +303,13 @@ impl Room {
         while self.presence_dirty {
             self.presence_dirty = false;
             let members = self.members.len() as u32;
-            self.broadcast(Utf8Bytes::from(ServerMsg::Presence { members }.to_json()), None);
+            self.feed.push(To::All, Utf8Bytes::from(ServerMsg::Presence { members }.to_json()));
         }
         Ok(())
     }
 
     fn stage(&mut self, member: ConnId, op: u64, change: Change) {
-        let Some(client) = self.members.get(&member).map(|m| m.client.clone()) else {
+        let Some((client, network)) = self.members.get(&member).map(|m| (m.client.clone(), m.network)) else {
             // Its connection left while the change was queued.
             return;
         };
@@ -277,6 +318,18 @@ impl Room {
             let why =
                 format!("op {op} is not above {last_op}, the last op accepted from this client; not applied again");
             Some(ServerMsg::error(ErrorCode::StaleOp, why, Some(op)))
+        } else if op - last_op > MAX_OP_JUMP {
+            // One change must not be able to lock its client id out for good.
+            let why =
+                format!("op {op} is more than {MAX_OP_JUMP} above {last_op}, the last op accepted from this client");
+            Some(ServerMsg::error(ErrorCode::OpTooFar, why, Some(op)))
+        } else if let Err(e) = self.board.validate(&change) {
+            Some(ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op)))
+        } else if self.seq == 0
+            && let Err(e) = self.fairness.create_room(network)
+        {
+            // The room's first change stores it: that counts against its author's address.
+            Some(ServerMsg::error(ErrorCode::TooManyRooms, e.to_string(), Some(op)))
         } else {
             self.board
                 .apply(&change)
@@ -289,97 +342,13 @@ impl Room {
         }
         self.seq += 1;
         self.last_ops.insert(client.clone(), op);
-        self.staged.push(Staged::Accepted { member, record: Record { seq: self.seq, client, op, change } });
-    }
-
-    /// Records the staged changes, then broadcasts them. If recording fails,
-    /// the room reloads itself from storage (which drops whatever was not
-    /// recorded) and closes every member's connection for a resync: their
-    /// welcome then shows exactly what was recorded, and `last_op` tells each
-    /// author which of its changes to send again. Only if the reload fails
-    /// too does the room give up.
-    async fn flush(&mut self) -> Result<(), StoreError> {
-        if self.staged.is_empty() {
-            return Ok(());
-        }
-        let staged = std::mem::take(&mut self.staged);
-        let records: Vec<Record> = staged
-            .iter()
-            .filter_map(|s| match s {
-                Staged::Accepted { record, .. } => Some(record.clone()),
-                Staged::Refused { .. } => None,
-            })
-            .collect();
-        let accepted = records.len() as u64;
-        let snapshot_due = self.since_snapshot + accepted >= SNAPSHOT_EVERY;
-        let snapshot = snapshot_due.then(|| self.encoded_board().map(|b| b.get().to_owned())).transpose();
-        let snapshot = snapshot.unwrap_or_else(|e| {
-            tracing::warn!(room = %self.name, error = %e, "could not encode a snapshot; will retry");
-            None
-        });
-        let wrote_snapshot = snapshot.is_some();
-        let recorded = if records.is_empty() {
-            Ok(())
-        } else {
-            self.store.append(&self.name, self.epoch, records, self.board.len(), snapshot).await
-        };
-        if let Err(e) = recorded {
-            tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
-            self.install(self.store.load_room(&self.name).await?);
-            let everyone: Vec<ConnId> = self.members.keys().copied().collect();
-            self.drop_members(everyone);
-            return Ok(());
-        }
-        self.since_snapshot = if wrote_snapshot { 0 } else { self.since_snapshot + accepted };
-        for staged in staged {
-            let (member, Record { seq, op, change, .. }) = match staged {
-                Staged::Accepted { member, record } => (member, record),
-                Staged::Refused { member, msg } => {
-                    self.send_to(member, msg);
-                    continue;
-                }
-            };
-            if self.recent.len() == RECENT_CHANGES {
-                self.recent.pop_front();
-            }
-            self.recent.push_back(change.clone());
-            // Everyone gets the same bytes, but for the author, whose copy
-            // carries its `op` as the confirmation.
-            let for_author =
-                Utf8Bytes::from(ServerMsg::Applied { seq, change: change.clone(), op: Some(op) }.to_json());
-            let for_others = Utf8Bytes::from(ServerMsg::Applied { seq, change, op: None }.to_json());
-            self.broadcast(for_others, Some(member));
-            self.send_to(member, for_author);
-        }
-        Ok(())
+        let record = Record { seq: self.seq, client, op, change };
+        self.staged.push(Staged::Accepted { member, network, record });
     }
 
     fn presence_changed(&mut self) {
         self.stats.members.store(self.members.len() as u32, Ordering::Relaxed);
         self.presence_dirty = true;
-    }
-
-    fn send_to(&mut self, member: ConnId, msg: Utf8Bytes) {
-        let failed = self.members.get(&member).is_some_and(|m| m.out.try_send(msg).is_err());
-        if failed {
-            self.drop_members(vec![member]);
-        }
-    }
-
-    /// Sends one message, serialised once, to every member but `except`. A
-    /// member whose queue is full has fallen too far behind to catch up from
-    /// the stream: it is dropped (its connection closes with a "resync" code)
-    /// rather than silently missing a change.
-    fn broadcast(&mut self, msg: Utf8Bytes, except: Option<ConnId>) {
-        let mut behind = Vec::new();
-        for (id, m) in &self.members {
-            if Some(*id) != except && m.out.try_send(msg.clone()).is_err() {
-                behind.push(*id);
-            }
-        }
-        if !behind.is_empty() {
-            self.drop_members(behind);
-        }
     }
 
     fn drop_members(&mut self, ids: Vec<ConnId>) {

@@ -1,23 +1,32 @@
 //! Durable storage of rooms. SQLite is the embedded default; nothing outside
 //! this module knows that, so another engine can sit behind the same API.
-//! This file is the API and the writer thread; `sqlite.rs` holds the SQL.
+//! This file is the API; `writer.rs` is the one thread that writes (group
+//! commit); `sqlite.rs` holds the SQL and `schema.rs` its versions.
 //!
 //! Layout: each room that has recorded a change has a row in `rooms` (its latest
 //! snapshot and counters), its accepted changes in `changes`, keyed by (room,
-//! seq), and in `client_ops` the last `op` it accepted from each client, which
-//! is what lets a reconnecting client re-send safely. A room is loaded as its
-//! snapshot plus the changes after it. Snapshots are rewritten every
-//! `SNAPSHOT_EVERY` changes so that replay stays short; the log is kept a while
-//! longer behind the snapshot (for catching clients up from it later).
+//! seq) and naming the client and `op` of each, and in `client_ops` the last
+//! `op` it accepted from each client as of its latest snapshot: with the
+//! changes after it, that is what lets a reconnecting client re-send safely. A
+//! room is loaded as its snapshot plus the changes after it.
+//!
+//! What a change costs on disk: recording one writes its row in `changes` and
+//! nothing else, so a move is about one page. The room's row (its `seq`,
+//! shape count and when it last changed, for the lobby) is brought up to date
+//! at most once a minute and with each snapshot, and the client marks with
+//! each snapshot (in the same transaction that trims the log behind it, so no
+//! mark is ever only in a trimmed row). A snapshot is written once the log
+//! since the last one holds at least `SNAPSHOT_EVERY` changes and is at least
+//! as large as that snapshot, so snapshots never cost more than the log.
 //!
 //! Durability: WAL with `synchronous = FULL`, so a commit survives a killed
-//! process and a power cut. All writes go through one writer thread that takes
-//! every job queued since its last commit and commits them together (group
-//! commit): one fsync serves many changes, from many rooms.
+//! process and a power cut.
 
+mod schema;
 mod sqlite;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use rusqlite::Connection;
 use std::collections::{HashMap, VecDeque};
@@ -26,8 +35,9 @@ use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use tokio::sync::oneshot;
 
 use crate::model::{Board, Change, ClientId, RoomName};
+use writer::{Job, Work};
 
-/// Changes between two snapshots of a room.
+/// The fewest changes between two snapshots of a room.
 pub const SNAPSHOT_EVERY: u64 = 256;
 /// Changes kept in the log behind the latest snapshot: enough that a room
 /// always loads its last `RECENT_CHANGES`.
@@ -35,8 +45,6 @@ const LOG_KEPT_BEHIND_SNAPSHOT: u64 = 1024;
 /// The latest changes a room keeps at hand (and loads) to catch up a
 /// reconnecting client without sending it a whole snapshot.
 pub const RECENT_CHANGES: usize = 512;
-/// The most jobs one transaction takes.
-const MAX_JOBS_PER_COMMIT: usize = 512;
 /// How long a client's last op is remembered after its last change. Only a
 /// tab that comes back after this long with changes it sent but never saw
 /// confirmed could have one applied twice.
@@ -99,6 +107,9 @@ pub struct LoadedRoom {
     /// Which incarnation of the room this is (see `Store::append`); `None`
     /// while it has never recorded anything.
     pub epoch: Option<u64>,
+    /// The latest snapshot's size, and the size of the log since it, in bytes.
+    pub snapshot_bytes: usize,
+    pub log_bytes_since_snapshot: usize,
 }
 
 /// A line of the lobby.
@@ -108,16 +119,30 @@ pub struct RoomSummary {
     pub shapes: u64,
 }
 
-/// One room's changes for the writer thread to record.
-struct Job {
-    room: RoomName,
-    records: Vec<Record>,
-    shape_count: usize,
-    /// The board as of the last record, JSON, when a snapshot is due.
-    snapshot: Option<String>,
+/// What one commit of a room records.
+#[derive(Debug, Clone, Default)]
+pub struct Append {
+    /// The accepted changes, in order.
+    pub records: Vec<Record>,
     /// Recorded with the room's first change (and kept from then on).
-    epoch: u64,
-    reply: oneshot::Sender<Result<(), StoreError>>,
+    pub epoch: u64,
+    /// With the room's first change: who made it, as the lobby groups rooms
+    /// (an address, stored only as a keyed hash).
+    pub creator: Option<String>,
+    /// A snapshot of the board as of the last record, when one is due.
+    pub snapshot: Option<Snapshot>,
+    /// Whether to bring the room's row up to date (seq, shape count, when it changed).
+    pub refresh: bool,
+    pub shape_count: usize,
+}
+
+/// A snapshot, and the client marks it vouches for.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The board, JSON.
+    pub board: String,
+    /// The last op accepted from each client whose mark moved since the last snapshot.
+    pub marks: Vec<(ClientId, u64)>,
 }
 
 /// A handle on the database; cheap to clone.
@@ -129,6 +154,8 @@ pub struct Store {
 struct Inner {
     writer: std_mpsc::Sender<Job>,
     reader: Mutex<Connection>,
+    /// The key of `pseudonym`, kept in the database.
+    key: [u8; 16],
 }
 
 impl Store {
@@ -143,14 +170,15 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
         }
         let mut writer_conn = sqlite::open(&path)?;
-        sqlite::migrate(&mut writer_conn)?;
+        schema::migrate(&mut writer_conn)?;
+        let key = schema::address_key(&writer_conn)?;
         let reader = sqlite::open(&path)?;
         let (tx, rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(writer_conn, rx))
+            .spawn(move || writer::run(writer_conn, rx))
             .map_err(StoreError::WriterStart)?;
-        Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader) }) })
+        Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader), key }) })
     }
 
     async fn read<T: Send + 'static>(
@@ -176,90 +204,68 @@ impl Store {
     }
 
     /// Records accepted changes, in order, durably. Returns once committed.
-    /// `epoch` names this incarnation of the room: it is stored with the
-    /// room's first change and ignored after that. A room deleted and made
-    /// anew gets another, so a client's `since` from the old one is not
+    /// `append.epoch` names this incarnation of the room: it is stored with
+    /// the room's first change and ignored after that. A room deleted and
+    /// made anew gets another, so a client's `since` from the old one is not
     /// mistaken for a place in the new one's history.
-    pub async fn append(
-        &self,
-        room: &RoomName,
-        epoch: u64,
-        records: Vec<Record>,
-        shape_count: usize,
-        snapshot: Option<String>,
-    ) -> Result<(), StoreError> {
+    pub async fn append(&self, room: &RoomName, mut append: Append) -> Result<(), StoreError> {
+        if let Some(creator) = append.creator.take() {
+            append.creator = Some(self.pseudonym(&creator));
+        }
+        self.write(Work::Append { room: room.clone(), append }).await.map(|_| ())
+    }
+
+    /// Brings a room's row (seq, shape count, when it changed) up to date.
+    pub async fn refresh_row(&self, room: &RoomName, seq: u64, shape_count: usize) -> Result<(), StoreError> {
+        self.write(Work::Refresh { room: room.clone(), seq, shape_count }).await.map(|_| ())
+    }
+
+    /// Notes that a stored room was opened, so expiry spares it.
+    pub async fn opened(&self, room: &RoomName) -> Result<(), StoreError> {
+        self.write(Work::Opened { room: room.clone() }).await.map(|_| ())
+    }
+
+    /// Deletes stored rooms nobody opened for `unopened_ms`, but for those in
+    /// `keep` (the rooms loaded now). Returns how many went.
+    pub async fn expire(&self, unopened_ms: i64, keep: Vec<RoomName>) -> Result<usize, StoreError> {
+        let cutoff_ms = sqlite::now_ms() - unopened_ms;
+        let rooms = self.read(move |conn| sqlite::unopened_since(conn, cutoff_ms)).await?;
+        let rooms: Vec<RoomName> = rooms.into_iter().filter(|r| !keep.contains(r)).collect();
+        if rooms.is_empty() {
+            return Ok(0);
+        }
+        self.write(Work::Expire { rooms, cutoff_ms }).await
+    }
+
+    async fn write(&self, work: Work) -> Result<usize, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { room: room.clone(), records, shape_count, snapshot, epoch, reply };
-        self.inner.writer.send(job).map_err(|_| StoreError::WriterGone)?;
+        self.inner.writer.send(Job { work, reply }).map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// The most recently changed rooms that hold any history, newest first.
-    pub async fn list_rooms(&self, limit: usize) -> Result<Vec<RoomSummary>, StoreError> {
-        self.read(move |conn| sqlite::list_rooms(conn, limit)).await
+    /// A stable, keyed hash of `what`: the same for the same input in this
+    /// database, and meaningless outside it.
+    fn pseudonym(&self, what: &str) -> String {
+        use std::hash::Hasher;
+        let mut hasher = siphasher::sip::SipHasher13::new_with_key(&self.inner.key);
+        hasher.write(what.as_bytes());
+        format!("{:016x}", hasher.finish())
+    }
+
+    /// Rooms changed within `within_ms`, most recently changed first, at
+    /// most `per_creator` of those made from one address, `limit` in all.
+    pub async fn list_rooms(
+        &self,
+        within_ms: i64,
+        per_creator: usize,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError> {
+        let since = sqlite::now_ms() - within_ms;
+        self.read(move |conn| sqlite::list_rooms(conn, since, per_creator, limit)).await
     }
 
     /// Whether the database answers: for the health check.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(sql("pinging"))).await
-    }
-}
-
-fn writer_loop(mut conn: Connection, jobs: std_mpsc::Receiver<Job>) {
-    // Ends when every Store handle is gone.
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_JOBS_PER_COMMIT {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let results = commit_batch(&mut conn, &batch);
-        for (job, result) in batch.into_iter().zip(results) {
-            if let Err(e) = &result {
-                tracing::error!(error = %e, "a storage job failed; its changes were refused");
-            }
-            let _ = job.reply.send(result);
-        }
-    }
-}
-
-/// Runs every job in one transaction, each inside its own savepoint so that a
-/// failing job is rolled back alone. Returns one result per job; if the commit
-/// itself fails, every job fails. Some errors (a full disk, an I/O error) make
-/// SQLite roll back the whole transaction by itself: then the jobs not yet run
-/// fail too, rather than each silently committing on its own.
-fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), StoreError>> {
-    let all_fail = |e: StoreError| {
-        let e = Arc::new(e);
-        batch.iter().map(|_| Err(StoreError::BatchFailed(e.clone()))).collect()
-    };
-    let mut tx = match conn.transaction().map_err(sql("starting a transaction")) {
-        Ok(tx) => tx,
-        Err(e) => return all_fail(e),
-    };
-    let now = sqlite::now_ms();
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        if tx.is_autocommit() {
-            results.push(Err(StoreError::RolledBack));
-            continue;
-        }
-        let result = (|| {
-            let sp = tx.savepoint().map_err(sql("opening a savepoint"))?;
-            sqlite::append(&sp, job, now)?;
-            // Dropping a savepoint without committing it rolls it back.
-            sp.commit().map_err(sql("releasing a savepoint"))
-        })();
-        results.push(result);
-    }
-    if tx.is_autocommit() {
-        // Everything was rolled back, including jobs that reported success.
-        return batch.iter().map(|_| Err(StoreError::RolledBack)).collect();
-    }
-    match tx.commit().map_err(sql("committing")) {
-        Ok(()) => results,
-        Err(e) => all_fail(e),
     }
 }

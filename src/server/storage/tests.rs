@@ -23,7 +23,7 @@ async fn a_new_database_takes_every_step() {
     let dir = tempfile::tempdir().unwrap();
     let (path, url) = url(&dir);
     drop(Store::open(&url).unwrap());
-    assert_eq!(user_version(&path), super::sqlite::MIGRATIONS.len() as i64);
+    assert_eq!(user_version(&path), super::schema::MIGRATIONS.len() as i64);
     // Opening it again takes none.
     let store = Store::open(&url).unwrap();
     let room = store.load_room(&RoomName::parse("empty").unwrap()).await.unwrap();
@@ -37,7 +37,7 @@ async fn a_database_from_before_versions_and_epochs_is_adopted_and_keeps_its_roo
     {
         // What the first release made: step 1's tables, no epoch, user_version 0.
         let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(super::sqlite::MIGRATIONS[0]).unwrap();
+        conn.execute_batch(super::schema::MIGRATIONS[0]).unwrap();
         conn.execute_batch(
             "INSERT INTO rooms (name, created_at, updated_at, seq, shape_count, snapshot_seq, snapshot)
              VALUES ('old', 1, 1, 1, 1, 0, '[]');
@@ -48,7 +48,7 @@ async fn a_database_from_before_versions_and_epochs_is_adopted_and_keeps_its_roo
         .unwrap();
     }
     let store = Store::open(&url).unwrap();
-    assert_eq!(user_version(&path), super::sqlite::MIGRATIONS.len() as i64);
+    assert_eq!(user_version(&path), super::schema::MIGRATIONS.len() as i64);
     let room = store.load_room(&RoomName::parse("old").unwrap()).await.unwrap();
     assert_eq!((room.seq, room.board.len(), room.epoch), (1, 1, Some(0)), "rooms from before epochs have epoch 0");
 }
@@ -63,4 +63,92 @@ fn a_database_from_a_newer_build_is_refused() {
         Err(other) => panic!("refused, but for the wrong reason: {other}"),
         Ok(_) => panic!("a schema from the future was opened"),
     }
+}
+
+fn create(seq: u64, id: &str) -> super::Record {
+    use crate::model::{Change, ClientId, Shape, ShapeId, ShapeKind};
+    let shape = Shape { id: ShapeId::parse(id).unwrap(), kind: ShapeKind::Circle, x: 0.0, y: 0.0 };
+    super::Record { seq, client: ClientId::parse("tab").unwrap(), op: seq, change: Change::Create { shape } }
+}
+
+/// Stores a room with one change, made from `creator`.
+async fn store_room(store: &Store, name: &str, creator: &str) {
+    let append = super::Append {
+        records: vec![create(1, "s")],
+        epoch: 7,
+        creator: Some(creator.into()),
+        shape_count: 1,
+        ..Default::default()
+    };
+    store.append(&RoomName::parse(name).unwrap(), append).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_lobby_lists_recent_rooms_and_at_most_three_from_one_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, url) = url(&dir);
+    let store = Store::open(&url).unwrap();
+    for i in 0..6 {
+        store_room(&store, &format!("flood{i}"), "203.0.113.7").await;
+    }
+    store_room(&store, "mine", "198.51.100.1").await;
+    store_room(&store, "old", "198.51.100.2").await;
+    Connection::open(&path).unwrap().execute("UPDATE rooms SET updated_at = 0 WHERE name = 'old'", []).unwrap();
+    let listed: Vec<String> =
+        store.list_rooms(3600 * 1000, 3, 100).await.unwrap().into_iter().map(|r| r.name.to_string()).collect();
+    assert_eq!(listed.iter().filter(|n| n.starts_with("flood")).count(), 3, "{listed:?}");
+    assert!(listed.contains(&"mine".to_owned()), "{listed:?}");
+    assert!(!listed.contains(&"old".to_owned()), "not changed lately: {listed:?}");
+    // The creator is kept only as a keyed hash.
+    let creator: String = Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT creator FROM rooms WHERE name = 'mine'", [], |r| r.get(0))
+        .unwrap();
+    assert!(!creator.contains("198.51"), "{creator}");
+}
+
+#[tokio::test]
+async fn rooms_nobody_opened_for_long_enough_expire_but_loaded_ones_are_spared() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, url) = url(&dir);
+    let store = Store::open(&url).unwrap();
+    for name in ["stale", "loaded", "fresh"] {
+        store_room(&store, name, "192.0.2.1").await;
+    }
+    let day = 24 * 3600 * 1000;
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("UPDATE rooms SET opened_at = opened_at - ?1 WHERE name IN ('stale', 'loaded')", [40 * day]).unwrap();
+    let deleted = store.expire(30 * day, vec![RoomName::parse("loaded").unwrap()]).await.unwrap();
+    assert_eq!(deleted, 1);
+    let left: Vec<String> = conn
+        .prepare("SELECT name FROM rooms ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(left, ["fresh", "loaded"]);
+    let changes: i64 = conn.query_row("SELECT count(*) FROM changes WHERE room = 'stale'", [], |r| r.get(0)).unwrap();
+    assert_eq!(changes, 0, "its log went with it");
+    // Opening a room keeps it.
+    store.opened(&RoomName::parse("loaded").unwrap()).await.unwrap();
+    assert_eq!(store.expire(30 * day, Vec::new()).await.unwrap(), 0);
+}
+
+/// Recording a change writes one row and nothing else: the client's mark
+/// comes back from the log when the room loads.
+#[tokio::test]
+async fn a_clients_mark_is_recovered_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, url) = url(&dir);
+    let store = Store::open(&url).unwrap();
+    store_room(&store, "r", "192.0.2.1").await;
+    let more = super::Append { records: vec![create(2, "t")], shape_count: 2, ..Default::default() };
+    store.append(&RoomName::parse("r").unwrap(), more).await.unwrap();
+    let marks: i64 =
+        Connection::open(&path).unwrap().query_row("SELECT count(*) FROM client_ops", [], |r| r.get(0)).unwrap();
+    assert_eq!(marks, 0, "no mark written before a snapshot");
+    let room = store.load_room(&RoomName::parse("r").unwrap()).await.unwrap();
+    assert_eq!(room.seq, 2, "the row lags; the log does not");
+    assert_eq!(room.last_ops.get(&crate::model::ClientId::parse("tab").unwrap()), Some(&2));
 }

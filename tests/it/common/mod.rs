@@ -247,8 +247,13 @@ pub async fn try_connect_with(url: &str, headers: &[(&str, &str)]) -> Result<Soc
 
 /// A plain HTTP/1.1 GET: returns the status code, headers and body.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, String) {
+    http_get_as(addr, path, &addr.to_string(), "").await
+}
+
+/// A GET for `host`, with further header lines (each ending in CRLF).
+pub async fn http_get_as(addr: SocketAddr, path: &str, host: &str, headers: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n");
     stream.write_all(req.as_bytes()).await.expect("write");
     let mut buf = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut buf)).await.expect("response in time").expect("read");

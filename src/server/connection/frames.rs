@@ -1,0 +1,129 @@
+//! Reading and writing frames: parsing what a client sends, classifying
+//! what breaks the WebSocket protocol, and sending and closing with a deadline.
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+
+use super::{CLOSE_LINGER, SEND_TIMEOUT};
+use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, close};
+
+/// Why a frame was refused.
+pub(crate) enum Refusal {
+    /// Answer with this error and carry on. (Boxed: a `ServerMsg` can be large.)
+    Error(Box<ServerMsg>),
+    /// Answer, then close with 1009: the sender does not respect the limit.
+    TooLarge,
+}
+
+impl From<ServerMsg> for Refusal {
+    fn from(msg: ServerMsg) -> Self {
+        Refusal::Error(Box::new(msg))
+    }
+}
+
+/// Parses one frame. `Ok(None)` for frames that carry no message (ping, pong,
+/// close).
+pub(crate) fn parse(msg: &Message) -> Result<Option<ClientMsg>, Refusal> {
+    let text = match msg {
+        Message::Text(text) if text.len() > MAX_MESSAGE_BYTES => return Err(Refusal::TooLarge),
+        Message::Text(text) => text.as_str(),
+        Message::Binary(data) if data.len() > MAX_MESSAGE_BYTES => return Err(Refusal::TooLarge),
+        Message::Binary(_) => {
+            let err = ServerMsg::error(ErrorCode::BadMessage, "binary frames are not accepted; send JSON text", None);
+            return Err(err.into());
+        }
+        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(None),
+    };
+    ClientMsg::decode(text).map(Some).map_err(|e| ServerMsg::error(ErrorCode::BadMessage, e.0, None).into())
+}
+
+/// How a read failed, when the client broke the rules rather than went away:
+/// the close code and reason to tell it.
+pub(crate) enum Violation {
+    /// Over the message limit: answered with `message_too_large`, closed with 1009.
+    TooLarge,
+    /// Closed with this code and reason.
+    Close(u16, String),
+}
+
+/// What a read error says about the client.
+pub(crate) fn violation(e: &axum::Error) -> Option<Violation> {
+    use tungstenite::error::ProtocolError;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        match err.downcast_ref::<tungstenite::Error>() {
+            Some(tungstenite::Error::Capacity(_)) => return Some(Violation::TooLarge),
+            Some(tungstenite::Error::Utf8(_)) => {
+                return Some(Violation::Close(close::INVALID_DATA, "text frames must be valid UTF-8".into()));
+            }
+            // The peer vanished: there is nobody to tell.
+            Some(tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)) => return None,
+            Some(tungstenite::Error::Protocol(p)) => {
+                return Some(Violation::Close(close::PROTOCOL_ERROR, format!("WebSocket protocol error: {p}")));
+            }
+            Some(_) => return None,
+            None => source = err.source(),
+        }
+    }
+    None
+}
+
+/// Tells a client how it broke the rules, and closes.
+pub(crate) async fn refuse(socket: &mut WebSocket, violation: Violation) {
+    match violation {
+        Violation::TooLarge => refuse_too_large(socket).await,
+        Violation::Close(code, reason) => {
+            let _ = close_with(socket, code, &reason).await;
+        }
+    }
+}
+
+/// Sends a batch of messages with one flush: in a busy room that is one
+/// system call for many messages rather than one each. False if the peer is
+/// gone or too slow to take them.
+pub(crate) async fn send_all(socket: &mut WebSocket, batch: Vec<Utf8Bytes>) -> bool {
+    let sending = async {
+        for text in batch {
+            socket.feed(Message::Text(text)).await?;
+        }
+        socket.flush().await
+    };
+    matches!(tokio::time::timeout(SEND_TIMEOUT, sending).await, Ok(Ok(())))
+}
+
+/// Sends one frame; false if the peer is gone or too slow to take it.
+pub(crate) async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(frame)).await, Ok(Ok(())))
+}
+
+/// Sends one message; false if the peer is gone or too slow to take it (a
+/// client that floods without reading must not hold its connection open).
+pub(crate) async fn send(socket: &mut WebSocket, msg: ServerMsg) -> bool {
+    send_frame(socket, Message::Text(msg.to_json().into())).await
+}
+
+pub(crate) async fn refuse_too_large(socket: &mut WebSocket) {
+    let reason = format!("message too large (limit {MAX_MESSAGE_BYTES} bytes)");
+    let _ = send(socket, ServerMsg::error(ErrorCode::MessageTooLarge, reason.clone(), None)).await;
+    let _ = close_with(socket, close::TOO_LARGE, &reason).await;
+}
+
+/// Sends a close frame, then reads until the peer answers it (briefly). Closing
+/// the socket with unread data in it would make the OS reset the connection,
+/// and the peer could lose the close frame, and with it the reason.
+pub(crate) async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), axum::Error> {
+    let frame = Message::Close(Some(CloseFrame { code, reason: reason.into() }));
+    // A peer that stopped reading must not hold the connection open.
+    if !send_frame(socket, frame).await {
+        return Ok(());
+    }
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        while let Some(Ok(msg)) = socket.recv().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+    Ok(())
+}

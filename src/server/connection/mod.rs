@@ -1,0 +1,134 @@
+//! One browser tab's WebSocket: the edge where untrusted input is checked.
+//!
+//! The connection waits for `hello`, joins its room, then relays (`relay.rs`):
+//! parsed and validated changes go to the room actor; whatever the room sends
+//! (already serialised, shared between all members) goes out on the socket.
+//! Malformed input is answered with an `error` message right here and never
+//! reaches the room (`frames.rs`).
+
+mod frames;
+mod relay;
+
+use std::time::Duration;
+
+use axum::extract::ws::{Utf8Bytes, WebSocket};
+use tokio::sync::mpsc;
+
+use super::fairness::Permit;
+use super::rate::RateLimit;
+use super::registry::{Joined, Registry};
+use super::room::{JoinError, RoomCmd};
+use super::shutdown::{ConnectionGuard, Shutdown};
+use crate::model::RoomName;
+use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Position, ServerMsg, close};
+use frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, violation};
+
+/// Messages a connection's own queue holds (its answer to hello; everything
+/// else comes through the room's shared feed).
+pub const OUTBOUND_QUEUE: usize = 256;
+/// How long a new connection has to say `hello`.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a closing connection waits for the peer's close reply.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+/// How long one frame (or one batch of them) may take to go out before the
+/// peer counts as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most queued messages written out with one flush.
+const MAX_WRITE_BATCH: usize = 64;
+
+/// The terms a connection is served on, besides its socket and room.
+pub struct Terms {
+    pub shutdown: Shutdown,
+    /// Silence (no frame at all, pongs included) longer than this closes the connection.
+    pub idle_timeout: Duration,
+    /// How fast this connection's messages are read.
+    pub rate: RateLimit,
+    /// Held for the connection's life, so shutdown can wait for it to close.
+    pub _guard: ConnectionGuard,
+    /// This connection, counted against its address's limit while it lives.
+    pub permit: Permit,
+}
+
+/// Serves one WebSocket until either side closes it.
+pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, terms: Terms) {
+    let shutdown = &terms.shutdown;
+    let hello = tokio::select! {
+        hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()) => Some(hello),
+        () = shutdown.wait() => None,
+    };
+    let Some(hello) = hello else {
+        let _ = close_with(&mut socket, close::RESTARTING, "the server is restarting").await;
+        return;
+    };
+    let (client, at) = match hello {
+        Err(_) => {
+            let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello within 10 seconds").await;
+            return;
+        }
+        Ok(None) => return,
+        Ok(Some(Err(e))) => {
+            if let Some(violation) = violation(&e) {
+                refuse(&mut socket, violation).await;
+            }
+            return;
+        }
+        Ok(Some(Ok(msg))) => match parse(&msg) {
+            Ok(Some(ClientMsg::Hello { version, client, since, epoch, build })) if version == PROTOCOL_VERSION => {
+                tracing::debug!(%room, build = build.as_deref().unwrap_or("?"), ?since, ?epoch, "hello");
+                // Without an epoch, the board is taken to be from a room that
+                // predates epochs (epoch 0).
+                (client, since.map(|seq| Position { epoch: epoch.unwrap_or(0), seq }))
+            }
+            Ok(Some(ClientMsg::Hello { version, .. })) => {
+                let text = format!("this server speaks protocol {PROTOCOL_VERSION}, not {version}: reload the page");
+                let _ = send(&mut socket, ServerMsg::error(ErrorCode::VersionMismatch, text.clone(), None)).await;
+                let _ = close_with(&mut socket, close::HANDSHAKE, "protocol version mismatch").await;
+                return;
+            }
+            Ok(Some(ClientMsg::Change { .. })) => {
+                let _ = send(&mut socket, ServerMsg::error(ErrorCode::HelloFirst, "send hello first", None)).await;
+                let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello").await;
+                return;
+            }
+            Ok(None) => return,
+            Err(Refusal::Error(err)) => {
+                let _ = send(&mut socket, *err).await;
+                let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello").await;
+                return;
+            }
+            Err(Refusal::TooLarge) => {
+                refuse_too_large(&mut socket).await;
+                return;
+            }
+        },
+    };
+
+    let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_QUEUE);
+    let Joined { room: room_tx, member, mut cursor } =
+        match registry.join(&room, client, terms.permit.network(), at, out_tx).await {
+            Ok(joined) => joined,
+            Err(e) => {
+                tracing::warn!(%room, error = %e, "join failed");
+                let (code, close_code) = match e {
+                    JoinError::Full(_) => (Some(ErrorCode::RoomFull), close::ROOM_FULL),
+                    JoinError::Busy(_) => (Some(ErrorCode::ServerBusy), close::SERVER_BUSY),
+                    JoinError::Unfair(_) => (Some(ErrorCode::TooManyRooms), close::TOO_MANY_ROOMS),
+                    JoinError::LoadFailed(_) | JoinError::Encoding(_) | JoinError::KeptClosing => {
+                        (None, close::UNAVAILABLE)
+                    }
+                };
+                if let Some(code) = code {
+                    let _ = send(&mut socket, ServerMsg::error(code, e.to_string(), None)).await;
+                }
+                let _ = close_with(&mut socket, close_code, "the room is unavailable; try again later").await;
+                return;
+            }
+        };
+    tracing::debug!(%room, %member, "joined");
+
+    relay::relay(&mut socket, &room_tx, &mut out_rx, &mut cursor, member, &terms).await;
+    // Its address's place is free once the room hears it left, not after.
+    drop(terms);
+    let _ = room_tx.send(RoomCmd::Leave { member }).await;
+    tracing::debug!(%room, %member, "left");
+}

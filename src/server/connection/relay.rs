@@ -1,0 +1,187 @@
+//! A joined connection's life: frames in, through the rate limit, to the
+//! room; what the room sends, out; pings both ways.
+//!
+//! The two directions never wait on each other. A change read from the
+//! socket waits in `inbound` until the room's mailbox has space, and while it
+//! waits nothing more is read (TCP pushes back on the sender), but what the
+//! room sends keeps going out: a member whose own change is queued behind
+//! others' bursts still drains its outbound queue, and is never dropped for it.
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use futures_util::FutureExt;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::MAX_WRITE_BATCH;
+use super::Terms;
+use super::frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, send_all, send_frame, violation};
+use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, close};
+use crate::server::rate::{Bucket, Pace};
+use crate::server::room::{ConnId, Cursor, Read, RoomCmd};
+
+/// What a frame from the client calls for.
+enum Next {
+    Continue,
+    /// Hand this to the room.
+    ToRoom(RoomCmd),
+    /// The connection is over.
+    End,
+}
+
+pub(super) async fn relay(
+    socket: &mut WebSocket,
+    room_tx: &mpsc::Sender<RoomCmd>,
+    out_rx: &mut mpsc::Receiver<Utf8Bytes>,
+    cursor: &mut Cursor,
+    member: ConnId,
+    terms: &Terms,
+) {
+    // Pings keep the connection honest: a peer that vanished without closing
+    // (a laptop lid, a dead Wi-Fi) stops answering, and is closed after the
+    // idle timeout instead of being counted as present forever.
+    let mut ping = tokio::time::interval(terms.idle_timeout / 3);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ping.reset();
+    let mut last_heard = Instant::now();
+    let mut bucket = Bucket::new(terms.rate);
+    // While set, the client is over its rate and is not read until then.
+    let mut paused_until: Option<Instant> = None;
+    // A command read from the socket that the room has not taken yet.
+    let mut inbound: Option<RoomCmd> = None;
+    // Made once, not per message: the loop below runs for every frame in and out.
+    let stopping = terms.shutdown.wait();
+    tokio::pin!(stopping);
+    loop {
+        tokio::select! {
+            // The member's own queue first: its answer to hello comes before the feed.
+            biased;
+            () = &mut stopping => {
+                let _ = close_with(socket, close::RESTARTING, "the server is restarting").await;
+                return;
+            }
+            _ = ping.tick() => {
+                // A frame waiting for the room was heard, however long ago it was read.
+                if inbound.is_none() && last_heard.elapsed() >= terms.idle_timeout {
+                    // A frame may be waiting unread (this loop was busy
+                    // elsewhere): judge the peer only on what it really sent.
+                    let Some(incoming) = socket.recv().now_or_never() else {
+                        let _ = close_with(socket, close::IDLE, "nothing heard from you for too long").await;
+                        return;
+                    };
+                    if matches!(incoming, Some(Ok(_))) {
+                        last_heard = Instant::now();
+                    }
+                    match on_frame(socket, member, incoming).await {
+                        Next::Continue => {}
+                        Next::ToRoom(cmd) => inbound = Some(cmd),
+                        Next::End => return,
+                    }
+                    continue;
+                }
+                if !send_frame(socket, Message::Ping(Default::default())).await {
+                    return;
+                }
+            }
+            out = out_rx.recv() => match out {
+                Some(text) if !out_rx.is_closed() => {
+                    if !send_all(socket, vec![text]).await {
+                        return;
+                    }
+                }
+                // The room dropped us (it restarted, or could not record a
+                // change): what is queued is moot, the client must resync.
+                _ => {
+                    let _ = close_with(socket, close::RESYNC, "resync: reconnect to catch up").await;
+                    return;
+                }
+            },
+            read = cursor.read(MAX_WRITE_BATCH) => match read {
+                Read::Messages(batch) => {
+                    if !send_all(socket, batch).await {
+                        return;
+                    }
+                }
+                Read::Lagged => {
+                    let _ = close_with(socket, close::RESYNC, "resync: you fell behind; reconnect to catch up").await;
+                    return;
+                }
+                Read::Closed => {
+                    let _ = close_with(socket, close::RESYNC, "resync: the room restarted; reconnect").await;
+                    return;
+                }
+            },
+            permit = room_tx.reserve(), if inbound.is_some() => match (permit, inbound.take()) {
+                (Ok(permit), Some(cmd)) => permit.send(cmd),
+                _ => {
+                    let _ = close_with(socket, close::RESYNC, "resync: the room restarted").await;
+                    return;
+                }
+            },
+            () = sleep_until(paused_until) => paused_until = None,
+            incoming = socket.recv(), if paused_until.is_none() && inbound.is_none() => {
+                // Pings count too: answering them costs the server, not the sender.
+                if let Some(Ok(Message::Text(_) | Message::Binary(_) | Message::Ping(_))) = &incoming
+                    && let Pace::Wait { until, first } = bucket.take()
+                {
+                    paused_until = Some(until);
+                    if first {
+                        let per_sec = terms.rate.per_sec;
+                        let why = format!("more than {per_sec} messages a second: the rest are read at that rate");
+                        if !send(socket, ServerMsg::error(ErrorCode::RateLimited, why, None)).await {
+                            return;
+                        }
+                    }
+                }
+                if matches!(incoming, Some(Ok(_))) {
+                    last_heard = Instant::now();
+                }
+                match on_frame(socket, member, incoming).await {
+                    Next::Continue => {}
+                    Next::ToRoom(cmd) => inbound = Some(cmd),
+                    Next::End => return,
+                }
+            }
+        }
+    }
+}
+
+/// Sleeps until `at`; forever if there is no `at`.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Judges one frame from the client.
+async fn on_frame(socket: &mut WebSocket, member: ConnId, incoming: Option<Result<Message, axum::Error>>) -> Next {
+    let msg = match incoming {
+        None => return Next::End,
+        Some(Err(e)) => {
+            if let Some(violation) = violation(&e) {
+                refuse(socket, violation).await;
+            }
+            return Next::End;
+        }
+        Some(Ok(msg)) => msg,
+    };
+    match parse(&msg) {
+        Ok(None) => Next::Continue,
+        Ok(Some(ClientMsg::Change { op, change })) => Next::ToRoom(RoomCmd::Change { member, op, change }),
+        Ok(Some(ClientMsg::Hello { .. })) => {
+            let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);
+            if send(socket, err).await { Next::Continue } else { Next::End }
+        }
+        Err(Refusal::Error(err)) => {
+            if send(socket, *err).await {
+                Next::Continue
+            } else {
+                Next::End
+            }
+        }
+        Err(Refusal::TooLarge) => {
+            refuse_too_large(socket).await;
+            Next::End
+        }
+    }
+}

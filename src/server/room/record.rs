@@ -1,0 +1,197 @@
+//! Recording a batch: one commit for everything staged, then the broadcast.
+//! And what is worth writing besides the changes themselves: a snapshot only
+//! once the log since the last one outweighs it, the room's row (for the
+//! lobby) at most once a minute, the client marks only with a snapshot (see
+//! `storage` for why that keeps every acknowledged change exactly-once).
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::Utf8Bytes;
+
+use super::feed::To;
+use super::{ConnId, Room, Staged};
+use crate::model::ClientId;
+use crate::protocol::ServerMsg;
+use crate::server::storage::{Append, LoadedRoom, RECENT_CHANGES, Record, SNAPSHOT_EVERY, Snapshot, StoreError};
+
+/// How often, at most, the room's row is brought up to date.
+const REFRESH_ROW_EVERY: Duration = Duration::from_secs(60);
+
+/// Where the room's record on disk stands.
+#[derive(Debug)]
+pub(super) struct DiskState {
+    /// Whether the room has its row (it gets one with its first change).
+    stored: bool,
+    /// Whether the row lags what is recorded.
+    row_stale: bool,
+    since_snapshot: u64,
+    log_bytes_since_snapshot: usize,
+    snapshot_bytes: usize,
+    /// Clients whose mark moved since the last snapshot.
+    marks_moved: HashSet<ClientId>,
+    row_refreshed: Instant,
+}
+
+impl Default for DiskState {
+    fn default() -> Self {
+        DiskState {
+            stored: false,
+            row_stale: false,
+            since_snapshot: 0,
+            log_bytes_since_snapshot: 0,
+            snapshot_bytes: 0,
+            marks_moved: HashSet::new(),
+            row_refreshed: Instant::now(),
+        }
+    }
+}
+
+impl DiskState {
+    pub(super) fn loaded(room: &LoadedRoom) -> DiskState {
+        DiskState {
+            stored: room.epoch.is_some(),
+            row_stale: false,
+            since_snapshot: room.since_snapshot,
+            log_bytes_since_snapshot: room.log_bytes_since_snapshot,
+            snapshot_bytes: room.snapshot_bytes,
+            // Marks the log vouches for are the ones to write with the next snapshot.
+            marks_moved: room.last_ops.keys().cloned().collect(),
+            row_refreshed: Instant::now(),
+        }
+    }
+
+    /// Whether a snapshot is worth writing with `accepted` more changes of `bytes`.
+    fn snapshot_due(&self, accepted: u64, bytes: usize) -> bool {
+        self.since_snapshot + accepted >= SNAPSHOT_EVERY && self.log_bytes_since_snapshot + bytes >= self.snapshot_bytes
+    }
+}
+
+impl Room {
+    /// Records the staged changes, then broadcasts them. If recording fails,
+    /// the room reloads itself from storage (which drops whatever was not
+    /// recorded) and closes every member's connection for a resync: their
+    /// welcome then shows exactly what was recorded, and `last_op` tells each
+    /// author which of its changes to send again. Only if the reload fails
+    /// too does the room give up.
+    pub(super) async fn flush(&mut self) -> Result<(), StoreError> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        let staged = std::mem::take(&mut self.staged);
+        let mut records = Vec::new();
+        let mut creator = None;
+        for s in &staged {
+            if let Staged::Accepted { network, record, .. } = s {
+                creator = creator.or_else(|| (!self.disk.stored).then(|| network.to_string()));
+                records.push(record.clone());
+            }
+        }
+        // Encoded once here, for the log's size and for the broadcast below.
+        let messages: Vec<(Utf8Bytes, Utf8Bytes)> = records.iter().map(applied_messages).collect();
+        let bytes: usize = messages.iter().map(|(_, others)| others.len()).sum();
+        let appended = if records.is_empty() { Ok(None) } else { self.record(records, creator, bytes).await.map(Some) };
+        let wrote_snapshot = match appended {
+            Ok(wrote) => wrote,
+            Err(e) => {
+                tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
+                self.install(self.store.load_room(&self.name).await?);
+                let everyone: Vec<ConnId> = self.members.keys().copied().collect();
+                self.drop_members(everyone);
+                return Ok(());
+            }
+        };
+        if let Some(wrote_snapshot) = wrote_snapshot {
+            self.after_recording(wrote_snapshot, &staged, bytes);
+        }
+        let mut messages = messages.into_iter();
+        for staged in staged {
+            match staged {
+                Staged::Refused { member, msg } => self.feed.push(To::One(member), msg),
+                Staged::Accepted { member, record, .. } => {
+                    let Some((for_author, for_others)) = messages.next() else { break };
+                    if self.recent.len() == RECENT_CHANGES {
+                        self.recent.pop_front();
+                    }
+                    self.recent.push_back(record.change);
+                    // Everyone gets the same bytes, but for the author, whose
+                    // copy carries its `op` as the confirmation.
+                    self.feed.push(To::AllWithOwnCopy { author: member, own: for_author }, for_others);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One commit for `records`; whether it carried a snapshot.
+    async fn record(
+        &mut self,
+        records: Vec<Record>,
+        creator: Option<String>,
+        bytes: usize,
+    ) -> Result<bool, StoreError> {
+        let snapshot = if self.disk.snapshot_due(records.len() as u64, bytes) {
+            match self.encoded_board() {
+                Ok(board) => {
+                    let board = board.get().to_owned();
+                    let marks = self.disk.marks_moved.iter().filter_map(|c| Some((c.clone(), *self.last_ops.get(c)?)));
+                    let marks = marks.chain(records.iter().map(|r| (r.client.clone(), r.op))).collect();
+                    Some(Snapshot { board, marks })
+                }
+                Err(e) => {
+                    tracing::warn!(room = %self.name, error = %e, "could not encode a snapshot; will retry");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let wrote_snapshot = snapshot.is_some();
+        let refresh = self.disk.row_refreshed.elapsed() >= REFRESH_ROW_EVERY;
+        let (epoch, shape_count) = (self.epoch, self.board.len());
+        let append = Append { records, epoch, creator, snapshot, refresh, shape_count };
+        let snapshot_bytes = append.snapshot.as_ref().map(|s| s.board.len());
+        self.store.append(&self.name, append).await?;
+        self.disk.row_stale = !(refresh || wrote_snapshot || !self.disk.stored);
+        if !self.disk.row_stale {
+            self.disk.row_refreshed = Instant::now();
+        }
+        self.stats.shapes.store(u32::try_from(shape_count).unwrap_or(u32::MAX), std::sync::atomic::Ordering::Relaxed);
+        self.disk.snapshot_bytes = snapshot_bytes.unwrap_or(self.disk.snapshot_bytes);
+        Ok(wrote_snapshot)
+    }
+
+    /// Brings the room's row up to date if it lags (when the room retires).
+    pub(super) async fn refresh_row(&mut self) -> Result<(), StoreError> {
+        if self.disk.row_stale {
+            self.store.refresh_row(&self.name, self.seq, self.board.len()).await?;
+            self.disk.row_stale = false;
+        }
+        Ok(())
+    }
+
+    fn after_recording(&mut self, wrote_snapshot: bool, staged: &[Staged], bytes: usize) {
+        self.disk.stored = true;
+        if wrote_snapshot {
+            self.disk.since_snapshot = 0;
+            self.disk.log_bytes_since_snapshot = 0;
+            self.disk.marks_moved.clear();
+            return;
+        }
+        for s in staged {
+            if let Staged::Accepted { record, .. } = s {
+                self.disk.since_snapshot += 1;
+                self.disk.marks_moved.insert(record.client.clone());
+            }
+        }
+        self.disk.log_bytes_since_snapshot += bytes;
+    }
+}
+
+/// The author's and everyone else's copy of a recorded change.
+fn applied_messages(record: &Record) -> (Utf8Bytes, Utf8Bytes) {
+    let (seq, change) = (record.seq, record.change.clone());
+    let for_author = ServerMsg::Applied { seq, change: change.clone(), op: Some(record.op) }.to_json();
+    let for_others = ServerMsg::Applied { seq, change, op: None }.to_json();
+    (Utf8Bytes::from(for_author), Utf8Bytes::from(for_others))
+}
