@@ -3,12 +3,15 @@
 //! `docs/protocol.md` is the prose version of this file; keep the two in step.
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
-use crate::model::{Board, Change, ChangeError, ClientId, RoomName};
+use crate::model::{Change, ChangeError, ClientId, RoomName, Shape};
 
 /// Bumped on any change that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The most shapes one `board` message carries: a big board comes in parts,
+/// each a few tens of kilobytes, shared by every joiner of the same state.
+pub const SHAPES_PER_PART: usize = 512;
 
 /// The largest message a client may send, in bytes. A larger one is answered
 /// with `message_too_large` and the connection is closed with code 1009.
@@ -54,19 +57,10 @@ pub enum ClientMsg {
     Change { op: u64, change: Change },
 }
 
-/// What the server sends (see `ServerMessage`).
-pub type ServerMsg = ServerMessage<Board>;
-
-/// A server message whose welcome carries a board already encoded: the room
-/// encodes its board once per state, however many join.
-pub type EncodedServerMsg<'a> = ServerMessage<&'a RawValue>;
-
-/// What the server sends, generic over how a welcome carries its board: a
-/// `Board` for whoever reads it (`ServerMsg`), or JSON already encoded for the
-/// room that writes it (`EncodedServerMsg`). One definition, one wire form.
+/// What the server sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum ServerMessage<B> {
+pub enum ServerMsg {
     /// The answer to `hello`: the whole board as of `seq`. Every `applied` that
     /// follows has the next sequence number, with no gaps. `last_op` is the
     /// highest `op` this room has recorded from this client id (0 if none):
@@ -74,7 +68,15 @@ pub enum ServerMessage<B> {
     /// `epoch` names this incarnation of the room (it changes only if the
     /// room's storage is deleted and the room made anew); a client resuming
     /// with `since` gives it back.
-    Welcome { version: u32, room: RoomName, seq: u64, epoch: u64, members: u32, last_op: u64, shapes: B },
+    ///
+    /// The board itself follows in `parts` messages of type `board`, part 0
+    /// first, before anything else: the welcome counts as received once the
+    /// last part is.
+    Welcome { version: u32, room: RoomName, seq: u64, epoch: u64, members: u32, last_op: u64, parts: u32 },
+    /// One part of the board a welcome announced: its shapes `part ×
+    /// SHAPES_PER_PART` onwards, bottom first. (The same bytes go to every
+    /// joiner of the same room state, however many join.)
+    Board { seq: u64, part: u32, shapes: Vec<Shape> },
     /// The other answer to `hello`, when it gave `since` (and the room's
     /// `epoch`) and the room's recent
     /// log reaches back to it (and is shorter than a snapshot): the changes
@@ -175,6 +177,26 @@ pub struct Position {
 }
 
 impl ErrorCode {
+    /// The code as it is written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadMessage => "bad_message",
+            ErrorCode::MessageTooLarge => "message_too_large",
+            ErrorCode::VersionMismatch => "version_mismatch",
+            ErrorCode::HelloFirst => "hello_first",
+            ErrorCode::OutOfBounds => "out_of_bounds",
+            ErrorCode::UnknownShape => "unknown_shape",
+            ErrorCode::DuplicateShape => "duplicate_shape",
+            ErrorCode::TooManyShapes => "too_many_shapes",
+            ErrorCode::StaleOp => "stale_op",
+            ErrorCode::OpTooFar => "op_too_far",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::RoomFull => "room_full",
+            ErrorCode::ServerBusy => "server_busy",
+            ErrorCode::TooManyRooms => "too_many_rooms",
+        }
+    }
+
     pub fn for_change_error(e: &ChangeError) -> Self {
         match e {
             ChangeError::UnknownShape(_) => ErrorCode::UnknownShape,
@@ -194,17 +216,7 @@ impl ServerMsg {
     pub fn decode(text: &str) -> Result<ServerMsg, serde_json::Error> {
         serde_json::from_str(text)
     }
-}
 
-/// A board encoded as JSON once, for every welcome of the same room state.
-pub type EncodedBoard = Box<RawValue>;
-
-/// Encodes a board for an `EncodedServerMsg::Welcome`.
-pub fn encode_board(board: &Board) -> Result<EncodedBoard, serde_json::Error> {
-    serde_json::value::to_raw_value(board)
-}
-
-impl<B: Serialize> ServerMessage<B> {
     /// JSON text for the wire. Serialising these types cannot fail (no maps with
     /// non-string keys, no non-finite floats reach here), so a failure is a bug:
     /// it is logged and turned into an error message rather than a panic.
@@ -253,20 +265,20 @@ pub mod close {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Shape, ShapeId, ShapeKind};
+    use crate::model::{ShapeId, ShapeKind};
 
     #[test]
     fn client_messages_have_the_documented_form() {
-        let hello: ClientMsg = serde_json::from_str(r#"{"type":"hello","version":1,"client":"tab-1"}"#).unwrap();
+        let hello: ClientMsg = serde_json::from_str(r#"{"type":"hello","version":2,"client":"tab-1"}"#).unwrap();
         let client = ClientId::parse("tab-1").unwrap();
-        let bare = ClientMsg::Hello { version: 1, client: client.clone(), since: None, epoch: None, build: None };
+        let bare = ClientMsg::Hello { version: 2, client: client.clone(), since: None, epoch: None, build: None };
         assert_eq!(hello, bare);
         let resuming: ClientMsg = serde_json::from_str(
-            r#"{"type":"hello","version":1,"client":"tab-1","since":41,"epoch":7,"build":"0.1.0"}"#,
+            r#"{"type":"hello","version":2,"client":"tab-1","since":41,"epoch":7,"build":"0.1.0"}"#,
         )
         .unwrap();
         let expected =
-            ClientMsg::Hello { version: 1, client, since: Some(41), epoch: Some(7), build: Some("0.1.0".into()) };
+            ClientMsg::Hello { version: 2, client, since: Some(41), epoch: Some(7), build: Some("0.1.0".into()) };
         assert_eq!(resuming, expected);
         let change: ClientMsg = serde_json::from_str(
             r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"s1","kind":"circle","x":1,"y":2}}}"#,
@@ -274,6 +286,13 @@ mod tests {
         .unwrap();
         let shape = Shape { id: ShapeId::parse("s1").unwrap(), kind: ShapeKind::Circle, x: 1.0, y: 2.0 };
         assert_eq!(change, ClientMsg::Change { op: 7, change: Change::Create { shape } });
+    }
+
+    #[test]
+    fn error_codes_are_named_as_on_the_wire() {
+        for code in [ErrorCode::BadMessage, ErrorCode::OpTooFar, ErrorCode::TooManyRooms, ErrorCode::StaleOp] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
     }
 
     #[test]
@@ -297,16 +316,16 @@ mod tests {
     }
 
     #[test]
-    fn a_welcome_around_an_encoded_board_reads_as_one_with_the_board() {
+    fn a_welcome_and_its_board_read_back() {
         let shape = Shape { id: ShapeId::parse("s1").unwrap(), kind: ShapeKind::Circle, x: 1.5, y: 2.0 };
-        let board = Board::try_from(vec![shape]).unwrap();
         let room = RoomName::parse("a-room_1").unwrap();
-        let encoded = encode_board(&board).unwrap();
-        let (version, seq, epoch, members, last_op) = (PROTOCOL_VERSION, 7, 99, 3, 2);
-        let sent =
-            EncodedServerMsg::Welcome { version, room: room.clone(), seq, epoch, members, last_op, shapes: &encoded };
-        let read = ServerMsg::decode(&sent.to_json()).unwrap();
-        assert_eq!(read, ServerMsg::Welcome { version, room, seq, epoch, members, last_op, shapes: board });
+        let (version, seq, epoch, members, last_op, parts) = (PROTOCOL_VERSION, 7, 99, 3, 2, 1);
+        let welcome = ServerMsg::Welcome { version, room, seq, epoch, members, last_op, parts };
+        assert_eq!(ServerMsg::decode(&welcome.to_json()).unwrap(), welcome);
+        let board = ServerMsg::Board { seq, part: 0, shapes: vec![shape] };
+        let text = board.to_json();
+        assert!(text.starts_with(r#"{"type":"board","seq":7,"part":0,"shapes":[{"id":"s1""#), "{text}");
+        assert_eq!(ServerMsg::decode(&text).unwrap(), board);
     }
 
     #[test]

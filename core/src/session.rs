@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Board, Change, ChangeError, ClientId, Replica, ReplicaError, Unsent};
+use crate::model::{Board, Change, ChangeError, ClientId, Replica, ReplicaError, Shape, Unsent};
 use crate::protocol::{ClientMsg, ErrorCode, Position, ServerMsg};
 
 /// Where the session's connection stands.
@@ -76,17 +76,37 @@ pub struct Session {
     /// The room incarnation the replica's board came from (from the welcome).
     epoch: u64,
     phase: Phase,
+    /// A welcome whose board is still arriving.
+    welcome: Option<Welcome>,
+}
+
+/// A welcome, and the parts of its board received so far.
+#[derive(Debug, Clone)]
+struct Welcome {
+    seq: u64,
+    epoch: u64,
+    members: u32,
+    last_op: u64,
+    parts: u32,
+    received: u32,
+    shapes: Vec<Shape>,
 }
 
 impl Session {
     pub fn new(client: ClientId) -> Session {
-        Session { client, replica: Replica::new(), epoch: 0, phase: Phase::Offline }
+        Session { client, replica: Replica::new(), epoch: 0, phase: Phase::Offline, welcome: None }
     }
 
     /// A session that picks up where a previous page of the same tab left
     /// off: its unsent changes are shown at once and sent after the next answer to hello.
     pub fn restore(saved: Saved) -> Session {
-        Session { client: saved.client, replica: Replica::restore(saved.unsent), epoch: 0, phase: Phase::Offline }
+        Session {
+            client: saved.client,
+            replica: Replica::restore(saved.unsent),
+            epoch: 0,
+            phase: Phase::Offline,
+            welcome: None,
+        }
     }
 
     /// What to keep across a reload.
@@ -121,6 +141,7 @@ impl Session {
     /// only what was missed.
     pub fn hello(&mut self) -> ClientMsg {
         self.phase = Phase::Joining;
+        self.welcome = None;
         let at = self.replica.base().map(|seq| Position { epoch: self.epoch, seq });
         ClientMsg::hello(self.client.clone(), at)
     }
@@ -128,6 +149,7 @@ impl Session {
     /// The connection is gone (or was never made): changes wait from now on.
     pub fn disconnected(&mut self) {
         self.phase = Phase::Offline;
+        self.welcome = None;
     }
 
     /// Applies a change made in this tab and numbers it. While live, says
@@ -156,10 +178,19 @@ impl Session {
     /// Takes in one server message.
     pub fn receive(&mut self, msg: ServerMsg) -> Event {
         match msg {
-            ServerMsg::Welcome { seq, epoch, shapes, members, last_op, .. } => {
-                self.epoch = epoch;
-                self.replica.reset(seq, shapes, last_op);
-                self.joined(members, false)
+            ServerMsg::Welcome { seq, epoch, members, last_op, parts, .. } => {
+                let shapes = Vec::new();
+                self.welcome = Some(Welcome { seq, epoch, members, last_op, parts, received: 0, shapes });
+                self.board_part_received()
+            }
+            ServerMsg::Board { seq, part, shapes } => {
+                let fits = self.welcome.as_ref().is_some_and(|w| w.seq == seq && w.received == part && part < w.parts);
+                let Some(welcome) = self.welcome.as_mut().filter(|_| fits) else {
+                    return self.resync(ReplicaError::BadBoard(format!("part {part} of the board at {seq}, unasked")));
+                };
+                welcome.shapes.extend(shapes);
+                welcome.received += 1;
+                self.board_part_received()
             }
             ServerMsg::CatchUp { from, changes, members, last_op, .. } => {
                 match self.replica.catch_up(from, &changes, last_op) {
@@ -193,6 +224,22 @@ impl Session {
         }
     }
 
+    /// Completes the welcome once its board is all here.
+    fn board_part_received(&mut self) -> Event {
+        let Some(welcome) = self.welcome.take_if(|w| w.received >= w.parts) else {
+            return Event::Members(self.welcome.as_ref().map_or(0, |w| w.members));
+        };
+        let Welcome { seq, epoch, members, last_op, shapes, .. } = welcome;
+        match Board::try_from(shapes) {
+            Ok(board) => {
+                self.epoch = epoch;
+                self.replica.reset(seq, board, last_op);
+                self.joined(members, false)
+            }
+            Err(e) => self.resync(ReplicaError::BadBoard(e.to_string())),
+        }
+    }
+
     fn joined(&mut self, members: u32, caught_up: bool) -> Event {
         self.phase = Phase::Live;
         let resend = self.replica.pending().map(|(op, change)| ClientMsg::Change { op: *op, change: change.clone() });
@@ -218,8 +265,12 @@ mod tests {
     fn room() -> crate::model::RoomName {
         crate::model::RoomName::parse("r").unwrap()
     }
-    fn welcome(seq: u64, epoch: u64, shapes: Board, last_op: u64) -> ServerMsg {
-        ServerMsg::Welcome { version: PROTOCOL_VERSION, room: room(), seq, epoch, members: 2, last_op, shapes }
+    /// A welcome with its board in one part, taken in; what the last message meant.
+    fn welcome(s: &mut Session, seq: u64, epoch: u64, shapes: Vec<Shape>, last_op: u64) -> Event {
+        let welcome =
+            ServerMsg::Welcome { version: PROTOCOL_VERSION, room: room(), seq, epoch, members: 2, last_op, parts: 1 };
+        assert_eq!(s.receive(welcome), Event::Members(2), "the board is still to come");
+        s.receive(ServerMsg::Board { seq, part: 0, shapes })
     }
     fn session() -> Session {
         Session::new(ClientId::parse("tab").unwrap())
@@ -237,7 +288,7 @@ mod tests {
         assert_eq!(since(&s.hello()), (None, None), "nothing to resume from yet");
         assert_eq!(s.change(create("a", 1.0)).unwrap().send, None, "joining: it waits");
         assert_eq!(s.view().len(), 1, "but shows at once");
-        let Event::Joined { resend, caught_up: false, .. } = s.receive(welcome(0, 7, Board::new(), 0)) else {
+        let Event::Joined { resend, caught_up: false, .. } = welcome(&mut s, 0, 7, Vec::new(), 0) else {
             panic!("joined")
         };
         assert_eq!(resend, [ClientMsg::Change { op: 1, change: create("a", 1.0) }]);
@@ -252,7 +303,7 @@ mod tests {
     fn a_reconnect_says_where_the_board_stands_and_resends_only_what_the_room_lacks() {
         let mut s = session();
         s.hello();
-        s.receive(welcome(4, 7, Board::new(), 0));
+        welcome(&mut s, 4, 7, Vec::new(), 0);
         let first = s.change(create("a", 1.0)).unwrap();
         let second = s.change(create("b", 300.0)).unwrap();
         assert!(first.send.is_some() && second.send.is_some(), "live: both go out at once");
@@ -279,7 +330,7 @@ mod tests {
         let early = s.receive(ServerMsg::Applied { seq: 1, change: create("a", 1.0), op: None });
         assert!(matches!(early, Event::Resync(_)), "{early:?}");
         s.hello();
-        s.receive(welcome(3, 7, Board::new(), 0));
+        welcome(&mut s, 3, 7, Vec::new(), 0);
         let gap = s.receive(ServerMsg::Applied { seq: 5, change: create("a", 1.0), op: None });
         assert!(matches!(gap, Event::Resync(_)), "{gap:?}");
         assert_eq!(s.phase(), Phase::Offline);
@@ -290,7 +341,7 @@ mod tests {
     fn refusals_turn_aways_and_the_unreadable_are_told_apart() {
         let mut s = session();
         s.hello();
-        s.receive(welcome(0, 7, Board::new(), 0));
+        welcome(&mut s, 0, 7, Vec::new(), 0);
         s.change(create("a", 1.0)).unwrap();
         let refused = s.receive(ServerMsg::error(ErrorCode::DuplicateShape, "taken", Some(1)));
         assert!(matches!(refused, Event::Refused { op: Some(1), .. }));
@@ -303,6 +354,44 @@ mod tests {
     }
 
     #[test]
+    fn a_board_in_parts_is_taken_whole_and_in_order_only() {
+        let shape = |name: &str, x: f64| match create(name, x) {
+            Change::Create { shape } => shape,
+            _ => unreachable!(),
+        };
+        let mut s = session();
+        s.hello();
+        let welcome = |parts| ServerMsg::Welcome {
+            version: PROTOCOL_VERSION,
+            room: room(),
+            seq: 9,
+            epoch: 3,
+            members: 1,
+            last_op: 0,
+            parts,
+        };
+        s.receive(welcome(2));
+        assert!(matches!(
+            s.receive(ServerMsg::Board { seq: 9, part: 0, shapes: vec![shape("a", 1.0)] }),
+            Event::Members(1)
+        ));
+        let joined = s.receive(ServerMsg::Board { seq: 9, part: 1, shapes: vec![shape("b", 300.0)] });
+        assert!(matches!(joined, Event::Joined { .. }), "{joined:?}");
+        assert_eq!(s.view().len(), 2);
+        assert_eq!(s.replica().seq(), 9);
+
+        // A part out of turn, or a board that no change could have made, is not taken.
+        s.hello();
+        s.receive(welcome(2));
+        let skipped = s.receive(ServerMsg::Board { seq: 9, part: 1, shapes: Vec::new() });
+        assert!(matches!(skipped, Event::Resync(ReplicaError::BadBoard(_))), "{skipped:?}");
+        s.hello();
+        s.receive(welcome(1));
+        let twice = s.receive(ServerMsg::Board { seq: 9, part: 0, shapes: vec![shape("a", 1.0), shape("a", 5.0)] });
+        assert!(matches!(twice, Event::Resync(ReplicaError::BadBoard(_))), "{twice:?}");
+    }
+
+    #[test]
     fn what_is_saved_comes_back_in_a_new_page() {
         let mut s = session();
         s.change(create("a", 1.0)).unwrap();
@@ -310,7 +399,7 @@ mod tests {
         let mut again = Session::restore(serde_json::from_str(&text).unwrap());
         assert_eq!(again.client(), s.client());
         again.hello();
-        let Event::Joined { resend, .. } = again.receive(welcome(0, 1, Board::new(), 0)) else { panic!("joined") };
+        let Event::Joined { resend, .. } = welcome(&mut again, 0, 1, Vec::new(), 0) else { panic!("joined") };
         assert_eq!(resend.len(), 1, "the unsent change goes out from the new page");
     }
 }

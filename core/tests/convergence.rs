@@ -92,18 +92,37 @@ impl World {
         }
     }
 
-    /// The server's answer to a hello, as the room actor gives it.
-    fn answer(&self, who: usize, hello: ClientMsg) -> ServerMsg {
+    /// The server's answer to a hello, as the room actor gives it: a
+    /// catch-up, or a welcome and its board in parts.
+    fn answer(&self, who: usize, hello: ClientMsg) -> Vec<ServerMsg> {
         let ClientMsg::Hello { since, epoch, .. } = hello else { panic!("tab {who} did not start with hello") };
         let (room, last_op, members) = (RoomName::parse("r").unwrap(), self.last_ops[who], 1);
         match (since, epoch) {
             (Some(from), Some(EPOCH)) if from <= self.seq() => {
                 let changes = self.log[from as usize..].to_vec();
-                ServerMsg::CatchUp { version: PROTOCOL_VERSION, room, from, changes, members, last_op }
+                vec![ServerMsg::CatchUp { version: PROTOCOL_VERSION, room, from, changes, members, last_op }]
             }
             _ => {
-                let (seq, shapes) = (self.seq(), self.board.clone());
-                ServerMsg::Welcome { version: PROTOCOL_VERSION, room, seq, epoch: EPOCH, members, last_op, shapes }
+                // Small parts, so that several-part boards are exercised too.
+                let seq = self.seq();
+                let shapes: Vec<Shape> = self.board.shapes().cloned().collect();
+                let parts: Vec<&[Shape]> = if shapes.is_empty() { vec![&[]] } else { shapes.chunks(2).collect() };
+                let count = parts.len() as u32;
+                let welcome = ServerMsg::Welcome {
+                    version: PROTOCOL_VERSION,
+                    room,
+                    seq,
+                    epoch: EPOCH,
+                    members,
+                    last_op,
+                    parts: count,
+                };
+                let board = parts.into_iter().enumerate().map(|(part, shapes)| ServerMsg::Board {
+                    seq,
+                    part: part as u32,
+                    shapes: shapes.to_vec(),
+                });
+                std::iter::once(welcome).chain(board).collect()
             }
         }
     }
@@ -157,15 +176,20 @@ impl World {
             Step::Reconnect { who } => {
                 self.run(&Step::Drop { who });
                 let hello = self.tabs[who].hello();
-                let answer = self.answer(who, hello);
-                match self.tabs[who].receive(answer) {
-                    Event::Joined { resend, .. } => {
-                        for msg in resend {
-                            self.send(who, Some(msg));
+                let mut joined = false;
+                for msg in self.answer(who, hello) {
+                    match self.tabs[who].receive(msg) {
+                        Event::Joined { resend, .. } => {
+                            joined = true;
+                            for msg in resend {
+                                self.send(who, Some(msg));
+                            }
                         }
+                        Event::Members(_) => {}
+                        other => panic!("tab {who}'s hello was answered with {other:?}"),
                     }
-                    other => panic!("tab {who}'s hello was answered with {other:?}"),
                 }
+                assert!(joined, "tab {who} joined once its answer was in");
             }
             Step::Deliver { who } => {
                 let Some(msg) = self.down[who].pop_front() else { return };

@@ -37,7 +37,7 @@ fn feed(text: &str) -> bool {
 }
 
 const VALID: &[&str] = &[
-    r#"{"type":"hello","version":1,"client":"tab-1","since":3,"build":"0.1.0"}"#,
+    r#"{"type":"hello","version":2,"client":"tab-1","since":3,"build":"0.1.0"}"#,
     r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"n1","kind":"circle","x":1,"y":2}}}"#,
     r#"{"type":"change","op":8,"change":{"op":"move","id":"s1","x":300,"y":200}}"#,
     r#"{"type":"change","op":9,"change":{"op":"delete","id":"s2"}}"#,

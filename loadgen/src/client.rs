@@ -61,6 +61,14 @@ pub async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Res
     }
 }
 
+/// Connects and says hello, and reads nothing: a member that never reads.
+pub async fn hello_only(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Result<Socket> {
+    let mut ws = connect(base, room).await?;
+    let hello = Session::new(client.clone()).hello().to_json();
+    ws.send(Message::text(hello)).await.with_context(|| format!("sending hello to room {room}"))?;
+    Ok(ws)
+}
+
 /// Sends one change.
 pub async fn send_change<S>(sink: &mut S, op: u64, change: Change) -> anyhow::Result<()>
 where

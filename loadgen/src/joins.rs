@@ -11,7 +11,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::client::{self, Received, Socket};
 use super::report::{Latencies, Report};
-use super::{Idle, JoinStorm, Run, SETUP_CONCURRENCY};
+use super::{Idle, JoinStorm, Run, SETUP_CONCURRENCY, Stalled};
 use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 use sketchboard_core::protocol::ServerMsg;
 
@@ -178,6 +178,37 @@ pub async fn idle(target: &Run, s: &Idle) -> anyhow::Result<Report> {
     report.expected = s.connections as u64;
     report.delivered = report.expected - report.disconnects;
     machine.report(from, after, &mut report);
+    Ok(report)
+}
+
+/// Members of a full room that say hello and never read: what each costs the
+/// server while it waits for them (its send deadline ends them later).
+pub async fn stalled(target: &Run, s: &Stalled) -> anyhow::Result<Report> {
+    let room = target.room_name("stalled")?;
+    let machine = target.watch()?;
+    tracing::info!(shapes = s.shapes, "filling the room");
+    fill(target, &room, s.shapes, s.fillers.max(1)).await?;
+    let from = machine.read()?;
+    tracing::info!(members = s.members, "joining without reading");
+    let sockets: Vec<Socket> = futures_util::stream::iter(0..s.members)
+        .map(|i| {
+            let room = room.clone();
+            async move { client::hello_only(&target.url, &room, &target.client_id(s.fillers + i)?).await }
+        })
+        .buffer_unordered(SETUP_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let held = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(s.hold_secs.max(0.0))).await;
+    let after = machine.read()?;
+    let params = format!("{} members never reading, {} shapes, held {} s", s.members, s.shapes, s.hold_secs);
+    let mut report = Report::new("stalled", params, s.members, "memory");
+    report.seconds = held.elapsed().as_secs_f64();
+    report.sent = s.members as u64;
+    report.expected = s.members as u64;
+    report.delivered = sockets.len() as u64;
+    machine.report(from, after, &mut report);
+    drop(sockets);
     Ok(report)
 }
 

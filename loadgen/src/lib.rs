@@ -4,7 +4,7 @@
 //! and results.
 //!
 //! - `traffic`: scenarios 1, 2, 3 and 6 (moving shapes, counting every copy);
-//! - `joins`: scenarios 4 and 5 (a join storm, idle connections);
+//! - `joins`: scenarios 4, 5 and 7 (a join storm, idle and stalled connections);
 //! - `client`: one connection; `ledger`: schedules and tallies;
 //! - `report`: histograms and the printed row; `procfs`: the server's CPU and memory.
 
@@ -69,6 +69,8 @@ pub enum Scenario {
     Idle(Idle),
     /// 6. Durable acknowledgement: from send to the author's confirmation.
     Ack(Ack),
+    /// 7. Stalled members: many join a full room and never read a byte.
+    Stalled(Stalled),
 }
 
 /// How long each sender goes on.
@@ -141,6 +143,22 @@ pub struct Idle {
     #[arg(long, default_value_t = 20)]
     pub rooms: usize,
     /// Seconds to hold the connections open before reading the server's memory.
+    #[arg(long, default_value_t = 3.0)]
+    pub hold_secs: f64,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Stalled {
+    /// Members that say hello and then never read.
+    #[arg(long, default_value_t = 300)]
+    pub members: usize,
+    /// Shapes the generator puts in the room first.
+    #[arg(long, default_value_t = 10_000)]
+    pub shapes: usize,
+    /// Connections that fill the room, in parallel.
+    #[arg(long, default_value_t = 20)]
+    pub fillers: usize,
+    /// Seconds to hold them before reading the server's memory.
     #[arg(long, default_value_t = 3.0)]
     pub hold_secs: f64,
 }
@@ -245,6 +263,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
         }
         Scenario::JoinStorm(s) => joins::storm(target, s).await,
         Scenario::Idle(s) => joins::idle(target, s).await,
+        Scenario::Stalled(s) => joins::stalled(target, s).await,
     }
 }
 

@@ -33,6 +33,11 @@ use tower::ServiceExt;
 
 use super::shutdown::Shutdown;
 
+/// The kernel's send buffer per socket, as asked for (Linux doubles it for
+/// its own bookkeeping): with the WebSocket's own write buffer, what a peer
+/// that stops reading can cost the server.
+const SEND_BUFFER: usize = 128 * 1024;
+
 /// How the front door treats connections.
 #[derive(Debug, Clone, Copy)]
 pub struct EdgeLimits {
@@ -71,6 +76,11 @@ pub async fn serve(listener: TcpListener, app: Router, limits: EdgeLimits, shutd
         // a frame back until the previous one is acknowledged.
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+        // What the kernel holds for a peer that does not read is bounded too
+        // (left to itself, it grows a loopback buffer to megabytes).
+        if let Err(e) = socket2::SockRef::from(&tcp).set_send_buffer_size(SEND_BUFFER) {
+            tracing::debug!(error = %e, "could not set the send buffer size");
         }
         let tcp = Counted::new(tcp, files.clone());
         let (id, evicted) = gate.admit();

@@ -79,7 +79,8 @@ async fn websocket(
     upgrade
         .read_buffer_size(4 * 1024)
         .write_buffer_size(16 * 1024)
-        .max_write_buffer_size(4 * 1024 * 1024)
+        // Past this the peer is not reading: the send fails and the connection ends.
+        .max_write_buffer_size(512 * 1024)
         // Fragments of one message are buffered only up to the message limit.
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)

@@ -48,7 +48,7 @@ async fn malformed_messages_get_errors_and_change_nothing() {
     refused(&mut evil, &msg(json!({"op": "move", "id": "ghost", "x": 1.0, "y": 1.0})), "unknown_shape").await;
     let dup = json!({"op": "create", "shape": {"id": "real", "kind": "circle", "x": 1.0, "y": 1.0}});
     refused(&mut evil, &msg(dup), "duplicate_shape").await;
-    refused(&mut evil, r#"{"type":"hello","version":1,"client":"again"}"#, "hello_first").await;
+    refused(&mut evil, r#"{"type":"hello","version":2,"client":"again"}"#, "hello_first").await;
     evil.ws.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
     assert_eq!(evil.recv_event().await["code"], "bad_message");
 
@@ -161,7 +161,7 @@ async fn fuzzed_frames_change_only_what_is_valid() {
         r#"{"type":"change","op":OP,"change":{"op":"create","shape":{"id":"n1","kind":"circle","x":10,"y":20}}}"#,
         r#"{"type":"change","op":OP,"change":{"op":"move","id":"n1","x":300,"y":200}}"#,
         r#"{"type":"change","op":OP,"change":{"op":"delete","id":"n1"}}"#,
-        r#"{"type":"hello","version":1,"client":"evil"}"#,
+        r#"{"type":"hello","version":2,"client":"evil"}"#,
     ];
     let mut dice = common::Dice(7);
     let (mut expected, mut last_op) = (Board::new(), 0);

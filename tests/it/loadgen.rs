@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::common::TestServer;
 use sketchboard_loadgen::{
-    self as loadgen, Ack, AllToAll, Fanout, Idle, JoinStorm, Length, Report, Rooms, Run, Scenario,
+    self as loadgen, Ack, AllToAll, Fanout, Idle, JoinStorm, Length, Report, Rooms, Run, Scenario, Stalled,
 };
 
 async fn run(server: &TestServer, scenario: Scenario) -> Report {
@@ -88,5 +88,16 @@ async fn idle_holds_every_connection() {
     assert_clean(&report);
     assert_eq!(report.delivered, 12);
     assert!(report.rss_per_connection_kib().is_some());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_members_are_held_and_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let report = run(&server, Scenario::Stalled(Stalled { members: 6, shapes: 700, fillers: 2, hold_secs: 0.1 })).await;
+    assert_clean(&report);
+    assert_eq!(report.delivered, 6);
+    assert!(report.server.as_ref().is_some_and(|s| s.peak_rss_kib > 0), "{report:#?}");
     server.stop().await;
 }

@@ -21,6 +21,9 @@ pub enum ReplicaError {
     /// diverged, which also calls for a fresh snapshot.
     #[error("the server's change {seq} does not apply here: {source}")]
     Diverged { seq: u64, source: ChangeError },
+    /// A welcome's board came in parts out of turn, or does not make a board.
+    #[error("the welcome's board is not one this tab can take: {0}")]
+    BadBoard(String),
 }
 
 #[derive(Debug, Clone, Default)]

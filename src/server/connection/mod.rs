@@ -113,9 +113,7 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
                     JoinError::Full(_) => (Some(ErrorCode::RoomFull), close::ROOM_FULL),
                     JoinError::Busy(_) => (Some(ErrorCode::ServerBusy), close::SERVER_BUSY),
                     JoinError::Unfair(_) => (Some(ErrorCode::TooManyRooms), close::TOO_MANY_ROOMS),
-                    JoinError::LoadFailed(_) | JoinError::Encoding(_) | JoinError::KeptClosing => {
-                        (None, close::UNAVAILABLE)
-                    }
+                    JoinError::LoadFailed(_) | JoinError::KeptClosing => (None, close::UNAVAILABLE),
                 };
                 if let Some(code) = code {
                     let _ = send(&mut socket, ServerMsg::error(code, e.to_string(), None)).await;

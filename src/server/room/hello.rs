@@ -1,15 +1,15 @@
-//! How a room answers a joiner's hello: with a welcome snapshot, or, for a tab
-//! that holds the board as of a recent `seq`, with just the changes it missed.
+//! How a room answers a joiner's hello: with a welcome and the board in
+//! parts, or, for a tab that holds the board as of a recent `seq`, with just
+//! the changes it missed.
 
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::{CATCH_UP_ALWAYS, ConnId, Cursor, JoinError, Member, Room};
 use crate::model::ClientId;
-use crate::protocol::{EncodedBoard, EncodedServerMsg, PROTOCOL_VERSION, Position, ServerMsg, encode_board};
+use crate::protocol::{PROTOCOL_VERSION, Position, SHAPES_PER_PART, ServerMsg};
 use crate::server::fairness::Network;
 
 impl Room {
@@ -29,23 +29,20 @@ impl Room {
         if self.members.len() >= self.max_members {
             return Err(JoinError::Full(self.max_members));
         }
-        let answer = self.answer_hello(&client, at).map_err(|e| {
-            tracing::error!(room = %self.name, error = %e, "could not encode the board for a joiner");
-            JoinError::Encoding(Arc::new(e))
-        })?;
+        let answer = self.answer_hello(&client, at);
         // The member reads the feed from here on, after its answer.
         let cursor = self.feed.cursor(member);
-        if out.try_send(Utf8Bytes::from(answer)).is_ok() {
+        if answer.into_iter().all(|msg| out.try_send(msg).is_ok()) {
             self.members.insert(member, Member { client, network, _queue: out });
             self.presence_changed();
         }
         Ok(cursor)
     }
 
-    /// A welcome snapshot, or, for a client that holds the board as of
-    /// `at`, just the changes after it when the recent log reaches back
-    /// that far and they are no longer than a snapshot.
-    fn answer_hello(&mut self, client: &ClientId, at: Option<Position>) -> Result<String, serde_json::Error> {
+    /// A welcome and the board, or, for a client that holds the board as of
+    /// `at`, just the changes after it when the recent log reaches back that
+    /// far and they are no longer than a snapshot.
+    fn answer_hello(&mut self, client: &ClientId, at: Option<Position>) -> Vec<Utf8Bytes> {
         let members = self.members.len() as u32 + 1;
         let last_op = self.last_ops.get(client).copied().unwrap_or(0);
         let (version, room, epoch, seq) = (PROTOCOL_VERSION, self.name.clone(), self.epoch, self.seq);
@@ -59,21 +56,35 @@ impl Room {
         {
             let changes = self.recent.range(self.recent.len() - missed..).cloned().collect();
             let from = seq - missed as u64;
-            return Ok(ServerMsg::CatchUp { version, room, from, changes, members, last_op }.to_json());
+            let catch_up = ServerMsg::CatchUp { version, room, from, changes, members, last_op };
+            return vec![Utf8Bytes::from(catch_up.to_json())];
         }
-        let shapes: &RawValue = self.encoded_board()?;
-        Ok(EncodedServerMsg::Welcome { version, room, seq, epoch, members, last_op, shapes }.to_json())
+        let parts = self.board_parts();
+        let welcome = ServerMsg::Welcome { version, room, seq, epoch, members, last_op, parts: parts.len() as u32 };
+        std::iter::once(Utf8Bytes::from(welcome.to_json())).chain(parts.iter().cloned()).collect()
     }
 
-    /// The board as JSON, serialised at most once per `seq`: snapshots and
-    /// welcomes share it. (It shows staged changes too; if recording them
-    /// fails, `install` drops it with the rest.)
-    pub(super) fn encoded_board(&mut self) -> Result<&RawValue, serde_json::Error> {
-        let fresh = match self.board_json.take() {
-            Some((at, encoded)) if at == self.seq => encoded,
-            _ => encode_board(&self.board)?,
-        };
-        let (_, encoded): &(u64, EncodedBoard) = self.board_json.insert((self.seq, fresh));
-        Ok(encoded)
+    /// The board as `board` messages, encoded at most once per `seq`. (It
+    /// shows staged changes too; if recording them fails, `install` drops it
+    /// with the rest.)
+    fn board_parts(&mut self) -> Arc<[Utf8Bytes]> {
+        if let Some((at, parts)) = &self.board_parts
+            && *at == self.seq
+        {
+            return parts.clone();
+        }
+        let shapes: Vec<_> = self.board.shapes().cloned().collect();
+        let chunks: Vec<&[_]> = if shapes.is_empty() { vec![&[]] } else { shapes.chunks(SHAPES_PER_PART).collect() };
+        let seq = self.seq;
+        let parts: Arc<[Utf8Bytes]> = chunks
+            .into_iter()
+            .enumerate()
+            .map(|(part, shapes)| {
+                let part = ServerMsg::Board { seq, part: part as u32, shapes: shapes.to_vec() };
+                Utf8Bytes::from(part.to_json())
+            })
+            .collect();
+        self.board_parts = Some((seq, parts.clone()));
+        parts
     }
 }

@@ -27,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::fairness::{Fairness, Network, Unfair};
 use super::storage::{LoadedRoom, Record, Store, StoreError};
 use crate::model::{Board, Change, ClientId, RoomName};
-use crate::protocol::{EncodedBoard, ErrorCode, MAX_OP_JUMP, Position, ServerMsg};
+use crate::protocol::{ErrorCode, MAX_OP_JUMP, Position, ServerMsg};
 pub use feed::{Cursor, Read};
 use feed::{Feed, To};
 
@@ -88,8 +88,6 @@ pub enum RoomCmd {
 pub enum JoinError {
     #[error("the room could not be loaded: {0}")]
     LoadFailed(Arc<StoreError>),
-    #[error("the room's board could not be encoded: {0}")]
-    Encoding(Arc<serde_json::Error>),
     #[error("the room kept closing while joining it; try again")]
     KeptClosing,
     #[error("{0}")]
@@ -151,10 +149,10 @@ pub struct Room {
     /// The latest changes, ending with change `seq`: what a client that
     /// reconnects after a short drop is sent instead of a whole snapshot.
     recent: VecDeque<Change>,
-    /// The board as JSON and the `seq` it shows (see `encoded_board`): a
-    /// burst of joins (a class opening one link) serialises a big board once,
-    /// not once per joiner, and a snapshot reuses it.
-    board_json: Option<(u64, EncodedBoard)>,
+    /// The board as `board` messages and the `seq` they show (see
+    /// `board_parts`): a burst of joins (a class opening one link) encodes a
+    /// big board once, and every joiner is sent the same bytes.
+    board_parts: Option<(u64, Arc<[Utf8Bytes]>)>,
     /// The last `op` accepted from each client: anything at or below it is a
     /// repeat (a re-send after a reconnect) and is not applied again.
     last_ops: HashMap<ClientId, u64>,
@@ -190,7 +188,7 @@ impl Room {
             disk: record::DiskState::default(),
             epoch: 0,
             recent: VecDeque::new(),
-            board_json: None,
+            board_parts: None,
             last_ops: HashMap::new(),
             members: HashMap::new(),
             staged: Vec::new(),
@@ -249,7 +247,7 @@ impl Room {
         // 53 random bits: exact in JavaScript, and never 0 (rooms older than epochs).
         self.epoch = room.epoch.unwrap_or_else(|| rand::random::<u64>() >> 11 | 1);
         self.recent = room.recent;
-        self.board_json = None;
+        self.board_parts = None;
         self.last_ops = room.last_ops;
         self.stats.shapes.store(u32::try_from(self.board.len()).unwrap_or(u32::MAX), Ordering::Relaxed);
     }

@@ -131,9 +131,8 @@ impl Room {
         bytes: usize,
     ) -> Result<bool, StoreError> {
         let snapshot = if self.disk.snapshot_due(records.len() as u64, bytes) {
-            match self.encoded_board() {
+            match serde_json::to_string(&self.board) {
                 Ok(board) => {
-                    let board = board.get().to_owned();
                     let marks = self.disk.marks_moved.iter().filter_map(|c| Some((c.clone(), *self.last_ops.get(c)?)));
                     let marks = marks.chain(records.iter().map(|r| (r.client.clone(), r.op))).collect();
                     Some(Snapshot { board, marks })

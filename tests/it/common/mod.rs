@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sketchboard::model::Change;
+use sketchboard::protocol::PROTOCOL_VERSION;
 use sketchboard::server::{self, Config, Running};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -71,22 +72,47 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects and says hello; returns the client and the welcome message.
+    /// Connects and says hello; returns the client and the welcome message,
+    /// with the board it announced (the `board` parts after it) gathered
+    /// into its `shapes`.
     pub async fn join(server: &TestServer, room: &str, client_id: &str) -> (Client, Value) {
         let ws = Self::raw(server, room).await;
         let mut c = Client::wrap(ws);
-        c.send_json(&json!({"type": "hello", "version": 1, "client": client_id})).await;
+        c.send_json(&json!({"type": "hello", "version": PROTOCOL_VERSION, "client": client_id})).await;
         let welcome = c.recv_type("welcome").await;
+        let welcome = c.gather_board(welcome).await;
         (c, welcome)
     }
 
     /// Connects and says hello; returns the client and the server's answer,
-    /// whatever it is (a welcome, or an error before the server closes).
+    /// whatever it is (a welcome, its board gathered in, or an error before
+    /// the server closes).
     pub async fn hello(server: &TestServer, room: &str, client_id: &str) -> (Client, Value) {
         let mut c = Client::wrap(Self::raw(server, room).await);
-        c.send_json(&json!({"type": "hello", "version": 1, "client": client_id})).await;
+        c.send_json(&json!({"type": "hello", "version": PROTOCOL_VERSION, "client": client_id})).await;
         let answer = c.recv_event().await;
+        let answer = c.gather_board(answer).await;
         (c, answer)
+    }
+
+    /// For a welcome: reads the `board` parts that follow it, checks they come
+    /// in order for the welcome's `seq`, and puts their shapes into the
+    /// welcome as `shapes`. Anything else is returned as it is.
+    pub async fn gather_board(&mut self, mut answer: Value) -> Value {
+        if answer["type"] != "welcome" {
+            return answer;
+        }
+        let mut shapes = Vec::new();
+        for part in 0..answer["parts"].as_u64().expect("a welcome says how many parts") {
+            let board = self.recv_event().await;
+            assert_eq!(
+                (&board["type"], &board["seq"], &board["part"]),
+                (&json!("board"), &answer["seq"], &json!(part))
+            );
+            shapes.extend(board["shapes"].as_array().expect("shapes").iter().cloned());
+        }
+        answer["shapes"] = Value::Array(shapes);
+        answer
     }
 
     /// Connects as a client that holds the room's board as of `since` in
@@ -94,9 +120,11 @@ impl Client {
     pub async fn rejoin(server: &TestServer, room: &str, client_id: &str, epoch: u64, since: u64) -> (Client, Value) {
         let ws = Self::raw(server, room).await;
         let mut c = Client::wrap(ws);
-        let hello = json!({"type": "hello", "version": 1, "client": client_id, "since": since, "epoch": epoch});
+        let hello =
+            json!({"type": "hello", "version": PROTOCOL_VERSION, "client": client_id, "since": since, "epoch": epoch});
         c.send_json(&hello).await;
         let answer = c.recv_event().await;
+        let answer = c.gather_board(answer).await;
         assert!(answer["type"] == "catch_up" || answer["type"] == "welcome", "expected an answer to hello: {answer}");
         (c, answer)
     }
