@@ -8,9 +8,12 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log).context("parsing the log filter (--log / RUST_LOG)")?)
-        .init();
+    let filter = EnvFilter::try_new(&config.log).context("parsing the log filter (--log / RUST_LOG)")?;
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format.as_str() {
+        "json" => logs.json().init(),
+        _ => logs.init(),
+    }
     let mut leptos_options = leptos::config::get_configuration(None)
         .context("reading the Leptos configuration (LEPTOS_* variables)")?
         .leptos_options;

@@ -99,6 +99,15 @@ pub struct Config {
     #[arg(long, env = "SKETCHBOARD_MAX_IDLE_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_idle_connections: u64,
 
+    /// Let `GET /metrics` answer any address, not only loopback (put it
+    /// behind your own access control then).
+    #[arg(long, env = "SKETCHBOARD_METRICS_PUBLIC")]
+    pub metrics_public: bool,
+
+    /// How log lines are written: `text`, or `json` (one object a line).
+    #[arg(long, env = "SKETCHBOARD_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     /// Log filter, in tracing's EnvFilter syntax.
     #[arg(long, env = "RUST_LOG", default_value = DEFAULT_LOG)]
     pub log: String,
@@ -125,6 +134,8 @@ impl Config {
             expire_rooms_after_days: 0,
             header_timeout_secs: 10,
             max_idle_connections: 1024,
+            metrics_public: false,
+            log_format: "text".into(),
             log: DEFAULT_LOG.into(),
         }
     }

@@ -31,6 +31,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 
+use super::metrics::Metrics;
 use super::shutdown::Shutdown;
 
 /// The kernel's send buffer per socket, as asked for (Linux doubles it for
@@ -49,8 +50,14 @@ pub struct EdgeLimits {
 
 /// Accepts and serves until `shutdown`; then lets each connection finish the
 /// request it is in.
-pub async fn serve(listener: TcpListener, app: Router, limits: EdgeLimits, shutdown: Shutdown) -> io::Result<()> {
-    let gate = Arc::new(Gate::new(limits.max_idle));
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: EdgeLimits,
+    metrics: Arc<Metrics>,
+    shutdown: Shutdown,
+) -> io::Result<()> {
+    let gate = Arc::new(Gate::new(limits.max_idle, metrics));
     let files = Arc::new(OpenFiles::new());
     loop {
         let accepted = tokio::select! {
@@ -139,6 +146,7 @@ fn is_out_of_files(e: &io::Error) -> bool {
 /// Which connections are idle, oldest first, and how to close each.
 struct Gate {
     max_idle: usize,
+    metrics: Arc<Metrics>,
     inner: Mutex<GateInner>,
 }
 
@@ -161,8 +169,8 @@ struct Conn {
 }
 
 impl Gate {
-    fn new(max_idle: usize) -> Gate {
-        Gate { max_idle: max_idle.max(1), inner: Mutex::new(GateInner::default()) }
+    fn new(max_idle: usize, metrics: Arc<Metrics>) -> Gate {
+        Gate { max_idle: max_idle.max(1), metrics, inner: Mutex::new(GateInner::default()) }
     }
 
     fn lock(&self) -> MutexGuard<'_, GateInner> {
@@ -179,6 +187,7 @@ impl Gate {
             if !g.evict_oldest() {
                 break;
             }
+            self.metrics.evicted.inc();
         }
         let id = g.next_id;
         g.next_id += 1;
@@ -189,7 +198,11 @@ impl Gate {
 
     /// Closes the connection idle longest; false if none is idle.
     fn evict_one(&self) -> bool {
-        self.lock().evict_oldest()
+        let evicted = self.lock().evict_oldest();
+        if evicted {
+            self.metrics.evicted.inc();
+        }
+        evicted
     }
 
     fn busy(&self, id: u64, starting: bool) {
@@ -388,7 +401,7 @@ mod tests {
 
     #[test]
     fn the_longest_idle_connection_makes_room_and_busy_ones_are_spared() {
-        let gate = Gate::new(2);
+        let gate = Gate::new(2, Metrics::new());
         let (a, mut a_evicted) = gate.admit();
         let (b, mut b_evicted) = gate.admit();
         gate.busy(a, true);

@@ -17,6 +17,7 @@ mod connection;
 mod edge;
 mod fairness;
 pub(crate) mod lobby;
+mod metrics;
 mod origin;
 mod rate;
 mod registry;
@@ -34,6 +35,7 @@ use tokio::task::JoinHandle;
 
 pub use config::Config;
 use fairness::Fairness;
+use metrics::Metrics;
 use registry::Registry;
 use shutdown::{Drained, Shutdown};
 pub(crate) use state::AppState;
@@ -53,24 +55,25 @@ const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Opens the store, binds `config.addr` and starts serving in the background.
 pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Running> {
-    let store =
-        Store::open(&config.database_url).with_context(|| format!("opening the database {}", config.database_url))?;
+    let metrics = Metrics::new();
+    let store = Store::open_counted(&config.database_url, metrics.clone())
+        .with_context(|| format!("opening the database {}", config.database_url))?;
     let fairness = Fairness::new(config.address_limits());
-    let registry = Registry::new(store.clone(), fairness.clone(), config.room_limits());
+    let registry = Registry::new(store.clone(), fairness.clone(), metrics.clone(), config.room_limits());
     let shutdown = Shutdown::new();
     let (guard, drained) = shutdown::connection_tracking();
     let listener =
         tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    let state =
-        AppState::new(leptos_options, registry.clone(), store.clone(), fairness, &config, shutdown.clone(), guard);
+    let shared = state::Shared { registry: registry.clone(), store: store.clone(), fairness, metrics: metrics.clone() };
+    let state = AppState::new(leptos_options, shared, &config, shutdown.clone(), guard);
     if config.expire_rooms_after_days > 0 {
         let days = config.expire_rooms_after_days;
         tokio::spawn(expire_rooms(store.clone(), registry.clone(), days, shutdown.clone()));
     }
     let app = routes::router(state);
     let open_files = edge::raise_open_file_limit();
-    let task = tokio::spawn(edge::serve(listener, app, config.edge_limits(), shutdown.clone()));
+    let task = tokio::spawn(edge::serve(listener, app, config.edge_limits(), metrics, shutdown.clone()));
     tracing::info!(%addr, database = %config.database_url, open_files, "Sketchboard is listening on http://{addr}");
     Ok(Running { addr, registry, shutdown, drained, task })
 }

@@ -12,7 +12,8 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::fairness::{Fairness, Network};
-use super::room::{ConnId, Cursor, JoinError, Room, RoomCmd, RoomLimits, RoomStats};
+use super::metrics::Metrics;
+use super::room::{ConnId, Cursor, JoinError, Room, RoomCmd, RoomLimits, RoomStats, Shared};
 use super::storage::Store;
 use crate::model::{ClientId, RoomName};
 use crate::protocol::Position;
@@ -48,19 +49,21 @@ struct Inner {
     loaded: watch::Sender<usize>,
     store: Store,
     fairness: Arc<Fairness>,
+    metrics: Arc<Metrics>,
     limits: RoomLimits,
     next_generation: AtomicU64,
     next_member: AtomicU64,
 }
 
 impl Registry {
-    pub fn new(store: Store, fairness: Arc<Fairness>, limits: RoomLimits) -> Registry {
+    pub fn new(store: Store, fairness: Arc<Fairness>, metrics: Arc<Metrics>, limits: RoomLimits) -> Registry {
         Registry {
             inner: Arc::new(Inner {
                 rooms: Mutex::new(HashMap::new()),
                 loaded: watch::Sender::new(0),
                 store,
                 fairness,
+                metrics,
                 limits,
                 next_generation: AtomicU64::new(1),
                 next_member: AtomicU64::new(1),
@@ -86,7 +89,7 @@ impl Registry {
             // A closed handle is a room that has stopped taking commands (it
             // is retiring, or its task ended): it no longer holds a place.
             rooms.retain(|_, h| !h.tx.is_closed());
-            self.inner.loaded.send_replace(rooms.len());
+            self.set_loaded(rooms.len());
         }
         if rooms.len() >= max_rooms && !rooms.contains_key(name) {
             return Err(JoinError::Busy(max_rooms));
@@ -104,12 +107,16 @@ impl Registry {
                 }
             })
         };
-        let (store, fairness) = (self.inner.store.clone(), self.inner.fairness.clone());
-        let room = Room::new(name.clone(), store, fairness, stats.clone(), self.inner.limits, retire);
+        let shared = Shared {
+            store: self.inner.store.clone(),
+            fairness: self.inner.fairness.clone(),
+            metrics: self.inner.metrics.clone(),
+        };
+        let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire);
         tokio::spawn(room.run(rx));
         let handle = RoomHandle { tx, generation, stats };
         rooms.insert(name.clone(), handle.clone());
-        self.inner.loaded.send_replace(rooms.len());
+        self.set_loaded(rooms.len());
         Ok(handle)
     }
 
@@ -149,7 +156,7 @@ impl Registry {
         let mut rooms = self.rooms();
         if rooms.get(name).is_some_and(|h| h.generation == generation) {
             rooms.remove(name);
-            self.inner.loaded.send_replace(rooms.len());
+            self.set_loaded(rooms.len());
         }
     }
 
@@ -157,6 +164,11 @@ impl Registry {
     pub fn live_rooms(&self) -> HashMap<RoomName, (u32, u32)> {
         let live = |s: &RoomStats| (s.members.load(Ordering::Relaxed), s.shapes.load(Ordering::Relaxed));
         self.rooms().iter().map(|(name, h)| (name.clone(), live(&h.stats))).collect()
+    }
+
+    fn set_loaded(&self, n: usize) {
+        self.inner.loaded.send_replace(n);
+        self.inner.metrics.rooms_loaded.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     /// The names of the rooms loaded now.

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::connection;
 use super::fairness::client_ip;
+use super::metrics::Why;
 use super::state::AppState;
 use crate::app::{App, shell};
 use crate::model::RoomName;
@@ -33,8 +34,8 @@ pub(crate) fn router(state: AppState) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), only_our_hosts));
-    // Health checks come from load balancers, by address: exempt from the host check.
-    Router::new().route("/healthz", get(healthz)).merge(pages).with_state(state)
+    // Health checks and scrapes come by address: exempt from the host check.
+    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics)).merge(pages).with_state(state)
 }
 
 /// Refuses requests for a host this server is not (see `origin`).
@@ -68,6 +69,7 @@ async fn websocket(
     let permit = match state.fairness.connect(client_ip(peer, &headers, &state.trusted_proxies)) {
         Ok(permit) => permit,
         Err(e) => {
+            state.metrics.limited.get_or_create(&Why { why: "connections" }).inc();
             tracing::warn!(error = %e, "refused a WebSocket over its address's limit");
             return (StatusCode::TOO_MANY_REQUESTS, format!("{e}: close some tabs, or try again later"))
                 .into_response();
@@ -91,9 +93,19 @@ async fn websocket(
                 rate: state.rate,
                 _guard: state.guard,
                 permit,
+                metrics: state.metrics,
             };
             connection::serve(socket, room, state.registry, terms)
         })
+}
+
+/// The server's counters, in OpenMetrics text: to loopback only, unless `--metrics-public`.
+async fn metrics(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
+    if !state.metrics_public && !peer.ip().to_canonical().is_loopback() {
+        return (StatusCode::FORBIDDEN, "metrics are served to loopback only (see --metrics-public)").into_response();
+    }
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], state.metrics.render()).into_response()
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -1,5 +1,5 @@
 //! What every handler and server function can reach: the running rooms, the
-//! store, and the settings a connection is served with.
+//! store, the limits and counters, and the terms a connection is served on.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use leptos::config::LeptosOptions;
 
 use super::Config;
 use super::fairness::Fairness;
+use super::metrics::Metrics;
 use super::origin::OriginPolicy;
 use super::rate::RateLimit;
 use super::registry::Registry;
@@ -29,32 +30,41 @@ pub struct AppState {
     pub(crate) fairness: Arc<Fairness>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub(crate) trusted_proxies: Arc<[IpAddr]>,
+    pub(crate) metrics: Arc<Metrics>,
+    /// Whether `/metrics` answers anyone, rather than loopback only.
+    pub(crate) metrics_public: bool,
+}
+
+/// The parts of the server every handler shares.
+pub(crate) struct Shared {
+    pub(crate) registry: Registry,
+    pub(crate) store: Store,
+    pub(crate) fairness: Arc<Fairness>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
     pub(crate) fn new(
         leptos_options: LeptosOptions,
-        registry: Registry,
-        store: Store,
-        fairness: Arc<Fairness>,
+        shared: Shared,
         config: &Config,
         shutdown: Shutdown,
         guard: ConnectionGuard,
     ) -> AppState {
-        let origins = Arc::new(OriginPolicy::new(&config.public_origin, &config.allowed_origins));
-        let (idle_timeout, rate) = (config.idle_timeout(), config.rate_limit());
-        let trusted_proxies = config.trusted_proxies.clone().into();
+        let Shared { registry, store, fairness, metrics } = shared;
         AppState {
             leptos_options,
             registry,
             store,
-            origins,
+            origins: Arc::new(OriginPolicy::new(&config.public_origin, &config.allowed_origins)),
             shutdown,
             guard,
-            idle_timeout,
-            rate,
+            idle_timeout: config.idle_timeout(),
+            rate: config.rate_limit(),
             fairness,
-            trusted_proxies,
+            trusted_proxies: config.trusted_proxies.clone().into(),
+            metrics,
+            metrics_public: config.metrics_public,
         }
     }
 }

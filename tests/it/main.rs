@@ -9,7 +9,8 @@
 //! - `limits`: room, member and rate limits; `hostile`: bad input and origins;
 //! - `edge`: half-open connections, rebound names, fragments, protocol violations;
 //! - `fairness`: per-address limits, and bursts that must not knock honest members off;
-//! - `loadgen`: the load generator counts every copy (never how fast).
+//! - `loadgen`: the load generator counts every copy (never how fast);
+//! - `metrics`: `/metrics` scraped after real traffic, JSON logs.
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
 mod common;
@@ -21,6 +22,7 @@ mod fairness;
 mod hostile;
 mod limits;
 mod loadgen;
+mod metrics;
 mod persist;
 mod resume;
 mod sockets;

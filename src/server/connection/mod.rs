@@ -9,12 +9,14 @@
 mod frames;
 mod relay;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Utf8Bytes, WebSocket};
 use tokio::sync::mpsc;
 
 use super::fairness::Permit;
+use super::metrics::{Metrics, Why};
 use super::rate::RateLimit;
 use super::registry::{Joined, Registry};
 use super::room::{JoinError, RoomCmd};
@@ -47,10 +49,28 @@ pub struct Terms {
     pub _guard: ConnectionGuard,
     /// This connection, counted against its address's limit while it lives.
     pub permit: Permit,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Counts an open WebSocket for as long as it lives.
+struct Open(Arc<Metrics>);
+
+impl Open {
+    fn new(metrics: &Arc<Metrics>) -> Open {
+        metrics.connections.inc();
+        Open(metrics.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.connections.dec();
+    }
 }
 
 /// Serves one WebSocket until either side closes it.
 pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, terms: Terms) {
+    let _open = Open::new(&terms.metrics);
     let shutdown = &terms.shutdown;
     let hello = tokio::select! {
         hello = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()) => Some(hello),
@@ -112,7 +132,10 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
                 let (code, close_code) = match e {
                     JoinError::Full(_) => (Some(ErrorCode::RoomFull), close::ROOM_FULL),
                     JoinError::Busy(_) => (Some(ErrorCode::ServerBusy), close::SERVER_BUSY),
-                    JoinError::Unfair(_) => (Some(ErrorCode::TooManyRooms), close::TOO_MANY_ROOMS),
+                    JoinError::Unfair(_) => {
+                        terms.metrics.limited.get_or_create(&Why { why: "rooms_opened" }).inc();
+                        (Some(ErrorCode::TooManyRooms), close::TOO_MANY_ROOMS)
+                    }
                     JoinError::LoadFailed(_) | JoinError::KeptClosing => (None, close::UNAVAILABLE),
                 };
                 if let Some(code) = code {

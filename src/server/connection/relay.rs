@@ -16,6 +16,7 @@ use super::MAX_WRITE_BATCH;
 use super::Terms;
 use super::frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, send_all, send_frame, violation};
 use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, close};
+use crate::server::metrics::Why;
 use crate::server::rate::{Bucket, Pace};
 use crate::server::room::{ConnId, Cursor, Read, RoomCmd};
 
@@ -91,7 +92,7 @@ pub(super) async fn relay(
                 // The room dropped us (it restarted, or could not record a
                 // change): what is queued is moot, the client must resync.
                 _ => {
-                    let _ = close_with(socket, close::RESYNC, "resync: reconnect to catch up").await;
+                    resync(socket, terms, "dropped", "resync: reconnect to catch up").await;
                     return;
                 }
             },
@@ -102,18 +103,18 @@ pub(super) async fn relay(
                     }
                 }
                 Read::Lagged => {
-                    let _ = close_with(socket, close::RESYNC, "resync: you fell behind; reconnect to catch up").await;
+                    resync(socket, terms, "behind", "resync: you fell behind; reconnect to catch up").await;
                     return;
                 }
                 Read::Closed => {
-                    let _ = close_with(socket, close::RESYNC, "resync: the room restarted; reconnect").await;
+                    resync(socket, terms, "room_closed", "resync: the room restarted; reconnect").await;
                     return;
                 }
             },
             permit = room_tx.reserve(), if inbound.is_some() => match (permit, inbound.take()) {
                 (Ok(permit), Some(cmd)) => permit.send(cmd),
                 _ => {
-                    let _ = close_with(socket, close::RESYNC, "resync: the room restarted").await;
+                    resync(socket, terms, "room_closed", "resync: the room restarted").await;
                     return;
                 }
             },
@@ -143,6 +144,12 @@ pub(super) async fn relay(
             }
         }
     }
+}
+
+/// Closes with 4000, counted by `why`.
+async fn resync(socket: &mut WebSocket, terms: &Terms, why: &'static str, reason: &str) {
+    terms.metrics.resyncs.get_or_create(&Why { why }).inc();
+    let _ = close_with(socket, close::RESYNC, reason).await;
 }
 
 /// Sleeps until `at`; forever if there is no `at`.

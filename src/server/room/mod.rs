@@ -25,6 +25,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::fairness::{Fairness, Network, Unfair};
+use super::metrics::{Code, Metrics, Why};
 use super::storage::{LoadedRoom, Record, Store, StoreError};
 use crate::model::{Board, Change, ClientId, RoomName};
 use crate::protocol::{ErrorCode, MAX_OP_JUMP, Position, ServerMsg};
@@ -50,6 +51,13 @@ pub struct RoomLimits {
     pub max_rooms: usize,
     /// Members (connections) per room.
     pub max_members: usize,
+}
+
+/// What every room of a server shares.
+pub struct Shared {
+    pub store: Store,
+    pub fairness: Arc<Fairness>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// What a retiring room calls, once, to take itself off the list of running rooms.
@@ -133,6 +141,7 @@ pub struct Room {
     /// Everything the room sends its members, after their answers to hello.
     feed: Arc<Feed>,
     fairness: Arc<Fairness>,
+    metrics: Arc<Metrics>,
     /// Taken (and called) when the room retires.
     retire: Option<Retire>,
     stats: Arc<RoomStats>,
@@ -166,19 +175,14 @@ pub struct Room {
 impl Room {
     /// A room that will load `name` from `store` when run, and call `retire`
     /// when it stops.
-    pub fn new(
-        name: RoomName,
-        store: Store,
-        fairness: Arc<Fairness>,
-        stats: Arc<RoomStats>,
-        limits: RoomLimits,
-        retire: Retire,
-    ) -> Room {
+    pub fn new(name: RoomName, shared: Shared, stats: Arc<RoomStats>, limits: RoomLimits, retire: Retire) -> Room {
+        let Shared { store, fairness, metrics } = shared;
         Room {
             name,
             store,
             feed: Feed::new(),
             fairness,
+            metrics,
             retire: Some(retire),
             stats,
             idle_grace: limits.idle_grace,
@@ -327,6 +331,7 @@ impl Room {
             && let Err(e) = self.fairness.create_room(network)
         {
             // The room's first change stores it: that counts against its author's address.
+            self.metrics.limited.get_or_create(&Why { why: "rooms_created" }).inc();
             Some(ServerMsg::error(ErrorCode::TooManyRooms, e.to_string(), Some(op)))
         } else {
             self.board
@@ -335,6 +340,9 @@ impl Room {
                 .map(|e| ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op)))
         };
         if let Some(msg) = refusal {
+            if let ServerMsg::Error { code, .. } = &msg {
+                self.metrics.changes_refused.get_or_create(&Code { code: code.as_str().into() }).inc();
+            }
             self.staged.push(Staged::Refused { member, msg: Utf8Bytes::from(msg.to_json()) });
             return;
         }

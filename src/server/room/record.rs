@@ -103,6 +103,7 @@ impl Room {
         };
         if let Some(wrote_snapshot) = wrote_snapshot {
             self.after_recording(wrote_snapshot, &staged, bytes);
+            self.metrics.changes_accepted.inc_by(messages.len() as u64);
         }
         let mut messages = messages.into_iter();
         for staged in staged {

@@ -10,11 +10,12 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ConnId, Cursor, JoinError, Read, Room, RoomCmd, RoomLimits, RoomStats};
+use super::{ConnId, Cursor, JoinError, Read, Room, RoomCmd, RoomLimits, RoomStats, Shared};
 use crate::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 use crate::protocol::{Position, ServerMsg};
 use crate::server::connection::OUTBOUND_QUEUE;
 use crate::server::fairness::{AddressLimits, Fairness, Network};
+use crate::server::metrics::Metrics;
 use crate::server::storage::Store;
 
 const LIMITS: RoomLimits = RoomLimits { idle_grace: Duration::from_secs(30), max_rooms: 10, max_members: 10 };
@@ -29,7 +30,8 @@ fn start_room(dir: &tempfile::TempDir, name: &str) -> (mpsc::Sender<RoomCmd>, Ar
     let fairness =
         Fairness::new(AddressLimits { max_connections: 10, rooms_opened_per_minute: 10, rooms_created_per_hour: 10 });
     let stats = Arc::new(RoomStats::default());
-    let room = Room::new(RoomName::parse(name).unwrap(), store, fairness, stats, LIMITS, retire);
+    let shared = Shared { store, fairness, metrics: Metrics::new() };
+    let room = Room::new(RoomName::parse(name).unwrap(), shared, stats, LIMITS, retire);
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(room.run(rx));
     (tx, retired)

@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use tokio::sync::oneshot;
 
 use crate::model::{Board, Change, ClientId, RoomName};
+use crate::server::metrics::Metrics;
 use writer::{Job, Work};
 
 /// The fewest changes between two snapshots of a room.
@@ -161,6 +162,11 @@ struct Inner {
 impl Store {
     /// Opens (creating if missing) the database named by a `sqlite://PATH` URL.
     pub fn open(url: &str) -> Result<Store, StoreError> {
+        Self::open_counted(url, Metrics::new())
+    }
+
+    /// `open`, counting commits in `metrics`.
+    pub(crate) fn open_counted(url: &str, metrics: Arc<Metrics>) -> Result<Store, StoreError> {
         let path = url
             .strip_prefix("sqlite://")
             .filter(|p| !p.is_empty())
@@ -176,7 +182,7 @@ impl Store {
         let (tx, rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer::run(writer_conn, rx))
+            .spawn(move || writer::run(writer_conn, rx, &metrics))
             .map_err(StoreError::WriterStart)?;
         Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader), key }) })
     }

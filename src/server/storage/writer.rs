@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use super::{Append, StoreError, sql, sqlite};
 use crate::model::RoomName;
+use crate::server::metrics::Metrics;
 
 /// The most jobs one transaction takes.
 const MAX_JOBS_PER_COMMIT: usize = 512;
@@ -33,7 +34,7 @@ pub(super) struct Job {
 }
 
 /// Runs until every `Store` handle (and so every sender) is gone.
-pub(super) fn run(mut conn: Connection, jobs: std_mpsc::Receiver<Job>) {
+pub(super) fn run(mut conn: Connection, jobs: std_mpsc::Receiver<Job>, metrics: &Metrics) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_JOBS_PER_COMMIT {
@@ -42,7 +43,19 @@ pub(super) fn run(mut conn: Connection, jobs: std_mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let results = commit_batch(&mut conn, &batch);
+        metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+        let changes: usize = batch
+            .iter()
+            .map(|job| match &job.work {
+                Work::Append { append, .. } => append.records.len(),
+                _ => 0,
+            })
+            .sum();
+        if changes > 0 {
+            metrics.commit_changes.observe(changes as f64);
+        }
         for (job, result) in batch.into_iter().zip(results) {
             if let Err(e) = &result {
                 tracing::error!(error = %e, "a storage job failed; its changes were refused");
