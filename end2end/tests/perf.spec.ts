@@ -117,7 +117,9 @@ test('10,000 shapes: first paint and frame times while dragging', async ({ brows
   expect(moved).toContain(', selected');
 
   const wasm = await page.evaluate(async () => {
-    const res = await fetch('/pkg/sketchboard.wasm');
+    // The file's name carries its hash in release builds: take it from the page.
+    const href = document.querySelector('link[href$=".wasm"]')?.getAttribute('href') ?? '/pkg/sketchboard.wasm';
+    const res = await fetch(href);
     return (await res.arrayBuffer()).byteLength;
   });
   console.log(

@@ -96,11 +96,11 @@ pub async fn storm(target: &Run, s: &JoinStorm) -> anyhow::Result<Report> {
 
 /// Puts `shapes` shapes into `room`, from `fillers` connections at once (the
 /// server paces each connection, so one alone would take long).
-async fn fill(target: &Run, room: &RoomName, shapes: usize, fillers: usize) -> anyhow::Result<()> {
+pub(super) async fn fill(target: &Run, room: &RoomName, shapes: usize, fillers: usize) -> anyhow::Result<()> {
     let per_filler = shapes.div_ceil(fillers);
     let parts = (0..fillers).map(|f| {
         let part = f * per_filler..((f + 1) * per_filler).min(shapes);
-        async move { fill_part(target, room, target.client_id(f)?, part).await }
+        async move { fill_part(target, room, target.filler_id(f)?, part).await }
     });
     futures_util::future::try_join_all(parts).await.context("filling the room")?;
     Ok(())

@@ -98,6 +98,9 @@ impl Length {
 pub struct Fanout {
     #[arg(long, default_value_t = 100)]
     pub readers: usize,
+    /// Shapes put in the room before the run (a full room is 10,000).
+    #[arg(long, default_value_t = 0)]
+    pub shapes: usize,
     #[arg(long, default_value_t = 60.0)]
     pub rate_hz: f64,
     #[command(flatten)]
@@ -113,6 +116,9 @@ pub struct Rooms {
     pub members: usize,
     #[arg(long, default_value_t = 20.0)]
     pub rate_hz: f64,
+    /// Shapes put in the first room before the run.
+    #[arg(long, default_value_t = 0)]
+    pub shapes: usize,
     #[command(flatten)]
     pub length: Length,
 }
@@ -203,6 +209,12 @@ impl Run {
         ClientId::parse(&name).with_context(|| format!("client id {name:?}"))
     }
 
+    /// The ids of the connections that fill a room first, apart from everyone else's.
+    fn filler_id(&self, i: usize) -> anyhow::Result<ClientId> {
+        let name = format!("lg{}-f{i}", self.nonce);
+        ClientId::parse(&name).with_context(|| format!("client id {name:?}"))
+    }
+
     fn watch(&self) -> anyhow::Result<procfs::Watch> {
         procfs::Watch::start(self.server_pid)
     }
@@ -219,37 +231,38 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
     match scenario {
         Scenario::Fanout(s) => {
             let changes = s.length.count(s.rate_hz);
-            let params = format!("1 writer, {} readers, {} Hz, {changes} changes", s.readers, s.rate_hz);
+            let mut params = format!("1 writer, {} readers, {} Hz, {changes} changes", s.readers, s.rate_hz);
+            if s.shapes > 0 {
+                params.push_str(&format!(", {} shapes", s.shapes));
+            }
             let rooms = vec![RoomPlan { senders: 1, readers: s.readers, senders_receive: false }];
-            traffic::run(
-                target,
-                Plan { scenario: "fanout", params, rooms, rate_hz: s.rate_hz, changes, stagger: false },
-            )
-            .await
+            let plan = Plan { scenario: "fanout", params, rooms, rate_hz: s.rate_hz, changes, stagger: false };
+            traffic::run(target, plan, s.shapes).await
         }
         Scenario::Rooms(s) => {
             let changes = s.length.count(s.rate_hz);
             let params = format!("{} rooms × {} members, {} Hz, {changes} changes", s.rooms, s.members, s.rate_hz);
             let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }; s.rooms];
-            traffic::run(target, Plan { scenario: "rooms", params, rooms, rate_hz: s.rate_hz, changes, stagger: true })
-                .await
+            traffic::run(
+                target,
+                Plan { scenario: "rooms", params, rooms, rate_hz: s.rate_hz, changes, stagger: true },
+                s.shapes,
+            )
+            .await
         }
         Scenario::AllToAll(s) => {
             let params = format!("{} members, 1 change each", s.members);
             let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }];
             // One change each, all due at the same instant: the rate is moot.
             let plan = Plan { scenario: "all-to-all", params, rooms, rate_hz: 1.0, changes: 1, stagger: false };
-            traffic::run(target, plan).await
+            traffic::run(target, plan, 0).await
         }
         Scenario::Ack(s) => {
             let changes = s.length.count(s.rate_hz);
             let params = format!("{} writers in own rooms, {} Hz, {changes} changes", s.writers, s.rate_hz);
             let rooms = vec![RoomPlan { senders: 1, readers: 0, senders_receive: false }; s.writers];
-            let mut report = traffic::run(
-                target,
-                Plan { scenario: "ack", params, rooms, rate_hz: s.rate_hz, changes, stagger: true },
-            )
-            .await?;
+            let plan = Plan { scenario: "ack", params, rooms, rate_hz: s.rate_hz, changes, stagger: true };
+            let mut report = traffic::run(target, plan, 0).await?;
             // Nobody else receives these changes: the confirmations are the measure.
             report.measures = "ack";
             report.latency = report.ack.clone();

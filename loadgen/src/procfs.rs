@@ -1,7 +1,8 @@
 //! The server's CPU time and memory, read from `/proc/<pid>` (Linux only).
 //!
 //! CPU is utime + stime from `/proc/<pid>/stat`; memory is VmRSS (now) and
-//! VmHWM (the peak) from `/proc/<pid>/status`.
+//! VmHWM (the peak) from `/proc/<pid>/status`; what reached the disk is
+//! `write_bytes` of `/proc/<pid>/io` (needs the right to read it: the same user).
 
 use anyhow::{Context, bail};
 
@@ -18,6 +19,8 @@ pub struct Sample {
     pub cpu_seconds: f64,
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
+    /// Bytes the process caused to be written to storage, if readable.
+    pub written_bytes: Option<u64>,
 }
 
 pub fn sample(pid: u32) -> anyhow::Result<Sample> {
@@ -43,7 +46,11 @@ pub fn sample(pid: u32) -> anyhow::Result<Sample> {
         let number = line.trim_start_matches(':').trim().trim_end_matches("kB").trim();
         number.parse().with_context(|| format!("{key} in {status_path} is not a number: {number:?}"))
     };
-    Ok(Sample { cpu_seconds, rss_kib: kib("VmRSS")?, peak_rss_kib: kib("VmHWM")? })
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok();
+    let written_bytes = io
+        .as_deref()
+        .and_then(|io| io.lines().find_map(|l| l.strip_prefix("write_bytes:")).and_then(|n| n.trim().parse().ok()));
+    Ok(Sample { cpu_seconds, rss_kib: kib("VmRSS")?, peak_rss_kib: kib("VmHWM")?, written_bytes })
 }
 
 /// Resets the process's peak RSS (VmHWM) to its current RSS, so that the next
@@ -100,6 +107,7 @@ impl Watch {
             peak_reset: self.peak_reset,
             rss_before_kib: first.rss_kib,
             rss_after_kib: to.rss_kib,
+            written_bytes: to.written_bytes.zip(from.written_bytes).map(|(to, from)| to.saturating_sub(from)),
         });
     }
 }

@@ -67,6 +67,8 @@ pub struct ServerUse {
     /// Resident set size before the connections were opened and at the end of the measurement.
     pub rss_before_kib: u64,
     pub rss_after_kib: u64,
+    /// Bytes the server made the disk write over the measured span.
+    pub written_bytes: Option<u64>,
 }
 
 /// What one scenario run found. Counts are in copies of changes (deliveries),
@@ -135,6 +137,12 @@ impl Report {
     }
 
     /// Growth of the server's resident memory per connection.
+    /// Disk bytes written per change sent, over the measured span.
+    pub fn written_per_change(&self) -> Option<f64> {
+        let written = self.server.as_ref()?.written_bytes?;
+        (self.sent > 0).then(|| written as f64 / self.sent as f64)
+    }
+
     pub fn rss_per_connection_kib(&self) -> Option<f64> {
         let s = self.server.as_ref()?;
         (self.connections > 0).then(|| (s.rss_after_kib as f64 - s.rss_before_kib as f64) / self.connections as f64)
@@ -142,8 +150,8 @@ impl Report {
 
     pub const HEADER: &'static str = "| scenario | params | conns | measures | p50 ms | p99 ms | p99.9 ms | max ms \
         | fan-out p99 ms | ack p99 ms | delivered | lost | dup | ooo | errors | disc | per s | server CPU s \
-        | per CPU-s | loadgen CPU s | peak RSS MiB | ΔRSS/conn KiB |\n\
-        |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+        | per CPU-s | loadgen CPU s | peak RSS MiB | ΔRSS/conn KiB | disk B/change |\n\
+        |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
     /// The Markdown table row under `HEADER`.
     pub fn row(&self) -> String {
@@ -174,6 +182,7 @@ impl Report {
             num(self.loadgen_cpu_seconds, 2),
             num(server.map(|s| s.peak_rss_kib as f64 / 1024.0), 1),
             num(self.rss_per_connection_kib(), 1),
+            num(self.written_per_change(), 0),
         ];
         for cell in cells {
             let _ = write!(row, "| {cell} ");
@@ -188,6 +197,7 @@ impl Report {
         if let Some(obj) = v.as_object_mut() {
             obj.insert("per_cpu_second".into(), self.per_cpu_second().into());
             obj.insert("rss_per_connection_kib".into(), self.rss_per_connection_kib().into());
+            obj.insert("written_per_change".into(), self.written_per_change().into());
         }
         v
     }

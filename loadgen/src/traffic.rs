@@ -68,7 +68,8 @@ struct Member {
     reader: JoinHandle<Tally>,
 }
 
-pub async fn run(target: &Run, plan: Plan) -> anyhow::Result<Report> {
+/// Runs `plan`, its first room holding `prefill` shapes first.
+pub async fn run(target: &Run, plan: Plan, prefill: usize) -> anyhow::Result<Report> {
     anyhow::ensure!(plan.rate_hz.is_finite() && plan.rate_hz > 0.0, "the rate must be a positive number of Hz");
     anyhow::ensure!(plan.changes <= MAX_COUNTER, "at most {MAX_COUNTER} changes per sender fit on the board");
     let period = Duration::from_secs_f64(1.0 / plan.rate_hz);
@@ -92,6 +93,10 @@ pub async fn run(target: &Run, plan: Plan) -> anyhow::Result<Report> {
         }
     }
     let connections = roles.len();
+    if let Some((room, _)) = roles.first().filter(|_| prefill > 0) {
+        tracing::info!(shapes = prefill, "filling the room");
+        super::joins::fill(target, room, prefill, 20).await?;
+    }
     let ledger = Arc::new(Ledger::new(period, plan.changes, senders));
     let (stop, stopped) = watch::channel(false);
     let mut report = Report::new(plan.scenario, plan.params, connections, "delivery");

@@ -5,7 +5,7 @@ use axum::Router;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, Query, Request, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -13,6 +13,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use rand::Rng;
 use serde::Deserialize;
+use tower_http::compression::CompressionLayer;
 
 use super::connection;
 use super::fairness::client_ip;
@@ -33,9 +34,33 @@ pub(crate) fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), cache_control))
+        // Pages and other dynamic answers; the site's files come precompressed at build time.
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), only_our_hosts));
     // Health checks and scrapes come by address: exempt from the host check.
     Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics)).merge(pages).with_state(state)
+}
+
+/// How long browsers may keep what they are sent. A site file whose name
+/// carries its content's hash never changes under that name: a year, and
+/// "immutable". Everything else (pages, and site files in development, which
+/// keep their names) is checked again on every use. Site files come in
+/// several encodings, so caches must key them by `Accept-Encoding` too.
+async fn cache_control(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let options = &state.leptos_options;
+    let site_file = request.uri().path().starts_with(&format!("/{}/", options.site_pkg_dir));
+    let mut response = next.run(request).await;
+    if !response.status().is_success() || response.headers().contains_key(header::CACHE_CONTROL) {
+        return response;
+    }
+    let headers = response.headers_mut();
+    let policy = if site_file && options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    if site_file {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
 }
 
 /// Refuses requests for a host this server is not (see `origin`).

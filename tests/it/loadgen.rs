@@ -25,7 +25,8 @@ async fn fanout_counts_each_copy_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
     let report =
-        run(&server, Scenario::Fanout(Fanout { readers: 3, rate_hz: 60.0, length: Length::changes(20) })).await;
+        run(&server, Scenario::Fanout(Fanout { readers: 3, shapes: 40, rate_hz: 60.0, length: Length::changes(20) }))
+            .await;
     assert_clean(&report);
     assert_eq!((report.sent, report.expected, report.delivered), (20, 60, 60));
     assert_eq!(report.latency.as_ref().map(|l| l.count), Some(60), "one latency per delivery");
@@ -50,7 +51,8 @@ async fn all_to_all_delivers_n_squared() {
 async fn rooms_keep_their_changes_to_themselves() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
-    let scenario = Scenario::Rooms(Rooms { rooms: 3, members: 3, rate_hz: 50.0, length: Length::changes(5) });
+    let scenario =
+        Scenario::Rooms(Rooms { rooms: 3, members: 3, rate_hz: 50.0, shapes: 0, length: Length::changes(5) });
     let report = run(&server, scenario).await;
     assert_clean(&report);
     // 9 senders × 5 changes, each reaching the 3 members of its own room only.

@@ -5,12 +5,14 @@
 //! So a burst costs the room one entry per message however many are in the
 //! room, and costs a member nothing until it reads: a member that is briefly
 //! behind (others' bursts, a slow moment) catches up from the shared buffer
-//! instead of overflowing a queue of its own. Only a member that falls behind
-//! what the buffer keeps (`MAX_ENTRIES`, `MAX_BYTES`, or `MAX_AGE` worth) has
-//! lost its place, and must resynchronise.
+//! instead of overflowing a queue of its own. The buffer keeps only what some
+//! member has yet to read, and at most `MAX_ENTRIES`, `MAX_BYTES` or
+//! `MAX_AGE` worth: a member that falls behind that has lost its place, and
+//! must resynchronise.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
@@ -24,6 +26,8 @@ pub(crate) const MAX_ENTRIES: usize = 32 * 1024;
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 /// The oldest entry it keeps: a member this far behind is not catching up.
 const MAX_AGE: Duration = Duration::from_secs(30);
+/// How many pushes between two looks at what every reader has read.
+const TRIM_EVERY: u64 = 64;
 
 /// Who an entry is for.
 #[derive(Clone, Debug)]
@@ -57,6 +61,32 @@ struct Inner {
     entries: VecDeque<Entry>,
     bytes: usize,
     closed: bool,
+    /// Where each reader is (the index of the next entry it reads).
+    readers: Vec<Weak<AtomicU64>>,
+}
+
+impl Inner {
+    fn end(&self) -> u64 {
+        self.first + self.entries.len() as u64
+    }
+
+    fn pop_front(&mut self) {
+        if let Some(oldest) = self.entries.pop_front() {
+            self.bytes -= oldest.msg.len();
+            self.first += 1;
+        }
+    }
+
+    /// Drops the entries every reader has read.
+    fn trim_read(&mut self) {
+        let end = self.end();
+        self.readers.retain(|r| r.strong_count() > 0);
+        let read_by_all = self.readers.iter().filter_map(Weak::upgrade).map(|r| r.load(Ordering::Relaxed)).min();
+        let until = read_by_all.unwrap_or(end).min(end);
+        while self.first < until {
+            self.pop_front();
+        }
+    }
 }
 
 /// What a read gave.
@@ -86,28 +116,28 @@ impl Feed {
             let mut inner = self.lock();
             inner.bytes += msg.len();
             inner.entries.push_back(Entry { to, msg, at: now });
+            if inner.end().is_multiple_of(TRIM_EVERY) {
+                inner.trim_read();
+            }
             while let Some(oldest) = inner.entries.front() {
                 let over = inner.entries.len() > MAX_ENTRIES || inner.bytes > MAX_BYTES;
                 if !over && now.duration_since(oldest.at) <= MAX_AGE {
                     break;
                 }
-                let len = oldest.msg.len();
-                inner.entries.pop_front();
-                inner.bytes -= len;
-                inner.first += 1;
+                inner.pop_front();
             }
-            inner.first + inner.entries.len() as u64
+            inner.end()
         };
         self.end.send_replace(end);
     }
 
     /// A reader for `me`, from the next entry on.
     pub(crate) fn cursor(self: &Arc<Self>, me: ConnId) -> Cursor {
-        let next = {
-            let inner = self.lock();
-            inner.first + inner.entries.len() as u64
-        };
-        Cursor { feed: self.clone(), me, next, end: self.end.subscribe() }
+        let mut inner = self.lock();
+        let next = inner.end();
+        let at = Arc::new(AtomicU64::new(next));
+        inner.readers.push(Arc::downgrade(&at));
+        Cursor { feed: self.clone(), me, next, at, end: self.end.subscribe() }
     }
 
     /// The room is gone: readers get `Closed` once they have read the rest.
@@ -122,6 +152,8 @@ pub struct Cursor {
     feed: Arc<Feed>,
     me: ConnId,
     next: u64,
+    /// `next`, where the feed can see it, so it keeps only what is unread.
+    at: Arc<AtomicU64>,
     end: watch::Receiver<u64>,
 }
 
@@ -156,6 +188,7 @@ impl Cursor {
                         To::One(_) => {}
                     }
                 }
+                self.at.store(self.next, Ordering::Relaxed);
                 if !out.is_empty() {
                     return Read::Messages(out);
                 }
@@ -203,6 +236,26 @@ mod tests {
         let mut late = feed.cursor(ConnId(3));
         feed.push(To::All, text("p2"));
         assert_eq!(messages(late.read(10).await), ["p2"]);
+    }
+
+    #[tokio::test]
+    async fn the_feed_keeps_only_what_someone_has_yet_to_read() {
+        let feed = Feed::new();
+        let (mut fast, mut slow) = (feed.cursor(ConnId(1)), feed.cursor(ConnId(2)));
+        for i in 0..TRIM_EVERY * 2 {
+            feed.push(To::All, text(&i.to_string()));
+            let _ = fast.read(1).await;
+        }
+        assert_eq!(feed.lock().entries.len() as u64, TRIM_EVERY * 2, "the slow reader has read nothing");
+        while let Read::Messages(_) =
+            tokio::time::timeout(Duration::from_millis(10), slow.read(1000)).await.unwrap_or(Read::Closed)
+        {}
+        drop(slow);
+        for i in 0..TRIM_EVERY {
+            feed.push(To::All, text(&i.to_string()));
+            let _ = fast.read(100).await;
+        }
+        assert!(feed.lock().entries.len() < TRIM_EVERY as usize, "read by all (and a reader gone): let go");
     }
 
     #[tokio::test]
