@@ -2,7 +2,8 @@
 # Runs every test: the Rust unit, property and integration tests of the whole
 # workspace (the app, its shared core, the load generator), then the Playwright
 # tests in Debian's Chromium against a real server on a free port with a
-# scratch database. Installs whatever is missing.
+# scratch database, then measures the release bundle as served (failing only
+# over its budget). Installs whatever is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,5 +29,8 @@ LEPTOS_RELOAD_PORT="$(free_port)" \
   DATABASE_URL="sqlite://$scratch/e2e.db" \
   RUST_LOG="${RUST_LOG:-warn}" \
   cargo leptos end-to-end
+
+echo "== The bundle as served (scripts/bundle-size.sh) =="
+scripts/bundle-size.sh
 
 echo "== all tests passed =="

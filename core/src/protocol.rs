@@ -2,9 +2,11 @@
 //! one WebSocket at `/ws/{room}`, and the close codes that end one.
 //! `docs/protocol.md` is the prose version of this file; keep the two in step.
 
+use serde::de::MapAccess;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Change, ChangeError, ClientId, RoomName, Shape};
+use crate::tagged::{self, TagFirst};
 
 /// Bumped on any change that an older peer would misread.
 pub const PROTOCOL_VERSION: u32 = 2;
@@ -57,8 +59,8 @@ pub enum ClientMsg {
     Change { op: u64, change: Change },
 }
 
-/// What the server sends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the server sends: `{"type": "applied", …}`, `type` first (read by `tagged`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// The answer to `hello`: the whole board as of `seq`. Every `applied` that
@@ -102,6 +104,87 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         op: Option<u64>,
     },
+}
+
+impl<'de> Deserialize<'de> for ServerMsg {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ServerMsg, D::Error> {
+        tagged::deserialize(deserializer)
+    }
+}
+
+impl TagFirst for ServerMsg {
+    const TAG: &'static str = "type";
+    const VARIANTS: &'static [&'static str] = &["welcome", "board", "catch_up", "applied", "presence", "error"];
+
+    fn variant<'de, A: MapAccess<'de>>(tag: &str, rest: A) -> Result<ServerMsg, A::Error> {
+        // The fields of each variant, as the derived `Serialize` above writes them.
+        #[derive(Deserialize)]
+        struct Welcome {
+            version: u32,
+            room: RoomName,
+            seq: u64,
+            epoch: u64,
+            members: u32,
+            last_op: u64,
+            parts: u32,
+        }
+        #[derive(Deserialize)]
+        struct Board {
+            seq: u64,
+            part: u32,
+            shapes: Vec<Shape>,
+        }
+        #[derive(Deserialize)]
+        struct CatchUp {
+            version: u32,
+            room: RoomName,
+            from: u64,
+            changes: Vec<Change>,
+            members: u32,
+            last_op: u64,
+        }
+        #[derive(Deserialize)]
+        struct Applied {
+            seq: u64,
+            change: Change,
+            #[serde(default)]
+            op: Option<u64>,
+        }
+        #[derive(Deserialize)]
+        struct Presence {
+            members: u32,
+        }
+        #[derive(Deserialize)]
+        struct Error {
+            code: ErrorCode,
+            message: String,
+            #[serde(default)]
+            op: Option<u64>,
+        }
+        Ok(match tag {
+            "welcome" => {
+                let Welcome { version, room, seq, epoch, members, last_op, parts } = tagged::rest(rest)?;
+                ServerMsg::Welcome { version, room, seq, epoch, members, last_op, parts }
+            }
+            "board" => {
+                let Board { seq, part, shapes } = tagged::rest(rest)?;
+                ServerMsg::Board { seq, part, shapes }
+            }
+            "catch_up" => {
+                let CatchUp { version, room, from, changes, members, last_op } = tagged::rest(rest)?;
+                ServerMsg::CatchUp { version, room, from, changes, members, last_op }
+            }
+            "applied" => {
+                let Applied { seq, change, op } = tagged::rest(rest)?;
+                ServerMsg::Applied { seq, change, op }
+            }
+            "presence" => ServerMsg::Presence { members: tagged::rest::<_, Presence>(rest)?.members },
+            _ => {
+                let Error { code, message, op } = tagged::rest(rest)?;
+                ServerMsg::Error { code, message, op }
+            }
+        })
+    }
 }
 
 /// Machine-readable reasons for an `error` message.
@@ -313,6 +396,37 @@ mod tests {
         ] {
             assert!(ClientMsg::decode(junk).is_err(), "{junk}");
         }
+    }
+
+    #[test]
+    fn every_server_message_reads_back_as_written() {
+        let change = Change::Move { id: ShapeId::parse("s").unwrap(), x: 1.5, y: 2.0 };
+        let room = RoomName::parse("r").unwrap();
+        let messages = [
+            ServerMsg::CatchUp { version: 2, room, from: 3, changes: vec![change.clone()], members: 2, last_op: 1 },
+            ServerMsg::Applied { seq: 4, change: change.clone(), op: None },
+            ServerMsg::Applied { seq: 4, change, op: Some(9) },
+            ServerMsg::Presence { members: 3 },
+            ServerMsg::error(ErrorCode::StaleOp, "again", Some(2)),
+            ServerMsg::error(ErrorCode::RateLimited, "slow down", None),
+        ];
+        for msg in messages {
+            assert_eq!(ServerMsg::decode(&msg.to_json()).unwrap(), msg);
+        }
+    }
+
+    #[test]
+    fn the_tag_comes_first() {
+        assert!(ServerMsg::decode(r#"{"type":"presence","members":2}"#).is_ok());
+        // The browser reads only what the server writes, tag first; the server takes any order.
+        let late = ServerMsg::decode(r#"{"members":2,"type":"presence"}"#);
+        assert_eq!(late.is_ok(), cfg!(feature = "any-order"), "{late:?}");
+        assert!(ServerMsg::decode(r#"{"type":"shout","members":2}"#).is_err(), "an unknown type");
+        // What clients send may come in any order where the server reads it.
+        let id_first = r#"{"type":"change","op":1,"change":{"id":"a","op":"move","x":1,"y":2}}"#;
+        assert_eq!(ClientMsg::decode(id_first).is_ok(), cfg!(feature = "any-order"));
+        let twice = r#"{"type":"change","op":1,"change":{"id":"a","op":"move","x":1,"y":2,"op":"delete"}}"#;
+        assert!(ClientMsg::decode(twice).is_err());
     }
 
     #[test]

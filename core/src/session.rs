@@ -65,8 +65,10 @@ pub struct Made {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Saved {
     pub client: ClientId,
-    #[serde(flatten)]
-    pub unsent: Unsent,
+    /// The op number the next change gets.
+    pub next_op: u64,
+    /// Changes the room had not confirmed, oldest first.
+    pub pending: Vec<(u64, Change)>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,7 +104,7 @@ impl Session {
     pub fn restore(saved: Saved) -> Session {
         Session {
             client: saved.client,
-            replica: Replica::restore(saved.unsent),
+            replica: Replica::restore(Unsent { next_op: saved.next_op, pending: saved.pending }),
             epoch: 0,
             phase: Phase::Offline,
             welcome: None,
@@ -111,7 +113,8 @@ impl Session {
 
     /// What to keep across a reload.
     pub fn saved(&self) -> Saved {
-        Saved { client: self.client.clone(), unsent: self.replica.unsent() }
+        let Unsent { next_op, pending } = self.replica.unsent();
+        Saved { client: self.client.clone(), next_op, pending }
     }
 
     pub fn client(&self) -> &ClientId {

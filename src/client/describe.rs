@@ -36,5 +36,8 @@ fn is_hidden(board: &Board, selected: Option<&ShapeId>, hidden: usize) -> bool {
 
 fn line(s: &Shape, selected: bool) -> ShapeLine {
     let mark = if selected { ", selected" } else { "" };
-    ShapeLine { id: s.id.to_string(), text: format!("{} at {}, {}{mark}", s.kind.label(), s.x.round(), s.y.round()) }
+    // Whole board units, formatted as integers: nobody reads "120.000001", and
+    // the browser's bundle then needs no float formatting.
+    let (x, y) = (s.x.round() as i64, s.y.round() as i64);
+    ShapeLine { id: s.id.to_string(), text: format!("{} at {x}, {y}{mark}", s.kind.label()) }
 }

@@ -6,7 +6,10 @@
 //! also the drawing order: later shapes are drawn on top and hit first.
 
 use indexmap::IndexMap;
+use serde::de::MapAccess;
 use serde::{Deserialize, Serialize};
+
+use crate::tagged::{self, TagFirst};
 
 use super::{Shape, ShapeId, ShapeKind};
 
@@ -17,12 +20,49 @@ pub const MAX_SHAPES: usize = 10_000;
 
 /// One change to a board. Moves are absolute, so the last move in server order
 /// wins and replaying one is harmless; deleting a shape that is gone is a no-op.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+/// On the wire, `{"op": "move", …}` with `op` first (read by `tagged`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub enum Change {
     Create { shape: Shape },
     Move { id: ShapeId, x: f64, y: f64 },
     Delete { id: ShapeId },
+}
+
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Change, D::Error> {
+        tagged::deserialize(deserializer)
+    }
+}
+
+impl TagFirst for Change {
+    const TAG: &'static str = "op";
+    const VARIANTS: &'static [&'static str] = &["create", "move", "delete"];
+
+    fn variant<'de, A: MapAccess<'de>>(tag: &str, rest: A) -> Result<Change, A::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Create {
+            shape: Shape,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Move {
+            id: ShapeId,
+            x: f64,
+            y: f64,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Delete {
+            id: ShapeId,
+        }
+        Ok(match tag {
+            "create" => tagged::rest::<_, Create>(rest).map(|c| Change::Create { shape: c.shape })?,
+            "move" => tagged::rest::<_, Move>(rest).map(|m| Change::Move { id: m.id, x: m.x, y: m.y })?,
+            _ => tagged::rest::<_, Delete>(rest).map(|d| Change::Delete { id: d.id })?,
+        })
+    }
 }
 
 /// Why a change was refused. The board is untouched when one is returned.
@@ -32,10 +72,35 @@ pub enum ChangeError {
     UnknownShape(ShapeId),
     #[error("a shape with id {0} already exists")]
     DuplicateShape(ShapeId),
-    #[error("position ({x}, {y}) is outside the board for a {kind:?}")]
+    #[error("position ({}, {}) is outside the board for a {}", Coord(*.x), Coord(*.y), .kind.css_name())]
     OutOfBounds { kind: ShapeKind, x: f64, y: f64 },
     #[error("the board already holds the maximum of {MAX_SHAPES} shapes")]
     TooManyShapes,
+}
+
+/// A coordinate for people to read, to the hundredth, written with integer
+/// arithmetic: the browser's bundle then carries no float formatting at all.
+struct Coord(f64);
+
+impl std::fmt::Display for Coord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x = self.0;
+        if x.is_nan() {
+            return f.write_str("NaN");
+        }
+        if x.is_infinite() {
+            return f.write_str(if x > 0.0 { "infinity" } else { "-infinity" });
+        }
+        // Beyond what an i64 of hundredths holds, the digits mean nothing here.
+        let hundredths = (x * 100.0).round().clamp(i64::MIN as f64, i64::MAX as f64) as i64;
+        let sign = if hundredths < 0 { "-" } else { "" };
+        let (whole, part) = (hundredths.unsigned_abs() / 100, hundredths.unsigned_abs() % 100);
+        match part {
+            0 => write!(f, "{sign}{whole}"),
+            p if p % 10 == 0 => write!(f, "{sign}{whole}.{}", p / 10),
+            p => write!(f, "{sign}{whole}.{p:02}"),
+        }
+    }
 }
 
 /// Whether a shape of `kind` with its top-left corner at (`x`, `y`) lies wholly on
@@ -260,6 +325,21 @@ mod tests {
             assert!(b.apply(&change).is_err(), "{change:?} should be refused");
             assert_eq!(b, before);
         }
+    }
+
+    #[test]
+    fn coordinates_read_well_without_float_formatting() {
+        let shown = |x: f64| Coord(x).to_string();
+        assert_eq!(shown(120.0), "120");
+        assert_eq!(shown(-1.5), "-1.5");
+        assert_eq!(shown(1441.257), "1441.26");
+        assert_eq!(shown(0.004), "0");
+        assert_eq!(
+            (shown(f64::NAN), shown(f64::INFINITY), shown(-1e300)),
+            ("NaN".into(), "infinity".into(), shown(i64::MIN as f64 / 100.0))
+        );
+        let e = ChangeError::OutOfBounds { kind: ShapeKind::Circle, x: 1500.5, y: -3.0 };
+        assert_eq!(e.to_string(), "position (1500.5, -3) is outside the board for a circle");
     }
 
     #[test]

@@ -25,6 +25,15 @@ impl ShapeKind {
         }
     }
 
+    /// The kind's name in code and CSS (as on the wire).
+    pub fn css_name(self) -> &'static str {
+        match self {
+            ShapeKind::Rectangle => "rectangle",
+            ShapeKind::Triangle => "triangle",
+            ShapeKind::Circle => "circle",
+        }
+    }
+
     /// The name people read: on the toolbar and in the canvas's text alternative.
     pub fn label(self) -> &'static str {
         match self {

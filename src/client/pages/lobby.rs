@@ -2,6 +2,7 @@
 //! joins a room by name. Rendered on the server; after hydration the list
 //! refreshes itself every few seconds.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -75,12 +76,11 @@ pub fn LobbyPage() -> impl IntoView {
                         rooms
                             .get()
                             .map(|result| match result {
-                                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                                Err(e) => EitherOf3::A(view! { <p class="error">{e.to_string()}</p> }),
                                 Ok(list) if list.is_empty() => {
-                                    view! { <p class="empty">"No rooms yet. Create the first one above."</p> }
-                                        .into_any()
+                                    EitherOf3::B(view! { <p class="empty">"No rooms yet. Create the first one above."</p> })
                                 }
-                                Ok(list) => {
+                                Ok(list) => EitherOf3::C(
                                     view! {
                                         <ul class="room-list">
                                             {list
@@ -98,9 +98,8 @@ pub fn LobbyPage() -> impl IntoView {
                                                 })
                                                 .collect_view()}
                                         </ul>
-                                    }
-                                        .into_any()
-                                }
+                                    },
+                                ),
                             })
                     }}
                 </Transition>

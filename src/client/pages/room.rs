@@ -3,6 +3,7 @@
 //! a `LiveBoard` takes over drawing, input and the connection, and reports back
 //! through the signals in `BoardUi`.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -16,8 +17,9 @@ pub fn RoomPage() -> impl IntoView {
     let name = move || params.read().get("room").unwrap_or_default();
     // Re-run when the address changes, so each room gets its own board.
     move || match RoomName::parse(name()) {
-        Ok(room) => view! { <Room room /> }.into_any(),
-        Err(e) => view! { <BadRoomName name=name() reason=e.to_string() /> }.into_any(),
+        // `Either`, not `into_any`: type-erased views cost the bundle dearly.
+        Ok(room) => Either::Left(view! { <Room room /> }),
+        Err(e) => Either::Right(view! { <BadRoomName name=name() reason=e.to_string() /> }),
     }
 }
 
@@ -105,7 +107,7 @@ fn Room(room: RoomName) -> impl IntoView {
                         .map(|kind| {
                             view! {
                                 <button type="button" class="tool" on:click=move |_| act(Action::Add(kind))>
-                                    <span class=format!("icon {}", kind.label().to_lowercase()) aria-hidden="true"></span>
+                                    <span class=format!("icon {}", kind.css_name()) aria-hidden="true"></span>
                                     {kind.label()}
                                 </button>
                             }
