@@ -15,6 +15,8 @@ use sketchboard_core::model::{Change, ClientId, RoomName};
 use sketchboard_core::protocol::{ClientMsg, ServerMsg};
 use sketchboard_core::session::{Event, Session};
 
+use super::wire;
+
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The server's answer to hello.
@@ -27,7 +29,7 @@ pub struct Welcome {
 
 /// Opens a WebSocket to `room` on the server at `base` (`ws://host:port`).
 pub async fn connect(base: &str, room: &RoomName) -> anyhow::Result<Socket> {
-    let url = format!("{}/ws/{room}", base.trim_end_matches('/'));
+    let url = wire::url(base, room);
     // tungstenite's default buffers (128 KiB each way) would cost the generator
     // half a GiB for 2,000 connections; small ones keep it out of the server's way.
     let config = WebSocketConfig::default().read_buffer_size(8 * 1024).write_buffer_size(0);
@@ -35,6 +37,8 @@ pub async fn connect(base: &str, room: &RoomName) -> anyhow::Result<Socket> {
     let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
         .await
         .with_context(|| format!("connecting to {url}"))?;
+    let mut ws = ws;
+    wire::open(&mut ws).await?;
     Ok(ws)
 }
 
@@ -43,7 +47,7 @@ pub async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Res
     let mut ws = connect(base, room).await?;
     let mut session = Session::new(client.clone());
     let hello = session.hello().to_json();
-    ws.send(Message::text(hello)).await.with_context(|| format!("sending hello to room {room}"))?;
+    ws.send(wire::frame(hello)).await.with_context(|| format!("sending hello to room {room}"))?;
     loop {
         match read(&mut ws).await.with_context(|| format!("waiting for the welcome to room {room}"))? {
             Received::Msg(at, msg) => match session.receive(msg) {
@@ -65,7 +69,7 @@ pub async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Res
 pub async fn hello_only(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Result<Socket> {
     let mut ws = connect(base, room).await?;
     let hello = Session::new(client.clone()).hello().to_json();
-    ws.send(Message::text(hello)).await.with_context(|| format!("sending hello to room {room}"))?;
+    ws.send(wire::frame(hello)).await.with_context(|| format!("sending hello to room {room}"))?;
     Ok(ws)
 }
 
@@ -75,7 +79,7 @@ where
     S: Sink<Message, Error = tungstenite::Error> + Unpin,
 {
     let text = ClientMsg::Change { op, change }.to_json();
-    sink.send(Message::text(text)).await.with_context(|| format!("sending change op {op}"))
+    sink.send(wire::frame(text)).await.with_context(|| format!("sending change op {op}"))
 }
 
 /// What reading the socket gave.
@@ -104,9 +108,11 @@ where
         };
         let at = Instant::now();
         return Ok(match frame {
-            Message::Text(text) => match serde_json::from_str(&text) {
-                Ok(msg) => Received::Msg(at, msg),
-                Err(e) => Received::Unreadable(format!("unreadable message ({e}): {}", head(&text))),
+            Message::Text(text) => match wire::unframe(&text).map(ServerMsg::decode) {
+                Some(Ok(msg)) => Received::Msg(at, msg),
+                Some(Err(e)) => Received::Unreadable(format!("unreadable message ({e}): {}", head(&text))),
+                // The transport's own packets.
+                None => continue,
             },
             Message::Close(Some(frame)) => Received::Closed(format!("closed with {}: {}", frame.code, frame.reason)),
             Message::Close(None) => Received::Closed("closed without a code".into()),

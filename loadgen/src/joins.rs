@@ -190,14 +190,7 @@ pub async fn stalled(target: &Run, s: &Stalled) -> anyhow::Result<Report> {
     fill(target, &room, s.shapes, s.fillers.max(1)).await?;
     let from = machine.read()?;
     tracing::info!(members = s.members, "joining without reading");
-    let sockets: Vec<Socket> = futures_util::stream::iter(0..s.members)
-        .map(|i| {
-            let room = room.clone();
-            async move { client::hello_only(&target.url, &room, &target.client_id(s.fillers + i)?).await }
-        })
-        .buffer_unordered(SETUP_CONCURRENCY)
-        .try_collect()
-        .await?;
+    let sockets = never_reading(target, &room, s.fillers, s.members).await?;
     let held = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(s.hold_secs.max(0.0))).await;
     let after = machine.read()?;
@@ -210,6 +203,21 @@ pub async fn stalled(target: &Run, s: &Stalled) -> anyhow::Result<Report> {
     machine.report(from, after, &mut report);
     drop(sockets);
     Ok(report)
+}
+
+/// `count` members of `room` (client ids from `first_id` on) that say hello
+/// and never read a byte.
+pub async fn never_reading(
+    target: &Run,
+    room: &RoomName,
+    first_id: usize,
+    count: usize,
+) -> anyhow::Result<Vec<Socket>> {
+    futures_util::stream::iter(first_id..first_id + count)
+        .map(|i| async move { client::hello_only(&target.url, room, &target.client_id(i)?).await })
+        .buffer_unordered(SETUP_CONCURRENCY)
+        .try_collect()
+        .await
 }
 
 /// Keeps a connection open, reading (which answers the server's pings), until

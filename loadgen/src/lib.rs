@@ -14,13 +14,15 @@ mod ledger;
 mod procfs;
 mod report;
 mod traffic;
+mod wire;
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 pub use report::{Report, ServerUse, Summary};
-use traffic::{Plan, RoomPlan};
+use traffic::{FirstRoom, Plan, RoomPlan};
+pub use wire::Target;
 
 use sketchboard_core::model::{ClientId, RoomName};
 
@@ -34,6 +36,11 @@ pub struct Args {
     /// The server, as ws://HOST:PORT.
     #[arg(long, global = true, default_value = "ws://127.0.0.1:3000")]
     pub server: String,
+
+    /// What the server is: Sketchboard, or one of the programs under bench/
+    /// it is measured against (docs/benchmarks.md).
+    #[arg(long, global = true, value_enum, default_value_t = Target::Sketchboard)]
+    pub target: Target,
 
     /// The server's process id, to read its CPU time and memory from /proc.
     #[arg(long, global = true)]
@@ -101,6 +108,10 @@ pub struct Fanout {
     /// Shapes put in the room before the run (a full room is 10,000).
     #[arg(long, default_value_t = 0)]
     pub shapes: usize,
+    /// Members that join the room first and never read a byte (scenario 7's
+    /// stalled members), there for the whole run.
+    #[arg(long, default_value_t = 0)]
+    pub stalled: usize,
     #[arg(long, default_value_t = 60.0)]
     pub rate_hz: f64,
     #[command(flatten)]
@@ -222,6 +233,7 @@ impl Run {
 
 impl Args {
     pub fn run(&self) -> Run {
+        wire::choose(self.target);
         Run::new(&self.server, self.server_pid, Duration::from_secs_f64(self.drain_secs.max(0.0)))
     }
 }
@@ -235,9 +247,12 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             if s.shapes > 0 {
                 params.push_str(&format!(", {} shapes", s.shapes));
             }
+            if s.stalled > 0 {
+                params.push_str(&format!(", {} members never reading", s.stalled));
+            }
             let rooms = vec![RoomPlan { senders: 1, readers: s.readers, senders_receive: false }];
             let plan = Plan { scenario: "fanout", params, rooms, rate_hz: s.rate_hz, changes, stagger: false };
-            traffic::run(target, plan, s.shapes).await
+            traffic::run(target, plan, FirstRoom { shapes: s.shapes, stalled: s.stalled }).await
         }
         Scenario::Rooms(s) => {
             let changes = s.length.count(s.rate_hz);
@@ -246,7 +261,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             traffic::run(
                 target,
                 Plan { scenario: "rooms", params, rooms, rate_hz: s.rate_hz, changes, stagger: true },
-                s.shapes,
+                FirstRoom { shapes: s.shapes, stalled: 0 },
             )
             .await
         }
@@ -255,14 +270,14 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }];
             // One change each, all due at the same instant: the rate is moot.
             let plan = Plan { scenario: "all-to-all", params, rooms, rate_hz: 1.0, changes: 1, stagger: false };
-            traffic::run(target, plan, 0).await
+            traffic::run(target, plan, FirstRoom::default()).await
         }
         Scenario::Ack(s) => {
             let changes = s.length.count(s.rate_hz);
             let params = format!("{} writers in own rooms, {} Hz, {changes} changes", s.writers, s.rate_hz);
             let rooms = vec![RoomPlan { senders: 1, readers: 0, senders_receive: false }; s.writers];
             let plan = Plan { scenario: "ack", params, rooms, rate_hz: s.rate_hz, changes, stagger: true };
-            let mut report = traffic::run(target, plan, 0).await?;
+            let mut report = traffic::run(target, plan, FirstRoom::default()).await?;
             // Nobody else receives these changes: the confirmations are the measure.
             report.measures = "ack";
             report.latency = report.ack.clone();

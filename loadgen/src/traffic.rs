@@ -23,7 +23,7 @@ use super::client::{self, Received, Socket};
 use super::ledger::{Ledger, MAX_COUNTER, Mark, SenderPlan, Tally};
 use super::report::Report;
 use super::{Run, SETUP_CONCURRENCY, wait_until};
-use sketchboard_core::model::{Change, Shape, ShapeKind};
+use sketchboard_core::model::{Change, MAX_SHAPES, Shape, ShapeKind};
 use sketchboard_core::protocol::ServerMsg;
 
 /// Time between the end of setup and the first scheduled send, so that every
@@ -68,8 +68,18 @@ struct Member {
     reader: JoinHandle<Tally>,
 }
 
-/// Runs `plan`, its first room holding `prefill` shapes first.
-pub async fn run(target: &Run, plan: Plan, prefill: usize) -> anyhow::Result<Report> {
+/// What the first room holds before a run starts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FirstRoom {
+    /// Shapes put in it first.
+    pub shapes: usize,
+    /// Members that join it, say hello and never read a byte, for the whole
+    /// run: what they cost the honest members is what the run then measures.
+    pub stalled: usize,
+}
+
+/// Runs `plan`, its first room prepared as `first` says.
+pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<Report> {
     anyhow::ensure!(plan.rate_hz.is_finite() && plan.rate_hz > 0.0, "the rate must be a positive number of Hz");
     anyhow::ensure!(plan.changes <= MAX_COUNTER, "at most {MAX_COUNTER} changes per sender fit on the board");
     let period = Duration::from_secs_f64(1.0 / plan.rate_hz);
@@ -93,10 +103,24 @@ pub async fn run(target: &Run, plan: Plan, prefill: usize) -> anyhow::Result<Rep
         }
     }
     let connections = roles.len();
-    if let Some((room, _)) = roles.first().filter(|_| prefill > 0) {
-        tracing::info!(shapes = prefill, "filling the room");
-        super::joins::fill(target, room, prefill, 20).await?;
+    let first_senders = plan.rooms.first().map_or(0, |r| r.senders);
+    anyhow::ensure!(
+        first.shapes + first_senders <= MAX_SHAPES,
+        "{} shapes and {first_senders} senders' own shapes do not fit in a room of at most {MAX_SHAPES}",
+        first.shapes
+    );
+    if let Some((room, _)) = roles.first().filter(|_| first.shapes > 0) {
+        tracing::info!(shapes = first.shapes, "filling the room");
+        super::joins::fill(target, room, first.shapes, 20).await?;
     }
+    // Held until the run ends; their ids come after every member's.
+    let _stalled = match roles.first() {
+        Some((room, _)) if first.stalled > 0 => {
+            tracing::info!(members = first.stalled, "joining members that never read");
+            super::joins::never_reading(target, room, connections, first.stalled).await?
+        }
+        _ => Vec::new(),
+    };
     let ledger = Arc::new(Ledger::new(period, plan.changes, senders));
     let (stop, stopped) = watch::channel(false);
     let mut report = Report::new(plan.scenario, plan.params, connections, "delivery");

@@ -2,7 +2,7 @@
 //! what breaks the WebSocket protocol, and sending and closing with a deadline.
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
+use futures_util::{FutureExt, Sink, SinkExt};
 
 use super::{CLOSE_LINGER, SEND_TIMEOUT};
 use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, close};
@@ -68,6 +68,10 @@ pub(crate) fn violation(e: &axum::Error) -> Option<Violation> {
     None
 }
 
+/// Where frames go: the whole socket before a join, its writing half after.
+pub(crate) trait Out: Sink<Message, Error = axum::Error> + Unpin {}
+impl<S: Sink<Message, Error = axum::Error> + Unpin> Out for S {}
+
 /// Tells a client how it broke the rules, and closes.
 pub(crate) async fn refuse(socket: &mut WebSocket, violation: Violation) {
     match violation {
@@ -81,40 +85,60 @@ pub(crate) async fn refuse(socket: &mut WebSocket, violation: Violation) {
 /// Sends a batch of messages with one flush: in a busy room that is one
 /// system call for many messages rather than one each. False if the peer is
 /// gone or too slow to take them.
-pub(crate) async fn send_all(socket: &mut WebSocket, batch: Vec<Utf8Bytes>) -> bool {
+pub(crate) async fn send_all(socket: &mut impl Out, batch: &mut Vec<Utf8Bytes>) -> bool {
     let sending = async {
-        for text in batch {
+        for text in batch.drain(..) {
             socket.feed(Message::Text(text)).await?;
         }
         socket.flush().await
     };
+    within_deadline(sending).await
+}
+
+/// Runs a send, allowing it `SEND_TIMEOUT`. The deadline's timer is only set
+/// up when the send cannot finish at once: most sends fit in the socket's
+/// buffer, and this runs for every batch to every member.
+async fn within_deadline(sending: impl Future<Output = Result<(), axum::Error>>) -> bool {
+    let mut sending = std::pin::pin!(sending);
+    if let Some(done) = (&mut sending).now_or_never() {
+        return done.is_ok();
+    }
     matches!(tokio::time::timeout(SEND_TIMEOUT, sending).await, Ok(Ok(())))
 }
 
 /// Sends one frame; false if the peer is gone or too slow to take it.
-pub(crate) async fn send_frame(socket: &mut WebSocket, frame: Message) -> bool {
-    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(frame)).await, Ok(Ok(())))
+pub(crate) async fn send_frame(socket: &mut impl Out, frame: Message) -> bool {
+    within_deadline(socket.send(frame)).await
 }
 
 /// Sends one message; false if the peer is gone or too slow to take it (a
 /// client that floods without reading must not hold its connection open).
-pub(crate) async fn send(socket: &mut WebSocket, msg: ServerMsg) -> bool {
+pub(crate) async fn send(socket: &mut impl Out, msg: ServerMsg) -> bool {
     send_frame(socket, Message::Text(msg.to_json().into())).await
 }
 
 pub(crate) async fn refuse_too_large(socket: &mut WebSocket) {
-    let reason = format!("message too large (limit {MAX_MESSAGE_BYTES} bytes)");
+    let reason = too_large_reason();
     let _ = send(socket, ServerMsg::error(ErrorCode::MessageTooLarge, reason.clone(), None)).await;
     let _ = close_with(socket, close::TOO_LARGE, &reason).await;
+}
+
+pub(crate) fn too_large_reason() -> String {
+    format!("message too large (limit {MAX_MESSAGE_BYTES} bytes)")
+}
+
+/// Sends a close frame; false if the peer is gone or too slow to take it.
+/// Whoever reads the socket then waits for the peer's answer.
+pub(crate) async fn send_close(socket: &mut impl Out, code: u16, reason: &str) -> bool {
+    send_frame(socket, Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await
 }
 
 /// Sends a close frame, then reads until the peer answers it (briefly). Closing
 /// the socket with unread data in it would make the OS reset the connection,
 /// and the peer could lose the close frame, and with it the reason.
 pub(crate) async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), axum::Error> {
-    let frame = Message::Close(Some(CloseFrame { code, reason: reason.into() }));
     // A peer that stopped reading must not hold the connection open.
-    if !send_frame(socket, frame).await {
+    if !send_close(socket, code, reason).await {
         return Ok(());
     }
     let _ = tokio::time::timeout(CLOSE_LINGER, async {

@@ -85,7 +85,7 @@ pub(super) async fn relay(
             }
             out = out_rx.recv() => match out {
                 Some(text) if !out_rx.is_closed() => {
-                    if !send_all(socket, vec![text]).await {
+                    if !send_frame(socket, Message::Text(text)).await {
                         return;
                     }
                 }
@@ -97,8 +97,10 @@ pub(super) async fn relay(
                 }
             },
             read = cursor.read(MAX_WRITE_BATCH) => match read {
-                Read::Messages(batch) => {
-                    if !send_all(socket, batch).await {
+                Read::Messages(mut batch) => {
+                    let sent = send_all(socket, &mut batch).await;
+                    cursor.recycle(batch);
+                    if !sent {
                         return;
                     }
                 }

@@ -137,7 +137,7 @@ impl Feed {
         let next = inner.end();
         let at = Arc::new(AtomicU64::new(next));
         inner.readers.push(Arc::downgrade(&at));
-        Cursor { feed: self.clone(), me, next, at, end: self.end.subscribe() }
+        Cursor { feed: self.clone(), me, next, at, end: self.end.subscribe(), spare: Vec::new() }
     }
 
     /// The room is gone: readers get `Closed` once they have read the rest.
@@ -155,6 +155,8 @@ pub struct Cursor {
     /// `next`, where the feed can see it, so it keeps only what is unread.
     at: Arc<AtomicU64>,
     end: watch::Receiver<u64>,
+    /// The last batch's buffer, given back, so reading does not allocate.
+    spare: Vec<Utf8Bytes>,
 }
 
 impl std::fmt::Debug for Cursor {
@@ -164,6 +166,11 @@ impl std::fmt::Debug for Cursor {
 }
 
 impl Cursor {
+    /// Gives a batch's buffer back once its messages are sent.
+    pub(crate) fn recycle(&mut self, batch: Vec<Utf8Bytes>) {
+        self.spare = batch;
+    }
+
     /// Up to `max` messages for this member, waiting for some if there are
     /// none yet. Cancel-safe: nothing is taken unless it is returned.
     pub(crate) async fn read(&mut self, max: usize) -> Read {
@@ -176,7 +183,8 @@ impl Cursor {
                     return Read::Lagged;
                 }
                 let end = inner.first + inner.entries.len() as u64;
-                let mut out = Vec::new();
+                let mut out = std::mem::take(&mut self.spare);
+                out.clear();
                 while self.next < end && out.len() < max {
                     let entry = &inner.entries[(self.next - inner.first) as usize];
                     self.next += 1;
@@ -192,6 +200,7 @@ impl Cursor {
                 if !out.is_empty() {
                     return Read::Messages(out);
                 }
+                self.spare = out;
                 if self.next == end && inner.closed {
                     return Read::Closed;
                 }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Sketchboard side by side with a plain socket.io relay and a bare Rust relay,
+# on the same open-loop load, interleaved, each server pinned to core 0 and
+# the generator to core 1 (docs/benchmarks.md, "Against the others").
+#
+#   bench/compare.sh [ROUNDS]     # default 6; prints a Markdown table of medians
+#   TARGETS=sketchboard bench/compare.sh 2   # only some of the servers (raw figures only)
+#
+# Needs the release binaries and the socket.io relay's packages:
+#   cargo build --release -p sketchboard -p sketchboard-loadgen -p sketchboard-bench-relay --features sketchboard/ssr
+#   (cd bench/socketio && npm ci)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-6}
+ulimit -n "$(ulimit -Hn)"
+out=$(mktemp -d)
+port=3930
+
+start() { # start TARGET: starts the server, prints its pid
+  local db="$out/bench.db"
+  rm -f "$db" "$db-wal" "$db-shm"
+  case $1 in
+    sketchboard)
+      LEPTOS_OUTPUT_NAME=sketchboard LEPTOS_SITE_ROOT=target/site RUST_LOG=warn taskset -c 0 \
+        target/release/sketchboard --addr "127.0.0.1:$port" --database-url "sqlite://$db" \
+        --max-connections-per-address 100000 --rooms-opened-per-minute 100000 --rooms-created-per-hour 100000 \
+        >"$out/server.log" 2>&1 &
+      ;;
+    relay) taskset -c 0 target/release/bench-relay "127.0.0.1:$port" >"$out/server.log" 2>&1 & ;;
+    socketio) taskset -c 0 node bench/socketio/server.js "127.0.0.1:$port" >"$out/server.log" 2>&1 & ;;
+  esac
+  echo $!
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.1; done
+}
+
+stop() { # stop PID: and wait until its port is free again
+  kill "$1" 2>/dev/null || true
+  while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
+}
+
+load() { # load TARGET PID NAME ARGS...
+  local target=$1 pid=$2 name=$3
+  shift 3
+  taskset -c 1 target/release/loadgen --server "ws://127.0.0.1:$port" --target "$target" --server-pid "$pid" \
+    --log error --json "$@" | sed "s/^/{\"round_target\":\"$target\",\"load\":\"$name\",\"row\":/; s/\$/}/" >>"$out/results.jsonl"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for target in ${TARGETS:-sketchboard socketio relay}; do
+    pid=$(start "$target"); load "$target" "$pid" fanout fanout --readers 200 --rate-hz 100 --seconds 10; stop "$pid"
+    pid=$(start "$target"); load "$target" "$pid" rooms rooms --seconds 10; stop "$pid"
+    echo "round $round: $target done" >&2
+  done
+done
+
+python3 - "$out/results.jsonl" <<'EOF'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+def med(xs): return statistics.median(xs) if xs else float('nan')
+loads = {'fanout': '1 writer × 200 readers, 100 changes/s', 'rooms': '100 rooms × 10 members × 20 Hz'}
+print('| load | server | deliveries per server CPU-s | delivery p50 ms | p99 ms | lost | server CPU s | rounds |')
+print('|---|---|---|---|---|---|---|---|')
+figures = {}
+for load, label in loads.items():
+    for target in ['sketchboard', 'socketio', 'relay']:
+        rows = [r['row'] for r in runs if r['load'] == load and r['round_target'] == target]
+        if not rows:
+            continue
+        per_cpu = med([r['per_cpu_second'] for r in rows if r.get('per_cpu_second')])
+        p50 = med([r['latency']['p50_ms'] for r in rows if r.get('latency')])
+        p99 = med([r['latency']['p99_ms'] for r in rows if r.get('latency')])
+        lost = med([r['lost'] / max(r['expected'], 1) * 100 for r in rows])
+        cpu = med([r['server']['cpu_seconds'] for r in rows if r.get('server')])
+        figures[(load, target)] = (per_cpu, p99)
+        print(f'| {label} | {target} | {per_cpu:,.0f} | {p50:.1f} | {p99:.1f} | {lost:.1f} % | {cpu:.2f} | {len(rows)} |')
+print()
+for load, label in loads.items():
+    if not all((load, t) in figures for t in ['sketchboard', 'socketio', 'relay']):
+        continue
+    s, io, r = (figures[(load, t)] for t in ['sketchboard', 'socketio', 'relay'])
+    print(f'{label}: per CPU-s {s[0] / io[0]:.2f}× socket.io, {s[0] / r[0]:.2f}× the bare relay; '
+          f'p99 {s[1] / r[1]:.2f}× the bare relay')
+EOF
+echo "raw results: $out/results.jsonl" >&2
