@@ -11,7 +11,7 @@ pub mod client;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-pub use sketchboard_core::{model, protocol, session};
+pub use sketchboard_core::{history, model, protocol, session};
 
 /// The WebAssembly entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

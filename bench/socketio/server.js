@@ -22,7 +22,7 @@ io.on('connection', (socket) => {
       socket.join(room);
       const seq = seqs.get(room) || 0;
       const members = io.sockets.adapter.rooms.get(room)?.size || 1;
-      socket.emit('msg', { type: 'welcome', version: 2, room, seq, epoch: 1, members, last_op: 0, parts: 1 });
+      socket.emit('msg', { type: 'welcome', version: 3, room, seq, epoch: 1, members, last_op: 0, parts: 1 });
       socket.emit('msg', { type: 'board', seq, part: 0, shapes: [] });
     } else if (msg.type === 'change') {
       const seq = (seqs.get(room) || 0) + 1;

@@ -1,10 +1,12 @@
 //! Sketchboard's shared core: what a board is (`model`), what travels on the
-//! wire (`protocol`), and one tab's side of that protocol (`session`).
+//! wire (`protocol`), one tab's side of that protocol (`session`), and one
+//! person's undo and redo (`history`).
 //!
 //! Plain Rust with no I/O, compiled into the server, into the browser's
 //! WebAssembly and into the load generator, so all three apply a change, read
 //! a message and resume a connection with the very same code.
 
+pub mod history;
 pub mod model;
 pub mod protocol;
 pub mod session;

@@ -9,7 +9,7 @@ use crate::model::{Change, ChangeError, ClientId, RoomName, Shape};
 use crate::tagged::{self, TagFirst};
 
 /// Bumped on any change that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The most shapes one `board` message carries: a big board comes in parts,
 /// each a few tens of kilobytes, shared by every joiner of the same state.
@@ -204,6 +204,11 @@ pub enum ErrorCode {
     UnknownShape,
     DuplicateShape,
     TooManyShapes,
+    /// A batch that is empty, holds more than `MAX_BATCH` changes, or holds a
+    /// batch. (A batch refused for one of its changes gets that change's code.)
+    BadBatch,
+    /// A layer beyond ±`MAX_LAYER`.
+    BadLayer,
     /// The `op` is not above the last one this room accepted from this
     /// client: it was applied before (or refused before) and is not applied again.
     StaleOp,
@@ -271,6 +276,8 @@ impl ErrorCode {
             ErrorCode::UnknownShape => "unknown_shape",
             ErrorCode::DuplicateShape => "duplicate_shape",
             ErrorCode::TooManyShapes => "too_many_shapes",
+            ErrorCode::BadBatch => "bad_batch",
+            ErrorCode::BadLayer => "bad_layer",
             ErrorCode::StaleOp => "stale_op",
             ErrorCode::OpTooFar => "op_too_far",
             ErrorCode::RateLimited => "rate_limited",
@@ -281,11 +288,14 @@ impl ErrorCode {
     }
 
     pub fn for_change_error(e: &ChangeError) -> Self {
-        match e {
+        match e.root() {
             ChangeError::UnknownShape(_) => ErrorCode::UnknownShape,
             ChangeError::DuplicateShape(_) => ErrorCode::DuplicateShape,
             ChangeError::OutOfBounds { .. } => ErrorCode::OutOfBounds,
             ChangeError::TooManyShapes => ErrorCode::TooManyShapes,
+            ChangeError::BatchSize(_) | ChangeError::NestedBatch | ChangeError::InBatch { .. } => ErrorCode::BadBatch,
+            ChangeError::LayerOutOfRange(_) => ErrorCode::BadLayer,
+            ChangeError::LayersOutOfOrder => ErrorCode::BadMessage,
         }
     }
 }
@@ -367,7 +377,7 @@ mod tests {
             r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"s1","kind":"circle","x":1,"y":2}}}"#,
         )
         .unwrap();
-        let shape = Shape { id: ShapeId::parse("s1").unwrap(), kind: ShapeKind::Circle, x: 1.0, y: 2.0 };
+        let shape = Shape::new(ShapeId::parse("s1").unwrap(), ShapeKind::Circle, 1.0, 2.0);
         assert_eq!(change, ClientMsg::Change { op: 7, change: Change::Create { shape } });
     }
 
@@ -431,7 +441,7 @@ mod tests {
 
     #[test]
     fn a_welcome_and_its_board_read_back() {
-        let shape = Shape { id: ShapeId::parse("s1").unwrap(), kind: ShapeKind::Circle, x: 1.5, y: 2.0 };
+        let shape = Shape::new(ShapeId::parse("s1").unwrap(), ShapeKind::Circle, 1.5, 2.0);
         let room = RoomName::parse("a-room_1").unwrap();
         let (version, seq, epoch, members, last_op, parts) = (PROTOCOL_VERSION, 7, 99, 3, 2, 1);
         let welcome = ServerMsg::Welcome { version, room, seq, epoch, members, last_op, parts };

@@ -7,21 +7,25 @@
 //! is a pair of FIFO queues per tab and the "server" follows the room actor's
 //! rules (validate, number, remember each tab's last op, answer a hello that
 //! gives `since` with the missed changes), so the test explores message orders
-//! and drops directly: each step, proptest chooses who acts next.
+//! and drops directly: each step, proptest chooses who acts next. Tabs also
+//! colour, restack and batch, and undo and redo their own steps through their
+//! `History`, as the browser does.
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
-use sketchboard_core::model::{Board, Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
+use sketchboard_core::history::{History, Step as UndoStep};
+use sketchboard_core::model::{Board, Change, ClientId, Color, RoomName, Shape, ShapeId, ShapeKind};
 use sketchboard_core::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
 use sketchboard_core::session::{Event, Phase, Session};
 
 /// One step of the simulation.
 #[derive(Debug, Clone)]
 enum Step {
-    /// Tab `who` makes a change: `what` picks create / move / delete, `pick`
-    /// which shape, (`x`, `y`) where (possibly off the board, to be refused).
+    /// Tab `who` makes a change: `what` picks create / move / delete / colour
+    /// / layer / a batch / undo / redo, `pick` which shape, (`x`, `y`) where
+    /// (possibly off the board, to be refused).
     Local { who: usize, what: u8, pick: usize, x: f64, y: f64, kind: usize },
     /// The server takes the next message from tab `who`.
     Serve { who: usize },
@@ -39,7 +43,7 @@ const EPOCH: u64 = 77;
 
 fn step(tabs: usize) -> impl Strategy<Value = Step> {
     prop_oneof![
-        4 => (0..tabs, 0u8..3, 0usize..16, -50.0..1600.0f64, -50.0..1000.0f64, 0usize..3)
+        4 => (0..tabs, 0u8..8, 0usize..16, -50.0..1600.0f64, -50.0..1000.0f64, 0usize..3)
             .prop_map(|(who, what, pick, x, y, kind)| Step::Local { who, what, pick, x, y, kind }),
         4 => (0..tabs).prop_map(|who| Step::Serve { who }),
         4 => (0..tabs).prop_map(|who| Step::Deliver { who }),
@@ -57,6 +61,7 @@ struct World {
     /// Every (tab, op) the server applied: none may appear twice.
     applied: std::collections::HashSet<(usize, u64)>,
     tabs: Vec<Session>,
+    histories: Vec<History>,
     up: Vec<VecDeque<(u64, Change)>>,
     down: Vec<VecDeque<ServerMsg>>,
     next_shape: usize,
@@ -70,6 +75,7 @@ impl World {
             last_ops: vec![0; n],
             applied: Default::default(),
             tabs: (0..n).map(|i| Session::new(ClientId::parse(format!("tab{i}")).unwrap())).collect(),
+            histories: vec![History::new(); n],
             up: vec![VecDeque::new(); n],
             down: (0..n).map(|_| VecDeque::new()).collect(),
             next_shape: 0,
@@ -129,18 +135,47 @@ impl World {
 
     fn run(&mut self, step: &Step) {
         match *step {
+            Step::Local { who, what: 6, .. } => {
+                let undone = self.histories[who].undo(self.tabs[who].view());
+                let made = undone.map(|change| self.tabs[who].change(change));
+                match made {
+                    Some(Ok(made)) => self.send(who, made.send),
+                    Some(Err(_)) => self.histories[who].forget_last_redo(),
+                    None => {}
+                }
+            }
+            Step::Local { who, what: 7, .. } => {
+                let redone = self.histories[who].redo(self.tabs[who].view());
+                let made = redone.map(|change| self.tabs[who].change(change));
+                match made {
+                    Some(Ok(made)) => self.send(who, made.send),
+                    Some(Err(_)) => self.histories[who].forget_last_undo(),
+                    None => {}
+                }
+            }
             Step::Local { who, what, pick, x, y, kind } => {
-                let ids: Vec<ShapeId> = self.tabs[who].view().shapes().map(|s| s.id.clone()).collect();
+                let view = self.tabs[who].view();
+                let ids: Vec<ShapeId> = view.shapes().map(|s| s.id.clone()).collect();
                 let change = match (what, ids.get(pick % ids.len().max(1))) {
                     (1, Some(id)) => Change::Move { id: id.clone(), x, y },
                     (2, Some(id)) => Change::Delete { id: id.clone() },
+                    (3, Some(id)) => Change::Color { id: id.clone(), color: Color::ALL[pick % Color::ALL.len()] },
+                    (4, Some(id)) => Change::Layer { id: id.clone(), z: view.top_layer() + 1 },
+                    (5, Some(id)) => Change::Batch {
+                        changes: vec![
+                            Change::Move { id: id.clone(), x, y },
+                            Change::Color { id: id.clone(), color: Color::ALL[kind] },
+                        ],
+                    },
                     _ => {
                         self.next_shape += 1;
                         let id = ShapeId::parse(format!("s{}", self.next_shape)).unwrap();
-                        Change::Create { shape: Shape { id, kind: ShapeKind::ALL[kind], x: x.max(0.0), y: y.max(0.0) } }
+                        Change::Create { shape: Shape::new(id, ShapeKind::ALL[kind], x.max(0.0), y.max(0.0)) }
                     }
                 };
+                let step = UndoStep::before(view, &change);
                 if let Ok(made) = self.tabs[who].change(change) {
+                    self.histories[who].push(step.finish(self.tabs[who].view()), false);
                     self.send(who, made.send);
                 }
             }
@@ -194,6 +229,7 @@ impl World {
             Step::Deliver { who } => {
                 let Some(msg) = self.down[who].pop_front() else { return };
                 match self.tabs[who].receive(msg) {
+                    Event::Applied { change, own: None, .. } => self.histories[who].observe(&change),
                     Event::Applied { .. } | Event::Refused { .. } => {}
                     other => panic!("tab {who} took the server's stream as {other:?}"),
                 }
@@ -245,7 +281,7 @@ proptest! {
     ) {
         let mut board = Board::new();
         for (i, (kind, x, y)) in placed.iter().enumerate() {
-            let shape = Shape { id: ShapeId::parse(format!("s{i}")).unwrap(), kind: ShapeKind::ALL[*kind], x: *x, y: *y };
+            let shape = Shape::new(ShapeId::parse(format!("s{i}")).unwrap(), ShapeKind::ALL[*kind], *x, *y);
             board.apply(&Change::Create { shape }).unwrap();
         }
         let shapes: Vec<&Shape> = board.shapes().collect();
@@ -267,7 +303,7 @@ proptest! {
         target in 0usize..3,
     ) {
         let mut board = Board::new();
-        let shape = Shape { id: ShapeId::parse("a").unwrap(), kind: ShapeKind::Circle, x: 10.0, y: 10.0 };
+        let shape = Shape::new(ShapeId::parse("a").unwrap(), ShapeKind::Circle, 10.0, 10.0);
         board.apply(&Change::Create { shape }).unwrap();
         let before = board.clone();
         let id = ShapeId::parse(["a", "b", "c"][target]).unwrap();

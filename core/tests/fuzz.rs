@@ -12,7 +12,7 @@ use sketchboard_core::protocol::ClientMsg;
 fn board() -> Board {
     let mut b = Board::new();
     for (i, kind) in [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle].into_iter().enumerate() {
-        let shape = Shape { id: ShapeId::parse(format!("s{i}")).unwrap(), kind, x: 100.0 * i as f64, y: 10.0 };
+        let shape = Shape::new(ShapeId::parse(format!("s{i}")).unwrap(), kind, 100.0 * i as f64, 10.0);
         b.apply(&Change::Create { shape }).unwrap();
     }
     b

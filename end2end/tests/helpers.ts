@@ -31,6 +31,8 @@ export type Kind = keyof typeof KINDS;
 
 export interface ShapeItem {
   kind: Kind;
+  /** The colour's name as the text alternative says it ("Blue"). */
+  colour: string;
   x: number;
   y: number;
   selected: boolean;
@@ -57,9 +59,10 @@ export function shapeList(page: Page): Locator {
 export async function shapes(page: Page): Promise<ShapeItem[]> {
   const texts = await shapeList(page).getByRole('listitem').allTextContents();
   return texts.map((t) => {
-    const m = /^(Rectangle|Triangle|Circle) at (-?\d+), (-?\d+)(, selected)?$/.exec(t.trim());
+    const m = /^([A-Z][a-z]+) (rectangle|triangle|circle) at (-?\d+), (-?\d+)(, selected)?$/.exec(t.trim());
     if (!m) throw new Error(`unexpected shape description: ${t}`);
-    return { kind: m[1] as Kind, x: Number(m[2]), y: Number(m[3]), selected: !!m[4] };
+    const kind = (m[2][0].toUpperCase() + m[2].slice(1)) as Kind;
+    return { kind, colour: m[1], x: Number(m[3]), y: Number(m[4]), selected: !!m[5] };
   });
 }
 

@@ -120,7 +120,7 @@ async fn fill_part(target: &Run, room: &RoomName, client: ClientId, part: Range<
             // Circles (120 × 120) laid out in rows that stay on the board.
             let (x, y) = ((i % 1481) as f64, ((i / 1481) % 881) as f64);
             let id = ShapeId::parse(format!("f{i}")).context("filler shape id")?;
-            let shape = Shape { id, kind: ShapeKind::Circle, x, y };
+            let shape = Shape::new(id, ShapeKind::Circle, x, y);
             client::send_change(&mut sink, op, Change::Create { shape }).await?;
         }
         anyhow::Ok(())

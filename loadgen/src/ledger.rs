@@ -258,7 +258,7 @@ mod tests {
             let change = mark.to_move();
             assert_eq!(Mark::from_change(&change), Some(mark));
             let mut board = Board::new();
-            let shape = Shape { id: Mark::shape_id(42), kind: ShapeKind::Circle, x: 0.0, y: 0.0 };
+            let shape = Shape::new(Mark::shape_id(42), ShapeKind::Circle, 0.0, 0.0);
             board.apply(&Change::Create { shape }).unwrap();
             assert_eq!(board.apply(&change), Ok(()), "counter {counter} must stay on the board");
         }

@@ -146,7 +146,7 @@ pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<R
     let mut readers = Vec::new();
     for member in members {
         if let Some((number, mut sink)) = member.sender {
-            let shape = Shape { id: Mark::shape_id(number), kind: ShapeKind::Circle, x: 0.0, y: 0.0 };
+            let shape = Shape::new(Mark::shape_id(number), ShapeKind::Circle, 0.0, 0.0);
             client::send_change(&mut sink, 1, Change::Create { shape }).await.context("creating a sender's shape")?;
             writers.push((number, sink));
         }

@@ -56,6 +56,8 @@ pub struct BoardUi {
     pub pending: RwSignal<usize>,
     pub lines: RwSignal<Vec<ShapeLine>>,
     pub has_selection: RwSignal<bool>,
+    pub can_undo: RwSignal<bool>,
+    pub can_redo: RwSignal<bool>,
 }
 
 impl BoardUi {
@@ -66,6 +68,8 @@ impl BoardUi {
             pending: RwSignal::new(0),
             lines: RwSignal::new(Vec::new()),
             has_selection: RwSignal::new(false),
+            can_undo: RwSignal::new(false),
+            can_redo: RwSignal::new(false),
         }
     }
 }

@@ -14,7 +14,7 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeId, ShapeKind};
+use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Color, Shape, ShapeId, ShapeKind};
 
 const BACKGROUND: &str = "#ffffff";
 const GRID: &str = "#eef1f4";
@@ -41,12 +41,20 @@ struct Layers {
     above: Option<HtmlCanvasElement>,
 }
 
-/// Fill and outline of each kind. The end-to-end tests read these pixels.
-pub fn colours(kind: ShapeKind) -> (&'static str, &'static str) {
-    match kind {
-        ShapeKind::Rectangle => ("#a5d8ff", "#1c7ed6"),
-        ShapeKind::Triangle => ("#ffd8a8", "#e8590c"),
-        ShapeKind::Circle => ("#b2f2bb", "#2f9e44"),
+/// Fill and outline of each colour: light fills with a darker edge of the
+/// same hue, readable on the white board and under the black selection text.
+/// The end-to-end tests read these pixels.
+pub fn colours(color: Color) -> (&'static str, &'static str) {
+    match color {
+        Color::Red => ("#ffc9c9", "#e03131"),
+        Color::Orange => ("#ffd8a8", "#e8590c"),
+        Color::Yellow => ("#ffec99", "#f08c00"),
+        Color::Green => ("#b2f2bb", "#2f9e44"),
+        Color::Teal => ("#96f2d7", "#099268"),
+        Color::Blue => ("#a5d8ff", "#1c7ed6"),
+        Color::Violet => ("#d0bfff", "#6741d9"),
+        Color::Pink => ("#fcc2d7", "#c2255c"),
+        Color::Grey => ("#dee2e6", "#495057"),
     }
 }
 
@@ -246,7 +254,7 @@ impl Canvas {
     }
 
     fn draw_shape(ctx: &CanvasRenderingContext2d, shape: &Shape) {
-        let (fill, stroke) = colours(shape.kind);
+        let (fill, stroke) = colours(shape.fill());
         Self::trace(ctx, shape);
         ctx.set_fill_style_str(fill);
         ctx.fill();

@@ -1,5 +1,5 @@
-//! The canvas's text alternative: one line per shape ("Circle at 120, 40,
-//! selected"), in drawing order, for screen readers (and the browser tests).
+//! The canvas's text alternative: one line per shape ("Green circle at 120,
+//! 40, selected"), in drawing order, for screen readers (and the browser tests).
 //!
 //! On a crowded board it lists only the topmost `MAX_LINES` shapes (plus the
 //! selected one, wherever it is) and says how many more lie beneath: a list of
@@ -39,5 +39,5 @@ fn line(s: &Shape, selected: bool) -> ShapeLine {
     // Whole board units, formatted as integers: nobody reads "120.000001", and
     // the browser's bundle then needs no float formatting.
     let (x, y) = (s.x.round() as i64, s.y.round() as i64);
-    ShapeLine { id: s.id.to_string(), text: format!("{} at {x}, {y}{mark}", s.kind.label()) }
+    ShapeLine { id: s.id.to_string(), text: format!("{} {} at {x}, {y}{mark}", s.fill().label(), s.kind.css_name()) }
 }

@@ -43,6 +43,14 @@ pub enum Input {
     Delete,
     /// Escape.
     ClearSelection,
+    /// Ctrl+Z or Cmd+Z.
+    Undo,
+    /// Ctrl+Shift+Z, Cmd+Shift+Z or Ctrl+Y.
+    Redo,
+    /// Ctrl+] or Cmd+].
+    ToFront,
+    /// Ctrl+[ or Cmd+[.
+    ToBack,
     Resized,
     Network(Network),
 }
@@ -90,7 +98,21 @@ pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener>
     let h = handle.clone();
     listeners.push(EventListener::new_with_options(&window, "keydown", active, move |e| {
         let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
-        if e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing(e) {
+        if e.alt_key() || is_typing(e) {
+            return;
+        }
+        if e.ctrl_key() || e.meta_key() {
+            // Matched by hand: `to_lowercase` would bring Unicode's case tables.
+            let input = match (e.key().as_str(), e.shift_key()) {
+                ("z" | "Z", false) => Input::Undo,
+                ("z" | "Z", true) | ("y" | "Y", false) => Input::Redo,
+                ("]", _) => Input::ToFront,
+                ("[", _) => Input::ToBack,
+                _ => return,
+            };
+            // The browser's own undo has nothing to undo on this page.
+            e.prevent_default();
+            h(input);
             return;
         }
         let step = if e.shift_key() { BIG_STEP } else { STEP };

@@ -1,13 +1,13 @@
 //! The live board: one per open room page, in the browser only. It wires the
-//! parts together and keeps what only the page has: the selection and any drag
-//! in progress.
+//! parts together and keeps what only the page has: the selection, any drag
+//! in progress, the tab's undo history and the colour for new shapes.
 //!
 //! The protocol is the shared `Session` (the tab's replica, identity and place
 //! in the room's history); the socket is `connection`, which reports back
-//! through the `Owner` trait; input arrives as `input::Input`s. The board
-//! turns input into changes for the session, sends what the session says to
-//! send, and redraws the canvas (at most once per animation frame, and only
-//! when something changed) and the page's signals.
+//! through the `Owner` trait; input arrives as `input::Input`s, and what each
+//! does is in `editing`. The board sends what the session says to send, and
+//! redraws the canvas (at most once per animation frame, and only when
+//! something changed) and the page's signals.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -18,30 +18,38 @@ use wasm_bindgen::JsValue;
 use super::board_ui::{BoardUi, ConnStatus};
 use super::canvas::Canvas;
 use super::connection::{Connection, Owner, Verdict};
-use super::input::{self, Input};
+use super::input;
 use super::{describe, identity, saved};
-use crate::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind, clamp_to_board};
+use crate::history::{History, Step};
+use crate::model::{Change, ClientId, Color, RoomName, ShapeId};
 use crate::protocol::ErrorCode;
 use crate::session::{Event, Session};
 
-struct Drag {
-    id: ShapeId,
+pub(super) struct Drag {
+    pub(super) id: ShapeId,
     /// Where on the shape it was grabbed, so it does not jump under the pointer.
-    grab: (f64, f64),
+    pub(super) grab: (f64, f64),
     /// The latest position to send, if it has not been sent yet.
-    target: Option<(f64, f64)>,
+    pub(super) target: Option<(f64, f64)>,
+    /// The whole drag is one undo step: the shape as it was before.
+    pub(super) step: Step,
 }
 
 pub struct LiveBoard {
     /// Itself, for callbacks (animation frames) that must not keep it alive.
     me: Weak<LiveBoard>,
     room: RoomName,
-    session: RefCell<Session>,
-    connection: Connection,
-    canvas: Canvas,
+    pub(super) session: RefCell<Session>,
+    pub(super) connection: Connection,
+    pub(super) canvas: Canvas,
     ui: BoardUi,
-    selected: RefCell<Option<ShapeId>>,
-    drag: RefCell<Option<Drag>>,
+    pub(super) selected: RefCell<Option<ShapeId>>,
+    pub(super) drag: RefCell<Option<Drag>>,
+    pub(super) history: RefCell<History>,
+    /// The colour new shapes take: the last one chosen.
+    pub(super) color: Cell<Option<Color>>,
+    /// When the last arrow-key move was made, while a burst of them goes on.
+    pub(super) last_nudge: Cell<Option<f64>>,
     /// Why the server last turned this tab away (room full), shown while retrying.
     refusal: Cell<Option<ConnStatus>>,
     frame_requested: Cell<bool>,
@@ -58,6 +66,7 @@ impl LiveBoard {
             None => Session::new(new_client_id()?),
         };
         let url = socket_url(&room)?;
+        let room_for_history = room.clone();
         let canvas = Canvas::new(el)?;
         let (connection, runner) = Connection::new();
         let board = Rc::new_cyclic(|me| LiveBoard {
@@ -69,6 +78,9 @@ impl LiveBoard {
             ui,
             selected: RefCell::new(None),
             drag: RefCell::new(None),
+            history: RefCell::new(if restored { saved::load_history(&room_for_history) } else { History::new() }),
+            color: Cell::new(None),
+            last_nudge: Cell::new(None),
             refusal: Cell::new(None),
             frame_requested: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
@@ -116,8 +128,10 @@ impl LiveBoard {
         let Ok(client) = new_client_id() else { return };
         leptos::logging::log!("another tab uses this tab's saved identity: starting afresh");
         *self.session.borrow_mut() = Session::new(client);
+        *self.history.borrow_mut() = History::new();
         self.canvas.changed();
         self.save();
+        self.save_history();
         self.after_change();
     }
 
@@ -127,105 +141,11 @@ impl LiveBoard {
         }
     }
 
-    // ---- the user's side ----------------------------------------------------
-
-    /// Adds a shape of `kind` at a free spot and selects it.
-    pub fn add_shape(&self, kind: ShapeKind) {
-        let Ok(id) = ShapeId::parse(random_id()) else { return };
-        let (x, y) = self.session.borrow().view().free_spot(kind);
-        if self.submit(Change::Create { shape: Shape { id: id.clone(), kind, x, y } }) {
-            *self.selected.borrow_mut() = Some(id);
-            self.after_change();
-        }
-    }
-
-    /// Deletes the selected shape; returns whether there was one.
-    pub fn delete_selected(&self) -> bool {
-        let Some(id) = self.selected.borrow_mut().take() else { return false };
-        self.submit(Change::Delete { id });
-        self.after_change();
-        true
-    }
-
-    fn on_input(&self, input: Input) -> bool {
-        match input {
-            Input::Press { x, y } => self.press(x, y),
-            Input::PointerMove { x, y } => self.pointer_move(x, y),
-            Input::Release => {
-                self.release();
-                false
-            }
-            Input::Nudge { dx, dy } => self.nudge(dx, dy),
-            Input::Delete => self.delete_selected(),
-            Input::ClearSelection => {
-                let had = self.selected.borrow_mut().take().is_some();
-                self.after_change();
-                had
-            }
-            Input::Resized => {
-                self.canvas.fit();
-                self.invalidate();
-                false
-            }
-            Input::Network(event) => {
-                self.connection.network_changed(event);
-                false
-            }
-        }
-    }
-
-    /// Moves the selection by (`dx`, `dy`), stopping at the board's edge.
-    /// Returns whether something was selected (the key was for the board).
-    fn nudge(&self, dx: f64, dy: f64) -> bool {
-        let Some(shape) = self.selected_shape() else { return false };
-        let (x, y) = clamp_to_board(shape.kind, shape.x + dx, shape.y + dy);
-        if (x, y) != (shape.x, shape.y) {
-            self.submit(Change::Move { id: shape.id, x, y });
-        }
-        true
-    }
-
-    /// A press on the canvas: select what is under it (or nothing) and get
-    /// ready to drag it. Returns whether a shape was hit.
-    fn press(&self, x: f64, y: f64) -> bool {
-        let hit = self.session.borrow().view().hit_test(x, y).cloned();
-        let grabbed = hit.is_some();
-        *self.drag.borrow_mut() =
-            hit.as_ref().map(|s| Drag { id: s.id.clone(), grab: (x - s.x, y - s.y), target: None });
-        *self.selected.borrow_mut() = hit.map(|s| s.id);
-        self.after_change();
-        grabbed
-    }
-
-    /// The pointer moved: a drag follows it (the move is sent at the next
-    /// frame, so a drag streams at the display's rate however fast the pointer
-    /// reports); otherwise, says whether a shape is under it, for the cursor.
-    fn pointer_move(&self, x: f64, y: f64) -> bool {
-        let mut drag = self.drag.borrow_mut();
-        let Some(drag) = drag.as_mut() else {
-            return self.session.borrow().view().hit_test(x, y).is_some();
-        };
-        drag.target = Some((x - drag.grab.0, y - drag.grab.1));
-        self.invalidate();
-        true
-    }
-
-    fn release(&self) {
-        self.flush_drag();
-        *self.drag.borrow_mut() = None;
-        self.invalidate();
-    }
-
     // ---- internals -----------------------------------------------------------
-
-    fn selected_shape(&self) -> Option<Shape> {
-        let selected = self.selected.borrow();
-        self.session.borrow().view().get(selected.as_ref()?).cloned()
-    }
 
     /// Applies a change locally and sends it if connected; otherwise it waits
     /// in the session and is sent after the next answer to hello.
-    fn submit(&self, change: Change) -> bool {
+    pub(super) fn submit(&self, change: Change) -> bool {
         let made = self.session.borrow_mut().change(change.clone());
         let outgoing = match made {
             Ok(made) => made.send,
@@ -251,20 +171,13 @@ impl LiveBoard {
         saved::store(&self.room, &self.session.borrow().saved());
     }
 
-    fn flush_drag(&self) {
-        let target = self.drag.borrow_mut().as_mut().and_then(|d| d.target.take().map(|t| (d.id.clone(), t)));
-        let Some((id, (x, y))) = target else { return };
-        let Some(kind) = self.session.borrow().view().get(&id).map(|s| s.kind) else {
-            // Someone deleted it mid-drag.
-            *self.drag.borrow_mut() = None;
-            return;
-        };
-        let (x, y) = clamp_to_board(kind, x, y);
-        self.submit(Change::Move { id, x, y });
+    /// Keeps the undo history across a reload of the tab.
+    pub(super) fn save_history(&self) {
+        saved::store_history(&self.room, &self.history.borrow());
     }
 
     /// Something visible changed: keep the selection valid and redraw soon.
-    fn after_change(&self) {
+    pub(super) fn after_change(&self) {
         let gone = {
             let selected = self.selected.borrow();
             selected.as_ref().is_some_and(|id| self.session.borrow().view().get(id).is_none())
@@ -277,7 +190,7 @@ impl LiveBoard {
     }
 
     /// Asks for a redraw at the next animation frame (once, however often called).
-    fn invalidate(&self) {
+    pub(super) fn invalidate(&self) {
         if self.frame_requested.replace(true) {
             return;
         }
@@ -302,6 +215,16 @@ impl LiveBoard {
         }
         if self.ui.has_selection.get_untracked() != selected.is_some() {
             self.ui.has_selection.set(selected.is_some());
+        }
+        let (undo, redo) = {
+            let history = self.history.borrow();
+            (history.can_undo(), history.can_redo())
+        };
+        if self.ui.can_undo.get_untracked() != undo {
+            self.ui.can_undo.set(undo);
+        }
+        if self.ui.can_redo.get_untracked() != redo {
+            self.ui.can_redo.set(redo);
         }
         // Mid-drag the list would change every frame for nobody's benefit
         // (and re-render the page with it); it catches up on release.
@@ -337,6 +260,11 @@ impl Owner for LiveBoard {
                 self.refusal.set(None);
                 self.set_status(ConnStatus::Connected);
                 Verdict::Joined
+            }
+            Event::Applied { change, own: None, .. } => {
+                // Someone else's: what it sets is theirs, and undo leaves it be.
+                self.history.borrow_mut().observe(&change);
+                Verdict::Continue
             }
             Event::Applied { .. } => Verdict::Continue,
             Event::Members(members) => {
@@ -392,7 +320,7 @@ fn new_client_id() -> Result<ClientId, JsValue> {
 
 /// 128 random bits as hex, from the browser's cryptographic generator (which,
 /// unlike `crypto.randomUUID`, also works on plain-http LAN addresses).
-fn random_id() -> String {
+pub(super) fn random_id() -> String {
     let mut bytes = [0u8; 16];
     let filled = web_sys::window()
         .and_then(|w| w.crypto().ok())

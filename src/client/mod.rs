@@ -2,7 +2,8 @@
 //! `board_ui` holds what the live board shows outside its canvas, for both.
 //! The live board and its parts run only in the browser:
 //!
-//! - `live_board`: wires the parts together; holds the selection and drags;
+//! - `live_board`: wires the parts together; holds the selection, drags and
+//!   the undo history; `editing`: what each input and command does;
 //! - `connection`: the WebSocket, reconnecting with backoff;
 //! - `canvas`: drawing; `describe`: the canvas's text alternative;
 //! - `input`: pointer, keyboard and window events, as `Input`s;
@@ -17,6 +18,8 @@ mod canvas;
 mod connection;
 #[cfg(feature = "hydrate")]
 mod describe;
+#[cfg(feature = "hydrate")]
+pub mod editing;
 #[cfg(feature = "hydrate")]
 mod identity;
 #[cfg(feature = "hydrate")]

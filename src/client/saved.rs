@@ -1,5 +1,6 @@
 //! What a tab keeps across a reload, in its `sessionStorage`: per room, its
-//! client id and its changes the server has not confirmed. A tab that goes
+//! client id and its changes the server has not confirmed, and its undo
+//! history. A tab that goes
 //! away while offline, or mid-flight, finds them on its next load and sends
 //! them; because the client id comes back too, the server recognises any it
 //! already has (`last_op`) and nothing is applied twice.
@@ -8,11 +9,16 @@
 //! a client id, except a tab the browser duplicates, which gets a copy:
 //! `identity` catches that before the id is used.
 
+use crate::history::History;
 use crate::model::RoomName;
 use crate::session::Saved;
 
 fn key(room: &RoomName) -> String {
     format!("sketchboard:{room}")
+}
+
+fn history_key(room: &RoomName) -> String {
+    format!("sketchboard-history:{room}")
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -39,4 +45,17 @@ pub fn store(room: &RoomName, saved: &Saved) {
     if let Err(e) = storage.set_item(&key(room), &text) {
         leptos::logging::warn!("could not save unsent changes: {e:?}");
     }
+}
+
+/// The undo history this tab left for `room` (empty if none is readable).
+pub fn load_history(room: &RoomName) -> History {
+    let text = storage().and_then(|s| s.get_item(&history_key(room)).ok().flatten());
+    text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+}
+
+/// Records the tab's undo history for `room`, where storage allows.
+pub fn store_history(room: &RoomName, history: &History) {
+    let Some(storage) = storage() else { return };
+    let Ok(text) = serde_json::to_string(history) else { return };
+    let _ = storage.set_item(&history_key(room), &text);
 }

@@ -41,7 +41,7 @@ fn random_change(tab: &Tab, dice: &mut Dice, made: &mut usize) -> Change {
         *made += 1;
         let id = ShapeId::parse(format!("{}-{made}", tab.id)).expect("id");
         let kind = [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle][dice.roll(3) as usize];
-        return Change::Create { shape: Shape { id, kind, x: dice.roll(1400) as f64, y: dice.roll(850) as f64 } };
+        return Change::Create { shape: Shape::new(id, kind, dice.roll(1400) as f64, dice.roll(850) as f64) };
     }
     let id = shapes[dice.roll(shapes.len() as u64) as usize].clone();
     if roll < 5 {

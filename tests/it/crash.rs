@@ -65,7 +65,7 @@ fn next_change(tab: &Tab, dice: &mut Dice, created: &mut usize) -> Change {
         *created += 1;
         let id = ShapeId::parse(format!("{}-{created}", tab.id)).expect("id");
         let (x, y) = (dice.roll(1400) as f64, dice.roll(850) as f64);
-        return Change::Create { shape: Shape { id, kind: ShapeKind::Circle, x, y } };
+        return Change::Create { shape: Shape::new(id, ShapeKind::Circle, x, y) };
     }
     let id = mine[dice.roll(mine.len() as u64) as usize].clone();
     if roll == 1 {

@@ -4,6 +4,7 @@
 //! behaviour:
 //!
 //! - `sockets`: real-time behaviour (order, rooms, confirmations, presence);
+//! - `editing`: batches, colours and layers;
 //! - `persist`: what storage keeps across restarts; `resume`: catching up after a drop;
 //! - `crash`: SIGKILL while tabs send; `chaos`: seeded random tabs and drops;
 //! - `limits`: room, member and rate limits; `hostile`: bad input and origins;
@@ -18,6 +19,7 @@ mod common;
 mod chaos;
 mod crash;
 mod edge;
+mod editing;
 mod fairness;
 mod hostile;
 mod limits;

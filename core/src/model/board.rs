@@ -1,106 +1,25 @@
-//! The board and the changes made to it.
+//! The board, and the one place changes are checked and applied.
 //!
 //! A board is a fixed-size sheet (`BOARD_WIDTH` × `BOARD_HEIGHT` units) that every
 //! participant sees whole, scaled to their window, so "where a shape is" means
-//! the same thing on every screen. Shapes are kept in creation order, which is
-//! also the drawing order: later shapes are drawn on top and hit first.
+//! the same thing on every screen. Shapes are kept in drawing order: by layer
+//! (`Shape::z`), and within a layer in the order they arrived there. Later
+//! shapes are drawn on top and hit first.
+
+use std::collections::HashMap;
 
 use indexmap::IndexMap;
-use serde::de::MapAccess;
 use serde::{Deserialize, Serialize};
 
-use crate::tagged::{self, TagFirst};
-
-use super::{Shape, ShapeId, ShapeKind};
+use super::{Change, ChangeError, MAX_BATCH, MAX_LAYER, Shape, ShapeId, ShapeKind};
 
 pub const BOARD_WIDTH: f64 = 1600.0;
 pub const BOARD_HEIGHT: f64 = 1000.0;
 /// The most shapes one room may hold.
 pub const MAX_SHAPES: usize = 10_000;
 
-/// One change to a board. Moves are absolute, so the last move in server order
-/// wins and replaying one is harmless; deleting a shape that is gone is a no-op.
-/// On the wire, `{"op": "move", …}` with `op` first (read by `tagged`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Change {
-    Create { shape: Shape },
-    Move { id: ShapeId, x: f64, y: f64 },
-    Delete { id: ShapeId },
-}
-
-impl<'de> Deserialize<'de> for Change {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Change, D::Error> {
-        tagged::deserialize(deserializer)
-    }
-}
-
-impl TagFirst for Change {
-    const TAG: &'static str = "op";
-    const VARIANTS: &'static [&'static str] = &["create", "move", "delete"];
-
-    fn variant<'de, A: MapAccess<'de>>(tag: &str, rest: A) -> Result<Change, A::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Create {
-            shape: Shape,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Move {
-            id: ShapeId,
-            x: f64,
-            y: f64,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Delete {
-            id: ShapeId,
-        }
-        Ok(match tag {
-            "create" => tagged::rest::<_, Create>(rest).map(|c| Change::Create { shape: c.shape })?,
-            "move" => tagged::rest::<_, Move>(rest).map(|m| Change::Move { id: m.id, x: m.x, y: m.y })?,
-            _ => tagged::rest::<_, Delete>(rest).map(|d| Change::Delete { id: d.id })?,
-        })
-    }
-}
-
-/// Why a change was refused. The board is untouched when one is returned.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ChangeError {
-    #[error("no shape with id {0} on this board")]
-    UnknownShape(ShapeId),
-    #[error("a shape with id {0} already exists")]
-    DuplicateShape(ShapeId),
-    #[error("position ({}, {}) is outside the board for a {}", Coord(*.x), Coord(*.y), .kind.css_name())]
-    OutOfBounds { kind: ShapeKind, x: f64, y: f64 },
-    #[error("the board already holds the maximum of {MAX_SHAPES} shapes")]
-    TooManyShapes,
-}
-
-/// A coordinate for people to read, to the hundredth, written with integer
-/// arithmetic: the browser's bundle then carries no float formatting at all.
-struct Coord(f64);
-
-impl std::fmt::Display for Coord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let x = self.0;
-        if x.is_nan() {
-            return f.write_str("NaN");
-        }
-        if x.is_infinite() {
-            return f.write_str(if x > 0.0 { "infinity" } else { "-infinity" });
-        }
-        // Beyond what an i64 of hundredths holds, the digits mean nothing here.
-        let hundredths = (x * 100.0).round().clamp(i64::MIN as f64, i64::MAX as f64) as i64;
-        let sign = if hundredths < 0 { "-" } else { "" };
-        let (whole, part) = (hundredths.unsigned_abs() / 100, hundredths.unsigned_abs() % 100);
-        match part {
-            0 => write!(f, "{sign}{whole}"),
-            p if p % 10 == 0 => write!(f, "{sign}{whole}.{}", p / 10),
-            p => write!(f, "{sign}{whole}.{p:02}"),
-        }
-    }
+fn check_layer(z: i64) -> Result<(), ChangeError> {
+    if z.abs() > MAX_LAYER { Err(ChangeError::LayerOutOfRange(z)) } else { Ok(()) }
 }
 
 /// Whether a shape of `kind` with its top-left corner at (`x`, `y`) lies wholly on
@@ -136,19 +55,31 @@ impl PartialEq for Board {
 
 /// A board made from a list of shapes, bottom first, holds exactly what
 /// creating them in that order would: the same rules, checked the same way,
-/// so a snapshot from storage or the wire cannot smuggle in what no change could.
+/// so a snapshot from storage or the wire cannot smuggle in what no change
+/// could. The list must be in layer order, as every board is.
 impl TryFrom<Vec<Shape>> for Board {
     type Error = ChangeError;
 
     fn try_from(shapes: Vec<Shape>) -> Result<Board, ChangeError> {
         let mut board = Board::new();
         board.shapes.reserve(shapes.len().min(MAX_SHAPES));
+        let trial = Trial::default();
         for shape in shapes {
-            board.check_create(&shape)?;
+            board.check_new(&shape, &trial, board.len())?;
+            if board.shapes.last().is_some_and(|(_, last)| shape.z < last.z) {
+                return Err(ChangeError::LayersOutOfOrder);
+            }
             board.shapes.insert(shape.id.clone(), shape);
         }
         Ok(board)
     }
+}
+
+/// What the changes of a batch checked so far have done, as the later ones
+/// see it: which shapes they made (with their kinds) or deleted (`None`).
+#[derive(Default)]
+struct Trial {
+    kinds: HashMap<ShapeId, Option<ShapeKind>>,
 }
 
 // Written by hand rather than through `into = "Vec<Shape>"`, which would copy
@@ -181,30 +112,41 @@ impl Board {
         self.shapes.values()
     }
 
-    fn check_create(&self, shape: &Shape) -> Result<(), ChangeError> {
-        if self.shapes.contains_key(&shape.id) {
-            return Err(ChangeError::DuplicateShape(shape.id.clone()));
-        }
-        if self.shapes.len() >= MAX_SHAPES {
-            return Err(ChangeError::TooManyShapes);
-        }
-        if !in_bounds(shape.kind, shape.x, shape.y) {
-            return Err(ChangeError::OutOfBounds { kind: shape.kind, x: shape.x, y: shape.y });
-        }
-        Ok(())
+    /// The highest layer in use (0 on an empty board).
+    pub fn top_layer(&self) -> i64 {
+        self.shapes.last().map_or(0, |(_, s)| s.z)
     }
 
-    /// Checks a change against this board without applying it.
+    /// The lowest layer in use (0 on an empty board).
+    pub fn bottom_layer(&self) -> i64 {
+        self.shapes.first().map_or(0, |(_, s)| s.z)
+    }
+
+    /// Checks a change against this board without applying it: a batch as a
+    /// whole, each of its changes seeing the ones before it.
     pub fn validate(&self, change: &Change) -> Result<(), ChangeError> {
-        match change {
-            Change::Create { shape } => self.check_create(shape)?,
-            Change::Move { id, x, y } => {
-                let shape = self.shapes.get(id).ok_or_else(|| ChangeError::UnknownShape(id.clone()))?;
-                if !in_bounds(shape.kind, *x, *y) {
-                    return Err(ChangeError::OutOfBounds { kind: shape.kind, x: *x, y: *y });
+        let Change::Batch { changes } = change else {
+            return self.check(change, &Trial::default(), self.len());
+        };
+        if changes.is_empty() || changes.len() > MAX_BATCH {
+            return Err(ChangeError::BatchSize(changes.len()));
+        }
+        let mut trial = Trial::default();
+        let mut count = self.len();
+        for (index, part) in changes.iter().enumerate() {
+            let refused = |e| ChangeError::InBatch { index, source: Box::new(e) };
+            self.check(part, &trial, count).map_err(refused)?;
+            match part {
+                Change::Create { shape } => {
+                    trial.kinds.insert(shape.id.clone(), Some(shape.kind));
+                    count += 1;
                 }
+                Change::Delete { id } if self.kind_in(&trial, id).is_some() => {
+                    trial.kinds.insert(id.clone(), None);
+                    count -= 1;
+                }
+                _ => {}
             }
-            Change::Delete { .. } => {}
         }
         Ok(())
     }
@@ -213,10 +155,62 @@ impl Board {
     /// browser both use. On error the board is unchanged.
     pub fn apply(&mut self, change: &Change) -> Result<(), ChangeError> {
         self.validate(change)?;
+        for part in change.parts() {
+            self.apply_checked(part);
+        }
+        Ok(())
+    }
+
+    /// The kind of shape `id` is, with the batch so far applied; none if
+    /// there is no such shape.
+    fn kind_in(&self, trial: &Trial, id: &ShapeId) -> Option<ShapeKind> {
+        match trial.kinds.get(id) {
+            Some(kind) => *kind,
+            None => self.shapes.get(id).map(|s| s.kind),
+        }
+    }
+
+    /// Checks one change that is not a batch; `count` shapes are on the board.
+    fn check(&self, change: &Change, trial: &Trial, count: usize) -> Result<(), ChangeError> {
+        let known = |id: &ShapeId| self.kind_in(trial, id).ok_or_else(|| ChangeError::UnknownShape(id.clone()));
         match change {
-            Change::Create { shape } => {
-                self.shapes.insert(shape.id.clone(), shape.clone());
+            Change::Create { shape } => self.check_new(shape, trial, count)?,
+            Change::Move { id, x, y } => {
+                let kind = known(id)?;
+                if !in_bounds(kind, *x, *y) {
+                    return Err(ChangeError::OutOfBounds { kind, x: *x, y: *y });
+                }
             }
+            Change::Delete { .. } => {}
+            Change::Color { id, .. } => {
+                known(id)?;
+            }
+            Change::Layer { id, z } => {
+                known(id)?;
+                check_layer(*z)?;
+            }
+            Change::Batch { .. } => return Err(ChangeError::NestedBatch),
+        }
+        Ok(())
+    }
+
+    fn check_new(&self, shape: &Shape, trial: &Trial, count: usize) -> Result<(), ChangeError> {
+        if self.kind_in(trial, &shape.id).is_some() {
+            return Err(ChangeError::DuplicateShape(shape.id.clone()));
+        }
+        if count >= MAX_SHAPES {
+            return Err(ChangeError::TooManyShapes);
+        }
+        if !in_bounds(shape.kind, shape.x, shape.y) {
+            return Err(ChangeError::OutOfBounds { kind: shape.kind, x: shape.x, y: shape.y });
+        }
+        check_layer(shape.z)
+    }
+
+    /// Applies one checked change that is not a batch.
+    fn apply_checked(&mut self, change: &Change) {
+        match change {
+            Change::Create { shape } => self.put_on_layer(shape.clone()),
             Change::Move { id, x, y } => {
                 if let Some(shape) = self.shapes.get_mut(id) {
                     shape.x = *x;
@@ -226,8 +220,25 @@ impl Board {
             Change::Delete { id } => {
                 self.shapes.shift_remove(id);
             }
+            Change::Color { id, color } => {
+                if let Some(shape) = self.shapes.get_mut(id) {
+                    shape.color = Some(*color);
+                }
+            }
+            Change::Layer { id, z } => {
+                if let Some(mut shape) = self.shapes.shift_remove(id) {
+                    shape.z = *z;
+                    self.put_on_layer(shape);
+                }
+            }
+            Change::Batch { .. } => {}
         }
-        Ok(())
+    }
+
+    /// Inserts `shape` above every shape on its layer and below every higher one.
+    fn put_on_layer(&mut self, shape: Shape) {
+        let at = self.shapes.partition_point(|_, s| s.z <= shape.z);
+        self.shapes.shift_insert(at, shape.id.clone(), shape);
     }
 
     /// The topmost shape under the point, if any.
@@ -285,6 +296,7 @@ impl Board {
 
 #[cfg(test)]
 mod tests {
+    use super::super::change::Coord;
     use super::*;
 
     fn id(s: &str) -> ShapeId {
@@ -292,7 +304,7 @@ mod tests {
     }
 
     fn create(name: &str, kind: ShapeKind, x: f64, y: f64) -> Change {
-        Change::Create { shape: Shape { id: id(name), kind, x, y } }
+        Change::Create { shape: Shape::new(id(name), kind, x, y) }
     }
 
     #[test]

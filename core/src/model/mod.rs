@@ -5,14 +5,18 @@
 //! change with the very same code. Nothing here does I/O.
 
 mod board;
+mod change;
+mod color;
 mod ident;
 mod replica;
 mod shape;
 
-pub use board::{BOARD_HEIGHT, BOARD_WIDTH, Board, Change, ChangeError, MAX_SHAPES, clamp_to_board};
+pub use board::{BOARD_HEIGHT, BOARD_WIDTH, Board, MAX_SHAPES, clamp_to_board};
+pub use change::{Change, ChangeError, MAX_BATCH};
+pub use color::Color;
 pub use ident::{ClientId, IdentError, MAX_IDENT_LEN, RoomName, ShapeId, ident_pattern, ident_rule};
 pub use replica::{Replica, ReplicaError, Unsent};
-pub use shape::{Shape, ShapeKind};
+pub use shape::{MAX_LAYER, Shape, ShapeKind};
 
 /// Small builders the unit tests of this crate share.
 #[cfg(test)]
@@ -25,6 +29,6 @@ pub(crate) mod fixtures {
 
     /// A rectangle created at (`x`, 0).
     pub fn create(name: &str, x: f64) -> Change {
-        Change::Create { shape: Shape { id: id(name), kind: ShapeKind::Rectangle, x, y: 0.0 } }
+        Change::Create { shape: Shape::new(id(name), ShapeKind::Rectangle, x, 0.0) }
     }
 }

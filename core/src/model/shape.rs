@@ -1,8 +1,14 @@
-//! A shape: one of three kinds, each with a fixed size, at a position.
+//! A shape: one of three kinds, each with a fixed size, at a position, in a
+//! colour and on a layer.
 
 use serde::{Deserialize, Serialize};
 
-use super::ShapeId;
+use super::{Color, ShapeId};
+
+/// How far from 0 a layer may go: bringing a shape to the front one step above
+/// the top, twice a second for a thousand years, stays well inside, and every
+/// layer is an integer a browser's JSON reads exactly (below 2^53).
+pub const MAX_LAYER: i64 = 1 << 40;
 
 /// The three kinds of shape. Each has one fixed size, as the original exercise asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,6 +48,16 @@ impl ShapeKind {
             ShapeKind::Circle => "Circle",
         }
     }
+
+    /// The colour a shape of this kind has until someone picks one: the look
+    /// every shape had before shapes had colours.
+    pub fn default_color(self) -> Color {
+        match self {
+            ShapeKind::Rectangle => Color::Blue,
+            ShapeKind::Triangle => Color::Orange,
+            ShapeKind::Circle => Color::Green,
+        }
+    }
 }
 
 /// A shape on a board. `x` and `y` are the top-left corner of its bounding box.
@@ -52,9 +68,31 @@ pub struct Shape {
     pub kind: ShapeKind,
     pub x: f64,
     pub y: f64,
+    /// Its fill; none yet is its kind's own colour (`fill()`). Left out of
+    /// the JSON when none, so boards from before colours read as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// Its layer: a higher one is drawn above a lower one; within one layer,
+    /// shapes keep the order they arrived in. Left out of the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub z: i64,
+}
+
+fn is_zero(z: &i64) -> bool {
+    *z == 0
 }
 
 impl Shape {
+    /// A shape in its kind's colour, on the bottom layer.
+    pub fn new(id: ShapeId, kind: ShapeKind, x: f64, y: f64) -> Shape {
+        Shape { id, kind, x, y, color: None, z: 0 }
+    }
+
+    /// The colour it is drawn in.
+    pub fn fill(&self) -> Color {
+        self.color.unwrap_or(self.kind.default_color())
+    }
+
     /// Whether the point (`px`, `py`) lies on the shape itself, not just its box:
     /// a click in the corner beside a circle or triangle misses it.
     pub fn contains(&self, px: f64, py: f64) -> bool {
@@ -82,7 +120,7 @@ mod tests {
     use super::*;
 
     fn at(kind: ShapeKind) -> Shape {
-        Shape { id: ShapeId::parse("s").unwrap(), kind, x: 100.0, y: 100.0 }
+        Shape::new(ShapeId::parse("s").unwrap(), kind, 100.0, 100.0)
     }
 
     #[test]

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::message::MessagePage;
 use crate::client::board_ui::{BoardUi, ConnStatus};
-use crate::model::{RoomName, ShapeKind};
+use crate::model::{Color, RoomName, ShapeKind};
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -68,10 +68,24 @@ fn Room(room: RoomName) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         live.with_value(|board| {
             if let Some(board) = board {
+                use crate::client::editing::Stack;
                 match action {
                     Action::Add(kind) => board.add_shape(kind),
                     Action::DeleteSelected => {
                         board.delete_selected();
+                    }
+                    Action::Paint(color) => board.set_color(color),
+                    Action::ToFront => {
+                        board.restack(Stack::ToFront);
+                    }
+                    Action::ToBack => {
+                        board.restack(Stack::ToBack);
+                    }
+                    Action::Undo => {
+                        board.undo();
+                    }
+                    Action::Redo => {
+                        board.redo();
                     }
                 }
             }
@@ -130,17 +144,72 @@ fn Room(room: RoomName) -> impl IntoView {
                     <span class="pending">{pending}</span>
                 </div>
             </header>
+            <div class="room-tools">
+                <div class="toolbar" role="toolbar" aria-label="Edit">
+                    <button
+                        type="button"
+                        class="tool"
+                        disabled=move || !ui.can_undo.get()
+                        on:click=move |_| act(Action::Undo)
+                    >
+                        "Undo"
+                    </button>
+                    <button
+                        type="button"
+                        class="tool"
+                        disabled=move || !ui.can_redo.get()
+                        on:click=move |_| act(Action::Redo)
+                    >
+                        "Redo"
+                    </button>
+                    <button
+                        type="button"
+                        class="tool"
+                        disabled=move || !ui.has_selection.get()
+                        on:click=move |_| act(Action::ToFront)
+                    >
+                        "Bring to front"
+                    </button>
+                    <button
+                        type="button"
+                        class="tool"
+                        disabled=move || !ui.has_selection.get()
+                        on:click=move |_| act(Action::ToBack)
+                    >
+                        "Send to back"
+                    </button>
+                </div>
+                <div class="toolbar colours" role="toolbar" aria-label="Colour">
+                    {Color::ALL
+                        .into_iter()
+                        .map(|color| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class=format!("swatch {}", color.name())
+                                    aria-label=color.label()
+                                    on:click=move |_| act(Action::Paint(color))
+                                ></button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </div>
             <div class="stage">
                 <canvas node_ref=canvas class="board" aria-hidden="true"></canvas>
             </div>
-            <p class="hint">
-                "Click a shape to select it, drag to move. Arrow keys nudge it (Shift: further); Delete removes it."
-            </p>
-            <ul class="visually-hidden" aria-label="Shapes on the board">
-                <For each=move || ui.lines.get() key=|line| line.clone() let(line)>
-                    <li>{line.text}</li>
-                </For>
-            </ul>
+            // Hint and text alternative in one element: a fifth child of `main`
+            // would cost the bundle a whole new tuple of views.
+            <footer class="room-foot">
+                <p class="hint">
+                    "Click a shape to select it, drag to move. Arrow keys nudge it (Shift: further); Delete removes it; Ctrl+Z undoes, Ctrl+Shift+Z redoes."
+                </p>
+                <ul class="visually-hidden" aria-label="Shapes on the board">
+                    <For each=move || ui.lines.get() key=|line| line.clone() let(line)>
+                        <li>{line.text}</li>
+                    </For>
+                </ul>
+            </footer>
         </main>
     }
 }
@@ -151,4 +220,9 @@ fn Room(room: RoomName) -> impl IntoView {
 enum Action {
     Add(ShapeKind),
     DeleteSelected,
+    Paint(Color),
+    ToFront,
+    ToBack,
+    Undo,
+    Redo,
 }

@@ -93,7 +93,7 @@ async fn a_member_behind_reads_the_burst_it_missed_in_order() {
     let total = 2000u64;
     for op in 1..=total {
         let change = if op == 1 {
-            Change::Create { shape: Shape { id: id.clone(), kind: ShapeKind::Circle, x: 0.0, y: 0.0 } }
+            Change::Create { shape: Shape::new(id.clone(), ShapeKind::Circle, 0.0, 0.0) }
         } else {
             Change::Move { id: id.clone(), x: (op % 1400) as f64, y: 0.0 }
         };
@@ -126,7 +126,7 @@ async fn an_empty_room_retires_after_its_grace_period_and_not_before() {
     let dir = tempfile::tempdir().unwrap();
     let (room, retired) = start_room(&dir, "nap");
     let (_queue, mut cursor) = join(&room, 1, "a", None).await.unwrap();
-    let shape = Shape { id: ShapeId::parse("s").unwrap(), kind: ShapeKind::Circle, x: 0.0, y: 0.0 };
+    let shape = Shape::new(ShapeId::parse("s").unwrap(), ShapeKind::Circle, 0.0, 0.0);
     room.send(RoomCmd::Change { member: ConnId(1), op: 1, change: Change::Create { shape } }).await.unwrap();
     let mut pending = Default::default();
     next_applied(&mut cursor, &mut pending).await;

@@ -1,0 +1,194 @@
+//! The changes people make to a board, as they travel and as they are stored,
+//! and why one can be refused.
+
+use serde::de::MapAccess;
+use serde::{Deserialize, Serialize};
+
+use crate::tagged::{self, TagFirst};
+
+use super::{Color, MAX_LAYER, MAX_SHAPES, Shape, ShapeId, ShapeKind};
+
+/// The most changes one batch holds. A batch of that many moves is about
+/// 30 KB of JSON, inside the 64 KiB message limit with room to spare; a
+/// client acting on more shapes at once sends several batches.
+pub const MAX_BATCH: usize = 500;
+
+/// One change to a board. Moves, colours and layers are absolute, so the last
+/// one in server order wins and replaying one is harmless; deleting a shape
+/// that is gone is a no-op. On the wire, `{"op": "move", …}` with `op` first
+/// (read by `tagged`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    Create {
+        shape: Shape,
+    },
+    Move {
+        id: ShapeId,
+        x: f64,
+        y: f64,
+    },
+    Delete {
+        id: ShapeId,
+    },
+    /// Gives a shape this fill.
+    Color {
+        id: ShapeId,
+        color: Color,
+    },
+    /// Puts a shape on this layer, above every shape already on it.
+    Layer {
+        id: ShapeId,
+        z: i64,
+    },
+    /// Several changes (none of them a batch) applied in order, all or
+    /// nothing, and numbered once: nobody ever sees half of one.
+    Batch {
+        changes: Vec<Change>,
+    },
+}
+
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Change, D::Error> {
+        tagged::deserialize(deserializer)
+    }
+}
+
+impl TagFirst for Change {
+    const TAG: &'static str = "op";
+    const VARIANTS: &'static [&'static str] = &["create", "move", "delete", "color", "layer", "batch"];
+
+    fn variant<'de, A: MapAccess<'de>>(tag: &str, rest: A) -> Result<Change, A::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Create {
+            shape: Shape,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Move {
+            id: ShapeId,
+            x: f64,
+            y: f64,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Delete {
+            id: ShapeId,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Paint {
+            id: ShapeId,
+            color: Color,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Layer {
+            id: ShapeId,
+            z: i64,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Batch {
+            changes: Vec<Change>,
+        }
+        Ok(match tag {
+            "create" => tagged::rest::<_, Create>(rest).map(|c| Change::Create { shape: c.shape })?,
+            "move" => tagged::rest::<_, Move>(rest).map(|m| Change::Move { id: m.id, x: m.x, y: m.y })?,
+            "color" => tagged::rest::<_, Paint>(rest).map(|p| Change::Color { id: p.id, color: p.color })?,
+            "layer" => tagged::rest::<_, Layer>(rest).map(|l| Change::Layer { id: l.id, z: l.z })?,
+            "batch" => tagged::rest::<_, Batch>(rest).map(|b| Change::Batch { changes: b.changes })?,
+            _ => tagged::rest::<_, Delete>(rest).map(|d| Change::Delete { id: d.id })?,
+        })
+    }
+}
+
+impl Change {
+    /// The single changes this one is made of: itself, or a batch's.
+    pub fn parts(&self) -> &[Change] {
+        match self {
+            Change::Batch { changes } => changes,
+            one => std::slice::from_ref(one),
+        }
+    }
+
+    /// The shape a single change is about.
+    pub fn shape_id(&self) -> Option<&ShapeId> {
+        match self {
+            Change::Create { shape } => Some(&shape.id),
+            Change::Move { id, .. } | Change::Delete { id } | Change::Color { id, .. } | Change::Layer { id, .. } => {
+                Some(id)
+            }
+            Change::Batch { .. } => None,
+        }
+    }
+
+    /// `parts` as one change: a batch only when there are several.
+    pub fn from_parts(mut parts: Vec<Change>) -> Option<Change> {
+        match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(Change::Batch { changes: parts }),
+        }
+    }
+}
+
+/// Why a change was refused. The board is untouched when one is returned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no shape with id {0} on this board")]
+    UnknownShape(ShapeId),
+    #[error("a shape with id {0} already exists")]
+    DuplicateShape(ShapeId),
+    #[error("position ({}, {}) is outside the board for a {}", Coord(*.x), Coord(*.y), .kind.css_name())]
+    OutOfBounds { kind: ShapeKind, x: f64, y: f64 },
+    #[error("the board already holds the maximum of {MAX_SHAPES} shapes")]
+    TooManyShapes,
+    #[error("layer {0} is beyond ±{MAX_LAYER}")]
+    LayerOutOfRange(i64),
+    #[error("a batch holds 1 to {MAX_BATCH} changes, not {0}")]
+    BatchSize(usize),
+    #[error("a batch cannot hold another batch")]
+    NestedBatch,
+    /// One change of a batch was refused, and with it the whole batch.
+    #[error("change {} of the batch: {source}", .index + 1)]
+    InBatch { index: usize, source: Box<ChangeError> },
+    #[error("the shapes are not in layer order")]
+    LayersOutOfOrder,
+}
+
+impl ChangeError {
+    /// The reason itself, out of any batch it was found in.
+    pub fn root(&self) -> &ChangeError {
+        match self {
+            ChangeError::InBatch { source, .. } => source.root(),
+            other => other,
+        }
+    }
+}
+
+/// A coordinate for people to read, to the hundredth, written with integer
+/// arithmetic: the browser's bundle then carries no float formatting at all.
+pub(super) struct Coord(pub(super) f64);
+
+impl std::fmt::Display for Coord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x = self.0;
+        if x.is_nan() {
+            return f.write_str("NaN");
+        }
+        if x.is_infinite() {
+            return f.write_str(if x > 0.0 { "infinity" } else { "-infinity" });
+        }
+        // Beyond what an i64 of hundredths holds, the digits mean nothing here.
+        let hundredths = (x * 100.0).round().clamp(i64::MIN as f64, i64::MAX as f64) as i64;
+        let sign = if hundredths < 0 { "-" } else { "" };
+        let (whole, part) = (hundredths.unsigned_abs() / 100, hundredths.unsigned_abs() % 100);
+        match part {
+            0 => write!(f, "{sign}{whole}"),
+            p if p % 10 == 0 => write!(f, "{sign}{whole}.{}", p / 10),
+            p => write!(f, "{sign}{whole}.{p:02}"),
+        }
+    }
+}
