@@ -7,7 +7,7 @@
 //!
 //! - a shape you created is deleted, wherever others have moved it since;
 //! - a shape you deleted comes back as it was (same id, place, colour and
-//!   layer), unless it is on the board again;
+//!   layer: on top of that layer), unless it is on the board again;
 //! - a position, colour or layer you set goes back to what it was, but only if
 //!   nobody has set it since (`observe` hears of others' changes) and it is
 //!   still what you set: if someone changed it since, theirs stays;
@@ -87,7 +87,9 @@ impl Step {
     fn revert(&self, board: &Board) -> (Vec<Change>, Step) {
         let mut changes = Vec::new();
         let mut reverse = Vec::new();
-        for t in self.touched.iter().rev() {
+        // Each shape's entry stands alone, so the order is free: forward, so
+        // that shapes brought back keep their drawing order among themselves.
+        for t in &self.touched {
             let now = board.get(&t.id);
             match (&t.before, &t.after, now) {
                 (None, Some(_), Some(now)) => {
@@ -128,7 +130,6 @@ impl Step {
                 _ => {}
             }
         }
-        reverse.reverse();
         (changes, Step { touched: reverse })
     }
 }

@@ -1,5 +1,16 @@
 import { expect, test } from '@playwright/test';
-import { centre, clickBoard, closeParticipants, expectPositions, expectShapeCount, openRoom, positions, shapes, uniqueRoom } from './helpers';
+import {
+  centre,
+  clickBoard,
+  closeParticipants,
+  expectPositions,
+  expectShapeCount,
+  openRoom,
+  positions,
+  shapes,
+  toPage,
+  uniqueRoom,
+} from './helpers';
 
 test.afterEach(closeParticipants);
 
@@ -70,4 +81,52 @@ test('undo and redo, by keys and buttons; undo leaves alone what someone else mo
   expect(positions(await shapes(alice))).toEqual([]);
   await alice.getByRole('button', { name: 'Redo' }).click();
   await expectPositions(bob, bobs);
+});
+
+test('many at once: select all, a selection rectangle, Shift+click, duplicate; each action one batch, one undo step', async ({ browser }) => {
+  const room = uniqueRoom('e2e-many');
+  const alice = await openRoom(browser, room);
+  const bob = await openRoom(browser, room);
+  for (const kind of ['Rectangle', 'Triangle', 'Circle'] as const) {
+    await alice.getByRole('button', { name: kind, exact: true }).click();
+  }
+  const [rect, tri, circle] = await expectShapeCount(bob, 3);
+  const moved = (list: typeof rect[], dx: number, dy: number) => list.map((s) => ({ kind: s.kind, x: s.x + dx, y: s.y + dy }));
+
+  // Select all and nudge: everyone moves, together.
+  await alice.keyboard.press('Control+a');
+  await expect.poll(async () => (await shapes(alice)).every((s) => s.selected)).toBe(true);
+  await alice.keyboard.press('ArrowRight');
+  await expectPositions(bob, moved([rect, tri, circle], 10, 0));
+  await alice.keyboard.press('Escape');
+  await expect.poll(async () => (await shapes(alice)).some((s) => s.selected)).toBe(false);
+
+  // A rectangle from empty board over the first two selects them, not the third.
+  const [x0, y0] = await toPage(alice, 2, 2);
+  const [x1, y1] = await toPage(alice, tri.x + 20, tri.y + 20);
+  await alice.mouse.move(x0, y0);
+  await alice.mouse.down();
+  await alice.mouse.move(x1, y1, { steps: 8 });
+  await alice.mouse.up();
+  await expect.poll(async () => (await shapes(alice)).map((s) => s.selected)).toEqual([true, true, false]);
+  await alice.keyboard.press('ArrowDown');
+  await expectPositions(bob, [...moved([rect, tri], 10, 10), ...moved([circle], 10, 0)]);
+
+  // Shift+click adds the circle; Delete removes all three as one step, undone as one.
+  await alice.keyboard.down('Shift');
+  await clickBoard(alice, ...centre((await shapes(alice))[2]));
+  await alice.keyboard.up('Shift');
+  await expect.poll(async () => (await shapes(alice)).map((s) => s.selected)).toEqual([true, true, true]);
+  await alice.keyboard.press('Delete');
+  await expectShapeCount(bob, 0);
+  await alice.keyboard.press('Control+z');
+  await expectPositions(bob, [...moved([rect, tri], 10, 10), ...moved([circle], 10, 0)]);
+
+  // Duplicate the circle: the copy lands offset, on top, selected.
+  const now = await shapes(alice);
+  await clickBoard(alice, ...centre(now[2]));
+  await alice.keyboard.press('Control+d');
+  const after = await expectShapeCount(bob, 4);
+  expect(positions([after[3]])).toEqual(moved([now[2]], 24, 24));
+  await expect.poll(async () => (await shapes(alice)).map((s) => s.selected)).toEqual([false, false, false, true]);
 });

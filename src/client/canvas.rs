@@ -19,6 +19,7 @@ use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Color, Shape, ShapeId, Shap
 const BACKGROUND: &str = "#ffffff";
 const GRID: &str = "#eef1f4";
 const SELECTION: &str = "#7048e8";
+const MARQUEE_FILL: &str = "rgba(112, 72, 232, 0.08)";
 /// Below this many shapes a full redraw is cheap enough; layers are not worth their memory.
 const LAYERS_FROM: usize = 300;
 
@@ -121,9 +122,10 @@ impl Canvas {
         *self.motion.borrow_mut() = Motion::Many;
     }
 
-    /// Draws the board, with the selection on top, reusing the layers when
-    /// only the shape they were made for moved since the last frame.
-    pub fn draw(&self, board: &Board, selected: Option<&ShapeId>) {
+    /// Draws the board, with the selection and any selection rectangle on
+    /// top, reusing the layers when only the shape they were made for moved
+    /// since the last frame.
+    pub fn draw(&self, board: &Board, selected: &[ShapeId], marquee: Option<[f64; 4]>) {
         let moving = match self.motion.replace(Motion::Still) {
             Motion::One(id) if board.len() >= LAYERS_FROM => Some(id),
             // Nothing changed: the layers (if any) still hold.
@@ -139,8 +141,16 @@ impl Canvas {
             }
         }
         let _ = self.ctx.set_transform(self.scale.get(), 0.0, 0.0, self.scale.get(), 0.0, 0.0);
-        if let Some(shape) = selected.and_then(|id| board.get(id)) {
+        for shape in selected.iter().filter_map(|id| board.get(id)) {
             self.draw_selection(shape);
+        }
+        if let Some([x0, y0, x1, y1]) = marquee {
+            let ctx = &self.ctx;
+            ctx.set_fill_style_str(MARQUEE_FILL);
+            ctx.fill_rect(x0, y0, x1 - x0, y1 - y0);
+            ctx.set_stroke_style_str(SELECTION);
+            ctx.set_line_width(1.0);
+            ctx.stroke_rect(x0, y0, x1 - x0, y1 - y0);
         }
     }
 

@@ -2,7 +2,7 @@
 //! 40, selected"), in drawing order, for screen readers (and the browser tests).
 //!
 //! On a crowded board it lists only the topmost `MAX_LINES` shapes (plus the
-//! selected one, wherever it is) and says how many more lie beneath: a list of
+//! selected ones, wherever they are) and says how many more lie beneath: a list of
 //! thousands helps nobody find anything, and the page would re-render it with
 //! every frame of a drag.
 
@@ -13,25 +13,20 @@ use crate::model::{Board, Shape, ShapeId};
 
 const MAX_LINES: usize = 100;
 
-pub fn update(lines: RwSignal<Vec<ShapeLine>>, board: &Board, selected: Option<&ShapeId>) {
+pub fn update(lines: RwSignal<Vec<ShapeLine>>, board: &Board, selected: &[ShapeId]) {
     let hidden = board.len().saturating_sub(MAX_LINES);
     let mut out = Vec::with_capacity(board.len().min(MAX_LINES) + 2);
     if hidden > 0 {
         out.push(ShapeLine { id: String::new(), text: format!("{hidden} more shapes beneath these") });
-        if let Some(shape) = selected.and_then(|id| board.get(id)).filter(|_| is_hidden(board, selected, hidden)) {
-            out.push(line(shape, true));
-        }
+        // Selected shapes among those not listed, a few at most.
+        let beneath = board.shapes().take(hidden).filter(|s| selected.contains(&s.id));
+        out.extend(beneath.take(MAX_LINES).map(|s| line(s, true)));
     }
-    out.extend(board.shapes().skip(hidden).map(|s| line(s, selected == Some(&s.id))));
+    out.extend(board.shapes().skip(hidden).map(|s| line(s, selected.contains(&s.id))));
     // Signals notify on every `set`: skip frames that changed nothing here.
     if lines.with_untracked(|old| *old != out) {
         lines.set(out);
     }
-}
-
-/// Whether the selected shape is among the ones not listed.
-fn is_hidden(board: &Board, selected: Option<&ShapeId>, hidden: usize) -> bool {
-    board.shapes().take(hidden).any(|s| Some(&s.id) == selected)
 }
 
 fn line(s: &Shape, selected: bool) -> ShapeLine {

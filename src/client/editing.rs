@@ -1,10 +1,11 @@
 //! The live board's user side: what each input and toolbar command does to
-//! the board. Each action becomes one change for the session (a batch when it
-//! touches several shapes) and one step of the tab's undo history (`history`
-//! in the shared core, which decides what undoing may touch).
+//! the board. Commands act on the whole selection, and each becomes one
+//! change for the session (a batch when it touches several shapes, several
+//! batches past `MAX_BATCH`) and one step of the tab's undo history
+//! (`history` in the shared core, which decides what undoing may touch).
 
 use crate::history::Step;
-use crate::model::{Change, Color, Shape, ShapeId, ShapeKind, clamp_to_board};
+use crate::model::{Change, Color, MAX_BATCH, Shape, ShapeId, ShapeKind, clamp_offset};
 
 use super::input::Input;
 use super::live_board::{Drag, LiveBoard, random_id};
@@ -12,12 +13,19 @@ use super::live_board::{Drag, LiveBoard, random_id};
 /// Arrow-key presses closer together than this, on the same selection, are
 /// one undo step.
 const NUDGE_BURST_MS: f64 = 1000.0;
+/// How far a duplicate lands from its original, in board units.
+const DUPLICATE_OFFSET: f64 = 24.0;
 
 /// A layer command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stack {
     ToFront,
     ToBack,
+}
+
+/// The rectangle [x0, y0, x1, y1] with corners `a` and `b`.
+pub fn rect(a: (f64, f64), b: (f64, f64)) -> [f64; 4] {
+    [a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1)]
 }
 
 impl LiveBoard {
@@ -31,16 +39,19 @@ impl LiveBoard {
             (x, y, session.view().top_layer())
         };
         let shape = Shape { color: self.color.get(), z, ..Shape::new(id.clone(), kind, x, y) };
-        if self.act(Change::Create { shape }, false) {
-            *self.selected.borrow_mut() = Some(id);
+        if self.act(vec![Change::Create { shape }], false) {
+            *self.selected.borrow_mut() = vec![id];
             self.after_change();
         }
     }
 
-    /// Deletes the selected shape; returns whether there was one.
+    /// Deletes the selection; returns whether there was one.
     pub fn delete_selected(&self) -> bool {
-        let Some(id) = self.selected.borrow_mut().take() else { return false };
-        self.act(Change::Delete { id }, false);
+        let ids = std::mem::take(&mut *self.selected.borrow_mut());
+        if ids.is_empty() {
+            return false;
+        }
+        self.act(ids.into_iter().map(|id| Change::Delete { id }).collect(), false);
         self.after_change();
         true
     }
@@ -48,30 +59,66 @@ impl LiveBoard {
     /// Chooses the colour for new shapes, and gives it to the selection.
     pub fn set_color(&self, color: Color) {
         self.color.set(Some(color));
-        if let Some(shape) = self.selected_shape().filter(|s| s.fill() != color) {
-            self.act(Change::Color { id: shape.id, color }, false);
-        }
+        let parts = self.selection().into_iter().filter(|s| s.fill() != color);
+        self.act(parts.map(|s| Change::Color { id: s.id, color }).collect(), false);
     }
 
-    /// Brings the selection to the front, or sends it to the back.
+    /// Brings the selection to the front, or sends it to the back, keeping
+    /// the order of its shapes among themselves.
     pub fn restack(&self, to: Stack) -> bool {
-        let Some(shape) = self.selected_shape() else { return false };
-        let z = {
+        let shapes = self.selection();
+        if shapes.is_empty() {
+            return false;
+        }
+        let (z, already) = {
             let session = self.session.borrow();
             let view = session.view();
-            let at_edge = match to {
-                Stack::ToFront => view.shapes().next_back().map(|s| &s.id) == Some(&shape.id),
-                Stack::ToBack => view.shapes().next().map(|s| &s.id) == Some(&shape.id),
+            let n = shapes.len();
+            let edge: Vec<&ShapeId> = match to {
+                Stack::ToFront => view.shapes().rev().take(n).map(|s| &s.id).collect(),
+                Stack::ToBack => view.shapes().take(n).map(|s| &s.id).collect(),
             };
-            if at_edge {
-                return true;
-            }
-            match to {
+            let already = shapes.iter().all(|s| edge.contains(&&s.id));
+            let z = match to {
                 Stack::ToFront => view.top_layer() + 1,
                 Stack::ToBack => view.bottom_layer() - 1,
-            }
+            };
+            (z, already)
         };
-        self.act(Change::Layer { id: shape.id, z }, false);
+        if !already {
+            self.act(shapes.into_iter().map(|s| Change::Layer { id: s.id, z }).collect(), false);
+        }
+        true
+    }
+
+    /// Copies the selection a little down and to the right, on top, and
+    /// selects the copies.
+    pub fn duplicate(&self) -> bool {
+        let shapes = self.selection();
+        if shapes.is_empty() {
+            return false;
+        }
+        let z = self.session.borrow().view().top_layer();
+        let (dx, dy) = clamp_offset(shapes.iter().map(|s| (s.kind, s.x, s.y)), DUPLICATE_OFFSET, DUPLICATE_OFFSET);
+        let copies: Vec<Shape> = shapes
+            .into_iter()
+            .filter_map(|s| {
+                let id = ShapeId::parse(random_id()).ok()?;
+                Some(Shape { id, x: s.x + dx, y: s.y + dy, z, ..s })
+            })
+            .collect();
+        let ids: Vec<ShapeId> = copies.iter().map(|s| s.id.clone()).collect();
+        if self.act(copies.into_iter().map(|shape| Change::Create { shape }).collect(), false) {
+            *self.selected.borrow_mut() = ids;
+            self.after_change();
+        }
+        true
+    }
+
+    /// Selects every shape.
+    pub fn select_all(&self) -> bool {
+        *self.selected.borrow_mut() = self.session.borrow().view().shapes().map(|s| s.id.clone()).collect();
+        self.after_change();
         true
     }
 
@@ -89,7 +136,7 @@ impl LiveBoard {
 
     pub(super) fn on_input(&self, input: Input) -> bool {
         match input {
-            Input::Press { x, y } => self.press(x, y),
+            Input::Press { x, y, add } => self.press(x, y, add),
             Input::PointerMove { x, y } => self.pointer_move(x, y),
             Input::Release => {
                 self.release();
@@ -98,7 +145,7 @@ impl LiveBoard {
             Input::Nudge { dx, dy } => self.nudge(dx, dy),
             Input::Delete => self.delete_selected(),
             Input::ClearSelection => {
-                let had = self.selected.borrow_mut().take().is_some();
+                let had = !std::mem::take(&mut *self.selected.borrow_mut()).is_empty();
                 self.after_change();
                 had
             }
@@ -106,6 +153,8 @@ impl LiveBoard {
             Input::Redo => self.redo(),
             Input::ToFront => self.restack(Stack::ToFront),
             Input::ToBack => self.restack(Stack::ToBack),
+            Input::SelectAll => self.select_all(),
+            Input::Duplicate => self.duplicate(),
             Input::Resized => {
                 self.canvas.fit();
                 self.invalidate();
@@ -118,96 +167,151 @@ impl LiveBoard {
         }
     }
 
-    /// Moves the selection by (`dx`, `dy`), stopping at the board's edge.
-    /// Returns whether something was selected (the key was for the board).
+    /// Moves the selection by (`dx`, `dy`), as a group, stopping at the
+    /// board's edge. Returns whether something was selected (the key was for
+    /// the board).
     fn nudge(&self, dx: f64, dy: f64) -> bool {
-        let Some(shape) = self.selected_shape() else { return false };
-        let (x, y) = clamp_to_board(shape.kind, shape.x + dx, shape.y + dy);
-        if (x, y) != (shape.x, shape.y) {
+        let shapes = self.selection();
+        if shapes.is_empty() {
+            return false;
+        }
+        let (dx, dy) = clamp_offset(shapes.iter().map(|s| (s.kind, s.x, s.y)), dx, dy);
+        if (dx, dy) != (0.0, 0.0) {
             let now = js_sys::Date::now();
             let burst = self.last_nudge.replace(Some(now)).is_some_and(|then| now - then < NUDGE_BURST_MS);
-            self.act(Change::Move { id: shape.id, x, y }, burst);
+            let moves = shapes.into_iter().map(|s| Change::Move { id: s.id, x: s.x + dx, y: s.y + dy }).collect();
+            self.act(moves, burst);
             self.last_nudge.set(Some(now));
         }
         true
     }
 
-    /// A press on the canvas: select what is under it (or nothing) and get
-    /// ready to drag it. Returns whether a shape was hit.
-    fn press(&self, x: f64, y: f64) -> bool {
-        let view_hit = {
-            let session = self.session.borrow();
-            session.view().hit_test(x, y).cloned().map(|s| {
-                // The whole drag is one step: the shape as it was before it.
-                let step = Step::touching(session.view(), [&s.id]);
-                (s, step)
-            })
+    /// A press on the canvas. On a shape: select it (with `add`, toggle it in
+    /// the selection; on a shape already selected, keep the selection) and get
+    /// ready to drag the selection. On empty board: start a selection
+    /// rectangle. Returns true: the pointer is the board's until released.
+    fn press(&self, x: f64, y: f64, add: bool) -> bool {
+        let hit = self.session.borrow().view().hit_test(x, y).map(|s| s.id.clone());
+        {
+            let mut selected = self.selected.borrow_mut();
+            match &hit {
+                Some(id) if add => match selected.iter().position(|s| s == id) {
+                    Some(at) => {
+                        selected.remove(at);
+                    }
+                    None => selected.push(id.clone()),
+                },
+                Some(id) if selected.contains(id) => {}
+                Some(id) => *selected = vec![id.clone()],
+                None if add => {}
+                None => selected.clear(),
+            }
+        }
+        let drag = match hit {
+            Some(id) if self.selected.borrow().contains(&id) => {
+                let shapes = self.selection();
+                let step = Step::touching(self.session.borrow().view(), shapes.iter().map(|s| &s.id));
+                let from = shapes.into_iter().map(|s| (s.id, s.x, s.y)).collect();
+                Some(Drag::Shapes { from, start: (x, y), target: None, step })
+            }
+            Some(_) => None,
+            None => Some(Drag::Marquee { start: (x, y), to: (x, y), add, base: self.selected.borrow().clone() }),
         };
-        let grabbed = view_hit.is_some();
-        *self.drag.borrow_mut() = view_hit.as_ref().map(|(s, step)| Drag {
-            id: s.id.clone(),
-            grab: (x - s.x, y - s.y),
-            target: None,
-            step: step.clone(),
-        });
-        *self.selected.borrow_mut() = view_hit.map(|(s, _)| s.id);
+        *self.drag.borrow_mut() = drag;
         self.after_change();
-        grabbed
+        true
     }
 
-    /// The pointer moved: a drag follows it (the move is sent at the next
+    /// The pointer moved: a drag follows it (the moves are sent at the next
     /// frame, so a drag streams at the display's rate however fast the pointer
-    /// reports); otherwise, says whether a shape is under it, for the cursor.
+    /// reports), a selection rectangle grows; otherwise, says whether a shape
+    /// is under it, for the cursor.
     fn pointer_move(&self, x: f64, y: f64) -> bool {
         let mut drag = self.drag.borrow_mut();
-        let Some(drag) = drag.as_mut() else {
-            return self.session.borrow().view().hit_test(x, y).is_some();
-        };
-        drag.target = Some((x - drag.grab.0, y - drag.grab.1));
-        self.invalidate();
-        true
+        match drag.as_mut() {
+            None => self.session.borrow().view().hit_test(x, y).is_some(),
+            Some(Drag::Shapes { target, .. }) => {
+                *target = Some((x, y));
+                self.invalidate();
+                true
+            }
+            Some(Drag::Marquee { start, to, add, base }) => {
+                *to = (x, y);
+                let area = rect(*start, *to);
+                let session = self.session.borrow();
+                let mut chosen = if *add { base.clone() } else { Vec::new() };
+                for s in session.view().shapes().filter(|s| s.meets(area)) {
+                    if !chosen.contains(&s.id) {
+                        chosen.push(s.id.clone());
+                    }
+                }
+                *self.selected.borrow_mut() = chosen;
+                self.invalidate();
+                false
+            }
+        }
     }
 
     fn release(&self) {
         self.flush_drag();
-        if let Some(drag) = self.drag.borrow_mut().take() {
-            let step = drag.step.finish(self.session.borrow().view());
+        if let Some(Drag::Shapes { step, .. }) = self.drag.borrow_mut().take() {
+            let step = step.finish(self.session.borrow().view());
             self.remember(step, false);
         }
-        self.invalidate();
+        self.after_change();
     }
 
-    pub(super) fn selected_shape(&self) -> Option<Shape> {
+    /// The selected shapes as the board has them, in drawing order.
+    pub(super) fn selection(&self) -> Vec<Shape> {
         let selected = self.selected.borrow();
-        self.session.borrow().view().get(selected.as_ref()?).cloned()
+        self.session.borrow().view().shapes().filter(|s| selected.contains(&s.id)).cloned().collect()
     }
 
     /// Sends the drag's latest position, if it has not been sent.
     pub(super) fn flush_drag(&self) {
-        let target = self.drag.borrow_mut().as_mut().and_then(|d| d.target.take().map(|t| (d.id.clone(), t)));
-        let Some((id, (x, y))) = target else { return };
-        let Some(kind) = self.session.borrow().view().get(&id).map(|s| s.kind) else {
-            // Someone deleted it mid-drag.
-            *self.drag.borrow_mut() = None;
-            return;
+        let moves = {
+            let mut drag = self.drag.borrow_mut();
+            let Some(Drag::Shapes { from, start, target, .. }) = drag.as_mut() else { return };
+            let Some((x, y)) = target.take() else { return };
+            let session = self.session.borrow();
+            let view = session.view();
+            // Shapes someone deleted mid-drag drop out of it.
+            from.retain(|(id, ..)| view.get(id).is_some());
+            let kinds = from.iter().filter_map(|(id, fx, fy)| Some((view.get(id)?.kind, *fx, *fy)));
+            let (dx, dy) = clamp_offset(kinds, x - start.0, y - start.1);
+            from.iter().map(|(id, fx, fy)| Change::Move { id: id.clone(), x: fx + dx, y: fy + dy }).collect::<Vec<_>>()
         };
-        let (x, y) = clamp_to_board(kind, x, y);
-        self.submit(Change::Move { id, x, y });
+        self.send_parts(moves);
     }
 
-    /// Makes a change as one undo step (with `merge`, part of the last one
-    /// if it touched the same shapes).
-    fn act(&self, change: Change, merge: bool) -> bool {
-        let step = Step::before(self.session.borrow().view(), &change);
-        if !self.submit(change) {
+    /// Sends `parts` as one change, or as batches of at most `MAX_BATCH`;
+    /// whether the board took them all.
+    fn send_parts(&self, mut parts: Vec<Change>) -> bool {
+        let mut all = true;
+        while !parts.is_empty() {
+            let rest = parts.split_off(parts.len().min(MAX_BATCH));
+            if let Some(change) = Change::from_parts(std::mem::replace(&mut parts, rest)) {
+                all &= self.submit(change);
+            }
+        }
+        all
+    }
+
+    /// Makes `parts` one action: one undo step (with `merge`, part of the
+    /// last one if it touched the same shapes).
+    fn act(&self, parts: Vec<Change>, merge: bool) -> bool {
+        if parts.is_empty() {
             return false;
         }
+        let step = Step::touching(self.session.borrow().view(), parts.iter().filter_map(Change::shape_id));
+        let all = self.send_parts(parts);
+        // What did apply is the step, even if a batch of it was refused.
         let step = step.finish(self.session.borrow().view());
         if !merge {
             self.last_nudge.set(None);
         }
         self.remember(step, merge);
-        true
+        all
     }
 
     fn remember(&self, step: Step, merge: bool) {
@@ -223,7 +327,7 @@ impl LiveBoard {
             self.after_change();
             return false;
         };
-        let done = self.submit(change);
+        let done = self.send_parts(change.parts().to_vec());
         if !done {
             let mut history = self.history.borrow_mut();
             if undoing { history.forget_last_redo() } else { history.forget_last_undo() }

@@ -22,10 +22,11 @@ pub const BIG_STEP: f64 = 50.0;
 /// What the user (or the browser) did, in board units.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Input {
-    /// The main button went down on the board.
+    /// The main button went down on the board; with Shift held, `add`.
     Press {
         x: f64,
         y: f64,
+        add: bool,
     },
     /// The pointer moved, pressed or not.
     PointerMove {
@@ -51,6 +52,10 @@ pub enum Input {
     ToFront,
     /// Ctrl+[ or Cmd+[.
     ToBack,
+    /// Ctrl+A or Cmd+A.
+    SelectAll,
+    /// Ctrl+D or Cmd+D.
+    Duplicate,
     Resized,
     Network(Network),
 }
@@ -71,7 +76,7 @@ pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener>
             return;
         }
         let (x, y) = to_board(&el, e.client_x().into(), e.client_y().into());
-        if h(Input::Press { x, y }) {
+        if h(Input::Press { x, y, add: e.shift_key() }) {
             // Keep receiving moves even when the pointer leaves the canvas.
             let _ = el.set_pointer_capture(e.pointer_id());
         }
@@ -108,6 +113,8 @@ pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener>
                 ("z" | "Z", true) | ("y" | "Y", false) => Input::Redo,
                 ("]", _) => Input::ToFront,
                 ("[", _) => Input::ToBack,
+                ("a" | "A", false) => Input::SelectAll,
+                ("d" | "D", false) => Input::Duplicate,
                 _ => return,
             };
             // The browser's own undo has nothing to undo on this page.

@@ -25,14 +25,22 @@ use crate::model::{Change, ClientId, Color, RoomName, ShapeId};
 use crate::protocol::ErrorCode;
 use crate::session::{Event, Session};
 
-pub(super) struct Drag {
-    pub(super) id: ShapeId,
-    /// Where on the shape it was grabbed, so it does not jump under the pointer.
-    pub(super) grab: (f64, f64),
-    /// The latest position to send, if it has not been sent yet.
-    pub(super) target: Option<(f64, f64)>,
-    /// The whole drag is one undo step: the shape as it was before.
-    pub(super) step: Step,
+/// What a press on the board started.
+pub(super) enum Drag {
+    /// Moving the selection: each shape keeps its offset from the pointer.
+    Shapes {
+        /// Each shape and where it was when the drag began.
+        from: Vec<(ShapeId, f64, f64)>,
+        /// Where the pointer was then.
+        start: (f64, f64),
+        /// The pointer's latest position, if it has not been acted on yet.
+        target: Option<(f64, f64)>,
+        /// The whole drag is one undo step: the shapes as they were before.
+        step: Step,
+    },
+    /// A selection rectangle from `start` to `to`; with `add`, what it
+    /// touches joins what was selected before (`base`).
+    Marquee { start: (f64, f64), to: (f64, f64), add: bool, base: Vec<ShapeId> },
 }
 
 pub struct LiveBoard {
@@ -43,7 +51,8 @@ pub struct LiveBoard {
     pub(super) connection: Connection,
     pub(super) canvas: Canvas,
     ui: BoardUi,
-    pub(super) selected: RefCell<Option<ShapeId>>,
+    /// The selected shapes, in the order they were selected.
+    pub(super) selected: RefCell<Vec<ShapeId>>,
     pub(super) drag: RefCell<Option<Drag>>,
     pub(super) history: RefCell<History>,
     /// The colour new shapes take: the last one chosen.
@@ -76,7 +85,7 @@ impl LiveBoard {
             connection,
             canvas,
             ui,
-            selected: RefCell::new(None),
+            selected: RefCell::new(Vec::new()),
             drag: RefCell::new(None),
             history: RefCell::new(if restored { saved::load_history(&room_for_history) } else { History::new() }),
             color: Cell::new(None),
@@ -179,11 +188,14 @@ impl LiveBoard {
     /// Something visible changed: keep the selection valid and redraw soon.
     pub(super) fn after_change(&self) {
         let gone = {
-            let selected = self.selected.borrow();
-            selected.as_ref().is_some_and(|id| self.session.borrow().view().get(id).is_none())
+            let session = self.session.borrow();
+            let view = session.view();
+            let mut selected = self.selected.borrow_mut();
+            let before = selected.len();
+            selected.retain(|id| view.get(id).is_some());
+            selected.len() != before
         };
-        if gone {
-            *self.selected.borrow_mut() = None;
+        if gone && matches!(*self.drag.borrow(), Some(Drag::Shapes { .. })) {
             *self.drag.borrow_mut() = None;
         }
         self.invalidate();
@@ -207,14 +219,19 @@ impl LiveBoard {
         self.flush_drag();
         let session = self.session.borrow();
         let selected = self.selected.borrow();
-        self.canvas.draw(session.view(), selected.as_ref());
+        let marquee = match &*self.drag.borrow() {
+            Some(Drag::Marquee { start, to, .. }) => Some(super::editing::rect(*start, *to)),
+            _ => None,
+        };
+        self.canvas.draw(session.view(), &selected, marquee);
         // Signals notify on every `set`, so only set what changed.
         let pending = session.pending();
         if self.ui.pending.get_untracked() != pending {
             self.ui.pending.set(pending);
         }
-        if self.ui.has_selection.get_untracked() != selected.is_some() {
-            self.ui.has_selection.set(selected.is_some());
+        let has_selection = !selected.is_empty();
+        if self.ui.has_selection.get_untracked() != has_selection {
+            self.ui.has_selection.set(has_selection);
         }
         let (undo, redo) = {
             let history = self.history.borrow();
@@ -229,7 +246,7 @@ impl LiveBoard {
         // Mid-drag the list would change every frame for nobody's benefit
         // (and re-render the page with it); it catches up on release.
         if self.drag.borrow().is_none() {
-            describe::update(self.ui.lines, session.view(), selected.as_ref());
+            describe::update(self.ui.lines, session.view(), &selected);
         }
     }
 }

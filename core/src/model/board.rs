@@ -37,6 +37,23 @@ pub fn clamp_to_board(kind: ShapeKind, x: f64, y: f64) -> (f64, f64) {
     (x.clamp(0.0, BOARD_WIDTH - w), y.clamp(0.0, BOARD_HEIGHT - h))
 }
 
+/// The largest part of (`dx`, `dy`) that keeps every one of `shapes` (kind
+/// and position) wholly on the board: a group moves as one, stopping when its
+/// first shape meets an edge, so it keeps its shape.
+pub fn clamp_offset(shapes: impl Iterator<Item = (ShapeKind, f64, f64)>, dx: f64, dy: f64) -> (f64, f64) {
+    let (mut lo_x, mut hi_x, mut lo_y, mut hi_y) = (f64::MIN, f64::MAX, f64::MIN, f64::MAX);
+    for (kind, x, y) in shapes {
+        let (w, h) = kind.size();
+        lo_x = lo_x.max(-x);
+        hi_x = hi_x.min(BOARD_WIDTH - w - x);
+        lo_y = lo_y.max(-y);
+        hi_y = hi_y.min(BOARD_HEIGHT - h - y);
+    }
+    let dx = if dx.is_finite() { dx.clamp(lo_x.min(0.0), hi_x.max(0.0)) } else { 0.0 };
+    let dy = if dy.is_finite() { dy.clamp(lo_y.min(0.0), hi_y.max(0.0)) } else { 0.0 };
+    (dx, dy)
+}
+
 /// A board serialises as the list of its shapes in drawing order, and reads
 /// back only if that list is one a board can hold (see `TryFrom`).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -295,121 +312,5 @@ impl Board {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::change::Coord;
-    use super::*;
-
-    fn id(s: &str) -> ShapeId {
-        ShapeId::parse(s).unwrap()
-    }
-
-    fn create(name: &str, kind: ShapeKind, x: f64, y: f64) -> Change {
-        Change::Create { shape: Shape::new(id(name), kind, x, y) }
-    }
-
-    #[test]
-    fn create_move_delete() {
-        let mut b = Board::new();
-        b.apply(&create("a", ShapeKind::Circle, 10.0, 20.0)).unwrap();
-        b.apply(&Change::Move { id: id("a"), x: 30.0, y: 40.0 }).unwrap();
-        assert_eq!(b.get(&id("a")).map(|s| (s.x, s.y)), Some((30.0, 40.0)));
-        b.apply(&Change::Delete { id: id("a") }).unwrap();
-        assert!(b.is_empty());
-        // Deleting again is a harmless no-op.
-        b.apply(&Change::Delete { id: id("a") }).unwrap();
-    }
-
-    #[test]
-    fn rejections_leave_the_board_alone() {
-        let mut b = Board::new();
-        b.apply(&create("a", ShapeKind::Rectangle, 0.0, 0.0)).unwrap();
-        let before = b.clone();
-        let bad = [
-            create("a", ShapeKind::Circle, 5.0, 5.0),
-            create("b", ShapeKind::Circle, -1.0, 5.0),
-            create("b", ShapeKind::Circle, f64::NAN, 5.0),
-            create("b", ShapeKind::Circle, BOARD_WIDTH, 5.0),
-            Change::Move { id: id("a"), x: f64::INFINITY, y: 0.0 },
-            Change::Move { id: id("a"), x: BOARD_WIDTH - 159.0, y: 0.0 },
-            Change::Move { id: id("zz"), x: 1.0, y: 1.0 },
-        ];
-        for change in bad {
-            assert!(b.apply(&change).is_err(), "{change:?} should be refused");
-            assert_eq!(b, before);
-        }
-    }
-
-    #[test]
-    fn coordinates_read_well_without_float_formatting() {
-        let shown = |x: f64| Coord(x).to_string();
-        assert_eq!(shown(120.0), "120");
-        assert_eq!(shown(-1.5), "-1.5");
-        assert_eq!(shown(1441.257), "1441.26");
-        assert_eq!(shown(0.004), "0");
-        assert_eq!(
-            (shown(f64::NAN), shown(f64::INFINITY), shown(-1e300)),
-            ("NaN".into(), "infinity".into(), shown(i64::MIN as f64 / 100.0))
-        );
-        let e = ChangeError::OutOfBounds { kind: ShapeKind::Circle, x: 1500.5, y: -3.0 };
-        assert_eq!(e.to_string(), "position (1500.5, -3) is outside the board for a circle");
-    }
-
-    #[test]
-    fn shape_limit_is_enforced() {
-        let mut b = Board::new();
-        for i in 0..MAX_SHAPES {
-            b.apply(&create(&format!("s{i}"), ShapeKind::Circle, 0.0, 0.0)).unwrap();
-        }
-        assert_eq!(b.apply(&create("one-more", ShapeKind::Circle, 0.0, 0.0)), Err(ChangeError::TooManyShapes));
-    }
-
-    #[test]
-    fn hit_test_finds_the_topmost() {
-        let mut b = Board::new();
-        b.apply(&create("under", ShapeKind::Rectangle, 0.0, 0.0)).unwrap();
-        b.apply(&create("over", ShapeKind::Rectangle, 50.0, 50.0)).unwrap();
-        assert_eq!(b.hit_test(60.0, 60.0).map(|s| s.id.as_str()), Some("over"));
-        assert_eq!(b.hit_test(10.0, 10.0).map(|s| s.id.as_str()), Some("under"));
-        assert!(b.hit_test(1000.0, 900.0).is_none());
-    }
-
-    #[test]
-    fn free_spot_avoids_existing_shapes() {
-        let mut b = Board::new();
-        for i in 0..30 {
-            let kind = ShapeKind::ALL[i % 3];
-            let (x, y) = b.free_spot(kind);
-            let (w, h) = kind.size();
-            for s in b.shapes() {
-                let (sw, sh) = s.kind.size();
-                let apart = x + w <= s.x || s.x + sw <= x || y + h <= s.y || s.y + sh <= y;
-                assert!(apart, "spot {i} at ({x}, {y}) overlaps {}", s.id);
-            }
-            b.apply(&create(&format!("s{i}"), kind, x, y)).unwrap();
-        }
-    }
-
-    #[test]
-    fn snapshot_round_trips_in_order() {
-        let mut b = Board::new();
-        b.apply(&create("z", ShapeKind::Circle, 1.0, 1.0)).unwrap();
-        b.apply(&create("a", ShapeKind::Triangle, 2.0, 2.0)).unwrap();
-        let json = serde_json::to_string(&b).unwrap();
-        let back: Board = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, b);
-        let reversed = Board::try_from(b.shapes().rev().cloned().collect::<Vec<_>>()).unwrap();
-        assert_ne!(reversed, b, "drawing order is part of a board");
-        assert_eq!(back.shapes().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["z", "a"]);
-    }
-
-    #[test]
-    fn a_snapshot_holds_only_what_changes_could_have_made() {
-        let shape = |id: &str, x: f64| format!(r#"{{"id":"{id}","kind":"circle","x":{x},"y":0}}"#);
-        let read = |shapes: &[String]| serde_json::from_str::<Board>(&format!("[{}]", shapes.join(",")));
-        assert!(read(&[shape("a", 0.0), shape("b", 10.0)]).is_ok());
-        assert!(read(&[shape("a", 0.0), shape("a", 10.0)]).is_err(), "the same id twice");
-        assert!(read(&[shape("a", 1500.0)]).is_err(), "off the board");
-        let too_many: Vec<String> = (0..=MAX_SHAPES).map(|i| shape(&format!("s{i}"), 0.0)).collect();
-        assert!(read(&too_many).is_err(), "more than a room may hold");
-    }
-}
+#[path = "board_tests.rs"]
+mod tests;

@@ -11,7 +11,7 @@ mod ident;
 mod replica;
 mod shape;
 
-pub use board::{BOARD_HEIGHT, BOARD_WIDTH, Board, MAX_SHAPES, clamp_to_board};
+pub use board::{BOARD_HEIGHT, BOARD_WIDTH, Board, MAX_SHAPES, clamp_offset, clamp_to_board};
 pub use change::{Change, ChangeError, MAX_BATCH};
 pub use color::Color;
 pub use ident::{ClientId, IdentError, MAX_IDENT_LEN, RoomName, ShapeId, ident_pattern, ident_rule};

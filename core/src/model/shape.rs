@@ -93,6 +93,13 @@ impl Shape {
         self.color.unwrap_or(self.kind.default_color())
     }
 
+    /// Whether its box meets the rectangle [x0, y0, x1, y1] (a selection
+    /// rectangle selects what it touches).
+    pub fn meets(&self, [x0, y0, x1, y1]: [f64; 4]) -> bool {
+        let (w, h) = self.kind.size();
+        self.x <= x1 && self.x + w >= x0 && self.y <= y1 && self.y + h >= y0
+    }
+
     /// Whether the point (`px`, `py`) lies on the shape itself, not just its box:
     /// a click in the corner beside a circle or triangle misses it.
     pub fn contains(&self, px: f64, py: f64) -> bool {
@@ -138,6 +145,14 @@ mod tests {
         assert!(s.contains(160.0, 160.0));
         assert!(!s.contains(102.0, 102.0));
         assert!(s.contains(100.5, 160.0));
+    }
+
+    #[test]
+    fn a_rectangle_meets_what_it_touches() {
+        let s = at(ShapeKind::Circle); // box 100..220 × 100..220
+        assert!(s.meets([0.0, 0.0, 100.0, 100.0]), "a corner touching");
+        assert!(s.meets([150.0, 150.0, 160.0, 160.0]), "inside");
+        assert!(!s.meets([0.0, 0.0, 99.0, 500.0]), "left of it");
     }
 
     #[test]

@@ -202,7 +202,7 @@ fn Room(room: RoomName) -> impl IntoView {
             // would cost the bundle a whole new tuple of views.
             <footer class="room-foot">
                 <p class="hint">
-                    "Click a shape to select it, drag to move. Arrow keys nudge it (Shift: further); Delete removes it; Ctrl+Z undoes, Ctrl+Shift+Z redoes."
+                    "Click a shape to select it (Shift+click: several), or drag on empty board to select an area; drag to move. Arrow keys nudge (Shift: further); Delete removes; Ctrl+A selects all, Ctrl+D duplicates; Ctrl+Z undoes, Ctrl+Shift+Z redoes."
                 </p>
                 <ul class="visually-hidden" aria-label="Shapes on the board">
                     <For each=move || ui.lines.get() key=|line| line.clone() let(line)>
