@@ -6,18 +6,15 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use sketchboard_core::model::{Change, ClientId, RoomName};
 use sketchboard_core::protocol::{ClientMsg, ServerMsg};
 use sketchboard_core::session::{Event, Session};
 
 use super::wire;
-
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub use super::wire::Socket;
 
 /// The server's answer to hello.
 #[derive(Debug)]

@@ -7,10 +7,14 @@ use std::sync::OnceLock;
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::client::Socket;
 use sketchboard_core::model::RoomName;
+
+/// One connection to the server under test.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// What the generator talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

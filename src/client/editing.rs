@@ -8,7 +8,7 @@ use crate::history::Step;
 use crate::model::{Change, Color, MAX_BATCH, Shape, ShapeId, ShapeKind, clamp_offset};
 
 use super::input::Input;
-use super::live_board::{Drag, LiveBoard, random_id};
+use super::live_board::{Drag, LiveBoard, random_id, rect};
 
 /// Arrow-key presses closer together than this, on the same selection, are
 /// one undo step.
@@ -21,11 +21,6 @@ const DUPLICATE_OFFSET: f64 = 24.0;
 pub enum Stack {
     ToFront,
     ToBack,
-}
-
-/// The rectangle [x0, y0, x1, y1] with corners `a` and `b`.
-pub fn rect(a: (f64, f64), b: (f64, f64)) -> [f64; 4] {
-    [a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1)]
 }
 
 impl LiveBoard {

@@ -43,6 +43,11 @@ pub(super) enum Drag {
     Marquee { start: (f64, f64), to: (f64, f64), add: bool, base: Vec<ShapeId> },
 }
 
+/// The rectangle [x0, y0, x1, y1] with corners `a` and `b`.
+pub(super) fn rect(a: (f64, f64), b: (f64, f64)) -> [f64; 4] {
+    [a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1)]
+}
+
 pub struct LiveBoard {
     /// Itself, for callbacks (animation frames) that must not keep it alive.
     me: Weak<LiveBoard>,
@@ -220,7 +225,7 @@ impl LiveBoard {
         let session = self.session.borrow();
         let selected = self.selected.borrow();
         let marquee = match &*self.drag.borrow() {
-            Some(Drag::Marquee { start, to, .. }) => Some(super::editing::rect(*start, *to)),
+            Some(Drag::Marquee { start, to, .. }) => Some(rect(*start, *to)),
             _ => None,
         };
         self.canvas.draw(session.view(), &selected, marquee);
