@@ -310,3 +310,19 @@ impl LastSetBy {
         self.0.get(&(id.clone(), property)).copied().unwrap_or(false)
     }
 }
+
+#[test]
+fn a_history_kept_across_a_reload_still_undoes() {
+    let (mut board, mut mine) = (Board::new(), History::new());
+    act(&mut board, &mut mine, create("a", 100.0));
+    act(&mut board, &mut mine, moved("a", 200.0));
+    undo(&mut board, &mut mine);
+    // What the tab keeps in its storage, read back by the reloaded page.
+    let mut reloaded: History = serde_json::from_str(&serde_json::to_string(&mine).unwrap()).unwrap();
+    assert_eq!(reloaded, mine);
+    redo(&mut board, &mut reloaded);
+    assert_eq!(x_of(&board, "a"), Some(200.0));
+    undo(&mut board, &mut reloaded);
+    undo(&mut board, &mut reloaded);
+    assert!(board.get(&id("a")).is_none());
+}

@@ -130,3 +130,16 @@ test('many at once: select all, a selection rectangle, Shift+click, duplicate; e
   expect(positions([after[3]])).toEqual(moved([now[2]], 24, 24));
   await expect.poll(async () => (await shapes(alice)).map((s) => s.selected)).toEqual([false, false, false, true]);
 });
+
+test('the undo history survives a reload of the tab', async ({ browser }) => {
+  const page = await openRoom(browser, uniqueRoom('e2e-undo-reload'));
+  await page.getByRole('button', { name: 'Rectangle', exact: true }).click();
+  const [rect] = await expectShapeCount(page, 1);
+  await page.keyboard.press('ArrowDown');
+  await expectPositions(page, [{ kind: 'Rectangle', x: rect.x, y: rect.y + 10 }]);
+  await page.reload();
+  await expect(page.getByRole('status')).toHaveText('Connected');
+  await expect(page.getByRole('button', { name: 'Undo' })).toBeEnabled();
+  await page.keyboard.press('Control+z');
+  await expectPositions(page, [{ kind: 'Rectangle', x: rect.x, y: rect.y }]);
+});
