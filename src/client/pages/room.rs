@@ -146,38 +146,28 @@ fn Room(room: RoomName) -> impl IntoView {
             </header>
             <div class="room-tools">
                 <div class="toolbar" role="toolbar" aria-label="Edit">
-                    <button
-                        type="button"
-                        class="tool"
-                        disabled=move || !ui.can_undo.get()
-                        on:click=move |_| act(Action::Undo)
-                    >
-                        "Undo"
-                    </button>
-                    <button
-                        type="button"
-                        class="tool"
-                        disabled=move || !ui.can_redo.get()
-                        on:click=move |_| act(Action::Redo)
-                    >
-                        "Redo"
-                    </button>
-                    <button
-                        type="button"
-                        class="tool"
-                        disabled=move || !ui.has_selection.get()
-                        on:click=move |_| act(Action::ToFront)
-                    >
-                        "Bring to front"
-                    </button>
-                    <button
-                        type="button"
-                        class="tool"
-                        disabled=move || !ui.has_selection.get()
-                        on:click=move |_| act(Action::ToBack)
-                    >
-                        "Send to back"
-                    </button>
+                    // One button type for all four (a row of the same shape costs
+                    // the bundle once, four written out cost it four times).
+                    {[
+                        ("Undo", ui.can_undo, Action::Undo),
+                        ("Redo", ui.can_redo, Action::Redo),
+                        ("Bring to front", ui.has_selection, Action::ToFront),
+                        ("Send to back", ui.has_selection, Action::ToBack),
+                    ]
+                        .into_iter()
+                        .map(|(label, enabled, action)| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="tool"
+                                    disabled=move || !enabled.get()
+                                    on:click=move |_| act(action)
+                                >
+                                    {label}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
                 </div>
                 <div class="toolbar colours" role="toolbar" aria-label="Colour">
                     {Color::ALL
