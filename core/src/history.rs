@@ -203,20 +203,21 @@ impl History {
     /// The change that undoes the last step on `board` (none if others have
     /// changed everything it did since); the step moves to the redo stack.
     pub fn undo(&mut self, board: &Board) -> Option<Change> {
-        let step = self.undo.pop()?;
-        let (changes, reverse) = step.revert(board);
-        if !reverse.is_empty() {
-            self.redo.push(reverse);
-        }
-        Change::from_parts(changes)
+        Self::revert_last(&mut self.undo, &mut self.redo, board)
     }
 
     /// The change that redoes the last undone step on `board`.
     pub fn redo(&mut self, board: &Board) -> Option<Change> {
-        let step = self.redo.pop()?;
+        Self::revert_last(&mut self.redo, &mut self.undo, board)
+    }
+
+    /// Reverts the last step of `from` on `board`; what would take it forward
+    /// again goes onto `to`.
+    fn revert_last(from: &mut Vec<Step>, to: &mut Vec<Step>, board: &Board) -> Option<Change> {
+        let step = from.pop()?;
         let (changes, reverse) = step.revert(board);
         if !reverse.is_empty() {
-            self.undo.push(reverse);
+            to.push(reverse);
         }
         Change::from_parts(changes)
     }

@@ -6,6 +6,8 @@
 //! thousands helps nobody find anything, and the page would re-render it with
 //! every frame of a drag.
 
+use std::collections::HashSet;
+
 use leptos::prelude::{RwSignal, Set, WithUntracked};
 
 use super::board_ui::ShapeLine;
@@ -14,6 +16,8 @@ use crate::model::{Board, Shape, ShapeId};
 const MAX_LINES: usize = 100;
 
 pub fn update(lines: RwSignal<Vec<ShapeLine>>, board: &Board, selected: &[ShapeId]) {
+    // A set: this runs every frame, and after select-all a list lookup per shape is quadratic.
+    let selected: HashSet<&ShapeId> = selected.iter().collect();
     let hidden = board.len().saturating_sub(MAX_LINES);
     let mut out = Vec::with_capacity(board.len().min(MAX_LINES) + 2);
     if hidden > 0 {

@@ -4,6 +4,8 @@
 //! batches past `MAX_BATCH`) and one step of the tab's undo history
 //! (`history` in the shared core, which decides what undoing may touch).
 
+use std::collections::HashSet;
+
 use crate::history::Step;
 use crate::model::{Change, Color, MAX_BATCH, Shape, ShapeId, ShapeKind, clamp_offset};
 
@@ -69,11 +71,11 @@ impl LiveBoard {
             let session = self.session.borrow();
             let view = session.view();
             let n = shapes.len();
-            let edge: Vec<&ShapeId> = match to {
+            let edge: HashSet<&ShapeId> = match to {
                 Stack::ToFront => view.shapes().rev().take(n).map(|s| &s.id).collect(),
                 Stack::ToBack => view.shapes().take(n).map(|s| &s.id).collect(),
             };
-            let already = shapes.iter().all(|s| edge.contains(&&s.id));
+            let already = shapes.iter().all(|s| edge.contains(&s.id));
             let z = match to {
                 Stack::ToFront => view.top_layer() + 1,
                 Stack::ToBack => view.bottom_layer() - 1,
@@ -235,8 +237,9 @@ impl LiveBoard {
                 let area = rect(*start, *to);
                 let session = self.session.borrow();
                 let mut chosen = if *add { base.clone() } else { Vec::new() };
+                let mut seen: HashSet<ShapeId> = chosen.iter().cloned().collect();
                 for s in session.view().shapes().filter(|s| s.meets(area)) {
-                    if !chosen.contains(&s.id) {
+                    if seen.insert(s.id.clone()) {
                         chosen.push(s.id.clone());
                     }
                 }
@@ -259,6 +262,8 @@ impl LiveBoard {
     /// The selected shapes as the board has them, in drawing order.
     pub(super) fn selection(&self) -> Vec<Shape> {
         let selected = self.selected.borrow();
+        // A set: after select-all, a list lookup per shape would be quadratic.
+        let selected: HashSet<&ShapeId> = selected.iter().collect();
         self.session.borrow().view().shapes().filter(|s| selected.contains(&s.id)).cloned().collect()
     }
 
