@@ -13,10 +13,12 @@ pub mod server;
 
 pub use sketchboard_core::{history, model, protocol, session};
 
-/// The WebAssembly entry point: hydrates the server-rendered page.
+/// The WebAssembly entry point. Islands mode: the page stays the server's
+/// HTML, and only its islands (`#[island]` components) come alive, each
+/// through its own exported function that Leptos's loader calls.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

@@ -134,6 +134,9 @@ test('the lobby lists rooms and creates one by name; bad names get a clear 400',
   const entry = page.getByRole('listitem').filter({ hasText: room });
   await expect(entry).toContainText('1 shape');
   await expect(entry).toContainText('1 person here');
+  // The list is live: it refreshes itself (every 4 s) without a reload.
+  await inRoom.getByRole('button', { name: 'Rectangle', exact: true }).click();
+  await expect(entry).toContainText('2 shapes', { timeout: 15_000 });
 
   const fresh = uniqueRoom('e2e-created');
   await page.getByLabel('Room name').fill(fresh);

@@ -1,8 +1,8 @@
 //! `/`: the lobby. Lists the rooms (shapes, people in them now) and creates or
-//! joins a room by name. Rendered on the server; after hydration the list
-//! refreshes itself every few seconds.
+//! joins a room by name. Rendered on the server; the list is an island that
+//! refreshes itself every few seconds in the browser.
 
-use leptos::either::EitherOf3;
+use leptos::either::Either;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -35,20 +35,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 
 #[component]
 pub fn LobbyPage() -> impl IntoView {
-    let refresh = RwSignal::new(0u32);
-    let rooms = Resource::new(move || refresh.get(), |_| list_rooms());
-
-    #[cfg(feature = "hydrate")]
-    {
-        let interval = set_interval_with_handle(
-            move || refresh.update(|n| *n = n.wrapping_add(1)),
-            std::time::Duration::from_secs(4),
-        );
-        if let Ok(handle) = interval {
-            on_cleanup(move || handle.clear());
-        }
-    }
-
+    let rooms = Resource::new(|| (), |_| list_rooms());
     view! {
         <main class="lobby">
             <header class="lobby-head">
@@ -71,39 +58,57 @@ pub fn LobbyPage() -> impl IntoView {
             </form>
             <section class="rooms" aria-labelledby="rooms-heading">
                 <h2 id="rooms-heading">"Rooms"</h2>
-                <Transition fallback=|| view! { <p>"Loading rooms…"</p> }>
-                    {move || {
-                        rooms
-                            .get()
-                            .map(|result| match result {
-                                Err(e) => EitherOf3::A(view! { <p class="error">{e.to_string()}</p> }),
-                                Ok(list) if list.is_empty() => {
-                                    EitherOf3::B(view! { <p class="empty">"No rooms yet. Create the first one above."</p> })
-                                }
-                                Ok(list) => EitherOf3::C(
-                                    view! {
-                                        <ul class="room-list">
-                                            {list
-                                                .into_iter()
-                                                .map(|r| {
-                                                    let href = format!("/r/{}", r.name);
-                                                    let shapes = plural(r.shapes, "shape", "shapes");
-                                                    let people = plural(u64::from(r.members), "person here", "people here");
-                                                    view! {
-                                                        <li>
-                                                            <a href=href>{r.name}</a>
-                                                            <span class="meta">{shapes}" · "{people}</span>
-                                                        </li>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </ul>
-                                    },
-                                ),
-                            })
-                    }}
-                </Transition>
+                <Suspense fallback=|| view! { <p>"Loading rooms…"</p> }>
+                    {move || Suspend::new(async move {
+                        match rooms.await {
+                            Ok(list) => Either::Left(view! { <RoomList rooms=list /> }),
+                            Err(e) => Either::Right(view! { <p class="error">{e.to_string()}</p> }),
+                        }
+                    })}
+                </Suspense>
             </section>
         </main>
+    }
+}
+
+/// The list itself, an island: it arrives rendered with the page and, in the
+/// browser, refreshes itself every few seconds (a failed refresh keeps the
+/// last list).
+#[island]
+fn RoomList(rooms: Vec<RoomInfo>) -> impl IntoView {
+    let rooms = RwSignal::new(rooms);
+    #[cfg(feature = "hydrate")]
+    {
+        let refresh = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = list_rooms().await {
+                    rooms.set(list);
+                }
+            })
+        };
+        if let Ok(handle) = set_interval_with_handle(refresh, std::time::Duration::from_secs(4)) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    move || {
+        let list = rooms.get();
+        if list.is_empty() {
+            return Either::Left(view! { <p class="empty">"No rooms yet. Create the first one above."</p> });
+        }
+        let items = list
+            .into_iter()
+            .map(|r| {
+                let href = format!("/r/{}", r.name);
+                let shapes = plural(r.shapes, "shape", "shapes");
+                let people = plural(u64::from(r.members), "person here", "people here");
+                view! {
+                    <li>
+                        <a href=href>{r.name}</a>
+                        <span class="meta">{shapes}" · "{people}</span>
+                    </li>
+                }
+            })
+            .collect_view();
+        Either::Right(view! { <ul class="room-list">{items}</ul> })
     }
 }

@@ -1,7 +1,8 @@
 //! `/r/{room}`: a room. The page (toolbar, status, canvas, the canvas's text
-//! alternative) renders on the server; in the browser, once the canvas exists,
-//! a `LiveBoard` takes over drawing, input and the connection, and reports back
-//! through the signals in `BoardUi`.
+//! alternative) renders on the server; the `Room` island comes alive in the
+//! browser, where a `LiveBoard` takes over drawing, input and the connection
+//! and reports back through the signals in `BoardUi`. The title and the
+//! invalid-name page are the server's alone (not in the bundle).
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -18,7 +19,10 @@ pub fn RoomPage() -> impl IntoView {
     // Re-run when the address changes, so each room gets its own board.
     move || match RoomName::parse(name()) {
         // `Either`, not `into_any`: type-erased views cost the bundle dearly.
-        Ok(room) => Either::Left(view! { <Room room /> }),
+        Ok(room) => Either::Left(view! {
+            <leptos_meta::Title text=format!("{room} · Sketchboard") />
+            <Room room />
+        }),
         Err(e) => Either::Right(view! { <BadRoomName name=name() reason=e.to_string() /> }),
     }
 }
@@ -32,11 +36,11 @@ fn BadRoomName(name: String, reason: String) -> impl IntoView {
     }
 }
 
-#[component]
+/// The live room: everything on the page that the browser runs.
+#[island]
 fn Room(room: RoomName) -> impl IntoView {
     let ui = BoardUi::new();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
-    let title = format!("{room} · Sketchboard");
 
     // The live board exists only in the browser; `act` is a no-op on the server,
     // where no button can be pressed anyway.
@@ -110,7 +114,6 @@ fn Room(room: RoomName) -> impl IntoView {
     };
 
     view! {
-        <leptos_meta::Title text=title />
         <main class="room">
             <header class="room-bar">
                 <a class="home" href="/">"Sketchboard"</a>
