@@ -5,11 +5,12 @@
 use serde::de::MapAccess;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Change, ChangeError, ClientId, RoomName, Shape};
+use crate::model::{Change, ChangeError, ClientId, RoomName, Shape, ShapeId};
+use crate::presence::{DisplayName, MAX_SHOWN_SELECTION, Point, on_board};
 use crate::tagged::{self, TagFirst};
 
 /// Bumped on any change that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The most shapes one `board` message carries: a big board comes in parts,
 /// each a few tens of kilobytes, shared by every joiner of the same state.
@@ -53,10 +54,21 @@ pub enum ClientMsg {
         /// The client's build, for the server's logs.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         build: Option<String>,
+        /// Which person this tab belongs to (the same for all tabs of one
+        /// browser): private, like `client`; others see a number instead.
+        /// Without it, the tab is a person of its own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        person: Option<ClientId>,
     },
     /// A change the tab has already applied locally. `op` numbers the tab's own
     /// changes so it can match the server's confirmation (or error) to it.
     Change { op: u64, change: Change },
+    /// Presence: this person's display name (for all their tabs).
+    Name { name: DisplayName },
+    /// Presence: where this tab's pointer is on the board; null once it left the board.
+    Pointer { at: Option<Point> },
+    /// Presence: the shapes this tab has selected (at most `MAX_SHOWN_SELECTION`).
+    Selection { ids: Vec<ShapeId> },
 }
 
 /// What the server sends: `{"type": "applied", …}`, `type` first (read by `tagged`).
@@ -94,8 +106,21 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         op: Option<u64>,
     },
-    /// How many people are in the room now.
+    /// How many connections the room has now.
     Presence { members: u32 },
+    /// Presence: which person in `person` messages is this tab's own. Sent once, first.
+    You { person: u32 },
+    /// Presence: a person is here, or changed their name. `id` is the room's
+    /// number for them while they stay; `color` indexes the person palette.
+    Person { id: u32, name: String, color: u8 },
+    /// Presence: a person's last tab left.
+    PersonLeft { id: u32 },
+    /// Presence: where another tab's pointer is (null: off the board).
+    Pointer { tab: u64, person: u32, at: Option<Point> },
+    /// Presence: what another tab has selected.
+    Selection { tab: u64, person: u32, ids: Vec<ShapeId> },
+    /// Presence: another tab left (its pointer and selection go with it).
+    TabLeft { tab: u64 },
     /// Something the server refused. `op` names the refused change, if any;
     /// the room is unchanged.
     Error {
@@ -114,7 +139,20 @@ impl<'de> Deserialize<'de> for ServerMsg {
 
 impl TagFirst for ServerMsg {
     const TAG: &'static str = "type";
-    const VARIANTS: &'static [&'static str] = &["welcome", "board", "catch_up", "applied", "presence", "error"];
+    const VARIANTS: &'static [&'static str] = &[
+        "welcome",
+        "board",
+        "catch_up",
+        "applied",
+        "presence",
+        "you",
+        "person",
+        "person_left",
+        "pointer",
+        "selection",
+        "tab_left",
+        "error",
+    ];
 
     fn variant<'de, A: MapAccess<'de>>(tag: &str, rest: A) -> Result<ServerMsg, A::Error> {
         // The fields of each variant, as the derived `Serialize` above writes them.
@@ -155,6 +193,32 @@ impl TagFirst for ServerMsg {
             members: u32,
         }
         #[derive(Deserialize)]
+        struct Person {
+            id: u32,
+            name: String,
+            color: u8,
+        }
+        #[derive(Deserialize)]
+        struct Pointer {
+            tab: u64,
+            person: u32,
+            at: Option<Point>,
+        }
+        #[derive(Deserialize)]
+        struct Selection {
+            tab: u64,
+            person: u32,
+            ids: Vec<ShapeId>,
+        }
+        // `you`, `person_left` and `tab_left` carry one number each.
+        #[derive(Deserialize)]
+        struct One {
+            #[serde(alias = "person", alias = "tab")]
+            id: u64,
+        }
+        let one = |rest| tagged::rest::<_, One>(rest).map(|o| o.id);
+        let small = |n: u64| u32::try_from(n).map_err(serde::de::Error::custom);
+        #[derive(Deserialize)]
         struct Error {
             code: ErrorCode,
             message: String,
@@ -179,6 +243,21 @@ impl TagFirst for ServerMsg {
                 ServerMsg::Applied { seq, change, op }
             }
             "presence" => ServerMsg::Presence { members: tagged::rest::<_, Presence>(rest)?.members },
+            "you" => ServerMsg::You { person: small(one(rest)?)? },
+            "person" => {
+                let Person { id, name, color } = tagged::rest(rest)?;
+                ServerMsg::Person { id, name, color }
+            }
+            "person_left" => ServerMsg::PersonLeft { id: small(one(rest)?)? },
+            "pointer" => {
+                let Pointer { tab, person, at } = tagged::rest(rest)?;
+                ServerMsg::Pointer { tab, person, at }
+            }
+            "selection" => {
+                let Selection { tab, person, ids } = tagged::rest(rest)?;
+                ServerMsg::Selection { tab, person, ids }
+            }
+            "tab_left" => ServerMsg::TabLeft { tab: one(rest)? },
             _ => {
                 let Error { code, message, op } = tagged::rest(rest)?;
                 ServerMsg::Error { code, message, op }
@@ -245,14 +324,25 @@ impl ClientMsg {
             ClientMsg::Hello { build: Some(build), .. } if build.len() > MAX_BUILD_LEN => {
                 Err(BadMessage(format!("build must be at most {MAX_BUILD_LEN} bytes")))
             }
+            ClientMsg::Pointer { at: Some(at) } if !on_board(*at) => {
+                Err(BadMessage("a pointer must be on the board (or null)".to_owned()))
+            }
+            ClientMsg::Selection { ids } if ids.len() > MAX_SHOWN_SELECTION => {
+                Err(BadMessage(format!("a selection message carries at most {MAX_SHOWN_SELECTION} ids")))
+            }
             _ => Ok(msg),
         }
     }
 
     /// The hello this build sends, from a client that holds the board as of `at`, if any.
-    pub fn hello(client: ClientId, at: Option<Position>) -> ClientMsg {
+    pub fn hello(client: ClientId, person: Option<ClientId>, at: Option<Position>) -> ClientMsg {
         let (since, epoch) = (at.map(|p| p.seq), at.map(|p| p.epoch));
-        ClientMsg::Hello { version: PROTOCOL_VERSION, client, since, epoch, build: Some(BUILD.to_owned()) }
+        ClientMsg::Hello { version: PROTOCOL_VERSION, client, since, epoch, build: Some(BUILD.to_owned()), person }
+    }
+
+    /// Whether this is presence (never stored, never numbered).
+    pub fn is_presence(&self) -> bool {
+        matches!(self, ClientMsg::Name { .. } | ClientMsg::Pointer { .. } | ClientMsg::Selection { .. })
     }
 }
 
@@ -364,14 +454,21 @@ mod tests {
     fn client_messages_have_the_documented_form() {
         let hello: ClientMsg = serde_json::from_str(r#"{"type":"hello","version":2,"client":"tab-1"}"#).unwrap();
         let client = ClientId::parse("tab-1").unwrap();
-        let bare = ClientMsg::Hello { version: 2, client: client.clone(), since: None, epoch: None, build: None };
+        let bare = ClientMsg::Hello {
+            version: 2,
+            client: client.clone(),
+            since: None,
+            epoch: None,
+            build: None,
+            person: None,
+        };
         assert_eq!(hello, bare);
         let resuming: ClientMsg = serde_json::from_str(
             r#"{"type":"hello","version":2,"client":"tab-1","since":41,"epoch":7,"build":"0.1.0"}"#,
         )
         .unwrap();
-        let expected =
-            ClientMsg::Hello { version: 2, client, since: Some(41), epoch: Some(7), build: Some("0.1.0".into()) };
+        let (since, epoch, build) = (Some(41), Some(7), Some("0.1.0".into()));
+        let expected = ClientMsg::Hello { version: 2, client, since, epoch, build, person: None };
         assert_eq!(resuming, expected);
         let change: ClientMsg = serde_json::from_str(
             r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"s1","kind":"circle","x":1,"y":2}}}"#,
@@ -417,6 +514,13 @@ mod tests {
             ServerMsg::Applied { seq: 4, change: change.clone(), op: None },
             ServerMsg::Applied { seq: 4, change, op: Some(9) },
             ServerMsg::Presence { members: 3 },
+            ServerMsg::You { person: 4 },
+            ServerMsg::Person { id: 4, name: "Blue <b>Otter</b>".into(), color: 3 },
+            ServerMsg::PersonLeft { id: 4 },
+            ServerMsg::Pointer { tab: 9, person: 4, at: Some([1.5, 2.0]) },
+            ServerMsg::Pointer { tab: 9, person: 4, at: None },
+            ServerMsg::Selection { tab: 9, person: 4, ids: vec![ShapeId::parse("s").unwrap()] },
+            ServerMsg::TabLeft { tab: 9 },
             ServerMsg::error(ErrorCode::StaleOp, "again", Some(2)),
             ServerMsg::error(ErrorCode::RateLimited, "slow down", None),
         ];
@@ -450,6 +554,36 @@ mod tests {
         let text = board.to_json();
         assert!(text.starts_with(r#"{"type":"board","seq":7,"part":0,"shapes":[{"id":"s1""#), "{text}");
         assert_eq!(ServerMsg::decode(&text).unwrap(), board);
+    }
+
+    #[test]
+    fn presence_is_checked_at_the_edge() {
+        let ok = [
+            r#"{"type":"name","name":"Blue Otter"}"#,
+            r#"{"type":"pointer","at":[0,1000]}"#,
+            r#"{"type":"pointer","at":null}"#,
+            r#"{"type":"selection","ids":["a","b"]}"#,
+        ];
+        for text in ok {
+            assert!(ClientMsg::decode(text).unwrap().is_presence(), "{text}");
+        }
+        let too_many =
+            format!(r#"{{"type":"selection","ids":[{}]}}"#, vec![r#""a""#; MAX_SHOWN_SELECTION + 1].join(","));
+        let long_name = format!(r#"{{"type":"name","name":"{}"}}"#, "x".repeat(33));
+        let bad = [
+            r#"{"type":"name","name":"  "}"#,
+            r#"{"type":"name","name":"a","person":1}"#,
+            r#"{"type":"pointer","at":[-1,0]}"#,
+            r#"{"type":"pointer","at":[0,1e999]}"#,
+            r#"{"type":"pointer","at":[1]}"#,
+            r#"{"type":"pointer","at":[1,2],"tab":3}"#,
+            r#"{"type":"selection","ids":["bad id"]}"#,
+            &too_many,
+            &long_name,
+        ];
+        for text in bad {
+            assert!(ClientMsg::decode(text).is_err(), "{text}");
+        }
     }
 
     #[test]

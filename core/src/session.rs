@@ -37,8 +37,10 @@ pub enum Event {
     /// A change the room recorded, in the room's order; `own` is its `op` when
     /// it is this tab's change, which it confirms.
     Applied { seq: u64, change: Change, own: Option<u64> },
-    /// How many people are in the room now.
+    /// How many connections the room has now.
     Members(u32),
+    /// Presence (who is here, pointers, selections): for the tab's `Roster`.
+    Presence(ServerMsg),
     /// The room refused something. When `op` names one of this tab's changes,
     /// that change is gone from the view.
     Refused { code: ErrorCode, message: String, op: Option<u64> },
@@ -74,6 +76,8 @@ pub struct Saved {
 #[derive(Debug, Clone)]
 pub struct Session {
     client: ClientId,
+    /// The person this tab belongs to, said in each hello (see `ClientMsg::Hello`).
+    person: Option<ClientId>,
     replica: Replica,
     /// The room incarnation the replica's board came from (from the welcome).
     epoch: u64,
@@ -96,7 +100,7 @@ struct Welcome {
 
 impl Session {
     pub fn new(client: ClientId) -> Session {
-        Session { client, replica: Replica::new(), epoch: 0, phase: Phase::Offline, welcome: None }
+        Session { client, person: None, replica: Replica::new(), epoch: 0, phase: Phase::Offline, welcome: None }
     }
 
     /// A session that picks up where a previous page of the same tab left
@@ -104,6 +108,7 @@ impl Session {
     pub fn restore(saved: Saved) -> Session {
         Session {
             client: saved.client,
+            person: None,
             replica: Replica::restore(Unsent { next_op: saved.next_op, pending: saved.pending }),
             epoch: 0,
             phase: Phase::Offline,
@@ -115,6 +120,11 @@ impl Session {
     pub fn saved(&self) -> Saved {
         let Unsent { next_op, pending } = self.replica.unsent();
         Saved { client: self.client.clone(), next_op, pending }
+    }
+
+    /// Says which person this tab belongs to, from the next hello on.
+    pub fn set_person(&mut self, person: ClientId) {
+        self.person = Some(person);
     }
 
     pub fn client(&self) -> &ClientId {
@@ -146,7 +156,7 @@ impl Session {
         self.phase = Phase::Joining;
         self.welcome = None;
         let at = self.replica.base().map(|seq| Position { epoch: self.epoch, seq });
-        ClientMsg::hello(self.client.clone(), at)
+        ClientMsg::hello(self.client.clone(), self.person.clone(), at)
     }
 
     /// The connection is gone (or was never made): changes wait from now on.
@@ -214,6 +224,12 @@ impl Session {
                 }
             }
             ServerMsg::Presence { members } => Event::Members(members),
+            ServerMsg::You { .. }
+            | ServerMsg::Person { .. }
+            | ServerMsg::PersonLeft { .. }
+            | ServerMsg::Pointer { .. }
+            | ServerMsg::Selection { .. }
+            | ServerMsg::TabLeft { .. } => Event::Presence(msg),
             ServerMsg::Error { code: ErrorCode::VersionMismatch, message, .. } => self.outdated(message),
             ServerMsg::Error { code: code @ (ErrorCode::RoomFull | ErrorCode::ServerBusy), message, .. } => {
                 Event::TurnedAway { code, message }

@@ -32,7 +32,8 @@ fn feed(text: &str) -> bool {
                 false
             }
         },
-        Ok(ClientMsg::Hello { .. }) | Err(_) => false,
+        // Hellos and presence never touch the board.
+        Ok(_) | Err(_) => false,
     }
 }
 
@@ -41,6 +42,9 @@ const VALID: &[&str] = &[
     r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"n1","kind":"circle","x":1,"y":2}}}"#,
     r#"{"type":"change","op":8,"change":{"op":"move","id":"s1","x":300,"y":200}}"#,
     r#"{"type":"change","op":9,"change":{"op":"delete","id":"s2"}}"#,
+    r#"{"type":"name","name":"Blue Otter"}"#,
+    r#"{"type":"pointer","at":[12.5,300]}"#,
+    r#"{"type":"selection","ids":["s1","s2"]}"#,
 ];
 
 /// A valid message with some bytes replaced, inserted or removed.

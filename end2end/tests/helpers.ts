@@ -93,7 +93,11 @@ export async function pixel(page: Page, bx: number, by: number): Promise<number[
 
 /** Waits until the canvas shows (or, with `present` false, no longer shows) a shape's fill at its centre. */
 export async function expectPainted(page: Page, s: { kind: Kind; x: number; y: number }, present = true) {
-  const [x, y] = centre(s);
+  // A little up and left of the centre: a pointer that dragged the shape is
+  // drawn on the others' boards at the centre, its arrow pointing up-left, so
+  // it covers what lies right of and below its tip.
+  const [cx, cy] = centre(s);
+  const [x, y] = [cx - 10, cy - 10];
   const fill = KINDS[s.kind].fill as readonly number[];
   await expect
     .poll(async () => {

@@ -54,7 +54,7 @@ pub async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Res
                 }
                 Event::Outdated(why) => bail!("room {room} speaks another protocol: {why}"),
                 Event::Resync(e) => bail!("room {room} answered hello out of order: {e}"),
-                Event::Applied { .. } | Event::Members(_) => continue,
+                Event::Applied { .. } | Event::Members(_) | Event::Presence(_) => continue,
             },
             Received::Unreadable(_) => continue,
             Received::Closed(reason) => bail!("room {room} closed the connection before the welcome: {reason}"),
@@ -77,6 +77,15 @@ where
 {
     let text = ClientMsg::Change { op, change }.to_json();
     sink.send(wire::frame(text)).await.with_context(|| format!("sending change op {op}"))
+}
+
+/// Sends one pointer report (presence).
+pub async fn send_pointer<S>(sink: &mut S, at: [f64; 2]) -> anyhow::Result<()>
+where
+    S: Sink<Message, Error = tungstenite::Error> + Unpin,
+{
+    let text = ClientMsg::Pointer { at: Some(at) }.to_json();
+    sink.send(wire::frame(text)).await.context("sending a pointer")
 }
 
 /// What reading the socket gave.

@@ -3,7 +3,8 @@
 //! `src/main.rs` is its command line; `docs/benchmarks.md` its method
 //! and results.
 //!
-//! - `traffic`: scenarios 1, 2, 3 and 6 (moving shapes, counting every copy);
+//! - `traffic`: scenarios 1, 2, 3, 6 and 8 (moving shapes, counting every copy;
+//!   in 8, with everyone's pointers moving too);
 //! - `joins`: scenarios 4, 5 and 7 (a join storm, idle and stalled connections);
 //! - `client`: one connection; `ledger`: schedules and tallies;
 //! - `report`: histograms and the printed row; `procfs`: the server's CPU and memory.
@@ -78,6 +79,8 @@ pub enum Scenario {
     Ack(Ack),
     /// 7. Stalled members: many join a full room and never read a byte.
     Stalled(Stalled),
+    /// 8. Presence: people in one room all moving their pointers while some drag shapes.
+    Presence(PresenceLoad),
 }
 
 /// How long each sender goes on.
@@ -191,6 +194,24 @@ pub struct Ack {
     pub length: Length,
 }
 
+#[derive(Debug, Clone, clap::Args)]
+pub struct PresenceLoad {
+    /// People in the room, every one moving a pointer.
+    #[arg(long, default_value_t = 10)]
+    pub people: usize,
+    /// Of them, how many also drag a shape.
+    #[arg(long, default_value_t = 2)]
+    pub draggers: usize,
+    /// Pointer reports per second per person (0: none, the baseline).
+    #[arg(long, default_value_t = 30.0)]
+    pub pointer_hz: f64,
+    /// Moves per second per dragger.
+    #[arg(long, default_value_t = 60.0)]
+    pub rate_hz: f64,
+    #[command(flatten)]
+    pub length: Length,
+}
+
 /// Where and how one scenario runs.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -251,7 +272,15 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 params.push_str(&format!(", {} members never reading", s.stalled));
             }
             let rooms = vec![RoomPlan { senders: 1, readers: s.readers, senders_receive: false }];
-            let plan = Plan { scenario: "fanout", params, rooms, rate_hz: s.rate_hz, changes, stagger: false };
+            let plan = Plan {
+                scenario: "fanout",
+                params,
+                rooms,
+                rate_hz: s.rate_hz,
+                changes,
+                stagger: false,
+                pointer_hz: 0.0,
+            };
             traffic::run(target, plan, FirstRoom { shapes: s.shapes, stalled: s.stalled }).await
         }
         Scenario::Rooms(s) => {
@@ -260,7 +289,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }; s.rooms];
             traffic::run(
                 target,
-                Plan { scenario: "rooms", params, rooms, rate_hz: s.rate_hz, changes, stagger: true },
+                Plan { scenario: "rooms", params, rooms, rate_hz: s.rate_hz, changes, stagger: true, pointer_hz: 0.0 },
                 FirstRoom { shapes: s.shapes, stalled: 0 },
             )
             .await
@@ -269,14 +298,23 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             let params = format!("{} members, 1 change each", s.members);
             let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }];
             // One change each, all due at the same instant: the rate is moot.
-            let plan = Plan { scenario: "all-to-all", params, rooms, rate_hz: 1.0, changes: 1, stagger: false };
+            let plan = Plan {
+                scenario: "all-to-all",
+                params,
+                rooms,
+                rate_hz: 1.0,
+                changes: 1,
+                stagger: false,
+                pointer_hz: 0.0,
+            };
             traffic::run(target, plan, FirstRoom::default()).await
         }
         Scenario::Ack(s) => {
             let changes = s.length.count(s.rate_hz);
             let params = format!("{} writers in own rooms, {} Hz, {changes} changes", s.writers, s.rate_hz);
             let rooms = vec![RoomPlan { senders: 1, readers: 0, senders_receive: false }; s.writers];
-            let plan = Plan { scenario: "ack", params, rooms, rate_hz: s.rate_hz, changes, stagger: true };
+            let plan =
+                Plan { scenario: "ack", params, rooms, rate_hz: s.rate_hz, changes, stagger: true, pointer_hz: 0.0 };
             let mut report = traffic::run(target, plan, FirstRoom::default()).await?;
             // Nobody else receives these changes: the confirmations are the measure.
             report.measures = "ack";
@@ -288,6 +326,25 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 report.per_second = Some(report.delivered as f64 / report.seconds);
             }
             Ok(report)
+        }
+        Scenario::Presence(s) => {
+            anyhow::ensure!(s.draggers <= s.people, "draggers are some of the people");
+            let changes = s.length.count(s.rate_hz);
+            let params = format!(
+                "{} people, {} dragging at {} Hz, pointers at {} Hz, {changes} changes",
+                s.people, s.draggers, s.rate_hz, s.pointer_hz
+            );
+            let rooms = vec![RoomPlan { senders: s.draggers, readers: s.people - s.draggers, senders_receive: true }];
+            let plan = Plan {
+                scenario: "presence",
+                params,
+                rooms,
+                rate_hz: s.rate_hz,
+                changes,
+                stagger: true,
+                pointer_hz: s.pointer_hz,
+            };
+            traffic::run(target, plan, FirstRoom::default()).await
         }
         Scenario::JoinStorm(s) => joins::storm(target, s).await,
         Scenario::Idle(s) => joins::idle(target, s).await,

@@ -1,5 +1,6 @@
-//! Scenarios 1, 2, 3 and 6: senders that each move their own shape on a fixed
-//! schedule, and receivers that tally every copy they get.
+//! Scenarios 1, 2, 3, 6 and 8: senders that each move their own shape on a
+//! fixed schedule, and receivers that tally every copy they get; in scenario
+//! 8, every member also moves its pointer (presence) the whole time.
 //!
 //! A run has three phases. Setup: every connection joins (and starts reading
 //! at once, so presence updates never pile up), and every sender creates its
@@ -53,6 +54,8 @@ pub struct Plan {
     /// Spread the senders' first sends evenly over one period, as independent
     /// people would be; without it every sender fires at the same instant.
     pub stagger: bool,
+    /// Every member also reports its pointer this often (0: never).
+    pub pointer_hz: f64,
 }
 
 /// One connection's part in a run.
@@ -64,7 +67,8 @@ struct Role {
 
 /// A joined connection: its writing half (for senders) and its reading task.
 struct Member {
-    sender: Option<(u32, SplitSink<Socket, Message>)>,
+    sender: Option<u32>,
+    sink: SplitSink<Socket, Message>,
     reader: JoinHandle<Tally>,
 }
 
@@ -136,22 +140,27 @@ pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<R
                 let (ws, _) = client::join(&target.url, &room, &client).await?;
                 let (sink, stream) = ws.split();
                 let reader = tokio::spawn(receive(stream, role, ledger, stopped));
-                anyhow::Ok(Member { sender: role.sender.map(|n| (n, sink)), reader })
+                anyhow::Ok(Member { sender: role.sender, sink, reader })
             }
         })
         .buffer_unordered(SETUP_CONCURRENCY)
         .try_collect()
         .await?;
     let mut writers = Vec::new();
+    let mut pointers = Vec::new();
     let mut readers = Vec::new();
-    for member in members {
-        if let Some((number, mut sink)) = member.sender {
+    for mut member in members {
+        if let Some(number) = member.sender {
             let shape = Shape::new(Mark::shape_id(number), ShapeKind::Circle, 0.0, 0.0);
-            client::send_change(&mut sink, 1, Change::Create { shape }).await.context("creating a sender's shape")?;
-            writers.push((number, sink));
+            let created = client::send_change(&mut member.sink, 1, Change::Create { shape }).await;
+            created.context("creating a sender's shape")?;
+            writers.push((number, member.sink));
+        } else {
+            pointers.push(member.sink);
         }
         readers.push(member.reader);
     }
+    let pointer_every = (plan.pointer_hz > 0.0).then(|| Duration::from_secs_f64(1.0 / plan.pointer_hz));
     let all_created = wait_until(SETUP_LIMIT, || ledger.created.load(Ordering::Relaxed) >= total_senders as u64).await;
     anyhow::ensure!(all_created, "not every sender's shape was confirmed within {SETUP_LIMIT:?}");
 
@@ -160,11 +169,28 @@ pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<R
     let start = Instant::now() + LEAD;
     ledger.begin(start);
     tracing::info!(senders = total_senders, changes = plan.changes, "sending");
-    let sending: Vec<_> =
-        writers.into_iter().map(|(n, sink)| tokio::spawn(send(sink, n, plan.changes, ledger.clone()))).collect();
+    let (senders_done, pointing_stops) = watch::channel(false);
+    let pointing: Vec<_> = match pointer_every {
+        Some(every) => {
+            pointers.into_iter().map(|sink| tokio::spawn(point(sink, every, pointing_stops.clone()))).collect()
+        }
+        None => Vec::new(),
+    };
+    let sending: Vec<_> = writers
+        .into_iter()
+        .map(|(n, sink)| tokio::spawn(send(sink, n, plan.changes, ledger.clone(), pointer_every)))
+        .collect();
     for task in sending {
         if let Err(e) = task.await.context("a sender task panicked")? {
             tracing::warn!(error = format!("{e:#}"), "a sender stopped early");
+            report.errors += 1;
+            report.first_problem.get_or_insert(format!("{e:#}"));
+        }
+    }
+
+    let _ = senders_done.send(true);
+    for task in pointing {
+        if let Err(e) = task.await.context("a pointer task panicked")? {
             report.errors += 1;
             report.first_problem.get_or_insert(format!("{e:#}"));
         }
@@ -212,22 +238,66 @@ pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<R
 }
 
 /// Sends `changes` moves on the schedule, however late: a stalled server must
-/// show up as latency, not as fewer changes sent.
+/// show up as latency, not as fewer changes sent. With `pointer_every`, reports
+/// the pointer that often in between, as a person dragging does.
 async fn send(
     mut sink: SplitSink<Socket, Message>,
     sender: u32,
     changes: u64,
     ledger: Arc<Ledger>,
+    pointer_every: Option<Duration>,
 ) -> anyhow::Result<()> {
+    let mut pointer = pointer_every.map(tokio::time::interval);
+    let mut turn = 0u32;
     for counter in 1..=changes {
         let mark = Mark { sender, counter };
         let due = ledger.due(mark).context("the run has not begun")?;
-        tokio::time::sleep_until(due.into()).await;
+        loop {
+            let tick = async {
+                match pointer.as_mut() {
+                    Some(p) => p.tick().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                () = tokio::time::sleep_until(due.into()) => break,
+                _ = tick => {
+                    turn = turn.wrapping_add(1);
+                    client::send_pointer(&mut sink, pointer_at(turn)).await?;
+                }
+            }
+        }
         // op 1 was the shape's creation.
         client::send_change(&mut sink, counter + 1, mark.to_move()).await?;
         ledger.record_sent(mark);
     }
     Ok(())
+}
+
+/// Reports a pointer every `every` until `stop`.
+async fn point(
+    mut sink: SplitSink<Socket, Message>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let mut tick = tokio::time::interval(every);
+    let mut turn = 0u32;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return Ok(()),
+            _ = tick.tick() => {
+                turn = turn.wrapping_add(1);
+                client::send_pointer(&mut sink, pointer_at(turn)).await?;
+            }
+        }
+    }
+}
+
+/// A pointer going round in circles on the board.
+fn pointer_at(turn: u32) -> [f64; 2] {
+    let angle = f64::from(turn) * 0.1;
+    [800.0 + 300.0 * angle.cos(), 500.0 + 300.0 * angle.sin()]
 }
 
 /// Reads one connection until the run stops or the server closes it.

@@ -1,5 +1,5 @@
 //! What the live board shows outside its canvas, as signals the room page
-//! renders: the connection's status, the people count, changes waiting to be
+//! renders: the connection's status, who is here, your name, changes waiting to be
 //! sent, the canvas's text alternative. It sits below both the page (which
 //! reads it) and the live board (which writes it), so neither imports the other
 //! for it, and it is compiled in both builds: the page renders it on the server too.
@@ -48,6 +48,16 @@ pub struct ShapeLine {
     pub text: String,
 }
 
+/// One person in the people list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PersonLine {
+    pub id: u32,
+    pub name: String,
+    /// Their colour, as CSS.
+    pub color: &'static str,
+    pub you: bool,
+}
+
 /// What the live board shows outside the canvas. All signals, so `Copy`.
 #[derive(Clone, Copy)]
 pub struct BoardUi {
@@ -58,6 +68,10 @@ pub struct BoardUi {
     pub has_selection: RwSignal<bool>,
     pub can_undo: RwSignal<bool>,
     pub can_redo: RwSignal<bool>,
+    /// Who is here, yourself first (empty while not connected).
+    pub people: RwSignal<Vec<PersonLine>>,
+    /// Your display name, as the field shows it.
+    pub name: RwSignal<String>,
 }
 
 impl BoardUi {
@@ -70,6 +84,8 @@ impl BoardUi {
             has_selection: RwSignal::new(false),
             can_undo: RwSignal::new(false),
             can_redo: RwSignal::new(false),
+            people: RwSignal::new(Vec::new()),
+            name: RwSignal::new(String::new()),
         }
     }
 }

@@ -14,7 +14,9 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
+use super::presence::PERSON_COLORS;
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Color, Shape, ShapeId, ShapeKind};
+use crate::presence::Roster;
 
 const BACKGROUND: &str = "#ffffff";
 const GRID: &str = "#eef1f4";
@@ -152,6 +154,52 @@ impl Canvas {
             ctx.set_line_width(1.0);
             ctx.stroke_rect(x0, y0, x1 - x0, y1 - y0);
         }
+    }
+
+    /// Draws the others' selections (an outline in each person's colour) and
+    /// pointers (an arrow with the name beside it), over the board. Returns
+    /// whether any pointer is showing.
+    pub fn draw_others(&self, board: &Board, roster: &Roster, now_ms: f64) -> bool {
+        let ctx = &self.ctx;
+        let mut showing = false;
+        for (person, pointer, selection) in roster.others(now_ms) {
+            let color = PERSON_COLORS[usize::from(person.color) % PERSON_COLORS.len()];
+            ctx.set_stroke_style_str(color);
+            ctx.set_line_width(2.0);
+            let _ = ctx.set_line_dash(&js_sys::Array::of2(&8.0.into(), &4.0.into()));
+            let name = if person.name.is_empty() { "Someone" } else { person.name.as_str() };
+            ctx.set_font("13px system-ui, sans-serif");
+            let mut named = false;
+            for shape in selection.iter().filter_map(|id| board.get(id)) {
+                let (w, h) = shape.kind.size();
+                ctx.stroke_rect(shape.x - 6.0, shape.y - 6.0, w + 12.0, h + 12.0);
+                if !named {
+                    // Whose it is, above the first of their shapes.
+                    named = true;
+                    ctx.set_fill_style_str(color);
+                    let _ = ctx.fill_text(name, shape.x - 6.0, shape.y - 10.0);
+                }
+            }
+            let _ = ctx.set_line_dash(&js_sys::Array::new());
+            let Some([x, y]) = pointer else { continue };
+            showing = true;
+            ctx.begin_path();
+            ctx.move_to(x, y);
+            ctx.line_to(x, y + 18.0);
+            ctx.line_to(x + 5.0, y + 13.5);
+            ctx.line_to(x + 12.5, y + 13.0);
+            ctx.close_path();
+            ctx.set_fill_style_str(color);
+            ctx.fill();
+            ctx.set_stroke_style_str(BACKGROUND);
+            ctx.set_line_width(1.5);
+            ctx.stroke();
+            let width = ctx.measure_text(name).map(|m| m.width()).unwrap_or(60.0);
+            ctx.fill_rect(x + 12.0, y + 16.0, width + 10.0, 19.0);
+            ctx.set_fill_style_str(BACKGROUND);
+            let _ = ctx.fill_text(name, x + 17.0, y + 30.0);
+        }
+        showing
     }
 
     /// The layers around `moving` (painted now if they are for another

@@ -134,7 +134,16 @@ impl LiveBoard {
     pub(super) fn on_input(&self, input: Input) -> bool {
         match input {
             Input::Press { x, y, add } => self.press(x, y, add),
-            Input::PointerMove { x, y } => self.pointer_move(x, y),
+            Input::PointerMove { x, y } => {
+                self.here.pointer(Some((x, y)));
+                self.flush_presence();
+                self.pointer_move(x, y)
+            }
+            Input::PointerLeave => {
+                self.here.pointer(None);
+                self.flush_presence();
+                false
+            }
             Input::Release => {
                 self.release();
                 false

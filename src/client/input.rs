@@ -33,6 +33,8 @@ pub enum Input {
         x: f64,
         y: f64,
     },
+    /// The pointer left the board.
+    PointerLeave,
     /// The press ended (or was taken away).
     Release,
     /// An arrow key.
@@ -89,6 +91,11 @@ pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener>
         let (x, y) = to_board(&el, e.client_x().into(), e.client_y().into());
         let cursor = if h(Input::PointerMove { x, y }) { "move" } else { "default" };
         let _ = el.style().set_property("cursor", cursor);
+    }));
+
+    let h = handle.clone();
+    listeners.push(EventListener::new(canvas, "pointerleave", move |_| {
+        h(Input::PointerLeave);
     }));
 
     for kind in ["pointerup", "pointercancel", "lostpointercapture"] {

@@ -1,11 +1,12 @@
 //! The live board: one per open room page, in the browser only. It wires the
 //! parts together and keeps what only the page has: the selection, any drag
-//! in progress, the tab's undo history and the colour for new shapes.
+//! in progress, the tab's undo history, the colour for new shapes, and its
+//! presence (`Here`: who else is here, what this tab tells them).
 //!
 //! The protocol is the shared `Session` (the tab's replica, identity and place
 //! in the room's history); the socket is `connection`, which reports back
-//! through the `Owner` trait; input arrives as `input::Input`s, and what each
-//! does is in `editing`. The board sends what the session says to send, and
+//! through the `Owner` trait (in `receiving`); input arrives as
+//! `input::Input`s, and what each does is in `editing`. The board sends what the session says to send, and
 //! redraws the canvas (at most once per animation frame, and only when
 //! something changed) and the page's signals.
 
@@ -17,13 +18,13 @@ use wasm_bindgen::JsValue;
 
 use super::board_ui::{BoardUi, ConnStatus};
 use super::canvas::Canvas;
-use super::connection::{Connection, Owner, Verdict};
+use super::connection::Connection;
 use super::input;
+use super::presence::Here;
 use super::{describe, identity, saved};
 use crate::history::{History, Step};
 use crate::model::{Change, ClientId, Color, RoomName, ShapeId};
-use crate::protocol::ErrorCode;
-use crate::session::{Event, Session};
+use crate::session::{Phase, Session};
 
 /// What a press on the board started.
 pub(super) enum Drag {
@@ -55,7 +56,7 @@ pub struct LiveBoard {
     pub(super) session: RefCell<Session>,
     pub(super) connection: Connection,
     pub(super) canvas: Canvas,
-    ui: BoardUi,
+    pub(super) ui: BoardUi,
     /// The selected shapes, in the order they were selected.
     pub(super) selected: RefCell<Vec<ShapeId>>,
     pub(super) drag: RefCell<Option<Drag>>,
@@ -64,9 +65,12 @@ pub struct LiveBoard {
     pub(super) color: Cell<Option<Color>>,
     /// When the last arrow-key move was made, while a burst of them goes on.
     pub(super) last_nudge: Cell<Option<f64>>,
+    /// Who is here, and what this tab tells them.
+    pub(super) here: Here,
     /// Why the server last turned this tab away (room full), shown while retrying.
-    refusal: Cell<Option<ConnStatus>>,
+    pub(super) refusal: Cell<Option<ConnStatus>>,
     frame_requested: Cell<bool>,
+    redraw_timer: RefCell<Option<gloo_timers::callback::Timeout>>,
     listeners: RefCell<Vec<gloo_events::EventListener>>,
 }
 
@@ -75,10 +79,15 @@ impl LiveBoard {
         // The tab's id and unsent changes come back with a reload (`saved`).
         let saved = saved::load(&room);
         let restored = saved.is_some();
-        let session = match saved {
+        let mut session = match saved {
             Some(saved) => Session::restore(saved),
             None => Session::new(new_client_id()?),
         };
+        if let Some(person) = super::presence::person_id() {
+            session.set_person(person);
+        }
+        let here = Here::new();
+        ui.name.set(here.name());
         let url = socket_url(&room)?;
         let room_for_history = room.clone();
         let canvas = Canvas::new(el)?;
@@ -95,8 +104,10 @@ impl LiveBoard {
             history: RefCell::new(if restored { saved::load_history(&room_for_history) } else { History::new() }),
             color: Cell::new(None),
             last_nudge: Cell::new(None),
+            here,
             refusal: Cell::new(None),
             frame_requested: Cell::new(false),
+            redraw_timer: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
         });
         let weak = Rc::downgrade(&board);
@@ -141,7 +152,11 @@ impl LiveBoard {
     fn start_afresh(&self) {
         let Ok(client) = new_client_id() else { return };
         leptos::logging::log!("another tab uses this tab's saved identity: starting afresh");
-        *self.session.borrow_mut() = Session::new(client);
+        let mut session = Session::new(client);
+        if let Some(person) = super::presence::person_id() {
+            session.set_person(person);
+        }
+        *self.session.borrow_mut() = session;
         *self.history.borrow_mut() = History::new();
         self.canvas.changed();
         self.save();
@@ -149,7 +164,36 @@ impl LiveBoard {
         self.after_change();
     }
 
-    fn set_status(&self, status: ConnStatus) {
+    /// A new display name from the page's field; false if it breaks the rule
+    /// (the field then shows the name in use again).
+    pub fn rename(&self, text: &str) -> bool {
+        let Some(msg) = self.here.rename(text) else {
+            self.ui.name.set(self.here.name());
+            return false;
+        };
+        self.ui.name.set(self.here.name());
+        if self.session.borrow().phase() == Phase::Live {
+            self.connection.send(msg.to_json());
+        }
+        true
+    }
+
+    /// Sends the pointer and selection held for the room, when the send interval allows.
+    pub(super) fn flush_presence(&self) {
+        if self.session.borrow().phase() != Phase::Live {
+            return;
+        }
+        let me = self.me.clone();
+        let again = move || {
+            if let Some(board) = me.upgrade() {
+                board.here.timer_done();
+                board.flush_presence();
+            }
+        };
+        self.here.flush(js_sys::Date::now(), |msg| self.connection.send(msg.to_json()), again);
+    }
+
+    pub(super) fn set_status(&self, status: ConnStatus) {
         if self.ui.status.get_untracked() != status {
             self.ui.status.set(status);
         }
@@ -181,7 +225,7 @@ impl LiveBoard {
     }
 
     /// Keeps the unconfirmed changes across a reload of the tab.
-    fn save(&self) {
+    pub(super) fn save(&self) {
         saved::store(&self.room, &self.session.borrow().saved());
     }
 
@@ -229,6 +273,15 @@ impl LiveBoard {
             _ => None,
         };
         self.canvas.draw(session.view(), &selected, marquee);
+        let now = js_sys::Date::now();
+        let showing = self.canvas.draw_others(session.view(), &self.here.roster.borrow(), now);
+        if self.here.roster.borrow().moving(now) {
+            self.invalidate();
+        } else if showing {
+            // Still pointers hide after a while: look again then.
+            self.redraw_in(1000);
+        }
+        self.here.selection(&selected);
         // Signals notify on every `set`, so only set what changed.
         let pending = session.pending();
         if self.ui.pending.get_untracked() != pending {
@@ -253,86 +306,23 @@ impl LiveBoard {
         if self.drag.borrow().is_none() {
             describe::update(self.ui.lines, session.view(), &selected);
         }
-    }
-}
-
-/// The connection's side: the board answers for the session.
-impl Owner for LiveBoard {
-    fn hello(&self) -> String {
-        self.session.borrow_mut().hello().to_json()
+        drop((session, selected));
+        self.flush_presence();
     }
 
-    fn receive(&self, text: &str) -> Verdict {
-        let pending_before = self.session.borrow().pending();
-        let event = self.session.borrow_mut().receive_text(text);
-        // A move, confirmed or someone else's, changes that one shape only
-        // (pending changes on others still apply on top); anything else may
-        // change anything.
-        match &event {
-            Event::Applied { change: Change::Move { id, .. }, .. } => self.canvas.moved(id),
-            Event::Members(_) | Event::TurnedAway { .. } => {}
-            _ => self.canvas.changed(),
+    /// Asks for a redraw in `ms` (once: a second ask meanwhile is ignored).
+    fn redraw_in(&self, ms: u32) {
+        if self.redraw_timer.borrow().is_some() {
+            return;
         }
-        let verdict = match event {
-            Event::Joined { members, resend, .. } => {
-                for msg in resend {
-                    self.connection.send(msg.to_json());
-                }
-                self.ui.members.set(members);
-                self.refusal.set(None);
-                self.set_status(ConnStatus::Connected);
-                Verdict::Joined
+        let me = self.me.clone();
+        let timer = gloo_timers::callback::Timeout::new(ms, move || {
+            if let Some(board) = me.upgrade() {
+                board.redraw_timer.borrow_mut().take();
+                board.invalidate();
             }
-            Event::Applied { change, own: None, .. } => {
-                // Someone else's: what it sets is theirs, and undo leaves it be.
-                self.history.borrow_mut().observe(&change);
-                Verdict::Continue
-            }
-            Event::Applied { .. } => Verdict::Continue,
-            Event::Members(members) => {
-                self.ui.members.set(members);
-                Verdict::Continue
-            }
-            Event::Refused { code, message, .. } => {
-                leptos::logging::warn!("the server refused a message ({code:?}): {message}");
-                Verdict::Continue
-            }
-            Event::TurnedAway { code, message } => {
-                // The server closes the connection next; retries find a place
-                // as soon as there is one.
-                leptos::logging::warn!("{message}");
-                self.refusal.set((code == ErrorCode::RoomFull).then_some(ConnStatus::RoomFull));
-                Verdict::Continue
-            }
-            Event::Resync(e) => {
-                leptos::logging::warn!("resynchronising: {e}");
-                Verdict::Reconnect
-            }
-            Event::Outdated(why) => {
-                leptos::logging::error!("{why}: reload needed");
-                Verdict::Stop
-            }
-        };
-        if self.session.borrow().pending() != pending_before {
-            self.save();
-        }
-        self.after_change();
-        verdict
-    }
-
-    fn lost(&self, online: bool) {
-        self.session.borrow_mut().disconnected();
-        let status = match self.refusal.get() {
-            _ if !online => ConnStatus::Offline,
-            Some(refusal) => refusal,
-            None => ConnStatus::Reconnecting,
-        };
-        self.set_status(status);
-    }
-
-    fn stopped(&self) {
-        self.session.borrow_mut().disconnected();
-        self.set_status(ConnStatus::Outdated);
+        });
+        *self.redraw_timer.borrow_mut() = Some(timer);
     }
 }
 

@@ -4,10 +4,13 @@
 //!
 //! - `live_board`: wires the parts together; holds the selection, drags and
 //!   the undo history; `editing`: what each input and command does;
-//! - `connection`: the WebSocket, reconnecting with backoff;
+//! - `connection`: the WebSocket, reconnecting with backoff; `receiving`: what
+//!   the live board does with what it hears;
 //! - `canvas`: drawing; `describe`: the canvas's text alternative;
 //! - `input`: pointer, keyboard and window events, as `Input`s;
-//! - `saved`: what a tab keeps across a reload; `identity`: one id per tab.
+//! - `saved`: what a tab keeps across a reload; `identity`: one id per tab;
+//! - `presence`: your name and person, what this tab tells the room of its
+//!   pointer and selection, and who else is here.
 
 pub mod board_ui;
 pub mod pages;
@@ -26,5 +29,9 @@ mod identity;
 mod input;
 #[cfg(feature = "hydrate")]
 pub mod live_board;
+#[cfg(feature = "hydrate")]
+mod presence;
+#[cfg(feature = "hydrate")]
+mod receiving;
 #[cfg(feature = "hydrate")]
 mod saved;

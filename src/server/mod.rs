@@ -19,6 +19,7 @@ mod fairness;
 pub(crate) mod lobby;
 mod metrics;
 mod origin;
+mod presence;
 mod rate;
 mod registry;
 mod room;

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::fairness::{Fairness, Network};
 use super::metrics::Metrics;
+use super::presence::Lounge;
 use super::room::{ConnId, Cursor, JoinError, Room, RoomCmd, RoomLimits, RoomStats, Shared};
 use super::storage::Store;
 use crate::model::{ClientId, RoomName};
@@ -25,6 +26,8 @@ pub struct Joined {
     pub member: ConnId,
     /// Where it reads what the room sends everyone.
     pub cursor: Cursor,
+    /// The room's presence.
+    pub lounge: Arc<Lounge>,
 }
 
 /// Commands a room's mailbox holds before senders wait.
@@ -36,6 +39,7 @@ struct RoomHandle {
     /// Tells this actor apart from an earlier or later one of the same room.
     generation: u64,
     stats: Arc<RoomStats>,
+    lounge: Arc<Lounge>,
 }
 
 #[derive(Clone)]
@@ -114,7 +118,7 @@ impl Registry {
         };
         let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire);
         tokio::spawn(room.run(rx));
-        let handle = RoomHandle { tx, generation, stats };
+        let handle = RoomHandle { tx, generation, stats, lounge: Arc::default() };
         rooms.insert(name.clone(), handle.clone());
         self.set_loaded(rooms.len());
         Ok(handle)
@@ -142,7 +146,7 @@ impl Registry {
                 continue;
             }
             match answer.await {
-                Ok(Ok(cursor)) => return Ok(Joined { room: handle.tx, member, cursor }),
+                Ok(Ok(cursor)) => return Ok(Joined { room: handle.tx, member, cursor, lounge: handle.lounge }),
                 Ok(Err(e)) => return Err(e),
                 Err(_dropped) => continue,
             }

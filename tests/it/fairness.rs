@@ -8,7 +8,7 @@ use futures_util::SinkExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{Client, TestServer, try_connect_with};
+use crate::common::{Client, TestServer, is_presence, try_connect_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_has_only_so_many_connections_until_one_closes() {
@@ -109,8 +109,7 @@ async fn bursts_from_others_never_knock_an_honest_member_off() {
                             last = c.move_to(&format!("d{i}"), f64::from(moves * 10), 200.0).await;
                         }
                         msg = c.recv() => {
-                            let kind = msg["type"].as_str().unwrap_or_default().to_owned();
-                            assert!(kind == "applied" || kind == "presence", "dragger {i} got {msg}");
+                            assert!(msg["type"] == "applied" || is_presence(&msg), "dragger {i} got {msg}");
                             confirmed = moves == 60 && msg["op"] == last;
                         }
                     }

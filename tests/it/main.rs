@@ -26,5 +26,6 @@ mod limits;
 mod loadgen;
 mod metrics;
 mod persist;
+mod presence;
 mod resume;
 mod sockets;

@@ -100,7 +100,8 @@ async fn serve(tcp: TcpStream, id: u64, rooms: Rooms) {
                     let _ = out.send(if *member == id { own.clone() } else { others.clone() });
                 }
             }
-            Err(_) => {}
+            // Presence is not relayed: the relay is the baseline for changes only.
+            Ok(_) | Err(_) => {}
         }
     }
     if let Some(r) = rooms.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&room) {

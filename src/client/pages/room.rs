@@ -11,6 +11,7 @@ use leptos_router::hooks::use_params_map;
 use super::message::MessagePage;
 use crate::client::board_ui::{BoardUi, ConnStatus};
 use crate::model::{Color, RoomName, ShapeKind};
+use crate::presence::MAX_NAME_CHARS;
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -98,12 +99,23 @@ fn Room(room: RoomName) -> impl IntoView {
         let _ = action;
     };
 
-    // A count is only known while connected; offline, it would be stale.
-    let people = move || match ui.members.get() {
+    // Counted from the people list (a person with two tabs is one), and only
+    // while connected: offline, it would be stale.
+    let people = move || match ui.people.with(Vec::len) {
         _ if ui.status.get() != ConnStatus::Connected => String::new(),
         0 => String::new(),
         1 => "Just you here".to_owned(),
         n => format!("{n} people here"),
+    };
+    let rename = move |text: String| {
+        #[cfg(feature = "hydrate")]
+        live.with_value(|board| {
+            if let Some(board) = board {
+                board.rename(&text);
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = text;
     };
     // Only worth saying while not connected: connected, changes leave within a
     // frame, and a count flickering at 60 Hz during a drag would be noise.
@@ -143,7 +155,7 @@ fn Room(room: RoomName) -> impl IntoView {
                     <span class=move || format!("status {}", ui.status.get().css()) role="status">
                         {move || ui.status.get().label()}
                     </span>
-                    <span class="people">{people}</span>
+                    <span class="people-count">{people}</span>
                     <span class="pending">{pending}</span>
                 </div>
             </header>
@@ -186,6 +198,25 @@ fn Room(room: RoomName) -> impl IntoView {
                             }
                         })
                         .collect_view()}
+                </div>
+                <div class="people-bar">
+                    <label class="your-name">
+                        "Your name"
+                        <input
+                            maxlength=MAX_NAME_CHARS
+                            autocomplete="nickname"
+                            prop:value=move || ui.name.get()
+                            on:change=move |ev| rename(event_target_value(&ev))
+                        />
+                    </label>
+                    <ul class="people" aria-label="People in this room">
+                        <For each=move || ui.people.get() key=|p| p.clone() let(p)>
+                            <li style=format!("--person: {}", p.color)>
+                                {p.name}
+                                {if p.you { " (you)" } else { "" }}
+                            </li>
+                        </For>
+                    </ul>
                 </div>
             </div>
             <div class="stage">

@@ -80,7 +80,7 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
         let _ = close_with(&mut socket, close::RESTARTING, "the server is restarting").await;
         return;
     };
-    let (client, at) = match hello {
+    let (client, person, at) = match hello {
         Err(_) => {
             let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello within 10 seconds").await;
             return;
@@ -93,11 +93,14 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
             return;
         }
         Ok(Some(Ok(msg))) => match parse(&msg) {
-            Ok(Some(ClientMsg::Hello { version, client, since, epoch, build })) if version == PROTOCOL_VERSION => {
+            Ok(Some(ClientMsg::Hello { version, client, since, epoch, build, person }))
+                if version == PROTOCOL_VERSION =>
+            {
                 tracing::debug!(%room, build = build.as_deref().unwrap_or("?"), ?since, ?epoch, "hello");
                 // Without an epoch, the board is taken to be from a room that
-                // predates epochs (epoch 0).
-                (client, since.map(|seq| Position { epoch: epoch.unwrap_or(0), seq }))
+                // predates epochs (epoch 0). Without a person, the tab is one.
+                let person = person.unwrap_or_else(|| client.clone());
+                (client, person, since.map(|seq| Position { epoch: epoch.unwrap_or(0), seq }))
             }
             Ok(Some(ClientMsg::Hello { version, .. })) => {
                 let text = format!("this server speaks protocol {PROTOCOL_VERSION}, not {version}: reload the page");
@@ -105,7 +108,7 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
                 let _ = close_with(&mut socket, close::HANDSHAKE, "protocol version mismatch").await;
                 return;
             }
-            Ok(Some(ClientMsg::Change { .. })) => {
+            Ok(Some(_)) => {
                 let _ = send(&mut socket, ServerMsg::error(ErrorCode::HelloFirst, "send hello first", None)).await;
                 let _ = close_with(&mut socket, close::HANDSHAKE, "expected hello").await;
                 return;
@@ -124,7 +127,7 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
     };
 
     let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_QUEUE);
-    let Joined { room: room_tx, member, mut cursor } =
+    let Joined { room: room_tx, member, mut cursor, lounge } =
         match registry.join(&room, client, terms.permit.network(), at, out_tx).await {
             Ok(joined) => joined,
             Err(e) => {
@@ -147,7 +150,11 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
         };
     tracing::debug!(%room, %member, "joined");
 
-    relay::relay(&mut socket, &room_tx, &mut out_rx, &mut cursor, member, &terms).await;
+    let (inbox, outgoing) = lounge.enter(member, person);
+    let mut presence = relay::Presence { inbox, outgoing };
+    relay::relay(&mut socket, &room_tx, &mut out_rx, &mut cursor, &mut presence, member, &terms).await;
+    // Gone from presence at once, before the room hears of it.
+    drop(presence);
     // Its address's place is free once the room hears it left, not after.
     drop(terms);
     let _ = room_tx.send(RoomCmd::Leave { member }).await;

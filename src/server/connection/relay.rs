@@ -1,11 +1,14 @@
 //! A joined connection's life: frames in, through the rate limit, to the
-//! room; what the room sends, out; pings both ways.
+//! room (changes) or the lounge (presence); what the room sends, out, and
+//! presence when the room has nothing waiting; pings both ways.
 //!
 //! The two directions never wait on each other. A change read from the
 //! socket waits in `inbound` until the room's mailbox has space, and while it
 //! waits nothing more is read (TCP pushes back on the sender), but what the
 //! room sends keeps going out: a member whose own change is queued behind
 //! others' bursts still drains its outbound queue, and is never dropped for it.
+
+use std::sync::Arc;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures_util::FutureExt;
@@ -17,6 +20,7 @@ use super::Terms;
 use super::frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, send_all, send_frame, violation};
 use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, close};
 use crate::server::metrics::Why;
+use crate::server::presence::{Inbox, Outgoing};
 use crate::server::rate::{Bucket, Pace};
 use crate::server::room::{ConnId, Cursor, Read, RoomCmd};
 
@@ -29,14 +33,22 @@ enum Next {
     End,
 }
 
+/// A tab's two ends of its room's presence.
+pub(super) struct Presence {
+    pub inbox: Arc<Inbox>,
+    pub outgoing: Outgoing,
+}
+
 pub(super) async fn relay(
     socket: &mut WebSocket,
     room_tx: &mpsc::Sender<RoomCmd>,
     out_rx: &mut mpsc::Receiver<Utf8Bytes>,
     cursor: &mut Cursor,
+    presence: &mut Presence,
     member: ConnId,
     terms: &Terms,
 ) {
+    let mut said: Vec<Utf8Bytes> = Vec::new();
     // Pings keep the connection honest: a peer that vanished without closing
     // (a laptop lid, a dead Wi-Fi) stops answering, and is closed after the
     // idle timeout instead of being counted as present forever.
@@ -72,7 +84,7 @@ pub(super) async fn relay(
                     if matches!(incoming, Some(Ok(_))) {
                         last_heard = Instant::now();
                     }
-                    match on_frame(socket, member, incoming).await {
+                    match on_frame(socket, member, &mut presence.outgoing, incoming).await {
                         Next::Continue => {}
                         Next::ToRoom(cmd) => inbound = Some(cmd),
                         Next::End => return,
@@ -113,6 +125,15 @@ pub(super) async fn relay(
                     return;
                 }
             },
+            // Presence only when the feed has nothing waiting: changes first,
+            // and what piles up meanwhile is only ever the latest of each.
+            () = presence.inbox.ready() => {
+                presence.inbox.take(&mut said);
+                if !send_all(socket, &mut said).await {
+                    return;
+                }
+            }
+            () = sleep_until(presence.outgoing.due()) => presence.outgoing.publish(),
             permit = room_tx.reserve(), if inbound.is_some() => match (permit, inbound.take()) {
                 (Ok(permit), Some(cmd)) => permit.send(cmd),
                 _ => {
@@ -138,11 +159,12 @@ pub(super) async fn relay(
                 if matches!(incoming, Some(Ok(_))) {
                     last_heard = Instant::now();
                 }
-                match on_frame(socket, member, incoming).await {
+                match on_frame(socket, member, &mut presence.outgoing, incoming).await {
                     Next::Continue => {}
                     Next::ToRoom(cmd) => inbound = Some(cmd),
                     Next::End => return,
                 }
+                presence.outgoing.publish();
             }
         }
     }
@@ -162,8 +184,14 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Judges one frame from the client.
-async fn on_frame(socket: &mut WebSocket, member: ConnId, incoming: Option<Result<Message, axum::Error>>) -> Next {
+/// Judges one frame from the client. Presence is held in `outgoing` (it is
+/// passed on when due); changes go to the room.
+async fn on_frame(
+    socket: &mut WebSocket,
+    member: ConnId,
+    outgoing: &mut Outgoing,
+    incoming: Option<Result<Message, axum::Error>>,
+) -> Next {
     let msg = match incoming {
         None => return Next::End,
         Some(Err(e)) => {
@@ -177,6 +205,18 @@ async fn on_frame(socket: &mut WebSocket, member: ConnId, incoming: Option<Resul
     match parse(&msg) {
         Ok(None) => Next::Continue,
         Ok(Some(ClientMsg::Change { op, change })) => Next::ToRoom(RoomCmd::Change { member, op, change }),
+        Ok(Some(ClientMsg::Name { name })) => {
+            outgoing.name(name);
+            Next::Continue
+        }
+        Ok(Some(ClientMsg::Pointer { at })) => {
+            outgoing.pointer(at);
+            Next::Continue
+        }
+        Ok(Some(ClientMsg::Selection { ids })) => {
+            outgoing.selection(ids);
+            Next::Continue
+        }
         Ok(Some(ClientMsg::Hello { .. })) => {
             let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);
             if send(socket, err).await { Next::Continue } else { Next::End }

@@ -195,14 +195,14 @@ impl Client {
         }
     }
 
-    /// The next message of type `ty`, skipping presence updates.
+    /// The next message of type `ty`, skipping presence.
     pub async fn recv_type(&mut self, ty: &str) -> Value {
         loop {
             let msg = self.recv().await;
             if msg["type"] == ty {
                 return msg;
             }
-            assert_eq!(msg["type"], "presence", "expected {ty} but got {msg}");
+            assert!(is_presence(&msg), "expected {ty} but got {msg}");
         }
     }
 
@@ -227,11 +227,11 @@ impl Client {
         }
     }
 
-    /// The next message that is not a presence update.
+    /// The next message that is not presence.
     pub async fn recv_event(&mut self) -> Value {
         loop {
             let msg = self.recv().await;
-            if msg["type"] != "presence" {
+            if !is_presence(&msg) {
                 return msg;
             }
         }
@@ -257,6 +257,13 @@ impl Client {
         assert_eq!(next["type"], "applied", "unexpected message before our own confirmation: {next}");
         assert_eq!(next["op"], op, "the next event is our own change, confirmed");
     }
+}
+
+/// Whether a server message is presence (the member count, who is here,
+/// pointers, selections) rather than part of the room's stream of changes.
+pub fn is_presence(msg: &Value) -> bool {
+    let presence = ["presence", "you", "person", "person_left", "pointer", "selection", "tab_left"];
+    msg["type"].as_str().is_some_and(|t| presence.contains(&t))
 }
 
 /// Opens a WebSocket with extra request headers; returns the HTTP status of a refusal.

@@ -142,7 +142,7 @@ impl Tab {
                 }
             }
             Event::Resync(e) => panic!("{}: the server's stream does not fit: {e}", self.id),
-            Event::Refused { code: ErrorCode::RateLimited, .. } | Event::Members(_) => {}
+            Event::Refused { code: ErrorCode::RateLimited, .. } | Event::Members(_) | Event::Presence(_) => {}
             Event::Refused { code, op: Some(op), .. } => self.refused.push((op, code)),
             other => panic!("{}: unexpected {other:?}", self.id),
         }

@@ -1,0 +1,110 @@
+//! The live board's side of its connection (`connection::Owner`): what it
+//! does with each server message the session judged (apply, confirm, show who
+//! is here) and with the connection coming and going.
+
+use leptos::prelude::Set;
+
+use super::board_ui::ConnStatus;
+use super::connection::{Owner, Verdict};
+use super::live_board::LiveBoard;
+use crate::model::Change;
+use crate::presence::Seen;
+use crate::protocol::ErrorCode;
+use crate::session::Event;
+
+/// The connection's side: the board answers for the session.
+impl Owner for LiveBoard {
+    fn hello(&self) -> String {
+        self.session.borrow_mut().hello().to_json()
+    }
+
+    fn receive(&self, text: &str) -> Verdict {
+        let pending_before = self.session.borrow().pending();
+        let event = self.session.borrow_mut().receive_text(text);
+        // A move, confirmed or someone else's, changes that one shape only
+        // (pending changes on others still apply on top); anything else may
+        // change anything.
+        match &event {
+            Event::Applied { change: Change::Move { id, .. }, .. } => self.canvas.moved(id),
+            Event::Members(_) | Event::TurnedAway { .. } | Event::Presence(_) => {}
+            _ => self.canvas.changed(),
+        }
+        let verdict = match event {
+            Event::Joined { members, resend, .. } => {
+                for msg in resend {
+                    self.connection.send(msg.to_json());
+                }
+                self.ui.members.set(members);
+                self.refusal.set(None);
+                self.set_status(ConnStatus::Connected);
+                for msg in self.here.joined() {
+                    self.connection.send(msg.to_json());
+                }
+                Verdict::Joined
+            }
+            Event::Presence(msg) => {
+                // (Bound first: the roster's borrow must end before the people list reads it.)
+                let seen = self.here.roster.borrow_mut().apply(&msg, js_sys::Date::now());
+                match seen {
+                    Seen::People => self.ui.people.set(self.here.people()),
+                    Seen::Board => self.invalidate(),
+                    Seen::Nothing => {}
+                }
+                // Nothing on the board changed: no need for `after_change`.
+                return Verdict::Continue;
+            }
+            Event::Applied { change, own: None, .. } => {
+                // Someone else's: what it sets is theirs, and undo leaves it be.
+                self.history.borrow_mut().observe(&change);
+                Verdict::Continue
+            }
+            Event::Applied { .. } => Verdict::Continue,
+            Event::Members(members) => {
+                self.ui.members.set(members);
+                Verdict::Continue
+            }
+            Event::Refused { code, message, .. } => {
+                leptos::logging::warn!("the server refused a message ({code:?}): {message}");
+                Verdict::Continue
+            }
+            Event::TurnedAway { code, message } => {
+                // The server closes the connection next; retries find a place
+                // as soon as there is one.
+                leptos::logging::warn!("{message}");
+                self.refusal.set((code == ErrorCode::RoomFull).then_some(ConnStatus::RoomFull));
+                Verdict::Continue
+            }
+            Event::Resync(e) => {
+                leptos::logging::warn!("resynchronising: {e}");
+                Verdict::Reconnect
+            }
+            Event::Outdated(why) => {
+                leptos::logging::error!("{why}: reload needed");
+                Verdict::Stop
+            }
+        };
+        if self.session.borrow().pending() != pending_before {
+            self.save();
+        }
+        self.after_change();
+        verdict
+    }
+
+    fn lost(&self, online: bool) {
+        self.session.borrow_mut().disconnected();
+        self.here.lost();
+        self.ui.people.set(Vec::new());
+        self.invalidate();
+        let status = match self.refusal.get() {
+            _ if !online => ConnStatus::Offline,
+            Some(refusal) => refusal,
+            None => ConnStatus::Reconnecting,
+        };
+        self.set_status(status);
+    }
+
+    fn stopped(&self) {
+        self.session.borrow_mut().disconnected();
+        self.set_status(ConnStatus::Outdated);
+    }
+}
