@@ -6,6 +6,9 @@
 //! render on the server and hydrate in the browser; its live parts run only in
 //! the browser).
 
+// The room's view is one deep type in builds without `erase_components` (release).
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod client;
 #[cfg(feature = "ssr")]

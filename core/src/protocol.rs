@@ -100,11 +100,15 @@ pub enum ServerMsg {
     /// A change the room accepted and recorded, in the room's order. Every
     /// member receives it; only the author's copy carries `op`, and that copy
     /// is the author's confirmation. (Client ids are never sent to others.)
+    /// The others' copies carry `by`, the author's person number as in
+    /// presence's `person` messages, so they can say who did it.
     Applied {
         seq: u64,
         change: Change,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         op: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<u32>,
     },
     /// How many connections the room has now.
     Presence { members: u32 },
@@ -187,6 +191,8 @@ impl TagFirst for ServerMsg {
             change: Change,
             #[serde(default)]
             op: Option<u64>,
+            #[serde(default)]
+            by: Option<u32>,
         }
         #[derive(Deserialize)]
         struct Presence {
@@ -239,8 +245,8 @@ impl TagFirst for ServerMsg {
                 ServerMsg::CatchUp { version, room, from, changes, members, last_op }
             }
             "applied" => {
-                let Applied { seq, change, op } = tagged::rest(rest)?;
-                ServerMsg::Applied { seq, change, op }
+                let Applied { seq, change, op, by } = tagged::rest(rest)?;
+                ServerMsg::Applied { seq, change, op, by }
             }
             "presence" => ServerMsg::Presence { members: tagged::rest::<_, Presence>(rest)?.members },
             "you" => ServerMsg::You { person: small(one(rest)?)? },
@@ -511,8 +517,8 @@ mod tests {
         let room = RoomName::parse("r").unwrap();
         let messages = [
             ServerMsg::CatchUp { version: 2, room, from: 3, changes: vec![change.clone()], members: 2, last_op: 1 },
-            ServerMsg::Applied { seq: 4, change: change.clone(), op: None },
-            ServerMsg::Applied { seq: 4, change, op: Some(9) },
+            ServerMsg::Applied { seq: 4, change: change.clone(), op: None, by: Some(2) },
+            ServerMsg::Applied { seq: 4, change, op: Some(9), by: None },
             ServerMsg::Presence { members: 3 },
             ServerMsg::You { person: 4 },
             ServerMsg::Person { id: 4, name: "Blue <b>Otter</b>".into(), color: 3 },

@@ -36,7 +36,8 @@ pub enum Event {
     Joined { members: u32, caught_up: bool, resend: Vec<ClientMsg> },
     /// A change the room recorded, in the room's order; `own` is its `op` when
     /// it is this tab's change, which it confirms.
-    Applied { seq: u64, change: Change, own: Option<u64> },
+    /// `by` is the author's person number (presence), when it is someone else's.
+    Applied { seq: u64, change: Change, own: Option<u64>, by: Option<u32> },
     /// How many connections the room has now.
     Members(u32),
     /// Presence (who is here, pointers, selections): for the tab's `Roster`.
@@ -211,7 +212,7 @@ impl Session {
                     Err(e) => self.resync(e),
                 }
             }
-            ServerMsg::Applied { seq, change, op } => {
+            ServerMsg::Applied { seq, change, op, by } => {
                 if self.phase != Phase::Live {
                     // The stream starts after the answer to hello; anything
                     // before it cannot be placed.
@@ -219,7 +220,7 @@ impl Session {
                     return self.resync(ReplicaError::OutOfOrder { expected, got: seq });
                 }
                 match self.replica.applied(seq, op, &change) {
-                    Ok(()) => Event::Applied { seq, change, own: op },
+                    Ok(()) => Event::Applied { seq, change, own: op, by },
                     Err(e) => self.resync(e),
                 }
             }
@@ -313,8 +314,8 @@ mod tests {
         assert_eq!(resend, [ClientMsg::Change { op: 1, change: create("a", 1.0) }]);
         let sent = s.change(create("b", 300.0)).unwrap().send;
         assert_eq!(sent, Some(ClientMsg::Change { op: 2, change: create("b", 300.0) }));
-        let confirmed = s.receive(ServerMsg::Applied { seq: 1, change: create("a", 1.0), op: Some(1) });
-        assert_eq!(confirmed, Event::Applied { seq: 1, change: create("a", 1.0), own: Some(1) });
+        let confirmed = s.receive(ServerMsg::Applied { seq: 1, change: create("a", 1.0), op: Some(1), by: None });
+        assert_eq!(confirmed, Event::Applied { seq: 1, change: create("a", 1.0), own: Some(1), by: None });
         assert_eq!(s.pending(), 1);
     }
 
@@ -346,11 +347,11 @@ mod tests {
     fn a_gap_or_a_change_before_the_answer_asks_for_a_snapshot() {
         let mut s = session();
         s.hello();
-        let early = s.receive(ServerMsg::Applied { seq: 1, change: create("a", 1.0), op: None });
+        let early = s.receive(ServerMsg::Applied { seq: 1, change: create("a", 1.0), op: None, by: None });
         assert!(matches!(early, Event::Resync(_)), "{early:?}");
         s.hello();
         welcome(&mut s, 3, 7, Vec::new(), 0);
-        let gap = s.receive(ServerMsg::Applied { seq: 5, change: create("a", 1.0), op: None });
+        let gap = s.receive(ServerMsg::Applied { seq: 5, change: create("a", 1.0), op: None, by: None });
         assert!(matches!(gap, Event::Resync(_)), "{gap:?}");
         assert_eq!(s.phase(), Phase::Offline);
         assert_eq!(since(&s.hello()), (None, None), "a board it cannot vouch for is not offered");

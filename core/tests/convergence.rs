@@ -193,7 +193,7 @@ impl World {
                         for (to, down) in self.down.iter_mut().enumerate() {
                             if self.tabs[to].phase() != Phase::Offline {
                                 let op = (to == who).then_some(op);
-                                down.push_back(ServerMsg::Applied { seq, op, change: change.clone() });
+                                down.push_back(ServerMsg::Applied { seq, op, change: change.clone(), by: None });
                             }
                         }
                     }

@@ -143,3 +143,35 @@ test('the undo history survives a reload of the tab', async ({ browser }) => {
   await page.keyboard.press('Control+z');
   await expectPositions(page, [{ kind: 'Rectangle', x: rect.x, y: rect.y }]);
 });
+
+test('copy in one room, paste in another: the same layout, new shapes, seen by that room; pasting again lands beside', async ({ browser }) => {
+  const first = uniqueRoom('e2e-copy-from');
+  const second = uniqueRoom('e2e-copy-to');
+  const alice = await openRoom(browser, first);
+  await alice.getByRole('button', { name: 'Rectangle', exact: true }).click();
+  await alice.getByRole('button', { name: 'Red', exact: true }).click();
+  await alice.getByRole('button', { name: 'Circle', exact: true }).click();
+  const originals = await expectShapeCount(alice, 2);
+  await alice.keyboard.press('Control+a');
+  await alice.keyboard.press('Control+c');
+
+  // The same browser (its clipboard), another room, where Bob is.
+  const bob = await openRoom(browser, second);
+  const there = await alice.context().newPage();
+  await there.goto(`/r/${second}`);
+  await expect(there.getByRole('status')).toHaveText('Connected');
+  await there.keyboard.press('Control+v');
+  const pasted = await expectShapeCount(bob, 2);
+  expect(positions(pasted)).toEqual(positions(originals));
+  expect(pasted.map((s) => s.colour)).toEqual(originals.map((s) => s.colour));
+  await expect.poll(async () => (await shapes(there)).map((s) => s.selected)).toEqual([true, true]);
+
+  // Again: beside the first copies, not on them; one undo step takes both away.
+  await there.keyboard.press('Control+v');
+  const twice = await expectShapeCount(bob, 4);
+  expect(positions(twice.slice(2))).toEqual(positions(originals).map((s) => ({ ...s, x: s.x + 24, y: s.y + 24 })));
+  await there.keyboard.press('Control+z');
+  await expectShapeCount(bob, 2);
+  // The room copied from is as it was.
+  await expectShapeCount(alice, 2);
+});

@@ -72,6 +72,8 @@ pub struct BoardUi {
     pub people: RwSignal<Vec<PersonLine>>,
     /// Your display name, as the field shows it.
     pub name: RwSignal<String>,
+    /// What others just did, for screen readers (a polite live region).
+    pub announce: RwSignal<String>,
 }
 
 impl BoardUi {
@@ -86,6 +88,7 @@ impl BoardUi {
             can_redo: RwSignal::new(false),
             people: RwSignal::new(Vec::new()),
             name: RwSignal::new(String::new()),
+            announce: RwSignal::new(String::new()),
         }
     }
 }

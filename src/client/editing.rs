@@ -15,8 +15,6 @@ use super::live_board::{Drag, LiveBoard, random_id, rect};
 /// Arrow-key presses closer together than this, on the same selection, are
 /// one undo step.
 const NUDGE_BURST_MS: f64 = 1000.0;
-/// How far a duplicate lands from its original, in board units.
-const DUPLICATE_OFFSET: f64 = 24.0;
 
 /// A layer command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,28 +86,26 @@ impl LiveBoard {
         true
     }
 
-    /// Copies the selection a little down and to the right, on top, and
-    /// selects the copies.
-    pub fn duplicate(&self) -> bool {
-        let shapes = self.selection();
-        if shapes.is_empty() {
-            return false;
-        }
-        let z = self.session.borrow().view().top_layer();
-        let (dx, dy) = clamp_offset(shapes.iter().map(|s| (s.kind, s.x, s.y)), DUPLICATE_OFFSET, DUPLICATE_OFFSET);
-        let copies: Vec<Shape> = shapes
-            .into_iter()
-            .filter_map(|s| {
-                let id = ShapeId::parse(random_id()).ok()?;
-                Some(Shape { id, x: s.x + dx, y: s.y + dy, z, ..s })
-            })
-            .collect();
-        let ids: Vec<ShapeId> = copies.iter().map(|s| s.id.clone()).collect();
-        if self.act(copies.into_iter().map(|shape| Change::Create { shape }).collect(), false) {
-            *self.selected.borrow_mut() = ids;
-            self.after_change();
-        }
-        true
+    /// Selects the next shape up (or, `back`, down) the drawing order from
+    /// the last one selected, alone. Past either end, clears the selection and
+    /// returns false, so Tab leaves the board rather than trap the keyboard.
+    fn cycle(&self, back: bool) -> bool {
+        let next = {
+            let session = self.session.borrow();
+            let ids: Vec<&ShapeId> = session.view().shapes().map(|s| &s.id).collect();
+            let current = self.selected.borrow().last().and_then(|c| ids.iter().position(|id| *id == c));
+            let at = match (current, back) {
+                (None, false) => (!ids.is_empty()).then_some(0),
+                (None, true) => ids.len().checked_sub(1),
+                (Some(i), false) => (i + 1 < ids.len()).then_some(i + 1),
+                (Some(i), true) => i.checked_sub(1),
+            };
+            at.map(|i| ids[i].clone())
+        };
+        let found = next.is_some();
+        *self.selected.borrow_mut() = next.into_iter().collect();
+        self.after_change();
+        found
     }
 
     /// Selects every shape.
@@ -161,6 +157,9 @@ impl LiveBoard {
             Input::ToBack => self.restack(Stack::ToBack),
             Input::SelectAll => self.select_all(),
             Input::Duplicate => self.duplicate(),
+            Input::Copy => self.copy(),
+            Input::Cycle { back } => self.cycle(back),
+            Input::Paste => self.paste(),
             Input::Resized => {
                 self.canvas.fit();
                 self.invalidate();
@@ -308,7 +307,7 @@ impl LiveBoard {
 
     /// Makes `parts` one action: one undo step (with `merge`, part of the
     /// last one if it touched the same shapes).
-    fn act(&self, parts: Vec<Change>, merge: bool) -> bool {
+    pub(super) fn act(&self, parts: Vec<Change>, merge: bool) -> bool {
         if parts.is_empty() {
             return false;
         }

@@ -58,6 +58,14 @@ pub enum Input {
     SelectAll,
     /// Ctrl+D or Cmd+D.
     Duplicate,
+    /// Ctrl+C or Cmd+C.
+    Copy,
+    /// Ctrl+V or Cmd+V.
+    Paste,
+    /// Tab (or Shift+Tab: `back`) on the focused board: select the next shape.
+    Cycle {
+        back: bool,
+    },
     Resized,
     Network(Network),
 }
@@ -122,11 +130,33 @@ pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener>
                 ("[", _) => Input::ToBack,
                 ("a" | "A", false) => Input::SelectAll,
                 ("d" | "D", false) => Input::Duplicate,
+                // Only when they act on shapes: text selected on the page copies as usual.
+                ("c" | "C", false) => {
+                    if h(Input::Copy) {
+                        e.prevent_default();
+                    }
+                    return;
+                }
+                ("v" | "V", false) => {
+                    if h(Input::Paste) {
+                        e.prevent_default();
+                    }
+                    return;
+                }
                 _ => return,
             };
             // The browser's own undo has nothing to undo on this page.
             e.prevent_default();
             h(input);
+            return;
+        }
+        if e.key() == "Tab" {
+            // Only on the board itself; past the last shape, focus moves on as usual.
+            let on_board =
+                e.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|t| t.tag_name() == "CANVAS");
+            if on_board && h(Input::Cycle { back: e.shift_key() }) {
+                e.prevent_default();
+            }
             return;
         }
         let step = if e.shift_key() { BIG_STEP } else { STEP };

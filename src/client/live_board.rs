@@ -16,6 +16,7 @@ use std::rc::{Rc, Weak};
 use leptos::prelude::{GetUntracked, Set, request_animation_frame};
 use wasm_bindgen::JsValue;
 
+use super::announce::Announcer;
 use super::board_ui::{BoardUi, ConnStatus};
 use super::canvas::Canvas;
 use super::connection::Connection;
@@ -67,6 +68,8 @@ pub struct LiveBoard {
     pub(super) last_nudge: Cell<Option<f64>>,
     /// Who is here, and what this tab tells them.
     pub(super) here: Here,
+    /// Others' changes, told to screen readers.
+    pub(super) announcer: Announcer,
     /// Why the server last turned this tab away (room full), shown while retrying.
     pub(super) refusal: Cell<Option<ConnStatus>>,
     frame_requested: Cell<bool>,
@@ -105,6 +108,7 @@ impl LiveBoard {
             color: Cell::new(None),
             last_nudge: Cell::new(None),
             here,
+            announcer: Announcer::default(),
             refusal: Cell::new(None),
             frame_requested: Cell::new(false),
             redraw_timer: RefCell::new(None),
@@ -308,6 +312,24 @@ impl LiveBoard {
         }
         drop((session, selected));
         self.flush_presence();
+    }
+
+    /// Tells screen readers that `by` did `change` (at most once a second; see `announce`).
+    pub(super) fn announce(&self, change: &Change, by: Option<u32>) {
+        let who = by.and_then(|id| self.here.roster.borrow().person(id).map(|p| p.name.clone()));
+        let who = who.filter(|n| !n.is_empty()).unwrap_or_else(|| "Someone".to_owned());
+        let what = super::announce::what(change, self.session.borrow().view());
+        let me = self.me.clone();
+        let later = move || {
+            if let Some(board) = me.upgrade()
+                && let Some(line) = board.announcer.take(js_sys::Date::now())
+            {
+                board.ui.announce.set(line);
+            }
+        };
+        if let Some(line) = self.announcer.heard(who, what, js_sys::Date::now(), later) {
+            self.ui.announce.set(line);
+        }
     }
 
     /// Asks for a redraw in `ms` (once: a second ask meanwhile is ignored).

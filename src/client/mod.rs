@@ -4,9 +4,11 @@
 //!
 //! - `live_board`: wires the parts together; holds the selection, drags and
 //!   the undo history; `editing`: what each input and command does;
+//!   `copying`: duplicate, copy and paste;
 //! - `connection`: the WebSocket, reconnecting with backoff; `receiving`: what
 //!   the live board does with what it hears;
 //! - `canvas`: drawing; `describe`: the canvas's text alternative;
+//!   `announce`: others' changes, told to screen readers;
 //! - `input`: pointer, keyboard and window events, as `Input`s;
 //! - `saved`: what a tab keeps across a reload; `identity`: one id per tab;
 //! - `presence`: your name and person, what this tab tells the room of its
@@ -16,9 +18,13 @@ pub mod board_ui;
 pub mod pages;
 
 #[cfg(feature = "hydrate")]
+mod announce;
+#[cfg(feature = "hydrate")]
 mod canvas;
 #[cfg(feature = "hydrate")]
 mod connection;
+#[cfg(feature = "hydrate")]
+mod copying;
 #[cfg(feature = "hydrate")]
 mod describe;
 #[cfg(feature = "hydrate")]

@@ -53,9 +53,10 @@ impl Owner for LiveBoard {
                 // Nothing on the board changed: no need for `after_change`.
                 return Verdict::Continue;
             }
-            Event::Applied { change, own: None, .. } => {
+            Event::Applied { change, own: None, by, .. } => {
                 // Someone else's: what it sets is theirs, and undo leaves it be.
                 self.history.borrow_mut().observe(&change);
+                self.announce(&change, by);
                 Verdict::Continue
             }
             Event::Applied { .. } => Verdict::Continue,

@@ -105,6 +105,12 @@ impl Lounge {
         (inbox, outgoing)
     }
 
+    /// The person number of tab `tab`, while it is here.
+    pub fn person_of(&self, tab: ConnId) -> Option<u32> {
+        let state = self.state();
+        state.tabs.get(&tab).and_then(|t| state.people.get(&t.person)).map(|p| p.id)
+    }
+
     /// A tab is gone: its pointer and selection go at once, and its person
     /// with its last tab.
     fn leave(&self, tab: ConnId) {

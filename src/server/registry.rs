@@ -111,14 +111,16 @@ impl Registry {
                 }
             })
         };
+        let lounge = Arc::new(Lounge::default());
         let shared = Shared {
             store: self.inner.store.clone(),
             fairness: self.inner.fairness.clone(),
             metrics: self.inner.metrics.clone(),
+            lounge: lounge.clone(),
         };
         let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire);
         tokio::spawn(room.run(rx));
-        let handle = RoomHandle { tx, generation, stats, lounge: Arc::default() };
+        let handle = RoomHandle { tx, generation, stats, lounge };
         rooms.insert(name.clone(), handle.clone());
         self.set_loaded(rooms.len());
         Ok(handle)

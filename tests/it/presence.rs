@@ -50,7 +50,11 @@ async fn presence_reaches_the_others_unnumbered_and_unstored() {
 
     // Presence took no place in the room's order: the first change is seq 1.
     let op = alice.create("s1", "circle", 10.0, 10.0).await;
-    assert_eq!(alice.confirmed(op).await["seq"], 1);
+    let mine = alice.confirmed(op).await;
+    assert_eq!((&mine["seq"], &mine["by"]), (&json!(1), &Value::Null), "the author's copy has its op instead");
+    // The others' copy says whose it was (by person number, for "Alice added a…").
+    let theirs = bob.recv_event().await;
+    assert_eq!((&theirs["seq"], &theirs["by"]), (&json!(1), &you["person"]), "{theirs}");
 
     // A late joiner is told the present at once.
     let mut carol = join_as(&server, "lounge", "carol-tab", "carol-person").await;

@@ -94,8 +94,9 @@ async fn serve(tcp: TcpStream, id: u64, rooms: Rooms) {
                 let Some(r) = rooms.get_mut(&room) else { continue };
                 r.seq += 1;
                 let seq = r.seq;
-                let own = Message::text(ServerMsg::Applied { seq, change: change.clone(), op: Some(op) }.to_json());
-                let others = Message::text(ServerMsg::Applied { seq, change, op: None }.to_json());
+                let own =
+                    Message::text(ServerMsg::Applied { seq, change: change.clone(), op: Some(op), by: None }.to_json());
+                let others = Message::text(ServerMsg::Applied { seq, change, op: None, by: None }.to_json());
                 for (member, out) in &r.members {
                     let _ = out.send(if *member == id { own.clone() } else { others.clone() });
                 }

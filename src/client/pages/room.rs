@@ -220,13 +220,18 @@ fn Room(room: RoomName) -> impl IntoView {
                 </div>
             </div>
             <div class="stage">
-                <canvas node_ref=canvas class="board" aria-hidden="true"></canvas>
+                // Focusable, so the keyboard can work it (Tab moves between
+                // shapes); what it shows is told by the list below.
+                <canvas node_ref=canvas class="board" tabindex="0" role="application" aria-label="Board"></canvas>
             </div>
             // Hint and text alternative in one element: a fifth child of `main`
             // would cost the bundle a whole new tuple of views.
             <footer class="room-foot">
                 <p class="hint">
-                    "Click a shape to select it (Shift+click: several), or drag on empty board to select an area; drag to move. Arrow keys nudge (Shift: further); Delete removes; Ctrl+A selects all, Ctrl+D duplicates; Ctrl+Z undoes, Ctrl+Shift+Z redoes."
+                    "Click a shape to select it (Shift+click: several), or drag on empty board to select an area; drag to move. Arrow keys nudge (Shift: further); Delete removes; Ctrl+A selects all, Ctrl+D duplicates, Ctrl+C and Ctrl+V copy and paste (between rooms too); Ctrl+Z undoes, Ctrl+Shift+Z redoes. On the focused board, Tab and Shift+Tab move from shape to shape."
+                </p>
+                <p class="visually-hidden" aria-live="polite" data-testid="announcements">
+                    {move || ui.announce.get()}
                 </p>
                 <ul class="visually-hidden" aria-label="Shapes on the board">
                     <For each=move || ui.lines.get() key=|line| line.clone() let(line)>

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::fairness::{Fairness, Network, Unfair};
 use super::metrics::{Code, Metrics, Why};
+use super::presence::Lounge;
 use super::storage::{LoadedRoom, Record, Store, StoreError};
 use crate::model::{Board, Change, ClientId, RoomName};
 use crate::protocol::{ErrorCode, MAX_OP_JUMP, Position, ServerMsg};
@@ -58,6 +59,8 @@ pub struct Shared {
     pub store: Store,
     pub fairness: Arc<Fairness>,
     pub metrics: Arc<Metrics>,
+    /// The room's presence: only read here, to say who made each change.
+    pub lounge: Arc<Lounge>,
 }
 
 /// What a retiring room calls, once, to take itself off the list of running rooms.
@@ -142,6 +145,7 @@ pub struct Room {
     feed: Arc<Feed>,
     fairness: Arc<Fairness>,
     metrics: Arc<Metrics>,
+    lounge: Arc<Lounge>,
     /// Taken (and called) when the room retires.
     retire: Option<Retire>,
     stats: Arc<RoomStats>,
@@ -176,13 +180,14 @@ impl Room {
     /// A room that will load `name` from `store` when run, and call `retire`
     /// when it stops.
     pub fn new(name: RoomName, shared: Shared, stats: Arc<RoomStats>, limits: RoomLimits, retire: Retire) -> Room {
-        let Shared { store, fairness, metrics } = shared;
+        let Shared { store, fairness, metrics, lounge } = shared;
         Room {
             name,
             store,
             feed: Feed::new(),
             fairness,
             metrics,
+            lounge,
             retire: Some(retire),
             stats,
             idle_grace: limits.idle_grace,

@@ -80,15 +80,18 @@ impl Room {
         }
         let staged = std::mem::take(&mut self.staged);
         let mut records = Vec::new();
+        let mut authors = Vec::new();
         let mut creator = None;
         for s in &staged {
-            if let Staged::Accepted { network, record, .. } = s {
+            if let Staged::Accepted { member, network, record } = s {
                 creator = creator.or_else(|| (!self.disk.stored).then(|| network.to_string()));
                 records.push(record.clone());
+                authors.push(self.lounge.person_of(*member));
             }
         }
         // Encoded once here, for the log's size and for the broadcast below.
-        let messages: Vec<(Utf8Bytes, Utf8Bytes)> = records.iter().map(applied_messages).collect();
+        let messages: Vec<(Utf8Bytes, Utf8Bytes)> =
+            records.iter().zip(authors).map(|(record, by)| applied_messages(record, by)).collect();
         let bytes: usize = messages.iter().map(|(_, others)| others.len()).sum();
         let appended = if records.is_empty() { Ok(None) } else { self.record(records, creator, bytes).await.map(Some) };
         let wrote_snapshot = match appended {
@@ -188,10 +191,11 @@ impl Room {
     }
 }
 
-/// The author's and everyone else's copy of a recorded change.
-fn applied_messages(record: &Record) -> (Utf8Bytes, Utf8Bytes) {
+/// The author's and everyone else's copy of a recorded change; `by` is the
+/// author's person number in the room's presence.
+fn applied_messages(record: &Record, by: Option<u32>) -> (Utf8Bytes, Utf8Bytes) {
     let (seq, change) = (record.seq, record.change.clone());
-    let for_author = ServerMsg::Applied { seq, change: change.clone(), op: Some(record.op) }.to_json();
-    let for_others = ServerMsg::Applied { seq, change, op: None }.to_json();
+    let for_author = ServerMsg::Applied { seq, change: change.clone(), op: Some(record.op), by: None }.to_json();
+    let for_others = ServerMsg::Applied { seq, change, op: None, by }.to_json();
     (Utf8Bytes::from(for_author), Utf8Bytes::from(for_others))
 }

@@ -30,7 +30,7 @@ fn start_room(dir: &tempfile::TempDir, name: &str) -> (mpsc::Sender<RoomCmd>, Ar
     let fairness =
         Fairness::new(AddressLimits { max_connections: 10, rooms_opened_per_minute: 10, rooms_created_per_hour: 10 });
     let stats = Arc::new(RoomStats::default());
-    let shared = Shared { store, fairness, metrics: Metrics::new() };
+    let shared = Shared { store, fairness, metrics: Metrics::new(), lounge: Default::default() };
     let room = Room::new(RoomName::parse(name).unwrap(), shared, stats, LIMITS, retire);
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(room.run(rx));

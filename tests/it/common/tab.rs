@@ -135,7 +135,7 @@ impl Tab {
 
     fn handle(&mut self, msg: ServerMsg) {
         match self.session.receive(msg) {
-            Event::Applied { seq, change, own } => {
+            Event::Applied { seq, change, own, .. } => {
                 self.saw(seq, &change);
                 if let Some(op) = own {
                     self.acked.push((seq, op));
