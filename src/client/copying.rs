@@ -42,10 +42,10 @@ impl LiveBoard {
         if shapes.is_empty() {
             return false;
         }
-        if let (Some(storage), Ok(text)) = (local(), serde_json::to_string(&shapes)) {
-            if let Err(e) = storage.set_item(CLIPBOARD_KEY, &text) {
-                leptos::logging::warn!("could not copy: {e:?}");
-            }
+        if let (Some(storage), Ok(text)) = (local(), serde_json::to_string(&shapes))
+            && let Err(e) = storage.set_item(CLIPBOARD_KEY, &text)
+        {
+            leptos::logging::warn!("could not copy: {e:?}");
         }
         true
     }
