@@ -5,7 +5,8 @@
 //! Plain Rust with no I/O, compiled into the server, into the browser's
 //! WebAssembly and into the load generator, so all three apply a change, read
 //! a message and resume a connection with the very same code. `presence` is
-//! the channel beside the changes: who is here, where they point.
+//! the channel beside the changes: who is here, where they point; `viewport`
+//! the part of the board a tab shows (zoom and pan).
 
 pub mod history;
 pub mod model;
@@ -13,3 +14,4 @@ pub mod presence;
 pub mod protocol;
 pub mod session;
 mod tagged;
+pub mod viewport;

@@ -2,7 +2,8 @@
 //!
 //! The board is a fixed sheet of `BOARD_WIDTH` × `BOARD_HEIGHT` units shown
 //! whole; CSS sizes the canvas, and its backing store is that size times the
-//! device pixel ratio so lines stay sharp on HiDPI screens.
+//! device pixel ratio so lines stay sharp on HiDPI screens. A pinch zooms and
+//! pans it (`viewport`): everything is drawn through that view.
 //!
 //! While one shape moves on a crowded board (a drag, or someone else's), the
 //! shapes beneath it and above it are painted once into two offscreen layers,
@@ -17,6 +18,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use super::presence::PERSON_COLORS;
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Color, Shape, ShapeId, ShapeKind};
 use crate::presence::Roster;
+use crate::viewport::Viewport;
 
 const BACKGROUND: &str = "#ffffff";
 const GRID: &str = "#eef1f4";
@@ -61,7 +63,8 @@ pub fn colours(color: Color) -> (&'static str, &'static str) {
     }
 }
 
-/// Converts a pointer position on `el` (client pixels) to board units.
+/// Converts a pointer position on `el` (client pixels) to board units on the
+/// whole sheet (`Canvas::under` then says what lies there at the current zoom).
 pub fn to_board(el: &HtmlCanvasElement, client_x: f64, client_y: f64) -> (f64, f64) {
     let rect = el.get_bounding_client_rect();
     let x = (client_x - rect.left()) / rect.width().max(1.0) * BOARD_WIDTH;
@@ -72,8 +75,10 @@ pub fn to_board(el: &HtmlCanvasElement, client_x: f64, client_y: f64) -> (f64, f
 pub struct Canvas {
     el: HtmlCanvasElement,
     ctx: CanvasRenderingContext2d,
-    /// Device pixels per board unit.
+    /// Device pixels per board unit, at zoom 1.
     scale: Cell<f64>,
+    /// Which part of the board is shown (after a pinch).
+    view: Cell<Viewport>,
     layers: RefCell<Option<Layers>>,
     motion: RefCell<Motion>,
 }
@@ -84,8 +89,14 @@ impl Canvas {
             .get_context("2d")?
             .ok_or_else(|| JsValue::from_str("this browser has no 2d canvas"))?
             .dyn_into::<CanvasRenderingContext2d>()?;
-        let canvas =
-            Canvas { el, ctx, scale: Cell::new(1.0), layers: RefCell::new(None), motion: RefCell::new(Motion::Many) };
+        let canvas = Canvas {
+            el,
+            ctx,
+            scale: Cell::new(1.0),
+            view: Cell::default(),
+            layers: RefCell::new(None),
+            motion: RefCell::new(Motion::Many),
+        };
         canvas.fit();
         Ok(canvas)
     }
@@ -107,6 +118,27 @@ impl Canvas {
             self.layers.borrow_mut().take();
         }
         self.scale.set((width / BOARD_WIDTH).min(height / BOARD_HEIGHT));
+    }
+
+    /// The board point under a pointer that `to_board` placed at (`sx`, `sy`) on the whole sheet.
+    pub fn under(&self, sx: f64, sy: f64) -> (f64, f64) {
+        self.view.get().to_board(sx, sy)
+    }
+
+    /// Zooms and pans for a pinch (see `Viewport::pinch`); the next frame paints it all.
+    pub fn pinch(&self, from: (f64, f64), to: (f64, f64), ratio: f64) {
+        let mut view = self.view.get();
+        view.pinch(from, to, ratio);
+        self.view.set(view);
+        self.layers.borrow_mut().take();
+        self.changed();
+    }
+
+    /// Sets `ctx` to draw in board units, through the view.
+    fn board_transform(&self, ctx: &CanvasRenderingContext2d) {
+        let view = self.view.get();
+        let k = self.scale.get() * view.zoom;
+        let _ = ctx.set_transform(k, 0.0, 0.0, k, -view.x * k, -view.y * k);
     }
 
     /// Notes that shape `id` moved (and, as far as this call says, nothing else changed).
@@ -142,7 +174,7 @@ impl Canvas {
                 self.paint(&self.ctx, board.shapes(), true);
             }
         }
-        let _ = self.ctx.set_transform(self.scale.get(), 0.0, 0.0, self.scale.get(), 0.0, 0.0);
+        self.board_transform(&self.ctx);
         for shape in selected.iter().filter_map(|id| board.get(id)) {
             self.draw_selection(shape);
         }
@@ -218,8 +250,7 @@ impl Canvas {
         let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         let _ = ctx.draw_image_with_html_canvas_element(&l.below, 0.0, 0.0);
         if let Some(shape) = board.get(moving) {
-            let s = self.scale.get();
-            let _ = ctx.set_transform(s, 0.0, 0.0, s, 0.0, 0.0);
+            self.board_transform(ctx);
             Self::draw_shape(ctx, shape);
             let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         }
@@ -255,8 +286,7 @@ impl Canvas {
     /// Paints `shapes` in order into `ctx`, on the background and grid if
     /// `ground` (otherwise on whatever is there: transparent, for a layer).
     fn paint<'a>(&self, ctx: &CanvasRenderingContext2d, shapes: impl Iterator<Item = &'a Shape>, ground: bool) {
-        let s = self.scale.get();
-        let _ = ctx.set_transform(s, 0.0, 0.0, s, 0.0, 0.0);
+        self.board_transform(ctx);
         if ground {
             ctx.set_fill_style_str(BACKGROUND);
             ctx.fill_rect(0.0, 0.0, BOARD_WIDTH, BOARD_HEIGHT);

@@ -129,11 +129,20 @@ impl LiveBoard {
 
     pub(super) fn on_input(&self, input: Input) -> bool {
         match input {
-            Input::Press { x, y, add } => self.press(x, y, add),
+            Input::Press { x, y, add } => {
+                let (x, y) = self.canvas.under(x, y);
+                self.press(x, y, add)
+            }
             Input::PointerMove { x, y } => {
+                let (x, y) = self.canvas.under(x, y);
                 self.here.pointer(Some((x, y)));
                 self.flush_presence();
                 self.pointer_move(x, y)
+            }
+            Input::Pinch { from, to, ratio } => {
+                self.canvas.pinch(from, to, ratio);
+                self.invalidate();
+                true
             }
             Input::PointerLeave => {
                 self.here.pointer(None);
@@ -141,6 +150,16 @@ impl LiveBoard {
                 false
             }
             Input::Release => {
+                self.release();
+                false
+            }
+            Input::Cancel => {
+                // A press on empty board that turned into a pinch selects nothing, clears nothing.
+                if let Some(Drag::Marquee { before, .. }) =
+                    self.drag.borrow_mut().take_if(|d| matches!(d, Drag::Marquee { .. }))
+                {
+                    *self.selected.borrow_mut() = before;
+                }
                 self.release();
                 false
             }
@@ -197,6 +216,7 @@ impl LiveBoard {
     /// rectangle. Returns true: the pointer is the board's until released.
     fn press(&self, x: f64, y: f64, add: bool) -> bool {
         let hit = self.session.borrow().view().hit_test(x, y).map(|s| s.id.clone());
+        let before = self.selected.borrow().clone();
         {
             let mut selected = self.selected.borrow_mut();
             match &hit {
@@ -220,7 +240,10 @@ impl LiveBoard {
                 Some(Drag::Shapes { from, start: (x, y), target: None, step })
             }
             Some(_) => None,
-            None => Some(Drag::Marquee { start: (x, y), to: (x, y), add, base: self.selected.borrow().clone() }),
+            None => {
+                let base = self.selected.borrow().clone();
+                Some(Drag::Marquee { start: (x, y), to: (x, y), add, base, before })
+            }
         };
         *self.drag.borrow_mut() = drag;
         self.after_change();
@@ -240,7 +263,7 @@ impl LiveBoard {
                 self.invalidate();
                 true
             }
-            Some(Drag::Marquee { start, to, add, base }) => {
+            Some(Drag::Marquee { start, to, add, base, .. }) => {
                 *to = (x, y);
                 let area = rect(*start, *to);
                 let session = self.session.borrow();

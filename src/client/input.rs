@@ -6,6 +6,7 @@
 //! the window, so they work without clicking into anything first, but never
 //! while the user is typing in a field.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
@@ -35,8 +36,18 @@ pub enum Input {
     },
     /// The pointer left the board.
     PointerLeave,
+    /// Two fingers on the board: their midpoint moved from `from` to `to`,
+    /// their spread changed by `ratio` (on the whole sheet's scale).
+    Pinch {
+        from: (f64, f64),
+        to: (f64, f64),
+        ratio: f64,
+    },
     /// The press ended (or was taken away).
     Release,
+    /// A second finger made the press a pinch: a selection rectangle it began
+    /// is undone (a drag keeps what it moved).
+    Cancel,
     /// An arrow key.
     Nudge {
         dx: f64,
@@ -74,18 +85,55 @@ pub enum Input {
 /// shape, a move is over one, a key acted (and must not also scroll the page).
 pub type Handler = Rc<dyn Fn(Input) -> bool>;
 
+/// Fingers on the board, for pinches: where each is (in sheet units), and
+/// whether a pinch is on (from a second finger down until the last one lifts:
+/// a finger left behind does not start dragging).
+#[derive(Default)]
+struct Touches {
+    at: Vec<(i32, (f64, f64))>,
+    pinching: bool,
+}
+
+impl Touches {
+    /// The first two fingers' midpoint and distance.
+    fn spread(&self) -> Option<((f64, f64), f64)> {
+        let [(_, a), (_, b), ..] = self.at.as_slice() else { return None };
+        Some((((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0), (a.0 - b.0).hypot(a.1 - b.1)))
+    }
+}
+
+fn is_touch(e: &PointerEvent) -> bool {
+    e.pointer_type() == "touch"
+}
+
 /// Listens for input until the returned listeners are dropped.
 pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener> {
     let active = EventListenerOptions::enable_prevent_default();
     let mut listeners = Vec::new();
+    let touches = Rc::new(RefCell::new(Touches::default()));
 
-    let (h, el) = (handle.clone(), canvas.clone());
+    let (h, el, fingers) = (handle.clone(), canvas.clone(), touches.clone());
     listeners.push(EventListener::new_with_options(canvas, "pointerdown", active, move |e| {
         let Some(e) = e.dyn_ref::<PointerEvent>() else { return };
         if e.button() != 0 {
             return;
         }
         let (x, y) = to_board(&el, e.client_x().into(), e.client_y().into());
+        if is_touch(e) {
+            let mut t = fingers.borrow_mut();
+            t.at.retain(|(id, _)| *id != e.pointer_id());
+            t.at.push((e.pointer_id(), (x, y)));
+            if t.at.len() >= 2 || t.pinching {
+                // A second finger: a pinch, and whatever the first began ends.
+                let started = !std::mem::replace(&mut t.pinching, true);
+                drop(t);
+                if started {
+                    h(Input::Cancel);
+                }
+                e.prevent_default();
+                return;
+            }
+        }
         if h(Input::Press { x, y, add: e.shift_key() }) {
             // Keep receiving moves even when the pointer leaves the canvas.
             let _ = el.set_pointer_capture(e.pointer_id());
@@ -93,10 +141,27 @@ pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener>
         e.prevent_default();
     }));
 
-    let (h, el) = (handle.clone(), canvas.clone());
+    let (h, el, fingers) = (handle.clone(), canvas.clone(), touches.clone());
     listeners.push(EventListener::new(canvas, "pointermove", move |e| {
         let Some(e) = e.dyn_ref::<PointerEvent>() else { return };
         let (x, y) = to_board(&el, e.client_x().into(), e.client_y().into());
+        if is_touch(e) {
+            let mut t = fingers.borrow_mut();
+            let before = t.spread();
+            if let Some(finger) = t.at.iter_mut().find(|(id, _)| *id == e.pointer_id()) {
+                finger.1 = (x, y);
+            }
+            if t.pinching {
+                let after = t.spread();
+                drop(t);
+                if let (Some((from, d0)), Some((to, d1))) = (before, after)
+                    && d0 > 0.0
+                {
+                    h(Input::Pinch { from, to, ratio: d1 / d0 });
+                }
+                return;
+            }
+        }
         let cursor = if h(Input::PointerMove { x, y }) { "move" } else { "default" };
         let _ = el.style().set_property("cursor", cursor);
     }));
@@ -107,8 +172,15 @@ pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener>
     }));
 
     for kind in ["pointerup", "pointercancel", "lostpointercapture"] {
-        let h = handle.clone();
-        listeners.push(EventListener::new(canvas, kind, move |_| {
+        let (h, fingers) = (handle.clone(), touches.clone());
+        listeners.push(EventListener::new(canvas, kind, move |e| {
+            if kind != "lostpointercapture"
+                && let Some(e) = e.dyn_ref::<PointerEvent>()
+            {
+                let mut t = fingers.borrow_mut();
+                t.at.retain(|(id, _)| *id != e.pointer_id());
+                t.pinching &= !t.at.is_empty();
+            }
             h(Input::Release);
         }));
     }

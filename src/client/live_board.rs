@@ -41,8 +41,9 @@ pub(super) enum Drag {
         step: Step,
     },
     /// A selection rectangle from `start` to `to`; with `add`, what it
-    /// touches joins what was selected before (`base`).
-    Marquee { start: (f64, f64), to: (f64, f64), add: bool, base: Vec<ShapeId> },
+    /// touches joins what was selected before (`base`). `before` is the
+    /// selection before the press, for a press a pinch takes over.
+    Marquee { start: (f64, f64), to: (f64, f64), add: bool, base: Vec<ShapeId>, before: Vec<ShapeId> },
 }
 
 /// The rectangle [x0, y0, x1, y1] with corners `a` and `b`.
