@@ -272,6 +272,28 @@ proptest! {
         }
     }
 
+    /// A move, a colour and a layer on one shape commute (docs/protocol.md:
+    /// they set different fields): every order of the three gives one board.
+    #[test]
+    fn colour_layer_and_move_commute(x in 0.0..1400.0f64, y in 0.0..800.0f64, c in 0usize..9, z in -1000i64..1000) {
+        let id = ShapeId::parse("a").unwrap();
+        let changes = [
+            Change::Move { id: id.clone(), x, y },
+            Change::Color { id: id.clone(), color: Color::ALL[c] },
+            Change::Layer { id: id.clone(), z },
+        ];
+        let mut boards = Vec::new();
+        for order in [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]] {
+            let mut board = Board::new();
+            board.apply(&Change::Create { shape: Shape::new(id.clone(), ShapeKind::Circle, 5.0, 5.0) }).unwrap();
+            for i in order {
+                board.apply(&changes[i]).unwrap();
+            }
+            boards.push(board);
+        }
+        prop_assert!(boards.windows(2).all(|w| w[0] == w[1]), "{:?}", boards);
+    }
+
     /// Whatever `hit_test` returns contains the point, and no shape drawn above it does.
     #[test]
     fn hit_test_returns_the_topmost_shape_under_the_point(
