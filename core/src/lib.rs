@@ -5,13 +5,14 @@
 //! Plain Rust with no I/O, compiled into the server, into the browser's
 //! WebAssembly and into the load generator, so all three apply a change, read
 //! a message and resume a connection with the very same code. `presence` is
-//! the channel beside the changes: who is here, where they point; `viewport`
+//! the channel beside the changes (`roster`: who is here, where they point); `viewport`
 //! the part of the board a tab shows (zoom and pan).
 
 pub mod history;
 pub mod model;
 pub mod presence;
 pub mod protocol;
+pub mod roster;
 pub mod session;
 mod tagged;
 pub mod viewport;

@@ -17,7 +17,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::presence::PERSON_COLORS;
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Color, Shape, ShapeId, ShapeKind};
-use crate::presence::Roster;
+use crate::roster::Roster;
 use crate::viewport::Viewport;
 
 const BACKGROUND: &str = "#ffffff";

@@ -13,7 +13,8 @@
 
 use crate::model::{Change, MAX_SHAPES, Shape, ShapeId, clamp_offset, clamp_to_board};
 
-use super::live_board::{LiveBoard, random_id};
+use super::identity::random_id;
+use super::live_board::LiveBoard;
 
 /// How far a duplicate (or a paste over its originals) lands from them, in board units.
 const COPY_OFFSET: f64 = 24.0;

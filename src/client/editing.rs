@@ -9,8 +9,9 @@ use std::collections::HashSet;
 use crate::history::Step;
 use crate::model::{Change, Color, MAX_BATCH, Shape, ShapeId, ShapeKind, clamp_offset};
 
+use super::identity::random_id;
 use super::input::Input;
-use super::live_board::{Drag, LiveBoard, random_id, rect};
+use super::live_board::{Drag, LiveBoard, rect};
 
 /// Arrow-key presses closer together than this, on the same selection, are
 /// one undo step.

@@ -65,3 +65,18 @@ pub fn answer_claims(room: &RoomName, current: impl Fn() -> Option<ClientId> + '
         }
     }))
 }
+
+/// 128 random bits as hex, from the browser's cryptographic generator (which,
+/// unlike `crypto.randomUUID`, also works on plain-http LAN addresses).
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -20,9 +20,10 @@ use super::announce::Announcer;
 use super::board_ui::{BoardUi, ConnStatus};
 use super::canvas::Canvas;
 use super::connection::Connection;
+use super::identity::{self, random_id};
 use super::input;
 use super::presence::Here;
-use super::{describe, identity, saved};
+use super::{describe, saved};
 use crate::history::{History, Step};
 use crate::model::{Change, ClientId, Color, RoomName, ShapeId};
 use crate::session::{Phase, Session};
@@ -351,21 +352,6 @@ impl LiveBoard {
 
 fn new_client_id() -> Result<ClientId, JsValue> {
     ClientId::parse(random_id()).map_err(|e| JsValue::from_str(&e.to_string()))
-}
-
-/// 128 random bits as hex, from the browser's cryptographic generator (which,
-/// unlike `crypto.randomUUID`, also works on plain-http LAN addresses).
-pub(super) fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    let filled = web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
-    if !filled {
-        for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn socket_url(room: &RoomName) -> Result<String, JsValue> {

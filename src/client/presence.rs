@@ -13,8 +13,9 @@ use gloo_timers::callback::Timeout;
 
 use super::board_ui::PersonLine;
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, ClientId, ShapeId};
-use crate::presence::{DisplayName, MAX_SHOWN_SELECTION, Point, Roster, SEND_EVERY_MS};
+use crate::presence::{DisplayName, MAX_SHOWN_SELECTION, Point, SEND_EVERY_MS};
 use crate::protocol::ClientMsg;
+use crate::roster::Roster;
 
 const PERSON_KEY: &str = "sketchboard-person";
 const NAME_KEY: &str = "sketchboard-name";
@@ -34,7 +35,7 @@ pub fn person_id() -> Option<ClientId> {
     if let Some(id) = stored.and_then(|s| ClientId::parse(s).ok()) {
         return Some(id);
     }
-    let id = ClientId::parse(super::live_board::random_id()).ok()?;
+    let id = ClientId::parse(super::identity::random_id()).ok()?;
     if let Some(s) = storage {
         let _ = s.set_item(PERSON_KEY, id.as_str());
     }

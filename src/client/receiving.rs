@@ -8,8 +8,8 @@ use super::board_ui::ConnStatus;
 use super::connection::{Owner, Verdict};
 use super::live_board::LiveBoard;
 use crate::model::Change;
-use crate::presence::Seen;
 use crate::protocol::ErrorCode;
+use crate::roster::Seen;
 use crate::session::Event;
 
 /// The connection's side: the board answers for the session.

@@ -18,7 +18,6 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::room::ConnId;
 use crate::model::{ClientId, ShapeId};
 use crate::presence::{DisplayName, PERSON_COLORS, Point};
 use crate::protocol::ServerMsg;
@@ -37,7 +36,7 @@ pub struct Lounge {
 struct State {
     /// By private person id: never shown; others know a person by `Person::id`.
     people: HashMap<ClientId, Person>,
-    tabs: HashMap<ConnId, Tab>,
+    tabs: HashMap<u64, Tab>,
     next_person: u32,
 }
 
@@ -70,7 +69,7 @@ impl Lounge {
     /// A tab arrives: it is told who it is and everything present, and the
     /// others are told of its person if they are new. It stays until its
     /// `Outgoing` is dropped.
-    pub fn enter(self: &Arc<Self>, tab: ConnId, person: ClientId) -> (Arc<Inbox>, Outgoing) {
+    pub fn enter(self: &Arc<Self>, tab: u64, person: ClientId) -> (Arc<Inbox>, Outgoing) {
         let mut state = self.state();
         let inbox = Arc::new(Inbox::default());
         if !state.people.contains_key(&person) {
@@ -94,7 +93,7 @@ impl Lounge {
                 slots.people.insert(p.id, p.said.clone());
             }
             for (id, t) in &state.tabs {
-                let slot = slots.tabs.entry(id.0).or_default();
+                let slot = slots.tabs.entry(*id).or_default();
                 slot.pointer.clone_from(&t.pointer);
                 slot.selection.clone_from(&t.selection);
             }
@@ -106,19 +105,19 @@ impl Lounge {
     }
 
     /// The person number of tab `tab`, while it is here.
-    pub fn person_of(&self, tab: ConnId) -> Option<u32> {
+    pub fn person_of(&self, tab: u64) -> Option<u32> {
         let state = self.state();
         state.tabs.get(&tab).and_then(|t| state.people.get(&t.person)).map(|p| p.id)
     }
 
     /// A tab is gone: its pointer and selection go at once, and its person
     /// with its last tab.
-    fn leave(&self, tab: ConnId) {
+    fn leave(&self, tab: u64) {
         let mut state = self.state();
         let Some(gone) = state.tabs.remove(&tab) else { return };
-        let left = encode(&ServerMsg::TabLeft { tab: tab.0 });
+        let left = encode(&ServerMsg::TabLeft { tab });
         for other in state.tabs.values() {
-            other.inbox.tab_left(tab.0, left.clone());
+            other.inbox.tab_left(tab, left.clone());
         }
         let Some(person) = state.people.get_mut(&gone.person) else { return };
         person.tabs -= 1;
@@ -133,7 +132,7 @@ impl Lounge {
     }
 
     /// A tab's person says their name: every tab, the person's own included, hears it.
-    fn rename(&self, tab: ConnId, name: &DisplayName) {
+    fn rename(&self, tab: u64, name: &DisplayName) {
         let mut state = self.state();
         let Some(key) = state.tabs.get(&tab).map(|t| t.person.clone()) else { return };
         let Some(person) = state.people.get_mut(&key) else { return };
@@ -146,17 +145,17 @@ impl Lounge {
     }
 
     /// A tab's pointer or selection: every other tab hears it.
-    fn tab_update(&self, tab: ConnId, update: impl FnOnce(u64, u32) -> ServerMsg) {
+    fn tab_update(&self, tab: u64, update: impl FnOnce(u64, u32) -> ServerMsg) {
         let mut state = self.state();
         let Some(person) = state.tabs.get(&tab).and_then(|t| state.people.get(&t.person)).map(|p| p.id) else {
             return;
         };
-        let msg = update(tab.0, person);
+        let msg = update(tab, person);
         let is_pointer = matches!(msg, ServerMsg::Pointer { .. });
         let said = encode(&msg);
         for (id, other) in &state.tabs {
             if *id != tab {
-                other.inbox.tab(tab.0, is_pointer, said.clone());
+                other.inbox.tab(tab, is_pointer, said.clone());
             }
         }
         if let Some(t) = state.tabs.get_mut(&tab) {
@@ -243,7 +242,7 @@ impl Inbox {
 /// passed on (at most one update per `PUBLISH_EVERY`, the latest of each kind).
 pub struct Outgoing {
     lounge: Arc<Lounge>,
-    tab: ConnId,
+    tab: u64,
     name: Option<DisplayName>,
     pointer: Option<Option<Point>>,
     selection: Option<Vec<ShapeId>>,
@@ -312,8 +311,8 @@ mod tests {
     #[test]
     fn a_reader_that_falls_behind_keeps_only_the_latest() {
         let lounge = Arc::new(Lounge::default());
-        let (slow, _slow_out) = lounge.enter(ConnId(1), person("slow"));
-        let (_, busy) = lounge.enter(ConnId(2), person("busy"));
+        let (slow, _slow_out) = lounge.enter(1, person("slow"));
+        let (_, busy) = lounge.enter(2, person("busy"));
         taken(&slow);
         for i in 0..1000 {
             let at = Some([f64::from(i), 1.0]);
@@ -333,7 +332,7 @@ mod tests {
     fn colours_are_distinct_while_there_are_enough() {
         let lounge = Arc::new(Lounge::default());
         let mut tabs: Vec<_> =
-            (0..u64::from(PERSON_COLORS) + 1).map(|i| lounge.enter(ConnId(i), person(&format!("p{i}")))).collect();
+            (0..u64::from(PERSON_COLORS) + 1).map(|i| lounge.enter(i, person(&format!("p{i}")))).collect();
         let colors: Vec<u8> = lounge.state().people.values().map(|p| p.color).collect();
         let mut distinct = colors.clone();
         distinct.sort_unstable();
@@ -342,7 +341,7 @@ mod tests {
         // A colour freed is the next one given.
         let freed = lounge.state().people[&person("p3")].color;
         drop(tabs.remove(3));
-        let _again = lounge.enter(ConnId(99), person("late"));
+        let _again = lounge.enter(99, person("late"));
         assert_eq!(lounge.state().people[&person("late")].color, freed);
     }
 }

@@ -150,7 +150,7 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
         };
     tracing::debug!(%room, %member, "joined");
 
-    let (inbox, outgoing) = lounge.enter(member, person);
+    let (inbox, outgoing) = lounge.enter(member.0, person);
     let mut presence = relay::Presence { inbox, outgoing };
     relay::relay(&mut socket, &room_tx, &mut out_rx, &mut cursor, &mut presence, member, &terms).await;
     // Gone from presence at once, before the room hears of it.

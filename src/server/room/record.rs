@@ -86,7 +86,7 @@ impl Room {
             if let Staged::Accepted { member, network, record } = s {
                 creator = creator.or_else(|| (!self.disk.stored).then(|| network.to_string()));
                 records.push(record.clone());
-                authors.push(self.lounge.person_of(*member));
+                authors.push(self.lounge.person_of(member.0));
             }
         }
         // Encoded once here, for the log's size and for the broadcast below.
