@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{ParamSegment, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
-use crate::client::pages::{LobbyPage, NotFound, RoomPage};
+use crate::client::pages::{LobbyPage, NotFound, RoomPage, ViewPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,6 +38,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=LobbyPage />
                 <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage />
+                // Async: the answer's status (404 for a link that opens nothing) waits for the check.
+                <Route path=(StaticSegment("v"), ParamSegment("token")) view=ViewPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -113,8 +113,15 @@ pub enum ServerMsg {
     /// Presence: which person in `person` messages is this tab's own. Sent once, first.
     You { person: u32 },
     /// Presence: a person is here, or changed their name. `id` is the room's
-    /// number for them while they stay; `color` indexes the person palette.
-    Person { id: u32, name: String, color: u8 },
+    /// number for them while they stay; `color` indexes the person palette;
+    /// `viewer` when they came by a view-only link (they may point, not edit).
+    Person {
+        id: u32,
+        name: String,
+        color: u8,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        viewer: bool,
+    },
     /// Presence: a person's last tab left.
     PersonLeft { id: u32 },
     /// Presence: where another tab's pointer is (null: off the board).
@@ -175,6 +182,8 @@ pub enum ErrorCode {
     /// This client's address opened or created as many rooms as one address
     /// may in a while: a join is closed with 4006, a room's first change refused.
     TooManyRooms,
+    /// A change sent on a view-only connection: never applied.
+    ReadOnly,
 }
 
 /// Why a client's text frame was refused before reaching any room.
@@ -245,6 +254,7 @@ impl ErrorCode {
             ErrorCode::RoomFull => "room_full",
             ErrorCode::ServerBusy => "server_busy",
             ErrorCode::TooManyRooms => "too_many_rooms",
+            ErrorCode::ReadOnly => "read_only",
         }
     }
 
@@ -314,6 +324,8 @@ pub mod close {
     pub const SERVER_BUSY: u16 = 4005;
     /// This address opened as many rooms as it may for now.
     pub const TOO_MANY_ROOMS: u16 = 4006;
+    /// The view-only link this connection came by was replaced: it no longer opens the room.
+    pub const VIEW_REVOKED: u16 = 4007;
 }
 
 #[cfg(test)]

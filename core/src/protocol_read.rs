@@ -77,6 +77,8 @@ impl TagFirst for ServerMsg {
             id: u32,
             name: String,
             color: u8,
+            #[serde(default)]
+            viewer: bool,
         }
         #[derive(Deserialize)]
         struct Pointer {
@@ -125,8 +127,8 @@ impl TagFirst for ServerMsg {
             "presence" => ServerMsg::Presence { members: tagged::rest::<_, Presence>(rest)?.members },
             "you" => ServerMsg::You { person: small(one(rest)?)? },
             "person" => {
-                let Person { id, name, color } = tagged::rest(rest)?;
-                ServerMsg::Person { id, name, color }
+                let Person { id, name, color, viewer } = tagged::rest(rest)?;
+                ServerMsg::Person { id, name, color, viewer }
             }
             "person_left" => ServerMsg::PersonLeft { id: small(one(rest)?)? },
             "pointer" => {

@@ -17,6 +17,8 @@ pub struct Person {
     pub name: String,
     /// 0 to `PERSON_COLORS - 1`.
     pub color: u8,
+    /// Here by a view-only link.
+    pub viewer: bool,
 }
 
 /// One of the others' tabs.
@@ -58,8 +60,8 @@ impl Roster {
                 self.you = Some(*person);
                 Seen::People
             }
-            ServerMsg::Person { id, name, color } => {
-                let person = Person { id: *id, name: name.clone(), color: *color % PERSON_COLORS };
+            ServerMsg::Person { id, name, color, viewer } => {
+                let person = Person { id: *id, name: name.clone(), color: *color % PERSON_COLORS, viewer: *viewer };
                 self.people.insert(*id, person);
                 Seen::People
             }
@@ -152,7 +154,7 @@ mod tests {
     #[test]
     fn pointers_glide_then_rest_then_hide() {
         let mut roster = Roster::default();
-        roster.apply(&ServerMsg::Person { id: 1, name: "A".into(), color: 9 }, 0.0);
+        roster.apply(&ServerMsg::Person { id: 1, name: "A".into(), color: 9, viewer: false }, 0.0);
         assert_eq!(roster.person(1).map(|p| p.color), Some(1), "colours wrap into the palette");
         roster.apply(&ServerMsg::Pointer { tab: 5, person: 1, at: Some([0.0, 0.0]) }, 0.0);
         assert_eq!(roster.pointer(5, 0.0), Some([0.0, 0.0]), "the first report is drawn where it is");
@@ -171,7 +173,7 @@ mod tests {
     fn people_come_and_go_with_their_tabs() {
         let mut roster = Roster::default();
         for (id, name) in [(1, "Ann"), (2, "Bo"), (3, "Cy")] {
-            roster.apply(&ServerMsg::Person { id, name: name.into(), color: id as u8 }, 0.0);
+            roster.apply(&ServerMsg::Person { id, name: name.into(), color: id as u8, viewer: false }, 0.0);
         }
         roster.apply(&ServerMsg::You { person: 2 }, 0.0);
         let names: Vec<_> = roster.people().iter().map(|p| p.name.as_str()).collect();

@@ -17,6 +17,8 @@ pub enum ConnStatus {
     Outdated,
     /// The room has as many people as it allows; retrying.
     RoomFull,
+    /// The view-only link this page came by was replaced.
+    LinkReplaced,
 }
 
 impl ConnStatus {
@@ -28,6 +30,7 @@ impl ConnStatus {
             ConnStatus::Offline => "Offline",
             ConnStatus::Outdated => "Sketchboard was updated: reload the page",
             ConnStatus::RoomFull => "This room is full: waiting for a place…",
+            ConnStatus::LinkReplaced => "This view-only link was replaced: ask for the new one",
         }
     }
 
@@ -36,7 +39,7 @@ impl ConnStatus {
         match self {
             ConnStatus::Connected => "ok",
             ConnStatus::Connecting | ConnStatus::Reconnecting => "wait",
-            ConnStatus::Offline | ConnStatus::Outdated | ConnStatus::RoomFull => "bad",
+            ConnStatus::Offline | ConnStatus::Outdated | ConnStatus::RoomFull | ConnStatus::LinkReplaced => "bad",
         }
     }
 }
@@ -56,6 +59,8 @@ pub struct PersonLine {
     /// Their colour, as CSS.
     pub color: &'static str,
     pub you: bool,
+    /// Here by a view-only link.
+    pub viewer: bool,
 }
 
 /// What the live board shows outside the canvas. All signals, so `Copy`.

@@ -13,9 +13,11 @@ use std::rc::Weak;
 
 use futures::channel::{mpsc, oneshot};
 use futures::{FutureExt, SinkExt, StreamExt};
-use gloo_net::websocket::Message;
 use gloo_net::websocket::futures::WebSocket;
+use gloo_net::websocket::{Message, WebSocketError};
 use gloo_timers::future::TimeoutFuture;
+
+use crate::protocol::close::VIEW_REVOKED;
 
 /// How long opening the socket may take before it counts as failed.
 const CONNECT_TIMEOUT_MS: u32 = 10_000;
@@ -51,6 +53,8 @@ pub trait Owner {
     fn lost(&self, online: bool);
     /// The connection stopped for good after `Verdict::Stop`.
     fn stopped(&self);
+    /// The connection stopped for good: the view-only link it came by was replaced (close 4007).
+    fn revoked(&self);
 }
 
 /// The owner's handle on its connection.
@@ -102,6 +106,8 @@ enum Ended {
     Stopped,
     /// The server will not take this client.
     Refused,
+    /// The view-only link was replaced: reconnecting would only be refused.
+    Revoked,
     /// The connection was lost; `worked` says whether the hello had been answered.
     Lost { worked: bool },
 }
@@ -117,6 +123,12 @@ impl Runner {
                 Ended::Refused => {
                     if let Some(o) = owner.upgrade() {
                         o.stopped();
+                    }
+                    return;
+                }
+                Ended::Revoked => {
+                    if let Some(o) = owner.upgrade() {
+                        o.revoked();
                     }
                     return;
                 }
@@ -214,6 +226,7 @@ async fn connect_once<O: Owner + ?Sized>(
                         }
                     }
                     Some(Ok(Message::Bytes(_))) => {}
+                    Some(Err(WebSocketError::ConnectionClose(e))) if e.code == VIEW_REVOKED => return Ended::Revoked,
                     Some(Err(_)) | None => return Ended::Lost { worked },
                 }
             }

@@ -129,6 +129,14 @@ impl LiveBoard {
     }
 
     pub(super) fn on_input(&self, input: Input) -> bool {
+        // A view-only board may be looked at (zoomed, pointed at), never edited.
+        let looking = matches!(
+            input,
+            Input::PointerMove { .. } | Input::PointerLeave | Input::Pinch { .. } | Input::Resized | Input::Network(_)
+        );
+        if self.view_only && !looking {
+            return false;
+        }
         match input {
             Input::Press { x, y, add } => {
                 let (x, y) = self.canvas.under(x, y);

@@ -72,6 +72,8 @@ pub struct LiveBoard {
     pub(super) here: Here,
     /// Others' changes, told to screen readers.
     pub(super) announcer: Announcer,
+    /// Opened by a view-only link: no input edits.
+    pub(super) view_only: bool,
     /// Why the server last turned this tab away (room full), shown while retrying.
     pub(super) refusal: Cell<Option<ConnStatus>>,
     frame_requested: Cell<bool>,
@@ -80,7 +82,14 @@ pub struct LiveBoard {
 }
 
 impl LiveBoard {
-    pub fn start(room: RoomName, el: web_sys::HtmlCanvasElement, ui: BoardUi) -> Result<Rc<LiveBoard>, JsValue> {
+    /// Starts the board of `room`; with `view_only`, `room` is a view-only
+    /// token: the board is watched and pointed at, never edited.
+    pub fn start(
+        room: RoomName,
+        el: web_sys::HtmlCanvasElement,
+        ui: BoardUi,
+        view_only: bool,
+    ) -> Result<Rc<LiveBoard>, JsValue> {
         // The tab's id and unsent changes come back with a reload (`saved`).
         let saved = saved::load(&room);
         let restored = saved.is_some();
@@ -93,7 +102,7 @@ impl LiveBoard {
         }
         let here = Here::new();
         ui.name.set(here.name());
-        let url = socket_url(&room)?;
+        let url = socket_url(&room, view_only)?;
         let room_for_history = room.clone();
         let canvas = Canvas::new(el)?;
         let (connection, runner) = Connection::new();
@@ -110,6 +119,7 @@ impl LiveBoard {
             color: Cell::new(None),
             last_nudge: Cell::new(None),
             here,
+            view_only,
             announcer: Announcer::default(),
             refusal: Cell::new(None),
             frame_requested: Cell::new(false),
@@ -354,8 +364,9 @@ fn new_client_id() -> Result<ClientId, JsValue> {
     ClientId::parse(random_id()).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
-fn socket_url(room: &RoomName) -> Result<String, JsValue> {
+fn socket_url(room: &RoomName, view_only: bool) -> Result<String, JsValue> {
     let location = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?.location();
     let scheme = if location.protocol()? == "https:" { "wss" } else { "ws" };
-    Ok(format!("{scheme}://{}/ws/{room}", location.host()?))
+    let path = if view_only { "ws/v" } else { "ws" };
+    Ok(format!("{scheme}://{}/{path}/{room}", location.host()?))
 }

@@ -11,6 +11,7 @@
 //!   `announce`: others' changes, told to screen readers;
 //! - `input`: pointer, keyboard and window events, as `Input`s;
 //! - `saved`: what a tab keeps across a reload; `identity`: one id per tab;
+//!   `recent`: the rooms this browser opened; `share_link`: view-only links;
 //! - `presence`: your name and person, what this tab tells the room of its
 //!   pointer and selection, and who else is here.
 
@@ -40,4 +41,8 @@ mod presence;
 #[cfg(feature = "hydrate")]
 mod receiving;
 #[cfg(feature = "hydrate")]
+pub mod recent;
+#[cfg(feature = "hydrate")]
 mod saved;
+#[cfg(feature = "hydrate")]
+mod share_link;

@@ -165,6 +165,7 @@ impl Here {
                 name: if p.name.is_empty() { "Someone".to_owned() } else { p.name.clone() },
                 color: PERSON_COLORS[usize::from(p.color) % PERSON_COLORS.len()],
                 you: Some(p.id) == you,
+                viewer: p.viewer,
             })
             .collect()
     }

@@ -104,6 +104,13 @@ impl Owner for LiveBoard {
         self.set_status(status);
     }
 
+    fn revoked(&self) {
+        self.session.borrow_mut().disconnected();
+        self.here.lost();
+        self.ui.people.set(Vec::new());
+        self.set_status(ConnStatus::LinkReplaced);
+    }
+
     fn stopped(&self) {
         self.session.borrow_mut().disconnected();
         self.set_status(ConnStatus::Outdated);

@@ -43,6 +43,8 @@ struct State {
 struct Person {
     id: u32,
     color: u8,
+    /// Came (with their first tab here) by a view-only link.
+    viewer: bool,
     /// Their `person` message, as last sent.
     said: Utf8Bytes,
     tabs: usize,
@@ -69,18 +71,18 @@ impl Lounge {
     /// A tab arrives: it is told who it is and everything present, and the
     /// others are told of its person if they are new. It stays until its
     /// `Outgoing` is dropped.
-    pub fn enter(self: &Arc<Self>, tab: u64, person: ClientId) -> (Arc<Inbox>, Outgoing) {
+    pub fn enter(self: &Arc<Self>, tab: u64, person: ClientId, viewer: bool) -> (Arc<Inbox>, Outgoing) {
         let mut state = self.state();
         let inbox = Arc::new(Inbox::default());
         if !state.people.contains_key(&person) {
             let id = state.next_person;
             state.next_person += 1;
             let color = free_color(state.people.values().map(|p| p.color), id);
-            let said = encode(&ServerMsg::Person { id, name: String::new(), color });
+            let said = encode(&ServerMsg::Person { id, name: String::new(), color, viewer });
             for other in state.tabs.values() {
                 other.inbox.person(id, said.clone());
             }
-            state.people.insert(person.clone(), Person { id, color, said, tabs: 0 });
+            state.people.insert(person.clone(), Person { id, color, viewer, said, tabs: 0 });
         }
         let you = state.people.get_mut(&person).map(|p| {
             p.tabs += 1;
@@ -136,8 +138,8 @@ impl Lounge {
         let mut state = self.state();
         let Some(key) = state.tabs.get(&tab).map(|t| t.person.clone()) else { return };
         let Some(person) = state.people.get_mut(&key) else { return };
-        let (id, color) = (person.id, person.color);
-        person.said = encode(&ServerMsg::Person { id, name: name.to_string(), color });
+        let (id, color, viewer) = (person.id, person.color, person.viewer);
+        person.said = encode(&ServerMsg::Person { id, name: name.to_string(), color, viewer });
         let said = person.said.clone();
         for other in state.tabs.values() {
             other.inbox.person(id, said.clone());
@@ -311,8 +313,8 @@ mod tests {
     #[test]
     fn a_reader_that_falls_behind_keeps_only_the_latest() {
         let lounge = Arc::new(Lounge::default());
-        let (slow, _slow_out) = lounge.enter(1, person("slow"));
-        let (_, busy) = lounge.enter(2, person("busy"));
+        let (slow, _slow_out) = lounge.enter(1, person("slow"), false);
+        let (_, busy) = lounge.enter(2, person("busy"), false);
         taken(&slow);
         for i in 0..1000 {
             let at = Some([f64::from(i), 1.0]);
@@ -332,7 +334,7 @@ mod tests {
     fn colours_are_distinct_while_there_are_enough() {
         let lounge = Arc::new(Lounge::default());
         let mut tabs: Vec<_> =
-            (0..u64::from(PERSON_COLORS) + 1).map(|i| lounge.enter(i, person(&format!("p{i}")))).collect();
+            (0..u64::from(PERSON_COLORS) + 1).map(|i| lounge.enter(i, person(&format!("p{i}")), false)).collect();
         let colors: Vec<u8> = lounge.state().people.values().map(|p| p.color).collect();
         let mut distinct = colors.clone();
         distinct.sort_unstable();
@@ -341,7 +343,7 @@ mod tests {
         // A colour freed is the next one given.
         let freed = lounge.state().people[&person("p3")].color;
         drop(tabs.remove(3));
-        let _again = lounge.enter(99, person("late"));
+        let _again = lounge.enter(99, person("late"), false);
         assert_eq!(lounge.state().people[&person("late")].color, freed);
     }
 }

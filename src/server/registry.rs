@@ -28,6 +28,8 @@ pub struct Joined {
     pub cursor: Cursor,
     /// The room's presence.
     pub lounge: Arc<Lounge>,
+    /// Changes when the room's view-only link is replaced: a viewer's cue to leave.
+    pub revoked: watch::Receiver<u64>,
 }
 
 /// Commands a room's mailbox holds before senders wait.
@@ -40,6 +42,7 @@ struct RoomHandle {
     generation: u64,
     stats: Arc<RoomStats>,
     lounge: Arc<Lounge>,
+    revoked: watch::Sender<u64>,
 }
 
 #[derive(Clone)]
@@ -120,7 +123,7 @@ impl Registry {
         };
         let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire);
         tokio::spawn(room.run(rx));
-        let handle = RoomHandle { tx, generation, stats, lounge };
+        let handle = RoomHandle { tx, generation, stats, lounge, revoked: watch::Sender::new(0) };
         rooms.insert(name.clone(), handle.clone());
         self.set_loaded(rooms.len());
         Ok(handle)
@@ -135,6 +138,7 @@ impl Registry {
         client: ClientId,
         network: Network,
         at: Option<Position>,
+        viewer: bool,
         out: mpsc::Sender<Utf8Bytes>,
     ) -> Result<Joined, JoinError> {
         let member = ConnId(self.inner.next_member.fetch_add(1, Ordering::Relaxed));
@@ -143,12 +147,15 @@ impl Registry {
         for _ in 0..3 {
             let handle = self.handle(name, network)?;
             let (reply, answer) = oneshot::channel();
-            let cmd = RoomCmd::Join { member, client: client.clone(), network, at, out: out.clone(), reply };
+            let cmd = RoomCmd::Join { member, client: client.clone(), network, at, viewer, out: out.clone(), reply };
             if handle.tx.send(cmd).await.is_err() {
                 continue;
             }
             match answer.await {
-                Ok(Ok(cursor)) => return Ok(Joined { room: handle.tx, member, cursor, lounge: handle.lounge }),
+                Ok(Ok(cursor)) => {
+                    let revoked = handle.revoked.subscribe();
+                    return Ok(Joined { room: handle.tx, member, cursor, lounge: handle.lounge, revoked });
+                }
                 Ok(Err(e)) => return Err(e),
                 Err(_dropped) => continue,
             }
@@ -166,10 +173,18 @@ impl Registry {
         }
     }
 
-    /// People and shapes in each running room, for the lobby.
+    /// People and shapes in each running room that is not private, for the lobby.
     pub fn live_rooms(&self) -> HashMap<RoomName, (u32, u32)> {
         let live = |s: &RoomStats| (s.members.load(Ordering::Relaxed), s.shapes.load(Ordering::Relaxed));
-        self.rooms().iter().map(|(name, h)| (name.clone(), live(&h.stats))).collect()
+        let listed = |h: &&RoomHandle| !h.stats.private.load(Ordering::Relaxed);
+        self.rooms().iter().filter(|(_, h)| listed(h)).map(|(name, h)| (name.clone(), live(&h.stats))).collect()
+    }
+
+    /// Tells the viewers of `name`, if it is running, that their link was replaced.
+    pub fn revoke_viewers(&self, name: &RoomName) {
+        if let Some(h) = self.rooms().get(name) {
+            h.revoked.send_modify(|n| *n += 1);
+        }
     }
 
     fn set_loaded(&self, n: usize) {

@@ -18,6 +18,7 @@ use tower_http::compression::CompressionLayer;
 use super::connection;
 use super::fairness::client_ip;
 use super::metrics::Why;
+use super::sharing;
 use super::state::AppState;
 use crate::app::{App, shell};
 use crate::model::RoomName;
@@ -28,6 +29,8 @@ pub(crate) fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let pages = Router::new()
         .route("/ws/{room}", get(websocket))
+        .route("/ws/v/{token}", get(sharing::view_socket))
+        .route("/api/rooms/{room}/view-link", get(sharing::view_link).post(sharing::replace_view_link))
         .route("/new", get(new_room))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
             let options = state.leptos_options.clone();
@@ -87,11 +90,24 @@ async fn websocket(
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response(),
     };
-    if !state.origins.allows_socket(&headers) {
+    open_socket(state, room, false, peer, &headers, upgrade)
+}
+
+/// Upgrades a request to a room's WebSocket, read-only if `view_only`, after
+/// the origin and per-address checks.
+pub(super) fn open_socket(
+    state: AppState,
+    room: RoomName,
+    view_only: bool,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !state.origins.allows_socket(headers) {
         tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
         return (StatusCode::FORBIDDEN, "this origin may not open a WebSocket here").into_response();
     }
-    let permit = match state.fairness.connect(client_ip(peer, &headers, &state.trusted_proxies)) {
+    let permit = match state.fairness.connect(client_ip(peer, headers, &state.trusted_proxies)) {
         Ok(permit) => permit,
         Err(e) => {
             state.metrics.limited.get_or_create(&Why { why: "connections" }).inc();
@@ -119,6 +135,7 @@ async fn websocket(
                 _guard: state.guard,
                 permit,
                 metrics: state.metrics,
+                view_only,
             };
             connection::serve(socket, room, state.registry, terms)
         })
@@ -146,11 +163,16 @@ async fn healthz(State(state): State<AppState>) -> Response {
 #[derive(Deserialize)]
 struct NewRoom {
     name: Option<String>,
+    /// "New private room": an unguessable name, never listed.
+    private: Option<String>,
 }
 
 /// The lobby's form lands here: a typed name, or none for a random one.
 /// Plain HTTP, so creating a room works before (or without) the WebAssembly.
-async fn new_room(Query(q): Query<NewRoom>) -> Response {
+async fn new_room(State(state): State<AppState>, Query(q): Query<NewRoom>) -> Response {
+    if q.private.is_some() {
+        return sharing::new_private_room(&state).await;
+    }
     let typed = q.name.as_deref().map(str::trim).unwrap_or_default();
     let name = if typed.is_empty() { random_room_name() } else { typed.to_owned() };
     match RoomName::parse(name) {

@@ -28,4 +28,5 @@ mod metrics;
 mod persist;
 mod presence;
 mod resume;
+mod sharing;
 mod sockets;

@@ -55,7 +55,9 @@ pub fn LobbyPage() -> impl IntoView {
                 />
                 <button type="submit">"Create or join"</button>
                 <a class="button secondary" href="/new" rel="external">"New random room"</a>
+                <a class="button secondary" href="/new?private=1" rel="external">"New private room"</a>
             </form>
+            <RecentRooms />
             <section class="rooms" aria-labelledby="rooms-heading">
                 <h2 id="rooms-heading">"Rooms"</h2>
                 <Suspense fallback=|| view! { <p>"Loading rooms…"</p> }>
@@ -68,6 +70,30 @@ pub fn LobbyPage() -> impl IntoView {
                 </Suspense>
             </section>
         </main>
+    }
+}
+
+/// "Your recent rooms", from this browser's memory: shown once the page is
+/// live (the server cannot know them).
+#[island]
+fn RecentRooms() -> impl IntoView {
+    let recent = RwSignal::new(Vec::<(String, String)>::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        recent.set(crate::client::recent::list().into_iter().map(|r| (r.path, r.label)).collect());
+    });
+    move || {
+        let list = recent.get();
+        (!list.is_empty()).then(|| {
+            let items =
+                list.into_iter().map(|(path, label)| view! { <li><a href=path>{label}</a></li> }).collect_view();
+            view! {
+                <section class="rooms recent" aria-labelledby="recent-heading">
+                    <h2 id="recent-heading">"Your recent rooms"</h2>
+                    <ul class="room-list">{items}</ul>
+                </section>
+            }
+        })
     }
 }
 

@@ -4,7 +4,10 @@ mod lobby;
 mod message;
 mod not_found;
 mod room;
+mod share;
+mod view;
 
 pub use lobby::{LobbyPage, RoomInfo, list_rooms};
 pub use not_found::NotFound;
 pub use room::RoomPage;
+pub use view::ViewPage;

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::message::MessagePage;
+use super::share::Share;
 use crate::client::board_ui::{BoardUi, ConnStatus};
 use crate::model::{Color, RoomName, ShapeKind};
 use crate::presence::MAX_NAME_CHARS;
@@ -22,7 +23,7 @@ pub fn RoomPage() -> impl IntoView {
         // `Either`, not `into_any`: type-erased views cost the bundle dearly.
         Ok(room) => Either::Left(view! {
             <leptos_meta::Title text=format!("{room} · Sketchboard") />
-            <Room room />
+            <Room room view=false />
         }),
         Err(e) => Either::Right(view! { <BadRoomName name=name() reason=e.to_string() /> }),
     }
@@ -37,9 +38,11 @@ fn BadRoomName(name: String, reason: String) -> impl IntoView {
     }
 }
 
-/// The live room: everything on the page that the browser runs.
+/// The live room: everything on the page that the browser runs. With
+/// `view`, `room` is a view-only token: the board, pointers and people, and
+/// no editing controls (the server refuses changes from it anyway).
 #[island]
-fn Room(room: RoomName) -> impl IntoView {
+pub(super) fn Room(room: RoomName, view: bool) -> impl IntoView {
     let ui = BoardUi::new();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
 
@@ -56,8 +59,16 @@ fn Room(room: RoomName) -> impl IntoView {
             if let Some(el) = canvas.get()
                 && live.with_value(Option::is_none)
             {
-                match LiveBoard::start(room.clone(), el, ui) {
-                    Ok(board) => live.set_value(Some(board)),
+                match LiveBoard::start(room.clone(), el, ui, view) {
+                    Ok(board) => {
+                        live.set_value(Some(board));
+                        let (path, label) = if view {
+                            (format!("/v/{room}"), "A view-only room".to_owned())
+                        } else {
+                            (format!("/r/{room}"), room.to_string())
+                        };
+                        crate::client::recent::remember(path, label);
+                    }
                     Err(e) => leptos::logging::error!("could not start the board: {e:?}"),
                 }
             }
@@ -129,28 +140,30 @@ fn Room(room: RoomName) -> impl IntoView {
         <main class="room">
             <header class="room-bar">
                 <a class="home" href="/">"Sketchboard"</a>
-                <h1>{room.to_string()}</h1>
-                <div class="toolbar" role="toolbar" aria-label="Add a shape">
-                    {ShapeKind::ALL
-                        .into_iter()
-                        .map(|kind| {
-                            view! {
-                                <button type="button" class="tool" on:click=move |_| act(Action::Add(kind))>
-                                    <span class=format!("icon {}", kind.css_name()) aria-hidden="true"></span>
-                                    {kind.label()}
-                                </button>
-                            }
-                        })
-                        .collect_view()}
-                    <button
-                        type="button"
-                        class="tool danger"
-                        disabled=move || !ui.has_selection.get()
-                        on:click=move |_| act(Action::DeleteSelected)
-                    >
-                        "Delete"
-                    </button>
-                </div>
+                <h1>{if view { "View-only".to_owned() } else { room.to_string() }}</h1>
+                {(!view).then(|| view! {
+                    <div class="toolbar" role="toolbar" aria-label="Add a shape">
+                        {ShapeKind::ALL
+                            .into_iter()
+                            .map(|kind| {
+                                view! {
+                                    <button type="button" class="tool" on:click=move |_| act(Action::Add(kind))>
+                                        <span class=format!("icon {}", kind.css_name()) aria-hidden="true"></span>
+                                        {kind.label()}
+                                    </button>
+                                }
+                            })
+                            .collect_view()}
+                        <button
+                            type="button"
+                            class="tool danger"
+                            disabled=move || !ui.has_selection.get()
+                            on:click=move |_| act(Action::DeleteSelected)
+                        >
+                            "Delete"
+                        </button>
+                    </div>
+                })}
                 <div class="presence">
                     <span class=move || format!("status {}", ui.status.get().css()) role="status">
                         {move || ui.status.get().label()}
@@ -160,45 +173,48 @@ fn Room(room: RoomName) -> impl IntoView {
                 </div>
             </header>
             <div class="room-tools">
-                <div class="toolbar" role="toolbar" aria-label="Edit">
-                    // One button type for all four (a row of the same shape costs
-                    // the bundle once, four written out cost it four times).
-                    {[
-                        ("Undo", ui.can_undo, Action::Undo),
-                        ("Redo", ui.can_redo, Action::Redo),
-                        ("Bring to front", ui.has_selection, Action::ToFront),
-                        ("Send to back", ui.has_selection, Action::ToBack),
-                    ]
-                        .into_iter()
-                        .map(|(label, enabled, action)| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class="tool"
-                                    disabled=move || !enabled.get()
-                                    on:click=move |_| act(action)
-                                >
-                                    {label}
-                                </button>
-                            }
-                        })
-                        .collect_view()}
-                </div>
-                <div class="toolbar colours" role="toolbar" aria-label="Colour">
-                    {Color::ALL
-                        .into_iter()
-                        .map(|color| {
-                            view! {
-                                <button
-                                    type="button"
-                                    class=format!("swatch {}", color.name())
-                                    aria-label=color.label()
-                                    on:click=move |_| act(Action::Paint(color))
-                                ></button>
-                            }
-                        })
-                        .collect_view()}
-                </div>
+                {(!view).then(|| view! {
+                    <div class="toolbar" role="toolbar" aria-label="Edit">
+                        // One button type for all four (a row of the same shape costs
+                        // the bundle once, four written out cost it four times).
+                        {[
+                            ("Undo", ui.can_undo, Action::Undo),
+                            ("Redo", ui.can_redo, Action::Redo),
+                            ("Bring to front", ui.has_selection, Action::ToFront),
+                            ("Send to back", ui.has_selection, Action::ToBack),
+                        ]
+                            .into_iter()
+                            .map(|(label, enabled, action)| {
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="tool"
+                                        disabled=move || !enabled.get()
+                                        on:click=move |_| act(action)
+                                    >
+                                        {label}
+                                    </button>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                    <div class="toolbar colours" role="toolbar" aria-label="Colour">
+                        {Color::ALL
+                            .into_iter()
+                            .map(|color| {
+                                view! {
+                                    <button
+                                        type="button"
+                                        class=format!("swatch {}", color.name())
+                                        aria-label=color.label()
+                                        on:click=move |_| act(Action::Paint(color))
+                                    ></button>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                    <Share room=room.clone() />
+                })}
                 <div class="people-bar">
                     <label class="your-name">
                         "Your name"
@@ -213,7 +229,11 @@ fn Room(room: RoomName) -> impl IntoView {
                         <For each=move || ui.people.get() key=|p| p.clone() let(p)>
                             <li style=format!("--person: {}", p.color)>
                                 {p.name}
-                                {if p.you { " (you)" } else { "" }}
+                                {match (p.you, p.viewer) {
+                                    (true, _) => " (you)",
+                                    (false, true) => " (viewing)",
+                                    _ => "",
+                                }}
                             </li>
                         </For>
                     </ul>

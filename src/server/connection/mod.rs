@@ -50,6 +50,8 @@ pub struct Terms {
     /// This connection, counted against its address's limit while it lives.
     pub permit: Permit,
     pub metrics: Arc<Metrics>,
+    /// Opened by a view-only link: presence yes, changes never.
+    pub view_only: bool,
 }
 
 /// Counts an open WebSocket for as long as it lives.
@@ -127,8 +129,8 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
     };
 
     let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_QUEUE);
-    let Joined { room: room_tx, member, mut cursor, lounge } =
-        match registry.join(&room, client, terms.permit.network(), at, out_tx).await {
+    let Joined { room: room_tx, member, mut cursor, lounge, revoked } =
+        match registry.join(&room, client, terms.permit.network(), at, terms.view_only, out_tx).await {
             Ok(joined) => joined,
             Err(e) => {
                 tracing::warn!(%room, error = %e, "join failed");
@@ -150,9 +152,10 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
         };
     tracing::debug!(%room, %member, "joined");
 
-    let (inbox, outgoing) = lounge.enter(member.0, person);
+    let (inbox, outgoing) = lounge.enter(member.0, person, terms.view_only);
     let mut presence = relay::Presence { inbox, outgoing };
-    relay::relay(&mut socket, &room_tx, &mut out_rx, &mut cursor, &mut presence, member, &terms).await;
+    let mut link = relay::Link { room: &room_tx, out: &mut out_rx, cursor: &mut cursor, revoked, member };
+    relay::relay(&mut socket, &mut link, &mut presence, &terms).await;
     // Gone from presence at once, before the room hears of it.
     drop(presence);
     // Its address's place is free once the room hears it left, not after.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures_util::FutureExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::MAX_WRITE_BATCH;
@@ -39,15 +39,22 @@ pub(super) struct Presence {
     pub outgoing: Outgoing,
 }
 
-pub(super) async fn relay(
-    socket: &mut WebSocket,
-    room_tx: &mpsc::Sender<RoomCmd>,
-    out_rx: &mut mpsc::Receiver<Utf8Bytes>,
-    cursor: &mut Cursor,
-    presence: &mut Presence,
-    member: ConnId,
-    terms: &Terms,
-) {
+/// A joined connection's ties to its room.
+pub(super) struct Link<'a> {
+    pub room: &'a mpsc::Sender<RoomCmd>,
+    /// Its own queue (the answer to hello).
+    pub out: &'a mut mpsc::Receiver<Utf8Bytes>,
+    /// Its place in the room's feed.
+    pub cursor: &'a mut Cursor,
+    /// Changes when the room's view-only link is replaced (it matters to viewers only).
+    pub revoked: watch::Receiver<u64>,
+    pub member: ConnId,
+}
+
+pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence: &mut Presence, terms: &Terms) {
+    let Link { room: room_tx, out: out_rx, cursor, revoked, member } = link;
+    let (room_tx, member) = (*room_tx, *member);
+    let view_only = terms.view_only;
     let mut said: Vec<Utf8Bytes> = Vec::new();
     // Pings keep the connection honest: a peer that vanished without closing
     // (a laptop lid, a dead Wi-Fi) stops answering, and is closed after the
@@ -84,7 +91,7 @@ pub(super) async fn relay(
                     if matches!(incoming, Some(Ok(_))) {
                         last_heard = Instant::now();
                     }
-                    match on_frame(socket, member, &mut presence.outgoing, incoming).await {
+                    match on_frame(socket, member, view_only, &mut presence.outgoing, incoming).await {
                         Next::Continue => {}
                         Next::ToRoom(cmd) => inbound = Some(cmd),
                         Next::End => return,
@@ -134,6 +141,10 @@ pub(super) async fn relay(
                 }
             }
             () = sleep_until(presence.outgoing.due()) => presence.outgoing.publish(),
+            Ok(()) = revoked.changed(), if view_only => {
+                let _ = close_with(socket, close::VIEW_REVOKED, "this view-only link was replaced").await;
+                return;
+            }
             permit = room_tx.reserve(), if inbound.is_some() => match (permit, inbound.take()) {
                 (Ok(permit), Some(cmd)) => permit.send(cmd),
                 _ => {
@@ -159,7 +170,7 @@ pub(super) async fn relay(
                 if matches!(incoming, Some(Ok(_))) {
                     last_heard = Instant::now();
                 }
-                match on_frame(socket, member, &mut presence.outgoing, incoming).await {
+                match on_frame(socket, member, view_only, &mut presence.outgoing, incoming).await {
                     Next::Continue => {}
                     Next::ToRoom(cmd) => inbound = Some(cmd),
                     Next::End => return,
@@ -189,6 +200,7 @@ async fn sleep_until(at: Option<Instant>) {
 async fn on_frame(
     socket: &mut WebSocket,
     member: ConnId,
+    view_only: bool,
     outgoing: &mut Outgoing,
     incoming: Option<Result<Message, axum::Error>>,
 ) -> Next {
@@ -204,6 +216,14 @@ async fn on_frame(
     };
     match parse(&msg) {
         Ok(None) => Next::Continue,
+        Ok(Some(ClientMsg::Change { op, .. })) if view_only => {
+            let why = "this connection came by a view-only link: it may point, never change";
+            if send(socket, ServerMsg::error(ErrorCode::ReadOnly, why, Some(op))).await {
+                Next::Continue
+            } else {
+                Next::End
+            }
+        }
         Ok(Some(ClientMsg::Change { op, change })) => Next::ToRoom(RoomCmd::Change { member, op, change }),
         Ok(Some(ClientMsg::Name { name })) => {
             outgoing.name(name);

@@ -8,9 +8,12 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
 use super::{CATCH_UP_ALWAYS, ConnId, Cursor, JoinError, Member, Room};
-use crate::model::ClientId;
+use crate::model::{ClientId, RoomName};
 use crate::protocol::{PROTOCOL_VERSION, Position, SHAPES_PER_PART, ServerMsg};
 use crate::server::fairness::Network;
+
+/// What a viewer's welcome calls the room.
+const VIEWER_ROOM: &str = "view-only";
 
 impl Room {
     pub(super) fn join(
@@ -19,6 +22,7 @@ impl Room {
         client: ClientId,
         network: Network,
         at: Option<Position>,
+        viewer: bool,
         out: mpsc::Sender<Utf8Bytes>,
     ) -> Result<Cursor, JoinError> {
         // A tab that reconnects before the room noticed its old connection
@@ -29,7 +33,7 @@ impl Room {
         if self.members.len() >= self.max_members {
             return Err(JoinError::Full(self.max_members));
         }
-        let answer = self.answer_hello(&client, at);
+        let answer = self.answer_hello(&client, at, viewer);
         // The member reads the feed from here on, after its answer.
         let cursor = self.feed.cursor(member);
         if answer.into_iter().all(|msg| out.try_send(msg).is_ok()) {
@@ -42,10 +46,13 @@ impl Room {
     /// A welcome and the board, or, for a client that holds the board as of
     /// `at`, just the changes after it when the recent log reaches back that
     /// far and they are no longer than a snapshot.
-    fn answer_hello(&mut self, client: &ClientId, at: Option<Position>) -> Vec<Utf8Bytes> {
+    fn answer_hello(&mut self, client: &ClientId, at: Option<Position>, viewer: bool) -> Vec<Utf8Bytes> {
         let members = self.members.len() as u32 + 1;
         let last_op = self.last_ops.get(client).copied().unwrap_or(0);
-        let (version, room, epoch, seq) = (PROTOCOL_VERSION, self.name.clone(), self.epoch, self.seq);
+        // A viewer may not learn the room's name (it is the edit link).
+        let room =
+            if viewer { RoomName::parse(VIEWER_ROOM).unwrap_or_else(|_| self.name.clone()) } else { self.name.clone() };
+        let (version, epoch, seq) = (PROTOCOL_VERSION, self.epoch, self.seq);
         // A board from another incarnation of the room, or beyond `seq` (say,
         // storage restored from a backup), is one this room never had: only
         // a snapshot can fix that.

@@ -18,7 +18,7 @@ mod tests;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
@@ -79,6 +79,8 @@ pub enum RoomCmd {
         network: Network,
         /// Where the board the client already holds stands, if it holds one.
         at: Option<Position>,
+        /// Came by a view-only link: told the room by another name (it may be private).
+        viewer: bool,
         /// Where the room sends this member its answer to hello. When the room
         /// drops it, the member has been removed and must reconnect to resynchronise.
         out: mpsc::Sender<Utf8Bytes>,
@@ -119,6 +121,8 @@ pub struct RoomStats {
     pub members: AtomicU32,
     /// Shapes on the board as last recorded.
     pub shapes: AtomicU32,
+    /// A private room, never listed.
+    pub private: AtomicBool,
 }
 
 struct Member {
@@ -212,6 +216,14 @@ impl Room {
         if let Err(e) = self.store.opened(&self.name).await {
             tracing::warn!(room = %self.name, error = %e, "could not note that the room was opened");
         }
+        match self.store.access(&self.name).await {
+            Ok(access) => self.stats.private.store(access.is_some_and(|a| a.private), Ordering::Relaxed),
+            // Unknown, so kept out of the lobby: a private room must never be listed by mistake.
+            Err(e) => {
+                tracing::warn!(room = %self.name, error = %e, "could not read the room's access");
+                self.stats.private.store(true, Ordering::Relaxed);
+            }
+        }
         let loaded = self.store.load_room(&self.name).await;
         match loaded {
             Ok(room) => self.install(room),
@@ -292,9 +304,9 @@ impl Room {
         for cmd in batch {
             match cmd {
                 RoomCmd::Change { member, op, change } => self.stage(member, op, change),
-                RoomCmd::Join { member, client, network, at, out, reply } => {
+                RoomCmd::Join { member, client, network, at, viewer, out, reply } => {
                     self.flush().await?;
-                    let _ = reply.send(self.join(member, client, network, at, out));
+                    let _ = reply.send(self.join(member, client, network, at, viewer, out));
                 }
                 RoomCmd::Leave { member } => {
                     self.flush().await?;

@@ -47,7 +47,7 @@ async fn join(
     let (reply, answer) = oneshot::channel();
     let (member, client) = (ConnId(member), ClientId::parse(client).unwrap());
     let network = Network::of(std::net::Ipv4Addr::LOCALHOST.into());
-    room.send(RoomCmd::Join { member, client, network, at, out, reply }).await.unwrap();
+    room.send(RoomCmd::Join { member, client, network, at, viewer: false, out, reply }).await.unwrap();
     answer.await.unwrap().map(|cursor| (queue, cursor))
 }
 

@@ -22,6 +22,7 @@
 //! Durability: WAL with `synchronous = FULL`, so a commit survives a killed
 //! process and a power cut.
 
+mod access;
 mod schema;
 mod sqlite;
 #[cfg(test)]
@@ -36,6 +37,7 @@ use tokio::sync::oneshot;
 
 use crate::model::{Board, Change, ClientId, RoomName};
 use crate::server::metrics::Metrics;
+pub use access::Access;
 use writer::{Job, Work};
 
 /// The fewest changes between two snapshots of a room.
@@ -268,6 +270,23 @@ impl Store {
     ) -> Result<Vec<RoomSummary>, StoreError> {
         let since = sqlite::now_ms() - within_ms;
         self.read(move |conn| sqlite::list_rooms(conn, since, per_creator, limit)).await
+    }
+
+    /// A room's access (private, view-only token), if any was ever set.
+    pub async fn access(&self, room: &RoomName) -> Result<Option<Access>, StoreError> {
+        let room = room.clone();
+        self.read(move |conn| access::get(conn, &room)).await
+    }
+
+    /// The room a view-only token opens, if it opens one.
+    pub async fn room_for_token(&self, token: &str) -> Result<Option<RoomName>, StoreError> {
+        let token = token.to_owned();
+        self.read(move |conn| access::room_for_token(conn, &token)).await
+    }
+
+    /// Sets a room's access (`private` only ever turns on).
+    pub async fn set_access(&self, room: &RoomName, access: Access) -> Result<(), StoreError> {
+        self.write(Work::SetAccess { room: room.clone(), access }).await.map(|_| ())
     }
 
     /// Whether the database answers: for the health check.

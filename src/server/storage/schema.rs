@@ -43,6 +43,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     UPDATE rooms SET opened_at = updated_at;
     CREATE INDEX rooms_by_opening ON rooms (opened_at);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;",
+    // 4: private rooms and view-only tokens (see `access`), apart from the
+    // rooms' rows, which appear only with a room's first change.
+    "CREATE TABLE room_access (
+        room       TEXT PRIMARY KEY,
+        private    INTEGER NOT NULL DEFAULT 0,
+        view_token TEXT UNIQUE,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// Brings the schema up to date, one step per transaction.

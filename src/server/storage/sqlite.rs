@@ -135,6 +135,7 @@ pub(super) fn list_rooms(
     let mut stmt = conn
         .prepare_cached(
             "SELECT name, shape_count, creator FROM rooms WHERE seq > 0 AND updated_at >= ?1
+               AND name NOT IN (SELECT room FROM room_access WHERE private = 1)
              ORDER BY updated_at DESC LIMIT ?2",
         )
         .map_err(sql("listing rooms"))?;
@@ -274,6 +275,7 @@ pub(super) fn expire(tx: &Savepoint<'_>, rooms: &[RoomName], cutoff: i64) -> Res
             .map_err(sql("expiring a room"))?;
         if gone > 0 {
             tx.execute("DELETE FROM changes WHERE room = ?1", [name]).map_err(sql("expiring a room's log"))?;
+            tx.execute("DELETE FROM room_access WHERE room = ?1", [name]).map_err(sql("expiring a room's access"))?;
             tx.execute("DELETE FROM client_ops WHERE room = ?1", [name]).map_err(sql("expiring a room's clients"))?;
             deleted += 1;
         }

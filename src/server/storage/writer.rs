@@ -8,6 +8,7 @@ use std::sync::{Arc, mpsc as std_mpsc};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::access::{self, Access};
 use super::{Append, StoreError, sql, sqlite};
 use crate::model::RoomName;
 use crate::server::metrics::Metrics;
@@ -25,6 +26,8 @@ pub(super) enum Work {
     Opened { room: RoomName },
     /// Delete these rooms unless opened since `cutoff_ms`.
     Expire { rooms: Vec<RoomName>, cutoff_ms: i64 },
+    /// Set a room's access (private, view-only token).
+    SetAccess { room: RoomName, access: Access },
 }
 
 pub(super) struct Job {
@@ -92,6 +95,7 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<usize, Store
                 Work::Refresh { room, seq, shape_count } => sqlite::refresh(&sp, room, *seq, *shape_count, now)?,
                 Work::Opened { room } => sqlite::opened(&sp, room, now)?,
                 Work::Expire { rooms, cutoff_ms } => sqlite::expire(&sp, rooms, *cutoff_ms)?,
+                Work::SetAccess { room, access } => access::set(&sp, room, access, now)?,
             };
             // Dropping a savepoint without committing it rolls it back.
             sp.commit().map_err(sql("releasing a savepoint"))?;

@@ -1,0 +1,155 @@
+//! Sharing through real sockets and HTTP: a view-only connection sees the
+//! room live and may point, but every change it sends is refused and changes
+//! nothing; replacing the view-only link closes its viewers (4007) and the old
+//! link stops working; private rooms are never listed.
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::common::{Client, PATIENCE, TestServer, http_get, try_connect_with};
+
+/// A bodiless POST (with extra header lines); returns the status and body.
+async fn post(server: &TestServer, path: &str, headers: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    let host = server.addr;
+    let req =
+        format!("POST {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut buf)).await.expect("in time").expect("read");
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status"), body.to_owned())
+}
+
+/// The path in a view-link answer.
+fn path_of(body: &str) -> String {
+    let start = body.find('{').expect("JSON in the body");
+    let v: Value = serde_json::from_str(body[start..].trim_end_matches(|c: char| c != '}')).expect("JSON");
+    v["path"].as_str().expect("a path").to_owned()
+}
+
+async fn viewer(server: &TestServer, path: &str, client: &str) -> (Client, Value) {
+    let token = path.strip_prefix("/v/").expect("a /v/ link");
+    let ws = try_connect_with(&format!("ws://{}/ws/v/{token}", server.addr), &[]).await.expect("the link opens");
+    let mut c = Client::wrap(ws);
+    c.send_json(&json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION, "client": client})).await;
+    let welcome = c.recv_type("welcome").await;
+    let welcome = c.gather_board(welcome).await;
+    (c, welcome)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_only_connection_sees_and_points_but_never_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "shared", "alice").await;
+    let op = alice.create("a", "circle", 10.0, 10.0).await;
+    alice.confirmed(op).await;
+
+    let (status, _, body) = http_get(server.addr, "/api/rooms/shared/view-link").await;
+    assert_eq!(status, 200, "{body}");
+    let link = path_of(&body);
+    let (_, _, again) = http_get(server.addr, "/api/rooms/shared/view-link").await;
+    assert_eq!(path_of(&again), link, "asking again gives the same link");
+    assert!(!link.contains("shared"), "the link does not carry the room's name: {link}");
+
+    let (mut eve, welcome) = viewer(&server, &link, "eve").await;
+    assert_eq!(welcome["room"], "view-only", "the room's name (its edit link) is not told: {welcome}");
+    assert_eq!(welcome["shapes"].as_array().map(Vec::len), Some(1));
+
+    let attempts = [
+        json!({"op": "create", "shape": {"id": "b", "kind": "circle", "x": 1, "y": 1}}),
+        json!({"op": "move", "id": "a", "x": 500, "y": 500}),
+        json!({"op": "delete", "id": "a"}),
+        json!({"op": "color", "id": "a", "color": "red"}),
+        json!({"op": "layer", "id": "a", "z": 9}),
+        json!({"op": "batch", "changes": [{"op": "delete", "id": "a"}]}),
+    ];
+    for change in attempts {
+        let op = eve.change(change.clone()).await;
+        let answer = eve.recv_event().await;
+        assert_eq!((&answer["code"], &answer["op"]), (&json!("read_only"), &json!(op)), "{change} → {answer}");
+    }
+    // It may point: Alice sees the viewer's pointer.
+    eve.send_json(&json!({"type": "pointer", "at": [3, 4]})).await;
+    loop {
+        let msg = alice.recv().await;
+        assert_ne!(msg["type"], "applied", "nothing the viewer sent was applied: {msg}");
+        if msg["type"] == "pointer" {
+            break;
+        }
+    }
+    // It sees the room live.
+    let op = alice.move_to("a", 300.0, 200.0).await;
+    alice.confirmed(op).await;
+    let live = eve.recv_event().await;
+    assert_eq!((&live["type"], &live["seq"]), (&json!("applied"), &json!(2)), "{live}");
+    // And the room is as Alice left it.
+    let (_, carol) = Client::join(&server, "shared", "carol").await;
+    assert_eq!((carol["seq"].clone(), carol["shapes"][0]["x"].clone()), (json!(2), json!(300.0)));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_the_view_link_closes_its_viewers_and_the_old_link_stops_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (_alice, _) = Client::join(&server, "rotate", "alice").await;
+    let (_, _, body) = http_get(server.addr, "/api/rooms/rotate/view-link").await;
+    let old = path_of(&body);
+    let (mut eve, _) = viewer(&server, &old, "eve").await;
+
+    // Another site's page may not replace it.
+    let (status, _) = post(&server, "/api/rooms/rotate/view-link", "Origin: http://evil.example\r\n").await;
+    assert_eq!(status, 403);
+    let (status, body) = post(&server, "/api/rooms/rotate/view-link", "").await;
+    assert_eq!(status, 200, "{body}");
+    let new = path_of(&body);
+    assert_ne!(new, old);
+    let frame = eve.closed().await.expect("a close frame");
+    assert_eq!(u16::from(frame.code), sketchboard::protocol::close::VIEW_REVOKED);
+
+    let token = old.trim_start_matches("/v/");
+    let refused = try_connect_with(&format!("ws://{}/ws/v/{token}", server.addr), &[]).await;
+    assert_eq!(refused.err(), Some(404), "the old link opens nothing");
+    viewer(&server, &new, "eve2").await;
+    // The pages too: the old link's page is a 404, the new one's a room that never names itself.
+    assert_eq!(http_get(server.addr, &old).await.0, 404);
+    let (status, _, page) = http_get(server.addr, &new).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("rotate"), "the view-only page names no room");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_rooms_are_unguessable_and_never_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (status, head, _) = http_get(server.addr, "/new?private=1").await;
+    assert!((300..400).contains(&status), "a redirect: {status}");
+    let location = head.lines().find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: ")));
+    let name = location.and_then(|l| l.strip_prefix("/r/")).expect("to a room").trim().to_owned();
+    assert_eq!(name.len(), 22, "132 random bits: {name}");
+    let (_, other, _) = http_get(server.addr, "/new?private=1").await;
+    assert!(!other.contains(&name), "each is new");
+
+    // Used (a change stored) and occupied, it still is not listed; a public room is.
+    let (mut alice, _) = Client::join(&server, &name, "alice").await;
+    let op = alice.create("a", "circle", 10.0, 10.0).await;
+    alice.confirmed(op).await;
+    let (mut bob, _) = Client::join(&server, "public-one", "bob").await;
+    let op = bob.create("a", "circle", 10.0, 10.0).await;
+    bob.confirmed(op).await;
+    let (_, _, lobby) = http_get(server.addr, "/").await;
+    assert!(lobby.contains("public-one"), "the public room is listed");
+    assert!(!lobby.contains(&name), "the private room is not");
+    // Nor after a restart, from storage alone.
+    drop((alice, bob));
+    server.stop().await;
+    let server = TestServer::start(&dir).await;
+    let (_, _, lobby) = http_get(server.addr, "/").await;
+    assert!(lobby.contains("public-one") && !lobby.contains(&name));
+    server.stop().await;
+}
