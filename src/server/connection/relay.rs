@@ -24,6 +24,9 @@ use crate::server::presence::{Inbox, Outgoing};
 use crate::server::rate::{Bucket, Pace};
 use crate::server::room::{ConnId, Cursor, Read, RoomCmd};
 
+/// The most presence messages written with one flush.
+const PRESENCE_PER_FLUSH: usize = 8;
+
 /// What a frame from the client calls for.
 enum Next {
     Continue,
@@ -136,9 +139,16 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
             // and what piles up meanwhile is only ever the latest of each.
             () = presence.inbox.ready() => {
                 presence.inbox.take(&mut said);
-                if !send_all(socket, &mut said).await {
-                    return;
+                // A few at a time: a joiner is told of everyone at once, and the
+                // socket's write buffer keeps whatever size one flush needed.
+                let mut rest = std::mem::take(&mut said);
+                while !rest.is_empty() {
+                    said.extend(rest.drain(..rest.len().min(PRESENCE_PER_FLUSH)));
+                    if !send_all(socket, &mut said).await {
+                        return;
+                    }
                 }
+                said = rest;
             }
             () = sleep_until(presence.outgoing.due()) => presence.outgoing.publish(),
             Ok(()) = revoked.changed(), if view_only => {
