@@ -26,6 +26,7 @@ mod room;
 mod routes;
 mod sharing;
 mod shutdown;
+mod sockets;
 mod state;
 pub mod storage;
 

@@ -15,14 +15,10 @@ use rand::Rng;
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 
-use super::connection;
-use super::fairness::client_ip;
-use super::metrics::Why;
-use super::sharing;
 use super::state::AppState;
+use super::{sharing, sockets};
 use crate::app::{App, shell};
 use crate::model::RoomName;
-use crate::protocol::MAX_MESSAGE_BYTES;
 
 pub(crate) fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -90,55 +86,7 @@ async fn websocket(
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response(),
     };
-    open_socket(state, room, false, peer, &headers, upgrade)
-}
-
-/// Upgrades a request to a room's WebSocket, read-only if `view_only`, after
-/// the origin and per-address checks.
-pub(super) fn open_socket(
-    state: AppState,
-    room: RoomName,
-    view_only: bool,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    if !state.origins.allows_socket(headers) {
-        tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
-        return (StatusCode::FORBIDDEN, "this origin may not open a WebSocket here").into_response();
-    }
-    let permit = match state.fairness.connect(client_ip(peer, headers, &state.trusted_proxies)) {
-        Ok(permit) => permit,
-        Err(e) => {
-            state.metrics.limited.get_or_create(&Why { why: "connections" }).inc();
-            tracing::warn!(error = %e, "refused a WebSocket over its address's limit");
-            return (StatusCode::TOO_MANY_REQUESTS, format!("{e}: close some tabs, or try again later"))
-                .into_response();
-        }
-    };
-    // Small buffers: axum's defaults reserve 128 KiB per connection up front.
-    // The write buffer is only a threshold (it grows as used): messages queued
-    // together collect there and go out in one write when the relay flushes.
-    upgrade
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(16 * 1024)
-        // Past this the peer is not reading: the send fails and the connection ends.
-        .max_write_buffer_size(512 * 1024)
-        // Fragments of one message are buffered only up to the message limit.
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| {
-            let terms = connection::Terms {
-                shutdown: state.shutdown,
-                idle_timeout: state.idle_timeout,
-                rate: state.rate,
-                _guard: state.guard,
-                permit,
-                metrics: state.metrics,
-                view_only,
-            };
-            connection::serve(socket, room, state.registry, terms)
-        })
+    sockets::open(state, room, false, peer, &headers, upgrade)
 }
 
 /// The server's counters, in OpenMetrics text: to loopback only, unless `--metrics-public`.

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use rand::Rng;
 use serde::Serialize;
 
-use super::routes::open_socket;
+use super::sockets;
 use super::state::AppState;
 use super::storage::Access;
 use crate::model::RoomName;
@@ -112,7 +112,7 @@ pub async fn view_socket(
         Ok(None) => return (StatusCode::NOT_FOUND, "this view-only link does not open any room").into_response(),
         Err(response) => return response,
     };
-    open_socket(state, room, true, peer, &headers, upgrade)
+    sockets::open(state, room, true, peer, &headers, upgrade)
 }
 
 /// The room a view-only token opens.
