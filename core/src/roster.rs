@@ -21,6 +21,13 @@ pub struct Person {
     pub viewer: bool,
 }
 
+impl Person {
+    /// The name to show: theirs, or "Someone" until they have said it.
+    pub fn shown_name(&self) -> &str {
+        if self.name.is_empty() { "Someone" } else { &self.name }
+    }
+}
+
 /// One of the others' tabs.
 #[derive(Debug, Clone, PartialEq)]
 struct Tab {

@@ -199,7 +199,7 @@ impl Canvas {
             ctx.set_stroke_style_str(color);
             ctx.set_line_width(2.0);
             let _ = ctx.set_line_dash(&js_sys::Array::of2(&8.0.into(), &4.0.into()));
-            let name = if person.name.is_empty() { "Someone" } else { person.name.as_str() };
+            let name = person.shown_name();
             ctx.set_font("13px system-ui, sans-serif");
             let mut named = false;
             for shape in selection.iter().filter_map(|id| board.get(id)) {

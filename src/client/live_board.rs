@@ -328,8 +328,8 @@ impl LiveBoard {
 
     /// Tells screen readers that `by` did `change` (at most once a second; see `announce`).
     pub(super) fn announce(&self, change: &Change, by: Option<u32>) {
-        let who = by.and_then(|id| self.here.roster.borrow().person(id).map(|p| p.name.clone()));
-        let who = who.filter(|n| !n.is_empty()).unwrap_or_else(|| "Someone".to_owned());
+        let who = by.and_then(|id| self.here.roster.borrow().person(id).map(|p| p.shown_name().to_owned()));
+        let who = who.unwrap_or_else(|| "Someone".to_owned());
         let what = super::announce::what(change, self.session.borrow().view());
         let me = self.me.clone();
         let later = move || {

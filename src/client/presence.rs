@@ -162,7 +162,7 @@ impl Here {
             .into_iter()
             .map(|p| PersonLine {
                 id: p.id,
-                name: if p.name.is_empty() { "Someone".to_owned() } else { p.name.clone() },
+                name: p.shown_name().to_owned(),
                 color: PERSON_COLORS[usize::from(p.color) % PERSON_COLORS.len()],
                 you: Some(p.id) == you,
                 viewer: p.viewer,

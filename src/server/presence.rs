@@ -58,6 +58,12 @@ struct Tab {
     selection: Option<Utf8Bytes>,
 }
 
+impl State {
+    fn person_of(&self, tab: u64) -> Option<u32> {
+        self.tabs.get(&tab).and_then(|t| self.people.get(&t.person)).map(|p| p.id)
+    }
+}
+
 fn encode(msg: &ServerMsg) -> Utf8Bytes {
     Utf8Bytes::from(msg.to_json())
 }
@@ -108,8 +114,7 @@ impl Lounge {
 
     /// The person number of tab `tab`, while it is here.
     pub fn person_of(&self, tab: u64) -> Option<u32> {
-        let state = self.state();
-        state.tabs.get(&tab).and_then(|t| state.people.get(&t.person)).map(|p| p.id)
+        self.state().person_of(tab)
     }
 
     /// A tab is gone: its pointer and selection go at once, and its person
@@ -149,9 +154,7 @@ impl Lounge {
     /// A tab's pointer or selection: every other tab hears it.
     fn tab_update(&self, tab: u64, update: impl FnOnce(u64, u32) -> ServerMsg) {
         let mut state = self.state();
-        let Some(person) = state.tabs.get(&tab).and_then(|t| state.people.get(&t.person)).map(|p| p.id) else {
-            return;
-        };
+        let Some(person) = state.person_of(tab) else { return };
         let msg = update(tab, person);
         let is_pointer = matches!(msg, ServerMsg::Pointer { .. });
         let said = encode(&msg);

@@ -167,13 +167,12 @@ async fn a_flood_of_presence_is_thinned_and_never_delays_or_drops_changes() {
     // Bob does not read while Alice floods.
     let mut bob = join_as(&server, "flood", "bob-tab", "bob").await;
     let sent = 400;
-    let op = alice.create("first", "circle", 10.0, 10.0).await;
+    alice.create("first", "circle", 10.0, 10.0).await;
     for i in 0..sent {
         alice.send_json(&json!({"type": "pointer", "at": [f64::from(i), 5.0]})).await;
     }
     let last = alice.create("last", "circle", 20.0, 10.0).await;
     alice.confirmed(last).await;
-    assert!(last > op);
 
     // Bob reads on: both changes, in order, with no resync; the pointer ends
     // where Alice left it; and far fewer pointer messages than she sent.

@@ -141,14 +141,13 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                 presence.inbox.take(&mut said);
                 // A few at a time: a joiner is told of everyone at once, and the
                 // socket's write buffer keeps whatever size one flush needed.
-                let mut rest = std::mem::take(&mut said);
-                while !rest.is_empty() {
-                    said.extend(rest.drain(..rest.len().min(PRESENCE_PER_FLUSH)));
+                let burst = std::mem::take(&mut said);
+                for chunk in burst.chunks(PRESENCE_PER_FLUSH) {
+                    said.extend_from_slice(chunk);
                     if !send_all(socket, &mut said).await {
                         return;
                     }
                 }
-                said = rest;
             }
             () = sleep_until(presence.outgoing.due()) => presence.outgoing.publish(),
             Ok(()) = revoked.changed(), if view_only => {
