@@ -6,10 +6,12 @@
 //! WebAssembly and into the load generator, so all three apply a change, read
 //! a message and resume a connection with the very same code. `presence` is
 //! the channel beside the changes (`roster`: who is here, where they point); `viewport`
-//! the part of the board a tab shows (zoom and pan).
+//! the part of the board a tab shows (zoom and pan); `picture` a board drawn
+//! (outlines, SVG) alike everywhere.
 
 pub mod history;
 pub mod model;
+pub mod picture;
 pub mod presence;
 pub mod protocol;
 pub mod roster;

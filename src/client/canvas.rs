@@ -16,12 +16,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::presence::PERSON_COLORS;
-use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Color, Shape, ShapeId, ShapeKind};
+use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeId};
+use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines};
 use crate::roster::Roster;
 use crate::viewport::Viewport;
 
-const BACKGROUND: &str = "#ffffff";
-const GRID: &str = "#eef1f4";
 const SELECTION: &str = "#7048e8";
 const MARQUEE_FILL: &str = "rgba(112, 72, 232, 0.08)";
 /// Below this many shapes a full redraw is cheap enough; layers are not worth their memory.
@@ -44,23 +43,6 @@ struct Layers {
     below: HtmlCanvasElement,
     /// None when nothing is above the moving shape (often: the newest is on top).
     above: Option<HtmlCanvasElement>,
-}
-
-/// Fill and outline of each colour: light fills with a darker edge of the
-/// same hue, readable on the white board and under the black selection text.
-/// The end-to-end tests read these pixels.
-pub fn colours(color: Color) -> (&'static str, &'static str) {
-    match color {
-        Color::Red => ("#ffc9c9", "#e03131"),
-        Color::Orange => ("#ffd8a8", "#e8590c"),
-        Color::Yellow => ("#ffec99", "#f08c00"),
-        Color::Green => ("#b2f2bb", "#2f9e44"),
-        Color::Teal => ("#96f2d7", "#099268"),
-        Color::Blue => ("#a5d8ff", "#1c7ed6"),
-        Color::Violet => ("#d0bfff", "#6741d9"),
-        Color::Pink => ("#fcc2d7", "#c2255c"),
-        Color::Grey => ("#dee2e6", "#495057"),
-    }
 }
 
 /// Converts a pointer position on `el` (client pixels) to board units on the
@@ -299,17 +281,9 @@ impl Canvas {
 
     fn draw_grid(ctx: &CanvasRenderingContext2d) {
         ctx.begin_path();
-        let mut x = 100.0;
-        while x < BOARD_WIDTH {
-            ctx.move_to(x, 0.0);
-            ctx.line_to(x, BOARD_HEIGHT);
-            x += 100.0;
-        }
-        let mut y = 100.0;
-        while y < BOARD_HEIGHT {
-            ctx.move_to(0.0, y);
-            ctx.line_to(BOARD_WIDTH, y);
-            y += 100.0;
+        for [(x0, y0), (x1, y1)] in grid_lines() {
+            ctx.move_to(x0, y0);
+            ctx.line_to(x1, y1);
         }
         ctx.set_stroke_style_str(GRID);
         ctx.set_line_width(1.0);
@@ -317,37 +291,28 @@ impl Canvas {
     }
 
     fn trace(ctx: &CanvasRenderingContext2d, shape: &Shape) {
-        let (w, h) = shape.kind.size();
         ctx.begin_path();
-        match shape.kind {
-            ShapeKind::Rectangle => ctx.rect(shape.x, shape.y, w, h),
-            ShapeKind::Triangle => {
-                ctx.move_to(shape.x + w / 2.0, shape.y);
-                ctx.line_to(shape.x + w, shape.y + h);
-                ctx.line_to(shape.x, shape.y + h);
+        match Outline::of(shape) {
+            Outline::Rect { x, y, w, h } => ctx.rect(x, y, w, h),
+            Outline::Triangle([(ax, ay), (bx, by), (cx, cy)]) => {
+                ctx.move_to(ax, ay);
+                ctx.line_to(bx, by);
+                ctx.line_to(cx, cy);
                 ctx.close_path();
             }
-            ShapeKind::Circle => {
-                let _ = ctx.ellipse(
-                    shape.x + w / 2.0,
-                    shape.y + h / 2.0,
-                    w / 2.0,
-                    h / 2.0,
-                    0.0,
-                    0.0,
-                    std::f64::consts::TAU,
-                );
+            Outline::Ellipse { cx, cy, rx, ry } => {
+                let _ = ctx.ellipse(cx, cy, rx, ry, 0.0, 0.0, std::f64::consts::TAU);
             }
         }
     }
 
     fn draw_shape(ctx: &CanvasRenderingContext2d, shape: &Shape) {
-        let (fill, stroke) = colours(shape.fill());
+        let (fill, stroke) = shape.fill().paint();
         Self::trace(ctx, shape);
         ctx.set_fill_style_str(fill);
         ctx.fill();
         ctx.set_stroke_style_str(stroke);
-        ctx.set_line_width(2.0);
+        ctx.set_line_width(OUTLINE_WIDTH);
         ctx.stroke();
     }
 

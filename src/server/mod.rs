@@ -10,8 +10,11 @@
 //! - `fairness`: per-address limits (connections, rooms opened and created);
 //! - `registry`: room name → running room actor; `room`: the actor that orders and records;
 //! - `storage`: the store (SQLite); `lobby`: the room list; `state`: what handlers share;
+//! - `sharing`: private rooms and view-only links; `api`: the read-only JSON API and history;
+//!   `pictures`: the board as SVG and PNG;
 //! - `config` and `shutdown`.
 
+mod api;
 mod config;
 mod connection;
 mod edge;
@@ -19,6 +22,7 @@ mod fairness;
 pub(crate) mod lobby;
 mod metrics;
 mod origin;
+mod pictures;
 mod presence;
 mod rate;
 mod registry;

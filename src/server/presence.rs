@@ -112,6 +112,11 @@ impl Lounge {
         (inbox, outgoing)
     }
 
+    /// How many people are here (a person with several tabs is one).
+    pub fn people(&self) -> usize {
+        self.state().people.len()
+    }
+
     /// The person number of tab `tab`, while it is here.
     pub fn person_of(&self, tab: u64) -> Option<u32> {
         self.state().person_of(tab)

@@ -180,6 +180,11 @@ impl Registry {
         self.rooms().iter().filter(|(_, h)| listed(h)).map(|(name, h)| (name.clone(), live(&h.stats))).collect()
     }
 
+    /// How many people are in room `name` now (0 when it is not running).
+    pub fn people(&self, name: &RoomName) -> usize {
+        self.rooms().get(name).map_or(0, |h| h.lounge.people())
+    }
+
     /// Tells the viewers of `name`, if it is running, that their link was replaced.
     pub fn revoke_viewers(&self, name: &RoomName) {
         if let Some(h) = self.rooms().get(name) {

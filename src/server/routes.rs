@@ -1,5 +1,5 @@
-//! HTTP routes: the Leptos pages, the WebSocket endpoint, the health check and
-//! the "new room" redirect.
+//! HTTP routes: the Leptos pages, the WebSocket endpoints, the JSON API, the
+//! board's pictures, the health check and the "new room" redirect.
 
 use axum::Router;
 use std::net::SocketAddr;
@@ -15,8 +15,9 @@ use rand::Rng;
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 
+use super::api::{self, By, Page};
 use super::state::AppState;
-use super::{sharing, sockets};
+use super::{pictures, sharing, sockets};
 use crate::app::{App, shell};
 use crate::model::RoomName;
 
@@ -27,12 +28,25 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/ws/{room}", get(websocket))
         .route("/ws/v/{token}", get(sharing::view_socket))
         .route("/api/rooms/{room}/view-link", get(sharing::view_link).post(sharing::replace_view_link))
+        .route("/api/rooms/{room}", get(|State(s), Path(k)| api::room(s, k, By::Name)))
+        .route(
+            "/api/rooms/{room}/changes",
+            get(|State(s), Path(k), Query(p): Query<Page>| api::changes(s, k, By::Name, p)),
+        )
+        .route("/api/rooms/{room}/versions/{seq}", get(|State(s), Path((k, n))| api::version(s, k, By::Name, n)))
+        .route("/api/v/{token}", get(|State(s), Path(k)| api::room(s, k, By::Token)))
+        .route(
+            "/api/v/{token}/changes",
+            get(|State(s), Path(k), Query(p): Query<Page>| api::changes(s, k, By::Token, p)),
+        )
+        .route("/api/v/{token}/versions/{seq}", get(|State(s), Path((k, n))| api::version(s, k, By::Token, n)))
         .route("/new", get(new_room))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), pictures::serve))
         .layer(middleware::from_fn_with_state(state.clone(), cache_control))
         // Pages and other dynamic answers; the site's files come precompressed at build time.
         .layer(CompressionLayer::new())

@@ -11,7 +11,8 @@
 //! - `edge`: half-open connections, rebound names, fragments, protocol violations;
 //! - `fairness`: per-address limits, and bursts that must not knock honest members off;
 //! - `loadgen`: the load generator counts every copy (never how fast);
-//! - `metrics`: `/metrics` scraped after real traffic, JSON logs.
+//! - `metrics`: `/metrics` scraped after real traffic, JSON logs;
+//! - `history`: the changes API, versions across keyframes, the SVG and PNG;
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
 mod common;
@@ -21,6 +22,7 @@ mod crash;
 mod edge;
 mod editing;
 mod fairness;
+mod history;
 mod hostile;
 mod limits;
 mod loadgen;

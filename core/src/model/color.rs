@@ -62,6 +62,23 @@ impl Color {
         }
     }
 
+    /// Fill and outline: a light fill with a darker edge of the same hue,
+    /// readable on the white board and under the black selection text. The
+    /// end-to-end and picture tests read these pixels.
+    pub fn paint(self) -> (&'static str, &'static str) {
+        match self {
+            Color::Red => ("#ffc9c9", "#e03131"),
+            Color::Orange => ("#ffd8a8", "#e8590c"),
+            Color::Yellow => ("#ffec99", "#f08c00"),
+            Color::Green => ("#b2f2bb", "#2f9e44"),
+            Color::Teal => ("#96f2d7", "#099268"),
+            Color::Blue => ("#a5d8ff", "#1c7ed6"),
+            Color::Violet => ("#d0bfff", "#6741d9"),
+            Color::Pink => ("#fcc2d7", "#c2255c"),
+            Color::Grey => ("#dee2e6", "#495057"),
+        }
+    }
+
     /// The colour named `name` (as `name()` writes it).
     pub fn parse(name: &str) -> Option<Color> {
         Color::ALL.into_iter().find(|c| c.name() == name)

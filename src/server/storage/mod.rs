@@ -14,8 +14,9 @@
 //! nothing else, so a move is about one page. The room's row (its `seq`,
 //! shape count and when it last changed, for the lobby) is brought up to date
 //! at most once a minute and with each snapshot, and the client marks with
-//! each snapshot (in the same transaction that trims the log behind it, so no
-//! mark is ever only in a trimmed row). A snapshot is written once the log
+//! each snapshot. The log is kept whole, for history: every snapshot is also
+//! kept, in `keyframes`, so any version is a keyframe plus at most one
+//! snapshot's interval of changes (`history.rs`). A snapshot is written once the log
 //! since the last one holds at least `SNAPSHOT_EVERY` changes and is at least
 //! as large as that snapshot, so snapshots never cost more than the log.
 //!
@@ -23,6 +24,7 @@
 //! process and a power cut.
 
 mod access;
+mod history;
 mod schema;
 mod sqlite;
 #[cfg(test)]
@@ -38,13 +40,11 @@ use tokio::sync::oneshot;
 use crate::model::{Board, Change, ClientId, RoomName};
 use crate::server::metrics::Metrics;
 pub use access::Access;
+pub use history::{Logged, Version};
 use writer::{Job, Work};
 
 /// The fewest changes between two snapshots of a room.
 pub const SNAPSHOT_EVERY: u64 = 256;
-/// Changes kept in the log behind the latest snapshot: enough that a room
-/// always loads its last `RECENT_CHANGES`.
-const LOG_KEPT_BEHIND_SNAPSHOT: u64 = 1024;
 /// The latest changes a room keeps at hand (and loads) to catch up a
 /// reconnecting client without sending it a whole snapshot.
 pub const RECENT_CHANGES: usize = 512;
@@ -287,6 +287,25 @@ impl Store {
     /// Sets a room's access (`private` only ever turns on).
     pub async fn set_access(&self, room: &RoomName, access: Access) -> Result<(), StoreError> {
         self.write(Work::SetAccess { room: room.clone(), access }).await.map(|_| ())
+    }
+
+    /// The seq of the room's latest recorded change (0 when none).
+    pub async fn head(&self, room: &RoomName) -> Result<u64, StoreError> {
+        let room = room.clone();
+        self.read(move |conn| history::head(conn, &room)).await
+    }
+
+    /// Up to `limit` recorded changes after `after`, in order, with their times.
+    pub async fn changes(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
+        let room = room.clone();
+        self.read(move |conn| history::changes(conn, &room, after, limit)).await
+    }
+
+    /// The board as it was after change `seq` (0: empty); `None` if there is
+    /// no such version or it is no longer kept.
+    pub async fn version(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
+        let room = room.clone();
+        self.read(move |conn| history::version(conn, &room, seq)).await
     }
 
     /// Whether the database answers: for the health check.

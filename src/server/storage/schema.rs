@@ -51,6 +51,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         view_token TEXT UNIQUE,
         created_at INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 5: history. When each change was recorded (server time, ms; changes from
+    // before this step have 0: unknown), and every snapshot kept as a keyframe
+    // to replay from. The log is no longer trimmed behind snapshots.
+    "ALTER TABLE changes ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE keyframes (
+        room  TEXT NOT NULL,
+        seq   INTEGER NOT NULL,
+        board TEXT NOT NULL,
+        PRIMARY KEY (room, seq)
+    ) WITHOUT ROWID;",
 ];
 
 /// Brings the schema up to date, one step per transaction.

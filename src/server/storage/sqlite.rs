@@ -8,9 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 
-use super::{
-    Append, CLIENT_OPS_KEPT_MS, LOG_KEPT_BEHIND_SNAPSHOT, LoadedRoom, RECENT_CHANGES, RoomSummary, StoreError, sql,
-};
+use super::{Append, CLIENT_OPS_KEPT_MS, LoadedRoom, RECENT_CHANGES, RoomSummary, StoreError, sql};
 use crate::model::{Board, Change, ClientId, RoomName};
 
 /// The page size of new databases. A commit writes every page it touches
@@ -63,7 +61,7 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
     let mut logged_ops: HashMap<String, i64> = HashMap::new();
     for row in rows {
         let (s, client, op, text) = row.map_err(sql("reading a room's log"))?;
-        // The log may begin after `first` (an old room, trimmed), but it must
+        // The log may begin after `first` (a room trimmed by an older build), but it must
         // reach the snapshot, and be gapless from there on. A hole before the
         // snapshot only costs catching up from it: the board does not need it.
         let want = expected.unwrap_or(if s > snapshot_seq + 1 { snapshot_seq + 1 } else { s });
@@ -179,13 +177,13 @@ pub(super) fn append(tx: &Savepoint<'_>, room: &RoomName, append: &Append, now: 
         .map_err(sql("creating a room"))?;
     }
     let mut insert = tx
-        .prepare_cached("INSERT INTO changes (room, seq, client, op, change) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .prepare_cached("INSERT INTO changes (room, seq, client, op, change, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         .map_err(sql("recording a change"))?;
     for r in &append.records {
         let change = serde_json::to_string(&r.change)
             .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;
         insert
-            .execute(params![name, r.seq as i64, r.client.as_str(), r.op as i64, change])
+            .execute(params![name, r.seq as i64, r.client.as_str(), r.op as i64, change, now])
             .map_err(sql("recording a change"))?;
     }
     let seq = last.seq as i64;
@@ -207,8 +205,12 @@ pub(super) fn append(tx: &Savepoint<'_>, room: &RoomName, append: &Append, now: 
     let Some(snapshot) = &append.snapshot else { return Ok(()) };
     tx.execute("UPDATE rooms SET snapshot = ?2, snapshot_seq = ?3 WHERE name = ?1", params![name, snapshot.board, seq])
         .map_err(sql("writing a snapshot"))?;
-    // The marks first: the log behind the snapshot is trimmed next, and with it
-    // the rows that vouched for them.
+    // Every snapshot is also a keyframe that history replays from.
+    tx.execute(
+        "INSERT OR REPLACE INTO keyframes (room, seq, board) VALUES (?1, ?2, ?3)",
+        params![name, seq, snapshot.board],
+    )
+    .map_err(sql("writing a keyframe"))?;
     let mut upsert = tx
         .prepare_cached(
             "INSERT INTO client_ops (room, client, last_op, updated_at) VALUES (?1, ?2, ?3, ?4)
@@ -219,11 +221,6 @@ pub(super) fn append(tx: &Savepoint<'_>, room: &RoomName, append: &Append, now: 
     for (client, op) in &snapshot.marks {
         upsert.execute(params![name, client.as_str(), *op as i64, now]).map_err(sql("recording a client's last op"))?;
     }
-    tx.execute(
-        "DELETE FROM changes WHERE room = ?1 AND seq <= ?2",
-        params![name, seq - LOG_KEPT_BEHIND_SNAPSHOT as i64],
-    )
-    .map_err(sql("trimming the log"))?;
     tx.execute("DELETE FROM client_ops WHERE room = ?1 AND updated_at < ?2", params![name, now - CLIENT_OPS_KEPT_MS])
         .map_err(sql("forgetting old clients"))?;
     Ok(())
@@ -275,6 +272,7 @@ pub(super) fn expire(tx: &Savepoint<'_>, rooms: &[RoomName], cutoff: i64) -> Res
             .map_err(sql("expiring a room"))?;
         if gone > 0 {
             tx.execute("DELETE FROM changes WHERE room = ?1", [name]).map_err(sql("expiring a room's log"))?;
+            tx.execute("DELETE FROM keyframes WHERE room = ?1", [name]).map_err(sql("expiring a room's keyframes"))?;
             tx.execute("DELETE FROM room_access WHERE room = ?1", [name]).map_err(sql("expiring a room's access"))?;
             tx.execute("DELETE FROM client_ops WHERE room = ?1", [name]).map_err(sql("expiring a room's clients"))?;
             deleted += 1;

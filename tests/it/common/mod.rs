@@ -287,15 +287,28 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, String) {
 
 /// A GET for `host`, with further header lines (each ending in CRLF).
 pub async fn http_get_as(addr: SocketAddr, path: &str, host: &str, headers: &str) -> (u16, String, String) {
+    let (status, head, body) = http_get_bytes(addr, path, host, headers).await;
+    (status, head, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// A GET whose body is bytes (an image): the status code, headers and body.
+pub async fn http_get_bytes(addr: SocketAddr, path: &str, host: &str, headers: &str) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n");
     stream.write_all(req.as_bytes()).await.expect("write");
     let mut buf = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut buf)).await.expect("response in time").expect("read");
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(buf.len());
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let body = buf.get(split + 4..).unwrap_or_default().to_vec();
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
-    (status, head.to_owned(), body.to_owned())
+    (status, head, body)
+}
+
+/// A GET of JSON: the status code and the parsed body (`Value::Null` if it is not JSON).
+pub async fn get_json(addr: SocketAddr, path: &str) -> (u16, Value) {
+    let (status, _, body) = http_get(addr, path).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 /// A tiny deterministic generator, so each tab's choices are reproducible.

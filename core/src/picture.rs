@@ -1,0 +1,128 @@
+//! A board as a picture: each shape's outline, and the board as SVG. The
+//! canvas, the page without JavaScript, the `.svg` and `.png` answers and the
+//! exports all draw from `Outline`, in the palette's colours (`Color::paint`),
+//! on the same white sheet with the same grid, so every picture of a board
+//! looks like every other.
+
+use std::fmt::Write;
+
+use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeKind};
+
+/// The sheet's colour, and its grid's.
+pub const BACKGROUND: &str = "#ffffff";
+pub const GRID: &str = "#eef1f4";
+/// Board units between grid lines.
+pub const GRID_STEP: f64 = 100.0;
+/// The width of a shape's outline, in board units.
+pub const OUTLINE_WIDTH: f64 = 2.0;
+
+/// A shape's outline, in board units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outline {
+    Rect {
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+    },
+    /// Apex, bottom right, bottom left.
+    Triangle([(f64, f64); 3]),
+    Ellipse {
+        cx: f64,
+        cy: f64,
+        rx: f64,
+        ry: f64,
+    },
+}
+
+impl Outline {
+    pub fn of(shape: &Shape) -> Outline {
+        let (w, h) = shape.kind.size();
+        let (x, y) = (shape.x, shape.y);
+        match shape.kind {
+            ShapeKind::Rectangle => Outline::Rect { x, y, w, h },
+            ShapeKind::Triangle => Outline::Triangle([(x + w / 2.0, y), (x + w, y + h), (x, y + h)]),
+            ShapeKind::Circle => Outline::Ellipse { cx: x + w / 2.0, cy: y + h / 2.0, rx: w / 2.0, ry: h / 2.0 },
+        }
+    }
+}
+
+/// The grid's lines, each from one end to the other.
+pub fn grid_lines() -> impl Iterator<Item = [(f64, f64); 2]> {
+    let columns = (1..).map(|i| i as f64 * GRID_STEP).take_while(|x| *x < BOARD_WIDTH);
+    let rows = (1..).map(|i| i as f64 * GRID_STEP).take_while(|y| *y < BOARD_HEIGHT);
+    columns.map(|x| [(x, 0.0), (x, BOARD_HEIGHT)]).chain(rows.map(|y| [(0.0, y), (BOARD_WIDTH, y)]))
+}
+
+/// The board as a standalone SVG document (also valid inline in HTML): the
+/// sheet, the grid, then the shapes bottom first. Nothing a client typed
+/// reaches it (only validated numbers and the palette), so it needs no escaping.
+pub fn svg(board: &Board) -> String {
+    let mut out = String::with_capacity(400 + board.len() * 110);
+    let shapes = match board.len() {
+        1 => "1 shape".to_owned(),
+        n => format!("{n} shapes"),
+    };
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {BOARD_WIDTH} {BOARD_HEIGHT}\" \
+         width=\"{BOARD_WIDTH}\" height=\"{BOARD_HEIGHT}\" role=\"img\" aria-label=\"The board: {shapes}\">\
+         <rect width=\"{BOARD_WIDTH}\" height=\"{BOARD_HEIGHT}\" fill=\"{BACKGROUND}\"/><path d=\""
+    );
+    for [(x0, y0), (x1, y1)] in grid_lines() {
+        let _ = write!(out, "M{x0} {y0}L{x1} {y1}");
+    }
+    let _ = write!(out, "\" stroke=\"{GRID}\" stroke-width=\"1\"/>");
+    for shape in board.shapes() {
+        let (fill, stroke) = shape.fill().paint();
+        let paint = format!("fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{OUTLINE_WIDTH}\"");
+        let _ = match Outline::of(shape) {
+            Outline::Rect { x, y, w, h } => {
+                write!(out, "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" {paint}/>")
+            }
+            Outline::Triangle([(ax, ay), (bx, by), (cx, cy)]) => {
+                write!(out, "<polygon points=\"{ax},{ay} {bx},{by} {cx},{cy}\" {paint}/>")
+            }
+            Outline::Ellipse { cx, cy, rx, ry } => {
+                write!(out, "<ellipse cx=\"{cx}\" cy=\"{cy}\" rx=\"{rx}\" ry=\"{ry}\" {paint}/>")
+            }
+        };
+    }
+    out.push_str("</svg>");
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::{Change, Color, ShapeId};
+
+    #[test]
+    fn every_shape_is_drawn_in_order_in_its_colour() {
+        let mut board = Board::new();
+        for (id, kind, x) in
+            [("a", ShapeKind::Rectangle, 10.0), ("b", ShapeKind::Circle, 300.0), ("c", ShapeKind::Triangle, 600.5)]
+        {
+            let shape = Shape::new(ShapeId::parse(id).unwrap(), kind, x, 20.0);
+            board.apply(&Change::Create { shape }).unwrap();
+        }
+        board.apply(&Change::Color { id: ShapeId::parse("b").unwrap(), color: Color::Red }).unwrap();
+        let svg = svg(&board);
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1600 1000\""));
+        assert!(svg.contains("aria-label=\"The board: 3 shapes\""));
+        let rect = svg.find("<rect x=\"10\" y=\"20\" width=\"160\" height=\"100\" fill=\"#a5d8ff\"").unwrap();
+        let circle = svg.find("<ellipse cx=\"360\" cy=\"80\" rx=\"60\" ry=\"60\" fill=\"#ffc9c9\"").unwrap();
+        let triangle = svg.find("<polygon points=\"670.5,20 740.5,140 600.5,140\"").unwrap();
+        assert!(rect < circle && circle < triangle, "bottom first");
+        assert!(svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn the_grid_spans_the_sheet() {
+        let lines: Vec<_> = grid_lines().collect();
+        assert_eq!(lines.len(), 15 + 9);
+        assert_eq!(lines[0], [(100.0, 0.0), (100.0, BOARD_HEIGHT)]);
+        assert_eq!(lines[23], [(0.0, 900.0), (BOARD_WIDTH, 900.0)]);
+    }
+}

@@ -1,0 +1,153 @@
+//! The board as an image: `GET /r/{room}.svg` and `.png`, and the same under
+//! `/v/{token}` for view-only links. The SVG is `picture::svg`, the very
+//! markup the room page shows before (or without) JavaScript; the PNG is the
+//! same outlines rasterised here with tiny-skia, for link previews (Open
+//! Graph). Both show the board as recorded. A PNG costs CPU, so at most
+//! `RENDERS_AT_ONCE` are drawn at a time, on blocking threads; a board holds
+//! at most `MAX_SHAPES` shapes, which bounds each one's time (docs/benchmarks.md).
+
+use std::sync::LazyLock;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tiny_skia::{Color as SkColor, FillRule, Paint, PathBuilder, Pixmap, Rect, Stroke, Transform};
+use tokio::sync::Semaphore;
+
+use super::api::{By, resolve, unavailable};
+use super::state::AppState;
+use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board};
+use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines, svg};
+
+/// The PNG's size: 1200 × 750, what link previews show well.
+pub const PNG_SCALE: f32 = 0.75;
+const RENDERS_AT_ONCE: usize = 2;
+static RENDERS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(RENDERS_AT_ONCE));
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Svg,
+    Png,
+}
+
+/// Answers `/r/{room}.svg` and friends before the pages see them (a room
+/// name never holds a dot, so no room page is shadowed).
+pub async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some((key, by, format)) = picture_path(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return next.run(request).await;
+    }
+    let room = match resolve(&state, key, by).await {
+        Ok(room) => room,
+        Err(response) => return response,
+    };
+    let board = match state.store.load_room(&room).await {
+        Ok(loaded) => loaded.board,
+        Err(e) => return unavailable(e),
+    };
+    let (body, content_type) = match format {
+        Format::Svg => (svg(&board).into_bytes(), "image/svg+xml"),
+        Format::Png => match render(board).await {
+            Ok(png) => (png, "image/png"),
+            Err(response) => return response,
+        },
+    };
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // The board changes at any moment: always ask again.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn picture_path(path: &str) -> Option<(String, By, Format)> {
+    let (by, rest) = if let Some(rest) = path.strip_prefix("/r/") {
+        (By::Name, rest)
+    } else {
+        (By::Token, path.strip_prefix("/v/")?)
+    };
+    let (key, format) = if let Some(key) = rest.strip_suffix(".svg") {
+        (key, Format::Svg)
+    } else {
+        (rest.strip_suffix(".png")?, Format::Png)
+    };
+    (!key.contains('/')).then(|| (key.to_owned(), by, format))
+}
+
+async fn render(board: Board) -> Result<Vec<u8>, Response> {
+    let busy = || (StatusCode::SERVICE_UNAVAILABLE, "too many pictures are being drawn: try again").into_response();
+    let _permit = RENDERS.acquire().await.map_err(|_| busy())?;
+    tokio::task::spawn_blocking(move || png(&board, PNG_SCALE))
+        .await
+        .map_err(|e| unavailable(format!("drawing a picture stopped: {e}")))?
+        .ok_or_else(|| unavailable("a picture could not be drawn"))
+}
+
+fn hex(color: &str) -> SkColor {
+    let channel = |i: usize| color.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
+    SkColor::from_rgba8(channel(1), channel(3), channel(5), 255)
+}
+
+fn paint(color: &str) -> Paint<'static> {
+    let mut paint = Paint::default();
+    paint.set_color(hex(color));
+    paint.anti_alias = true;
+    paint
+}
+
+/// The board as PNG bytes, `scale` device pixels per board unit.
+pub fn png(board: &Board, scale: f32) -> Option<Vec<u8>> {
+    let (w, h) = ((BOARD_WIDTH as f32 * scale).round() as u32, (BOARD_HEIGHT as f32 * scale).round() as u32);
+    let mut pixmap = Pixmap::new(w, h)?;
+    pixmap.fill(hex(BACKGROUND));
+    let at = Transform::from_scale(scale, scale);
+    let mut grid = PathBuilder::new();
+    for [(x0, y0), (x1, y1)] in grid_lines() {
+        grid.move_to(x0 as f32, y0 as f32);
+        grid.line_to(x1 as f32, y1 as f32);
+    }
+    let thin = Stroke { width: 1.0, ..Stroke::default() };
+    pixmap.stroke_path(&grid.finish()?, &paint(GRID), &thin, at, None);
+    let outline = Stroke { width: OUTLINE_WIDTH as f32, ..Stroke::default() };
+    for shape in board.shapes() {
+        let path = match Outline::of(shape) {
+            Outline::Rect { x, y, w, h } => {
+                PathBuilder::from_rect(Rect::from_xywh(x as f32, y as f32, w as f32, h as f32)?)
+            }
+            Outline::Triangle([a, b, c]) => {
+                let mut p = PathBuilder::new();
+                p.move_to(a.0 as f32, a.1 as f32);
+                p.line_to(b.0 as f32, b.1 as f32);
+                p.line_to(c.0 as f32, c.1 as f32);
+                p.close();
+                p.finish()?
+            }
+            Outline::Ellipse { cx, cy, rx, ry } => {
+                let oval = Rect::from_ltrb((cx - rx) as f32, (cy - ry) as f32, (cx + rx) as f32, (cy + ry) as f32)?;
+                PathBuilder::from_oval(oval)?
+            }
+        };
+        let (fill, stroke) = shape.fill().paint();
+        pixmap.fill_path(&path, &paint(fill), FillRule::Winding, at, None);
+        pixmap.stroke_path(&path, &paint(stroke), &outline, at, None);
+    }
+    pixmap.encode_png().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_picture_paths_are_taken() {
+        let taken = |p: &str| picture_path(p).map(|(k, _, f)| (k, f == Format::Png));
+        assert_eq!(taken("/r/lobby.svg"), Some(("lobby".into(), false)));
+        assert_eq!(taken("/v/abc.png"), Some(("abc".into(), true)));
+        assert_eq!(taken("/r/lobby"), None);
+        assert_eq!(taken("/r/a/b.svg"), None);
+        assert_eq!(taken("/pkg/x.png"), None);
+    }
+}

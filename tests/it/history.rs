@@ -1,0 +1,187 @@
+//! History and pictures through real HTTP: the changes API returns exactly
+//! the recorded log with its times, page by page; every version is the log
+//! replayed with the same `apply`, across keyframes; view-only tokens read
+//! the same and never learn the room's name; the board's SVG and PNG show
+//! its shapes where they are, in their colours.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use sketchboard::model::{Board, Change};
+
+use crate::common::{Client, TestServer, get_json, http_get, http_get_bytes, stored_log};
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+fn db_path(server: &TestServer) -> PathBuf {
+    PathBuf::from(server.db_url.trim_start_matches("sqlite://"))
+}
+
+/// Every change of `room` through the API, page by page.
+async fn all_changes(server: &TestServer, base: &str, page: usize) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    loop {
+        let after = out.last().map_or(0, |c| c["seq"].as_u64().unwrap());
+        let (status, body) = get_json(server.addr, &format!("{base}/changes?after={after}&limit={page}")).await;
+        assert_eq!(status, 200, "{body}");
+        let changes = body["changes"].as_array().unwrap().clone();
+        assert!(changes.len() <= page);
+        if changes.is_empty() {
+            assert_eq!(
+                Some(body["head"].as_u64().unwrap()),
+                out.last().map(|c| c["seq"].as_u64().unwrap()).or(Some(0))
+            );
+            return out;
+        }
+        out.extend(changes);
+    }
+}
+
+fn board_of(shapes: &Value) -> Board {
+    serde_json::from_value(shapes.clone()).expect("a board")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_changes_api_and_every_version_are_the_recorded_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let before = now_ms();
+    let (mut alice, _) = Client::join(&server, "hist", "alice").await;
+    alice.create("a", "circle", 10.0, 10.0).await;
+    alice.create("b", "rectangle", 400.0, 300.0).await;
+    alice.change(json!({"op": "color", "id": "b", "color": "red"})).await;
+    alice
+        .change(json!({"op": "batch", "changes": [
+            {"op": "move", "id": "a", "x": 50.0, "y": 60.0},
+            {"op": "layer", "id": "a", "z": -1}
+        ]}))
+        .await;
+    // Enough moves to cross two snapshots (keyframes), then one more shape.
+    let mut last = 0;
+    for i in 0..600 {
+        last = alice.move_to("b", 400.0 + f64::from(i % 100), 300.0).await;
+    }
+    alice.confirmed(last).await;
+    let op = alice.create("c", "triangle", 900.0, 500.0).await;
+    alice.confirmed(op).await;
+    let after = now_ms();
+
+    let changes = all_changes(&server, "/api/rooms/hist", 250).await;
+    let stored = stored_log(&db_path(&server), "hist");
+    assert_eq!(changes.len(), 605);
+    assert_eq!(stored.len(), 605, "the whole log is kept, snapshots or not");
+    let mut previous = 0;
+    for (entry, (seq, (_, _, change))) in changes.iter().zip(&stored) {
+        assert_eq!(entry["seq"].as_u64(), Some(*seq));
+        let api: Change = serde_json::from_value(entry["change"].clone()).unwrap();
+        assert_eq!(&api, change, "change {seq} as recorded");
+        let at = entry["at"].as_i64().expect("a time");
+        assert!((before..=after).contains(&at) && at >= previous, "times in order, now: {at}");
+        previous = at;
+    }
+    let keyframes: i64 = rusqlite::Connection::open(db_path(&server))
+        .unwrap()
+        .query_row("SELECT count(*) FROM keyframes WHERE room = 'hist'", [], |r| r.get(0))
+        .unwrap();
+    assert!(keyframes >= 2, "snapshots kept as keyframes: {keyframes}");
+
+    // Each version is the log replayed to it, whichever keyframe it starts from.
+    let mut replay = Board::new();
+    let wanted = [1, 2, 3, 4, 100, 256, 257, 300, 511, 512, 513, 604, 605];
+    let check = async |seq: u64, replay: &Board| {
+        let (status, v) = get_json(server.addr, &format!("/api/rooms/hist/versions/{seq}")).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(&board_of(&v["shapes"]), replay, "version {seq}");
+        assert_eq!((v["seq"].as_u64(), v["head"].as_u64()), (Some(seq), Some(605)));
+        assert_eq!(v["at"].is_null(), seq == 0, "a time for every version but the empty one: {}", v["at"]);
+    };
+    check(0, &replay).await;
+    for (seq, (_, _, change)) in &stored {
+        replay.apply(change).unwrap();
+        if wanted.contains(seq) {
+            check(*seq, &replay).await;
+        }
+    }
+    let (status, now) = get_json(server.addr, "/api/rooms/hist").await;
+    assert_eq!(status, 200);
+    assert_eq!(board_of(&now["shapes"]), replay, "the room now is the latest version");
+    assert_eq!((now["seq"].as_u64(), now["people"].as_u64()), (Some(605), Some(1)));
+    assert!(now["epoch"].as_u64().is_some_and(|e| e > 0));
+
+    for (path, status) in [
+        ("/api/rooms/hist/versions/606", 404),
+        ("/api/rooms/hist/changes?limit=0", 400),
+        ("/api/rooms/hist/changes?limit=1001", 400),
+        ("/api/rooms/hist/changes?after=-1", 400),
+        ("/api/rooms/hist/versions/x", 400),
+        ("/api/rooms/bad%20name/changes", 400),
+    ] {
+        assert_eq!(http_get(server.addr, path).await.0, status, "{path}");
+    }
+    let (status, empty) = get_json(server.addr, "/api/rooms/never-used").await;
+    assert_eq!((status, empty["seq"].as_u64(), empty["shapes"].as_array().map(Vec::len)), (200, Some(0), Some(0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_token_reads_history_and_pictures_without_the_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "secret-room-name", "alice").await;
+    let op = alice.create("a", "circle", 10.0, 10.0).await;
+    alice.confirmed(op).await;
+    let (_, link) = get_json(server.addr, "/api/rooms/secret-room-name/view-link").await;
+    let token = link["path"].as_str().unwrap().trim_start_matches("/v/").to_owned();
+
+    for path in [
+        format!("/api/v/{token}"),
+        format!("/api/v/{token}/changes"),
+        format!("/api/v/{token}/versions/1"),
+        format!("/v/{token}.svg"),
+    ] {
+        let (status, _, body) = http_get(server.addr, &path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(!body.contains("secret-room-name"), "{path} does not tell the name: {body}");
+    }
+    let (_, v) = get_json(server.addr, &format!("/api/v/{token}/versions/1")).await;
+    assert_eq!(v["shapes"][0]["id"], "a");
+    let unknown = "A".repeat(22);
+    for path in [format!("/api/v/{unknown}"), format!("/api/v/{unknown}/changes"), format!("/v/{unknown}.png")] {
+        assert_eq!(http_get(server.addr, &path).await.0, 404, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_boards_svg_and_png_show_its_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "pic", "alice").await;
+    alice.create("c", "circle", 100.0, 100.0).await; // green, centre (160, 160)
+    alice.create("r", "rectangle", 800.0, 500.0).await;
+    let op = alice.change(json!({"op": "color", "id": "r", "color": "red"})).await; // centre (880, 550)
+    alice.confirmed(op).await;
+
+    let (status, head, svg) = http_get(server.addr, "/r/pic.svg").await;
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("content-type: image/svg+xml"), "{head}");
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
+    assert_eq!(svg.matches("<ellipse").count(), 1);
+    assert!(svg.contains("<ellipse cx=\"160\" cy=\"160\" rx=\"60\" ry=\"60\" fill=\"#b2f2bb\""), "{svg}");
+    assert!(svg.contains("<rect x=\"800\" y=\"500\" width=\"160\" height=\"100\" fill=\"#ffc9c9\""), "{svg}");
+
+    let (status, head, png) = http_get_bytes(server.addr, "/r/pic.png", &server.addr.to_string(), "").await;
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("content-type: image/png"), "{head}");
+    let image = tiny_skia::Pixmap::decode_png(&png).expect("a PNG");
+    assert_eq!((image.width(), image.height()), (1200, 750));
+    let at = |x: f64, y: f64| {
+        let p = image.pixel((x * 0.75) as u32, (y * 0.75) as u32).unwrap();
+        (p.red(), p.green(), p.blue())
+    };
+    assert_eq!(at(160.0, 160.0), (0xb2, 0xf2, 0xbb), "the circle's fill at its centre");
+    assert_eq!(at(880.0, 550.0), (0xff, 0xc9, 0xc9), "the red rectangle's fill");
+    assert_eq!(at(1450.0, 150.0), (0xff, 0xff, 0xff), "empty board");
+    assert_eq!(http_get(server.addr, "/r/bad.name.png").await.0, 400, "an invalid name");
+}
