@@ -37,7 +37,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=LobbyPage />
-                <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage />
+                // Async: the board (as SVG) is in the page itself, for no-JavaScript visitors and crawlers.
+                <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage ssr=SsrMode::Async />
                 // Async: the answer's status (404 for a link that opens nothing) waits for the check.
                 <Route path=(StaticSegment("v"), ParamSegment("token")) view=ViewPage ssr=SsrMode::Async />
             </Routes>

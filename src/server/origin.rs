@@ -47,6 +47,14 @@ impl OriginPolicy {
         OriginPolicy { public: clean(public), allowed: clean(allowed) }
     }
 
+    /// How the request's sender reaches this server (`scheme://host[:port]`),
+    /// for absolute links such as a page's preview image.
+    pub(crate) fn origin_of(&self, headers: &HeaderMap) -> Option<String> {
+        let host = self.own_host(headers)?;
+        let configured = self.public.iter().find(|o| o.split_once("://").is_some_and(|(_, a)| a == host));
+        Some(configured.cloned().unwrap_or_else(|| format!("http://{host}")))
+    }
+
     /// The `Host` of a request, lower case, if the server answers to it.
     fn own_host(&self, headers: &HeaderMap) -> Option<String> {
         let host = headers.get(header::HOST)?.to_str().ok()?.trim().to_ascii_lowercase();

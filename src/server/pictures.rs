@@ -63,6 +63,32 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
+/// The board for a page: its SVG, and the absolute address of its PNG (for
+/// link previews). `Ok(None)` when `key` opens no room.
+pub async fn for_page(
+    state: &AppState,
+    key: String,
+    view: bool,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<crate::client::pages::Picture>, ()> {
+    let by = if view { By::Token } else { By::Name };
+    let image = state.origins.origin_of(headers).map(|o| format!("{o}/{}/{key}.png", if view { "v" } else { "r" }));
+    let room = match resolve(state, key, by).await {
+        Ok(room) => room,
+        Err(response) if response.status() == StatusCode::NOT_FOUND => return Ok(None),
+        Err(_) => return Err(()),
+    };
+    match state.store.load_room(&room).await {
+        Ok(loaded) => {
+            Ok(Some(crate::client::pages::Picture { svg: svg(&loaded.board), image: image.unwrap_or_default() }))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a page's board could not be read");
+            Err(())
+        }
+    }
+}
+
 fn picture_path(path: &str) -> Option<(String, By, Format)> {
     let (by, rest) = if let Some(rest) = path.strip_prefix("/r/") {
         (By::Name, rest)

@@ -3,11 +3,13 @@
 mod lobby;
 mod message;
 mod not_found;
+mod picture;
 mod room;
 mod share;
 mod view;
 
 pub use lobby::{LobbyPage, RoomInfo, list_rooms};
 pub use not_found::NotFound;
+pub use picture::Picture;
 pub use room::RoomPage;
 pub use view::ViewPage;

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::message::MessagePage;
+use super::picture::{BoardPicture, Preview, board_picture};
 use super::share::Share;
 use crate::client::board_ui::{BoardUi, ConnStatus};
 use crate::model::{Color, RoomName, ShapeKind};
@@ -21,9 +22,26 @@ pub fn RoomPage() -> impl IntoView {
     // Re-run when the address changes, so each room gets its own board.
     move || match RoomName::parse(name()) {
         // `Either`, not `into_any`: type-erased views cost the bundle dearly.
-        Ok(room) => Either::Left(view! {
-            <leptos_meta::Title text=format!("{room} · Sketchboard") />
-            <Room room view=false />
+        Ok(room) => Either::Left({
+            let picture = board_picture(room.to_string(), false);
+            view! {
+                <leptos_meta::Title text=format!("{room} · Sketchboard") />
+                // Waited for (the route is async), so the board is in the HTML itself.
+                <Suspense fallback=|| ()>
+                    {Suspend::new(async move {
+                        let picture = picture.await.ok().flatten().unwrap_or_default();
+                        view! {
+                            <Preview title=format!("{room} · Sketchboard") image=picture.image />
+                            <Room room=room.clone() view=false>
+                                <BoardPicture svg=picture.svg />
+                            </Room>
+                            <noscript>
+                                <p class="hint">"The board as it was when this page loaded. Editing and live changes need JavaScript."</p>
+                            </noscript>
+                        }
+                    })}
+                </Suspense>
+            }
         }),
         Err(e) => Either::Right(view! { <BadRoomName name=name() reason=e.to_string() /> }),
     }
@@ -42,7 +60,7 @@ fn BadRoomName(name: String, reason: String) -> impl IntoView {
 /// `view`, `room` is a view-only token: the board, pointers and people, and
 /// no editing controls (the server refuses changes from it anyway).
 #[island]
-pub(super) fn Room(room: RoomName, view: bool) -> impl IntoView {
+pub(super) fn Room(room: RoomName, view: bool, children: Children) -> impl IntoView {
     let ui = BoardUi::new();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
 
@@ -109,6 +127,14 @@ pub(super) fn Room(room: RoomName, view: bool) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = action;
     };
+
+    // Once connected, the canvas shows the board: the server's picture goes for good.
+    let live_once = RwSignal::new(false);
+    Effect::new(move |_| {
+        if ui.status.get() == ConnStatus::Connected {
+            live_once.set(true);
+        }
+    });
 
     // Counted from the people list (a person with two tabs is one), and only
     // while connected: offline, it would be stale.
@@ -240,9 +266,14 @@ pub(super) fn Room(room: RoomName, view: bool) -> impl IntoView {
                 </div>
             </div>
             <div class="stage">
-                // Focusable, so the keyboard can work it (Tab moves between
-                // shapes); what it shows is told by the list below.
-                <canvas node_ref=canvas class="board" tabindex="0" role="application" aria-label="Board"></canvas>
+                // The server's picture of the board (children: never hydrated)
+                // covers the canvas until the live board has drawn.
+                <div class="sheet" class:live=move || live_once.get()>
+                    // Focusable, so the keyboard can work it (Tab moves between
+                    // shapes); what it shows is told by the list below.
+                    <canvas node_ref=canvas class="board" tabindex="0" role="application" aria-label="Board"></canvas>
+                    {children()}
+                </div>
             </div>
             // Hint and text alternative in one element: a fifth child of `main`
             // would cost the bundle a whole new tuple of views.
