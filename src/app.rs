@@ -1,4 +1,5 @@
-//! The page shell and the routes: `/` is the lobby, `/r/{room}` a room.
+//! The page shell and the routes: `/` is the lobby, `/r/{room}` a room,
+//! `/v/{token}` a room by its view-only link, and `…/history` their history.
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -38,9 +39,19 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=LobbyPage />
                 // Async: the board (as SVG) is in the page itself, for no-JavaScript visitors and crawlers.
-                <Route path=(StaticSegment("r"), ParamSegment("room")) view=RoomPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("r"), ParamSegment("room")) view=|| view! { <RoomPage /> } ssr=SsrMode::Async />
                 // Async: the answer's status (404 for a link that opens nothing) waits for the check.
-                <Route path=(StaticSegment("v"), ParamSegment("token")) view=ViewPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("v"), ParamSegment("token")) view=|| view! { <ViewPage /> } ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("r"), ParamSegment("room"), StaticSegment("history"))
+                    view=|| view! { <RoomPage history=true /> }
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("v"), ParamSegment("token"), StaticSegment("history"))
+                    view=|| view! { <ViewPage history=true /> }
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }

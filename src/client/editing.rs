@@ -137,6 +137,12 @@ impl LiveBoard {
         if self.view_only && !looking {
             return false;
         }
+        // A version from history is only looked at: not even pointed at
+        // (others would see a pointer over a board they do not have).
+        if self.showing.borrow().is_some() && !matches!(input, Input::Pinch { .. } | Input::Resized | Input::Network(_))
+        {
+            return false;
+        }
         match input {
             Input::Press { x, y, add } => {
                 let (x, y) = self.canvas.under(x, y);

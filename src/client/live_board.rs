@@ -74,6 +74,8 @@ pub struct LiveBoard {
     pub(super) announcer: Announcer,
     /// Opened by a view-only link: no input edits.
     pub(super) view_only: bool,
+    /// A version from history, shown instead of the live board (`replay`).
+    pub(super) showing: RefCell<Option<crate::model::Board>>,
     /// Why the server last turned this tab away (room full), shown while retrying.
     pub(super) refusal: Cell<Option<ConnStatus>>,
     frame_requested: Cell<bool>,
@@ -120,6 +122,7 @@ impl LiveBoard {
             last_nudge: Cell::new(None),
             here,
             view_only,
+            showing: RefCell::new(None),
             announcer: Announcer::default(),
             refusal: Cell::new(None),
             frame_requested: Cell::new(false),
@@ -288,10 +291,13 @@ impl LiveBoard {
             Some(Drag::Marquee { start, to, .. }) => Some(rect(*start, *to)),
             _ => None,
         };
-        self.canvas.draw(session.view(), &selected, marquee);
+        let version = self.showing.borrow();
+        let board = version.as_ref().unwrap_or(session.view());
+        self.canvas.draw(board, &selected, marquee);
         let now = js_sys::Date::now();
-        let showing = self.canvas.draw_others(session.view(), &self.here.roster.borrow(), now);
-        if self.here.roster.borrow().moving(now) {
+        // Others point at the live board, not at a version from history.
+        let showing = version.is_none() && self.canvas.draw_others(board, &self.here.roster.borrow(), now);
+        if version.is_none() && self.here.roster.borrow().moving(now) {
             self.invalidate();
         } else if showing {
             // Still pointers hide after a while: look again then.
@@ -320,9 +326,9 @@ impl LiveBoard {
         // Mid-drag the list would change every frame for nobody's benefit
         // (and re-render the page with it); it catches up on release.
         if self.drag.borrow().is_none() {
-            describe::update(self.ui.lines, session.view(), &selected);
+            describe::update(self.ui.lines, board, &selected);
         }
-        drop((session, selected));
+        drop((session, selected, version));
         self.flush_presence();
     }
 

@@ -12,6 +12,7 @@
 //! - `input`: pointer, keyboard and window events, as `Input`s;
 //! - `saved`: what a tab keeps across a reload; `identity`: one id per tab;
 //!   `recent`: the rooms this browser opened; `share_link`: view-only links;
+//! - `replay`: history on the live board (a version shown, restored);
 //! - `presence`: your name and person, what this tab tells the room of its
 //!   pointer and selection, and who else is here.
 
@@ -42,6 +43,8 @@ mod presence;
 mod receiving;
 #[cfg(feature = "hydrate")]
 pub mod recent;
+#[cfg(feature = "hydrate")]
+pub mod replay;
 #[cfg(feature = "hydrate")]
 mod saved;
 #[cfg(feature = "hydrate")]

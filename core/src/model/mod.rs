@@ -9,6 +9,7 @@ mod change;
 mod color;
 mod ident;
 mod replica;
+mod restore;
 mod shape;
 
 pub use board::{BOARD_HEIGHT, BOARD_WIDTH, Board, MAX_SHAPES, clamp_offset, clamp_to_board};
@@ -16,6 +17,7 @@ pub use change::{Change, ChangeError, MAX_BATCH};
 pub use color::Color;
 pub use ident::{ClientId, IdentError, MAX_IDENT_LEN, RoomName, ShapeId, ident_pattern, ident_rule};
 pub use replica::{Replica, ReplicaError, Unsent};
+pub use restore::changes_between;
 pub use shape::{MAX_LAYER, Shape, ShapeKind};
 
 /// Small builders the unit tests of this crate share.

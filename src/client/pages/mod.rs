@@ -1,5 +1,6 @@
 //! One component per page.
 
+mod history;
 mod lobby;
 mod message;
 mod not_found;

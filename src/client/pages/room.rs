@@ -8,6 +8,7 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::history::{HistoryPanel, Replay};
 use super::message::MessagePage;
 use super::picture::{BoardPicture, Preview, board_picture};
 use super::share::Share;
@@ -15,8 +16,9 @@ use crate::client::board_ui::{BoardUi, ConnStatus};
 use crate::model::{Color, RoomName, ShapeKind};
 use crate::presence::MAX_NAME_CHARS;
 
+/// `/r/{room}`, and with `history` `/r/{room}/history`.
 #[component]
-pub fn RoomPage() -> impl IntoView {
+pub fn RoomPage(#[prop(optional)] history: bool) -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("room").unwrap_or_default();
     // Re-run when the address changes, so each room gets its own board.
@@ -32,7 +34,7 @@ pub fn RoomPage() -> impl IntoView {
                         let picture = picture.await.ok().flatten().unwrap_or_default();
                         view! {
                             <Preview title=format!("{room} · Sketchboard") image=picture.image />
-                            <Room room=room.clone() view=false>
+                            <Room room=room.clone() view=false history>
                                 <BoardPicture svg=picture.svg />
                             </Room>
                             <noscript>
@@ -60,7 +62,7 @@ fn BadRoomName(name: String, reason: String) -> impl IntoView {
 /// `view`, `room` is a view-only token: the board, pointers and people, and
 /// no editing controls (the server refuses changes from it anyway).
 #[island]
-pub(super) fn Room(room: RoomName, view: bool, children: Children) -> impl IntoView {
+pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children) -> impl IntoView {
     let ui = BoardUi::new();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
 
@@ -128,6 +130,24 @@ pub(super) fn Room(room: RoomName, view: bool, children: Children) -> impl IntoV
         let _ = action;
     };
 
+    // The history panel's requests to the live board (see `history`).
+    let replay = Callback::new(move |asked: Replay| {
+        #[cfg(feature = "hydrate")]
+        return live.with_value(|board| match (board, asked) {
+            (Some(board), Replay::Show(version)) => {
+                board.show_version(Some(version));
+                true
+            }
+            (Some(board), Replay::Restore) => board.restore(),
+            (None, _) => false,
+        });
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = asked;
+            false
+        }
+    });
+
     // Once connected, the canvas shows the board: the server's picture goes for good.
     let live_once = RwSignal::new(false);
     Effect::new(move |_| {
@@ -166,8 +186,23 @@ pub(super) fn Room(room: RoomName, view: bool, children: Children) -> impl IntoV
         <main class="room">
             <header class="room-bar">
                 <a class="home" href="/">"Sketchboard"</a>
-                <h1>{if view { "View-only".to_owned() } else { room.to_string() }}</h1>
-                {(!view).then(|| view! {
+                <h1>
+                    {match (view, history) {
+                        (true, false) => "View-only".to_owned(),
+                        (true, true) => "History (view-only)".to_owned(),
+                        (false, false) => room.to_string(),
+                        (false, true) => format!("History of {room}"),
+                    }}
+                </h1>
+                {
+                    let base = if view { format!("/v/{room}") } else { format!("/r/{room}") };
+                    if history {
+                        view! { <a class="tool" href=base>"Back to the board"</a> }
+                    } else {
+                        view! { <a class="tool" href=format!("{base}/history")>"History"</a> }
+                    }
+                }
+                {(!view && !history).then(|| view! {
                     <div class="toolbar" role="toolbar" aria-label="Add a shape">
                         {ShapeKind::ALL
                             .into_iter()
@@ -199,7 +234,8 @@ pub(super) fn Room(room: RoomName, view: bool, children: Children) -> impl IntoV
                 </div>
             </header>
             <div class="room-tools">
-                {(!view).then(|| view! {
+                {history.then(|| view! { <HistoryPanel room=room.clone() view board=replay /> })}
+                {(!view && !history).then(|| view! {
                     <div class="toolbar" role="toolbar" aria-label="Edit">
                         // One button type for all four (a row of the same shape costs
                         // the bundle once, four written out cost it four times).

@@ -11,8 +11,9 @@ use super::picture::{BoardPicture, Preview, board_picture};
 use super::room::Room;
 use crate::model::RoomName;
 
+/// `/v/{token}`, and with `history` `/v/{token}/history`.
 #[component]
-pub fn ViewPage() -> impl IntoView {
+pub fn ViewPage(#[prop(optional)] history: bool) -> impl IntoView {
     let params = use_params_map();
     view! {
         <leptos_meta::Title text="View-only · Sketchboard" />
@@ -23,7 +24,7 @@ pub fn ViewPage() -> impl IntoView {
                 Suspend::new(async move { match (picture.await, RoomName::parse(token)) {
                     (Ok(Some(picture)), Ok(room)) => Either::Left(view! {
                         <Preview title="A board on Sketchboard (view-only)".to_owned() image=picture.image />
-                        <Room room view=true>
+                        <Room room view=true history>
                             <BoardPicture svg=picture.svg />
                         </Room>
                     }),

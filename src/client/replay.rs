@@ -1,0 +1,110 @@
+//! History on the live board: fetching a version from the server, showing
+//! it on the canvas in place of the live board (nothing can be edited
+//! meanwhile), and restoring it, which is an ordinary edit made of the
+//! changes between the live board and that version (`changes_between`): one
+//! batch (several past `MAX_BATCH` shapes), one undo step, recorded and seen
+//! live like any other.
+
+use serde::Deserialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::live_board::LiveBoard;
+use crate::model::{Board, RoomName, changes_between};
+
+/// The board as it was after change `seq`, as the server answers it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Version {
+    pub seq: u64,
+    /// When change `seq` was recorded (ms since 1970); none for version 0.
+    pub at: Option<f64>,
+    /// The room's latest change, as the server knew it.
+    pub head: u64,
+    pub shapes: Board,
+}
+
+fn why(e: JsValue) -> String {
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Where the JSON API answers for this room.
+fn base(key: &RoomName, view: bool) -> String {
+    if view { format!("/api/v/{key}") } else { format!("/api/rooms/{key}") }
+}
+
+/// The body of a GET, or the server's words when it refuses.
+async fn get(url: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(url)).await.map_err(why)?.dyn_into().map_err(why)?;
+    let text = JsFuture::from(response.text().map_err(why)?).await.map_err(why)?.as_string().unwrap_or_default();
+    if response.ok() { Ok(text) } else { Err(text) }
+}
+
+/// Fetches version `seq` of the room `key` names (a token when `view`);
+/// `None` for the latest.
+pub async fn fetch(key: &RoomName, view: bool, seq: Option<u64>) -> Result<Version, String> {
+    let url = match seq {
+        Some(seq) => format!("{}/versions/{seq}", base(key, view)),
+        None => base(key, view),
+    };
+    let text = get(&url).await?;
+    match seq {
+        Some(_) => serde_json::from_str(&text).map_err(|e| e.to_string()),
+        // The room now says `seq`, not `head`: it is its own latest version.
+        None => {
+            #[derive(Deserialize)]
+            struct Now {
+                seq: u64,
+                shapes: Board,
+            }
+            let now: Now = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            Ok(Version { seq: now.seq, at: None, head: now.seq, shapes: now.shapes })
+        }
+    }
+}
+
+impl LiveBoard {
+    /// Shows `board` (a version) instead of the live board; `None` goes back to live.
+    pub fn show_version(&self, board: Option<Board>) {
+        self.selected.borrow_mut().clear();
+        *self.drag.borrow_mut() = None;
+        *self.showing.borrow_mut() = board;
+        self.canvas.changed();
+        self.invalidate();
+    }
+
+    /// Makes the live board look like the version shown, as one undoable
+    /// edit; returns whether anything was to be done (and was sent).
+    pub fn restore(&self) -> bool {
+        let Some(target) = self.showing.borrow().clone() else { return false };
+        let changes = changes_between(self.session.borrow().view(), &target);
+        self.act(changes, false)
+    }
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    seq: u64,
+    at: Option<f64>,
+    change: crate::model::Change,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    head: u64,
+    changes: Vec<Entry>,
+}
+
+/// Up to `limit` recorded changes after `after`, with the room's head:
+/// (seq, when, change) each.
+pub async fn changes(
+    key: &RoomName,
+    view: bool,
+    after: u64,
+    limit: usize,
+) -> Result<(u64, Vec<(u64, Option<f64>, crate::model::Change)>), String> {
+    let text = get(&format!("{}/changes?after={after}&limit={limit}", base(key, view))).await?;
+    let page: Page = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    Ok((page.head, page.changes.into_iter().map(|e| (e.seq, e.at, e.change)).collect()))
+}
