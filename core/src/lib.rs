@@ -7,8 +7,9 @@
 //! a message and resume a connection with the very same code. `presence` is
 //! the channel beside the changes (`roster`: who is here, where they point); `viewport`
 //! the part of the board a tab shows (zoom and pan); `picture` a board drawn
-//! (outlines, SVG) alike everywhere.
+//! (outlines, SVG) alike everywhere; `format` the board file of Export and Import.
 
+pub mod format;
 pub mod history;
 pub mod model;
 pub mod picture;

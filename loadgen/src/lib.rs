@@ -6,10 +6,12 @@
 //! - `traffic`: scenarios 1, 2, 3, 6 and 8 (moving shapes, counting every copy;
 //!   in 8, with everyone's pointers moving too);
 //! - `joins`: scenarios 4, 5 and 7 (a join storm, idle and stalled connections);
+//! - `history`: scenario 9 (seeking to versions of a room with a long log);
 //! - `client`: one connection; `ledger`: schedules and tallies;
 //! - `report`: histograms and the printed row; `procfs`: the server's CPU and memory.
 
 mod client;
+mod history;
 mod joins;
 mod ledger;
 mod procfs;
@@ -81,6 +83,23 @@ pub enum Scenario {
     Stalled(Stalled),
     /// 8. Presence: people in one room all moving their pointers while some drag shapes.
     Presence(PresenceLoad),
+    /// 9. History: seeks to random versions of a room with a long log.
+    History(History),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct History {
+    /// Moves in the log after the shapes are made (each one change).
+    #[arg(long, default_value_t = 100_000)]
+    pub changes: usize,
+    #[arg(long, default_value_t = 1000)]
+    pub shapes: usize,
+    /// Connections writing the log at once (the server paces each one: run it
+    /// with a high --rate-per-sec to write a long log quickly).
+    #[arg(long, default_value_t = 4)]
+    pub writers: usize,
+    #[arg(long, default_value_t = 200)]
+    pub seeks: usize,
 }
 
 /// How long each sender goes on.
@@ -349,6 +368,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
         Scenario::JoinStorm(s) => joins::storm(target, s).await,
         Scenario::Idle(s) => joins::idle(target, s).await,
         Scenario::Stalled(s) => joins::stalled(target, s).await,
+        Scenario::History(s) => history::run(target, s).await,
     }
 }
 

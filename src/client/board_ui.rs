@@ -79,6 +79,8 @@ pub struct BoardUi {
     pub name: RwSignal<String>,
     /// What others just did, for screen readers (a polite live region).
     pub announce: RwSignal<String>,
+    /// What the last import did, or why it could not.
+    pub notice: RwSignal<String>,
 }
 
 impl BoardUi {
@@ -94,6 +96,7 @@ impl BoardUi {
             people: RwSignal::new(Vec::new()),
             name: RwSignal::new(String::new()),
             announce: RwSignal::new(String::new()),
+            notice: RwSignal::new(String::new()),
         }
     }
 }

@@ -132,6 +132,10 @@ impl LiveBoard {
         let weak = Rc::downgrade(&board);
         let on_input: input::Handler = Rc::new(move |input| weak.upgrade().is_some_and(|b| b.on_input(input)));
         *board.listeners.borrow_mut() = input::attach(board.canvas.element(), on_input);
+        if !view_only {
+            let drops = board.accept_drops();
+            board.listeners.borrow_mut().extend(drops);
+        }
 
         let weak = Rc::downgrade(&board);
         wasm_bindgen_futures::spawn_local(async move {

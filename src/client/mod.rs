@@ -13,6 +13,7 @@
 //! - `saved`: what a tab keeps across a reload; `identity`: one id per tab;
 //!   `recent`: the rooms this browser opened; `share_link`: view-only links;
 //! - `replay`: history on the live board (a version shown, restored);
+//!   `importing`: a board file added (the Import button, or dropped on the board);
 //! - `presence`: your name and person, what this tab tells the room of its
 //!   pointer and selection, and who else is here.
 
@@ -33,6 +34,8 @@ mod describe;
 pub mod editing;
 #[cfg(feature = "hydrate")]
 mod identity;
+#[cfg(feature = "hydrate")]
+mod importing;
 #[cfg(feature = "hydrate")]
 mod input;
 #[cfg(feature = "hydrate")]

@@ -1,8 +1,9 @@
-//! The board as an image: `GET /r/{room}.svg` and `.png`, and the same under
-//! `/v/{token}` for view-only links. The SVG is `picture::svg`, the very
-//! markup the room page shows before (or without) JavaScript; the PNG is the
-//! same outlines rasterised here with tiny-skia, for link previews (Open
-//! Graph). Both show the board as recorded. A PNG costs CPU, so at most
+//! The board as an image or a file: `GET /r/{room}.svg`, `.png` and `.json`,
+//! and the same under `/v/{token}` for view-only links. The SVG is
+//! `picture::svg`, the very markup the room page shows before (or without)
+//! JavaScript; the PNG is the same outlines rasterised here with tiny-skia,
+//! for link previews (Open Graph) and, at `?scale=2`, for Export PNG; the
+//! JSON is the board file (`format`, docs/format.md). All show the board as recorded. A PNG costs CPU, so at most
 //! `RENDERS_AT_ONCE` are drawn at a time, on blocking threads; a board holds
 //! at most `MAX_SHAPES` shapes, which bounds each one's time (docs/benchmarks.md).
 
@@ -12,6 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use tiny_skia::{Color as SkColor, FillRule, Paint, PathBuilder, Pixmap, Rect, Stroke, Transform};
 use tokio::sync::Semaphore;
 
@@ -20,7 +22,7 @@ use super::state::AppState;
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board};
 use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines, svg};
 
-/// The PNG's size: 1200 × 750, what link previews show well.
+/// The PNG's size: 1200 × 750, what link previews show well (`?scale=2`: 3200 × 2000, for export).
 pub const PNG_SCALE: f32 = 0.75;
 const RENDERS_AT_ONCE: usize = 2;
 static RENDERS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(RENDERS_AT_ONCE));
@@ -29,6 +31,7 @@ static RENDERS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(RENDERS_AT
 enum Format {
     Svg,
     Png,
+    Json,
 }
 
 /// Answers `/r/{room}.svg` and friends before the pages see them (a room
@@ -44,16 +47,24 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         Ok(room) => room,
         Err(response) => return response,
     };
-    let board = match state.store.load_room(&room).await {
-        Ok(loaded) => loaded.board,
+    let loaded = match state.store.load_room(&room).await {
+        Ok(loaded) => loaded,
         Err(e) => return unavailable(e),
     };
+    let scale = if request.uri().query() == Some("scale=2") { 2.0 } else { PNG_SCALE };
     let (body, content_type) = match format {
-        Format::Svg => (svg(&board).into_bytes(), "image/svg+xml"),
-        Format::Png => match render(board).await {
-            Ok(png) => (png, "image/png"),
-            Err(response) => return response,
-        },
+        Format::Svg => (Bytes::from(svg(&loaded.board)), "image/svg+xml"),
+        Format::Json => (Bytes::from(crate::format::write(&loaded.board)), "application/json"),
+        Format::Png => {
+            let key = (room, loaded.epoch.unwrap_or(0), loaded.seq, scale.to_bits());
+            match drawn(&key) {
+                Some(png) => (png, "image/png"),
+                None => match render(loaded.board, scale).await {
+                    Ok(png) => (keep(key, Bytes::from(png)), "image/png"),
+                    Err(response) => return response,
+                },
+            }
+        }
     };
     let mut response = body.into_response();
     let headers = response.headers_mut();
@@ -97,16 +108,40 @@ fn picture_path(path: &str) -> Option<(String, By, Format)> {
     };
     let (key, format) = if let Some(key) = rest.strip_suffix(".svg") {
         (key, Format::Svg)
+    } else if let Some(key) = rest.strip_suffix(".json") {
+        (key, Format::Json)
     } else {
         (rest.strip_suffix(".png")?, Format::Png)
     };
     (!key.contains('/')).then(|| (key.to_owned(), by, format))
 }
 
-async fn render(board: Board) -> Result<Vec<u8>, Response> {
+/// A room's version (epoch, seq) at a scale: what a PNG shows.
+type Drawn = (crate::model::RoomName, u64, u64, u32);
+
+/// The last few PNGs drawn: a link shared in a busy chat is fetched by every
+/// preview bot at once, and a board that did not change is not drawn again.
+static DRAWN: LazyLock<std::sync::Mutex<std::collections::VecDeque<(Drawn, Bytes)>>> = LazyLock::new(Default::default);
+const DRAWN_KEPT: usize = 8;
+
+fn drawn(key: &Drawn) -> Option<Bytes> {
+    let kept = DRAWN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    kept.iter().find(|(k, _)| k == key).map(|(_, png)| png.clone())
+}
+
+fn keep(key: Drawn, png: Bytes) -> Bytes {
+    let mut kept = DRAWN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if kept.len() == DRAWN_KEPT {
+        kept.pop_front();
+    }
+    kept.push_back((key, png.clone()));
+    png
+}
+
+async fn render(board: Board, scale: f32) -> Result<Vec<u8>, Response> {
     let busy = || (StatusCode::SERVICE_UNAVAILABLE, "too many pictures are being drawn: try again").into_response();
     let _permit = RENDERS.acquire().await.map_err(|_| busy())?;
-    tokio::task::spawn_blocking(move || png(&board, PNG_SCALE))
+    tokio::task::spawn_blocking(move || png(&board, scale))
         .await
         .map_err(|e| unavailable(format!("drawing a picture stopped: {e}")))?
         .ok_or_else(|| unavailable("a picture could not be drawn"))

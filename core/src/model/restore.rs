@@ -64,8 +64,9 @@ mod tests {
     fn board_of(shapes: &[(u8, u8, u8, i8)]) -> Board {
         let mut board = Board::new();
         for &(id, place, color, z) in shapes {
-            let id = ShapeId::parse(format!("s{}", id % 12)).unwrap();
-            let kind = ShapeKind::ALL[usize::from(id.as_str().len()) % 3];
+            let n = id % 12;
+            let id = ShapeId::parse(format!("s{n}")).unwrap();
+            let kind = ShapeKind::ALL[usize::from(n % 3)];
             let mut shape = Shape::new(id, kind, f64::from(place) * 5.0, f64::from(place % 7) * 10.0);
             shape.color = Some(Color::ALL[usize::from(color) % Color::ALL.len()]);
             shape.z = i64::from(z % 3);

@@ -117,7 +117,7 @@ pub fn HistoryPanel(room: RoomName, view: bool, board: Callback<Replay, bool>) -
                     {SPEEDS.into_iter().map(|(name, rate)| view! { <option value=rate.to_string()>{name}</option> }).collect_view()}
                 </select>
             </label>
-            <span class="version-label" role="status" aria-live="polite">{label}</span>
+            <span class="version-label" aria-live="polite">{label}</span>
             {(!view).then(|| view! {
                 <button
                     type="button"

@@ -130,6 +130,26 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
         let _ = action;
     };
 
+    // A file chosen with Import (dropping one on the board is the live board's own).
+    let import = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                live.with_value(|board| {
+                    if let Some(board) = board {
+                        board.import_file(file);
+                    }
+                });
+            }
+            // The same file may be chosen again.
+            input.set_value("");
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+
     // The history panel's requests to the live board (see `history`).
     let replay = Callback::new(move |asked: Replay| {
         #[cfg(feature = "hydrate")]
@@ -276,6 +296,31 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
                             .collect_view()}
                     </div>
                     <Share room=room.clone() />
+                })}
+                {(!history).then(|| {
+                    let (base, file) = if view { (format!("/v/{room}"), "board".to_owned()) } else { (format!("/r/{room}"), room.to_string()) };
+                    view! {
+                        <div class="toolbar" role="toolbar" aria-label="Export and import">
+                            {[("Export PNG", "png?scale=2", "png"), ("Export SVG", "svg", "svg"), ("Export JSON", "json", "json")]
+                                .into_iter()
+                                .map(|(label, ask, ext)| view! {
+                                    <a class="tool" href=format!("{base}.{ask}") download=format!("{file}.{ext}")>{label}</a>
+                                })
+                                .collect_view()}
+                            {(!view).then(|| view! {
+                                <label class="tool import">
+                                    "Import"
+                                    <input
+                                        type="file"
+                                        accept=".json,application/json"
+                                        class="visually-hidden"
+                                        on:change=import
+                                    />
+                                </label>
+                            })}
+                            <span class="notice" aria-live="polite">{move || ui.notice.get()}</span>
+                        </div>
+                    }
                 })}
                 <div class="people-bar">
                     <label class="your-name">

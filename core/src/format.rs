@@ -1,0 +1,140 @@
+//! The board file (`docs/format.md`): what **Export JSON** writes and what
+//! **Import** reads, versioned, so a board can leave Sketchboard and come
+//! back. Reading is strict about the file (every field known, every value in
+//! range, a clear message naming what is wrong) and generous about the board
+//! it lands on: positions are clamped onto the board, ids are made anew, and
+//! the shapes go on top of what is there, keeping their own stacking.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Board, Color, MAX_LAYER, MAX_SHAPES, Shape, ShapeId, ShapeKind, clamp_to_board};
+
+/// What the `format` field of every board file says.
+pub const FORMAT: &str = "sketchboard";
+/// The version this build writes, and the newest it reads.
+pub const VERSION: u32 = 1;
+/// The largest file Import reads: a full board (10,000 shapes) is about 1 MB.
+pub const MAX_FILE_BYTES: usize = 4 << 20;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    format: String,
+    version: u32,
+    /// The sheet the positions are on, for readers elsewhere (always 1600 × 1000 today).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    board: Option<Sheet>,
+    shapes: Vec<FileShape>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sheet {
+    width: f64,
+    height: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileShape {
+    /// Kept on export for readers elsewhere; Import makes new ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    kind: ShapeKind,
+    x: f64,
+    y: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    color: Option<Color>,
+    #[serde(default)]
+    z: i64,
+}
+
+/// Why a file cannot be imported. Each says what is wrong in words a person can act on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FormatError {
+    #[error("the file is {0} bytes; a board file is at most {MAX_FILE_BYTES} bytes")]
+    TooBig(usize),
+    #[error("this is not a Sketchboard board file: {0}")]
+    Unreadable(String),
+    #[error("this is not a Sketchboard board file (its \"format\" is {0:?})")]
+    NotOurs(String),
+    #[error("this board file is version {0}, newer than this Sketchboard reads ({VERSION}): update Sketchboard")]
+    TooNew(u32),
+    #[error("the file holds no shapes")]
+    Empty,
+    #[error("shape {0} of the file: its position is not a number")]
+    BadPosition(usize),
+    #[error("shape {0} of the file: its layer {1} is beyond ±{MAX_LAYER}")]
+    BadLayer(usize, i64),
+    #[error("the file holds {file} shapes and the board {board}: a board holds at most {MAX_SHAPES}")]
+    TooMany { file: usize, board: usize },
+}
+
+/// The board as a board file (the shapes in drawing order).
+pub fn write(board: &Board) -> String {
+    let shapes = board
+        .shapes()
+        .map(|s| FileShape { id: Some(s.id.to_string()), kind: s.kind, x: s.x, y: s.y, color: s.color, z: s.z })
+        .collect();
+    let file = File {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        board: Some(Sheet { width: crate::model::BOARD_WIDTH, height: crate::model::BOARD_HEIGHT }),
+        shapes,
+    };
+    serde_json::to_string_pretty(&file).unwrap_or_default()
+}
+
+/// The shapes of a board file, ready to add to `board`: new ids from
+/// `new_id`, positions clamped onto the board, layers lifted above
+/// `board`'s top one (their order kept). All of them or an error: the
+/// file is refused whole if any part of it is wrong, or if the board
+/// could not take them all.
+pub fn read(text: &str, board: &Board, mut new_id: impl FnMut() -> ShapeId) -> Result<Vec<Shape>, FormatError> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(FormatError::TooBig(text.len()));
+    }
+    // The format first, so that a file from elsewhere is told apart from a broken one of ours.
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+        version: Option<u32>,
+    }
+    let head: Head = serde_json::from_str(text).map_err(|e| FormatError::Unreadable(e.to_string()))?;
+    match (head.format, head.version) {
+        (Some(f), _) if f != FORMAT => return Err(FormatError::NotOurs(f)),
+        (_, Some(v)) if v > VERSION => return Err(FormatError::TooNew(v)),
+        _ => {}
+    }
+    let file: File = serde_json::from_str(text).map_err(|e| FormatError::Unreadable(e.to_string()))?;
+    if file.shapes.is_empty() {
+        return Err(FormatError::Empty);
+    }
+    if board.len() + file.shapes.len() > MAX_SHAPES {
+        return Err(FormatError::TooMany { file: file.shapes.len(), board: board.len() });
+    }
+    for (i, s) in file.shapes.iter().enumerate() {
+        if !(s.x.is_finite() && s.y.is_finite()) {
+            return Err(FormatError::BadPosition(i + 1));
+        }
+        if s.z.abs() > MAX_LAYER {
+            return Err(FormatError::BadLayer(i + 1, s.z));
+        }
+    }
+    let lowest = file.shapes.iter().map(|s| s.z).min().unwrap_or(0);
+    // Onto an empty board the layers stay as they were; otherwise above everything there.
+    let lift = if board.is_empty() { 0 } else { board.top_layer() + 1 - lowest };
+    Ok(file
+        .shapes
+        .into_iter()
+        .map(|s| {
+            let (x, y) = clamp_to_board(s.kind, s.x, s.y);
+            let z = s.z.saturating_add(lift).clamp(-MAX_LAYER, MAX_LAYER);
+            Shape { color: s.color, z, ..Shape::new(new_id(), s.kind, x, y) }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+#[path = "format_tests.rs"]
+mod tests;

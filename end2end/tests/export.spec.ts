@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { expect, test } from '@playwright/test';
+import { closeParticipants, expectAllConfirmed, expectShapeCount, openRoom, positions, shapes, uniqueRoom } from './helpers';
+
+test.afterEach(closeParticipants);
+
+test('export JSON then import it into another room gives the same board; PNG at 2×, SVG; a bad file changes nothing', async ({ browser }) => {
+  const ann = await openRoom(browser, uniqueRoom('e2e-export'));
+  for (const kind of ['Circle', 'Rectangle', 'Triangle']) await ann.getByRole('button', { name: kind, exact: true }).click();
+  await ann.getByRole('button', { name: 'Violet', exact: true }).click(); // the triangle
+  await ann.getByRole('button', { name: 'Send to back' }).click();
+  await expectShapeCount(ann, 3);
+  await expectAllConfirmed(ann);
+  const board = await shapes(ann);
+
+  const [json] = await Promise.all([ann.waitForEvent('download'), ann.getByRole('link', { name: 'Export JSON' }).click()]);
+  expect(json.suggestedFilename()).toMatch(/\.json$/);
+  const text = await readFile((await json.path())!, 'utf8');
+  expect(JSON.parse(text)).toMatchObject({ format: 'sketchboard', version: 1 });
+  const [png] = await Promise.all([ann.waitForEvent('download'), ann.getByRole('link', { name: 'Export PNG' }).click()]);
+  const bytes = await readFile((await png.path())!);
+  expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)], 'a PNG at 2×').toEqual([3200, 2000]);
+  const [svg] = await Promise.all([ann.waitForEvent('download'), ann.getByRole('link', { name: 'Export SVG' }).click()]);
+  expect(await readFile((await svg.path())!, 'utf8')).toContain('aria-label="The board: 3 shapes"');
+
+  // Into another room, by the Import button: the same board (new ids, same look and order).
+  const bob = await openRoom(browser, uniqueRoom('e2e-import'));
+  await bob.getByLabel('Import', { exact: true }).setInputFiles({ name: 'board.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  await expect(bob.locator('.notice')).toHaveText('Imported 3 shapes.');
+  await expect.poll(async () => (await shapes(bob)).map(({ kind, colour, x, y }) => ({ kind, colour, x, y })))
+    .toEqual(board.map(({ kind, colour, x, y }) => ({ kind, colour, x, y })));
+  await expectAllConfirmed(bob);
+  // One step to undo.
+  await bob.getByRole('button', { name: 'Undo' }).click();
+  await expectShapeCount(bob, 0);
+
+  // A bad file says what is wrong and changes nothing; so does one dropped on the board.
+  await bob.getByLabel('Import', { exact: true }).setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"excalidraw","elements":[]}') });
+  await expect(bob.locator('.notice')).toHaveText('Import failed: this is not a Sketchboard board file (its "format" is "excalidraw").');
+  const bad = text.replace('"circle"', '"hexagon"');
+  const drop = await bob.evaluateHandle((body) => {
+    const t = new DataTransfer();
+    t.items.add(new File([body], 'dropped.json', { type: 'application/json' }));
+    return t;
+  }, bad);
+  await bob.locator('canvas.board').dispatchEvent('drop', { dataTransfer: drop });
+  await expect(bob.locator('.notice')).toContainText('hexagon');
+  await expectShapeCount(bob, 0);
+  // A good file dropped is imported.
+  const good = await bob.evaluateHandle((body) => {
+    const t = new DataTransfer();
+    t.items.add(new File([body], 'dropped.json', { type: 'application/json' }));
+    return t;
+  }, text);
+  await bob.locator('canvas.board').dispatchEvent('drop', { dataTransfer: good });
+  await expect(bob.locator('.notice')).toHaveText('Imported 3 shapes.');
+  await expect.poll(async () => positions(await shapes(bob))).toEqual(positions(board));
+});
