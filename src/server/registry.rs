@@ -180,6 +180,11 @@ impl Registry {
         self.rooms().iter().filter(|(_, h)| listed(h)).map(|(name, h)| (name.clone(), live(&h.stats))).collect()
     }
 
+    /// Whether view-only `token` still opens `room` (no, too, if storage cannot say).
+    pub async fn token_opens(&self, token: &str, room: &RoomName) -> bool {
+        matches!(self.inner.store.room_for_token(token).await, Ok(Some(r)) if &r == room)
+    }
+
     /// How many people are in room `name` now (0 when it is not running).
     pub fn people(&self, name: &RoomName) -> usize {
         self.rooms().get(name).map_or(0, |h| h.lounge.people())

@@ -100,7 +100,7 @@ async fn websocket(
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response(),
     };
-    sockets::open(state, room, false, peer, &headers, upgrade)
+    sockets::open(state, room, None, peer, &headers, upgrade)
 }
 
 /// The server's counters, in OpenMetrics text: to loopback only, unless `--metrics-public`.

@@ -112,7 +112,7 @@ pub async fn view_socket(
         Ok(None) => return (StatusCode::NOT_FOUND, "this view-only link does not open any room").into_response(),
         Err(response) => return response,
     };
-    sockets::open(state, room, true, peer, &headers, upgrade)
+    sockets::open(state, room, Some(token), peer, &headers, upgrade)
 }
 
 /// The room a view-only token opens.

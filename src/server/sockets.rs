@@ -15,12 +15,12 @@ use super::state::AppState;
 use crate::model::RoomName;
 use crate::protocol::MAX_MESSAGE_BYTES;
 
-/// Upgrades a request to a room's WebSocket, read-only if `view_only`, after
-/// the origin and per-address checks.
+/// Upgrades a request to a room's WebSocket, read-only if opened by a
+/// view-only token (`view`), after the origin and per-address checks.
 pub(super) fn open(
     state: AppState,
     room: RoomName,
-    view_only: bool,
+    view: Option<String>,
     peer: SocketAddr,
     headers: &HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -57,7 +57,8 @@ pub(super) fn open(
                 _guard: state.guard,
                 permit,
                 metrics: state.metrics,
-                view_only,
+                view_only: view.is_some(),
+                view_token: view,
             };
             connection::serve(socket, room, state.registry, terms)
         })

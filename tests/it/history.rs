@@ -185,3 +185,93 @@ async fn the_boards_svg_and_png_show_its_shapes() {
     assert_eq!(at(1450.0, 150.0), (0xff, 0xff, 0xff), "empty board");
     assert_eq!(http_get(server.addr, "/r/bad.name.png").await.0, 400, "an invalid name");
 }
+
+/// A board's look, ids aside, in drawing order.
+fn looks(board: &Board) -> Vec<(String, f64, f64, String, i64)> {
+    board.shapes().map(|s| (s.kind.css_name().to_owned(), s.x, s.y, s.fill().name().to_owned(), s.z)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restoring_a_version_is_one_recorded_change_and_erases_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "restore", "alice").await;
+    alice.create("a", "circle", 10.0, 10.0).await;
+    alice.create("b", "rectangle", 400.0, 300.0).await; // version 2
+    alice.move_to("a", 700.0, 500.0).await;
+    alice.change(json!({"op": "color", "id": "b", "color": "teal"})).await;
+    alice.change(json!({"op": "layer", "id": "a", "z": -3})).await;
+    alice.create("c", "triangle", 900.0, 100.0).await;
+    let op = alice.delete("b").await; // version 7
+    alice.confirmed(op).await;
+
+    let (_, v2) = get_json(server.addr, "/api/rooms/restore/versions/2").await;
+    let (_, now) = get_json(server.addr, "/api/rooms/restore").await;
+    let changes = sketchboard::model::changes_between(&board_of(&now["shapes"]), &board_of(&v2["shapes"]));
+    assert!(changes.len() > 1 && changes.len() <= sketchboard::model::MAX_BATCH);
+    let batch = serde_json::to_value(Change::Batch { changes }).unwrap();
+    let op = alice.change(batch).await;
+    let applied = alice.confirmed(op).await;
+    assert_eq!(applied["seq"], 8, "the restore is one change: {applied}");
+
+    let (_, restored) = get_json(server.addr, "/api/rooms/restore").await;
+    assert_eq!(looks(&board_of(&restored["shapes"])), looks(&board_of(&v2["shapes"])), "the room looks like version 2");
+    assert_eq!(restored["seq"], 8);
+    let log = all_changes(&server, "/api/rooms/restore", 100).await;
+    assert_eq!(log.len(), 8, "every earlier change is still there");
+    let (_, v7) = get_json(server.addr, "/api/rooms/restore/versions/7").await;
+    assert_eq!(v7["shapes"].as_array().map(Vec::len), Some(2), "and version 7 still reads as it was");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_board_imports_whole_and_bad_files_change_nothing() {
+    use sketchboard::format::{self, FormatError, MAX_FILE_BYTES};
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "source", "alice").await;
+    alice.create("a", "circle", 10.0, 10.0).await;
+    alice.create("b", "rectangle", 400.0, 300.0).await;
+    alice.change(json!({"op": "color", "id": "b", "color": "pink"})).await;
+    let op = alice.change(json!({"op": "layer", "id": "b", "z": -1})).await;
+    alice.confirmed(op).await;
+    let (status, head, file) = http_get(server.addr, "/r/source.json").await;
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("content-type: application/json"), "{head}");
+
+    // Import as the page does: read against the target board, send one batch.
+    let (mut bob, _) = Client::join(&server, "target", "bob").await;
+    let mut n = 0;
+    let mut ids = || {
+        n += 1;
+        sketchboard::model::ShapeId::parse(format!("imported{n}")).unwrap()
+    };
+    let shapes = format::read(&file, &Board::new(), &mut ids).unwrap();
+    let batch = Change::Batch { changes: shapes.into_iter().map(|shape| Change::Create { shape }).collect() };
+    let op = bob.change(serde_json::to_value(batch).unwrap()).await;
+    assert_eq!(bob.confirmed(op).await["seq"], 1, "one change");
+    let (_, source) = get_json(server.addr, "/api/rooms/source").await;
+    let (_, target) = get_json(server.addr, "/api/rooms/target").await;
+    assert_eq!(looks(&board_of(&target["shapes"])), looks(&board_of(&source["shapes"])), "the same board");
+
+    // A nearly full room: a file that would overfill it is refused whole, as
+    // are malformed and oversized ones, and nothing reaches the room.
+    let (mut carol, _) = Client::join(&server, "full", "carol").await;
+    let mut last = 0;
+    for chunk in 0..20 {
+        let creates: Vec<Value> = (0..500)
+            .filter(|i| chunk * 500 + i < 9_999)
+            .map(|i| json!({"op": "create", "shape": {"id": format!("s{}", chunk * 500 + i), "kind": "circle", "x": 0, "y": 0}}))
+            .collect();
+        last = carol.change(json!({"op": "batch", "changes": creates})).await;
+    }
+    carol.confirmed(last).await;
+    let (_, full) = get_json(server.addr, "/api/rooms/full").await;
+    let board = board_of(&full["shapes"]);
+    assert_eq!(board.len(), 9_999);
+    assert_eq!(format::read(&file, &board, &mut ids).unwrap_err(), FormatError::TooMany { file: 2, board: 9_999 });
+    assert!(matches!(format::read("{\"format\": \"sketchboard\", \"shapes\": [", &board, &mut ids), Err(FormatError::Unreadable(_))));
+    let huge = format!("{file}{}", " ".repeat(MAX_FILE_BYTES));
+    assert!(matches!(format::read(&huge, &board, &mut ids), Err(FormatError::TooBig(_))));
+    let (_, after) = get_json(server.addr, "/api/rooms/full").await;
+    assert_eq!(after["seq"], full["seq"], "the room is unchanged");
+}

@@ -52,6 +52,8 @@ pub struct Terms {
     pub metrics: Arc<Metrics>,
     /// Opened by a view-only link: presence yes, changes never.
     pub view_only: bool,
+    /// The view-only token it was opened by, checked again once joined.
+    pub view_token: Option<String>,
 }
 
 /// Counts an open WebSocket for as long as it lives.
@@ -151,6 +153,16 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
             }
         };
     tracing::debug!(%room, %member, "joined");
+    // A link replaced between the upgrade and the join was announced before
+    // this connection listened: the token, read again now, says so. (The new
+    // token is stored before viewers are told, so no replacement slips between.)
+    if let Some(token) = &terms.view_token
+        && !registry.token_opens(token, &room).await
+    {
+        let _ = close_with(&mut socket, close::VIEW_REVOKED, "this view-only link was replaced").await;
+        let _ = room_tx.send(RoomCmd::Leave { member }).await;
+        return;
+    }
 
     let (inbox, outgoing) = lounge.enter(member.0, person, terms.view_only);
     let mut presence = relay::Presence { inbox, outgoing };
