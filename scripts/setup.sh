@@ -106,6 +106,10 @@ if [[ $WANT_TESTS == 1 ]]; then
   if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
     apt_install chromium chromium-driver
   fi
+  # The multi-node tests start their own Redis (and, later, HAProxy) on loopback ports.
+  if ! command -v redis-server >/dev/null || ! command -v haproxy >/dev/null; then
+    apt_install redis-server haproxy
+  fi
   npm_ci end2end
 fi
 

@@ -67,7 +67,10 @@ test('history: the Version slider at 0, in the middle and at the end; step, play
 
   // The view-only link has history too, without restoring.
   await bob.getByRole('button', { name: 'Share' }).click();
-  const link = await bob.getByRole('dialog', { name: 'Share this room' }).getByLabel('View-only link').inputValue();
+  const field = bob.getByRole('dialog', { name: 'Share this room' }).getByLabel('View-only link');
+  // The link is asked of the server when the dialog opens: wait for it.
+  await expect(field).toHaveValue(/\/v\/[A-Za-z0-9_-]{22}$/);
+  const link = await field.inputValue();
   const viewer = await newParticipant(browser);
   await viewer.goto(`${link}/history`);
   await expect(viewer.getByRole('slider', { name: 'Version' })).toHaveValue('7');

@@ -31,7 +31,10 @@ test('without JavaScript the room page shows the board as SVG; with it, the canv
 
   // The view-only link's page too, without JavaScript.
   await ann.getByRole('button', { name: 'Share' }).click();
-  const link = await ann.getByRole('dialog', { name: 'Share this room' }).getByLabel('View-only link').inputValue();
+  const field = ann.getByRole('dialog', { name: 'Share this room' }).getByLabel('View-only link');
+  // The link is asked of the server when the dialog opens: wait for it.
+  await expect(field).toHaveValue(/\/v\/[A-Za-z0-9_-]{22}$/);
+  const link = await field.inputValue();
   await plain.goto(link);
   await expect(plain.locator('.board-picture svg ellipse')).toHaveCount(1);
   expect(await plain.content(), 'the view page does not name the room').not.toContain(room);

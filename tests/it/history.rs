@@ -269,7 +269,10 @@ async fn an_exported_board_imports_whole_and_bad_files_change_nothing() {
     let board = board_of(&full["shapes"]);
     assert_eq!(board.len(), 9_999);
     assert_eq!(format::read(&file, &board, &mut ids).unwrap_err(), FormatError::TooMany { file: 2, board: 9_999 });
-    assert!(matches!(format::read("{\"format\": \"sketchboard\", \"shapes\": [", &board, &mut ids), Err(FormatError::Unreadable(_))));
+    assert!(matches!(
+        format::read("{\"format\": \"sketchboard\", \"shapes\": [", &board, &mut ids),
+        Err(FormatError::Unreadable(_))
+    ));
     let huge = format!("{file}{}", " ".repeat(MAX_FILE_BYTES));
     assert!(matches!(format::read(&huge, &board, &mut ids), Err(FormatError::TooBig(_))));
     let (_, after) = get_json(server.addr, "/api/rooms/full").await;

@@ -12,7 +12,8 @@
 //! - `fairness`: per-address limits, and bursts that must not knock honest members off;
 //! - `loadgen`: the load generator counts every copy (never how fast);
 //! - `metrics`: `/metrics` scraped after real traffic, JSON logs;
-//! - `history`: the changes API, versions across keyframes, the SVG and PNG;
+//! - `history`: the changes API, versions across keyframes, the SVG and PNG, restore, export and import;
+//! - `redis_log`: the rooms' log in a real Redis (compare-and-set appends, stale ops, kill -9).
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
 mod common;
@@ -29,6 +30,7 @@ mod loadgen;
 mod metrics;
 mod persist;
 mod presence;
+mod redis_log;
 mod resume;
 mod sharing;
 mod sockets;

@@ -25,6 +25,7 @@
 
 mod access;
 mod history;
+pub mod redis_log;
 mod schema;
 mod sqlite;
 #[cfg(test)]

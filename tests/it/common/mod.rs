@@ -1,6 +1,7 @@
 //! Shared by the integration tests: a real server on an ephemeral port with a
 //! temporary SQLite file, real WebSocket clients, and a bare HTTP GET.
 
+pub mod redis;
 pub mod tab;
 
 use std::collections::BTreeMap;

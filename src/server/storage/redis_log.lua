@@ -1,0 +1,57 @@
+#!lua name=sketchboard
+-- Sketchboard's room log in Redis (src/server/storage/redis_log.rs). Each
+-- room has a stream of its changes whose ids are their seqs (`<seq>-0`), a
+-- meta hash (`head`, `epoch`, `snap_seq`), a hash of each client's last
+-- accepted op, its latest snapshot and its keyframes. Functions run
+-- atomically, and with `appendfsync always` Redis replies only once the
+-- append is on disk: a reply is a durable record.
+
+-- keys: log, meta, ops. args: expected head, epoch (kept from the room's
+-- first change on), time (ms), wake-up channel, then client, op, change for
+-- each record. Refuses a record whose op is at or below its client's mark
+-- ({'stale', index, mark}), or a head that moved ({'conflict', head}: the
+-- caller reads what it missed, re-validates and tries again); otherwise
+-- appends every record, moves the marks and the head, wakes the room's
+-- readers and answers {'ok', head, epoch}.
+local function append(keys, args)
+  local log, meta, ops = keys[1], keys[2], keys[3]
+  for i = 5, #args, 3 do
+    local mark = tonumber(redis.call('HGET', ops, args[i]) or '0')
+    if tonumber(args[i + 1]) <= mark then
+      return {'stale', math.floor((i - 5) / 3), mark}
+    end
+  end
+  local head = tonumber(redis.call('HGET', meta, 'head') or '0')
+  if head ~= tonumber(args[1]) then
+    return {'conflict', head}
+  end
+  local epoch = redis.call('HGET', meta, 'epoch')
+  if not epoch then
+    epoch = args[2]
+    redis.call('HSET', meta, 'epoch', epoch)
+  end
+  for i = 5, #args, 3 do
+    head = head + 1
+    redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change', args[i + 2])
+    redis.call('HSET', ops, args[i], args[i + 1])
+  end
+  redis.call('HSET', meta, 'head', head)
+  redis.call('PUBLISH', args[4], head)
+  return {'ok', head, epoch}
+end
+
+-- keys: meta, snapshot, keyframes. args: seq, board. Keeps the snapshot
+-- (and a keyframe for history) unless a later one is already kept.
+local function snapshot(keys, args)
+  local seq = tonumber(args[1])
+  if seq <= tonumber(redis.call('HGET', keys[1], 'snap_seq') or '0') then
+    return 0
+  end
+  redis.call('SET', keys[2], args[2])
+  redis.call('HSET', keys[3], args[1], args[2])
+  redis.call('HSET', keys[1], 'snap_seq', seq)
+  return 1
+end
+
+redis.register_function('sb_append', append)
+redis.register_function('sb_snapshot', snapshot)

@@ -1,0 +1,230 @@
+//! A room's log in Redis: the store for several nodes serving the same rooms
+//! (docs/operations.md, "Several nodes"). Per room, under keys hash-tagged by
+//! the room so they stay together under Redis Cluster: `sb:{R}:log`, a stream
+//! whose entry ids are the changes' seqs; `sb:{R}:meta`, the head, epoch and
+//! snapshot mark; `sb:{R}:ops`, each client's last accepted op; `sb:{R}:snap`
+//! and `sb:{R}:frames`, the latest snapshot and every snapshot kept (the
+//! keyframes of history). Changes are appended by one Redis Function
+//! (`redis_log.lua`) that refuses stale ops and a moved head atomically, so
+//! any node may append after validating against the head it holds, and the
+//! order is the log's. With `appendfsync always` a reply means "on disk".
+
+use std::collections::{HashMap, VecDeque};
+
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use redis::streams::StreamRangeReply;
+
+use super::{EngineError, LoadedRoom, RECENT_CHANGES, Record, StoreError};
+use crate::model::{Board, Change, ClientId, RoomName};
+
+/// The Functions library, loaded (or replaced) when a node connects.
+const LIBRARY: &str = include_str!("redis_log.lua");
+
+fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
+    move |source| StoreError::Engine { doing, source: EngineError(Box::new(source)) }
+}
+
+/// What appending a batch of records did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// All recorded: the log's head and the room's epoch now.
+    Recorded { head: u64, epoch: u64 },
+    /// Record `index` (from 0) has an op at or below its client's mark: nothing was recorded.
+    Stale { index: usize, mark: u64 },
+    /// The head is no longer the one expected: nothing was recorded.
+    Conflict { head: u64 },
+}
+
+/// One entry of a room's log.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub seq: u64,
+    pub client: ClientId,
+    pub op: u64,
+    pub at_ms: i64,
+    pub change: Change,
+}
+
+struct Keys {
+    log: String,
+    meta: String,
+    ops: String,
+    snap: String,
+    frames: String,
+    /// The Pub/Sub channel that wakes the room's readers on every node.
+    tail: String,
+}
+
+fn keys(room: &RoomName) -> Keys {
+    let key = |part: &str| format!("sb:{{{room}}}:{part}");
+    Keys {
+        log: key("log"),
+        meta: key("meta"),
+        ops: key("ops"),
+        snap: key("snap"),
+        frames: key("frames"),
+        tail: key("tail"),
+    }
+}
+
+/// A connection to the Redis that holds the rooms' logs; cheap to clone.
+#[derive(Clone)]
+pub struct RedisLog {
+    conn: ConnectionManager,
+}
+
+impl RedisLog {
+    /// Connects to `url` (`redis://HOST:PORT`) and loads the Functions library.
+    pub async fn connect(url: &str) -> Result<RedisLog, StoreError> {
+        let client = redis::Client::open(url).map_err(failed("reading the Redis URL"))?;
+        let mut conn = ConnectionManager::new(client).await.map_err(failed("connecting to Redis"))?;
+        let _: String = redis::cmd("FUNCTION")
+            .arg("LOAD")
+            .arg("REPLACE")
+            .arg(LIBRARY)
+            .query_async(&mut conn)
+            .await
+            .map_err(failed("loading the Redis functions"))?;
+        Ok(RedisLog { conn })
+    }
+
+    /// Appends `records` (numbered from `expected_head + 1`) if the log's head
+    /// is still `expected_head` and no record's op is stale. `epoch` is kept
+    /// with the room's first change; `at_ms` is stored with every record.
+    pub async fn append(
+        &self,
+        room: &RoomName,
+        expected_head: u64,
+        epoch: u64,
+        at_ms: i64,
+        records: &[Record],
+    ) -> Result<Appended, StoreError> {
+        let k = keys(room);
+        let mut call = redis::cmd("FCALL");
+        call.arg("sb_append").arg(3).arg(&k.log).arg(&k.meta).arg(&k.ops);
+        call.arg(expected_head).arg(epoch).arg(at_ms).arg(&k.tail);
+        for r in records {
+            let change = serde_json::to_string(&r.change)
+                .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;
+            call.arg(r.client.as_str()).arg(r.op).arg(change);
+        }
+        let reply: Vec<redis::Value> =
+            call.query_async(&mut self.conn.clone()).await.map_err(failed("appending to a room's log"))?;
+        let corrupt =
+            || StoreError::Corrupt { room: room.to_string(), detail: format!("sb_append answered {reply:?}") };
+        let word = |i: usize| reply.get(i).and_then(|v| redis::from_redis_value_ref::<String>(v).ok());
+        let number = |i: usize| reply.get(i).and_then(|v| redis::from_redis_value_ref::<u64>(v).ok());
+        match word(0).as_deref() {
+            Some("ok") => {
+                Ok(Appended::Recorded { head: number(1).ok_or_else(corrupt)?, epoch: number(2).ok_or_else(corrupt)? })
+            }
+            Some("stale") => Ok(Appended::Stale {
+                index: number(1).ok_or_else(corrupt)? as usize,
+                mark: number(2).ok_or_else(corrupt)?,
+            }),
+            Some("conflict") => Ok(Appended::Conflict { head: number(1).ok_or_else(corrupt)? }),
+            _ => Err(corrupt()),
+        }
+    }
+
+    /// Up to `limit` entries after `after` (all of them without a limit), in order.
+    pub async fn read(&self, room: &RoomName, after: u64, limit: Option<usize>) -> Result<Vec<Entry>, StoreError> {
+        let k = keys(room);
+        let (mut conn, start) = (self.conn.clone(), format!("{}-0", after + 1));
+        let reply: StreamRangeReply = match limit {
+            Some(limit) => conn.xrange_count(&k.log, start, "+", limit).await,
+            None => conn.xrange(&k.log, start, "+").await,
+        }
+        .map_err(failed("reading a room's log"))?;
+        let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
+        let mut out = Vec::with_capacity(reply.ids.len());
+        for entry in reply.ids {
+            let seq = entry.id.split('-').next().and_then(|s| s.parse().ok());
+            let field = |name: &str| entry.get::<String>(name);
+            let (Some(seq), Some(client), Some(op), Some(at), Some(change)) =
+                (seq, field("client"), field("op"), field("at"), field("change"))
+            else {
+                return Err(corrupt(format!("log entry {} is incomplete", entry.id)));
+            };
+            let client = ClientId::parse(client).map_err(|e| corrupt(format!("entry {seq}: client: {e}")))?;
+            let change = serde_json::from_str(&change).map_err(|e| corrupt(format!("entry {seq}: {e}")))?;
+            let op = op.parse().map_err(|e| corrupt(format!("entry {seq}: op: {e}")))?;
+            out.push(Entry { seq, client, op, at_ms: at.parse().unwrap_or(0), change });
+        }
+        Ok(out)
+    }
+
+    /// Keeps `board` (JSON) as the room's snapshot as of `seq`, and as a
+    /// keyframe, unless a later snapshot is already kept.
+    pub async fn snapshot(&self, room: &RoomName, seq: u64, board: &str) -> Result<bool, StoreError> {
+        let k = keys(room);
+        let kept: i64 = redis::cmd("FCALL")
+            .arg("sb_snapshot")
+            .arg(3)
+            .arg(&k.meta)
+            .arg(&k.snap)
+            .arg(&k.frames)
+            .arg(seq)
+            .arg(board)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(failed("keeping a room's snapshot"))?;
+        Ok(kept == 1)
+    }
+
+    /// The room as the log has it: its latest snapshot with every change
+    /// after it applied, the last `RECENT_CHANGES` changes, and the marks.
+    pub async fn load_room(&self, room: &RoomName) -> Result<LoadedRoom, StoreError> {
+        let k = keys(room);
+        let mut conn = self.conn.clone();
+        let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
+        let meta: HashMap<String, u64> = conn.hgetall(&k.meta).await.map_err(failed("reading a room's meta"))?;
+        let Some(&epoch) = meta.get("epoch") else { return Ok(LoadedRoom::default()) };
+        let head = meta.get("head").copied().unwrap_or(0);
+        let snap_seq = meta.get("snap_seq").copied().unwrap_or(0);
+        let snapshot: Option<String> = conn.get(&k.snap).await.map_err(failed("reading a room's snapshot"))?;
+        let mut board: Board = match &snapshot {
+            Some(text) => serde_json::from_str(text).map_err(|e| corrupt(format!("snapshot: {e}")))?,
+            None => Board::new(),
+        };
+        let first = snap_seq.min(head.saturating_sub(RECENT_CHANGES as u64));
+        let entries = self.read(room, first, None).await?;
+        let mut recent = VecDeque::new();
+        let mut seq = first;
+        let mut log_bytes_since_snapshot = 0;
+        for e in entries {
+            if e.seq != seq + 1 {
+                return Err(corrupt(format!("the log jumps from {seq} to {}", e.seq)));
+            }
+            if e.seq > snap_seq {
+                board.apply(&e.change).map_err(|err| corrupt(format!("change {} does not apply: {err}", e.seq)))?;
+                log_bytes_since_snapshot += serde_json::to_string(&e.change).map_or(0, |t| t.len());
+            }
+            if recent.len() == RECENT_CHANGES {
+                recent.pop_front();
+            }
+            recent.push_back(e.change);
+            seq = e.seq;
+        }
+        if seq != head {
+            return Err(corrupt(format!("the log ends at {seq} but its head is {head}")));
+        }
+        let marks: HashMap<String, u64> = conn.hgetall(&k.ops).await.map_err(failed("reading a room's clients"))?;
+        let mut last_ops = HashMap::with_capacity(marks.len());
+        for (client, op) in marks {
+            let client = ClientId::parse(client).map_err(|e| corrupt(format!("client id: {e}")))?;
+            last_ops.insert(client, op);
+        }
+        Ok(LoadedRoom {
+            board,
+            seq: head,
+            since_snapshot: head - snap_seq,
+            recent,
+            last_ops,
+            epoch: Some(epoch),
+            snapshot_bytes: snapshot.map_or(0, |s| s.len()),
+            log_bytes_since_snapshot,
+        })
+    }
+}

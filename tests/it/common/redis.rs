@@ -1,0 +1,77 @@
+//! A real `redis-server` for a test: on a free loopback port, its files in
+//! the test's temporary folder, configured as production is (append-only
+//! file fsync'd on every write, no eviction). It must be installed
+//! (`scripts/setup.sh --tests` installs it): a test that needs it fails
+//! loudly rather than skip.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use super::PATIENCE;
+
+pub struct RedisServer {
+    child: Option<Child>,
+    dir: PathBuf,
+    port: u16,
+    pub url: String,
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+impl RedisServer {
+    pub fn start(dir: &Path) -> RedisServer {
+        let port = free_port();
+        let mut server =
+            RedisServer { child: None, dir: dir.to_owned(), port, url: format!("redis://127.0.0.1:{port}") };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--dir"])
+            .arg(&self.dir)
+            .args(["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("redis-server could not start ({e}): scripts/setup.sh --tests installs it"));
+        self.child = Some(child);
+        let deadline = Instant::now() + PATIENCE;
+        while !self.answers() {
+            assert!(Instant::now() < deadline, "redis-server did not answer on port {} within {PATIENCE:?}", self.port);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    fn answers(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let mut buf = [0u8; 7];
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    }
+
+    /// SIGKILL: no chance to write anything more.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same files and port.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
