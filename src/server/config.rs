@@ -24,6 +24,12 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/sketchboard.db")]
     pub database_url: String,
 
+    /// Several nodes (early: see docs/operations.md): keep the rooms' logs in
+    /// this Redis (redis://HOST:PORT), shared by every node given the same
+    /// URL. Unset, the SQLite store alone holds everything.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
     /// How browsers reach this server, comma-separated (e.g.
     /// https://board.example.com): the only names it answers to, and the
     /// pages that may open WebSockets. Unset, it answers to IP addresses and
@@ -119,6 +125,7 @@ impl Config {
         Config {
             addr,
             database_url: database_url.into(),
+            redis_url: None,
             public_origin: Vec::new(),
             allowed_origins: Vec::new(),
             room_idle_secs: 30,

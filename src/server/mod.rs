@@ -64,8 +64,13 @@ const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Opens the store, binds `config.addr` and starts serving in the background.
 pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Running> {
     let metrics = Metrics::new();
-    let store = Store::open_counted(&config.database_url, metrics.clone())
+    let mut store = Store::open_counted(&config.database_url, metrics.clone())
         .with_context(|| format!("opening the database {}", config.database_url))?;
+    if let Some(url) = &config.redis_url {
+        let log = storage::redis_log::RedisLog::connect(url).await.with_context(|| format!("connecting to {url}"))?;
+        store = store.with_log(log);
+        tracing::info!(redis = %url, "the rooms' logs are kept in Redis");
+    }
     let fairness = Fairness::new(config.address_limits());
     let registry = Registry::new(store.clone(), fairness.clone(), metrics.clone(), config.room_limits());
     let shutdown = Shutdown::new();

@@ -121,7 +121,7 @@ impl Registry {
             metrics: self.inner.metrics.clone(),
             lounge: lounge.clone(),
         };
-        let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire);
+        let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire).with_mailbox(&tx);
         tokio::spawn(room.run(rx));
         let handle = RoomHandle { tx, generation, stats, lounge, revoked: watch::Sender::new(0) };
         rooms.insert(name.clone(), handle.clone());

@@ -13,6 +13,7 @@
 //! - `loadgen`: the load generator counts every copy (never how fast);
 //! - `metrics`: `/metrics` scraped after real traffic, JSON logs;
 //! - `history`: the changes API, versions across keyframes, the SVG and PNG, restore, export and import;
+//! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
 //! - `redis_log`: the rooms' log in a real Redis (compare-and-set appends, stale ops, kill -9).
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
@@ -28,6 +29,7 @@ mod hostile;
 mod limits;
 mod loadgen;
 mod metrics;
+mod multinode;
 mod persist;
 mod presence;
 mod redis_log;

@@ -10,6 +10,7 @@
 //! join revives it from storage. (`hello.rs` answers a joiner's hello.)
 
 mod feed;
+mod follow;
 mod hello;
 mod record;
 #[cfg(test)]
@@ -95,6 +96,8 @@ pub enum RoomCmd {
         op: u64,
         change: Change,
     },
+    /// Several nodes: the room's log may have grown (another node appended).
+    Tail,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -175,6 +178,14 @@ pub struct Room {
     last_ops: HashMap<ClientId, u64>,
     members: HashMap<ConnId, Member>,
     staged: Vec<Staged>,
+    /// The seq the staged changes follow.
+    staged_from: u64,
+    /// With a Redis log: the changes behind `staged`, as they came, to judge
+    /// again if another node appended first (`follow`).
+    asked: Vec<(ConnId, u64, Change)>,
+    /// With a Redis log: the room's own mailbox, for the task that wakes it
+    /// when the log grows (weak: it must not keep the room alive).
+    mailbox: Option<mpsc::WeakSender<RoomCmd>>,
     /// The member count changed since the last `presence` broadcast. Sent once
     /// per batch, so a burst of joins costs one message per member, not one per join.
     presence_dirty: bool,
@@ -205,8 +216,18 @@ impl Room {
             last_ops: HashMap::new(),
             members: HashMap::new(),
             staged: Vec::new(),
+            staged_from: 0,
+            asked: Vec::new(),
+            mailbox: None,
             presence_dirty: false,
         }
+    }
+
+    /// Gives the room its own mailbox, so that with a Redis log it can be
+    /// woken when another node appends.
+    pub fn with_mailbox(mut self, tx: &mpsc::Sender<RoomCmd>) -> Room {
+        self.mailbox = Some(tx.downgrade());
+        self
     }
 
     /// The actor's life: load, serve, retire.
@@ -234,6 +255,7 @@ impl Room {
             }
         }
         tracing::debug!(room = %self.name, seq = self.seq, shapes = self.board.len(), "room loaded");
+        self.wake_on_appends();
 
         loop {
             let first = if self.members.is_empty() {
@@ -303,9 +325,20 @@ impl Room {
     async fn handle_batch(&mut self, batch: Vec<RoomCmd>) -> Result<(), StoreError> {
         for cmd in batch {
             match cmd {
-                RoomCmd::Change { member, op, change } => self.stage(member, op, change),
+                RoomCmd::Change { member, op, change } => {
+                    if self.store.log().is_some() {
+                        self.asked.push((member, op, change.clone()));
+                    }
+                    self.stage(member, op, change)
+                }
+                RoomCmd::Tail => {
+                    self.flush().await?;
+                    self.follow_log().await?;
+                }
                 RoomCmd::Join { member, client, network, at, viewer, out, reply } => {
                     self.flush().await?;
+                    // A joiner on this node sees what every node recorded.
+                    self.follow_log().await?;
                     let _ = reply.send(self.join(member, client, network, at, viewer, out));
                 }
                 RoomCmd::Leave { member } => {
@@ -328,6 +361,9 @@ impl Room {
     }
 
     fn stage(&mut self, member: ConnId, op: u64, change: Change) {
+        if self.staged.is_empty() {
+            self.staged_from = self.seq;
+        }
         let Some((client, network)) = self.members.get(&member).map(|m| (m.client.clone(), m.network)) else {
             // Its connection left while the change was queued.
             return;

@@ -75,6 +75,28 @@ impl Room {
     /// author which of its changes to send again. Only if the reload fails
     /// too does the room give up.
     pub(super) async fn flush(&mut self) -> Result<(), StoreError> {
+        // Several nodes: another node appended first. Catch up with the log,
+        // judge the same changes again against it, and try once more; a room
+        // that keeps losing the race resyncs as below.
+        for _ in 0..super::follow::CONFLICT_RETRIES {
+            match self.flush_once().await {
+                Err(StoreError::HeadMoved { head }) => self.catch_up_and_restage(head).await?,
+                done => {
+                    self.asked.clear();
+                    return done;
+                }
+            }
+        }
+        tracing::error!(room = %self.name, "kept losing the race to append; reloading and resyncing members");
+        self.asked.clear();
+        self.staged.clear();
+        self.install(self.store.load_room(&self.name).await?);
+        let everyone: Vec<ConnId> = self.members.keys().copied().collect();
+        self.drop_members(everyone);
+        Ok(())
+    }
+
+    async fn flush_once(&mut self) -> Result<(), StoreError> {
         if self.staged.is_empty() {
             return Ok(());
         }
@@ -96,6 +118,7 @@ impl Room {
         let appended = if records.is_empty() { Ok(None) } else { self.record(records, creator, bytes).await.map(Some) };
         let wrote_snapshot = match appended {
             Ok(wrote) => wrote,
+            Err(e @ StoreError::HeadMoved { .. }) => return Err(e),
             Err(e) => {
                 tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
                 self.install(self.store.load_room(&self.name).await?);
@@ -173,6 +196,14 @@ impl Room {
         Ok(())
     }
 
+    /// Counts a change another node recorded (several nodes) toward the next snapshot.
+    pub(super) fn followed(&mut self, client: &ClientId, bytes: usize) {
+        self.disk.stored = true;
+        self.disk.since_snapshot += 1;
+        self.disk.log_bytes_since_snapshot += bytes;
+        self.disk.marks_moved.insert(client.clone());
+    }
+
     fn after_recording(&mut self, wrote_snapshot: bool, staged: &[Staged], bytes: usize) {
         self.disk.stored = true;
         if wrote_snapshot {
@@ -193,7 +224,7 @@ impl Room {
 
 /// The author's and everyone else's copy of a recorded change; `by` is the
 /// author's person number in the room's presence.
-fn applied_messages(record: &Record, by: Option<u32>) -> (Utf8Bytes, Utf8Bytes) {
+pub(super) fn applied_messages(record: &Record, by: Option<u32>) -> (Utf8Bytes, Utf8Bytes) {
     let (seq, change) = (record.seq, record.change.clone());
     let for_author = ServerMsg::Applied { seq, change: change.clone(), op: Some(record.op), by: None }.to_json();
     let for_others = ServerMsg::Applied { seq, change, op: None, by }.to_json();

@@ -76,6 +76,27 @@ pub enum StoreError {
     RolledBack,
     #[error("the transaction holding these changes failed: {0}")]
     BatchFailed(Arc<StoreError>),
+    /// Several nodes: another node appended first (or had already accepted
+    /// an op). Nothing was recorded; the log's head is `head`.
+    #[error("the room's log moved on to {head} meanwhile")]
+    HeadMoved { head: u64 },
+}
+
+/// `Store::append` on a Redis log: one compare-and-set on the head the
+/// records follow, then the snapshot, if one is due.
+async fn redis_append(log: &redis_log::RedisLog, room: &RoomName, append: Append) -> Result<(), StoreError> {
+    let (Some(first), Some(last)) = (append.records.first(), append.records.last()) else { return Ok(()) };
+    let expected = first.seq - 1;
+    match log.append(room, expected, append.epoch, sqlite::now_ms(), &append.records).await? {
+        redis_log::Appended::Recorded { .. } => {}
+        redis_log::Appended::Conflict { head } => return Err(StoreError::HeadMoved { head }),
+        // Another node accepted that op: this node's marks lag the log.
+        redis_log::Appended::Stale { .. } => return Err(StoreError::HeadMoved { head: expected }),
+    }
+    if let Some(snapshot) = &append.snapshot {
+        log.snapshot(room, last.seq, &snapshot.board).await?;
+    }
+    Ok(())
 }
 
 /// An error from the database engine, opaque so that nothing outside this
@@ -149,10 +170,12 @@ pub struct Snapshot {
     pub marks: Vec<(ClientId, u64)>,
 }
 
-/// A handle on the database; cheap to clone.
+/// A handle on the database; cheap to clone. With a Redis log (several
+/// nodes), the rooms' logs, snapshots and marks are there instead.
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
+    log: Option<redis_log::RedisLog>,
 }
 
 struct Inner {
@@ -187,7 +210,17 @@ impl Store {
             .name("sqlite-writer".into())
             .spawn(move || writer::run(writer_conn, rx, &metrics))
             .map_err(StoreError::WriterStart)?;
-        Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader), key }) })
+        Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader), key }), log: None })
+    }
+
+    /// The same store, with the rooms' logs in Redis.
+    pub fn with_log(self, log: redis_log::RedisLog) -> Store {
+        Store { log: Some(log), ..self }
+    }
+
+    /// The Redis log, when the rooms' logs are there.
+    pub fn log(&self) -> Option<&redis_log::RedisLog> {
+        self.log.as_ref()
     }
 
     async fn read<T: Send + 'static>(
@@ -208,6 +241,9 @@ impl Store {
     /// Loads a room; one that never recorded a change loads empty. (A room gets
     /// its row with its first change, so merely visiting one stores nothing.)
     pub async fn load_room(&self, room: &RoomName) -> Result<LoadedRoom, StoreError> {
+        if let Some(log) = &self.log {
+            return log.load_room(room).await;
+        }
         let name = room.clone();
         self.read(move |conn| sqlite::load_room(conn, &name)).await
     }
@@ -218,6 +254,9 @@ impl Store {
     /// made anew gets another, so a client's `since` from the old one is not
     /// mistaken for a place in the new one's history.
     pub async fn append(&self, room: &RoomName, mut append: Append) -> Result<(), StoreError> {
+        if let Some(log) = &self.log {
+            return redis_append(log, room, append).await;
+        }
         if let Some(creator) = append.creator.take() {
             append.creator = Some(self.pseudonym(&creator));
         }
@@ -309,8 +348,12 @@ impl Store {
         self.read(move |conn| history::version(conn, &room, seq)).await
     }
 
-    /// Whether the database answers: for the health check.
+    /// Whether the database (and the Redis log, with several nodes) answers: for the health check.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(sql("pinging"))).await
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(sql("pinging"))).await?;
+        match &self.log {
+            Some(log) => log.ping().await,
+            None => Ok(()),
+        }
     }
 }

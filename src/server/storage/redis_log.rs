@@ -10,7 +10,9 @@
 //! order is the log's. With `appendfsync always` a reply means "on disk".
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
 
+use futures_util::StreamExt;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use redis::streams::StreamRangeReply;
@@ -71,6 +73,7 @@ fn keys(room: &RoomName) -> Keys {
 /// A connection to the Redis that holds the rooms' logs; cheap to clone.
 #[derive(Clone)]
 pub struct RedisLog {
+    client: redis::Client,
     conn: ConnectionManager,
 }
 
@@ -78,7 +81,15 @@ impl RedisLog {
     /// Connects to `url` (`redis://HOST:PORT`) and loads the Functions library.
     pub async fn connect(url: &str) -> Result<RedisLog, StoreError> {
         let client = redis::Client::open(url).map_err(failed("reading the Redis URL"))?;
-        let mut conn = ConnectionManager::new(client).await.map_err(failed("connecting to Redis"))?;
+        // Fail fast while Redis is away: a change that cannot be recorded must
+        // be refused soon (its author resyncs and re-sends), not wait for it.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500))
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(5)));
+        let mut conn =
+            ConnectionManager::new_with_config(client.clone(), config).await.map_err(failed("connecting to Redis"))?;
         let _: String = redis::cmd("FUNCTION")
             .arg("LOAD")
             .arg("REPLACE")
@@ -86,7 +97,54 @@ impl RedisLog {
             .query_async(&mut conn)
             .await
             .map_err(failed("loading the Redis functions"))?;
-        Ok(RedisLog { conn })
+        Ok(RedisLog { client, conn })
+    }
+
+    /// Calls `wake` whenever `room`'s log grows (Pub/Sub), and every `poll`
+    /// besides (a wake-up lost with a dropped connection is caught up then),
+    /// until `wake` returns false.
+    pub fn follow(&self, room: RoomName, poll: Duration, wake: impl Fn() -> bool + Send + 'static) {
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let channel = keys(&room).tail;
+            let mut pubsub = match client.get_async_pubsub().await {
+                Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
+                    Ok(()) => Some(pubsub),
+                    Err(e) => {
+                        tracing::warn!(%room, error = %e, "could not subscribe to the room's log; polling it");
+                        None
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(%room, error = %e, "no Pub/Sub connection to Redis; polling the room's log");
+                    None
+                }
+            };
+            loop {
+                let woken = async {
+                    match pubsub.as_mut() {
+                        Some(p) => p.on_message().next().await.is_some(),
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    alive = woken => if !alive {
+                        tracing::warn!(%room, "lost the room's Pub/Sub connection; polling its log");
+                        pubsub = None;
+                    },
+                    () = tokio::time::sleep(poll) => {}
+                }
+                if !wake() {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Whether Redis answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = redis::cmd("PING").query_async(&mut self.conn.clone()).await.map_err(failed("pinging Redis"))?;
+        Ok(())
     }
 
     /// Appends `records` (numbered from `expected_head + 1`) if the log's head
@@ -130,11 +188,23 @@ impl RedisLog {
 
     /// Up to `limit` entries after `after` (all of them without a limit), in order.
     pub async fn read(&self, room: &RoomName, after: u64, limit: Option<usize>) -> Result<Vec<Entry>, StoreError> {
+        self.read_range(room, after, None, limit).await
+    }
+
+    /// Entries after `after` and up to `upto` (the end without one), at most `limit`.
+    async fn read_range(
+        &self,
+        room: &RoomName,
+        after: u64,
+        upto: Option<u64>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Entry>, StoreError> {
         let k = keys(room);
         let (mut conn, start) = (self.conn.clone(), format!("{}-0", after + 1));
+        let end = upto.map_or("+".to_owned(), |seq| format!("{seq}-0"));
         let reply: StreamRangeReply = match limit {
-            Some(limit) => conn.xrange_count(&k.log, start, "+", limit).await,
-            None => conn.xrange(&k.log, start, "+").await,
+            Some(limit) => conn.xrange_count(&k.log, start, end, limit).await,
+            None => conn.xrange(&k.log, start, end).await,
         }
         .map_err(failed("reading a room's log"))?;
         let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
@@ -183,13 +253,21 @@ impl RedisLog {
         let Some(&epoch) = meta.get("epoch") else { return Ok(LoadedRoom::default()) };
         let head = meta.get("head").copied().unwrap_or(0);
         let snap_seq = meta.get("snap_seq").copied().unwrap_or(0);
-        let snapshot: Option<String> = conn.get(&k.snap).await.map_err(failed("reading a room's snapshot"))?;
+        // The keyframe at the mark just read, not the latest snapshot: another
+        // node may keep a newer one meanwhile, and keyframes never change.
+        let snapshot: Option<String> = if snap_seq > 0 {
+            conn.hget(&k.frames, snap_seq).await.map_err(failed("reading a room's snapshot"))?
+        } else {
+            None
+        };
         let mut board: Board = match &snapshot {
             Some(text) => serde_json::from_str(text).map_err(|e| corrupt(format!("snapshot: {e}")))?,
+            None if snap_seq > 0 => return Err(corrupt(format!("the snapshot at {snap_seq} is missing"))),
             None => Board::new(),
         };
         let first = snap_seq.min(head.saturating_sub(RECENT_CHANGES as u64));
-        let entries = self.read(room, first, None).await?;
+        // Up to the head just read: other nodes may be appending meanwhile.
+        let entries = self.read_range(room, first, Some(head), None).await?;
         let mut recent = VecDeque::new();
         let mut seq = first;
         let mut log_bytes_since_snapshot = 0;

@@ -1,0 +1,112 @@
+//! Several nodes on one Redis (`--redis-url`): two real servers, each with
+//! its own SQLite file, share a real `redis-server`. Members of one room
+//! split across the nodes see the same changes in the same order, a late
+//! joiner on either node gets the same board, changes racing from both nodes
+//! all land exactly once in one gapless order, and a node that restarts
+//! loads the room from the log.
+
+use serde_json::{Value, json};
+
+use crate::common::redis::RedisServer;
+use crate::common::{Client, TestServer};
+
+async fn node(dir: &tempfile::TempDir, redis: &RedisServer) -> TestServer {
+    let url = redis.url.clone();
+    TestServer::start_with(dir, move |c| c.redis_url = Some(url)).await
+}
+
+/// The next `n` changes a member receives: (seq, change).
+async fn changes(c: &mut Client, n: usize) -> Vec<(u64, Value)> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let msg = c.recv_event().await;
+        if msg["type"] == "applied" {
+            out.push((msg["seq"].as_u64().unwrap(), msg["change"].clone()));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_on_two_nodes_see_one_order() {
+    let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let redis = RedisServer::start(rd.path());
+    let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
+
+    let (mut alice, _) = Client::join(&a, "shared", "alice").await;
+    let (mut bob, _) = Client::join(&b, "shared", "bob").await;
+    let op = alice.create("x", "circle", 10.0, 10.0).await;
+    alice.confirmed(op).await;
+    let seen = changes(&mut bob, 1).await;
+    assert_eq!(seen[0].0, 1, "bob, on the other node, gets alice's change: {seen:?}");
+    let op = bob.create("y", "rectangle", 400.0, 300.0).await;
+    assert_eq!(bob.confirmed(op).await["seq"], 2);
+    assert_eq!(changes(&mut alice, 1).await[0].0, 2);
+
+    // Both send at once: every change lands once, and both see one order.
+    let (mut ops_a, mut ops_b) = (Vec::new(), Vec::new());
+    for i in 0..40 {
+        ops_a.push(alice.move_to("x", f64::from(i), 10.0).await);
+        ops_b.push(bob.move_to("y", 400.0 + f64::from(i), 300.0).await);
+    }
+    let (seen_a, seen_b) = tokio::join!(changes(&mut alice, 80), changes(&mut bob, 80));
+    let seqs: Vec<u64> = seen_a.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (3..=82).collect::<Vec<_>>(), "one gapless order");
+    assert_eq!(seen_a, seen_b, "the same changes in the same order on both nodes");
+    let moves_of = |id: &str| seen_a.iter().filter(|(_, c)| c["id"] == id).count();
+    assert_eq!((moves_of("x"), moves_of("y")), (40, 40), "each change exactly once");
+
+    // Late joiners on either node get the same board.
+    let (_, on_a) = Client::join(&a, "shared", "carol").await;
+    let (_, on_b) = Client::join(&b, "shared", "dave").await;
+    assert_eq!((on_a["seq"].clone(), on_b["seq"].clone()), (json!(82), json!(82)));
+    assert_eq!(on_a["shapes"], on_b["shapes"]);
+    assert_eq!(on_a["shapes"][0]["x"], json!(39.0));
+
+    // A node that restarts loads the room from the log, not from its own file.
+    drop(alice);
+    a.stop().await;
+    let a = node(&da, &redis).await;
+    let (_, again) = Client::join(&a, "shared", "erin").await;
+    assert_eq!((again["seq"].clone(), again["shapes"].clone()), (json!(82), on_b["shapes"].clone()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_nothing_is_acknowledged_and_the_nodes_recover() {
+    let (rd, da) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut redis = RedisServer::start(rd.path());
+    let a = node(&da, &redis).await;
+    let (mut alice, _) = Client::join(&a, "outage", "alice").await;
+    let op = alice.create("x", "circle", 10.0, 10.0).await;
+    alice.confirmed(op).await;
+    assert_eq!(crate::common::http_get(a.addr, "/healthz").await.0, 200);
+
+    redis.kill();
+    let (status, _, body) = crate::common::http_get(a.addr, "/healthz").await;
+    assert_eq!((status, body.as_str()), (503, "storage unavailable"), "the health check says so");
+    // A change now cannot be recorded: it is never confirmed, and the connection closes for a resync.
+    alice.move_to("x", 500.0, 500.0).await;
+    loop {
+        let msg = alice.next_frame().await;
+        if let tokio_tungstenite::tungstenite::Message::Close(frame) = msg {
+            let code = frame.map(|f| u16::from(f.code));
+            assert!(matches!(code, Some(4000 | 4003)), "closed to resync, not left hanging: {code:?}");
+            break;
+        }
+        let text = msg.into_text().unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert!(!(v["type"] == "applied" && v["seq"] == 2), "nothing is acknowledged that is not recorded: {v}");
+    }
+
+    // Redis comes back on the same files: the node serves again by itself, with what was recorded.
+    redis.restart();
+    let deadline = std::time::Instant::now() + crate::common::PATIENCE;
+    while crate::common::http_get(a.addr, "/healthz").await.0 != 200 {
+        assert!(std::time::Instant::now() < deadline, "the node recovers when Redis returns");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (mut again, welcome) = Client::join(&a, "outage", "alice-2").await;
+    assert_eq!((welcome["seq"].clone(), welcome["shapes"][0]["x"].clone()), (json!(1), json!(10.0)));
+    let op = again.move_to("x", 300.0, 300.0).await;
+    assert_eq!(again.confirmed(op).await["seq"], 2, "and records again");
+}
