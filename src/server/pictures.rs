@@ -75,13 +75,13 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 /// The board for a page: its SVG, and the absolute address of its PNG (for
-/// link previews). `Ok(None)` when `key` opens no room.
+/// link previews; empty if unknown). `Ok(None)` when `key` opens no room.
 pub async fn for_page(
     state: &AppState,
     key: String,
     view: bool,
     headers: &axum::http::HeaderMap,
-) -> Result<Option<crate::client::pages::Picture>, ()> {
+) -> Result<Option<(String, String)>, ()> {
     let by = if view { By::Token } else { By::Name };
     let image = state.origins.origin_of(headers).map(|o| format!("{o}/{}/{key}.png", if view { "v" } else { "r" }));
     let room = match resolve(state, key, by).await {
@@ -90,9 +90,7 @@ pub async fn for_page(
         Err(_) => return Err(()),
     };
     match state.store.load_room(&room).await {
-        Ok(loaded) => {
-            Ok(Some(crate::client::pages::Picture { svg: svg(&loaded.board), image: image.unwrap_or_default() }))
-        }
+        Ok(loaded) => Ok(Some((svg(&loaded.board), image.unwrap_or_default()))),
         Err(e) => {
             tracing::error!(error = %e, "a page's board could not be read");
             Err(())

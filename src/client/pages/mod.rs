@@ -11,6 +11,5 @@ mod view;
 
 pub use lobby::{LobbyPage, RoomInfo, list_rooms};
 pub use not_found::NotFound;
-pub use picture::Picture;
 pub use room::RoomPage;
 pub use view::ViewPage;

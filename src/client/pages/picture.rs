@@ -23,7 +23,8 @@ pub fn board_picture(key: String, view: bool) -> impl Future<Output = Result<Opt
         let headers = use_context::<axum::http::request::Parts>().map(|p| p.headers).unwrap_or_default();
         async move {
             let state = state.ok_or(())?;
-            crate::server::picture_for_page(&state, key, view, &headers).await
+            let found = crate::server::picture_for_page(&state, key, view, &headers).await?;
+            Ok(found.map(|(svg, image)| Picture { svg, image }))
         }
     }
     #[cfg(not(feature = "ssr"))]

@@ -14,8 +14,6 @@ use super::record::applied_messages;
 use super::{ConnId, Room, RoomCmd};
 use crate::server::storage::{RECENT_CHANGES, Record, StoreError};
 
-/// Rounds of "another node appended first" a batch may lose before the room resyncs.
-pub(super) const CONFLICT_RETRIES: usize = 8;
 /// How often a room reads its log even without a wake-up.
 const POLL: Duration = Duration::from_secs(1);
 /// Entries read from the log at a time.

@@ -26,11 +26,11 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::fairness::{Fairness, Network, Unfair};
-use super::metrics::{Code, Metrics, Why};
+use super::metrics::Metrics;
 use super::presence::Lounge;
 use super::storage::{LoadedRoom, Record, Store, StoreError};
 use crate::model::{Board, Change, ClientId, RoomName};
-use crate::protocol::{ErrorCode, MAX_OP_JUMP, Position, ServerMsg};
+use crate::protocol::{Position, ServerMsg};
 pub use feed::{Cursor, Read};
 use feed::{Feed, To};
 
@@ -358,51 +358,6 @@ impl Room {
             self.feed.push(To::All, Utf8Bytes::from(ServerMsg::Presence { members }.to_json()));
         }
         Ok(())
-    }
-
-    fn stage(&mut self, member: ConnId, op: u64, change: Change) {
-        if self.staged.is_empty() {
-            self.staged_from = self.seq;
-        }
-        let Some((client, network)) = self.members.get(&member).map(|m| (m.client.clone(), m.network)) else {
-            // Its connection left while the change was queued.
-            return;
-        };
-        let last_op = self.last_ops.get(&client).copied().unwrap_or(0);
-        let refusal = if op <= last_op {
-            let why =
-                format!("op {op} is not above {last_op}, the last op accepted from this client; not applied again");
-            Some(ServerMsg::error(ErrorCode::StaleOp, why, Some(op)))
-        } else if op - last_op > MAX_OP_JUMP {
-            // One change must not be able to lock its client id out for good.
-            let why =
-                format!("op {op} is more than {MAX_OP_JUMP} above {last_op}, the last op accepted from this client");
-            Some(ServerMsg::error(ErrorCode::OpTooFar, why, Some(op)))
-        } else if let Err(e) = self.board.validate(&change) {
-            Some(ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op)))
-        } else if self.seq == 0
-            && let Err(e) = self.fairness.create_room(network)
-        {
-            // The room's first change stores it: that counts against its author's address.
-            self.metrics.limited.get_or_create(&Why { why: "rooms_created" }).inc();
-            Some(ServerMsg::error(ErrorCode::TooManyRooms, e.to_string(), Some(op)))
-        } else {
-            self.board
-                .apply(&change)
-                .err()
-                .map(|e| ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op)))
-        };
-        if let Some(msg) = refusal {
-            if let ServerMsg::Error { code, .. } = &msg {
-                self.metrics.changes_refused.get_or_create(&Code { code: code.as_str().into() }).inc();
-            }
-            self.staged.push(Staged::Refused { member, msg: Utf8Bytes::from(msg.to_json()) });
-            return;
-        }
-        self.seq += 1;
-        self.last_ops.insert(client.clone(), op);
-        let record = Record { seq: self.seq, client, op, change };
-        self.staged.push(Staged::Accepted { member, network, record });
     }
 
     fn presence_changed(&mut self) {

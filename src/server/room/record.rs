@@ -1,4 +1,5 @@
-//! Recording a batch: one commit for everything staged, then the broadcast.
+//! Staging and recording a batch: each change judged and staged, then one
+//! commit for everything staged, then the broadcast.
 //! And what is worth writing besides the changes themselves: a snapshot only
 //! once the log since the last one outweighs it, the room's row (for the
 //! lobby) at most once a minute, the client marks only with a snapshot (see
@@ -11,9 +12,14 @@ use axum::extract::ws::Utf8Bytes;
 
 use super::feed::To;
 use super::{ConnId, Room, Staged};
-use crate::model::ClientId;
-use crate::protocol::ServerMsg;
+use crate::model::{Change, ClientId};
+use crate::protocol::{ErrorCode, MAX_OP_JUMP, ServerMsg};
+use crate::server::metrics::{Code, Why};
 use crate::server::storage::{Append, LoadedRoom, RECENT_CHANGES, Record, SNAPSHOT_EVERY, Snapshot, StoreError};
+
+/// Several nodes: rounds of "another node appended first" a batch may lose
+/// before the room resyncs (see `follow`).
+const CONFLICT_RETRIES: usize = 8;
 
 /// How often, at most, the room's row is brought up to date.
 const REFRESH_ROW_EVERY: Duration = Duration::from_secs(60);
@@ -78,7 +84,7 @@ impl Room {
         // Several nodes: another node appended first. Catch up with the log,
         // judge the same changes again against it, and try once more; a room
         // that keeps losing the race resyncs as below.
-        for _ in 0..super::follow::CONFLICT_RETRIES {
+        for _ in 0..CONFLICT_RETRIES {
             match self.flush_once().await {
                 Err(StoreError::HeadMoved { head }) => self.catch_up_and_restage(head).await?,
                 done => {
@@ -194,6 +200,53 @@ impl Room {
             self.disk.row_stale = false;
         }
         Ok(())
+    }
+
+    /// Judges one change against the board (and its client's mark) and
+    /// stages it: applied to the board, told to nobody until recorded.
+    pub(super) fn stage(&mut self, member: ConnId, op: u64, change: Change) {
+        if self.staged.is_empty() {
+            self.staged_from = self.seq;
+        }
+        let Some((client, network)) = self.members.get(&member).map(|m| (m.client.clone(), m.network)) else {
+            // Its connection left while the change was queued.
+            return;
+        };
+        let last_op = self.last_ops.get(&client).copied().unwrap_or(0);
+        let refusal = if op <= last_op {
+            let why =
+                format!("op {op} is not above {last_op}, the last op accepted from this client; not applied again");
+            Some(ServerMsg::error(ErrorCode::StaleOp, why, Some(op)))
+        } else if op - last_op > MAX_OP_JUMP {
+            // One change must not be able to lock its client id out for good.
+            let why =
+                format!("op {op} is more than {MAX_OP_JUMP} above {last_op}, the last op accepted from this client");
+            Some(ServerMsg::error(ErrorCode::OpTooFar, why, Some(op)))
+        } else if let Err(e) = self.board.validate(&change) {
+            Some(ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op)))
+        } else if self.seq == 0
+            && let Err(e) = self.fairness.create_room(network)
+        {
+            // The room's first change stores it: that counts against its author's address.
+            self.metrics.limited.get_or_create(&Why { why: "rooms_created" }).inc();
+            Some(ServerMsg::error(ErrorCode::TooManyRooms, e.to_string(), Some(op)))
+        } else {
+            self.board
+                .apply(&change)
+                .err()
+                .map(|e| ServerMsg::error(ErrorCode::for_change_error(&e), e.to_string(), Some(op)))
+        };
+        if let Some(msg) = refusal {
+            if let ServerMsg::Error { code, .. } = &msg {
+                self.metrics.changes_refused.get_or_create(&Code { code: code.as_str().into() }).inc();
+            }
+            self.staged.push(Staged::Refused { member, msg: Utf8Bytes::from(msg.to_json()) });
+            return;
+        }
+        self.seq += 1;
+        self.last_ops.insert(client.clone(), op);
+        let record = Record { seq: self.seq, client, op, change };
+        self.staged.push(Staged::Accepted { member, network, record });
     }
 
     /// Counts a change another node recorded (several nodes) toward the next snapshot.

@@ -143,7 +143,8 @@ impl RedisLog {
 
     /// Whether Redis answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = redis::cmd("PING").query_async(&mut self.conn.clone()).await.map_err(failed("pinging Redis"))?;
+        let _: String =
+            redis::cmd("PING").query_async(&mut self.conn.clone()).await.map_err(failed("pinging Redis"))?;
         Ok(())
     }
 
