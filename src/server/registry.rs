@@ -121,9 +121,11 @@ impl Registry {
             metrics: self.inner.metrics.clone(),
             lounge: lounge.clone(),
         };
-        let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire).with_mailbox(&tx);
+        let revoked = watch::Sender::new(0);
+        let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire)
+            .with_mailbox(&tx, revoked.clone());
         tokio::spawn(room.run(rx));
-        let handle = RoomHandle { tx, generation, stats, lounge, revoked: watch::Sender::new(0) };
+        let handle = RoomHandle { tx, generation, stats, lounge, revoked };
         rooms.insert(name.clone(), handle.clone());
         self.set_loaded(rooms.len());
         Ok(handle)

@@ -110,3 +110,47 @@ async fn without_redis_nothing_is_acknowledged_and_the_nodes_recover() {
     let op = again.move_to("x", 300.0, 300.0).await;
     assert_eq!(again.confirmed(op).await["seq"], 2, "and records again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn view_only_links_and_history_hold_on_every_node() {
+    use crate::common::{get_json, try_connect_with};
+    let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let redis = RedisServer::start(rd.path());
+    let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
+    let (mut alice, _) = Client::join(&a, "both", "alice").await;
+    alice.create("x", "circle", 10.0, 10.0).await;
+    let op = alice.move_to("x", 200.0, 100.0).await;
+    alice.confirmed(op).await;
+
+    // A link made on one node opens the room read-only on the other.
+    let (_, link) = get_json(a.addr, "/api/rooms/both/view-link").await;
+    let token = link["path"].as_str().unwrap().trim_start_matches("/v/").to_owned();
+    let ws = try_connect_with(&format!("ws://{}/ws/v/{token}", b.addr), &[]).await.expect("the link opens on B");
+    let mut eve = Client::wrap(ws);
+    eve.send_json(&json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION, "client": "eve"})).await;
+    let welcome = eve.recv_type("welcome").await;
+    let welcome = eve.gather_board(welcome).await;
+    assert_eq!((welcome["room"].clone(), welcome["seq"].clone()), (json!("view-only"), json!(2)));
+    let op = eve.move_to("x", 0.0, 0.0).await;
+    let refused = eve.recv_event().await;
+    assert_eq!((&refused["code"], &refused["op"]), (&json!("read_only"), &json!(op)));
+
+    // History reads the same on both nodes.
+    for path in ["/api/rooms/both/changes", "/api/rooms/both/versions/1", "/api/rooms/both"] {
+        let (on_a, on_b) = (get_json(a.addr, path).await, get_json(b.addr, path).await);
+        assert_eq!(on_a.0, 200, "{path}");
+        assert_eq!(on_a.1["shapes"], on_b.1["shapes"], "{path}");
+        assert_eq!(on_a.1["changes"], on_b.1["changes"], "{path}");
+    }
+    let (_, changes) = get_json(b.addr, &format!("/api/v/{token}/changes")).await;
+    assert_eq!(changes["changes"].as_array().map(Vec::len), Some(2));
+
+    // Replacing it on A closes the viewer on B, and the old link opens nothing anywhere.
+    let (status, _, _) = crate::common::http_post(a.addr, "/api/rooms/both/view-link", "").await;
+    assert_eq!(status, 200);
+    let closed = eve.closed().await.expect("a close frame");
+    assert_eq!(u16::from(closed.code), 4007);
+    for node in [&a, &b] {
+        assert_eq!(crate::common::http_get(node.addr, &format!("/api/v/{token}")).await.0, 404);
+    }
+}

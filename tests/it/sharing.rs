@@ -4,23 +4,13 @@
 //! link stops working; private rooms are never listed.
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-use crate::common::{Client, PATIENCE, TestServer, http_get, try_connect_with};
+use crate::common::{Client, TestServer, http_get, http_post, try_connect_with};
 
 /// A bodiless POST (with extra header lines); returns the status and body.
 async fn post(server: &TestServer, path: &str, headers: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
-    let host = server.addr;
-    let req =
-        format!("POST {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n");
-    stream.write_all(req.as_bytes()).await.expect("write");
-    let mut buf = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut buf)).await.expect("in time").expect("read");
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status"), body.to_owned())
+    let (status, _, body) = http_post(server.addr, path, headers).await;
+    (status, body)
 }
 
 /// The path in a view-link answer.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use super::feed::To;
 use super::record::applied_messages;
 use super::{ConnId, Room, RoomCmd};
+use crate::server::storage::redis_log::Wake;
 use crate::server::storage::{RECENT_CHANGES, Record, StoreError};
 
 /// How often a room reads its log even without a wake-up.
@@ -23,13 +24,17 @@ impl Room {
     /// With a Redis log, starts the task that wakes this room when its log grows.
     pub(super) fn wake_on_appends(&self) {
         let (Some(log), Some(mailbox)) = (self.store.log(), self.mailbox.clone()) else { return };
-        let stats = self.stats.clone();
-        log.follow(self.name.clone(), POLL, move || match mailbox.upgrade() {
+        let (stats, revoked) = (self.stats.clone(), self.revoked.clone());
+        log.follow(self.name.clone(), POLL, move |why| match mailbox.upgrade() {
             // Only a room with members here needs to know at once (a wake-up
             // must not keep an empty room from retiring: joins read the log
             // anyway). A full mailbox has work queued already, and reading
             // the log comes with it.
             Some(tx) => {
+                // Another node replaced the view-only link: this node's viewers go too.
+                if let (Wake::Revoked, Some(revoked)) = (why, &revoked) {
+                    revoked.send_modify(|n| *n += 1);
+                }
                 if stats.members.load(std::sync::atomic::Ordering::Relaxed) > 0 {
                     let _ = tx.try_send(RoomCmd::Tail);
                 }

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::fairness::{Fairness, Network, Unfair};
 use super::metrics::Metrics;
@@ -186,6 +186,8 @@ pub struct Room {
     /// With a Redis log: the room's own mailbox, for the task that wakes it
     /// when the log grows (weak: it must not keep the room alive).
     mailbox: Option<mpsc::WeakSender<RoomCmd>>,
+    /// Tells this node's viewers their link was replaced (by another node, too).
+    revoked: Option<watch::Sender<u64>>,
     /// The member count changed since the last `presence` broadcast. Sent once
     /// per batch, so a burst of joins costs one message per member, not one per join.
     presence_dirty: bool,
@@ -219,14 +221,16 @@ impl Room {
             staged_from: 0,
             asked: Vec::new(),
             mailbox: None,
+            revoked: None,
             presence_dirty: false,
         }
     }
 
     /// Gives the room its own mailbox, so that with a Redis log it can be
-    /// woken when another node appends.
-    pub fn with_mailbox(mut self, tx: &mpsc::Sender<RoomCmd>) -> Room {
+    /// woken when another node appends, and its viewers' cue to leave.
+    pub fn with_mailbox(mut self, tx: &mpsc::Sender<RoomCmd>, revoked: watch::Sender<u64>) -> Room {
         self.mailbox = Some(tx.downgrade());
+        self.revoked = Some(revoked);
         self
     }
 

@@ -26,6 +26,7 @@
 mod access;
 mod history;
 pub mod redis_log;
+mod redis_reads;
 mod schema;
 mod sqlite;
 #[cfg(test)]
@@ -314,29 +315,44 @@ impl Store {
 
     /// A room's access (private, view-only token), if any was ever set.
     pub async fn access(&self, room: &RoomName) -> Result<Option<Access>, StoreError> {
+        if let Some(log) = &self.log {
+            return log.access(room).await;
+        }
         let room = room.clone();
         self.read(move |conn| access::get(conn, &room)).await
     }
 
     /// The room a view-only token opens, if it opens one.
     pub async fn room_for_token(&self, token: &str) -> Result<Option<RoomName>, StoreError> {
+        if let Some(log) = &self.log {
+            return log.room_for_token(token).await;
+        }
         let token = token.to_owned();
         self.read(move |conn| access::room_for_token(conn, &token)).await
     }
 
     /// Sets a room's access (`private` only ever turns on).
     pub async fn set_access(&self, room: &RoomName, access: Access) -> Result<(), StoreError> {
+        if let Some(log) = &self.log {
+            return log.set_access(room, &access).await;
+        }
         self.write(Work::SetAccess { room: room.clone(), access }).await.map(|_| ())
     }
 
     /// The seq of the room's latest recorded change (0 when none).
     pub async fn head(&self, room: &RoomName) -> Result<u64, StoreError> {
+        if let Some(log) = &self.log {
+            return log.head(room).await;
+        }
         let room = room.clone();
         self.read(move |conn| history::head(conn, &room)).await
     }
 
     /// Up to `limit` recorded changes after `after`, in order, with their times.
     pub async fn changes(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
+        if let Some(log) = &self.log {
+            return log.changes(room, after, limit).await;
+        }
         let room = room.clone();
         self.read(move |conn| history::changes(conn, &room, after, limit)).await
     }
@@ -344,6 +360,9 @@ impl Store {
     /// The board as it was after change `seq` (0: empty); `None` if there is
     /// no such version or it is no longer kept.
     pub async fn version(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
+        if let Some(log) = &self.log {
+            return log.version(room, seq).await;
+        }
         let room = room.clone();
         self.read(move |conn| history::version(conn, &room, seq)).await
     }

@@ -53,5 +53,31 @@ local function snapshot(keys, args)
   return 1
 end
 
+-- keys: access, the new token's key. args: private ('1' turns it on for
+-- good), the view-only token ('' for none), the room, its wake-up channel.
+-- The old token stops opening the room in the same step, and every node is
+-- told ('revoked'), to close the viewers it serves. (Token keys are hash-tagged by token,
+-- so the old one is named here, not declared: fine on one Redis primary.)
+local function set_access(keys, args)
+  local old = redis.call('HGET', keys[1], 'view_token')
+  if old and old ~= args[2] then
+    redis.call('DEL', 'sb:token:{' .. old .. '}')
+    redis.call('PUBLISH', args[4], 'revoked')
+  end
+  if args[2] == '' then
+    redis.call('HDEL', keys[1], 'view_token')
+  else
+    redis.call('HSET', keys[1], 'view_token', args[2])
+    redis.call('SET', keys[2], args[3])
+  end
+  if args[1] == '1' then
+    redis.call('HSET', keys[1], 'private', 1)
+  else
+    redis.call('HSETNX', keys[1], 'private', 0)
+  end
+  return 1
+end
+
 redis.register_function('sb_append', append)
+redis.register_function('sb_set_access', set_access)
 redis.register_function('sb_snapshot', snapshot)

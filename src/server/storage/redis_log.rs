@@ -23,7 +23,7 @@ use crate::model::{Board, Change, ClientId, RoomName};
 /// The Functions library, loaded (or replaced) when a node connects.
 const LIBRARY: &str = include_str!("redis_log.lua");
 
-fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
+pub(super) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
     move |source| StoreError::Engine { doing, source: EngineError(Box::new(source)) }
 }
 
@@ -38,6 +38,15 @@ pub enum Appended {
     Conflict { head: u64 },
 }
 
+/// Why a room is woken (`RedisLog::follow`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// Its log may have grown.
+    Appended,
+    /// Its view-only link was replaced.
+    Revoked,
+}
+
 /// One entry of a room's log.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -48,17 +57,19 @@ pub struct Entry {
     pub change: Change,
 }
 
-struct Keys {
-    log: String,
-    meta: String,
-    ops: String,
-    snap: String,
-    frames: String,
+pub(super) struct Keys {
+    pub(super) log: String,
+    pub(super) meta: String,
+    pub(super) ops: String,
+    pub(super) snap: String,
+    pub(super) frames: String,
+    /// Private or not, and the view-only token (`redis_reads`).
+    pub(super) access: String,
     /// The Pub/Sub channel that wakes the room's readers on every node.
-    tail: String,
+    pub(super) tail: String,
 }
 
-fn keys(room: &RoomName) -> Keys {
+pub(super) fn keys(room: &RoomName) -> Keys {
     let key = |part: &str| format!("sb:{{{room}}}:{part}");
     Keys {
         log: key("log"),
@@ -66,6 +77,7 @@ fn keys(room: &RoomName) -> Keys {
         ops: key("ops"),
         snap: key("snap"),
         frames: key("frames"),
+        access: key("access"),
         tail: key("tail"),
     }
 }
@@ -102,8 +114,9 @@ impl RedisLog {
 
     /// Calls `wake` whenever `room`'s log grows (Pub/Sub), and every `poll`
     /// besides (a wake-up lost with a dropped connection is caught up then),
-    /// until `wake` returns false.
-    pub fn follow(&self, room: RoomName, poll: Duration, wake: impl Fn() -> bool + Send + 'static) {
+    /// until `wake` returns false; with `Wake::Revoked` when its view-only
+    /// link was replaced (on any node).
+    pub fn follow(&self, room: RoomName, poll: Duration, wake: impl Fn(Wake) -> bool + Send + 'static) {
         let client = self.client.clone();
         tokio::spawn(async move {
             let channel = keys(&room).tail;
@@ -123,22 +136,31 @@ impl RedisLog {
             loop {
                 let woken = async {
                     match pubsub.as_mut() {
-                        Some(p) => p.on_message().next().await.is_some(),
+                        Some(p) => p.on_message().next().await.map(|m| m.get_payload::<String>().unwrap_or_default()),
                         None => std::future::pending().await,
                     }
                 };
-                tokio::select! {
-                    alive = woken => if !alive {
-                        tracing::warn!(%room, "lost the room's Pub/Sub connection; polling its log");
-                        pubsub = None;
+                let why = tokio::select! {
+                    said = woken => match said {
+                        Some(said) if said == "revoked" => Wake::Revoked,
+                        Some(_) => Wake::Appended,
+                        None => {
+                            tracing::warn!(%room, "lost the room's Pub/Sub connection; polling its log");
+                            pubsub = None;
+                            Wake::Appended
+                        }
                     },
-                    () = tokio::time::sleep(poll) => {}
-                }
-                if !wake() {
+                    () = tokio::time::sleep(poll) => Wake::Appended,
+                };
+                if !wake(why) {
                     return;
                 }
             }
         });
+    }
+
+    pub(super) fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
     }
 
     /// Whether Redis answers.
@@ -193,7 +215,7 @@ impl RedisLog {
     }
 
     /// Entries after `after` and up to `upto` (the end without one), at most `limit`.
-    async fn read_range(
+    pub(super) async fn read_range(
         &self,
         room: &RoomName,
         after: u64,

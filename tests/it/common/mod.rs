@@ -306,6 +306,20 @@ pub async fn http_get_bytes(addr: SocketAddr, path: &str, host: &str, headers: &
     (status, head, body)
 }
 
+/// A bodiless POST with further header lines (each ending in CRLF): the status code, headers and body.
+pub async fn http_post(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let req =
+        format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut buf)).await.expect("response in time").expect("read");
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    (status, head.to_owned(), body.to_owned())
+}
+
 /// A GET of JSON: the status code and the parsed body (`Value::Null` if it is not JSON).
 pub async fn get_json(addr: SocketAddr, path: &str) -> (u16, Value) {
     let (status, _, body) = http_get(addr, path).await;

@@ -1,0 +1,102 @@
+//! With the rooms' logs in Redis: who may do what with a room (private,
+//! view-only token), and its history (the changes with their times, any
+//! version from the nearest keyframe), so that every node answers the same.
+//! The appends and the room as loaded are `redis_log`.
+
+use redis::AsyncCommands;
+
+use super::redis_log::{RedisLog, failed, keys};
+use super::{Access, Logged, StoreError, Version};
+use crate::model::{Board, RoomName};
+
+fn token_key(token: &str) -> String {
+    format!("sb:token:{{{token}}}")
+}
+
+impl RedisLog {
+    pub async fn access(&self, room: &RoomName) -> Result<Option<Access>, StoreError> {
+        let fields: std::collections::HashMap<String, String> =
+            self.conn().hgetall(keys(room).access).await.map_err(failed("reading a room's access"))?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Access {
+            private: fields.get("private").is_some_and(|p| p == "1"),
+            view_token: fields.get("view_token").cloned(),
+        }))
+    }
+
+    pub async fn room_for_token(&self, token: &str) -> Result<Option<RoomName>, StoreError> {
+        let room: Option<String> =
+            self.conn().get(token_key(token)).await.map_err(failed("finding a view-only token's room"))?;
+        Ok(room.and_then(|r| RoomName::parse(r).ok()))
+    }
+
+    pub async fn set_access(&self, room: &RoomName, access: &Access) -> Result<(), StoreError> {
+        let token = access.view_token.clone().unwrap_or_default();
+        let _: i64 = redis::cmd("FCALL")
+            .arg("sb_set_access")
+            .arg(2)
+            .arg(keys(room).access)
+            .arg(token_key(&token))
+            .arg(if access.private { "1" } else { "0" })
+            .arg(&token)
+            .arg(room.as_str())
+            .arg(keys(room).tail)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(failed("storing a room's access"))?;
+        Ok(())
+    }
+
+    /// The seq of the room's latest change (0 when none).
+    pub async fn head(&self, room: &RoomName) -> Result<u64, StoreError> {
+        let head: Option<u64> =
+            self.conn().hget(keys(room).meta, "head").await.map_err(failed("reading a room's head"))?;
+        Ok(head.unwrap_or(0))
+    }
+
+    pub async fn changes(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
+        let entries = self.read(room, after, Some(limit)).await?;
+        Ok(entries
+            .into_iter()
+            .map(|e| Logged { seq: e.seq, at_ms: (e.at_ms > 0).then_some(e.at_ms), change: e.change })
+            .collect())
+    }
+
+    /// The board after change `seq`: the nearest keyframe at or before it,
+    /// and the changes after that keyframe; `None` past the head.
+    pub async fn version(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
+        if seq > self.head(room).await? {
+            return Ok(None);
+        }
+        let k = keys(room);
+        let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
+        let frames: Vec<u64> = self.conn().hkeys(&k.frames).await.map_err(failed("reading a room's keyframes"))?;
+        let from = frames.into_iter().filter(|f| *f <= seq).max().unwrap_or(0);
+        let mut board: Board = if from > 0 {
+            let text: Option<String> = self.conn().hget(&k.frames, from).await.map_err(failed("reading a keyframe"))?;
+            let text = text.ok_or_else(|| corrupt(format!("keyframe {from} is missing")))?;
+            serde_json::from_str(&text).map_err(|e| corrupt(format!("keyframe {from}: {e}")))?
+        } else {
+            Board::new()
+        };
+        // The change `seq` itself too when it is the keyframe, for its time.
+        let entries = self.read_range(room, from.saturating_sub(1), Some(seq), None).await?;
+        let mut at_ms = None;
+        let mut at = from;
+        for e in entries {
+            if e.seq > from {
+                if e.seq != at + 1 {
+                    return Ok(None);
+                }
+                board.apply(&e.change).map_err(|err| corrupt(format!("change {} does not apply: {err}", e.seq)))?;
+                at = e.seq;
+            }
+            if e.seq == seq {
+                at_ms = (e.at_ms > 0).then_some(e.at_ms);
+            }
+        }
+        Ok((at == seq).then_some(Version { seq, at_ms, board }))
+    }
+}
