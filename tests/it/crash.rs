@@ -19,7 +19,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
 /// Acknowledgements seen by all tabs so far, for the test to wait on.
-type Acks = Arc<watch::Sender<usize>>;
+pub(crate) type Acks = Arc<watch::Sender<usize>>;
 
 const TABS: usize = 4;
 const KILLS: usize = 5;
@@ -27,9 +27,15 @@ const ROOM: &str = "crash";
 
 /// The real server binary, on `db`, on a free port. Returns it and its port.
 async fn start_server(db: &Path) -> (Child, String) {
+    start_server_with(db, &[]).await
+}
+
+/// `start_server` with further arguments (`--redis-url …`, say).
+pub(crate) async fn start_server_with(db: &Path, args: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sketchboard"))
         .args(["--addr", "127.0.0.1:0", "--database-url"])
         .arg(format!("sqlite://{}", db.display()))
+        .args(args)
         .env("LEPTOS_OUTPUT_NAME", "sketchboard")
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
@@ -77,14 +83,16 @@ fn next_change(tab: &Tab, dice: &mut Dice, created: &mut usize) -> Change {
 
 /// One tab's life on one server: connect, then make a change every few
 /// milliseconds (unless `quiet`) while applying what arrives, until the
-/// connection dies (or, when quiet, until nothing of ours is pending).
-async fn session(
+/// connection dies (or, when quiet, until nothing of ours is pending), or
+/// until `stop` turns true.
+pub(crate) async fn session(
     mut tab: Tab,
     mut dice: Dice,
     mut created: usize,
     url: String,
     quiet: bool,
     acks: Acks,
+    mut stop: watch::Receiver<bool>,
 ) -> (Tab, Dice, usize) {
     if let Err(e) = tab.connect(&url).await {
         eprintln!("{} could not connect: {e}", tab.id);
@@ -105,6 +113,7 @@ async fn session(
                 }
             }
             alive = tab.pump() => if !alive { break },
+            Ok(()) = stop.changed() => if *stop.borrow() { break },
         }
         acks.send_modify(|n| *n += tab.acked.len() - before);
     }
@@ -118,8 +127,11 @@ async fn round(
     quiet: bool,
     acks: &Acks,
 ) -> Vec<tokio::task::JoinHandle<(Tab, Dice, usize)>> {
+    let (_, never) = watch::channel(false);
     tabs.into_iter()
-        .map(|(tab, dice, created)| tokio::spawn(session(tab, dice, created, url.to_owned(), quiet, acks.clone())))
+        .map(|(tab, dice, created)| {
+            tokio::spawn(session(tab, dice, created, url.to_owned(), quiet, acks.clone(), never.clone()))
+        })
         .collect()
 }
 

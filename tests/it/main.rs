@@ -14,6 +14,7 @@
 //! - `metrics`: `/metrics` scraped after real traffic, JSON logs;
 //! - `history`: the changes API, versions across keyframes, the SVG and PNG, restore, export and import;
 //! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
+//! - `node_crash`: one of two nodes on one Redis killed mid-load, again and again;
 //! - `redis_log`: the rooms' log in a real Redis (compare-and-set appends, stale ops, kill -9).
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
@@ -30,6 +31,7 @@ mod limits;
 mod loadgen;
 mod metrics;
 mod multinode;
+mod node_crash;
 mod persist;
 mod presence;
 mod redis_log;
