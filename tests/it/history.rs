@@ -40,6 +40,9 @@ async fn all_changes(server: &TestServer, base: &str, page: usize) -> Vec<Value>
     }
 }
 
+/// The latest change of the room the first test writes: 4 + 1,100 moves + 1.
+const HEAD: u64 = 1105;
+
 fn board_of(shapes: &Value) -> Board {
     serde_json::from_value(shapes.clone()).expect("a board")
 }
@@ -47,7 +50,8 @@ fn board_of(shapes: &Value) -> Board {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_changes_api_and_every_version_are_the_recorded_log() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir).await;
+    // One tab sends the whole log at once: past the default burst, it would be paced.
+    let server = TestServer::start_with(&dir, |c| c.rate_burst = 5_000).await;
     let before = now_ms();
     let (mut alice, _) = Client::join(&server, "hist", "alice").await;
     alice.create("a", "circle", 10.0, 10.0).await;
@@ -59,9 +63,10 @@ async fn the_changes_api_and_every_version_are_the_recorded_log() {
             {"op": "layer", "id": "a", "z": -1}
         ]}))
         .await;
-    // Enough moves to cross two snapshots (keyframes), then one more shape.
+    // Enough moves to cross two snapshots (keyframes) however the commits
+    // group them (one is due within 511 changes of the last), then one more shape.
     let mut last = 0;
-    for i in 0..600 {
+    for i in 0..1100 {
         last = alice.move_to("b", 400.0 + f64::from(i % 100), 300.0).await;
     }
     alice.confirmed(last).await;
@@ -71,8 +76,8 @@ async fn the_changes_api_and_every_version_are_the_recorded_log() {
 
     let changes = all_changes(&server, "/api/rooms/hist", 250).await;
     let stored = stored_log(&db_path(&server), "hist");
-    assert_eq!(changes.len(), 605);
-    assert_eq!(stored.len(), 605, "the whole log is kept, snapshots or not");
+    assert_eq!(changes.len(), HEAD as usize);
+    assert_eq!(stored.len(), HEAD as usize, "the whole log is kept, snapshots or not");
     let mut previous = 0;
     for (entry, (seq, (_, _, change))) in changes.iter().zip(&stored) {
         assert_eq!(entry["seq"].as_u64(), Some(*seq));
@@ -90,12 +95,12 @@ async fn the_changes_api_and_every_version_are_the_recorded_log() {
 
     // Each version is the log replayed to it, whichever keyframe it starts from.
     let mut replay = Board::new();
-    let wanted = [1, 2, 3, 4, 100, 256, 257, 300, 511, 512, 513, 604, 605];
+    let wanted = [1, 2, 3, 4, 100, 256, 257, 300, 511, 512, 513, 800, 1023, 1024, 1104, 1105];
     let check = async |seq: u64, replay: &Board| {
         let (status, v) = get_json(server.addr, &format!("/api/rooms/hist/versions/{seq}")).await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(&board_of(&v["shapes"]), replay, "version {seq}");
-        assert_eq!((v["seq"].as_u64(), v["head"].as_u64()), (Some(seq), Some(605)));
+        assert_eq!((v["seq"].as_u64(), v["head"].as_u64()), (Some(seq), Some(HEAD)));
         assert_eq!(v["at"].is_null(), seq == 0, "a time for every version but the empty one: {}", v["at"]);
     };
     check(0, &replay).await;
@@ -108,11 +113,11 @@ async fn the_changes_api_and_every_version_are_the_recorded_log() {
     let (status, now) = get_json(server.addr, "/api/rooms/hist").await;
     assert_eq!(status, 200);
     assert_eq!(board_of(&now["shapes"]), replay, "the room now is the latest version");
-    assert_eq!((now["seq"].as_u64(), now["people"].as_u64()), (Some(605), Some(1)));
+    assert_eq!((now["seq"].as_u64(), now["people"].as_u64()), (Some(HEAD), Some(1)));
     assert!(now["epoch"].as_u64().is_some_and(|e| e > 0));
 
     for (path, status) in [
-        ("/api/rooms/hist/versions/606", 404),
+        ("/api/rooms/hist/versions/1106", 404),
         ("/api/rooms/hist/changes?limit=0", 400),
         ("/api/rooms/hist/changes?limit=1001", 400),
         ("/api/rooms/hist/changes?after=-1", 400),
