@@ -37,22 +37,19 @@ test('export JSON then import it into another room gives the same board; PNG at 
   // A bad file says what is wrong and changes nothing; so does one dropped on the board.
   await bob.getByLabel('Import', { exact: true }).setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"excalidraw","elements":[]}') });
   await expect(bob.locator('.notice')).toHaveText('Import failed: this is not a Sketchboard board file (its "format" is "excalidraw").');
-  const bad = text.replace('"circle"', '"hexagon"');
-  const drop = await bob.evaluateHandle((body) => {
-    const t = new DataTransfer();
-    t.items.add(new File([body], 'dropped.json', { type: 'application/json' }));
-    return t;
-  }, bad);
-  await bob.locator('canvas.board').dispatchEvent('drop', { dataTransfer: drop });
+  const dropOnBoard = async (body: string) => {
+    const files = await bob.evaluateHandle((b) => {
+      const t = new DataTransfer();
+      t.items.add(new File([b], 'dropped.json', { type: 'application/json' }));
+      return t;
+    }, body);
+    await bob.locator('canvas.board').dispatchEvent('drop', { dataTransfer: files });
+  };
+  await dropOnBoard(text.replace('"circle"', '"hexagon"'));
   await expect(bob.locator('.notice')).toContainText('hexagon');
   await expectShapeCount(bob, 0);
   // A good file dropped is imported.
-  const good = await bob.evaluateHandle((body) => {
-    const t = new DataTransfer();
-    t.items.add(new File([body], 'dropped.json', { type: 'application/json' }));
-    return t;
-  }, text);
-  await bob.locator('canvas.board').dispatchEvent('drop', { dataTransfer: good });
+  await dropOnBoard(text);
   await expect(bob.locator('.notice')).toHaveText('Imported 3 shapes.');
   await expect.poll(async () => positions(await shapes(bob))).toEqual(positions(board));
 });

@@ -88,6 +88,28 @@ where
     sink.send(wire::frame(text)).await.context("sending a pointer")
 }
 
+/// Reads until `count` of this connection's own changes are confirmed,
+/// giving `window` a permit back for each; a refusal or a close ends it with
+/// an error naming `who`. Others' changes and presence are read past.
+pub async fn confirm<S>(stream: &mut S, count: usize, window: &tokio::sync::Semaphore, who: &str) -> anyhow::Result<()>
+where
+    S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+{
+    let mut confirmed = 0;
+    while confirmed < count {
+        match read(stream).await? {
+            Received::Msg(_, ServerMsg::Applied { op: Some(_), .. }) => {
+                confirmed += 1;
+                window.add_permits(1);
+            }
+            Received::Msg(_, ServerMsg::Error { code, message, .. }) => bail!("{who} refused: {code:?}: {message}"),
+            Received::Closed(why) => bail!("the server closed {who}: {why}"),
+            Received::Msg(..) | Received::Unreadable(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// What reading the socket gave.
 #[derive(Debug)]
 pub enum Received {

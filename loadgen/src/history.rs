@@ -11,12 +11,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-use super::client::{self, Received};
+use super::client;
 use super::joins::fill;
 use super::report::{Latencies, Report};
 use super::{History, Run};
 use sketchboard_core::model::{Change, RoomName, ShapeId};
-use sketchboard_core::protocol::ServerMsg;
 
 /// Unconfirmed moves per writer (each writer reads everyone's, so the room's
 /// combined lead stays well below the 1,024 a member may fall behind).
@@ -103,23 +102,7 @@ async fn write(
         }
         anyhow::Ok(())
     };
-    let confirming = async {
-        let mut confirmed = 0;
-        while confirmed < count {
-            match client::read(&mut stream).await? {
-                Received::Msg(_, ServerMsg::Applied { op: Some(_), .. }) => {
-                    confirmed += 1;
-                    window.add_permits(1);
-                }
-                Received::Msg(_, ServerMsg::Error { code, message, .. }) => {
-                    bail!("a move was refused: {code:?}: {message}")
-                }
-                Received::Closed(why) => bail!("the server closed a writer: {why}"),
-                Received::Msg(..) | Received::Unreadable(_) => {}
-            }
-        }
-        anyhow::Ok(())
-    };
+    let confirming = client::confirm(&mut stream, count, &window, "a writer's move");
     tokio::try_join!(sending, confirming)?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::{Semaphore, mpsc, watch};
 
@@ -13,7 +13,6 @@ use super::client::{self, Received, Socket};
 use super::report::{Latencies, Report};
 use super::{Idle, JoinStorm, Run, SETUP_CONCURRENCY, Stalled};
 use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
-use sketchboard_core::protocol::ServerMsg;
 
 /// Time between the end of setup and the storm, so every joiner task is waiting.
 const LEAD: Duration = Duration::from_millis(200);
@@ -125,23 +124,7 @@ async fn fill_part(target: &Run, room: &RoomName, client: ClientId, part: Range<
         }
         anyhow::Ok(())
     };
-    let confirming = async {
-        let mut confirmed = 0;
-        while confirmed < count {
-            match client::read(&mut stream).await? {
-                Received::Msg(_, ServerMsg::Applied { op: Some(_), .. }) => {
-                    confirmed += 1;
-                    window.add_permits(1);
-                }
-                Received::Msg(_, ServerMsg::Error { code, message, .. }) => {
-                    bail!("filling refused: {code:?}: {message}")
-                }
-                Received::Closed(why) => bail!("the server closed a filler: {why}"),
-                Received::Msg(..) | Received::Unreadable(_) => {}
-            }
-        }
-        anyhow::Ok(())
-    };
+    let confirming = client::confirm(&mut stream, count, &window, "a filler's create");
     tokio::try_join!(sending, confirming)?;
     Ok(())
 }

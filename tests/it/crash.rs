@@ -135,6 +135,27 @@ async fn round(
         .collect()
 }
 
+/// Runs the tabs against `url` until none has anything left to send. (A tab
+/// whose connection fails is given another round, as a page would retry.)
+pub(crate) async fn deliver_pending(
+    mut tabs: Vec<(Tab, Dice, usize)>,
+    url: &str,
+    acks: &Acks,
+) -> Vec<(Tab, Dice, usize)> {
+    for attempt in 0.. {
+        let sessions = round(tabs, url, true, acks).await;
+        tabs = Vec::new();
+        for s in sessions {
+            tabs.push(tokio::time::timeout(PATIENCE, s).await.expect("pending changes delivered").expect("session"));
+        }
+        if tabs.iter().all(|(t, ..)| t.pending() == 0) {
+            break;
+        }
+        assert!(attempt < 5, "pending changes never delivered");
+    }
+    tabs
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_changes_survive_sigkill_exactly_once_and_in_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -167,17 +188,7 @@ async fn acknowledged_changes_survive_sigkill_exactly_once_and_in_order() {
     // (A tab whose connection fails is given another round, as a page would
     // retry; every change must be in before the observer reads the board.)
     let (mut server, url) = start_server(&db).await;
-    for attempt in 0.. {
-        let sessions = round(tabs, &url, true, &acks).await;
-        tabs = Vec::new();
-        for s in sessions {
-            tabs.push(tokio::time::timeout(PATIENCE, s).await.expect("pending changes delivered").expect("session"));
-        }
-        if tabs.iter().all(|(t, ..)| t.pending() == 0) {
-            break;
-        }
-        assert!(attempt < 5, "pending changes never delivered");
-    }
+    let tabs = deliver_pending(tabs, &url, &acks).await;
     // Then each catches up with the others' last changes, and an observer
     // fetches the server's board.
     let mut observer = Tab::new("observer");

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use crate::common::redis::RedisServer;
 use crate::common::tab::Tab;
 use crate::common::{Dice, PATIENCE};
-use crate::crash::{Acks, session, start_server_with};
+use crate::crash::{Acks, deliver_pending, session, start_server_with};
 
 const TABS: usize = 4;
 const KILLS: usize = 3;
@@ -64,23 +64,7 @@ async fn a_node_killed_mid_load_loses_nothing_acknowledged() {
     }
 
     // Every tab delivers what it still has pending, through the node still up.
-    for attempt in 0.. {
-        let (_keep, never) = watch::channel(false);
-        let sessions: Vec<_> = tabs
-            .into_iter()
-            .map(|(tab, dice, created)| {
-                tokio::spawn(session(tab, dice, created, steady_url.clone(), true, acks.clone(), never.clone()))
-            })
-            .collect();
-        tabs = Vec::new();
-        for s in sessions {
-            tabs.push(tokio::time::timeout(PATIENCE, s).await.expect("pending changes delivered").expect("session"));
-        }
-        if tabs.iter().all(|(t, ..)| t.pending() == 0) {
-            break;
-        }
-        assert!(attempt < 5, "pending changes never delivered");
-    }
+    let tabs = deliver_pending(tabs, &steady_url, &acks).await;
 
     // Both nodes (the killed one restarted) and every tab agree with the log.
     let (mut revived, revived_url) = start_server_with(&dir.path().join("a.db"), &args).await;
