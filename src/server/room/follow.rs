@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use super::feed::To;
-use super::record::applied_messages;
+use super::record::others_copy;
 use super::{ConnId, Room, RoomCmd};
 use crate::server::storage::redis_log::Wake;
 use crate::server::storage::{RECENT_CHANGES, Record, StoreError};
@@ -63,7 +63,7 @@ impl Room {
                 let mark = self.last_ops.entry(e.client.clone()).or_default();
                 *mark = (*mark).max(e.op);
                 let record = Record { seq: e.seq, client: e.client, op: e.op, change: e.change };
-                let (_, for_others) = applied_messages(&record, None);
+                let for_others = others_copy(&record, None);
                 self.followed(&record.client, for_others.len());
                 self.remember(record.change);
                 self.feed.push(To::All, for_others);
@@ -90,7 +90,7 @@ impl Room {
                 let Some(last) = entries.last().map(|e| e.seq) else { break };
                 for e in entries.into_iter().filter(|e| e.seq <= self.seq) {
                     let record = Record { seq: e.seq, client: e.client, op: e.op, change: e.change };
-                    self.feed.push(To::All, applied_messages(&record, None).1);
+                    self.feed.push(To::All, others_copy(&record, None));
                 }
                 after = last;
             }

@@ -279,7 +279,11 @@ impl Room {
 /// author's person number in the room's presence.
 pub(super) fn applied_messages(record: &Record, by: Option<u32>) -> (Utf8Bytes, Utf8Bytes) {
     let (seq, change) = (record.seq, record.change.clone());
-    let for_author = ServerMsg::Applied { seq, change: change.clone(), op: Some(record.op), by: None }.to_json();
-    let for_others = ServerMsg::Applied { seq, change, op: None, by }.to_json();
-    (Utf8Bytes::from(for_author), Utf8Bytes::from(for_others))
+    let for_author = ServerMsg::Applied { seq, change, op: Some(record.op), by: None }.to_json();
+    (Utf8Bytes::from(for_author), others_copy(record, by))
+}
+
+/// Everyone else's copy of a recorded change (all a change another node recorded needs).
+pub(super) fn others_copy(record: &Record, by: Option<u32>) -> Utf8Bytes {
+    Utf8Bytes::from(ServerMsg::Applied { seq: record.seq, change: record.change.clone(), op: None, by }.to_json())
 }

@@ -55,6 +55,8 @@ pub struct Entry {
     pub op: u64,
     pub at_ms: i64,
     pub change: Change,
+    /// The change's size as stored (JSON bytes).
+    pub bytes: usize,
 }
 
 pub(super) struct Keys {
@@ -241,9 +243,10 @@ impl RedisLog {
                 return Err(corrupt(format!("log entry {} is incomplete", entry.id)));
             };
             let client = ClientId::parse(client).map_err(|e| corrupt(format!("entry {seq}: client: {e}")))?;
+            let text_len = change.len();
             let change = serde_json::from_str(&change).map_err(|e| corrupt(format!("entry {seq}: {e}")))?;
             let op = op.parse().map_err(|e| corrupt(format!("entry {seq}: op: {e}")))?;
-            out.push(Entry { seq, client, op, at_ms: at.parse().unwrap_or(0), change });
+            out.push(Entry { seq, client, op, at_ms: at.parse().unwrap_or(0), change, bytes: text_len });
         }
         Ok(out)
     }
@@ -300,7 +303,7 @@ impl RedisLog {
             }
             if e.seq > snap_seq {
                 board.apply(&e.change).map_err(|err| corrupt(format!("change {} does not apply: {err}", e.seq)))?;
-                log_bytes_since_snapshot += serde_json::to_string(&e.change).map_or(0, |t| t.len());
+                log_bytes_since_snapshot += e.bytes;
             }
             if recent.len() == RECENT_CHANGES {
                 recent.pop_front();
