@@ -1,9 +1,13 @@
 //! The lobby's room list, as the server knows it: rooms with people in them
 //! now, then the other rooms changed in the last week, most recent first, and
-//! no more than three of them made from any one address.
+//! no more than three of them made from any one address. With several nodes
+//! the counts are every node's (`storage::redis_lobby`): each publishes its
+//! own every `HEARTBEAT`.
 
+use super::registry::Registry;
+use super::shutdown::Shutdown;
 use super::state::AppState;
-use super::storage::StoreError;
+use super::storage::{LiveRooms, Store, StoreError, now_ms};
 use crate::model::RoomName;
 
 /// How many stored rooms the lobby lists.
@@ -22,6 +26,13 @@ pub struct Listing {
 
 pub async fn rooms(state: &AppState) -> Result<Vec<Listing>, StoreError> {
     let mut live = state.registry.live_rooms();
+    if let Some(log) = state.store.log() {
+        match log.live_elsewhere(now_ms()).await {
+            Ok(elsewhere) => add_up(&mut live, elsewhere),
+            // The stored rooms below come from Redis too, so this is unlikely; list what this node knows.
+            Err(e) => tracing::warn!(error = %e, "the lobby could not read the other nodes' counts"),
+        }
+    }
     let stored = state.store.list_rooms(RECENT_MS, PER_CREATOR, LISTED).await?;
     let mut rooms: Vec<Listing> = stored
         .into_iter()
@@ -37,4 +48,35 @@ pub async fn rooms(state: &AppState) -> Result<Vec<Listing>, StoreError> {
     // Occupied first; the sort is stable, so each group keeps its recency order.
     rooms.sort_by_key(|r| r.members == 0);
     Ok(rooms)
+}
+
+/// Adds other nodes' counts to this node's: people add up; a room's shapes
+/// are this node's count where it has the room loaded (the latest it knows).
+fn add_up(live: &mut LiveRooms, elsewhere: LiveRooms) {
+    for (room, (members, shapes)) in elsewhere {
+        let here = live.entry(room).or_insert((0, shapes));
+        here.0 = here.0.saturating_add(members);
+    }
+}
+
+/// With several nodes: publishes this node's live counts every `HEARTBEAT`
+/// until shutdown, then takes them back.
+pub async fn heartbeat(store: Store, registry: Registry, shutdown: Shutdown) {
+    use super::storage::redis_lobby::HEARTBEAT;
+    let Some(log) = store.log() else { return };
+    let mut every = tokio::time::interval(HEARTBEAT);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            () = shutdown.wait() => break,
+        }
+        if let Err(e) = log.publish_live(now_ms(), &registry.live_rooms()).await {
+            // The next beat tries again; until then other nodes' lobbies count this node's rooms as they were.
+            tracing::debug!(error = %e, "could not publish this node's live rooms");
+        }
+    }
+    if let Err(e) = log.retire_node().await {
+        tracing::warn!(error = %e, "could not take this node's live rooms out of the lobby");
+    }
 }

@@ -84,6 +84,9 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
         let days = config.expire_rooms_after_days;
         tokio::spawn(expire_rooms(store.clone(), registry.clone(), days, shutdown.clone()));
     }
+    if store.log().is_some() {
+        tokio::spawn(lobby::heartbeat(store.clone(), registry.clone(), shutdown.clone()));
+    }
     let app = routes::router(state);
     let open_files = edge::raise_open_file_limit();
     let task = tokio::spawn(edge::serve(listener, app, config.edge_limits(), metrics, shutdown.clone()));

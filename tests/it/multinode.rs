@@ -2,8 +2,9 @@
 //! its own SQLite file, share a real `redis-server`. Members of one room
 //! split across the nodes see the same changes in the same order, a late
 //! joiner on either node gets the same board, changes racing from both nodes
-//! all land exactly once in one gapless order, and a node that restarts
-//! loads the room from the log.
+//! all land exactly once in one gapless order, a node that restarts loads
+//! the room from the log, and the lobby lists the same rooms and people on
+//! every node.
 
 use serde_json::{Value, json};
 
@@ -153,4 +154,71 @@ async fn view_only_links_and_history_hold_on_every_node() {
     for node in [&a, &b] {
         assert_eq!(crate::common::http_get(node.addr, &format!("/api/v/{token}")).await.0, 404);
     }
+}
+
+/// The lobby's line for `room` on a node, as its page lists it: (shapes, people), if listed.
+/// The list is an island, so its rooms are in the page as the island's props.
+async fn lobby_line(node: &TestServer, room: &str) -> Option<(u64, u64)> {
+    let (status, _, page) = crate::common::http_get(node.addr, "/").await;
+    assert_eq!(status, 200);
+    let page = page.replace("&quot;", "\"");
+    let at = page.find(&format!("{{\"name\":\"{room}\","))?;
+    let end = at + page[at..].find('}')? + 1;
+    let line: Value = serde_json::from_str(&page[at..end]).ok()?;
+    Some((line["shapes"].as_u64()?, line["members"].as_u64()?))
+}
+
+/// Waits until every node's lobby says `want` for `room`.
+async fn lobbies_say(nodes: &[&TestServer], room: &str, want: Option<(u64, u64)>) {
+    let deadline = std::time::Instant::now() + crate::common::PATIENCE;
+    for node in nodes {
+        loop {
+            let line = lobby_line(node, room).await;
+            if line == want {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{room} on {}: {line:?}, not {want:?}", node.addr);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lobby_agrees_on_both_nodes() {
+    let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let redis = RedisServer::start(rd.path());
+    let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
+
+    // One room with a person on each node, one made on B, one private room made on A.
+    let (mut alice, _) = Client::join(&a, "agree-both", "alice").await;
+    let op = alice.create("x", "circle", 10.0, 10.0).await;
+    alice.confirmed(op).await;
+    let (bob, _) = Client::join(&b, "agree-both", "bob").await;
+    let (mut carol, _) = Client::join(&b, "agree-b", "carol").await;
+    for (i, id) in ["p", "q"].iter().enumerate() {
+        let op = carol.create(id, "rectangle", 100.0 * i as f64, 50.0).await;
+        carol.confirmed(op).await;
+    }
+    let (_, head, _) = crate::common::http_get(a.addr, "/new?private=1").await;
+    let location = head.lines().find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: ")));
+    let private = location.and_then(|l| l.strip_prefix("/r/")).expect("to a room").trim().to_owned();
+    let (mut dave, _) = Client::join(&a, &private, "dave").await;
+    let op = dave.create("z", "circle", 10.0, 10.0).await;
+    dave.confirmed(op).await;
+
+    lobbies_say(&[&a, &b], "agree-both", Some((1, 2))).await;
+    lobbies_say(&[&a, &b], "agree-b", Some((2, 1))).await;
+    lobbies_say(&[&a, &b], &private, None).await;
+
+    // People leave: the counts follow on both nodes, and stored rooms stay listed.
+    drop((bob, carol));
+    lobbies_say(&[&a, &b], "agree-both", Some((1, 1))).await;
+    lobbies_say(&[&a, &b], "agree-b", Some((2, 0))).await;
+
+    // A node that stops: its people leave the other's lobby.
+    drop(alice);
+    let (_erin, _) = Client::join(&b, "agree-both", "erin").await;
+    lobbies_say(&[&a], "agree-both", Some((1, 1))).await;
+    b.stop().await;
+    lobbies_say(&[&a], "agree-both", Some((1, 0))).await;
 }

@@ -25,6 +25,8 @@
 
 mod access;
 mod history;
+mod listing;
+pub mod redis_lobby;
 pub mod redis_log;
 mod redis_reads;
 mod schema;
@@ -43,6 +45,9 @@ use crate::model::{Board, Change, ClientId, RoomName};
 use crate::server::metrics::Metrics;
 pub use access::Access;
 pub use history::{Logged, Version};
+use listing::pick_listed;
+pub use redis_lobby::LiveRooms;
+pub(crate) use sqlite::now_ms;
 use writer::{Job, Work};
 
 /// The fewest changes between two snapshots of a room.
@@ -97,11 +102,25 @@ async fn redis_append(log: &redis_log::RedisLog, room: &RoomName, append: Append
     if let Some(snapshot) = &append.snapshot {
         log.snapshot(room, last.seq, &snapshot.board).await?;
     }
+    // When SQLite would refresh the room's row: its first change, snapshots, once a minute.
+    if append.refresh || append.snapshot.is_some() || append.creator.is_some() {
+        let creator = append.creator.as_deref().map(|c| pseudonym(log.address_key(), c));
+        log.list(room, sqlite::now_ms(), append.shape_count, creator.as_deref()).await?;
+    }
     Ok(())
 }
 
 /// An error from the database engine, opaque so that nothing outside this
 /// module depends on which engine it is.
+/// A stable, keyed hash of `what`: the same for the same input and key
+/// (the database's, or the Redis log's), and meaningless without the key.
+fn pseudonym(key: &[u8; 16], what: &str) -> String {
+    use std::hash::Hasher;
+    let mut hasher = siphasher::sip::SipHasher13::new_with_key(key);
+    hasher.write(what.as_bytes());
+    format!("{:016x}", hasher.finish())
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct EngineError(Box<dyn std::error::Error + Send + Sync>);
@@ -259,13 +278,16 @@ impl Store {
             return redis_append(log, room, append).await;
         }
         if let Some(creator) = append.creator.take() {
-            append.creator = Some(self.pseudonym(&creator));
+            append.creator = Some(pseudonym(&self.inner.key, &creator));
         }
         self.write(Work::Append { room: room.clone(), append }).await.map(|_| ())
     }
 
     /// Brings a room's row (seq, shape count, when it changed) up to date.
     pub async fn refresh_row(&self, room: &RoomName, seq: u64, shape_count: usize) -> Result<(), StoreError> {
+        if let Some(log) = &self.log {
+            return log.list(room, sqlite::now_ms(), shape_count, None).await;
+        }
         self.write(Work::Refresh { room: room.clone(), seq, shape_count }).await.map(|_| ())
     }
 
@@ -292,15 +314,6 @@ impl Store {
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// A stable, keyed hash of `what`: the same for the same input in this
-    /// database, and meaningless outside it.
-    fn pseudonym(&self, what: &str) -> String {
-        use std::hash::Hasher;
-        let mut hasher = siphasher::sip::SipHasher13::new_with_key(&self.inner.key);
-        hasher.write(what.as_bytes());
-        format!("{:016x}", hasher.finish())
-    }
-
     /// Rooms changed within `within_ms`, most recently changed first, at
     /// most `per_creator` of those made from one address, `limit` in all.
     pub async fn list_rooms(
@@ -310,6 +323,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<RoomSummary>, StoreError> {
         let since = sqlite::now_ms() - within_ms;
+        if let Some(log) = &self.log {
+            return log.list_rooms(since, per_creator, limit).await;
+        }
         self.read(move |conn| sqlite::list_rooms(conn, since, per_creator, limit)).await
     }
 
@@ -334,6 +350,9 @@ impl Store {
     /// Sets a room's access (`private` only ever turns on).
     pub async fn set_access(&self, room: &RoomName, access: Access) -> Result<(), StoreError> {
         if let Some(log) = &self.log {
+            if access.private {
+                log.unlist(room).await?;
+            }
             return log.set_access(room, &access).await;
         }
         self.write(Work::SetAccess { room: room.clone(), access }).await.map(|_| ())

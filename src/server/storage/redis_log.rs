@@ -84,11 +84,34 @@ pub(super) fn keys(room: &RoomName) -> Keys {
     }
 }
 
+/// The random key every node pseudonymises addresses with, made by the first node to ask.
+async fn shared_address_key(conn: &mut ConnectionManager) -> Result<[u8; 16], StoreError> {
+    const KEY: &str = "sb:address-key";
+    let mine = format!("{:032x}", rand::random::<u128>());
+    let _: Option<String> = redis::cmd("SET")
+        .arg(KEY)
+        .arg(&mine)
+        .arg("NX")
+        .query_async(conn)
+        .await
+        .map_err(failed("making the address key"))?;
+    let kept: String = conn.get(KEY).await.map_err(failed("reading the address key"))?;
+    let key = u128::from_str_radix(&kept, 16).map_err(|e| StoreError::Corrupt {
+        room: KEY.to_owned(),
+        detail: format!("the address key is not 32 hex digits: {e}"),
+    })?;
+    Ok(key.to_le_bytes())
+}
+
 /// A connection to the Redis that holds the rooms' logs; cheap to clone.
 #[derive(Clone)]
 pub struct RedisLog {
     client: redis::Client,
     conn: ConnectionManager,
+    /// The key of the addresses' pseudonyms, shared by every node (`sb:address-key`).
+    address_key: [u8; 16],
+    /// This node's name among the nodes (random, new at every start), for the lobby's live counts.
+    node: String,
 }
 
 impl RedisLog {
@@ -111,7 +134,17 @@ impl RedisLog {
             .query_async(&mut conn)
             .await
             .map_err(failed("loading the Redis functions"))?;
-        Ok(RedisLog { client, conn })
+        let address_key = shared_address_key(&mut conn).await?;
+        let node = format!("{:016x}", rand::random::<u64>());
+        Ok(RedisLog { client, conn, address_key, node })
+    }
+
+    pub(super) fn address_key(&self) -> &[u8; 16] {
+        &self.address_key
+    }
+
+    pub(super) fn node(&self) -> &str {
+        &self.node
     }
 
     /// Calls `wake` whenever `room`'s log grows (Pub/Sub), and every `poll`

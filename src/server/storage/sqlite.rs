@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 
-use super::{Append, CLIENT_OPS_KEPT_MS, LoadedRoom, RECENT_CHANGES, RoomSummary, StoreError, sql};
+use super::{Append, CLIENT_OPS_KEPT_MS, LoadedRoom, RECENT_CHANGES, RoomSummary, StoreError, pick_listed, sql};
 use crate::model::{Board, Change, ClientId, RoomName};
 
 /// The page size of new databases. A commit writes every page it touches
@@ -25,7 +25,7 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-pub(super) fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
@@ -144,25 +144,12 @@ pub(super) fn list_rooms(
             Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
         })
         .map_err(sql("listing rooms"))?;
-    let mut per: HashMap<String, usize> = HashMap::new();
-    let mut out = Vec::new();
-    for row in rows {
-        let (name, shapes, creator) = row.map_err(sql("listing rooms"))?;
-        let made = per.entry(creator.clone()).or_default();
-        // Rooms from before creators were recorded have none: not one creator.
-        if !creator.is_empty() && *made >= per_creator {
-            continue;
-        }
-        *made += 1;
-        // Names were validated before they were stored; skip any that were not.
-        if let Ok(name) = RoomName::parse(name) {
-            out.push(RoomSummary { name, shapes: shapes.max(0) as u64 });
-        }
-        if out.len() == limit {
-            break;
-        }
-    }
-    Ok(out)
+    let rows = rows.collect::<Result<Vec<_>, _>>().map_err(sql("listing rooms"))?;
+    Ok(pick_listed(
+        rows.into_iter().map(|(name, shapes, creator)| (name, shapes.max(0) as u64, creator)),
+        per_creator,
+        limit,
+    ))
 }
 
 pub(super) fn append(tx: &Savepoint<'_>, room: &RoomName, append: &Append, now: i64) -> Result<(), StoreError> {
