@@ -4,9 +4,11 @@
 #
 # Installs: the wasm32 target, cargo-leptos (with `no_downloads`), wasm-bindgen-cli
 # at the exact version in Cargo.lock, Debian's Chromium + ChromeDriver (browser
-# tests only) and the npm packages of end2end/ (browser tests only).
+# tests only), Debian's redis-server and haproxy (several nodes, and the
+# tests) and the npm packages of end2end/ (browser tests only).
 #
 #   scripts/setup.sh            # tools to build and run the app
+#   scripts/setup.sh --cluster  # also Redis and HAProxy, for scripts/cluster.sh
 #   scripts/setup.sh --tests    # also what the test suite needs
 #   scripts/setup.sh --release  # also wasm-opt, for release builds (tools/node_modules/.bin)
 set -euo pipefail
@@ -16,11 +18,13 @@ ROOT=$PWD
 CARGO_LEPTOS_VERSION=0.3.11
 WANT_TESTS=0
 WANT_RELEASE=0
+WANT_CLUSTER=0
 for arg in "$@"; do
   case "$arg" in
-    --tests) WANT_TESTS=1 ;;
+    --tests) WANT_TESTS=1; WANT_CLUSTER=1 ;;
+    --cluster) WANT_CLUSTER=1 ;;
     --release) WANT_RELEASE=1 ;;
-    *) echo "usage: scripts/setup.sh [--tests] [--release]" >&2; exit 2 ;;
+    *) echo "usage: scripts/setup.sh [--tests] [--cluster] [--release]" >&2; exit 2 ;;
   esac
 done
 
@@ -106,11 +110,12 @@ if [[ $WANT_TESTS == 1 ]]; then
   if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
     apt_install chromium chromium-driver
   fi
-  # The multi-node tests start their own Redis (and, later, HAProxy) on loopback ports.
-  if ! command -v redis-server >/dev/null || ! command -v haproxy >/dev/null; then
-    apt_install redis-server haproxy
-  fi
   npm_ci end2end
+fi
+
+# Several nodes: scripts/cluster.sh, and the tests, which start their own on loopback ports.
+if [[ $WANT_CLUSTER == 1 ]] && { ! command -v redis-server >/dev/null || ! command -v haproxy >/dev/null; }; then
+  apt_install redis-server haproxy
 fi
 
 if [[ $WANT_RELEASE == 1 ]]; then

@@ -14,6 +14,14 @@ async fn main() -> anyhow::Result<()> {
         "json" => logs.json().init(),
         _ => logs.init(),
     }
+    if config.copy_to_redis {
+        let copied = server::copy_to_redis(&config).await?;
+        println!(
+            "copied {} rooms ({} changes) into Redis and checked them; {} were there already and checked",
+            copied.rooms, copied.changes, copied.already
+        );
+        return Ok(());
+    }
     let mut leptos_options = leptos::config::get_configuration(None)
         .context("reading the Leptos configuration (LEPTOS_* variables)")?
         .leptos_options;

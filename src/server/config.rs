@@ -114,6 +114,12 @@ pub struct Config {
     #[arg(long, env = "SKETCHBOARD_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
 
+    /// Copy every room of the SQLite database (`--database-url`) into the Redis
+    /// at `--redis-url`, check each copy, and exit: the way from one node to
+    /// several. Safe to repeat; stop the single node first.
+    #[arg(long, requires = "redis_url")]
+    pub copy_to_redis: bool,
+
     /// Log filter, in tracing's EnvFilter syntax.
     #[arg(long, env = "RUST_LOG", default_value = DEFAULT_LOG)]
     pub log: String,
@@ -143,6 +149,7 @@ impl Config {
             max_idle_connections: 1024,
             metrics_public: false,
             log_format: "text".into(),
+            copy_to_redis: false,
             log: DEFAULT_LOG.into(),
         }
     }

@@ -94,6 +94,16 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
     Ok(Running { addr, registry, shutdown, drained, task })
 }
 
+/// `--copy-to-redis`: copies every room of `config.database_url` into the
+/// Redis at `config.redis_url` and checks the copies (`storage::migrate`).
+pub async fn copy_to_redis(config: &Config) -> anyhow::Result<storage::Copied> {
+    let url = config.redis_url.as_deref().context("--copy-to-redis needs --redis-url")?;
+    let store =
+        Store::open(&config.database_url).with_context(|| format!("opening the database {}", config.database_url))?;
+    let log = storage::redis_log::RedisLog::connect(url).await.with_context(|| format!("connecting to {url}"))?;
+    store.copy_to_redis(&log).await.context("copying the rooms into Redis")
+}
+
 impl Running {
     /// How many rooms are loaded, now and as it changes.
     pub fn rooms_loaded(&self) -> tokio::sync::watch::Receiver<usize> {

@@ -13,6 +13,7 @@
 //! - `loadgen`: the load generator counts every copy (never how fast);
 //! - `metrics`: `/metrics` scraped after real traffic, JSON logs;
 //! - `history`: the changes API, versions across keyframes, the SVG and PNG, restore, export and import;
+//! - `migrate`: `--copy-to-redis`, from one node on SQLite to two on Redis;
 //! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
 //! - `node_crash`: one of two nodes on one Redis killed mid-load, again and again;
 //! - `redis_log`: the rooms' log in a real Redis (compare-and-set appends, stale ops, kill -9).
@@ -30,6 +31,7 @@ mod hostile;
 mod limits;
 mod loadgen;
 mod metrics;
+mod migrate;
 mod multinode;
 mod node_crash;
 mod persist;

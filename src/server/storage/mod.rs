@@ -26,6 +26,7 @@
 mod access;
 mod history;
 mod listing;
+mod migrate;
 pub mod redis_lobby;
 pub mod redis_log;
 mod redis_reads;
@@ -46,6 +47,7 @@ use crate::server::metrics::Metrics;
 pub use access::Access;
 pub use history::{Logged, Version};
 use listing::pick_listed;
+pub use migrate::Copied;
 pub use redis_lobby::LiveRooms;
 pub(crate) use sqlite::now_ms;
 use writer::{Job, Work};

@@ -1,0 +1,129 @@
+// Several nodes for the browser tests: a real redis-server, two real server
+// nodes (the binary `cargo leptos end-to-end` built) and Debian's HAProxy in
+// front, configured by deploy/haproxy.cfg, all on free loopback ports. A
+// part that cannot start fails the test: nothing is skipped.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, type Browser, type Page } from '@playwright/test';
+import { newParticipant } from './helpers';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what: string, ok: () => Promise<boolean>) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (await ok().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not come up within 30 s`);
+}
+
+/** Whether a Redis answers PING on `port`. */
+function redisAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+    s.on('data', (d) => {
+      resolve(d.toString().startsWith('+PONG'));
+      s.destroy();
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+const healthy = (addr: string) => async () => (await fetch(`http://${addr}/healthz`)).ok;
+
+export type NodeName = 'a' | 'b';
+
+export class Cluster {
+  private procs = new Map<string, ChildProcess>();
+  private constructor(
+    private dir: string,
+    readonly lb: string,
+    readonly nodes: Record<NodeName, string>,
+    private redisPort: number,
+  ) {}
+
+  static async start(): Promise<Cluster> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sb-cluster-'));
+    const [lbPort, redisPort, portA, portB] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const c = new Cluster(dir, `127.0.0.1:${lbPort}`, { a: `127.0.0.1:${portA}`, b: `127.0.0.1:${portB}` }, redisPort);
+    try {
+      c.run('redis', 'redis-server', [
+        '--bind', '127.0.0.1', '--port', String(redisPort), '--dir', dir,
+        '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction',
+      ]);
+      await waitFor('redis-server', () => redisAnswers(redisPort));
+      for (const name of ['a', 'b'] as const) c.startNode(name);
+      const haproxy = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
+      c.run('haproxy', haproxy, ['-db', '-f', path.join(ROOT, 'deploy/haproxy.cfg')], {
+        SB_LB_ADDR: c.lb,
+        SB_NODE_A: c.nodes.a,
+        SB_NODE_B: c.nodes.b,
+      });
+      await waitFor('node a', healthy(c.nodes.a));
+      await waitFor('node b', healthy(c.nodes.b));
+      await waitFor('HAProxy', healthy(c.lb));
+      return c;
+    } catch (e) {
+      c.stop();
+      throw e;
+    }
+  }
+
+  private run(name: string, cmd: string, args: string[], env: Record<string, string> = {}) {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', (e) => console.error(`[cluster] ${name} (${cmd}) could not start: ${e.message}`));
+    this.procs.set(name, child);
+  }
+
+  startNode(name: NodeName) {
+    this.run(name, path.join(ROOT, 'target/debug/sketchboard'), [
+      '--addr', this.nodes[name],
+      '--database-url', `sqlite://${this.dir}/node-${name}.db`,
+      '--redis-url', `redis://127.0.0.1:${this.redisPort}`,
+      '--trusted-proxies', '127.0.0.1',
+    ], {
+      LEPTOS_OUTPUT_NAME: 'sketchboard',
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      LEPTOS_HASH_FILES: 'true',
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    });
+  }
+
+  /** SIGKILL: the node gets no chance to say goodbye. */
+  kill(name: NodeName) {
+    this.procs.get(name)?.kill('SIGKILL');
+    this.procs.delete(name);
+  }
+
+  /** Opens `room` through HAProxy in a fresh browser pinned to node `name`; checks that node answered. */
+  async openOn(browser: Browser, name: NodeName, room: string): Promise<Page> {
+    const page = await newParticipant(browser, { baseURL: `http://${this.lb}` });
+    await page.context().addCookies([{ name: 'sb_node', value: name, url: `http://${this.lb}` }]);
+    const response = await page.goto(`/r/${room}`);
+    expect(response?.headers()['x-sketchboard-node']).toBe(name);
+    await expect(page.getByRole('status')).toHaveText('Connected');
+    return page;
+  }
+
+  stop() {
+    for (const child of this.procs.values()) child.kill('SIGKILL');
+    this.procs.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
