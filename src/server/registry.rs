@@ -114,7 +114,10 @@ impl Registry {
                 }
             })
         };
-        let lounge = Arc::new(Lounge::default());
+        let lounge = match self.inner.store.log() {
+            Some(log) => Lounge::across_nodes(log, name.clone()),
+            None => Arc::new(Lounge::default()),
+        };
         let shared = Shared {
             store: self.inner.store.clone(),
             fairness: self.inner.fairness.clone(),
@@ -185,6 +188,20 @@ impl Registry {
     /// Whether view-only `token` still opens `room` (no, too, if storage cannot say).
     pub async fn token_opens(&self, token: &str, room: &RoomName) -> bool {
         matches!(self.inner.store.room_for_token(token).await, Ok(Some(r)) if &r == room)
+    }
+
+    /// With several nodes, `person`'s number in `room` on every node (from
+    /// Redis); `None` with one node, which numbers people itself.
+    pub async fn person_number(&self, room: &RoomName, person: &ClientId) -> Option<u32> {
+        let log = self.inner.store.log()?;
+        match log.person_number(room, person).await {
+            Ok(number) => Some(number),
+            Err(e) => {
+                // Far from the numbers Redis gives, so it cannot take another person's.
+                tracing::warn!(%room, error = %e, "could not number a person in Redis; numbering them here");
+                Some(u32::MAX - rand::random::<u16>() as u32)
+            }
+        }
     }
 
     /// How many people are in room `name` now (0 when it is not running).

@@ -81,20 +81,24 @@ fn next_change(tab: &Tab, dice: &mut Dice, created: &mut usize) -> Change {
     }
 }
 
-/// One tab's life on one server: connect, then make a change every few
-/// milliseconds (unless `quiet`) while applying what arrives, until the
-/// connection dies (or, when quiet, until nothing of ours is pending), or
-/// until `stop` turns true.
+/// One tab's life on one server: connect (counted in `started`, however it
+/// went), then make a change every few milliseconds (unless `quiet`) while
+/// applying what arrives, until the connection dies (or, when quiet, until
+/// nothing of ours is pending), or until `stop` turns true. A session never
+/// connects again: callers wait for `started` before they kill its server, so
+/// no tab can reach another test's server that took the dead one's port.
 pub(crate) async fn session(
     mut tab: Tab,
     mut dice: Dice,
     mut created: usize,
     url: String,
     quiet: bool,
-    acks: Acks,
+    (acks, started): (Acks, Acks),
     mut stop: watch::Receiver<bool>,
 ) -> (Tab, Dice, usize) {
-    if let Err(e) = tab.connect(&url).await {
+    let connected = tab.connect(&url).await;
+    started.send_modify(|n| *n += 1);
+    if let Err(e) = connected {
         eprintln!("{} could not connect: {e}", tab.id);
         return (tab, dice, created);
     }
@@ -120,7 +124,7 @@ pub(crate) async fn session(
     (tab, dice, created)
 }
 
-/// Runs every tab against `url` at once.
+/// Runs every tab against `url` at once; returns once each has tried to connect.
 async fn round(
     tabs: Vec<(Tab, Dice, usize)>,
     url: &str,
@@ -128,11 +132,23 @@ async fn round(
     acks: &Acks,
 ) -> Vec<tokio::task::JoinHandle<(Tab, Dice, usize)>> {
     let (_, never) = watch::channel(false);
-    tabs.into_iter()
+    let (n, started): (usize, Acks) = (tabs.len(), Arc::new(watch::Sender::new(0)));
+    let sessions = tabs
+        .into_iter()
         .map(|(tab, dice, created)| {
-            tokio::spawn(session(tab, dice, created, url.to_owned(), quiet, acks.clone(), never.clone()))
+            let counters = (acks.clone(), started.clone());
+            tokio::spawn(session(tab, dice, created, url.to_owned(), quiet, counters, never.clone()))
         })
-        .collect()
+        .collect();
+    all_started(&started, n).await;
+    sessions
+}
+
+/// Waits until `n` sessions have tried to connect.
+pub(crate) async fn all_started(started: &Acks, n: usize) {
+    let mut seen = started.subscribe();
+    let reached = matches!(tokio::time::timeout(PATIENCE, seen.wait_for(|&s| s >= n)).await, Ok(Ok(_)));
+    assert!(reached, "only {} of {n} tabs tried to connect", *seen.borrow());
 }
 
 /// Runs the tabs against `url` until none has anything left to send. (A tab

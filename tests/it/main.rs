@@ -15,6 +15,7 @@
 //! - `history`: the changes API, versions across keyframes, the SVG and PNG, restore, export and import;
 //! - `migrate`: `--copy-to-redis`, from one node on SQLite to two on Redis;
 //! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
+//! - `multinode_presence`: people, pointers and selections across two nodes;
 //! - `node_crash`: one of two nodes on one Redis killed mid-load, again and again;
 //! - `redis_log`: the rooms' log in a real Redis (compare-and-set appends, stale ops, kill -9).
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
@@ -33,6 +34,7 @@ mod loadgen;
 mod metrics;
 mod migrate;
 mod multinode;
+mod multinode_presence;
 mod node_crash;
 mod persist;
 mod presence;

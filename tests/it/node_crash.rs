@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use crate::common::redis::RedisServer;
 use crate::common::tab::Tab;
 use crate::common::{Dice, PATIENCE};
-use crate::crash::{Acks, deliver_pending, session, start_server_with};
+use crate::crash::{Acks, all_started, deliver_pending, session, start_server_with};
 
 const TABS: usize = 4;
 const KILLS: usize = 3;
@@ -31,13 +31,14 @@ async fn a_node_killed_mid_load_loses_nothing_acknowledged() {
     let args = ["--redis-url", redis.url.as_str()];
     let (mut steady, steady_url) = start_server_with(&dir.path().join("b.db"), &args).await;
     let mut tabs: Vec<(Tab, Dice, usize)> =
-        (0..TABS).map(|i| (Tab::new(format!("tab{i}")), Dice(0x51_7CC1_B727_220A ^ (i as u64 + 1)), 0)).collect();
+        (0..TABS).map(|i| (Tab::new(format!("node-tab{i}")), Dice(0x51_7CC1_B727_220A ^ (i as u64 + 1)), 0)).collect();
     let acks: Acks = Arc::new(watch::Sender::new(0));
     let mut dice = Dice(7);
 
     for kill in 0..KILLS {
         let (mut doomed, doomed_url) = start_server_with(&dir.path().join("a.db"), &args).await;
         let (stop, stopped) = watch::channel(false);
+        let started: Acks = Arc::new(watch::Sender::new(0));
         let target = *acks.borrow() + 60 + dice.roll(80) as usize;
         let mut acked = acks.subscribe();
         // Half the tabs on each node, the halves swapping every round: the
@@ -47,9 +48,12 @@ async fn a_node_killed_mid_load_loses_nothing_acknowledged() {
             .enumerate()
             .map(|(i, (tab, dice, created))| {
                 let url = if (i + kill) % 2 == 0 { &doomed_url } else { &steady_url };
-                tokio::spawn(session(tab, dice, created, url.clone(), false, acks.clone(), stopped.clone()))
+                let counters = (acks.clone(), started.clone());
+                tokio::spawn(session(tab, dice, created, url.clone(), false, counters, stopped.clone()))
             })
             .collect();
+        // Before any kill: a session that connected late could reach another test's server on the dead one's port.
+        all_started(&started, TABS).await;
         let reached = matches!(tokio::time::timeout(PATIENCE, acked.wait_for(|&n| n >= target)).await, Ok(Ok(_)));
         assert!(reached, "round {kill}: the tabs made no progress");
         doomed.start_kill().expect("kill a node");

@@ -10,7 +10,7 @@ use sketchboard::server::storage::redis_log::{Appended, RedisLog};
 use crate::common::redis::RedisServer;
 
 fn record(client: &str, op: u64, change: Change) -> Record {
-    Record { seq: 0, client: ClientId::parse(client).unwrap(), op, change }
+    Record { seq: 0, client: ClientId::parse(client).unwrap(), op, change, by: None }
 }
 
 fn create(id: &str, x: f64) -> Change {

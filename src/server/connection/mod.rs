@@ -164,7 +164,8 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
         return;
     }
 
-    let (inbox, outgoing) = lounge.enter(member.0, person, terms.view_only);
+    let number = registry.person_number(&room, &person).await;
+    let (inbox, outgoing) = lounge.enter(member.0, person, terms.view_only, number);
     let mut presence = relay::Presence { inbox, outgoing };
     let mut link = relay::Link { room: &room_tx, out: &mut out_rx, cursor: &mut cursor, revoked, member };
     relay::relay(&mut socket, &mut link, &mut presence, &terms).await;

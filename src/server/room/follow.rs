@@ -24,23 +24,35 @@ impl Room {
     /// With a Redis log, starts the task that wakes this room when its log grows.
     pub(super) fn wake_on_appends(&self) {
         let (Some(log), Some(mailbox)) = (self.store.log(), self.mailbox.clone()) else { return };
-        let (stats, revoked) = (self.stats.clone(), self.revoked.clone());
-        log.follow(self.name.clone(), POLL, move |why| match mailbox.upgrade() {
+        let (stats, revoked, lounge) = (self.stats.clone(), self.revoked.clone(), self.lounge.clone());
+        log.follow(self.name.clone(), POLL, move |why| {
+            let Some(tx) = mailbox.upgrade() else { return false };
+            match why {
+                // Presence goes from tab to tab, never through the room.
+                Wake::Presence(said) => {
+                    lounge.heard(&said);
+                    return true;
+                }
+                Wake::Listening => {
+                    lounge.listening();
+                    return true;
+                }
+                // Another node replaced the view-only link: this node's viewers go too.
+                Wake::Revoked => {
+                    if let Some(revoked) = &revoked {
+                        revoked.send_modify(|n| *n += 1);
+                    }
+                }
+                Wake::Appended => {}
+            }
             // Only a room with members here needs to know at once (a wake-up
             // must not keep an empty room from retiring: joins read the log
             // anyway). A full mailbox has work queued already, and reading
             // the log comes with it.
-            Some(tx) => {
-                // Another node replaced the view-only link: this node's viewers go too.
-                if let (Wake::Revoked, Some(revoked)) = (why, &revoked) {
-                    revoked.send_modify(|n| *n += 1);
-                }
-                if stats.members.load(std::sync::atomic::Ordering::Relaxed) > 0 {
-                    let _ = tx.try_send(RoomCmd::Tail);
-                }
-                true
+            if stats.members.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+                let _ = tx.try_send(RoomCmd::Tail);
             }
-            None => false,
+            true
         });
     }
 
@@ -62,8 +74,8 @@ impl Room {
                 self.seq = e.seq;
                 let mark = self.last_ops.entry(e.client.clone()).or_default();
                 *mark = (*mark).max(e.op);
-                let record = Record { seq: e.seq, client: e.client, op: e.op, change: e.change };
-                let for_others = others_copy(&record, None);
+                let record = Record { seq: e.seq, client: e.client, op: e.op, change: e.change, by: e.by };
+                let for_others = others_copy(&record);
                 self.followed(&record.client, for_others.len());
                 self.remember(record.change);
                 self.feed.push(To::All, for_others);
@@ -89,8 +101,8 @@ impl Room {
                 let entries = log.read(&self.name, after, Some(PAGE)).await?;
                 let Some(last) = entries.last().map(|e| e.seq) else { break };
                 for e in entries.into_iter().filter(|e| e.seq <= self.seq) {
-                    let record = Record { seq: e.seq, client: e.client, op: e.op, change: e.change };
-                    self.feed.push(To::All, others_copy(&record, None));
+                    let record = Record { seq: e.seq, client: e.client, op: e.op, change: e.change, by: e.by };
+                    self.feed.push(To::All, others_copy(&record));
                 }
                 after = last;
             }

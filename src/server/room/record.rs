@@ -108,18 +108,15 @@ impl Room {
         }
         let staged = std::mem::take(&mut self.staged);
         let mut records = Vec::new();
-        let mut authors = Vec::new();
         let mut creator = None;
         for s in &staged {
-            if let Staged::Accepted { member, network, record } = s {
+            if let Staged::Accepted { network, record, .. } = s {
                 creator = creator.or_else(|| (!self.disk.stored).then(|| network.to_string()));
                 records.push(record.clone());
-                authors.push(self.lounge.person_of(member.0));
             }
         }
         // Encoded once here, for the log's size and for the broadcast below.
-        let messages: Vec<(Utf8Bytes, Utf8Bytes)> =
-            records.iter().zip(authors).map(|(record, by)| applied_messages(record, by)).collect();
+        let messages: Vec<(Utf8Bytes, Utf8Bytes)> = records.iter().map(applied_messages).collect();
         let bytes: usize = messages.iter().map(|(_, others)| others.len()).sum();
         let appended = if records.is_empty() { Ok(None) } else { self.record(records, creator, bytes).await.map(Some) };
         let wrote_snapshot = match appended {
@@ -245,7 +242,7 @@ impl Room {
         }
         self.seq += 1;
         self.last_ops.insert(client.clone(), op);
-        let record = Record { seq: self.seq, client, op, change };
+        let record = Record { seq: self.seq, client, op, change, by: self.lounge.person_of(member.0) };
         self.staged.push(Staged::Accepted { member, network, record });
     }
 
@@ -277,13 +274,14 @@ impl Room {
 
 /// The author's and everyone else's copy of a recorded change; `by` is the
 /// author's person number in the room's presence.
-pub(super) fn applied_messages(record: &Record, by: Option<u32>) -> (Utf8Bytes, Utf8Bytes) {
+pub(super) fn applied_messages(record: &Record) -> (Utf8Bytes, Utf8Bytes) {
     let (seq, change) = (record.seq, record.change.clone());
     let for_author = ServerMsg::Applied { seq, change, op: Some(record.op), by: None }.to_json();
-    (Utf8Bytes::from(for_author), others_copy(record, by))
+    (Utf8Bytes::from(for_author), others_copy(record))
 }
 
 /// Everyone else's copy of a recorded change (all a change another node recorded needs).
-pub(super) fn others_copy(record: &Record, by: Option<u32>) -> Utf8Bytes {
+pub(super) fn others_copy(record: &Record) -> Utf8Bytes {
+    let by = record.by;
     Utf8Bytes::from(ServerMsg::Applied { seq: record.seq, change: record.change.clone(), op: None, by }.to_json())
 }

@@ -138,6 +138,10 @@ pub struct Record {
     pub client: ClientId,
     pub op: u64,
     pub change: Change,
+    /// Its author's person number in the room, where known: the others'
+    /// copies say it. SQLite does not keep it; a Redis log does, for the
+    /// other nodes' members.
+    pub by: Option<u32>,
 }
 
 /// A room as loaded from storage.

@@ -7,18 +7,18 @@
 -- append is on disk: a reply is a durable record.
 
 -- keys: log, meta, ops. args: expected head, epoch (kept from the room's
--- first change on), time (ms), wake-up channel, then client, op, change for
--- each record. Refuses a record whose op is at or below its client's mark
+-- first change on), time (ms), wake-up channel, then client, op, change and
+-- author's person number ('' when unknown) for each record. Refuses a record whose op is at or below its client's mark
 -- ({'stale', index, mark}), or a head that moved ({'conflict', head}: the
 -- caller reads what it missed, re-validates and tries again); otherwise
 -- appends every record, moves the marks and the head, wakes the room's
 -- readers and answers {'ok', head, epoch}.
 local function append(keys, args)
   local log, meta, ops = keys[1], keys[2], keys[3]
-  for i = 5, #args, 3 do
+  for i = 5, #args, 4 do
     local mark = tonumber(redis.call('HGET', ops, args[i]) or '0')
     if tonumber(args[i + 1]) <= mark then
-      return {'stale', math.floor((i - 5) / 3), mark}
+      return {'stale', math.floor((i - 5) / 4), mark}
     end
   end
   local head = tonumber(redis.call('HGET', meta, 'head') or '0')
@@ -30,9 +30,10 @@ local function append(keys, args)
     epoch = args[2]
     redis.call('HSET', meta, 'epoch', epoch)
   end
-  for i = 5, #args, 3 do
+  for i = 5, #args, 4 do
     head = head + 1
-    redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change', args[i + 2])
+    redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change', args[i + 2],
+      'by', args[i + 3])
     redis.call('HSET', ops, args[i], args[i + 1])
   end
   redis.call('HSET', meta, 'head', head)
@@ -78,6 +79,20 @@ local function set_access(keys, args)
   return 1
 end
 
+-- keys: people (client -> person number), meta. args: client. The room's
+-- number for a client's person, the same on every node; made the first time
+-- (from meta's `people`, counting up) and kept.
+local function person(keys, args)
+  local number = redis.call('HGET', keys[1], args[1])
+  if number then
+    return tonumber(number)
+  end
+  number = redis.call('HINCRBY', keys[2], 'people', 1) - 1
+  redis.call('HSET', keys[1], args[1], number)
+  return number
+end
+
 redis.register_function('sb_append', append)
+redis.register_function('sb_person', person)
 redis.register_function('sb_set_access', set_access)
 redis.register_function('sb_snapshot', snapshot)

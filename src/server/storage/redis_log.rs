@@ -39,12 +39,16 @@ pub enum Appended {
 }
 
 /// Why a room is woken (`RedisLog::follow`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Wake {
     /// Its log may have grown.
     Appended,
     /// Its view-only link was replaced.
     Revoked,
+    /// It now hears the other nodes (its Pub/Sub subscription is up).
+    Listening,
+    /// Another node passed on presence (`presence::relay`).
+    Presence(String),
 }
 
 /// One entry of a room's log.
@@ -57,6 +61,8 @@ pub struct Entry {
     pub change: Change,
     /// The change's size as stored (JSON bytes).
     pub bytes: usize,
+    /// Its author's person number in the room, where it was known.
+    pub by: Option<u32>,
 }
 
 pub(super) struct Keys {
@@ -69,6 +75,10 @@ pub(super) struct Keys {
     pub(super) access: String,
     /// The Pub/Sub channel that wakes the room's readers on every node.
     pub(super) tail: String,
+    /// The Pub/Sub channel of the room's presence (never stored).
+    pub(super) presence: String,
+    /// Each client's person number in the room (`person_number`).
+    pub(super) people: String,
 }
 
 pub(super) fn keys(room: &RoomName) -> Keys {
@@ -81,6 +91,8 @@ pub(super) fn keys(room: &RoomName) -> Keys {
         frames: key("frames"),
         access: key("access"),
         tail: key("tail"),
+        presence: key("presence"),
+        people: key("people"),
     }
 }
 
@@ -143,7 +155,8 @@ impl RedisLog {
         &self.address_key
     }
 
-    pub(super) fn node(&self) -> &str {
+    /// This node's name among the nodes (random, new at every start).
+    pub(crate) fn node(&self) -> &str {
         &self.node
     }
 
@@ -154,9 +167,9 @@ impl RedisLog {
     pub fn follow(&self, room: RoomName, poll: Duration, wake: impl Fn(Wake) -> bool + Send + 'static) {
         let client = self.client.clone();
         tokio::spawn(async move {
-            let channel = keys(&room).tail;
+            let k = keys(&room);
             let mut pubsub = match client.get_async_pubsub().await {
-                Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
+                Ok(mut pubsub) => match pubsub.subscribe(&[&k.tail, &k.presence]).await {
                     Ok(()) => Some(pubsub),
                     Err(e) => {
                         tracing::warn!(%room, error = %e, "could not subscribe to the room's log; polling it");
@@ -168,23 +181,31 @@ impl RedisLog {
                     None
                 }
             };
+            if pubsub.is_some() && !wake(Wake::Listening) {
+                return;
+            }
             loop {
-                let woken = async {
+                let heard = async {
                     match pubsub.as_mut() {
-                        Some(p) => p.on_message().next().await.map(|m| m.get_payload::<String>().unwrap_or_default()),
+                        Some(p) => p.on_message().next().await.map(|m| {
+                            let said = m.get_payload::<String>().unwrap_or_default();
+                            if m.get_channel_name() == k.presence {
+                                Wake::Presence(said)
+                            } else if said == "revoked" {
+                                Wake::Revoked
+                            } else {
+                                Wake::Appended
+                            }
+                        }),
                         None => std::future::pending().await,
                     }
                 };
                 let why = tokio::select! {
-                    said = woken => match said {
-                        Some(said) if said == "revoked" => Wake::Revoked,
-                        Some(_) => Wake::Appended,
-                        None => {
-                            tracing::warn!(%room, "lost the room's Pub/Sub connection; polling its log");
-                            pubsub = None;
-                            Wake::Appended
-                        }
-                    },
+                    heard = heard => heard.unwrap_or_else(|| {
+                        tracing::warn!(%room, "lost the room's Pub/Sub connection; polling its log");
+                        pubsub = None;
+                        Wake::Appended
+                    }),
                     () = tokio::time::sleep(poll) => Wake::Appended,
                 };
                 if !wake(why) {
@@ -192,6 +213,29 @@ impl RedisLog {
                 }
             }
         });
+    }
+
+    /// Passes a room's presence to the other nodes that have it loaded.
+    pub async fn publish_presence(&self, room: &RoomName, said: String) -> Result<(), StoreError> {
+        let _: i64 =
+            self.conn.clone().publish(keys(room).presence, said).await.map_err(failed("passing on presence"))?;
+        Ok(())
+    }
+
+    /// The room's number for `client`'s person, the same on every node: given
+    /// the first time they come, and kept.
+    pub async fn person_number(&self, room: &RoomName, client: &ClientId) -> Result<u32, StoreError> {
+        let k = keys(room);
+        let number: u64 = redis::cmd("FCALL")
+            .arg("sb_person")
+            .arg(2)
+            .arg(&k.people)
+            .arg(&k.meta)
+            .arg(client.as_str())
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(failed("numbering a person"))?;
+        Ok(u32::try_from(number).unwrap_or(u32::MAX))
     }
 
     pub(super) fn conn(&self) -> ConnectionManager {
@@ -223,7 +267,7 @@ impl RedisLog {
         for r in records {
             let change = serde_json::to_string(&r.change)
                 .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;
-            call.arg(r.client.as_str()).arg(r.op).arg(change);
+            call.arg(r.client.as_str()).arg(r.op).arg(change).arg(r.by.map(|by| by.to_string()).unwrap_or_default());
         }
         let reply: Vec<redis::Value> =
             call.query_async(&mut self.conn.clone()).await.map_err(failed("appending to a room's log"))?;
@@ -279,7 +323,8 @@ impl RedisLog {
             let text_len = change.len();
             let change = serde_json::from_str(&change).map_err(|e| corrupt(format!("entry {seq}: {e}")))?;
             let op = op.parse().map_err(|e| corrupt(format!("entry {seq}: op: {e}")))?;
-            out.push(Entry { seq, client, op, at_ms: at.parse().unwrap_or(0), change, bytes: text_len });
+            let by = field("by").and_then(|by| by.parse().ok());
+            out.push(Entry { seq, client, op, at_ms: at.parse().unwrap_or(0), change, bytes: text_len, by });
         }
         Ok(out)
     }

@@ -68,7 +68,7 @@ fn a_database_from_a_newer_build_is_refused() {
 fn create(seq: u64, id: &str) -> super::Record {
     use crate::model::{Change, ClientId, Shape, ShapeId, ShapeKind};
     let shape = Shape::new(ShapeId::parse(id).unwrap(), ShapeKind::Circle, 0.0, 0.0);
-    super::Record { seq, client: ClientId::parse("tab").unwrap(), op: seq, change: Change::Create { shape } }
+    super::Record { seq, client: ClientId::parse("tab").unwrap(), op: seq, change: Change::Create { shape }, by: None }
 }
 
 /// Stores a room with one change, made from `creator`.

@@ -1,0 +1,157 @@
+//! One tab's side of presence: its `Inbox` (what it has yet to be told, the
+//! latest of each kind only) and its `Outgoing` (what it said, passed on at
+//! most `PUBLISH_EVERY` apart).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::{Lounge, PUBLISH_EVERY, State};
+use crate::model::ShapeId;
+use crate::presence::{DisplayName, Point};
+use crate::protocol::ServerMsg;
+
+/// What one tab has yet to be told: the latest message per person and per
+/// tab and kind.
+#[derive(Default)]
+pub struct Inbox {
+    slots: Mutex<Slots>,
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct Slots {
+    you: Option<Utf8Bytes>,
+    people: BTreeMap<u32, Utf8Bytes>,
+    tabs: BTreeMap<u64, TabSlot>,
+}
+
+#[derive(Default)]
+struct TabSlot {
+    pointer: Option<Utf8Bytes>,
+    selection: Option<Utf8Bytes>,
+    left: Option<Utf8Bytes>,
+}
+
+impl Inbox {
+    fn slots(&self) -> MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A new tab's first fill: who it is, then everyone present, here and on other nodes.
+    pub(super) fn welcome(&self, you: Option<Utf8Bytes>, state: &State) {
+        let mut slots = self.slots();
+        slots.you = you;
+        for p in state.people.values() {
+            slots.people.insert(p.id, p.said.clone());
+        }
+        for (id, said) in state.remote.people() {
+            slots.people.entry(id).or_insert_with(|| said.clone());
+        }
+        let local = state.tabs.iter().map(|(id, t)| (*id, &t.pointer, &t.selection));
+        for (id, pointer, selection) in local.chain(state.remote.tabs()) {
+            let slot = slots.tabs.entry(id).or_default();
+            slot.pointer.clone_from(pointer);
+            slot.selection.clone_from(selection);
+        }
+        drop(slots);
+        self.ready.notify_one();
+    }
+
+    pub(super) fn person(&self, id: u32, msg: Utf8Bytes) {
+        self.slots().people.insert(id, msg);
+        self.ready.notify_one();
+    }
+
+    pub(super) fn tab(&self, tab: u64, is_pointer: bool, msg: Utf8Bytes) {
+        let mut slots = self.slots();
+        let slot = slots.tabs.entry(tab).or_default();
+        *(if is_pointer { &mut slot.pointer } else { &mut slot.selection }) = Some(msg);
+        drop(slots);
+        self.ready.notify_one();
+    }
+
+    pub(super) fn tab_left(&self, tab: u64, msg: Utf8Bytes) {
+        // What it said before it left no longer matters.
+        self.slots().tabs.insert(tab, TabSlot { left: Some(msg), ..TabSlot::default() });
+        self.ready.notify_one();
+    }
+
+    /// Waits until there is something to take.
+    pub async fn ready(&self) {
+        self.ready.notified().await;
+    }
+
+    /// Everything waiting, in the order that reads right: who you are, who is
+    /// here, then what each tab does.
+    pub fn take(&self, into: &mut Vec<Utf8Bytes>) {
+        let Slots { you, people, tabs } = std::mem::take(&mut *self.slots());
+        into.extend(you);
+        into.extend(people.into_values());
+        for slot in tabs.into_values() {
+            into.extend(slot.left.into_iter().chain(slot.pointer).chain(slot.selection));
+        }
+    }
+}
+
+/// One tab's presence on its way out: what it said, held until it may be
+/// passed on (at most one update per `PUBLISH_EVERY`, the latest of each kind).
+pub struct Outgoing {
+    lounge: Arc<Lounge>,
+    pub(super) tab: u64,
+    name: Option<DisplayName>,
+    pointer: Option<Option<Point>>,
+    selection: Option<Vec<ShapeId>>,
+    last: Option<Instant>,
+}
+
+impl Outgoing {
+    pub(super) fn new(lounge: Arc<Lounge>, tab: u64) -> Outgoing {
+        Outgoing { lounge, tab, name: None, pointer: None, selection: None, last: None }
+    }
+
+    pub fn name(&mut self, name: DisplayName) {
+        self.name = Some(name);
+    }
+
+    pub fn pointer(&mut self, at: Option<Point>) {
+        self.pointer = Some(at);
+    }
+
+    pub fn selection(&mut self, ids: Vec<ShapeId>) {
+        self.selection = Some(ids);
+    }
+
+    /// When what is held may go out: None if nothing is held.
+    pub fn due(&self) -> Option<Instant> {
+        let holding = self.name.is_some() || self.pointer.is_some() || self.selection.is_some();
+        holding.then(|| self.last.map_or_else(Instant::now, |last| last + PUBLISH_EVERY))
+    }
+
+    /// Passes on what is held, if it is due.
+    pub fn publish(&mut self) {
+        if self.due().is_none_or(|due| due > Instant::now()) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        if let Some(name) = self.name.take() {
+            self.lounge.rename(self.tab, &name);
+        }
+        if let Some(at) = self.pointer.take() {
+            self.lounge.tab_update(self.tab, |tab, person| ServerMsg::Pointer { tab, person, at });
+        }
+        if let Some(ids) = self.selection.take() {
+            self.lounge.tab_update(self.tab, |tab, person| ServerMsg::Selection { tab, person, ids: ids.clone() });
+        }
+    }
+}
+
+/// The tab's connection ended: it leaves, however it ended.
+impl Drop for Outgoing {
+    fn drop(&mut self) {
+        self.lounge.leave(self.tab);
+    }
+}
