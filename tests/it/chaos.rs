@@ -12,14 +12,19 @@
 //!
 //! and `CHAOS_SEED=n` runs seed n alone. A seed that ever fails goes into
 //! `KEPT_SEEDS`, so it is run on every test run from then on.
+//!
+//! In two-node mode, two servers share a real Redis and every (re)connection
+//! goes to either node at random, as a load balancer spreading tabs would.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use crate::common::redis::RedisServer;
 use crate::common::tab::Tab;
 use crate::common::{Dice, PATIENCE, TestServer, stored_log};
 use sketchboard::model::{Change, RoomName, Shape, ShapeId, ShapeKind};
 use sketchboard::server::storage::Store;
+use sketchboard::server::storage::redis_log::RedisLog;
 
 /// Seeds that once failed; run first, every time.
 const KEPT_SEEDS: &[u64] = &[];
@@ -51,14 +56,19 @@ fn random_change(tab: &Tab, dice: &mut Dice, made: &mut usize) -> Change {
     }
 }
 
-async fn run_seed(server: &TestServer, seed: u64) {
+/// Where a tab (re)connects: the one server, or either node at random.
+fn pick<'a>(nodes: &[&'a TestServer], dice: &mut Dice) -> &'a TestServer {
+    if nodes.len() == 1 { nodes[0] } else { nodes[dice.roll(nodes.len() as u64) as usize] }
+}
+
+/// One seed against `nodes` (one server, or several on the Redis `log`).
+async fn run_seed(nodes: &[&TestServer], seed: u64, log: Option<&RedisLog>) {
     let room = format!("chaos-{seed}");
-    let url = server.ws_url(&room);
     let mut dice = Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut tabs: Vec<Tab> = (0..2 + dice.roll(4)).map(|i| Tab::new(format!("s{seed}t{i}"))).collect();
     let mut made = 0;
     for tab in &mut tabs {
-        tab.connect(&url).await.expect("connect");
+        tab.connect(&pick(nodes, &mut dice).ws_url(&room)).await.expect("connect");
     }
     for _ in 0..150 + dice.roll(150) {
         let who = dice.roll(tabs.len() as u64) as usize;
@@ -73,14 +83,14 @@ async fn run_seed(server: &TestServer, seed: u64) {
                 let _ = tokio::time::timeout(Duration::from_millis(5), tab.pump()).await;
             }
             85..93 => tab.disconnect(),
-            _ if !tab.is_connected() => tab.connect(&url).await.expect("reconnect"),
+            _ if !tab.is_connected() => tab.connect(&pick(nodes, &mut dice).ws_url(&room)).await.expect("reconnect"),
             _ => {}
         }
     }
 
     // Quiescence: everyone back, everything delivered.
     for tab in tabs.iter_mut().filter(|t| !t.is_connected()) {
-        tab.connect(&url).await.expect("reconnect");
+        tab.connect(&pick(nodes, &mut dice).ws_url(&room)).await.expect("reconnect");
     }
     let deadline = Instant::now() + PATIENCE;
     while tabs.iter().any(|t| t.pending() > 0) {
@@ -91,7 +101,7 @@ async fn run_seed(server: &TestServer, seed: u64) {
         }
     }
     let mut observer = Tab::new(format!("s{seed}observer"));
-    observer.connect(&url).await.expect("observer connects");
+    observer.connect(&nodes[0].ws_url(&room)).await.expect("observer connects");
     let server_seq = observer.seq();
     while tabs.iter().any(|t| t.seq() < server_seq) {
         assert!(Instant::now() < deadline, "seed {seed}: tabs never caught up with {server_seq}");
@@ -103,12 +113,23 @@ async fn run_seed(server: &TestServer, seed: u64) {
     for tab in &tabs {
         assert_eq!(tab.view(), observer.view(), "seed {seed}: {} differs from the server", tab.id);
     }
-    let store = Store::open(&server.db_url).expect("open the store");
-    let stored = store.load_room(&RoomName::parse(room.clone()).expect("room")).await.expect("load");
+    let name = RoomName::parse(room.clone()).expect("room");
+    let (stored, logged) = match log {
+        Some(log) => {
+            let entries = log.read(&name, 0, None).await.expect("read the log");
+            let logged: Vec<_> = entries.into_iter().map(|e| (e.seq, e.client.to_string(), e.op)).collect();
+            (log.load_room(&name).await.expect("load"), logged)
+        }
+        None => {
+            let store = Store::open(&nodes[0].db_url).expect("open the store");
+            let db = nodes[0].db_url.strip_prefix("sqlite://").expect("sqlite url");
+            let logged = stored_log(db.as_ref(), &room).into_iter().map(|(seq, (c, op, _))| (seq, c, op)).collect();
+            (store.load_room(&name).await.expect("load"), logged)
+        }
+    };
     assert_eq!((stored.seq, &stored.board), (server_seq, observer.view()), "seed {seed}: stored board");
-    let db = server.db_url.strip_prefix("sqlite://").expect("sqlite url");
     let mut recorded = HashSet::new();
-    for (seq, (client, op, _)) in stored_log(db.as_ref(), &room) {
+    for (seq, client, op) in logged {
         assert!(recorded.insert((client.clone(), op)), "seed {seed}: {client}'s op {op} recorded twice (at {seq})");
     }
     for tab in &mut tabs {
@@ -123,8 +144,26 @@ async fn every_tab_converges_whatever_drops_and_interleavings() {
     let seeds = seeds();
     let started = Instant::now();
     for &seed in &seeds {
-        run_seed(&server, seed).await;
+        run_seed(&[&server], seed, None).await;
     }
     eprintln!("chaos: {} seeds converged in {:.1} s", seeds.len(), started.elapsed().as_secs_f64());
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tab_converges_across_two_nodes() {
+    let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let redis = RedisServer::start(rd.path());
+    let node = |d| {
+        let url = redis.url.clone();
+        TestServer::start_with(d, move |c| c.redis_url = Some(url))
+    };
+    let (a, b) = (node(&da).await, node(&db).await);
+    let log = RedisLog::connect(&redis.url).await.expect("connect to Redis");
+    let seeds = seeds();
+    let started = Instant::now();
+    for &seed in &seeds {
+        run_seed(&[&a, &b], seed, Some(&log)).await;
+    }
+    eprintln!("chaos on two nodes: {} seeds converged in {:.1} s", seeds.len(), started.elapsed().as_secs_f64());
 }

@@ -6,7 +6,7 @@
 //! - `sockets`: real-time behaviour (order, rooms, confirmations, presence);
 //! - `editing`: batches, colours and layers;
 //! - `persist`: what storage keeps across restarts; `resume`: catching up after a drop;
-//! - `crash`: SIGKILL while tabs send; `chaos`: seeded random tabs and drops;
+//! - `crash`: SIGKILL while tabs send; `chaos`: seeded random tabs and drops (one node, and two);
 //! - `limits`: room, member and rate limits; `hostile`: bad input and origins;
 //! - `edge`: half-open connections, rebound names, fragments, protocol violations;
 //! - `fairness`: per-address limits, and bursts that must not knock honest members off;
@@ -16,7 +16,7 @@
 //! - `migrate`: `--copy-to-redis`, from one node on SQLite to two on Redis;
 //! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
 //! - `multinode_presence`: people, pointers and selections across two nodes;
-//! - `node_crash`: one of two nodes on one Redis killed mid-load, again and again;
+//! - `node_crash`: one of two nodes on one Redis killed mid-load, again and again; then Redis itself;
 //! - `redis_log`: the rooms' log in a real Redis (compare-and-set appends, stale ops, kill -9).
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 

@@ -222,3 +222,49 @@ async fn the_lobby_agrees_on_both_nodes() {
     b.stop().await;
     lobbies_say(&[&a], "agree-both", Some((1, 0))).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_on_both_nodes_hammering_the_same_shapes_converge() {
+    let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let redis = RedisServer::start(rd.path());
+    let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
+    let (mut seeder, _) = Client::join(&a, "contended", "seeder").await;
+    for id in ["p", "q", "r"] {
+        let op = seeder.create(id, "circle", 10.0, 10.0).await;
+        seeder.confirmed(op).await;
+    }
+    // Three writers on each node, every one moving the same three shapes as fast as it can.
+    const MOVES: u64 = 60;
+    let mut writers = Vec::new();
+    for i in 0..6 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let (c, _) = Client::join(server, "contended", &format!("w{i}")).await;
+        writers.push(c);
+    }
+    let mut sent = Vec::new();
+    for n in 0..MOVES {
+        for (i, w) in writers.iter_mut().enumerate() {
+            let id = ["p", "q", "r"][(n as usize + i) % 3];
+            sent.push((i, w.move_to(id, (n * 7 + i as u64 * 50) as f64 % 1400.0, 100.0 + i as f64).await));
+        }
+    }
+    // Every move is confirmed exactly once, whichever node lost the race to append it.
+    let mut confirmed = std::collections::HashMap::new();
+    for (i, w) in writers.iter_mut().enumerate() {
+        while confirmed.keys().filter(|(who, _)| *who == i).count() < MOVES as usize {
+            let msg = w.recv_event().await;
+            assert_ne!(msg["type"], "error", "w{i}: a valid move was refused: {msg}");
+            if let Some(op) = msg["op"].as_u64() {
+                assert!(confirmed.insert((i, op), msg["seq"].as_u64().unwrap()).is_none(), "w{i}: op {op} twice");
+            }
+        }
+    }
+    let mut seqs: Vec<u64> = confirmed.values().copied().collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (4..4 + 6 * MOVES).collect::<Vec<_>>(), "one gapless order, each move once");
+    // Late joiners on both nodes see the same board: the last move of each shape in the log's order.
+    let (_, on_a) = Client::join(&a, "contended", "late-a").await;
+    let (_, on_b) = Client::join(&b, "contended", "late-b").await;
+    assert_eq!((&on_a["seq"], &on_a["shapes"]), (&on_b["seq"], &on_b["shapes"]));
+    assert_eq!(on_a["seq"], json!(3 + 6 * MOVES));
+}
