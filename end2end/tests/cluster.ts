@@ -23,9 +23,11 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, ok: () => Promise<boolean>) {
+/** Waits until `ok`; fails at once if one of `procs` has exited (its stderr says why). */
+async function waitFor(what: string, ok: () => Promise<boolean>, exited: Map<string, number | null>) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
+    if (exited.size > 0) throw new Error(`${what}: ${[...exited].map(([n, c]) => `${n} exited (${c})`).join(', ')}`);
     if (await ok().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -50,6 +52,8 @@ export type NodeName = 'a' | 'b';
 
 export class Cluster {
   private procs = new Map<string, ChildProcess>();
+  /** Processes that ended by themselves, with their exit codes. */
+  private exited = new Map<string, number | null>();
   private constructor(
     private dir: string,
     readonly lb: string,
@@ -66,7 +70,7 @@ export class Cluster {
         '--bind', '127.0.0.1', '--port', String(redisPort), '--dir', dir,
         '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction',
       ]);
-      await waitFor('redis-server', () => redisAnswers(redisPort));
+      await waitFor('redis-server', () => redisAnswers(redisPort), c.exited);
       for (const name of ['a', 'b'] as const) c.startNode(name);
       const haproxy = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
       c.run('haproxy', haproxy, ['-db', '-f', path.join(ROOT, 'deploy/haproxy.cfg')], {
@@ -74,9 +78,9 @@ export class Cluster {
         SB_NODE_A: c.nodes.a,
         SB_NODE_B: c.nodes.b,
       });
-      await waitFor('node a', healthy(c.nodes.a));
-      await waitFor('node b', healthy(c.nodes.b));
-      await waitFor('HAProxy', healthy(c.lb));
+      await waitFor('node a', healthy(c.nodes.a), c.exited);
+      await waitFor('node b', healthy(c.nodes.b), c.exited);
+      await waitFor('HAProxy', healthy(c.lb), c.exited);
       return c;
     } catch (e) {
       c.stop();
@@ -87,6 +91,9 @@ export class Cluster {
   private run(name: string, cmd: string, args: string[], env: Record<string, string> = {}) {
     const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', (e) => console.error(`[cluster] ${name} (${cmd}) could not start: ${e.message}`));
+    child.on('exit', (code) => {
+      if (this.procs.get(name) === child) this.exited.set(name, code);
+    });
     this.procs.set(name, child);
   }
 
@@ -107,8 +114,9 @@ export class Cluster {
 
   /** SIGKILL: the node gets no chance to say goodbye. */
   kill(name: NodeName) {
-    this.procs.get(name)?.kill('SIGKILL');
+    const child = this.procs.get(name);
     this.procs.delete(name);
+    child?.kill('SIGKILL');
   }
 
   /** Opens `room` through HAProxy in a fresh browser pinned to node `name`; checks that node answered. */
@@ -122,8 +130,9 @@ export class Cluster {
   }
 
   stop() {
-    for (const child of this.procs.values()) child.kill('SIGKILL');
+    const children = [...this.procs.values()];
     this.procs.clear();
+    for (const child of children) child.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -56,7 +56,7 @@ pub async fn run(target: &Run, s: &History) -> anyhow::Result<Report> {
         dice ^= dice << 17;
         let seq = dice % (head + 1);
         let asked = Instant::now();
-        match version(&target.url, &room, seq).await {
+        match version(target.url_for(0), &room, seq).await {
             Ok(shapes) if shapes == (seq as usize).min(s.shapes) => {
                 times.record(asked.elapsed());
                 report.delivered += 1;
@@ -90,7 +90,7 @@ async fn write(
     shapes: usize,
 ) -> anyhow::Result<()> {
     let count = part.len();
-    let (ws, _) = client::join(&target.url, room, &target.client_id(w)?).await?;
+    let (ws, _) = client::join(target.url_for(w), room, &target.client_id(w)?).await?;
     let (mut sink, mut stream) = ws.split();
     let window = Semaphore::new(WINDOW);
     let sending = async {

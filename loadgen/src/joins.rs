@@ -35,7 +35,7 @@ pub async fn storm(target: &Run, s: &JoinStorm) -> anyhow::Result<Report> {
     let mut holders = Vec::new();
     for i in 0..s.joiners {
         let client = target.client_id(s.fillers + i)?;
-        let (url, room, stopped, arrived) = (target.url.clone(), room.clone(), stopped.clone(), arrived.clone());
+        let (url, room, stopped, arrived) = (target.url_for(i).to_owned(), room.clone(), stopped.clone(), arrived.clone());
         holders.push(tokio::spawn(async move {
             tokio::time::sleep_until(start.into()).await;
             match client::join(&url, &room, &client).await {
@@ -107,7 +107,7 @@ pub(super) async fn fill(target: &Run, room: &RoomName, shapes: usize, fillers: 
 
 async fn fill_part(target: &Run, room: &RoomName, client: ClientId, part: Range<usize>) -> anyhow::Result<()> {
     let count = part.len();
-    let (ws, _) = client::join(&target.url, room, &client).await?;
+    let (ws, _) = client::join(target.url_for(0), room, &client).await?;
     let (mut sink, mut stream) = ws.split();
     // Every filler receives every shape, and the server drops a member more
     // than 1,024 messages behind: a window of unconfirmed creates per filler
@@ -139,7 +139,7 @@ pub async fn idle(target: &Run, s: &Idle) -> anyhow::Result<Report> {
             let stopped = stopped.clone();
             async move {
                 let room = target.room_name(&format!("idle-{}", i / per_room))?;
-                let (ws, _) = client::join(&target.url, &room, &target.client_id(i)?).await?;
+                let (ws, _) = client::join(target.url_for(i), &room, &target.client_id(i)?).await?;
                 anyhow::Ok(tokio::spawn(hold(ws, stopped)))
             }
         })
@@ -197,7 +197,7 @@ pub async fn never_reading(
     count: usize,
 ) -> anyhow::Result<Vec<Socket>> {
     futures_util::stream::iter(first_id..first_id + count)
-        .map(|i| async move { client::hello_only(&target.url, room, &target.client_id(i)?).await })
+        .map(|i| async move { client::hello_only(target.url_for(i), room, &target.client_id(i)?).await })
         .buffer_unordered(SETUP_CONCURRENCY)
         .try_collect()
         .await

@@ -36,7 +36,8 @@ const SETUP_CONCURRENCY: usize = 64;
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "loadgen", about = "Load generator for a running Sketchboard server (see docs/benchmarks.md)")]
 pub struct Args {
-    /// The server, as ws://HOST:PORT.
+    /// The server, as ws://HOST:PORT; several nodes of one deployment comma-separated
+    /// (connection i goes to node i mod their number, so every room's members are split).
     #[arg(long, global = true, default_value = "ws://127.0.0.1:3000")]
     pub server: String,
 
@@ -45,9 +46,10 @@ pub struct Args {
     #[arg(long, global = true, value_enum, default_value_t = Target::Sketchboard)]
     pub target: Target,
 
-    /// The server's process id, to read its CPU time and memory from /proc.
-    #[arg(long, global = true)]
-    pub server_pid: Option<u32>,
+    /// The server's process id, to read its CPU time and memory from /proc;
+    /// several comma-separated (the nodes, and Redis) to add theirs up.
+    #[arg(long, global = true, value_delimiter = ',')]
+    pub server_pid: Vec<u32>,
 
     /// Print the report as JSON instead of a Markdown table row.
     #[arg(long, global = true)]
@@ -234,9 +236,9 @@ pub struct PresenceLoad {
 /// Where and how one scenario runs.
 #[derive(Debug, Clone)]
 pub struct Run {
-    /// ws://HOST:PORT
-    pub url: String,
-    pub server_pid: Option<u32>,
+    /// ws://HOST:PORT of each node (one, unless several share the rooms).
+    pub urls: Vec<String>,
+    pub server_pids: Vec<u32>,
     pub drain: Duration,
     /// Makes this run's room names and client ids its own, so runs against one
     /// server never meet (or trip over each other's `op` numbers).
@@ -244,10 +246,17 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn new(url: impl Into<String>, server_pid: Option<u32>, drain: Duration) -> Run {
+    /// `urls`: one or several comma-separated; `server_pids`: the processes whose use is reported, added up.
+    pub fn new(urls: &str, server_pids: Vec<u32>, drain: Duration) -> Run {
         let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let nonce = format!("{:x}{:x}", since_epoch.as_millis(), std::process::id());
-        Run { url: url.into(), server_pid, drain, nonce }
+        let urls = urls.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect();
+        Run { urls, server_pids, drain, nonce }
+    }
+
+    /// The node connection `i` goes to.
+    fn url_for(&self, i: usize) -> &str {
+        self.urls.get(i % self.urls.len().max(1)).map_or("ws://127.0.0.1:3000", String::as_str)
     }
 
     fn room_name(&self, label: &str) -> anyhow::Result<RoomName> {
@@ -267,14 +276,14 @@ impl Run {
     }
 
     fn watch(&self) -> anyhow::Result<procfs::Watch> {
-        procfs::Watch::start(self.server_pid)
+        procfs::Watch::start(&self.server_pids)
     }
 }
 
 impl Args {
     pub fn run(&self) -> Run {
         wire::choose(self.target);
-        Run::new(&self.server, self.server_pid, Duration::from_secs_f64(self.drain_secs.max(0.0)))
+        Run::new(&self.server, self.server_pid.clone(), Duration::from_secs_f64(self.drain_secs.max(0.0)))
     }
 }
 

@@ -61,13 +61,32 @@ pub fn reset_peak(pid: u32) -> anyhow::Result<()> {
     std::fs::write(&path, "5").with_context(|| format!("writing 5 to {path}"))
 }
 
-/// Watches the server (if its pid was given) and the generator itself during
-/// one scenario: the generator shares the machine, so its own CPU time says
-/// how much of the machine the server had.
+/// Watches the server (if its pid was given; several processes' use added
+/// up, e.g. two nodes and their Redis) and the generator itself during one
+/// scenario: the generator shares the machine, so its own CPU time says how
+/// much of the machine the server had.
 pub struct Watch {
-    pid: Option<u32>,
+    pids: Vec<u32>,
     first: Option<Sample>,
     peak_reset: bool,
+}
+
+/// The processes' use, added up (peaks too: an upper bound of the joint peak).
+fn sample_all(pids: &[u32]) -> anyhow::Result<Option<Sample>> {
+    let mut total: Option<Sample> = None;
+    for &pid in pids {
+        let s = sample(pid)?;
+        total = Some(match total {
+            None => s,
+            Some(t) => Sample {
+                cpu_seconds: t.cpu_seconds + s.cpu_seconds,
+                rss_kib: t.rss_kib + s.rss_kib,
+                peak_rss_kib: t.peak_rss_kib + s.peak_rss_kib,
+                written_bytes: t.written_bytes.zip(s.written_bytes).map(|(a, b)| a + b),
+            },
+        });
+    }
+    Ok(total)
 }
 
 /// One reading of both processes.
@@ -79,21 +98,20 @@ pub struct Reading {
 
 impl Watch {
     /// Resets the server's peak RSS and takes the first reading.
-    pub fn start(pid: Option<u32>) -> anyhow::Result<Watch> {
-        let Some(pid) = pid else { return Ok(Watch { pid, first: None, peak_reset: false }) };
-        let peak_reset = match reset_peak(pid) {
-            Ok(()) => true,
-            Err(e) => {
+    pub fn start(pids: &[u32]) -> anyhow::Result<Watch> {
+        let mut peak_reset = !pids.is_empty();
+        for &pid in pids {
+            if let Err(e) = reset_peak(pid) {
                 tracing::warn!(error = format!("{e:#}"), "peak RSS is the server's lifetime peak");
-                false
+                peak_reset = false;
             }
-        };
-        Ok(Watch { pid: Some(pid), first: Some(sample(pid)?), peak_reset })
+        }
+        Ok(Watch { pids: pids.to_vec(), first: sample_all(pids)?, peak_reset })
     }
 
     pub fn read(&self) -> anyhow::Result<Reading> {
         let own_cpu_seconds = sample(std::process::id())?.cpu_seconds;
-        Ok(Reading { server: self.pid.map(sample).transpose()?, own_cpu_seconds })
+        Ok(Reading { server: sample_all(&self.pids)?, own_cpu_seconds })
     }
 
     /// Fills in the report's CPU figures between `from` and `to`, and the

@@ -137,7 +137,7 @@ pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<R
             let (ledger, stopped) = (ledger.clone(), stopped.clone());
             async move {
                 let client = target.client_id(i)?;
-                let (ws, _) = client::join(&target.url, &room, &client).await?;
+                let (ws, _) = client::join(target.url_for(i), &room, &client).await?;
                 let (sink, stream) = ws.split();
                 let reader = tokio::spawn(receive(stream, role, ledger, stopped));
                 anyhow::Ok(Member { sender: role.sender, sink, reader })

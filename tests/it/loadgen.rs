@@ -11,7 +11,7 @@ use sketchboard_loadgen::{
 
 async fn run(server: &TestServer, scenario: Scenario) -> Report {
     // This process is the server, so its own /proc entry can stand in for the server's.
-    let target = Run::new(format!("ws://{}", server.addr), Some(std::process::id()), Duration::from_secs(5));
+    let target = Run::new(&format!("ws://{}", server.addr), vec![std::process::id()], Duration::from_secs(5));
     loadgen::run(&target, &scenario).await.expect("the scenario runs")
 }
 
