@@ -35,7 +35,8 @@ pub async fn storm(target: &Run, s: &JoinStorm) -> anyhow::Result<Report> {
     let mut holders = Vec::new();
     for i in 0..s.joiners {
         let client = target.client_id(s.fillers + i)?;
-        let (url, room, stopped, arrived) = (target.url_for(i).to_owned(), room.clone(), stopped.clone(), arrived.clone());
+        let (url, room, stopped, arrived) =
+            (target.url_for(i).to_owned(), room.clone(), stopped.clone(), arrived.clone());
         holders.push(tokio::spawn(async move {
             tokio::time::sleep_until(start.into()).await;
             match client::join(&url, &room, &client).await {

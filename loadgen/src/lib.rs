@@ -46,6 +46,12 @@ pub struct Args {
     #[arg(long, global = true, value_enum, default_value_t = Target::Sketchboard)]
     pub target: Target,
 
+    /// With several nodes: send each room's members to one node (room r to
+    /// node r mod n), as a load balancer routing by room does, instead of
+    /// splitting every room's members.
+    #[arg(long, global = true)]
+    pub route_by_room: bool,
+
     /// The server's process id, to read its CPU time and memory from /proc;
     /// several comma-separated (the nodes, and Redis) to add theirs up.
     #[arg(long, global = true, value_delimiter = ',')]
@@ -238,6 +244,8 @@ pub struct PresenceLoad {
 pub struct Run {
     /// ws://HOST:PORT of each node (one, unless several share the rooms).
     pub urls: Vec<String>,
+    /// Room r's members all go to node r mod n (else connection i to node i mod n).
+    pub route_by_room: bool,
     pub server_pids: Vec<u32>,
     pub drain: Duration,
     /// Makes this run's room names and client ids its own, so runs against one
@@ -251,7 +259,7 @@ impl Run {
         let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let nonce = format!("{:x}{:x}", since_epoch.as_millis(), std::process::id());
         let urls = urls.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect();
-        Run { urls, server_pids, drain, nonce }
+        Run { urls, route_by_room: false, server_pids, drain, nonce }
     }
 
     /// The node connection `i` goes to.
@@ -283,7 +291,8 @@ impl Run {
 impl Args {
     pub fn run(&self) -> Run {
         wire::choose(self.target);
-        Run::new(&self.server, self.server_pid.clone(), Duration::from_secs_f64(self.drain_secs.max(0.0)))
+        let run = Run::new(&self.server, self.server_pid.clone(), Duration::from_secs_f64(self.drain_secs.max(0.0)));
+        Run { route_by_room: self.route_by_room, ..run }
     }
 }
 

@@ -100,10 +100,10 @@ pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<R
             let offset =
                 if plan.stagger { period.mul_f64(number as f64 / total_senders as f64) } else { Duration::ZERO };
             senders.push(SenderPlan { audience: audience as u32, offset });
-            roles.push((room.clone(), Role { sender: Some(number), receives: room_plan.senders_receive }));
+            roles.push((room.clone(), r, Role { sender: Some(number), receives: room_plan.senders_receive }));
         }
         for _ in 0..room_plan.readers {
-            roles.push((room.clone(), Role { sender: None, receives: true }));
+            roles.push((room.clone(), r, Role { sender: None, receives: true }));
         }
     }
     let connections = roles.len();
@@ -113,13 +113,13 @@ pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<R
         "{} shapes and {first_senders} senders' own shapes do not fit in a room of at most {MAX_SHAPES}",
         first.shapes
     );
-    if let Some((room, _)) = roles.first().filter(|_| first.shapes > 0) {
+    if let Some((room, ..)) = roles.first().filter(|_| first.shapes > 0) {
         tracing::info!(shapes = first.shapes, "filling the room");
         super::joins::fill(target, room, first.shapes, 20).await?;
     }
     // Held until the run ends; their ids come after every member's.
     let _stalled = match roles.first() {
-        Some((room, _)) if first.stalled > 0 => {
+        Some((room, ..)) if first.stalled > 0 => {
             tracing::info!(members = first.stalled, "joining members that never read");
             super::joins::never_reading(target, room, connections, first.stalled).await?
         }
@@ -133,11 +133,12 @@ pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<R
     // Setup: join, then create each sender's shape.
     tracing::info!(connections, "joining");
     let members: Vec<Member> = futures_util::stream::iter(roles.into_iter().enumerate())
-        .map(|(i, (room, role))| {
+        .map(|(i, (room, r, role))| {
             let (ledger, stopped) = (ledger.clone(), stopped.clone());
             async move {
                 let client = target.client_id(i)?;
-                let (ws, _) = client::join(target.url_for(i), &room, &client).await?;
+                let node = if target.route_by_room { r } else { i };
+                let (ws, _) = client::join(target.url_for(node), &room, &client).await?;
                 let (sink, stream) = ws.split();
                 let reader = tokio::spawn(receive(stream, role, ledger, stopped));
                 anyhow::Ok(Member { sender: role.sender, sink, reader })

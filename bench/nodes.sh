@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Sketchboard on one node with SQLite, one node on Redis, and two nodes on one
+# Redis (every room's members split between them, or each room's members on
+# one node, as a load balancer routing by room sends them), on the same open-loop load,
+# interleaved round by round (docs/benchmarks.md, "Several nodes"). The
+# server side (the nodes and Redis) is pinned to core 0, the generator to
+# core 1; Redis runs as the docs ask (append-only, fsync on every write).
+# "Server CPU" adds up the nodes and Redis; Redis's own share is printed too.
+#
+#   bench/nodes.sh [ROUNDS]     # default 3; prints a Markdown table of medians
+#
+# Needs the release binaries and Debian's redis-server:
+#   cargo build --release -p sketchboard -p sketchboard-loadgen --features sketchboard/ssr
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+ulimit -n "$(ulimit -Hn)"
+out=$(mktemp -d)
+redis_port=3940
+ports=(3941 3942)
+pids=()
+
+ticks() { # ticks PID: utime + stime of a process
+  awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+redis_memory() { # bytes of data Redis holds
+  redis-cli -p "$redis_port" info memory | awk -F: '/^used_memory:/ { print $2 + 0 }'
+}
+
+start_redis() {
+  rm -rf "$out/redis" && mkdir -p "$out/redis"
+  taskset -c 0 redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$out/redis" --appendonly yes \
+    --appendfsync always --save "" --maxmemory-policy noeviction >"$out/redis.log" 2>&1 &
+  redis_pid=$!
+  until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
+}
+
+start_node() { # start_node INDEX [--redis-url URL]: starts a node, adds its pid to pids
+  local i=$1 db="$out/node$1.db"
+  shift
+  rm -f "$db" "$db-wal" "$db-shm"
+  LEPTOS_OUTPUT_NAME=sketchboard LEPTOS_SITE_ROOT=target/site RUST_LOG=warn taskset -c 0 \
+    target/release/sketchboard --addr "127.0.0.1:${ports[$i]}" --database-url "sqlite://$db" "$@" \
+    --max-connections-per-address 100000 --rooms-opened-per-minute 100000 --rooms-created-per-hour 100000 \
+    >"$out/node$i.log" 2>&1 &
+  pids+=($!)
+  until curl -sf "127.0.0.1:${ports[$i]}/healthz" >/dev/null; do sleep 0.1; done
+}
+
+start() { # start CONFIG: sqlite | redis1 | redis2 | byroom; sets pids, servers, redis_pid
+  pids=() redis_pid=
+  case $1 in
+    sqlite) start_node 0 ;;
+    redis1) start_redis; start_node 0 --redis-url "redis://127.0.0.1:$redis_port" ;;
+    redis2 | byroom) start_redis; start_node 0 --redis-url "redis://127.0.0.1:$redis_port"
+      start_node 1 --redis-url "redis://127.0.0.1:$redis_port" ;;
+  esac
+  servers="ws://127.0.0.1:${ports[0]}"
+  routing=()
+  if [[ $1 == redis2 || $1 == byroom ]]; then servers+=",ws://127.0.0.1:${ports[1]}"; fi
+  if [[ $1 == byroom ]]; then routing=(--route-by-room); fi
+}
+
+stop() {
+  for pid in "${pids[@]}" $redis_pid; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" $redis_pid; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
+}
+
+load() { # load CONFIG NAME ARGS...
+  local config=$1 name=$2 before=0 after=0 mem_before=0 mem_after=0
+  shift 2
+  local all=$(IFS=,; echo "${pids[*]}${redis_pid:+,$redis_pid}")
+  if [[ -n $redis_pid ]]; then before=$(ticks "$redis_pid") mem_before=$(redis_memory); fi
+  row=$(taskset -c 1 target/release/loadgen --server "$servers" "${routing[@]}" --server-pid "$all" --log error --json "$@")
+  if [[ -n $redis_pid ]]; then after=$(ticks "$redis_pid") mem_after=$(redis_memory); fi
+  echo "{\"config\":\"$config\",\"load\":\"$name\",\"redis_cpu\":$(( after - before )),\"redis_bytes\":$(( mem_after - mem_before )),\"row\":$row}" >>"$out/results.jsonl"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for config in sqlite redis1 redis2 byroom; do
+    start "$config"; load "$config" fanout fanout --readers 200 --rate-hz 100 --seconds 10; stop
+    start "$config"; load "$config" rooms rooms --seconds 10; stop
+    echo "round $round: $config done" >&2
+  done
+done
+
+python3 - "$out/results.jsonl" <<'EOF'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else float('nan')
+loads = {'fanout': '1 writer × 200 readers, 100 changes/s', 'rooms': '100 rooms × 10 members × 20 Hz'}
+configs = {'sqlite': 'one node, SQLite', 'redis1': 'one node, Redis', 'redis2': 'two nodes, one Redis, rooms split',
+           'byroom': 'two nodes, one Redis, routed by room'}
+print('| load | deployment | deliveries/s | per server CPU-s | delivery p50 / p99 ms | ack p50 / p99 ms | server CPU s (of it Redis) | Redis memory per change | lost | rounds |')
+print('|---|---|---|---|---|---|---|---|---|---|')
+for load, label in loads.items():
+    for config, name in configs.items():
+        rows = [r for r in runs if r['load'] == load and r['config'] == config]
+        if not rows:
+            continue
+        rr = [r['row'] for r in rows]
+        lat = lambda k, q: med([x[k][q] for x in rr if x.get(k)])
+        cpu = med([x['server']['cpu_seconds'] for x in rr if x.get('server')])
+        redis = med([r['redis_cpu'] / 100 for r in rows])
+        lost = med([x['lost'] / max(x['expected'], 1) * 100 for x in rr])
+        per_change = med([r['redis_bytes'] / max(r['row']['sent'], 1) for r in rows]) if config != 'sqlite' else None
+        memory = f'{per_change:,.0f} B' if per_change is not None else '–'
+        print(f"| {label} | {name} | {med([x.get('per_second') for x in rr]):,.0f} | {med([x.get('per_cpu_second') for x in rr]):,.0f} "
+              f"| {lat('latency', 'p50_ms'):.1f} / {lat('latency', 'p99_ms'):.1f} | {lat('ack', 'p50_ms'):.1f} / {lat('ack', 'p99_ms'):.1f} "
+              f"| {cpu:.2f} ({redis:.2f}) | {memory} | {lost:.1f} % | {len(rows)} |")
+EOF
+echo "raw results: $out/results.jsonl" >&2
