@@ -19,7 +19,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::common::redis::RedisServer;
+use crate::common::redis::{RedisServer, node};
 use crate::common::tab::Tab;
 use crate::common::{Dice, PATIENCE, TestServer, stored_log};
 use sketchboard::model::{Change, RoomName, Shape, ShapeId, ShapeKind};
@@ -154,11 +154,7 @@ async fn every_tab_converges_whatever_drops_and_interleavings() {
 async fn every_tab_converges_across_two_nodes() {
     let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let redis = RedisServer::start(rd.path());
-    let node = |d| {
-        let url = redis.url.clone();
-        TestServer::start_with(d, move |c| c.redis_url = Some(url))
-    };
-    let (a, b) = (node(&da).await, node(&db).await);
+    let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
     let log = RedisLog::connect(&redis.url).await.expect("connect to Redis");
     let seeds = seeds();
     let started = Instant::now();

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::redis::RedisServer;
+use crate::common::redis::{RedisServer, node};
 use crate::common::{Client, TestServer, get_json, http_get, try_connect_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,11 +54,7 @@ async fn a_single_nodes_rooms_move_to_redis_whole() {
     assert_eq!((again.rooms, again.changes, again.already), (0, 0, 2), "and copies nothing twice");
 
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let node = |d| {
-        let url = redis.url.clone();
-        TestServer::start_with(d, move |c| c.redis_url = Some(url))
-    };
-    let (a, b) = (node(&da).await, node(&db).await);
+    let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
     let (_, after) = Client::join(&b, "moving", "late").await;
     assert_eq!((&after["seq"], &after["epoch"]), (&before["seq"], &before["epoch"]), "the same place in the same room");
     assert_eq!(after["shapes"], before["shapes"], "the same board");

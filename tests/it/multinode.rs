@@ -8,13 +8,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::redis::RedisServer;
+use crate::common::redis::{RedisServer, node};
 use crate::common::{Client, TestServer};
-
-async fn node(dir: &tempfile::TempDir, redis: &RedisServer) -> TestServer {
-    let url = redis.url.clone();
-    TestServer::start_with(dir, move |c| c.redis_url = Some(url)).await
-}
 
 /// The next `n` changes a member receives: (seq, change).
 async fn changes(c: &mut Client, n: usize) -> Vec<(u64, Value)> {

@@ -6,19 +6,14 @@
 
 use serde_json::json;
 
-use crate::common::TestServer;
-use crate::common::redis::RedisServer;
+use crate::common::redis::{RedisServer, node};
 use crate::presence::{join_as, presence_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_and_pointers_cross_nodes() {
     let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let redis = RedisServer::start(rd.path());
-    let node = |d| {
-        let url = redis.url.clone();
-        TestServer::start_with(d, move |c| c.redis_url = Some(url))
-    };
-    let (a, b) = (node(&da).await, node(&db).await);
+    let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
 
     let mut alice = join_as(&a, "meet", "alice-tab", "alice").await;
     let alice_is = presence_until(&mut alice, "you", |_| true).await["person"].clone();

@@ -39,32 +39,14 @@ async fn a_node_killed_mid_load_loses_nothing_acknowledged() {
 
     for kill in 0..KILLS {
         let (mut doomed, doomed_url) = start_server_with(&dir.path().join("a.db"), &args).await;
-        let (stop, stopped) = watch::channel(false);
-        let started: Acks = Arc::new(watch::Sender::new(0));
-        let target = *acks.borrow() + 60 + dice.roll(80) as usize;
-        let mut acked = acks.subscribe();
         // Half the tabs on each node, the halves swapping every round: the
         // tabs of the node that died come back through the other one.
-        let sessions: Vec<_> = tabs
-            .into_iter()
-            .enumerate()
-            .map(|(i, (tab, dice, created))| {
-                let url = if (i + kill) % 2 == 0 { &doomed_url } else { &steady_url };
-                let counters = (acks.clone(), started.clone());
-                tokio::spawn(session(tab, dice, created, url.clone(), false, counters, stopped.clone()))
-            })
-            .collect();
-        // Before any kill: a session that connected late could reach another test's server on the dead one's port.
-        all_started(&started, TABS).await;
-        let reached = matches!(tokio::time::timeout(PATIENCE, acked.wait_for(|&n| n >= target)).await, Ok(Ok(_)));
-        assert!(reached, "round {kill}: the tabs made no progress");
+        let urls = if kill % 2 == 0 { [&doomed_url, &steady_url] } else { [&steady_url, &doomed_url] };
+        let (sessions, stop) = spread(tabs, urls, &acks).await;
+        progress(&acks, 60 + dice.roll(80) as usize, kill).await;
         doomed.start_kill().expect("kill a node");
         doomed.wait().await.expect("the node is gone");
-        let _ = stop.send(true);
-        tabs = Vec::new();
-        for s in sessions {
-            tabs.push(tokio::time::timeout(PATIENCE, s).await.expect("a session ends").expect("a session panicked"));
-        }
+        tabs = gather(sessions, stop).await;
         let pending: usize = tabs.iter().map(|(t, ..)| t.pending()).sum();
         eprintln!("kill {kill}: {} acknowledged so far, {pending} changes pending", *acks.borrow());
     }
@@ -94,29 +76,11 @@ async fn redis_killed_mid_load_loses_nothing_acknowledged() {
         .collect();
     let acks: Acks = Arc::new(watch::Sender::new(0));
     for kill in 0..2 {
-        let (stop, stopped) = watch::channel(false);
-        let started: Acks = Arc::new(watch::Sender::new(0));
-        let target = *acks.borrow() + 80;
-        let mut acked = acks.subscribe();
-        let sessions: Vec<_> = tabs
-            .into_iter()
-            .enumerate()
-            .map(|(i, (tab, dice, created))| {
-                let url = if i % 2 == 0 { &a_url } else { &b_url };
-                let counters = (acks.clone(), started.clone());
-                tokio::spawn(session(tab, dice, created, url.clone(), false, counters, stopped.clone()))
-            })
-            .collect();
-        all_started(&started, TABS).await;
-        let reached = matches!(tokio::time::timeout(PATIENCE, acked.wait_for(|&n| n >= target)).await, Ok(Ok(_)));
-        assert!(reached, "round {kill}: the tabs made no progress");
+        let (sessions, stop) = spread(tabs, [&a_url, &b_url], &acks).await;
+        progress(&acks, 80, kill).await;
         // SIGKILL Redis mid-append: what it answered is on its disk (fsync always); nothing else was confirmed.
         redis.kill();
-        let _ = stop.send(true);
-        tabs = Vec::new();
-        for s in sessions {
-            tabs.push(tokio::time::timeout(PATIENCE, s).await.expect("a session ends").expect("a session panicked"));
-        }
+        tabs = gather(sessions, stop).await;
         let pending: usize = tabs.iter().map(|(t, ..)| t.pending()).sum();
         eprintln!("Redis kill {kill}: {} acknowledged so far, {pending} changes pending", *acks.borrow());
         // Back on the same files: the nodes recover by themselves.
@@ -138,6 +102,44 @@ async fn redis_killed_mid_load_loses_nothing_acknowledged() {
         node.start_kill().expect("stop a node");
         node.wait().await.expect("gone");
     }
+}
+
+type Sessions = Vec<tokio::task::JoinHandle<(Tab, Dice, usize)>>;
+
+/// Sets the tabs to work, tab i on `urls[i % 2]`; returns once each has tried
+/// to connect (a session that connected after a kill could reach another
+/// test's server on the dead one's port), with the switch that stops them.
+async fn spread(tabs: Vec<(Tab, Dice, usize)>, urls: [&String; 2], acks: &Acks) -> (Sessions, watch::Sender<bool>) {
+    let (stop, stopped) = watch::channel(false);
+    let started: Acks = Arc::new(watch::Sender::new(0));
+    let sessions = tabs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (tab, dice, created))| {
+            let counters = (acks.clone(), started.clone());
+            tokio::spawn(session(tab, dice, created, urls[i % 2].clone(), false, counters, stopped.clone()))
+        })
+        .collect();
+    all_started(&started, TABS).await;
+    (sessions, stop)
+}
+
+/// Waits until `more` further changes were acknowledged.
+async fn progress(acks: &Acks, more: usize, round: usize) {
+    let target = *acks.borrow() + more;
+    let mut acked = acks.subscribe();
+    let reached = matches!(tokio::time::timeout(PATIENCE, acked.wait_for(|&n| n >= target)).await, Ok(Ok(_)));
+    assert!(reached, "round {round}: the tabs made no progress");
+}
+
+/// Stops the sessions and takes the tabs back.
+async fn gather(sessions: Sessions, stop: watch::Sender<bool>) -> Vec<(Tab, Dice, usize)> {
+    let _ = stop.send(true);
+    let mut tabs = Vec::new();
+    for s in sessions {
+        tabs.push(tokio::time::timeout(PATIENCE, s).await.expect("a session ends").expect("a session panicked"));
+    }
+    tabs
 }
 
 /// Both nodes and every tab agree with the Redis log: it is gapless from 1

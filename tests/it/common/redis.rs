@@ -8,7 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use super::PATIENCE;
+use super::{PATIENCE, TestServer};
+
+/// A node of several sharing `redis`, with its own SQLite file in `dir`.
+pub async fn node(dir: &tempfile::TempDir, redis: &RedisServer) -> TestServer {
+    let url = redis.url.clone();
+    TestServer::start_with(dir, move |c| c.redis_url = Some(url)).await
+}
 
 pub struct RedisServer {
     child: Option<Child>,
