@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::feed::To;
 use super::record::others_copy;
 use super::{ConnId, Room, RoomCmd};
-use crate::server::storage::redis_log::Wake;
+use crate::server::storage::redis_follow::Wake;
 use crate::server::storage::{RECENT_CHANGES, Record, StoreError};
 
 /// How often a room reads its log even without a wake-up.

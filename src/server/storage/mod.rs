@@ -27,6 +27,7 @@ mod access;
 mod history;
 mod listing;
 mod migrate;
+pub mod redis_follow;
 pub mod redis_lobby;
 pub mod redis_log;
 mod redis_reads;
