@@ -10,22 +10,13 @@
 #   cargo build --release -p sketchboard -p sketchboard-loadgen -p sketchboard-bench-relay --features sketchboard/ssr
 #   (cd bench/socketio && npm ci)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-6}
-ulimit -n "$(ulimit -Hn)"
-out=$(mktemp -d)
 port=3930
 
 start() { # start TARGET: starts the server, prints its pid
-  local db="$out/bench.db"
-  rm -f "$db" "$db-wal" "$db-shm"
   case $1 in
-    sketchboard)
-      LEPTOS_OUTPUT_NAME=sketchboard LEPTOS_SITE_ROOT=target/site RUST_LOG=warn taskset -c 0 \
-        target/release/sketchboard --addr "127.0.0.1:$port" --database-url "sqlite://$db" \
-        --max-connections-per-address 100000 --rooms-opened-per-minute 100000 --rooms-created-per-hour 100000 \
-        >"$out/server.log" 2>&1 &
-      ;;
+    sketchboard) sketchboard_node "$port" "$out/bench.db" "$out/server.log" ;;
     relay) taskset -c 0 target/release/bench-relay "127.0.0.1:$port" >"$out/server.log" 2>&1 & ;;
     socketio) taskset -c 0 node bench/socketio/server.js "127.0.0.1:$port" >"$out/server.log" 2>&1 & ;;
   esac

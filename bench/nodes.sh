@@ -12,10 +12,8 @@
 # Needs the release binaries and Debian's redis-server:
 #   cargo build --release -p sketchboard -p sketchboard-loadgen --features sketchboard/ssr
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-3}
-ulimit -n "$(ulimit -Hn)"
-out=$(mktemp -d)
 redis_port=3940
 ports=(3941 3942)
 pids=()
@@ -37,13 +35,9 @@ start_redis() {
 }
 
 start_node() { # start_node INDEX [--redis-url URL]: starts a node, adds its pid to pids
-  local i=$1 db="$out/node$1.db"
+  local i=$1
   shift
-  rm -f "$db" "$db-wal" "$db-shm"
-  LEPTOS_OUTPUT_NAME=sketchboard LEPTOS_SITE_ROOT=target/site RUST_LOG=warn taskset -c 0 \
-    target/release/sketchboard --addr "127.0.0.1:${ports[$i]}" --database-url "sqlite://$db" "$@" \
-    --max-connections-per-address 100000 --rooms-opened-per-minute 100000 --rooms-created-per-hour 100000 \
-    >"$out/node$i.log" 2>&1 &
+  sketchboard_node "${ports[$i]}" "$out/node$i.db" "$out/node$i.log" "$@"
   pids+=($!)
   until curl -sf "127.0.0.1:${ports[$i]}/healthz" >/dev/null; do sleep 0.1; done
 }

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { centre, clickBoard, closeParticipants, expectPositions, expectShapeCount, newParticipant, openRoom, shapes, uniqueRoom } from './helpers';
+import { centre, clickBoard, closeParticipants, expectPositions, expectShapeCount, newParticipant, openRoom, shapes, toPage, uniqueRoom } from './helpers';
 
 test.afterEach(closeParticipants);
 
@@ -28,14 +28,21 @@ test('share: both links; a view-only tab sees the room live, cannot change it, i
   // Mouse and keys change nothing.
   await clickBoard(viewer, ...centre(rect));
   for (const key of ['ArrowRight', 'Delete', 'Control+a', 'Control+d', 'Control+z']) await viewer.keyboard.press(key);
-  const [vx, vy] = centre(rect);
+  const [vx, vy] = await toPage(viewer, ...centre(rect));
+  // A drag, too.
   await viewer.mouse.move(vx, vy);
+  await viewer.mouse.down();
+  await viewer.mouse.move(vx + 80, vy + 40, { steps: 4 });
+  await viewer.mouse.up();
+  await expectPositions(viewer, [{ kind: 'Rectangle', x: rect.x, y: rect.y }]);
   await expectPositions(ann, [{ kind: 'Rectangle', x: rect.x, y: rect.y }]);
   await expectShapeCount(ann, 1);
   // It sees the room live, and the room sees it, as viewing.
   await ann.keyboard.press('ArrowRight');
   await expectPositions(viewer, [{ kind: 'Rectangle', x: rect.x + 10, y: rect.y }]);
   await expect(ann.getByRole('list', { name: 'People in this room' })).toContainText(['(viewing)']);
+  // The room's record holds ann's two changes and nothing of the viewer's.
+  expect((await (await ann.request.get(`/api/rooms/${room}`)).json()).seq, 'only the editor changed the room').toBe(2);
 
   // Replacing the link: the open view closes, the old link opens nothing, the new one works.
   await dialog.getByRole('button', { name: 'Replace view-only link' }).click();

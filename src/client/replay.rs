@@ -56,10 +56,11 @@ pub async fn fetch(key: &RoomName, view: bool, seq: Option<u64>) -> Result<Versi
             #[derive(Deserialize)]
             struct Now {
                 seq: u64,
+                at: Option<f64>,
                 shapes: Board,
             }
             let now: Now = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-            Ok(Version { seq: now.seq, at: None, head: now.seq, shapes: now.shapes })
+            Ok(Version { seq: now.seq, at: now.at, head: now.seq, shapes: now.shapes })
         }
     }
 }

@@ -46,6 +46,8 @@ pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
 struct RoomNow {
     /// The latest recorded change's number (0: none yet).
     seq: u64,
+    /// When that change was recorded (ms since 1970; null for none, or before times were kept).
+    at: Option<i64>,
     /// Which incarnation of the room (see docs/protocol.md); 0 before its first change.
     epoch: u64,
     /// People connected now (one person's several tabs count once).
@@ -59,16 +61,25 @@ pub async fn room(state: AppState, key: String, by: By) -> Response {
         Ok(room) => room,
         Err(response) => return response,
     };
-    match state.store.load_room(&room).await {
-        Ok(loaded) => Json(RoomNow {
-            seq: loaded.seq,
-            epoch: loaded.epoch.unwrap_or(0),
-            people: state.registry.people(&room),
-            shapes: loaded.board,
-        })
-        .into_response(),
-        Err(e) => unavailable(e),
-    }
+    let loaded = match state.store.load_room(&room).await {
+        Ok(loaded) => loaded,
+        Err(e) => return unavailable(e),
+    };
+    let at = match loaded.seq {
+        0 => None,
+        seq => match state.store.changes(&room, seq - 1, 1).await {
+            Ok(latest) => latest.first().and_then(|l| l.at_ms),
+            Err(e) => return unavailable(e),
+        },
+    };
+    Json(RoomNow {
+        seq: loaded.seq,
+        at,
+        epoch: loaded.epoch.unwrap_or(0),
+        people: state.registry.people(&room),
+        shapes: loaded.board,
+    })
+    .into_response()
 }
 
 #[derive(Deserialize)]

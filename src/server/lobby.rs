@@ -16,6 +16,8 @@ const LISTED: usize = 100;
 const RECENT_MS: i64 = 7 * 24 * 3600 * 1000;
 /// The most rooms made from one address the lobby lists, so no one address can fill it.
 const PER_CREATOR: usize = 3;
+/// Heartbeats between two clean-ups of rooms too old for the lobby (a minute).
+const FORGET_EVERY: u64 = 60;
 
 /// One line of the lobby.
 pub struct Listing {
@@ -66,6 +68,7 @@ pub async fn heartbeat(store: Store, registry: Registry, shutdown: Shutdown) {
     let Some(log) = store.log() else { return };
     let mut every = tokio::time::interval(HEARTBEAT);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut beats: u64 = 0;
     loop {
         tokio::select! {
             _ = every.tick() => {}
@@ -74,6 +77,12 @@ pub async fn heartbeat(store: Store, registry: Registry, shutdown: Shutdown) {
         if let Err(e) = log.publish_live(now_ms(), &registry.live_rooms()).await {
             // The next beat tries again; until then other nodes' lobbies count this node's rooms as they were.
             tracing::debug!(error = %e, "could not publish this node's live rooms");
+        }
+        beats += 1;
+        if beats % FORGET_EVERY == 1
+            && let Err(e) = log.forget_older(now_ms() - RECENT_MS).await
+        {
+            tracing::debug!(error = %e, "could not forget the lobby's old rooms");
         }
     }
     if let Err(e) = log.retire_node().await {

@@ -11,7 +11,7 @@
 //! - `registry`: room name → running room actor; `room`: the actor that orders and records;
 //! - `storage`: the store (SQLite); `lobby`: the room list; `state`: what handlers share;
 //! - `sharing`: private rooms and view-only links; `api`: the read-only JSON API and history;
-//!   `pictures`: the board as SVG and PNG;
+//!   `pictures`: the board as SVG and PNG; `painter`: turns to draw a PNG;
 //! - `config` and `shutdown`.
 
 mod api;
@@ -22,6 +22,7 @@ mod fairness;
 pub(crate) mod lobby;
 mod metrics;
 mod origin;
+mod painter;
 mod pictures;
 mod presence;
 mod rate;
@@ -43,6 +44,7 @@ use tokio::task::JoinHandle;
 pub use config::Config;
 use fairness::Fairness;
 use metrics::Metrics;
+pub use painter::RENDERS_WAITING;
 pub(crate) use pictures::for_page as picture_for_page;
 use registry::Registry;
 use shutdown::{Drained, Shutdown};

@@ -4,8 +4,10 @@
 //! JavaScript; the PNG is the same outlines rasterised here with tiny-skia,
 //! for link previews (Open Graph) and, at `?scale=2`, for Export PNG; the
 //! JSON is the board file (`format`, docs/format.md). All show the board as recorded. A PNG costs CPU, so at most
-//! `RENDERS_AT_ONCE` are drawn at a time, on blocking threads; a board holds
-//! at most `MAX_SHAPES` shapes, which bounds each one's time (docs/benchmarks.md).
+//! half the cores draw at a time, on blocking threads, and at most
+//! `RENDERS_WAITING` requests wait for a turn (the rest get 503 with
+//! `Retry-After`); a board holds at most `MAX_SHAPES` shapes, which bounds
+//! each one's time (docs/benchmarks.md).
 
 use std::sync::LazyLock;
 
@@ -15,18 +17,15 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use tiny_skia::{Color as SkColor, FillRule, Paint, PathBuilder, Pixmap, Rect, Stroke, Transform};
-use tokio::sync::Semaphore;
 
 use super::api::{By, resolve, unavailable};
+use super::painter::Painter;
 use super::state::AppState;
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board};
 use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines, svg};
 
 /// The PNG's size: 1200 × 750, what link previews show well (`?scale=2`: 3200 × 2000, for export).
 pub const PNG_SCALE: f32 = 0.75;
-const RENDERS_AT_ONCE: usize = 2;
-static RENDERS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(RENDERS_AT_ONCE));
-
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
     Svg,
@@ -59,8 +58,8 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
             let key = (room, loaded.epoch.unwrap_or(0), loaded.seq, scale.to_bits());
             match drawn(&key) {
                 Some(png) => (png, "image/png"),
-                None => match render(loaded.board, scale).await {
-                    Ok(png) => (keep(key, Bytes::from(png)), "image/png"),
+                None => match render(&state.painter, key, loaded.board, scale).await {
+                    Ok(png) => (png, "image/png"),
                     Err(response) => return response,
                 },
             }
@@ -136,13 +135,25 @@ fn keep(key: Drawn, png: Bytes) -> Bytes {
     png
 }
 
-async fn render(board: Board, scale: f32) -> Result<Vec<u8>, Response> {
-    let busy = || (StatusCode::SERVICE_UNAVAILABLE, "too many pictures are being drawn: try again").into_response();
-    let _permit = RENDERS.acquire().await.map_err(|_| busy())?;
-    tokio::task::spawn_blocking(move || png(&board, scale))
+/// Draws the PNG for `key` in its turn: a bounded number wait, each for a
+/// bounded time, and whoever waited for a picture someone else was drawing
+/// takes that one.
+async fn render(painter: &Painter, key: Drawn, board: Board, scale: f32) -> Result<Bytes, Response> {
+    let busy = || {
+        let mut busy =
+            (StatusCode::SERVICE_UNAVAILABLE, "too many pictures are being drawn: try again").into_response();
+        busy.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        busy
+    };
+    let Some(_turn) = painter.turn().await else { return Err(busy()) };
+    if let Some(png) = drawn(&key) {
+        return Ok(png);
+    }
+    let png = tokio::task::spawn_blocking(move || png(&board, scale))
         .await
         .map_err(|e| unavailable(format!("drawing a picture stopped: {e}")))?
-        .ok_or_else(|| unavailable("a picture could not be drawn"))
+        .ok_or_else(|| unavailable("a picture could not be drawn"))?;
+    Ok(keep(key, Bytes::from(png)))
 }
 
 fn hex(color: &str) -> SkColor {

@@ -12,6 +12,7 @@ use super::Config;
 use super::fairness::Fairness;
 use super::metrics::Metrics;
 use super::origin::OriginPolicy;
+use super::painter::Painter;
 use super::rate::RateLimit;
 use super::registry::Registry;
 use super::shutdown::{ConnectionGuard, Shutdown};
@@ -33,6 +34,8 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     /// Whether `/metrics` answers anyone, rather than loopback only.
     pub(crate) metrics_public: bool,
+    /// Whose turn it is to draw a PNG.
+    pub(crate) painter: Arc<Painter>,
 }
 
 /// The parts of the server every handler shares.
@@ -65,6 +68,7 @@ impl AppState {
             trusted_proxies: config.trusted_proxies.clone().into(),
             metrics,
             metrics_public: config.metrics_public,
+            painter: Arc::new(Painter::new()),
         }
     }
 }

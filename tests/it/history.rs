@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use sketchboard::model::{Board, Change};
+use sketchboard::server::RENDERS_WAITING;
 
 use crate::common::{Client, TestServer, get_json, http_get, http_get_bytes, stored_log};
 
@@ -115,6 +116,7 @@ async fn the_changes_api_and_every_version_are_the_recorded_log() {
     assert_eq!(board_of(&now["shapes"]), replay, "the room now is the latest version");
     assert_eq!((now["seq"].as_u64(), now["people"].as_u64()), (Some(HEAD), Some(1)));
     assert!(now["epoch"].as_u64().is_some_and(|e| e > 0));
+    assert_eq!(now["at"], changes[HEAD as usize - 1]["at"], "the room says when its latest change was made");
 
     for (path, status) in [
         ("/api/rooms/hist/versions/1106", 404),
@@ -128,6 +130,7 @@ async fn the_changes_api_and_every_version_are_the_recorded_log() {
     }
     let (status, empty) = get_json(server.addr, "/api/rooms/never-used").await;
     assert_eq!((status, empty["seq"].as_u64(), empty["shapes"].as_array().map(Vec::len)), (200, Some(0), Some(0)));
+    assert!(empty["at"].is_null(), "no change, no time");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,6 +192,31 @@ async fn the_boards_svg_and_png_show_its_shapes() {
     assert_eq!(at(880.0, 550.0), (0xff, 0xc9, 0xc9), "the red rectangle's fill");
     assert_eq!(at(1450.0, 150.0), (0xff, 0xff, 0xff), "empty board");
     assert_eq!(http_get(server.addr, "/r/bad.name.png").await.0, 400, "an invalid name");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pictures_wait_their_turn_a_bounded_queue_and_the_rest_come_back_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "bots", "alice").await;
+    let op = alice.create("c", "circle", 100.0, 100.0).await;
+    alice.confirmed(op).await;
+    // A link posted in a busy chat: every preview bot asks for the large PNG
+    // at once, far more than may wait, while the first one is being drawn.
+    let host = server.addr.to_string();
+    let asks = (0..60).map(|_| http_get_bytes(server.addr, "/r/bots.png?scale=2", &host, ""));
+    let answers = futures_util::future::join_all(asks).await;
+    let drawn: Vec<&Vec<u8>> = answers.iter().filter(|(s, ..)| *s == 200).map(|(_, _, png)| png).collect();
+    let busy: Vec<&String> = answers.iter().filter(|(s, ..)| *s == 503).map(|(_, head, _)| head).collect();
+    assert_eq!(drawn.len() + busy.len(), answers.len(), "every answer is a picture or 'come back'");
+    assert!(!busy.is_empty(), "60 at once is past the queue ({} drawn)", drawn.len());
+    assert!(drawn.len() > RENDERS_WAITING / 2, "those that waited took the picture drawn meanwhile: {}", drawn.len());
+    assert!(busy.iter().all(|head| head.to_ascii_lowercase().contains("retry-after: 2")), "{:?}", busy[0]);
+    assert!(drawn.windows(2).all(|w| w[0] == w[1]), "one picture, drawn once");
+    let image = tiny_skia::Pixmap::decode_png(drawn[0]).expect("a PNG");
+    assert_eq!((image.width(), image.height()), (3200, 2000));
+    // The queue lets go: the next ask is answered.
+    assert_eq!(http_get_bytes(server.addr, "/r/bots.png?scale=2", &host, "").await.0, 200);
 }
 
 /// A board's look, ids aside, in drawing order.
@@ -280,6 +308,14 @@ async fn an_exported_board_imports_whole_and_bad_files_change_nothing() {
     ));
     let huge = format!("{file}{}", " ".repeat(MAX_FILE_BYTES));
     assert!(matches!(format::read(&huge, &board, &mut ids), Err(FormatError::TooBig(_))));
+    // A script that skips the page's check and sends the file's shapes anyway
+    // is refused whole by the server: not even the first shape goes in.
+    let shapes = format::read(&file, &Board::new(), &mut ids).unwrap();
+    let batch = Change::Batch { changes: shapes.into_iter().map(|shape| Change::Create { shape }).collect() };
+    let op = carol.change(serde_json::to_value(batch).unwrap()).await;
+    let refused = carol.recv_type("error").await;
+    assert_eq!((refused["code"].as_str(), refused["op"].as_u64()), (Some("too_many_shapes"), Some(op)), "{refused}");
     let (_, after) = get_json(server.addr, "/api/rooms/full").await;
     assert_eq!(after["seq"], full["seq"], "the room is unchanged");
+    assert_eq!(board_of(&after["shapes"]), board, "not one shape of the file went in");
 }

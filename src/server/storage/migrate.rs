@@ -89,6 +89,16 @@ fn keyframes(conn: &Connection, room: &str) -> Result<Vec<(i64, String)>, StoreE
 }
 
 impl Store {
+    /// Reads something of one room on the database's thread, by the room's name.
+    async fn read_room<T: Send + 'static>(
+        &self,
+        room: &RoomName,
+        f: impl FnOnce(&Connection, &str) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let name = room.as_str().to_owned();
+        self.read(move |conn| f(conn, &name)).await
+    }
+
     /// Copies every room of this (SQLite) store into `log`'s Redis and checks each copy.
     pub async fn copy_to_redis(&self, log: &RedisLog) -> Result<Copied, StoreError> {
         let mut copied = Copied::default();
@@ -131,25 +141,13 @@ impl Store {
         if let Some(access) = access {
             log.set_access(room, access).await?;
         }
-        let name = room.as_str().to_owned();
-        let Some(row) = self
-            .read({
-                let name = name.clone();
-                move |conn| row(conn, &name)
-            })
-            .await?
-        else {
+        let Some(row) = self.read_room(room, row).await? else {
             // Only its access was ever stored (made private, or a view link asked for, before any change).
             return Ok(0);
         };
         let (mut after, mut count) = (0, 0);
         loop {
-            let chunk = self
-                .read({
-                    let name = name.clone();
-                    move |conn| changes(conn, &name, after)
-                })
-                .await?;
+            let chunk = self.read_room(room, move |conn, name| changes(conn, name, after)).await?;
             let Some(last) = chunk.last() else { break };
             after = last.0;
             let mut pipe = redis::pipe();
@@ -161,7 +159,7 @@ impl Store {
             pipe.query_async::<()>(&mut conn).await.map_err(failed("copying a log"))?;
             count += chunk.len() as u64;
         }
-        let mut frames = self.read(move |conn| keyframes(conn, &name)).await?;
+        let mut frames = self.read_room(room, keyframes).await?;
         // Older builds kept only the latest snapshot: it is a keyframe too (loading reads the one at the mark).
         if row.snapshot_seq > 0 && !frames.iter().any(|(seq, _)| *seq == row.snapshot_seq) {
             frames.push((row.snapshot_seq, row.snapshot.clone()));
@@ -230,15 +228,9 @@ async fn check(
 
 /// Every stored change of `room` against the log in Redis, entry by entry.
 async fn same_log(store: &Store, log: &RedisLog, room: &RoomName) -> Result<bool, StoreError> {
-    let name = room.as_str().to_owned();
     let mut after = 0;
     loop {
-        let chunk = store
-            .read({
-                let name = name.clone();
-                move |conn| changes(conn, &name, after)
-            })
-            .await?;
+        let chunk = store.read_room(room, move |conn, name| changes(conn, name, after)).await?;
         let Some(last) = chunk.last() else { return Ok(true) };
         let entries = log.read(room, after.max(0) as u64, Some(chunk.len())).await?;
         let same = entries.len() == chunk.len()

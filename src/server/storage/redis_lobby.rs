@@ -77,7 +77,6 @@ impl RedisLog {
         limit: usize,
     ) -> Result<Vec<RoomSummary>, StoreError> {
         let mut conn = self.conn();
-        self.forget_older(since_ms).await?;
         // Enough candidates that a few prolific creators cannot crowd out the rest.
         let names: Vec<String> = conn
             .zrevrangebyscore_limit(LISTED, "+inf", since_ms, 0, (limit * 10) as isize)
@@ -114,7 +113,8 @@ impl RedisLog {
     }
 
     /// Forgets rooms that changed before `since_ms`, a bounded number at a time.
-    async fn forget_older(&self, since_ms: i64) -> Result<(), StoreError> {
+    /// (The listing reads only newer ones: this only keeps the lobby's keys small.)
+    pub async fn forget_older(&self, since_ms: i64) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let old: Vec<String> = conn
             .zrangebyscore_limit(LISTED, "-inf", format!("({since_ms}"), 0, 1000)
