@@ -139,8 +139,7 @@ impl LiveBoard {
         }
         // A version from history is only looked at: not even pointed at
         // (others would see a pointer over a board they do not have).
-        if self.showing.borrow().is_some() && !matches!(input, Input::Pinch { .. } | Input::Resized | Input::Network(_))
-        {
+        if self.looking_at_history() && !matches!(input, Input::Pinch { .. } | Input::Resized | Input::Network(_)) {
             return false;
         }
         match input {

@@ -17,7 +17,7 @@ use crate::model::{Change, ShapeId};
 impl LiveBoard {
     /// Adds the shapes of board file `text`; what happened, in words.
     pub fn import(&self, text: &str) -> Result<String, String> {
-        if self.view_only || self.showing.borrow().is_some() {
+        if self.view_only || self.looking_at_history() {
             return Err("Nothing can be imported here.".into());
         }
         let shapes = {

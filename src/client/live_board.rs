@@ -76,6 +76,8 @@ pub struct LiveBoard {
     pub(super) view_only: bool,
     /// A version from history, shown instead of the live board (`replay`).
     pub(super) showing: RefCell<Option<crate::model::Board>>,
+    /// On a history page: only looked at, even before its first version arrives.
+    pub(super) looking_back: Cell<bool>,
     /// Why the server last turned this tab away (room full), shown while retrying.
     pub(super) refusal: Cell<Option<ConnStatus>>,
     frame_requested: Cell<bool>,
@@ -123,6 +125,7 @@ impl LiveBoard {
             here,
             view_only,
             showing: RefCell::new(None),
+            looking_back: Cell::new(false),
             announcer: Announcer::default(),
             refusal: Cell::new(None),
             frame_requested: Cell::new(false),

@@ -66,6 +66,17 @@ pub async fn fetch(key: &RoomName, view: bool, seq: Option<u64>) -> Result<Versi
 }
 
 impl LiveBoard {
+    /// This board is on a history page: it is only looked at, from the start
+    /// (the first version is still on its way).
+    pub fn look_back(&self) {
+        self.looking_back.set(true);
+    }
+
+    /// Whether a version, or a history page, is on the canvas.
+    pub(super) fn looking_at_history(&self) -> bool {
+        self.looking_back.get() || self.showing.borrow().is_some()
+    }
+
     /// Shows `board` (a version) instead of the live board; `None` goes back to live.
     pub fn show_version(&self, board: Option<Board>) {
         self.selected.borrow_mut().clear();

@@ -81,6 +81,9 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
             {
                 match LiveBoard::start(room.clone(), el, ui, view) {
                     Ok(board) => {
+                        if history {
+                            board.look_back();
+                        }
                         live.set_value(Some(board));
                         let (path, label) = if view {
                             (format!("/v/{room}"), "A view-only room".to_owned())
