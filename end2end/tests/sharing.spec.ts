@@ -12,10 +12,14 @@ test('share: both links; a view-only tab sees the room live, cannot change it, i
   const dialog = ann.getByRole('dialog', { name: 'Share this room' });
   await expect(dialog.getByLabel('Edit link')).toHaveValue(new RegExp(`/r/${room}$`));
   await expect(dialog.getByLabel('View-only link')).toHaveValue(/\/v\/[A-Za-z0-9_-]{22}$/);
+  const edit = await dialog.getByLabel('Edit link').inputValue();
+  await dialog.getByRole('button', { name: 'Copy edit link' }).click();
+  await expect(dialog).toContainText('Copied.');
+  expect(await ann.evaluate(() => navigator.clipboard.readText())).toBe(edit);
   const link = await dialog.getByLabel('View-only link').inputValue();
   await dialog.getByRole('button', { name: 'Copy view-only link' }).click();
+  await expect.poll(() => ann.evaluate(() => navigator.clipboard.readText())).toBe(link);
   await expect(dialog).toContainText('Copied.');
-  expect(await ann.evaluate(() => navigator.clipboard.readText())).toBe(link);
 
   const viewer = await newParticipant(browser);
   await viewer.goto(link);

@@ -33,9 +33,9 @@ pub async fn view_link(room: &RoomName, replace: bool) -> Result<(String, String
     Ok((format!("{origin}/r/{room}"), format!("{origin}{}", link.path)))
 }
 
-/// Puts `text` on the system clipboard; false if this browser cannot.
-pub fn copy(text: &str) -> bool {
+/// Puts `text` on the system clipboard; false if this browser cannot or
+/// will not (no permission, the page not focused).
+pub async fn copy(text: &str) -> bool {
     let Some(window) = web_sys::window() else { return false };
-    let _ = window.navigator().clipboard().write_text(text);
-    true
+    JsFuture::from(window.navigator().clipboard().write_text(text)).await.is_ok()
 }

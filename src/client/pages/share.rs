@@ -39,10 +39,12 @@ pub fn Share(room: RoomName) -> impl IntoView {
     let load_on_open = load.clone();
     let copy = move |link: RwSignal<String>| {
         #[cfg(feature = "hydrate")]
-        note.set(if crate::client::share_link::copy(&link.get_untracked()) {
-            "Copied.".into()
-        } else {
-            "Could not copy: select the link and copy it.".into()
+        leptos::task::spawn_local(async move {
+            note.set(if crate::client::share_link::copy(&link.get_untracked()).await {
+                "Copied.".into()
+            } else {
+                "Could not copy: select the link and copy it.".into()
+            });
         });
         #[cfg(not(feature = "hydrate"))]
         let _ = link;
