@@ -38,6 +38,11 @@ test('without JavaScript the room page shows the board as SVG; with it, the canv
   await plain.goto(link);
   await expect(plain.locator('.board-picture svg ellipse')).toHaveCount(1);
   expect(await plain.content(), 'the view page does not name the room').not.toContain(room);
+  // Its preview is the view-only link's own PNG, which names no room either.
+  const token = new URL(link).pathname.slice('/v/'.length);
+  const viewImage = await plain.locator('meta[property="og:image"]').getAttribute('content');
+  expect(viewImage).toMatch(new RegExp(`^http://[^/]+/v/${token}\\.png$`));
+  expect((await plain.request.get(viewImage!)).headers()['content-type']).toBe('image/png');
 
   // With JavaScript the live canvas replaces the picture once connected.
   const live = await openRoom(browser, room);

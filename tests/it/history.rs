@@ -155,6 +155,11 @@ async fn a_view_token_reads_history_and_pictures_without_the_name() {
     }
     let (_, v) = get_json(server.addr, &format!("/api/v/{token}/versions/1")).await;
     assert_eq!(v["shapes"][0]["id"], "a");
+    let (status, _, png) = http_get_bytes(server.addr, &format!("/v/{token}.png"), &server.addr.to_string(), "").await;
+    assert_eq!(status, 200);
+    let image = tiny_skia::Pixmap::decode_png(&png).expect("a PNG");
+    let p = image.pixel((70.0 * 0.75) as u32, (70.0 * 0.75) as u32).unwrap();
+    assert_eq!((p.red(), p.green(), p.blue()), (0xb2, 0xf2, 0xbb), "the circle, through the view-only link");
     let unknown = "A".repeat(22);
     for path in [format!("/api/v/{unknown}"), format!("/api/v/{unknown}/changes"), format!("/v/{unknown}.png")] {
         assert_eq!(http_get(server.addr, &path).await.0, 404, "{path}");
