@@ -26,6 +26,7 @@ use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines, svg};
 
 /// The PNG's size: 1200 × 750, what link previews show well (`?scale=2`: 3200 × 2000, for export).
 pub const PNG_SCALE: f32 = 0.75;
+
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
     Svg,
