@@ -187,7 +187,14 @@ async fn agree_with_the_log(
         }
         let made: HashSet<u64> = tab.made.iter().copied().collect();
         let logged: HashSet<u64> = entries.iter().filter(|e| e.client.as_str() == tab.id).map(|e| e.op).collect();
-        assert_eq!(made, logged, "{}: every change it made is in the log, and only those", tab.id);
+        let (missing, extra): (Vec<_>, Vec<_>) =
+            (made.difference(&logged).collect(), logged.difference(&made).collect());
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{}: every change it made is in the log, and only those; missing {missing:?}, never made {extra:?}, refused {:?}",
+            tab.id,
+            tab.refused
+        );
         // A tab that reconnects to the other node while its old connection's
         // changes are still being recorded re-sends them; the log already has
         // them, so they are refused as stale (not applied twice) and reach the

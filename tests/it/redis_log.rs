@@ -118,3 +118,36 @@ async fn what_redis_acknowledged_survives_it_being_killed() {
     assert_eq!((loaded.seq, loaded.epoch), (50, Some(3)), "every acknowledged append is back");
     assert_eq!(loaded.board.shapes().next().map(|s| s.x), Some(50.0));
 }
+
+/// A room loads while another node appends: what it loads is one moment of
+/// the log, its client marks included. (Marks read after the head once held
+/// ops beyond it; a room holding such a mark refused changes as stale, or
+/// told a tab its unsent changes were in, though its board lacked them.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_loaded_while_another_node_appends_is_one_moment_of_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(dir.path());
+    let (writer, reader) = (RedisLog::connect(&redis.url).await.unwrap(), RedisLog::connect(&redis.url).await.unwrap());
+    let room = RoomName::parse("moment").unwrap();
+    writer.append(&room, 0, 5, 0, &[record("c", 1, create("a", 1.0))]).await.unwrap();
+    const APPENDS: u64 = 3_000;
+    let appending_to = room.clone();
+    let appending = tokio::spawn(async move {
+        for op in 2..=APPENDS {
+            let appended =
+                writer.append(&appending_to, op - 1, 5, 0, &[record("c", op, moved("a", (op % 1000) as f64))]).await;
+            assert_eq!(appended.unwrap(), Appended::Recorded { head: op, epoch: 5 });
+        }
+    });
+    let client = ClientId::parse("c").unwrap();
+    let mut loads = 0;
+    while !appending.is_finished() {
+        let loaded = reader.load_room(&room).await.unwrap();
+        // The only client's op n is change n: its mark is the head loaded.
+        assert_eq!(loaded.last_ops.get(&client), Some(&loaded.seq), "load {loads}: the mark matches the board");
+        assert_eq!(loaded.board.shapes().next().map(|s| s.x), Some((loaded.seq % 1000) as f64), "load {loads}");
+        loads += 1;
+    }
+    appending.await.unwrap();
+    assert!(loads > 10, "the room was loaded {loads} times while the log grew");
+}

@@ -262,7 +262,17 @@ impl RedisLog {
         let k = keys(room);
         let mut conn = self.conn.clone();
         let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
-        let meta: HashMap<String, u64> = conn.hgetall(&k.meta).await.map_err(failed("reading a room's meta"))?;
+        // The head and the marks in one step (MULTI): marks read after the
+        // head could hold ops another node appended beyond it, and a room
+        // holding such a mark refuses as stale, or tells a tab it need not
+        // re-send, changes its board does not show yet.
+        let (meta, marks): (HashMap<String, u64>, HashMap<String, u64>) = redis::pipe()
+            .atomic()
+            .hgetall(&k.meta)
+            .hgetall(&k.ops)
+            .query_async(&mut conn)
+            .await
+            .map_err(failed("reading a room's head and clients"))?;
         let Some(&epoch) = meta.get("epoch") else { return Ok(LoadedRoom::default()) };
         let head = meta.get("head").copied().unwrap_or(0);
         let snap_seq = meta.get("snap_seq").copied().unwrap_or(0);
@@ -307,7 +317,6 @@ impl RedisLog {
         if seq != head {
             return Err(corrupt(format!("the log ends at {seq} but its head is {head}")));
         }
-        let marks: HashMap<String, u64> = conn.hgetall(&k.ops).await.map_err(failed("reading a room's clients"))?;
         let mut last_ops = HashMap::with_capacity(marks.len());
         for (client, op) in marks {
             let client = ClientId::parse(client).map_err(|e| corrupt(format!("client id: {e}")))?;
