@@ -8,7 +8,7 @@ use crate::model::{Change, ChangeError, ClientId, RoomName, Shape, ShapeId};
 use crate::presence::{DisplayName, MAX_SHOWN_SELECTION, Point, on_board};
 
 /// Bumped on any change that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The most shapes one `board` message carries: a big board comes in parts,
 /// each a few tens of kilobytes, shared by every joiner of the same state.
@@ -18,6 +18,11 @@ pub const SHAPES_PER_PART: usize = 512;
 /// with `message_too_large` and the connection is closed with code 1009.
 /// (Server messages have no such limit: a welcome carries a whole board.)
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The most `part` messages one change may travel in (see `ClientMsg::Part`):
+/// with each message within `MAX_MESSAGE_BYTES`, a change is at most 4 MiB
+/// on the wire, which a full board replaced takes about 3 MiB of.
+pub const MAX_PARTS: u32 = 64;
 
 /// The largest `op` accepted: JavaScript numbers are exact up to here.
 pub const MAX_OP: u64 = (1 << 53) - 1;
@@ -61,6 +66,12 @@ pub enum ClientMsg {
     /// A change the tab has already applied locally. `op` numbers the tab's own
     /// changes so it can match the server's confirmation (or error) to it.
     Change { op: u64, change: Change },
+    /// Part `part` of `parts` of change `op`, a batch too large for one
+    /// message: its parts' `changes` in order, the batch being all of them.
+    /// Parts come 0 first, one after another with nothing between them; the
+    /// server takes the change once the last arrives, as if it had come as
+    /// one `change` (one `op`, one recorded change, one confirmation).
+    Part { op: u64, part: u32, parts: u32, changes: Vec<Change> },
     /// Presence: this person's display name (for all their tabs).
     Name { name: DisplayName },
     /// Presence: where this tab's pointer is on the board; null once it left the board.
@@ -103,6 +114,21 @@ pub enum ServerMsg {
     Applied {
         seq: u64,
         change: Change,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        op: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<u32>,
+    },
+    /// Part `part` of `parts` of change `seq`, a batch too large for one
+    /// message (a client's `part`s, say), with `op` and `by` as `applied`
+    /// has them. The parts come one after another, nothing of the room's
+    /// stream between them (presence and refusals may be); the last
+    /// completes an `applied` of the batch that is all their `changes`.
+    AppliedPart {
+        seq: u64,
+        part: u32,
+        parts: u32,
+        changes: Vec<Change>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         op: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,6 +210,9 @@ pub enum ErrorCode {
     TooManyRooms,
     /// A change sent on a view-only connection: never applied.
     ReadOnly,
+    /// The server is taking in as many changes sent in parts as it has room
+    /// for: this one was not applied; send it again in a moment.
+    Busy,
 }
 
 /// Why a client's text frame was refused before reaching any room.
@@ -198,8 +227,15 @@ impl ClientMsg {
     pub fn decode(text: &str) -> Result<ClientMsg, BadMessage> {
         let msg: ClientMsg = serde_json::from_str(text).map_err(|e| BadMessage(format!("not a valid message: {e}")))?;
         match &msg {
-            ClientMsg::Change { op, .. } if *op == 0 || *op > MAX_OP => {
+            ClientMsg::Change { op, .. } | ClientMsg::Part { op, .. } if *op == 0 || *op > MAX_OP => {
                 Err(BadMessage(format!("op must be between 1 and {MAX_OP}")))
+            }
+            ClientMsg::Part { part, parts, changes, .. }
+                if *parts < 2 || *parts > MAX_PARTS || part >= parts || changes.is_empty() =>
+            {
+                Err(BadMessage(format!(
+                    "a part is one of 2 to {MAX_PARTS} (numbered from 0) and holds at least one change"
+                )))
             }
             ClientMsg::Hello { build: Some(build), .. } if build.len() > MAX_BUILD_LEN => {
                 Err(BadMessage(format!("build must be at most {MAX_BUILD_LEN} bytes")))
@@ -224,6 +260,25 @@ impl ClientMsg {
     pub fn is_presence(&self) -> bool {
         matches!(self, ClientMsg::Name { .. } | ClientMsg::Pointer { .. } | ClientMsg::Selection { .. })
     }
+}
+
+/// A batch's changes cut into runs that each fit one message of at most
+/// `MAX_MESSAGE_BYTES` with its envelope (`part` or `applied_part`), in order.
+pub fn in_parts(changes: &[Change]) -> Vec<&[Change]> {
+    // Room for the envelope (`{"type":"applied_part","seq":…,"by":…}`) and the commas.
+    const ROOM: usize = MAX_MESSAGE_BYTES - 256;
+    let mut parts = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, change) in changes.iter().enumerate() {
+        let len = serde_json::to_string(change).map_or(0, |t| t.len()) + 1;
+        if bytes + len > ROOM && i > start {
+            parts.push(&changes[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += len;
+    }
+    parts.push(&changes[start..]);
+    parts
 }
 
 /// A place in a room's history: which incarnation of the room, and how many
@@ -255,6 +310,7 @@ impl ErrorCode {
             ErrorCode::ServerBusy => "server_busy",
             ErrorCode::TooManyRooms => "too_many_rooms",
             ErrorCode::ReadOnly => "read_only",
+            ErrorCode::Busy => "busy",
         }
     }
 
@@ -296,6 +352,23 @@ impl ClientMsg {
     /// JSON text for the wire (cannot fail: only strings and finite numbers).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// What sends change `op`: one `change` message, or for a batch larger
+    /// than a message may be, its `part` messages, each within the limit.
+    pub fn for_change(op: u64, change: Change) -> Vec<ClientMsg> {
+        let whole = ClientMsg::Change { op, change };
+        let ClientMsg::Change { change: Change::Batch { changes }, .. } = &whole else { return vec![whole] };
+        if whole.to_json().len() <= MAX_MESSAGE_BYTES {
+            return vec![whole];
+        }
+        let split = in_parts(changes);
+        let parts = split.len() as u32;
+        split
+            .into_iter()
+            .zip(0..)
+            .map(|(changes, part)| ClientMsg::Part { op, part, parts, changes: changes.to_vec() })
+            .collect()
     }
 }
 

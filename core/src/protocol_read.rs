@@ -22,6 +22,7 @@ impl TagFirst for ServerMsg {
         "board",
         "catch_up",
         "applied",
+        "applied_part",
         "presence",
         "you",
         "person",
@@ -63,6 +64,17 @@ impl TagFirst for ServerMsg {
         struct Applied {
             seq: u64,
             change: Change,
+            #[serde(default)]
+            op: Option<u64>,
+            #[serde(default)]
+            by: Option<u32>,
+        }
+        #[derive(Deserialize)]
+        struct AppliedPart {
+            seq: u64,
+            part: u32,
+            parts: u32,
+            changes: Vec<Change>,
             #[serde(default)]
             op: Option<u64>,
             #[serde(default)]
@@ -123,6 +135,10 @@ impl TagFirst for ServerMsg {
             "applied" => {
                 let Applied { seq, change, op, by } = tagged::rest(rest)?;
                 ServerMsg::Applied { seq, change, op, by }
+            }
+            "applied_part" => {
+                let AppliedPart { seq, part, parts, changes, op, by } = tagged::rest(rest)?;
+                ServerMsg::AppliedPart { seq, part, parts, changes, op, by }
             }
             "presence" => ServerMsg::Presence { members: tagged::rest::<_, Presence>(rest)?.members },
             "you" => ServerMsg::You { person: small(one(rest)?)? },

@@ -38,6 +38,9 @@ pub enum Event {
     /// it is this tab's change, which it confirms.
     /// `by` is the author's person number (presence), when it is someone else's.
     Applied { seq: u64, change: Change, own: Option<u64>, by: Option<u32> },
+    /// Part of a change sent in parts (`applied_part`): nothing to show
+    /// until its last part makes it an `Applied`.
+    Arriving,
     /// How many connections the room has now.
     Members(u32),
     /// Presence (who is here, pointers, selections): for the tab's `Roster`.
@@ -56,11 +59,12 @@ pub enum Event {
     Outdated(String),
 }
 
-/// A change this tab made: its `op`, and the message to send now, if live.
+/// A change this tab made: its `op`, and the messages to send now (none
+/// unless live; several for a batch sent in parts).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Made {
     pub op: u64,
-    pub send: Option<ClientMsg>,
+    pub send: Vec<ClientMsg>,
 }
 
 /// What a tab keeps across a reload: who it is, and its changes the room has
@@ -85,6 +89,17 @@ pub struct Session {
     phase: Phase,
     /// A welcome whose board is still arriving.
     welcome: Option<Welcome>,
+    /// A change whose parts are still arriving.
+    arriving: Option<Arriving>,
+}
+
+/// A change sent in parts, and its changes received so far.
+#[derive(Debug, Clone)]
+struct Arriving {
+    seq: u64,
+    parts: u32,
+    received: u32,
+    changes: Vec<Change>,
 }
 
 /// A welcome, and the parts of its board received so far.
@@ -101,7 +116,15 @@ struct Welcome {
 
 impl Session {
     pub fn new(client: ClientId) -> Session {
-        Session { client, person: None, replica: Replica::new(), epoch: 0, phase: Phase::Offline, welcome: None }
+        Session {
+            client,
+            person: None,
+            replica: Replica::new(),
+            epoch: 0,
+            phase: Phase::Offline,
+            welcome: None,
+            arriving: None,
+        }
     }
 
     /// A session that picks up where a previous page of the same tab left
@@ -114,6 +137,7 @@ impl Session {
             epoch: 0,
             phase: Phase::Offline,
             welcome: None,
+            arriving: None,
         }
     }
 
@@ -156,6 +180,7 @@ impl Session {
     pub fn hello(&mut self) -> ClientMsg {
         self.phase = Phase::Joining;
         self.welcome = None;
+        self.arriving = None;
         let at = self.replica.base().map(|seq| Position { epoch: self.epoch, seq });
         ClientMsg::hello(self.client.clone(), self.person.clone(), at)
     }
@@ -173,10 +198,10 @@ impl Session {
     pub fn change(&mut self, change: Change) -> Result<Made, ChangeError> {
         if self.phase != Phase::Live {
             let op = self.replica.local_unsent(change)?;
-            return Ok(Made { op, send: None });
+            return Ok(Made { op, send: Vec::new() });
         }
         let op = self.replica.local(change.clone())?;
-        Ok(Made { op, send: Some(ClientMsg::Change { op, change }) })
+        Ok(Made { op, send: ClientMsg::for_change(op, change) })
     }
 
     /// Reads one text frame from the server and takes it in.
@@ -212,8 +237,30 @@ impl Session {
                     Err(e) => self.resync(e),
                 }
             }
+            ServerMsg::AppliedPart { seq, part, parts, changes, op, by } => {
+                let fits = match &self.arriving {
+                    None => part == 0,
+                    Some(a) => a.seq == seq && a.parts == parts && a.received == part,
+                };
+                if !fits || self.phase != Phase::Live {
+                    return self.resync(ReplicaError::OutOfOrder { expected: self.replica.seq() + 1, got: seq });
+                }
+                let arriving =
+                    self.arriving.get_or_insert_with(|| Arriving { seq, parts, received: 0, changes: Vec::new() });
+                arriving.changes.extend(changes);
+                arriving.received += 1;
+                match self.arriving.take_if(|a| a.received == a.parts) {
+                    Some(whole) => self.receive(ServerMsg::Applied {
+                        seq,
+                        change: Change::Batch { changes: whole.changes },
+                        op,
+                        by,
+                    }),
+                    None => Event::Arriving,
+                }
+            }
             ServerMsg::Applied { seq, change, op, by } => {
-                if self.phase != Phase::Live {
+                if self.phase != Phase::Live || self.arriving.is_some() {
                     // The stream starts after the answer to hello; anything
                     // before it cannot be placed.
                     let expected = self.replica.seq() + 1;
@@ -262,7 +309,7 @@ impl Session {
 
     fn joined(&mut self, members: u32, caught_up: bool) -> Event {
         self.phase = Phase::Live;
-        let resend = self.replica.pending().map(|(op, change)| ClientMsg::Change { op: *op, change: change.clone() });
+        let resend = self.replica.pending().flat_map(|(op, change)| ClientMsg::for_change(*op, change.clone()));
         Event::Joined { members, caught_up, resend: resend.collect() }
     }
 
@@ -278,148 +325,5 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::fixtures::create;
-    use crate::protocol::PROTOCOL_VERSION;
-    fn room() -> crate::model::RoomName {
-        crate::model::RoomName::parse("r").unwrap()
-    }
-    /// A welcome with its board in one part, taken in; what the last message meant.
-    fn welcome(s: &mut Session, seq: u64, epoch: u64, shapes: Vec<Shape>, last_op: u64) -> Event {
-        let welcome =
-            ServerMsg::Welcome { version: PROTOCOL_VERSION, room: room(), seq, epoch, members: 2, last_op, parts: 1 };
-        assert_eq!(s.receive(welcome), Event::Members(2), "the board is still to come");
-        s.receive(ServerMsg::Board { seq, part: 0, shapes })
-    }
-    fn session() -> Session {
-        Session::new(ClientId::parse("tab").unwrap())
-    }
-    fn since(hello: &ClientMsg) -> (Option<u64>, Option<u64>) {
-        match hello {
-            ClientMsg::Hello { since, epoch, .. } => (*since, *epoch),
-            other => panic!("not a hello: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn changes_wait_until_the_hello_is_answered_then_go_out_in_order() {
-        let mut s = session();
-        assert_eq!(since(&s.hello()), (None, None), "nothing to resume from yet");
-        assert_eq!(s.change(create("a", 1.0)).unwrap().send, None, "joining: it waits");
-        assert_eq!(s.view().len(), 1, "but shows at once");
-        let Event::Joined { resend, caught_up: false, .. } = welcome(&mut s, 0, 7, Vec::new(), 0) else {
-            panic!("joined")
-        };
-        assert_eq!(resend, [ClientMsg::Change { op: 1, change: create("a", 1.0) }]);
-        let sent = s.change(create("b", 300.0)).unwrap().send;
-        assert_eq!(sent, Some(ClientMsg::Change { op: 2, change: create("b", 300.0) }));
-        let confirmed = s.receive(ServerMsg::Applied { seq: 1, change: create("a", 1.0), op: Some(1), by: None });
-        assert_eq!(confirmed, Event::Applied { seq: 1, change: create("a", 1.0), own: Some(1), by: None });
-        assert_eq!(s.pending(), 1);
-    }
-
-    #[test]
-    fn a_reconnect_says_where_the_board_stands_and_resends_only_what_the_room_lacks() {
-        let mut s = session();
-        s.hello();
-        welcome(&mut s, 4, 7, Vec::new(), 0);
-        let first = s.change(create("a", 1.0)).unwrap();
-        let second = s.change(create("b", 300.0)).unwrap();
-        assert!(first.send.is_some() && second.send.is_some(), "live: both go out at once");
-        s.disconnected();
-        assert_eq!(since(&s.hello()), (Some(4), Some(7)));
-        // The room recorded the first before the drop, and someone else's change.
-        let answer = ServerMsg::CatchUp {
-            version: PROTOCOL_VERSION,
-            room: room(),
-            from: 4,
-            changes: vec![create("z", 600.0), create("a", 1.0)],
-            members: 1,
-            last_op: 1,
-        };
-        let Event::Joined { resend, caught_up: true, .. } = s.receive(answer) else { panic!("caught up") };
-        assert_eq!(resend, [ClientMsg::Change { op: 2, change: create("b", 300.0) }]);
-        assert_eq!(s.view().len(), 3);
-    }
-
-    #[test]
-    fn a_gap_or_a_change_before_the_answer_asks_for_a_snapshot() {
-        let mut s = session();
-        s.hello();
-        let early = s.receive(ServerMsg::Applied { seq: 1, change: create("a", 1.0), op: None, by: None });
-        assert!(matches!(early, Event::Resync(_)), "{early:?}");
-        s.hello();
-        welcome(&mut s, 3, 7, Vec::new(), 0);
-        let gap = s.receive(ServerMsg::Applied { seq: 5, change: create("a", 1.0), op: None, by: None });
-        assert!(matches!(gap, Event::Resync(_)), "{gap:?}");
-        assert_eq!(s.phase(), Phase::Offline);
-        assert_eq!(since(&s.hello()), (None, None), "a board it cannot vouch for is not offered");
-    }
-
-    #[test]
-    fn refusals_turn_aways_and_the_unreadable_are_told_apart() {
-        let mut s = session();
-        s.hello();
-        welcome(&mut s, 0, 7, Vec::new(), 0);
-        s.change(create("a", 1.0)).unwrap();
-        let refused = s.receive(ServerMsg::error(ErrorCode::DuplicateShape, "taken", Some(1)));
-        assert!(matches!(refused, Event::Refused { op: Some(1), .. }));
-        assert!(s.view().is_empty(), "the refused change is gone from the view");
-        let full = s.receive(ServerMsg::error(ErrorCode::RoomFull, "full", None));
-        assert!(matches!(full, Event::TurnedAway { code: ErrorCode::RoomFull, .. }));
-        assert!(matches!(s.receive_text(r#"{"type":"from_the_future"}"#), Event::Outdated(_)));
-        let mismatch = s.receive(ServerMsg::error(ErrorCode::VersionMismatch, "reload", None));
-        assert!(matches!(mismatch, Event::Outdated(_)));
-    }
-
-    #[test]
-    fn a_board_in_parts_is_taken_whole_and_in_order_only() {
-        let shape = |name: &str, x: f64| match create(name, x) {
-            Change::Create { shape } => shape,
-            _ => unreachable!(),
-        };
-        let mut s = session();
-        s.hello();
-        let welcome = |parts| ServerMsg::Welcome {
-            version: PROTOCOL_VERSION,
-            room: room(),
-            seq: 9,
-            epoch: 3,
-            members: 1,
-            last_op: 0,
-            parts,
-        };
-        s.receive(welcome(2));
-        assert!(matches!(
-            s.receive(ServerMsg::Board { seq: 9, part: 0, shapes: vec![shape("a", 1.0)] }),
-            Event::Members(1)
-        ));
-        let joined = s.receive(ServerMsg::Board { seq: 9, part: 1, shapes: vec![shape("b", 300.0)] });
-        assert!(matches!(joined, Event::Joined { .. }), "{joined:?}");
-        assert_eq!(s.view().len(), 2);
-        assert_eq!(s.replica().seq(), 9);
-
-        // A part out of turn, or a board that no change could have made, is not taken.
-        s.hello();
-        s.receive(welcome(2));
-        let skipped = s.receive(ServerMsg::Board { seq: 9, part: 1, shapes: Vec::new() });
-        assert!(matches!(skipped, Event::Resync(ReplicaError::BadBoard(_))), "{skipped:?}");
-        s.hello();
-        s.receive(welcome(1));
-        let twice = s.receive(ServerMsg::Board { seq: 9, part: 0, shapes: vec![shape("a", 1.0), shape("a", 5.0)] });
-        assert!(matches!(twice, Event::Resync(ReplicaError::BadBoard(_))), "{twice:?}");
-    }
-
-    #[test]
-    fn what_is_saved_comes_back_in_a_new_page() {
-        let mut s = session();
-        s.change(create("a", 1.0)).unwrap();
-        let text = serde_json::to_string(&s.saved()).unwrap();
-        let mut again = Session::restore(serde_json::from_str(&text).unwrap());
-        assert_eq!(again.client(), s.client());
-        again.hello();
-        let Event::Joined { resend, .. } = welcome(&mut again, 0, 1, Vec::new(), 0) else { panic!("joined") };
-        assert_eq!(resend.len(), 1, "the unsent change goes out from the new page");
-    }
-}
+#[path = "session_tests.rs"]
+mod tests;

@@ -90,11 +90,12 @@ impl World {
         self.log.len() as u64
     }
 
-    fn send(&mut self, who: usize, msg: Option<ClientMsg>) {
-        match msg {
-            Some(ClientMsg::Change { op, change }) => self.up[who].push_back((op, change)),
-            Some(other) => panic!("tab {who} sent {other:?} mid-stream"),
-            None => {}
+    fn send(&mut self, who: usize, msgs: Vec<ClientMsg>) {
+        for msg in msgs {
+            match msg {
+                ClientMsg::Change { op, change } => self.up[who].push_back((op, change)),
+                other => panic!("tab {who} sent {other:?} mid-stream"),
+            }
         }
     }
 
@@ -217,7 +218,7 @@ impl World {
                         Event::Joined { resend, .. } => {
                             joined = true;
                             for msg in resend {
-                                self.send(who, Some(msg));
+                                self.send(who, vec![msg]);
                             }
                         }
                         Event::Members(_) => {}

@@ -23,7 +23,7 @@ async function fill(page: Page, room: string) {
           const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/ws/${room}`);
           ws.onerror = () => reject(new Error('fill socket failed'));
           ws.onopen = () => {
-            ws.send(JSON.stringify({ type: 'hello', version: 4, client: `filler${c}` }));
+            ws.send(JSON.stringify({ type: 'hello', version: 5, client: `filler${c}` }));
             for (let i = 1; i <= per; i++) {
               const n = c * per + i;
               const shape = { id: `f${n}`, kind: ['rectangle', 'triangle', 'circle'][n % 3], x: (n * 37) % 1440, y: (n * 53) % 880 };

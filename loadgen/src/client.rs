@@ -54,7 +54,7 @@ pub async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Res
                 }
                 Event::Outdated(why) => bail!("room {room} speaks another protocol: {why}"),
                 Event::Resync(e) => bail!("room {room} answered hello out of order: {e}"),
-                Event::Applied { .. } | Event::Members(_) | Event::Presence(_) => continue,
+                Event::Applied { .. } | Event::Arriving | Event::Members(_) | Event::Presence(_) => continue,
             },
             Received::Unreadable(_) => continue,
             Received::Closed(reason) => bail!("room {room} closed the connection before the welcome: {reason}"),

@@ -1,7 +1,7 @@
 //! The live board's user side: what each input and toolbar command does to
 //! the board. Commands act on the whole selection, and each becomes one
-//! change for the session (a batch when it touches several shapes, several
-//! batches past `MAX_BATCH`) and one step of the tab's undo history
+//! change for the session (a batch when it touches several shapes, however
+//! many: a full board's worth fits `MAX_BATCH`) and one step of the tab's undo history
 //! (`history` in the shared core, which decides what undoing may touch).
 
 use std::collections::HashSet;
@@ -329,8 +329,9 @@ impl LiveBoard {
         self.send_parts(moves);
     }
 
-    /// Sends `parts` as one change, or as batches of at most `MAX_BATCH`;
-    /// whether the board took them all.
+    /// Sends `parts` as one change (the session sends a large batch in
+    /// parts), split only past `MAX_BATCH`, more than any board can call
+    /// for; whether the board took them all.
     fn send_parts(&self, mut parts: Vec<Change>) -> bool {
         let mut all = true;
         while !parts.is_empty() {

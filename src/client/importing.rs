@@ -1,6 +1,6 @@
 //! Import: a board file (`docs/format.md`), chosen with the Import button or
 //! dropped on the board, is added as new shapes on top of the board, as one
-//! change (one batch; several past `MAX_BATCH` shapes) and one undo step,
+//! change (one batch, sent in parts when large) and one undo step,
 //! and selected. The file is read whole and checked first (`format::read`):
 //! a bad one changes nothing and the page says what is wrong with it.
 

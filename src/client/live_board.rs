@@ -243,7 +243,7 @@ impl LiveBoard {
             _ => self.canvas.changed(),
         }
         self.save();
-        if let Some(msg) = outgoing {
+        for msg in outgoing {
             self.connection.send(msg.to_json());
         }
         self.after_change();

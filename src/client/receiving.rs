@@ -26,7 +26,7 @@ impl Owner for LiveBoard {
         // change anything.
         match &event {
             Event::Applied { change: Change::Move { id, .. }, .. } => self.canvas.moved(id),
-            Event::Members(_) | Event::TurnedAway { .. } | Event::Presence(_) => {}
+            Event::Members(_) | Event::TurnedAway { .. } | Event::Presence(_) | Event::Arriving => {}
             _ => self.canvas.changed(),
         }
         let verdict = match event {
@@ -60,6 +60,8 @@ impl Owner for LiveBoard {
                 Verdict::Continue
             }
             Event::Applied { .. } => Verdict::Continue,
+            // More of a change to come: nothing shows yet.
+            Event::Arriving => return Verdict::Continue,
             Event::Members(members) => {
                 self.ui.members.set(members);
                 Verdict::Continue

@@ -2,7 +2,7 @@
 //! it on the canvas in place of the live board (nothing can be edited
 //! meanwhile), and restoring it, which is an ordinary edit made of the
 //! changes between the live board and that version (`changes_between`): one
-//! batch (several past `MAX_BATCH` shapes), one undo step, recorded and seen
+//! batch (sent in parts when large), one undo step, recorded and seen
 //! live like any other.
 
 use serde::Deserialize;

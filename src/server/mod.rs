@@ -42,6 +42,7 @@ use leptos::config::LeptosOptions;
 use tokio::task::JoinHandle;
 
 pub use config::Config;
+pub use connection::PARTS_BUDGET_BYTES;
 use fairness::Fairness;
 use metrics::Metrics;
 pub use painter::RENDERS_WAITING;

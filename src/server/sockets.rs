@@ -59,6 +59,7 @@ pub(super) fn open(
                 metrics: state.metrics,
                 view_only: view.is_some(),
                 view_token: view,
+                parts: state.parts,
             };
             connection::serve(socket, room, state.registry, terms)
         })

@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::Config;
+use super::connection::{PARTS_BUDGET_BYTES, PartsBudget};
 use super::fairness::Fairness;
 use super::metrics::Metrics;
 use super::origin::OriginPolicy;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub(crate) metrics_public: bool,
     /// Whose turn it is to draw a PNG.
     pub(crate) painter: Arc<Painter>,
+    /// Room for changes that come in parts, all connections together.
+    pub(crate) parts: PartsBudget,
 }
 
 /// The parts of the server every handler shares.
@@ -69,6 +72,7 @@ impl AppState {
             metrics,
             metrics_public: config.metrics_public,
             painter: Arc::new(Painter::new()),
+            parts: PartsBudget::new(PARTS_BUDGET_BYTES),
         }
     }
 }

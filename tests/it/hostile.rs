@@ -161,7 +161,7 @@ async fn fuzzed_frames_change_only_what_is_valid() {
         r#"{"type":"change","op":OP,"change":{"op":"create","shape":{"id":"n1","kind":"circle","x":10,"y":20}}}"#,
         r#"{"type":"change","op":OP,"change":{"op":"move","id":"n1","x":300,"y":200}}"#,
         r#"{"type":"change","op":OP,"change":{"op":"delete","id":"n1"}}"#,
-        r#"{"type":"hello","version":4,"client":"evil"}"#,
+        r#"{"type":"hello","version":5,"client":"evil"}"#,
     ];
     let mut dice = common::Dice(7);
     let (mut expected, mut last_op) = (Board::new(), 0);

@@ -4,7 +4,7 @@
 //! behaviour:
 //!
 //! - `sockets`: real-time behaviour (order, rooms, confirmations, presence);
-//! - `editing`: batches, colours and layers;
+//! - `editing`: batches, colours and layers; `parts`: batches too large for one message;
 //! - `persist`: what storage keeps across restarts; `resume`: catching up after a drop;
 //! - `crash`: SIGKILL while tabs send; `chaos`: seeded random tabs and drops (one node, and two);
 //! - `limits`: room, member and rate limits; `hostile`: bad input and origins;
@@ -36,6 +36,7 @@ mod migrate;
 mod multinode;
 mod multinode_presence;
 mod node_crash;
+mod parts;
 mod persist;
 mod presence;
 mod redis_log;

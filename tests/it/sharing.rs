@@ -62,6 +62,13 @@ async fn a_view_only_connection_sees_and_points_but_never_changes() {
         let answer = eve.recv_event().await;
         assert_eq!((&answer["code"], &answer["op"]), (&json!("read_only"), &json!(op)), "{change} → {answer}");
     }
+    // A batch in parts too, refused once for the change.
+    for part in 0..2 {
+        let delete = json!([{"op": "delete", "id": "a"}]);
+        eve.send_json(&json!({"type": "part", "op": 99, "part": part, "parts": 2, "changes": delete})).await;
+    }
+    let answer = eve.recv_event().await;
+    assert_eq!((&answer["code"], &answer["op"]), (&json!("read_only"), &json!(99)), "{answer}");
     // It may point: Alice sees the viewer's pointer.
     eve.send_json(&json!({"type": "pointer", "at": [3, 4]})).await;
     loop {

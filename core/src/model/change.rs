@@ -8,10 +8,11 @@ use crate::tagged::{self, TagFirst};
 
 use super::{Color, MAX_LAYER, MAX_SHAPES, Shape, ShapeId, ShapeKind};
 
-/// The most changes one batch holds. A batch of that many moves is about
-/// 30 KB of JSON, inside the 64 KiB message limit with room to spare; a
-/// client acting on more shapes at once sends several batches.
-pub const MAX_BATCH: usize = 500;
+/// The most changes one batch holds: enough to replace a full board in one
+/// change (delete every shape, create as many), so an import, a restore or
+/// an action on every shape is one recorded change and one undo step. A batch
+/// too big for one message travels in `part` messages (`protocol`).
+pub const MAX_BATCH: usize = 2 * MAX_SHAPES;
 
 /// One change to a board. Moves, colours and layers are absolute, so the last
 /// one in server order wins and replaying one is harmless; deleting a shape

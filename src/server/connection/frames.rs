@@ -37,6 +37,12 @@ pub(crate) fn parse(msg: &Message) -> Result<Option<ClientMsg>, Refusal> {
     ClientMsg::decode(text).map(Some).map_err(|e| ServerMsg::error(ErrorCode::BadMessage, e.0, None).into())
 }
 
+/// The refusal of change `op` on a view-only connection.
+pub(crate) fn read_only(op: u64) -> ServerMsg {
+    let why = "this connection came by a view-only link: it may point, never change";
+    ServerMsg::error(ErrorCode::ReadOnly, why, Some(op))
+}
+
 /// How a read failed, when the client broke the rules rather than went away:
 /// the close code and reason to tell it.
 pub(crate) enum Violation {

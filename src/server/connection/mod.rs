@@ -7,6 +7,7 @@
 //! reaches the room (`frames.rs`).
 
 mod frames;
+mod parts;
 mod relay;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use super::shutdown::{ConnectionGuard, Shutdown};
 use crate::model::RoomName;
 use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Position, ServerMsg, close};
 use frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, violation};
+pub use parts::{PARTS_BUDGET_BYTES, PartsBudget};
 
 /// Messages a connection's own queue holds (its answer to hello; everything
 /// else comes through the room's shared feed).
@@ -54,6 +56,8 @@ pub struct Terms {
     pub view_only: bool,
     /// The view-only token it was opened by, checked again once joined.
     pub view_token: Option<String>,
+    /// The server's room for changes sent in parts.
+    pub parts: PartsBudget,
 }
 
 /// Counts an open WebSocket for as long as it lives.

@@ -17,7 +17,10 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::MAX_WRITE_BATCH;
 use super::Terms;
-use super::frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, send_all, send_frame, violation};
+use super::frames::{
+    Refusal, close_with, parse, read_only, refuse, refuse_too_large, send, send_all, send_frame, violation,
+};
+use super::parts::{Assembler, Took};
 use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, close};
 use crate::server::metrics::Why;
 use crate::server::presence::{Inbox, Outgoing};
@@ -58,6 +61,7 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
     let Link { room: room_tx, out: out_rx, cursor, revoked, member } = link;
     let (room_tx, member) = (*room_tx, *member);
     let view_only = terms.view_only;
+    let mut assembler = Assembler::new(terms.parts.clone());
     let mut said: Vec<Utf8Bytes> = Vec::new();
     // Pings keep the connection honest: a peer that vanished without closing
     // (a laptop lid, a dead Wi-Fi) stops answering, and is closed after the
@@ -94,7 +98,7 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                     if matches!(incoming, Some(Ok(_))) {
                         last_heard = Instant::now();
                     }
-                    match on_frame(socket, member, view_only, &mut presence.outgoing, incoming).await {
+                    match on_frame(socket, member, view_only, (&mut presence.outgoing, &mut assembler), incoming).await {
                         Next::Continue => {}
                         Next::ToRoom(cmd) => inbound = Some(cmd),
                         Next::End => return,
@@ -179,7 +183,7 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                 if matches!(incoming, Some(Ok(_))) {
                     last_heard = Instant::now();
                 }
-                match on_frame(socket, member, view_only, &mut presence.outgoing, incoming).await {
+                match on_frame(socket, member, view_only, (&mut presence.outgoing, &mut assembler), incoming).await {
                     Next::Continue => {}
                     Next::ToRoom(cmd) => inbound = Some(cmd),
                     Next::End => return,
@@ -205,12 +209,12 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 /// Judges one frame from the client. Presence is held in `outgoing` (it is
-/// passed on when due); changes go to the room.
+/// passed on when due); changes go to the room, those in parts once whole.
 async fn on_frame(
     socket: &mut WebSocket,
     member: ConnId,
     view_only: bool,
-    outgoing: &mut Outgoing,
+    (outgoing, assembler): (&mut Outgoing, &mut Assembler),
     incoming: Option<Result<Message, axum::Error>>,
 ) -> Next {
     let msg = match incoming {
@@ -223,43 +227,65 @@ async fn on_frame(
         }
         Some(Ok(msg)) => msg,
     };
-    match parse(&msg) {
-        Ok(None) => Next::Continue,
-        Ok(Some(ClientMsg::Change { op, .. })) if view_only => {
-            let why = "this connection came by a view-only link: it may point, never change";
-            if send(socket, ServerMsg::error(ErrorCode::ReadOnly, why, Some(op))).await {
-                Next::Continue
+    let msg = match parse(&msg) {
+        Ok(None) => return Next::Continue,
+        Ok(Some(ClientMsg::Part { op, part, parts, changes })) => {
+            let took = if view_only {
+                Took { refusals: assembler.read_only(op).into_iter().collect(), whole: None }
             } else {
-                Next::End
+                assembler.part(op, part, parts, changes)
+            };
+            for refusal in took.refusals {
+                if !send(socket, refusal).await {
+                    return Next::End;
+                }
             }
+            return match took.whole {
+                Some((op, change)) => Next::ToRoom(RoomCmd::Change { member, op, change }),
+                None => Next::Continue,
+            };
         }
-        Ok(Some(ClientMsg::Change { op, change })) => Next::ToRoom(RoomCmd::Change { member, op, change }),
-        Ok(Some(ClientMsg::Name { name })) => {
-            outgoing.name(name);
-            Next::Continue
-        }
-        Ok(Some(ClientMsg::Pointer { at })) => {
-            outgoing.pointer(at);
-            Next::Continue
-        }
-        Ok(Some(ClientMsg::Selection { ids })) => {
-            outgoing.selection(ids);
-            Next::Continue
-        }
-        Ok(Some(ClientMsg::Hello { .. })) => {
-            let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);
-            if send(socket, err).await { Next::Continue } else { Next::End }
-        }
+        Ok(Some(msg)) => msg,
         Err(Refusal::Error(err)) => {
-            if send(socket, *err).await {
-                Next::Continue
-            } else {
-                Next::End
-            }
+            return if send(socket, *err).await { Next::Continue } else { Next::End };
         }
         Err(Refusal::TooLarge) => {
             refuse_too_large(socket).await;
-            Next::End
+            return Next::End;
         }
+    };
+    // Parts come one after another: anything else ends a change under way.
+    if let Some(refusal) = assembler.interrupted()
+        && !send(socket, refusal).await
+    {
+        return Next::End;
+    }
+    match msg {
+        ClientMsg::Change { op, .. } if view_only => {
+            if send(socket, read_only(op)).await {
+                Next::Continue
+            } else {
+                Next::End
+            }
+        }
+        ClientMsg::Change { op, change } => Next::ToRoom(RoomCmd::Change { member, op, change }),
+        ClientMsg::Name { name } => {
+            outgoing.name(name);
+            Next::Continue
+        }
+        ClientMsg::Pointer { at } => {
+            outgoing.pointer(at);
+            Next::Continue
+        }
+        ClientMsg::Selection { ids } => {
+            outgoing.selection(ids);
+            Next::Continue
+        }
+        ClientMsg::Hello { .. } => {
+            let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);
+            if send(socket, err).await { Next::Continue } else { Next::End }
+        }
+        // Taken above.
+        ClientMsg::Part { .. } => Next::Continue,
     }
 }

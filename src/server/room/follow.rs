@@ -76,9 +76,11 @@ impl Room {
                 *mark = (*mark).max(e.op);
                 let record = Record { seq: e.seq, client: e.client, op: e.op, change: e.change, by: e.by };
                 let for_others = others_copy(&record);
-                self.followed(&record.client, for_others.len());
+                self.followed(&record.client, for_others.iter().map(|m| m.len()).sum());
                 self.remember(record.change);
-                self.feed.push(To::All, for_others);
+                for msg in for_others {
+                    self.feed.push(To::All, msg);
+                }
             }
             self.board_parts = None;
             if !full {
@@ -102,7 +104,9 @@ impl Room {
                 let Some(last) = entries.last().map(|e| e.seq) else { break };
                 for e in entries.into_iter().filter(|e| e.seq <= self.seq) {
                     let record = Record { seq: e.seq, client: e.client, op: e.op, change: e.change, by: e.by };
-                    self.feed.push(To::All, others_copy(&record));
+                    for msg in others_copy(&record) {
+                        self.feed.push(To::All, msg);
+                    }
                 }
                 after = last;
             }

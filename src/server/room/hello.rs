@@ -12,6 +12,9 @@ use crate::model::{ClientId, RoomName};
 use crate::protocol::{PROTOCOL_VERSION, Position, SHAPES_PER_PART, ServerMsg};
 use crate::server::fairness::Network;
 
+/// The largest catch-up sent: well within a member's write buffer (`sockets`).
+const MAX_CATCH_UP_BYTES: usize = 256 * 1024;
+
 /// What a viewer's welcome calls the room.
 const VIEWER_ROOM: &str = "view-only";
 
@@ -45,7 +48,7 @@ impl Room {
 
     /// A welcome and the board, or, for a client that holds the board as of
     /// `at`, just the changes after it when the recent log reaches back that
-    /// far and they are no longer than a snapshot.
+    /// far and they hold no more changes than a snapshot holds shapes.
     fn answer_hello(&mut self, client: &ClientId, at: Option<Position>, viewer: bool) -> Vec<Utf8Bytes> {
         let members = self.members.len() as u32 + 1;
         let last_op = self.last_ops.get(client).copied().unwrap_or(0);
@@ -57,14 +60,23 @@ impl Room {
         // storage restored from a backup), is one this room never had: only
         // a snapshot can fix that.
         let missed = at.filter(|p| p.epoch == epoch && p.seq <= seq).map(|p| (seq - p.seq) as usize);
-        if let Some(missed) = missed
-            && missed <= self.recent.len()
-            && missed <= self.board.len().max(CATCH_UP_ALWAYS)
+        let missed = missed.filter(|&missed| missed <= self.recent.len()).map(|missed| {
+            let changes = self.recent.range(self.recent.len() - missed..);
+            // Weighed by what they hold: a few imports can outweigh a board.
+            (missed, changes.map(|c| c.parts().len()).sum::<usize>())
+        });
+        if let Some((missed, weight)) = missed
+            && weight <= self.board.len().max(CATCH_UP_ALWAYS)
         {
             let changes = self.recent.range(self.recent.len() - missed..).cloned().collect();
             let from = seq - missed as u64;
-            let catch_up = ServerMsg::CatchUp { version, room, from, changes, members, last_op };
-            return vec![Utf8Bytes::from(catch_up.to_json())];
+            let catch_up =
+                ServerMsg::CatchUp { version, room: room.clone(), from, changes, members, last_op }.to_json();
+            // One message, so within what a member's socket holds at once;
+            // a larger one is a snapshot's work, which comes in parts.
+            if catch_up.len() <= MAX_CATCH_UP_BYTES {
+                return vec![Utf8Bytes::from(catch_up)];
+            }
         }
         let parts = self.board_parts();
         let welcome = ServerMsg::Welcome { version, room, seq, epoch, members, last_op, parts: parts.len() as u32 };

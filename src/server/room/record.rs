@@ -13,7 +13,7 @@ use axum::extract::ws::Utf8Bytes;
 use super::feed::To;
 use super::{ConnId, Room, Staged};
 use crate::model::{Change, ClientId};
-use crate::protocol::{ErrorCode, MAX_OP_JUMP, ServerMsg};
+use crate::protocol::{ErrorCode, MAX_MESSAGE_BYTES, MAX_OP_JUMP, ServerMsg, in_parts};
 use crate::server::metrics::{Code, Why};
 use crate::server::storage::{Append, LoadedRoom, RECENT_CHANGES, Record, SNAPSHOT_EVERY, Snapshot, StoreError};
 
@@ -116,8 +116,8 @@ impl Room {
             }
         }
         // Encoded once here, for the log's size and for the broadcast below.
-        let messages: Vec<(Utf8Bytes, Utf8Bytes)> = records.iter().map(applied_messages).collect();
-        let bytes: usize = messages.iter().map(|(_, others)| others.len()).sum();
+        let messages: Vec<Vec<(Utf8Bytes, Utf8Bytes)>> = records.iter().map(applied_messages).collect();
+        let bytes: usize = messages.iter().flatten().map(|(_, others)| others.len()).sum();
         let appended = if records.is_empty() { Ok(None) } else { self.record(records, creator, bytes).await.map(Some) };
         let wrote_snapshot = match appended {
             Ok(wrote) => wrote,
@@ -139,14 +139,16 @@ impl Room {
             match staged {
                 Staged::Refused { member, msg } => self.feed.push(To::One(member), msg),
                 Staged::Accepted { member, record, .. } => {
-                    let Some((for_author, for_others)) = messages.next() else { break };
+                    let Some(copies) = messages.next() else { break };
                     if self.recent.len() == RECENT_CHANGES {
                         self.recent.pop_front();
                     }
                     self.recent.push_back(record.change);
                     // Everyone gets the same bytes, but for the author, whose
                     // copy carries its `op` as the confirmation.
-                    self.feed.push(To::AllWithOwnCopy { author: member, own: for_author }, for_others);
+                    for (own, for_others) in copies {
+                        self.feed.push(To::AllWithOwnCopy { author: member, own }, for_others);
+                    }
                 }
             }
         }
@@ -272,16 +274,33 @@ impl Room {
     }
 }
 
-/// The author's and everyone else's copy of a recorded change; `by` is the
-/// author's person number in the room's presence.
-pub(super) fn applied_messages(record: &Record) -> (Utf8Bytes, Utf8Bytes) {
-    let (seq, change) = (record.seq, record.change.clone());
-    let for_author = ServerMsg::Applied { seq, change, op: Some(record.op), by: None }.to_json();
-    (Utf8Bytes::from(for_author), others_copy(record))
+/// The author's and everyone else's copy of a recorded change, a pair per
+/// message (one `applied`, or the `applied_part`s of a batch too large for
+/// one); `by` is the author's person number in the room's presence.
+pub(super) fn applied_messages(record: &Record) -> Vec<(Utf8Bytes, Utf8Bytes)> {
+    let for_author = copies(record, Some(record.op), None);
+    for_author.into_iter().zip(others_copy(record)).collect()
 }
 
 /// Everyone else's copy of a recorded change (all a change another node recorded needs).
-pub(super) fn others_copy(record: &Record) -> Utf8Bytes {
-    let by = record.by;
-    Utf8Bytes::from(ServerMsg::Applied { seq: record.seq, change: record.change.clone(), op: None, by }.to_json())
+pub(super) fn others_copy(record: &Record) -> Vec<Utf8Bytes> {
+    copies(record, None, record.by)
+}
+
+fn copies(record: &Record, op: Option<u64>, by: Option<u32>) -> Vec<Utf8Bytes> {
+    let seq = record.seq;
+    let whole = ServerMsg::Applied { seq, change: record.change.clone(), op, by }.to_json();
+    let Change::Batch { changes } = &record.change else { return vec![Utf8Bytes::from(whole)] };
+    // Past the size a client may send, a member's socket would hold the
+    // whole of it at once: it goes in parts, as it came.
+    if whole.len() <= MAX_MESSAGE_BYTES {
+        return vec![Utf8Bytes::from(whole)];
+    }
+    let split = in_parts(changes);
+    let parts = split.len() as u32;
+    let part = |(changes, part): (&[Change], u32)| {
+        let msg = ServerMsg::AppliedPart { seq, part, parts, changes: changes.to_vec(), op, by };
+        Utf8Bytes::from(msg.to_json())
+    };
+    split.into_iter().zip(0..).map(part).collect()
 }

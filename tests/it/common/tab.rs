@@ -104,10 +104,11 @@ impl Tab {
     pub async fn make(&mut self, change: Change) -> bool {
         let Ok(made) = self.session.change(change) else { return false };
         self.made.push(made.op);
-        if let Some(msg) = made.send
-            && self.send(&msg).await.is_err()
-        {
-            self.disconnect();
+        for msg in made.send {
+            if self.send(&msg).await.is_err() {
+                self.disconnect();
+                break;
+            }
         }
         true
     }
@@ -142,7 +143,10 @@ impl Tab {
                 }
             }
             Event::Resync(e) => panic!("{}: the server's stream does not fit: {e}", self.id),
-            Event::Refused { code: ErrorCode::RateLimited, .. } | Event::Members(_) | Event::Presence(_) => {}
+            Event::Refused { code: ErrorCode::RateLimited, .. }
+            | Event::Arriving
+            | Event::Members(_)
+            | Event::Presence(_) => {}
             Event::Refused { code, op: Some(op), .. } => self.refused.push((op, code)),
             other => panic!("{}: unexpected {other:?}", self.id),
         }

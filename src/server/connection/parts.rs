@@ -1,0 +1,193 @@
+//! Changes sent in parts (`ClientMsg::Part`): a batch too large for one
+//! message is put back together here, before the room sees it, so the room
+//! takes it as one change like any other (one `op`, one recorded change).
+//!
+//! What one connection may hold is bounded by the protocol: one change at a
+//! time, of at most `MAX_PARTS` messages of at most `MAX_MESSAGE_BYTES`, and
+//! at most `MAX_BATCH` changes. What all connections together hold is bounded
+//! by the server's `PartsBudget`, taken whole at a change's first part, so a
+//! change under way never waits for room (no two can hold each other up): one
+//! that finds no room is refused with `busy`, and its client may send it again.
+
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::model::{Change, MAX_BATCH};
+use crate::protocol::{ErrorCode, MAX_MESSAGE_BYTES, ServerMsg};
+
+/// How many bytes of changes in parts a server holds at once, all
+/// connections together: sixteen full boards' worth.
+pub const PARTS_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+
+/// The budget is counted in KiB (a semaphore's permits are a `u32`).
+const UNIT: usize = 1024;
+
+/// The server's room for changes under way in parts, shared by its connections.
+#[derive(Clone)]
+pub struct PartsBudget(Arc<Semaphore>);
+
+impl PartsBudget {
+    pub fn new(bytes: usize) -> PartsBudget {
+        PartsBudget(Arc::new(Semaphore::new(bytes / UNIT)))
+    }
+
+    /// Room for a change of `parts` messages, if there is that much.
+    fn reserve(&self, parts: u32) -> Option<OwnedSemaphorePermit> {
+        let units = u32::try_from(parts as usize * MAX_MESSAGE_BYTES / UNIT).ok()?;
+        self.0.clone().try_acquire_many_owned(units).ok()
+    }
+
+    /// Bytes free now.
+    #[cfg(test)]
+    fn available(&self) -> usize {
+        self.0.available_permits() * UNIT
+    }
+}
+
+/// One change coming in parts.
+struct Assembly {
+    op: u64,
+    parts: u32,
+    /// The part expected next.
+    next: u32,
+    changes: Vec<Change>,
+    _room: OwnedSemaphorePermit,
+}
+
+/// One connection's change in parts, if one is under way.
+pub(super) struct Assembler {
+    budget: PartsBudget,
+    current: Option<Assembly>,
+    /// The last change refused here: its later parts are dropped without a word.
+    refused: Option<u64>,
+}
+
+/// What a part made: refusals to send, and the change once it is whole.
+#[derive(Default)]
+pub(super) struct Took {
+    pub refusals: Vec<ServerMsg>,
+    pub whole: Option<(u64, Change)>,
+}
+
+impl Assembler {
+    pub(super) fn new(budget: PartsBudget) -> Assembler {
+        Assembler { budget, current: None, refused: None }
+    }
+
+    /// Takes part `part` of `parts` of change `op` (checked already: `part <
+    /// parts`, `2 <= parts <= MAX_PARTS`, at least one change).
+    pub(super) fn part(&mut self, op: u64, part: u32, parts: u32, changes: Vec<Change>) -> Took {
+        let mut took = Took::default();
+        if part == 0 {
+            took.refusals.extend(self.interrupted());
+            let Some(room) = self.budget.reserve(parts) else {
+                let why = "the server is taking in as many changes in parts as it can; send this one again shortly";
+                took.refusals.push(self.refuse(ErrorCode::Busy, why.into(), op));
+                return took;
+            };
+            self.current = Some(Assembly { op, parts, next: 0, changes: Vec::new(), _room: room });
+        }
+        let fits = self.current.as_ref().is_some_and(|a| a.op == op && a.next == part && a.parts == parts);
+        if !fits {
+            took.refusals.extend(self.interrupted());
+            if self.refused != Some(op) {
+                let why =
+                    format!("part {part} of {parts} of change {op} does not follow on: parts come 0 first, in order");
+                took.refusals.push(self.refuse(ErrorCode::BadBatch, why, op));
+            }
+            return took;
+        }
+        let Some(assembly) = self.current.as_mut() else { return took };
+        if assembly.changes.len() + changes.len() > MAX_BATCH {
+            self.current = None;
+            let why = format!("a batch holds at most {MAX_BATCH} changes");
+            took.refusals.push(self.refuse(ErrorCode::BadBatch, why, op));
+            return took;
+        }
+        assembly.changes.extend(changes);
+        assembly.next += 1;
+        if assembly.next == assembly.parts
+            && let Some(done) = self.current.take()
+        {
+            took.whole = Some((done.op, Change::Batch { changes: done.changes }));
+        }
+        took
+    }
+
+    /// Something other than the next part arrived: a change under way is
+    /// abandoned (parts come one after another), and its refusal is returned.
+    pub(super) fn interrupted(&mut self) -> Option<ServerMsg> {
+        let abandoned = self.current.take()?;
+        let why = format!(
+            "change {} stopped after part {} of {}: its parts must come together",
+            abandoned.op, abandoned.next, abandoned.parts
+        );
+        Some(self.refuse(ErrorCode::BadBatch, why, abandoned.op))
+    }
+
+    /// A part on a view-only connection: refused once per change.
+    pub(super) fn read_only(&mut self, op: u64) -> Option<ServerMsg> {
+        (self.refused != Some(op)).then(|| {
+            self.refused = Some(op);
+            super::frames::read_only(op)
+        })
+    }
+
+    fn refuse(&mut self, code: ErrorCode, why: String, op: u64) -> ServerMsg {
+        self.refused = Some(op);
+        ServerMsg::error(code, why, Some(op))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ShapeId;
+
+    fn moves(n: usize) -> Vec<Change> {
+        (0..n).map(|i| Change::Move { id: ShapeId::parse(format!("s{i}")).unwrap(), x: 1.0, y: 2.0 }).collect()
+    }
+
+    fn codes(took: &Took) -> Vec<ErrorCode> {
+        took.refusals
+            .iter()
+            .filter_map(|m| if let ServerMsg::Error { code, .. } = m { Some(*code) } else { None })
+            .collect()
+    }
+
+    #[test]
+    fn parts_in_order_make_one_batch_and_give_their_room_back() {
+        let budget = PartsBudget::new(PARTS_BUDGET_BYTES);
+        let mut a = Assembler::new(budget.clone());
+        assert!(a.part(7, 0, 3, moves(2)).whole.is_none());
+        assert_eq!(budget.available(), PARTS_BUDGET_BYTES - 3 * MAX_MESSAGE_BYTES, "room for three messages taken");
+        assert!(a.part(7, 1, 3, moves(2)).whole.is_none());
+        let Some((7, Change::Batch { changes })) = a.part(7, 2, 3, moves(1)).whole else { panic!("whole") };
+        assert_eq!(changes.len(), 5);
+        assert_eq!(budget.available(), PARTS_BUDGET_BYTES, "and given back");
+    }
+
+    #[test]
+    fn a_part_out_of_place_refuses_the_change_once() {
+        let mut a = Assembler::new(PartsBudget::new(PARTS_BUDGET_BYTES));
+        assert_eq!(codes(&a.part(3, 1, 2, moves(1))), [ErrorCode::BadBatch], "no part 0");
+        a.part(4, 0, 3, moves(1));
+        assert_eq!(codes(&a.part(4, 2, 3, moves(1))), [ErrorCode::BadBatch], "a part skipped");
+        assert!(a.part(4, 1, 3, moves(1)).refusals.is_empty(), "the rest of it dropped quietly");
+        a.part(5, 0, 2, moves(1));
+        assert_eq!(a.interrupted().map(|m| matches!(m, ServerMsg::Error { op: Some(5), .. })), Some(true));
+        assert!(a.part(5, 1, 2, moves(1)).whole.is_none(), "an interrupted change never completes");
+    }
+
+    #[test]
+    fn no_room_means_busy_and_too_many_changes_a_bad_batch() {
+        let budget = PartsBudget::new(2 * MAX_MESSAGE_BYTES);
+        let (mut a, mut b) = (Assembler::new(budget.clone()), Assembler::new(budget));
+        assert!(a.part(1, 0, 2, moves(1)).refusals.is_empty());
+        assert_eq!(codes(&b.part(1, 0, 2, moves(1))), [ErrorCode::Busy]);
+        a.part(1, 1, 2, moves(1));
+        assert!(b.part(2, 0, 2, moves(MAX_BATCH)).refusals.is_empty(), "room again once the first is whole");
+        assert_eq!(codes(&b.part(2, 1, 2, moves(1))), [ErrorCode::BadBatch], "past MAX_BATCH");
+    }
+}

@@ -1,0 +1,233 @@
+//! Changes too large for one message, sent in parts (`part` messages, as the
+//! page's session splits them): a board's worth of shapes goes in as one
+//! recorded change, seen whole by everyone, undone as one, and kept across a
+//! restart; parts out of order, interrupted, malformed, or beyond the
+//! server's room for them are refused and change nothing.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use sketchboard::model::{Change, MAX_SHAPES, Shape, ShapeId, ShapeKind};
+use sketchboard::protocol::{ClientMsg, MAX_MESSAGE_BYTES, MAX_PARTS};
+use sketchboard::server::PARTS_BUDGET_BYTES;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::common::{Client, PATIENCE, TestServer, get_json};
+
+/// `n` new shapes with ids as long as the page makes them (32 hex digits).
+fn creates(n: usize) -> Change {
+    let shape = |i: usize| {
+        let id = ShapeId::parse(format!("{i:032x}")).unwrap();
+        Shape::new(id, ShapeKind::Rectangle, (i % 100) as f64 * 13.0, (i / 100) as f64 * 8.0)
+    };
+    Change::Batch { changes: (0..n).map(|i| Change::Create { shape: shape(i) }).collect() }
+}
+
+fn deletes(n: usize) -> Change {
+    Change::Batch {
+        changes: (0..n).map(|i| Change::Delete { id: ShapeId::parse(format!("{i:032x}")).unwrap() }).collect(),
+    }
+}
+
+/// Sends change `op` as the session would; how many messages it took.
+async fn send_change(c: &mut Client, op: u64, change: Change) -> usize {
+    let messages = ClientMsg::for_change(op, change);
+    for msg in &messages {
+        let text = msg.to_json();
+        assert!(text.len() <= MAX_MESSAGE_BYTES, "each message within the limit: {}", text.len());
+        c.send_text(text).await;
+    }
+    messages.len()
+}
+
+/// A change as a member heard it: one `applied`, or `applied_part`s.
+struct Heard {
+    seq: u64,
+    op: Option<u64>,
+    changes: usize,
+    parts: usize,
+}
+
+/// Reads the next change, in parts or not; checks the parts come in order
+/// and each within the message limit.
+async fn whole_change(c: &mut Client) -> Heard {
+    let mut heard = Heard { seq: 0, op: None, changes: 0, parts: 0 };
+    loop {
+        let frame = c.next_frame().await;
+        let Message::Text(text) = frame else { panic!("a text frame") };
+        assert!(text.len() <= MAX_MESSAGE_BYTES, "{} bytes in one message", text.len());
+        let msg: Value = serde_json::from_str(&text).unwrap();
+        let (seq, op) = (msg["seq"].as_u64().unwrap_or(0), msg["op"].as_u64());
+        match msg["type"].as_str() {
+            Some("applied") => {
+                let changes = msg["change"]["changes"].as_array().map_or(1, Vec::len);
+                return Heard { seq, op, changes, parts: 1 };
+            }
+            Some("applied_part") => {
+                assert_eq!(msg["part"].as_u64(), Some(heard.parts as u64), "parts in order");
+                assert!(heard.parts == 0 || (heard.seq, heard.op) == (seq, op), "parts of one change");
+                (heard.seq, heard.op, heard.parts) = (seq, op, heard.parts + 1);
+                heard.changes += msg["changes"].as_array().map_or(0, Vec::len);
+                if msg["parts"].as_u64() == Some(heard.parts as u64) {
+                    return heard;
+                }
+            }
+            _ => assert!(crate::common::is_presence(&msg), "expected a change, got {}", msg["type"]),
+        }
+    }
+}
+
+fn part(op: u64, part: u32, parts: u32, changes: Value) -> Value {
+    json!({"type": "part", "op": op, "part": part, "parts": parts, "changes": changes})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_sized_import_is_one_change_seen_whole_undone_whole_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "big", "alice").await;
+    let (mut bob, bob_welcome) = Client::join(&server, "big", "bob").await;
+
+    let sent = send_change(&mut alice, 1, creates(MAX_SHAPES)).await;
+    assert!(sent > 1 && sent <= MAX_PARTS as usize, "{MAX_SHAPES} shapes went in {sent} parts");
+    let confirmed = whole_change(&mut alice).await;
+    assert_eq!((confirmed.seq, confirmed.op, confirmed.changes), (1, Some(1), MAX_SHAPES), "one recorded change");
+    assert!(confirmed.parts > 1, "sent back in parts too, each within the limit");
+    let seen = whole_change(&mut bob).await;
+    assert_eq!((seen.seq, seen.op, seen.changes), (1, None, MAX_SHAPES), "seen whole by the others");
+    let (_, room) = get_json(server.addr, "/api/rooms/big").await;
+    assert_eq!((room["seq"].clone(), room["shapes"].as_array().map(Vec::len)), (json!(1), Some(MAX_SHAPES)));
+    let (_, log) = get_json(server.addr, "/api/rooms/big/changes?after=0&limit=10").await;
+    assert_eq!(log["changes"].as_array().map(Vec::len), Some(1), "the log holds it as one change");
+
+    // A tab that missed it is sent the board (in parts), not one catch-up
+    // message as large as the import.
+    let epoch = bob_welcome["epoch"].as_u64().unwrap();
+    let (_, answer) = Client::rejoin(&server, "big", "dora", epoch, 0).await;
+    assert_eq!(
+        (answer["type"].clone(), answer["shapes"].as_array().map(Vec::len)),
+        (json!("welcome"), Some(MAX_SHAPES))
+    );
+
+    // Undone as the page undoes it: one change again.
+    send_change(&mut alice, 2, deletes(MAX_SHAPES)).await;
+    assert_eq!((whole_change(&mut alice).await.seq, whole_change(&mut bob).await.seq), (2, 2));
+
+    // Kept across a restart, and its version still reads whole.
+    server.stop().await;
+    let server = TestServer::start(&dir).await;
+    let (_, welcome) = Client::join(&server, "big", "carol").await;
+    assert_eq!((welcome["seq"].clone(), welcome["shapes"].as_array().map(Vec::len)), (json!(2), Some(0)));
+    let (_, v1) = get_json(server.addr, "/api/rooms/big/versions/1").await;
+    assert_eq!(v1["shapes"].as_array().map(Vec::len), Some(MAX_SHAPES));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_out_of_order_interrupted_or_malformed_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "parts", "alice").await;
+    let op = alice.create("a", "circle", 10.0, 10.0).await;
+    alice.confirmed(op).await;
+    let nudge = |x: u32| json!([{"op": "move", "id": "a", "x": x, "y": 10}]);
+    let refused = |msg: &Value, code: &str, op: u64| {
+        assert_eq!((&msg["type"], &msg["code"], &msg["op"]), (&json!("error"), &json!(code), &json!(op)), "{msg}");
+    };
+
+    // A part with no part 0 before it.
+    alice.send_json(&part(2, 1, 2, nudge(100))).await;
+    refused(&alice.recv_event().await, "bad_batch", 2);
+    // A change interrupted by another message: refused once, its last part dropped quietly.
+    alice.send_json(&part(3, 0, 2, nudge(200))).await;
+    alice.send_json(&json!({"type": "pointer", "at": [5, 5]})).await;
+    alice.send_json(&part(3, 1, 2, nudge(300))).await;
+    refused(&alice.recv_event().await, "bad_batch", 3);
+    // A new part 0 abandons the change under way; the new one goes in whole.
+    alice.send_json(&part(4, 0, 2, nudge(400))).await;
+    alice.send_json(&part(5, 0, 2, nudge(500))).await;
+    refused(&alice.recv_event().await, "bad_batch", 4);
+    alice.send_json(&part(5, 1, 2, nudge(600))).await;
+    let applied = alice.recv_event().await;
+    assert_eq!((&applied["op"], &applied["seq"]), (&json!(5), &json!(2)), "{applied}");
+    assert_eq!(applied["change"]["changes"].as_array().map(Vec::len), Some(2));
+    // Malformed parts are bad messages.
+    for bad in [
+        part(6, 2, 2, nudge(1)),
+        part(6, 0, MAX_PARTS + 1, nudge(1)),
+        part(6, 0, 1, nudge(1)),
+        part(6, 0, 2, json!([])),
+    ] {
+        alice.send_json(&bad).await;
+        let answer = alice.recv_event().await;
+        assert_eq!(answer["code"], "bad_message", "{bad} → {answer}");
+    }
+    let mut alice = alice.ops_after(6);
+    alice.assert_nothing_pending("b").await;
+    let (_, room) = get_json(server.addr, "/api/rooms/parts").await;
+    let a = room["shapes"].as_array().unwrap().iter().find(|s| s["id"] == "a").cloned().unwrap();
+    assert_eq!((room["seq"].clone(), a["x"].clone()), (json!(3), json!(600.0)), "only op 5 went in (and b)");
+    server.stop().await;
+}
+
+/// The server holds at most `PARTS_BUDGET_BYTES` of changes under way: one
+/// more is refused `busy`, and goes in once there is room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_in_parts_beyond_the_servers_room_are_refused_busy_until_there_is_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let room_for = PARTS_BUDGET_BYTES / (MAX_PARTS as usize * MAX_MESSAGE_BYTES);
+    let create =
+        |i: u32| json!([{"op": "create", "shape": {"id": format!("p{i}"), "kind": "circle", "x": i, "y": 10}}]);
+    let mut holders = Vec::new();
+    for i in 0..room_for {
+        let (mut c, _) = Client::join(&server, "busy", &format!("holder{i}")).await;
+        c.send_json(&part(1, 0, MAX_PARTS, create(0))).await;
+        assert!(heard_only_pong(&mut c).await.is_none(), "holder {i} has room");
+        holders.push(c);
+    }
+    let (mut late, _) = Client::join(&server, "busy", "late").await;
+    late.send_json(&part(1, 0, MAX_PARTS, create(0))).await;
+    let refusal = heard_only_pong(&mut late).await.expect("no room left");
+    assert_eq!((&refusal["code"], &refusal["op"]), (&json!("busy"), &json!(1)), "{refusal}");
+
+    // One holder leaves: its room comes back (once the server notices), and the late change goes in whole.
+    drop(holders.pop());
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut op = 2;
+    loop {
+        late.send_json(&part(op, 0, MAX_PARTS, create(0))).await;
+        if heard_only_pong(&mut late).await.is_none() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the room a closed connection held comes back");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        op += 1;
+    }
+    for i in 1..MAX_PARTS {
+        late.send_json(&part(op, i, MAX_PARTS, create(i))).await;
+    }
+    let applied = late.confirmed(op).await;
+    assert_eq!(applied["change"]["changes"].as_array().map(Vec::len), Some(MAX_PARTS as usize), "{applied}");
+    server.stop().await;
+}
+
+/// Pings and waits for the pong: the server has read everything sent before
+/// it. Returns the one message heard meanwhile (an error), if any.
+async fn heard_only_pong(c: &mut Client) -> Option<Value> {
+    c.ws.send(Message::Ping(Default::default())).await.expect("ping");
+    let mut heard = None;
+    loop {
+        let frame =
+            tokio::time::timeout(PATIENCE, c.ws.next()).await.expect("an answer").expect("open").expect("a frame");
+        match frame {
+            Message::Pong(_) => return heard,
+            Message::Text(text) => {
+                let msg: Value = serde_json::from_str(&text).unwrap();
+                if msg["type"] == "error" {
+                    assert!(heard.replace(msg).is_none(), "one error at most");
+                }
+            }
+            _ => {}
+        }
+    }
+}
