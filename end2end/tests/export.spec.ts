@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { closeParticipants, expectAllConfirmed, expectShapeCount, openRoom, positions, shapes, uniqueRoom } from './helpers';
+import { closeParticipants, expectAllConfirmed, expectShapeCount, openRoom, positions, shapeList, shapes, uniqueRoom } from './helpers';
 
 test.afterEach(closeParticipants);
 
@@ -52,4 +52,28 @@ test('export JSON then import it into another room gives the same board; PNG at 
   await dropOnBoard(text);
   await expect(bob.locator('.notice')).toHaveText('Imported 3 shapes.');
   await expect.poll(async () => positions(await shapes(bob))).toEqual(positions(board));
+});
+
+test('a board-sized import is one change: another tab sees it whole, one undo takes it all back', async ({ browser }) => {
+  const room = uniqueRoom('e2e-bigimport');
+  const [ann, bob] = [await openRoom(browser, room), await openRoom(browser, room)];
+  // Far more shapes than one message holds: the page sends them in parts, as one change.
+  const n = 3000;
+  const file = JSON.stringify({
+    format: 'sketchboard',
+    version: 1,
+    shapes: Array.from({ length: n }, (_, i) => ({ kind: 'circle', x: (i % 100) * 14, y: Math.floor(i / 100) * 28 })),
+  });
+  await ann.getByLabel('Import', { exact: true }).setInputFiles({ name: 'big.json', mimeType: 'application/json', buffer: Buffer.from(file) });
+  await expect(ann.locator('.notice')).toHaveText(`Imported ${n} shapes.`);
+  await expectAllConfirmed(ann);
+  const now = async () => (await ann.request.get(`/api/rooms/${room}`)).json();
+  const recorded = await now();
+  expect([recorded.seq, recorded.shapes.length], 'one recorded change holding every shape').toEqual([1, n]);
+  await expect(shapeList(bob).getByRole('listitem').first()).toHaveText(`${n - 100} more shapes beneath these`);
+  // One undo step, one change again.
+  await ann.getByRole('button', { name: 'Undo' }).click();
+  await expectShapeCount(bob, 0);
+  await expectAllConfirmed(ann);
+  expect((await now()).seq).toBe(2);
 });
