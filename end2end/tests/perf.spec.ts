@@ -2,11 +2,12 @@ import { expect, test, type Page } from '@playwright/test';
 import { closeParticipants, newParticipant, shapeList, toPage, uniqueRoom } from './helpers';
 
 /**
- * A measurement, not a test: run with SKETCHBOARD_PERF=1 (see
+ * Measurements, not tests: run with SKETCHBOARD_PERF=1 (see
  * docs/benchmarks.md). A room with 10,000 shapes: time from navigation until
  * the page shows them all, then the time each animation frame takes while one
- * shape is dragged across the board. Prints figures; asserts only that the
- * scenario really happened (all shapes shown, the shape really moved).
+ * shape is dragged across the board. A room with 100,000 changes: the time
+ * from moving the history slider until the page shows that version, drawn.
+ * Prints figures; asserts only that the scenarios really happened.
  */
 test.skip(!process.env.SKETCHBOARD_PERF, 'a benchmark: set SKETCHBOARD_PERF=1 to run it');
 test.afterEach(closeParticipants);
@@ -125,4 +126,82 @@ test('10,000 shapes: first paint and frame times while dragging', async ({ brows
   console.log(
     JSON.stringify({ shapes: SHAPES, first_full_paint_ms: firstPaint, drag_frame_ms: summary(frames), drag_script_ms: summary(script), wasm_bytes: wasm }),
   );
+});
+
+const CHANGES = 100_000;
+
+/** Gives `room` a long history through the real protocol from inside the page: 1,000 shapes, then moves of
+ * them, 1,000 changes per connection, one connection after the other. */
+async function history(page: Page, room: string) {
+  await page.evaluate(
+    async ({ room, total }) => {
+      const per = 1000;
+      const one = (c: number) =>
+        new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/ws/${room}`);
+          ws.onerror = () => reject(new Error('history socket failed'));
+          ws.onopen = () => {
+            ws.send(JSON.stringify({ type: 'hello', version: 5, client: `writer${c}` }));
+            for (let i = 1; i <= per; i++) {
+              const n = c * per + i;
+              const id = `h${n % per}`;
+              const change = c === 0
+                ? { op: 'create', shape: { id, kind: 'circle', x: (n * 37) % 1480, y: (n * 53) % 880 } }
+                : { op: 'move', id, x: (n * 37) % 1480, y: (n * 53) % 880 };
+              ws.send(JSON.stringify({ type: 'change', op: i, change }));
+            }
+          };
+          ws.onmessage = (e) => {
+            const msg = JSON.parse(e.data);
+            if (msg.type === 'error') reject(new Error(e.data));
+            if (msg.type === 'applied' && msg.op === per) {
+              ws.close();
+              resolve();
+            }
+          };
+        });
+      for (let c = 0; c < total / per; c++) await one(c);
+    },
+    { room, total: CHANGES },
+  );
+}
+
+test('100,000 changes: seeking anywhere in the history shows that version', async ({ browser }) => {
+  test.setTimeout(600_000);
+  const room = uniqueRoom('perf-history');
+  const writer = await newParticipant(browser);
+  await writer.goto('/');
+  await history(writer, room);
+
+  const page = await newParticipant(browser);
+  await page.goto(`/r/${room}/history`);
+  const slider = page.getByRole('slider', { name: 'Version' });
+  await expect(slider).toHaveValue(String(CHANGES), { timeout: 60_000 });
+  await expect(page.locator('.version-label')).toHaveText(new RegExp(`^Version ${CHANGES} of ${CHANGES} · made`));
+  // Each seek: the slider moved as a person would move it, then the time until the label names that version
+  // and the frame that draws it has been painted.
+  const times = await page.evaluate(async (total) => {
+    const input = document.querySelector('input[aria-label="Version"]') as HTMLInputElement;
+    const label = document.querySelector('.version-label') as HTMLElement;
+    const painted = () => new Promise<void>((r) => requestAnimationFrame(() => { const c = new MessageChannel(); c.port1.onmessage = () => r(); c.port2.postMessage(0); }));
+    const out: number[] = [];
+    let seed = 7;
+    for (let i = 0; i < 100; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const v = 1 + (seed % (total - 1));
+      const start = performance.now();
+      input.value = String(v);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise<void>((r) => {
+        const done = () => label.textContent?.startsWith(`Version ${v} of`);
+        if (done()) return r();
+        const o = new MutationObserver(() => { if (done()) { o.disconnect(); r(); } });
+        o.observe(label, { childList: true, characterData: true, subtree: true });
+      });
+      await painted();
+      out.push(performance.now() - start);
+    }
+    return out;
+  }, CHANGES);
+  console.log(JSON.stringify({ changes: CHANGES, seeks: times.length, seek_to_painted_ms: summary(times) }));
 });

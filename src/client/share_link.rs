@@ -16,12 +16,13 @@ fn why(e: JsValue) -> String {
     e.as_string().unwrap_or_else(|| format!("{e:?}"))
 }
 
-/// The room's edit link and view-only link, as full URLs; with `replace`, a
-/// new view-only link (the old one stops working).
+/// The room's edit link and view-only link, as full URLs (the view-only link
+/// made if the room has none yet); with `replace`, a new view-only link (the
+/// old one stops working).
 pub async fn view_link(room: &RoomName, replace: bool) -> Result<(String, String), String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
-    init.set_method(if replace { "POST" } else { "GET" });
+    init.set_method(if replace { "POST" } else { "PUT" });
     let request = window.fetch_with_str_and_init(&format!("/api/rooms/{room}/view-link"), &init);
     let response: web_sys::Response = JsFuture::from(request).await.map_err(why)?.dyn_into().map_err(why)?;
     if !response.ok() {

@@ -27,7 +27,10 @@ pub(crate) fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/ws/{room}", get(websocket))
         .route("/ws/v/{token}", get(sharing::view_socket))
-        .route("/api/rooms/{room}/view-link", get(sharing::view_link).post(sharing::replace_view_link))
+        .route(
+            "/api/rooms/{room}/view-link",
+            get(sharing::view_link).put(sharing::ensure_view_link).post(sharing::replace_view_link),
+        )
         .route("/api/rooms/{room}", get(|State(s), Path(k)| api::room(s, k, By::Name)))
         .route(
             "/api/rooms/{room}/changes",

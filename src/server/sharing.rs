@@ -54,9 +54,28 @@ struct ViewLink {
     path: String,
 }
 
-/// `GET /api/rooms/{room}/view-link`: the room's view-only link, made on first ask.
+/// What to do about a room's view-only link.
+#[derive(Clone, Copy, PartialEq)]
+enum Ask {
+    /// Tell it, if there is one (`GET`: changes nothing).
+    Read,
+    /// Tell it, making it first if there is none (`PUT`: doing it twice is doing it once).
+    Ensure,
+    /// Make a new one; the old one stops working (`POST`).
+    Replace,
+}
+
+/// `GET /api/rooms/{room}/view-link`: the room's view-only link; 404 if it has none yet.
 pub async fn view_link(State(state): State<AppState>, Path(room): Path<String>) -> Response {
-    link(&state, room, false).await
+    link(&state, room, Ask::Read).await
+}
+
+/// `PUT /api/rooms/{room}/view-link`: the room's view-only link, made if it has none.
+pub async fn ensure_view_link(State(state): State<AppState>, Path(room): Path<String>, headers: HeaderMap) -> Response {
+    if !state.origins.allows_socket(&headers) {
+        return (StatusCode::FORBIDDEN, "only this site's pages may make a view-only link").into_response();
+    }
+    link(&state, room, Ask::Ensure).await
 }
 
 /// `POST /api/rooms/{room}/view-link`: a new view-only link; the old one stops
@@ -70,10 +89,10 @@ pub async fn replace_view_link(
     if !state.origins.allows_socket(&headers) {
         return (StatusCode::FORBIDDEN, "only this site's pages may replace a view-only link").into_response();
     }
-    link(&state, room, true).await
+    link(&state, room, Ask::Replace).await
 }
 
-async fn link(state: &AppState, room: String, replace: bool) -> Response {
+async fn link(state: &AppState, room: String, ask: Ask) -> Response {
     let room = match RoomName::parse(room) {
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response(),
@@ -82,15 +101,16 @@ async fn link(state: &AppState, room: String, replace: bool) -> Response {
         Ok(access) => access.unwrap_or(Access { private: false, view_token: None }),
         Err(e) => return unavailable(e),
     };
-    let token = match (&access.view_token, replace) {
-        (Some(token), false) => token.clone(),
+    let token = match (&access.view_token, ask) {
+        (Some(token), Ask::Read | Ask::Ensure) => token.clone(),
+        (None, Ask::Read) => return (StatusCode::NOT_FOUND, "this room has no view-only link yet").into_response(),
         _ => {
             let token = random_token();
             let access = Access { view_token: Some(token.clone()), ..access };
             if let Err(e) = state.store.set_access(&room, access).await {
                 return unavailable(e);
             }
-            if replace {
+            if ask == Ask::Replace {
                 state.registry.revoke_viewers(&room);
             }
             token

@@ -140,7 +140,7 @@ async fn a_view_token_reads_history_and_pictures_without_the_name() {
     let (mut alice, _) = Client::join(&server, "secret-room-name", "alice").await;
     let op = alice.create("a", "circle", 10.0, 10.0).await;
     alice.confirmed(op).await;
-    let (_, link) = get_json(server.addr, "/api/rooms/secret-room-name/view-link").await;
+    let (_, link) = crate::common::put_json(server.addr, "/api/rooms/secret-room-name/view-link").await;
     let token = link["path"].as_str().unwrap().trim_start_matches("/v/").to_owned();
 
     for path in [

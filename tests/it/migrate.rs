@@ -24,7 +24,7 @@ async fn a_single_nodes_rooms_move_to_redis_whole() {
     }
     let done = alice.confirmed(last).await;
     let head = done["seq"].as_u64().unwrap();
-    let (_, link) = get_json(single.addr, "/api/rooms/moving/view-link").await;
+    let (_, link) = crate::common::put_json(single.addr, "/api/rooms/moving/view-link").await;
     let token = link["path"].as_str().unwrap().trim_start_matches("/v/").to_owned();
     let (_, head_private, _) = http_get(single.addr, "/new?private=1").await;
     let private = head_private

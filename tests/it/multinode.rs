@@ -119,7 +119,7 @@ async fn view_only_links_and_history_hold_on_every_node() {
     alice.confirmed(op).await;
 
     // A link made on one node opens the room read-only on the other.
-    let (_, link) = get_json(a.addr, "/api/rooms/both/view-link").await;
+    let (_, link) = crate::common::put_json(a.addr, "/api/rooms/both/view-link").await;
     let token = link["path"].as_str().unwrap().trim_start_matches("/v/").to_owned();
     let ws = try_connect_with(&format!("ws://{}/ws/v/{token}", b.addr), &[]).await.expect("the link opens on B");
     let mut eve = Client::wrap(ws);

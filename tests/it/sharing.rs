@@ -5,11 +5,18 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Client, TestServer, http_get, http_post, try_connect_with};
+use crate::common::{Client, TestServer, http_get, http_post, http_put, try_connect_with};
 
 /// A bodiless POST (with extra header lines); returns the status and body.
 async fn post(server: &TestServer, path: &str, headers: &str) -> (u16, String) {
-    let (status, _, body) = http_post(server.addr, path, headers).await;
+    post_or_put(server, "POST", path, headers).await
+}
+
+async fn post_or_put(server: &TestServer, method: &str, path: &str, headers: &str) -> (u16, String) {
+    let (status, _, body) = match method {
+        "PUT" => http_put(server.addr, path, headers).await,
+        _ => http_post(server.addr, path, headers).await,
+    };
     (status, body)
 }
 
@@ -39,10 +46,17 @@ async fn a_view_only_connection_sees_and_points_but_never_changes() {
     alice.confirmed(op).await;
 
     let (status, _, body) = http_get(server.addr, "/api/rooms/shared/view-link").await;
+    assert_eq!(status, 404, "a GET makes no link: {body}");
+    let (status, _) =
+        post_or_put(&server, "PUT", "/api/rooms/shared/view-link", "Origin: http://evil.example\r\n").await;
+    assert_eq!(status, 403, "another site's page may not make one");
+    let (status, _, body) = http_put(server.addr, "/api/rooms/shared/view-link", "").await;
     assert_eq!(status, 200, "{body}");
     let link = path_of(&body);
-    let (_, _, again) = http_get(server.addr, "/api/rooms/shared/view-link").await;
+    let (_, _, again) = http_put(server.addr, "/api/rooms/shared/view-link", "").await;
     assert_eq!(path_of(&again), link, "asking again gives the same link");
+    let (_, _, read) = http_get(server.addr, "/api/rooms/shared/view-link").await;
+    assert_eq!(path_of(&read), link, "and a GET tells it");
     assert!(!link.contains("shared"), "the link does not carry the room's name: {link}");
 
     let (mut eve, welcome) = viewer(&server, &link, "eve").await;
@@ -94,7 +108,7 @@ async fn replacing_the_view_link_closes_its_viewers_and_the_old_link_stops_worki
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
     let (_alice, _) = Client::join(&server, "rotate", "alice").await;
-    let (_, _, body) = http_get(server.addr, "/api/rooms/rotate/view-link").await;
+    let (_, _, body) = http_put(server.addr, "/api/rooms/rotate/view-link", "").await;
     let old = path_of(&body);
     let (mut eve, _) = viewer(&server, &old, "eve").await;
 

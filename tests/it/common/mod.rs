@@ -308,9 +308,24 @@ pub async fn http_get_bytes(addr: SocketAddr, path: &str, host: &str, headers: &
 
 /// A bodiless POST with further header lines (each ending in CRLF): the status code, headers and body.
 pub async fn http_post(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
+    http_bodiless(addr, "POST", path, headers).await
+}
+
+/// A bodiless PUT, as `http_post`.
+pub async fn http_put(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
+    http_bodiless(addr, "PUT", path, headers).await
+}
+
+/// A PUT answered with JSON: the status code and the parsed body (`Value::Null` if it is not JSON).
+pub async fn put_json(addr: SocketAddr, path: &str) -> (u16, Value) {
+    let (status, _, body) = http_put(addr, path, "").await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+async fn http_bodiless(addr: SocketAddr, method: &str, path: &str, headers: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let req =
-        format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n");
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n");
     stream.write_all(req.as_bytes()).await.expect("write");
     let mut buf = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut buf)).await.expect("response in time").expect("read");
