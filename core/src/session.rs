@@ -13,7 +13,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Board, Change, ChangeError, ClientId, Replica, ReplicaError, Shape, Unsent};
-use crate::protocol::{ClientMsg, ErrorCode, Position, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, MAX_PARTS, Position, ServerMsg, in_parts};
+
+/// A batch of at most this many changes always fits `MAX_PARTS` messages (no
+/// change takes more than about 250 bytes of JSON): only a longer one is measured.
+const ALWAYS_FITS: usize = 16_000;
 
 /// Where the session's connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +50,8 @@ pub enum Event {
     /// Presence (who is here, pointers, selections): for the tab's `Roster`.
     Presence(ServerMsg),
     /// The room refused something. When `op` names one of this tab's changes,
-    /// that change is gone from the view.
+    /// that change is gone from the view; unless the code is `Busy`: then it
+    /// waits, and is sent again after the next answer to hello.
     Refused { code: ErrorCode, message: String, op: Option<u64> },
     /// The room will not take this tab now (it is full, or the server is):
     /// the server closes the connection next; try again later.
@@ -196,6 +201,13 @@ impl Session {
     /// move of the same shape replaces it, so an offline drag waits as one
     /// change). Err if it does not apply here; then nothing changed.
     pub fn change(&mut self, change: Change) -> Result<Made, ChangeError> {
+        // The server would refuse it without saying which change it was.
+        if let Change::Batch { changes } = &change
+            && changes.len() > ALWAYS_FITS
+            && in_parts(changes).len() > MAX_PARTS as usize
+        {
+            return Err(ChangeError::BatchSize(changes.len()));
+        }
         if self.phase != Phase::Live {
             let op = self.replica.local_unsent(change)?;
             return Ok(Made { op, send: Vec::new() });
@@ -281,6 +293,11 @@ impl Session {
             ServerMsg::Error { code: ErrorCode::VersionMismatch, message, .. } => self.outdated(message),
             ServerMsg::Error { code: code @ (ErrorCode::RoomFull | ErrorCode::ServerBusy), message, .. } => {
                 Event::TurnedAway { code, message }
+            }
+            // Not refused for what it is, only for now: it stays, and goes again
+            // after the next answer to hello (the page reconnects, with backoff).
+            ServerMsg::Error { code: ErrorCode::Busy, message, op } => {
+                Event::Refused { code: ErrorCode::Busy, message, op }
             }
             ServerMsg::Error { code, message, op } => {
                 if let Some(op) = op {

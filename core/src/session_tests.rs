@@ -188,3 +188,18 @@ fn a_batch_too_large_for_one_message_goes_in_parts_and_comes_back_as_one_change(
     let amid = ServerMsg::Applied { seq: 2, change: create("y", 1.0), op: None, by: None };
     assert!(matches!(s.receive(amid), Event::Resync(_)), "a change amid another's parts");
 }
+
+#[test]
+fn a_change_the_server_is_too_busy_for_waits_and_goes_again() {
+    let mut s = session();
+    s.hello();
+    welcome(&mut s, 0, 7, Vec::new(), 0);
+    s.change(create("a", 1.0)).unwrap();
+    let busy = ServerMsg::error(ErrorCode::Busy, "busy", Some(1));
+    assert!(matches!(s.receive(busy), Event::Refused { code: ErrorCode::Busy, op: Some(1), .. }));
+    assert_eq!((s.pending(), s.view().len()), (1, 1), "kept, and still shown");
+    s.disconnected();
+    s.hello();
+    let Event::Joined { resend, .. } = welcome(&mut s, 0, 7, Vec::new(), 0) else { panic!("joined") };
+    assert_eq!(resend, [ClientMsg::Change { op: 1, change: create("a", 1.0) }], "sent again");
+}

@@ -38,6 +38,9 @@ pub enum Verdict {
     Joined,
     /// Drop this connection and make a new one (the owner's copy needs a resync).
     Reconnect,
+    /// Drop this connection and make a new one later, waiting longer each
+    /// time in a row (the server is too busy for what the owner sends).
+    Later,
     /// Stop for good: the server will not talk to this page (another protocol version).
     Stop,
 }
@@ -222,6 +225,7 @@ async fn connect_once<O: Owner + ?Sized>(
                             Verdict::Continue => {}
                             Verdict::Joined => worked = true,
                             Verdict::Reconnect => return Ended::Lost { worked },
+                            Verdict::Later => return Ended::Lost { worked: false },
                             Verdict::Stop => return Ended::Refused,
                         }
                     }

@@ -66,6 +66,11 @@ impl Owner for LiveBoard {
                 self.ui.members.set(members);
                 Verdict::Continue
             }
+            Event::Refused { code: ErrorCode::Busy, message, .. } => {
+                // The change waits in the session; a new connection sends it again.
+                leptos::logging::warn!("{message}: sending it again shortly");
+                Verdict::Later
+            }
             Event::Refused { code, message, .. } => {
                 leptos::logging::warn!("the server refused a message ({code:?}): {message}");
                 Verdict::Continue

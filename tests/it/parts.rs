@@ -169,29 +169,37 @@ async fn parts_out_of_order_interrupted_or_malformed_change_nothing() {
     server.stop().await;
 }
 
-/// The server holds at most `PARTS_BUDGET_BYTES` of changes under way: one
-/// more is refused `busy`, and goes in once there is room again.
+/// The server holds at most `PARTS_BUDGET_BYTES` of changes under way, one
+/// address at most a quarter of it: one more is refused `busy`, and goes in
+/// once there is room again. (Addresses as a trusted proxy names them.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_in_parts_beyond_the_servers_room_are_refused_busy_until_there_is_room() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir).await;
-    let room_for = PARTS_BUDGET_BYTES / (MAX_PARTS as usize * MAX_MESSAGE_BYTES);
+    let server = TestServer::start_with(&dir, |c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let per_address = PARTS_BUDGET_BYTES / 4 / (MAX_PARTS as usize * MAX_MESSAGE_BYTES);
     let create =
         |i: u32| json!([{"op": "create", "shape": {"id": format!("p{i}"), "kind": "circle", "x": i, "y": 10}}]);
+    let from = |n: usize| format!("10.0.0.{n}");
     let mut holders = Vec::new();
-    for i in 0..room_for {
-        let (mut c, _) = Client::join(&server, "busy", &format!("holder{i}")).await;
-        c.send_json(&part(1, 0, MAX_PARTS, create(0))).await;
-        assert!(heard_only_pong(&mut c).await.is_none(), "holder {i} has room");
-        holders.push(c);
+    for address in 1..=4 {
+        for i in 0..per_address {
+            let mut c = join_from(&server, &from(address), &format!("holder{address}-{i}")).await;
+            c.send_json(&part(1, 0, MAX_PARTS, create(0))).await;
+            assert!(heard_only_pong(&mut c).await.is_none(), "holder {i} of address {address} has room");
+            holders.push(c);
+        }
     }
-    let (mut late, _) = Client::join(&server, "busy", "late").await;
-    late.send_json(&part(1, 0, MAX_PARTS, create(0))).await;
-    let refusal = heard_only_pong(&mut late).await.expect("no room left");
-    assert_eq!((&refusal["code"], &refusal["op"]), (&json!("busy"), &json!(1)), "{refusal}");
+    // One more from an address that holds its share, and one from a fifth address once everything is held.
+    for (who, address) in [("greedy", from(1)), ("late", from(5))] {
+        let mut c = join_from(&server, &address, who).await;
+        c.send_json(&part(1, 0, MAX_PARTS, create(0))).await;
+        let refusal = heard_only_pong(&mut c).await.expect("no room left");
+        assert_eq!((&refusal["code"], &refusal["op"]), (&json!("busy"), &json!(1)), "{who}: {refusal}");
+    }
 
     // One holder leaves: its room comes back (once the server notices), and the late change goes in whole.
     drop(holders.pop());
+    let mut late = join_from(&server, &from(5), "late").await;
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let mut op = 2;
     loop {
@@ -209,6 +217,18 @@ async fn changes_in_parts_beyond_the_servers_room_are_refused_busy_until_there_i
     let applied = late.confirmed(op).await;
     assert_eq!(applied["change"]["changes"].as_array().map(Vec::len), Some(MAX_PARTS as usize), "{applied}");
     server.stop().await;
+}
+
+/// Joins `room` "busy" as `client`, from `address` (as the trusted proxy says).
+async fn join_from(server: &TestServer, address: &str, client: &str) -> Client {
+    let ws = crate::common::try_connect_with(&server.ws_url("busy"), &[("X-Forwarded-For", address)])
+        .await
+        .expect("connects");
+    let mut c = Client::wrap(ws);
+    c.send_json(&json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION, "client": client})).await;
+    let welcome = c.recv_type("welcome").await;
+    c.gather_board(welcome).await;
+    c
 }
 
 /// Pings and waits for the pong: the server has read everything sent before

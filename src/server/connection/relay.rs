@@ -61,7 +61,7 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
     let Link { room: room_tx, out: out_rx, cursor, revoked, member } = link;
     let (room_tx, member) = (*room_tx, *member);
     let view_only = terms.view_only;
-    let mut assembler = Assembler::new(terms.parts.clone());
+    let mut assembler = Assembler::new(terms.parts.clone(), terms.permit.network());
     let mut said: Vec<Utf8Bytes> = Vec::new();
     // Pings keep the connection honest: a peer that vanished without closing
     // (a laptop lid, a dead Wi-Fi) stops answering, and is closed after the
@@ -166,6 +166,13 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                 }
             },
             () = sleep_until(paused_until) => paused_until = None,
+            () = sleep_until(assembler.due()) => {
+                if let Some(refusal) = assembler.expired()
+                    && !send(socket, refusal).await
+                {
+                    return;
+                }
+            }
             incoming = socket.recv(), if paused_until.is_none() && inbound.is_none() => {
                 // Pings count too: answering them costs the server, not the sender.
                 if let Some(Ok(Message::Text(_) | Message::Binary(_) | Message::Ping(_))) = &incoming
@@ -241,7 +248,9 @@ async fn on_frame(
                 }
             }
             return match took.whole {
-                Some((op, change)) => Next::ToRoom(RoomCmd::Change { member, op, change }),
+                Some((op, change, room)) => {
+                    Next::ToRoom(RoomCmd::Change { member, op, change, keep: Some(Box::new(room)) })
+                }
                 None => Next::Continue,
             };
         }
@@ -268,7 +277,7 @@ async fn on_frame(
                 Next::End
             }
         }
-        ClientMsg::Change { op, change } => Next::ToRoom(RoomCmd::Change { member, op, change }),
+        ClientMsg::Change { op, change } => Next::ToRoom(RoomCmd::Change { member, op, change, keep: None }),
         ClientMsg::Name { name } => {
             outgoing.name(name);
             Next::Continue

@@ -13,12 +13,12 @@ use super::feed::To;
 use super::record::others_copy;
 use super::{ConnId, Room, RoomCmd};
 use crate::server::storage::redis_follow::Wake;
-use crate::server::storage::{RECENT_CHANGES, Record, StoreError};
+use crate::server::storage::{Record, StoreError};
 
 /// How often a room reads its log even without a wake-up.
 const POLL: Duration = Duration::from_secs(1);
-/// Entries read from the log at a time.
-const PAGE: usize = 1000;
+/// Entries read from the log at a time (each may be a board-sized batch).
+const PAGE: usize = 32;
 
 impl Room {
     /// With a Redis log, starts the task that wakes this room when its log grows.
@@ -119,9 +119,6 @@ impl Room {
     }
 
     fn remember(&mut self, change: crate::model::Change) {
-        if self.recent.len() == RECENT_CHANGES {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(change);
+        crate::server::storage::remember(&mut self.recent, change);
     }
 }

@@ -69,6 +69,9 @@ pub type Retire = Box<dyn FnOnce() + Send>;
 
 /// The most commands handled in one batch (and so one commit).
 const MAX_BATCH: usize = 256;
+/// The most changes (a batch counting as its changes) one batch of commands
+/// takes in past its first: one commit stays a bounded size.
+const MAX_BATCH_CHANGES: usize = crate::model::MAX_BATCH;
 
 /// What a connection asks of its room.
 #[derive(Debug)]
@@ -95,6 +98,10 @@ pub enum RoomCmd {
         member: ConnId,
         op: u64,
         change: Change,
+        /// Kept alive until the room has taken the change in, then dropped:
+        /// for a change that came in parts, the server's room for it
+        /// (`connection::parts`), so it counts while it waits in the mailbox.
+        keep: Option<Box<dyn std::any::Any + Send>>,
     },
     /// Several nodes: the room's log may have grown (another node appended).
     Tail,
@@ -272,10 +279,14 @@ impl Room {
             };
             let Some(first) = first else { break };
             let mut batch = Vec::with_capacity(8);
+            let mut changes = weight(&first);
             batch.push(first);
-            while batch.len() < MAX_BATCH {
+            while batch.len() < MAX_BATCH && changes < MAX_BATCH_CHANGES {
                 match rx.try_recv() {
-                    Ok(cmd) => batch.push(cmd),
+                    Ok(cmd) => {
+                        changes += weight(&cmd);
+                        batch.push(cmd);
+                    }
                     Err(_) => break,
                 }
             }
@@ -329,11 +340,13 @@ impl Room {
     async fn handle_batch(&mut self, batch: Vec<RoomCmd>) -> Result<(), StoreError> {
         for cmd in batch {
             match cmd {
-                RoomCmd::Change { member, op, change } => {
+                RoomCmd::Change { member, op, change, keep } => {
                     if self.store.log().is_some() {
                         self.asked.push((member, op, change.clone()));
                     }
-                    self.stage(member, op, change)
+                    self.stage(member, op, change);
+                    // Taken in: what it held for the change is free again.
+                    drop(keep);
                 }
                 RoomCmd::Tail => {
                     self.flush().await?;
@@ -376,5 +389,13 @@ impl Room {
                 self.presence_changed();
             }
         }
+    }
+}
+
+/// How many changes a command brings (a batch counts as its changes).
+fn weight(cmd: &RoomCmd) -> usize {
+    match cmd {
+        RoomCmd::Change { change, .. } => change.parts().len(),
+        _ => 1,
     }
 }

@@ -15,7 +15,7 @@ use super::{ConnId, Room, Staged};
 use crate::model::{Change, ClientId};
 use crate::protocol::{ErrorCode, MAX_MESSAGE_BYTES, MAX_OP_JUMP, ServerMsg, in_parts};
 use crate::server::metrics::{Code, Why};
-use crate::server::storage::{Append, LoadedRoom, RECENT_CHANGES, Record, SNAPSHOT_EVERY, Snapshot, StoreError};
+use crate::server::storage::{Append, LoadedRoom, Record, SNAPSHOT_EVERY, SNAPSHOT_LOG_BYTES, Snapshot, StoreError};
 
 /// Several nodes: rounds of "another node appended first" a batch may lose
 /// before the room resyncs (see `follow`).
@@ -69,7 +69,9 @@ impl DiskState {
 
     /// Whether a snapshot is worth writing with `accepted` more changes of `bytes`.
     fn snapshot_due(&self, accepted: u64, bytes: usize) -> bool {
-        self.since_snapshot + accepted >= SNAPSHOT_EVERY && self.log_bytes_since_snapshot + bytes >= self.snapshot_bytes
+        let log_bytes = self.log_bytes_since_snapshot + bytes;
+        (self.since_snapshot + accepted >= SNAPSHOT_EVERY || log_bytes >= SNAPSHOT_LOG_BYTES)
+            && log_bytes >= self.snapshot_bytes
     }
 }
 
@@ -140,10 +142,7 @@ impl Room {
                 Staged::Refused { member, msg } => self.feed.push(To::One(member), msg),
                 Staged::Accepted { member, record, .. } => {
                     let Some(copies) = messages.next() else { break };
-                    if self.recent.len() == RECENT_CHANGES {
-                        self.recent.pop_front();
-                    }
-                    self.recent.push_back(record.change);
+                    crate::server::storage::remember(&mut self.recent, record.change);
                     // Everyone gets the same bytes, but for the author, whose
                     // copy carries its `op` as the confirmation.
                     for (own, for_others) in copies {
@@ -278,29 +277,49 @@ impl Room {
 /// message (one `applied`, or the `applied_part`s of a batch too large for
 /// one); `by` is the author's person number in the room's presence.
 pub(super) fn applied_messages(record: &Record) -> Vec<(Utf8Bytes, Utf8Bytes)> {
-    let for_author = copies(record, Some(record.op), None);
-    for_author.into_iter().zip(others_copy(record)).collect()
-}
-
-/// Everyone else's copy of a recorded change (all a change another node recorded needs).
-pub(super) fn others_copy(record: &Record) -> Vec<Utf8Bytes> {
-    copies(record, None, record.by)
-}
-
-fn copies(record: &Record, op: Option<u64>, by: Option<u32>) -> Vec<Utf8Bytes> {
-    let seq = record.seq;
-    let whole = ServerMsg::Applied { seq, change: record.change.clone(), op, by }.to_json();
-    let Change::Batch { changes } = &record.change else { return vec![Utf8Bytes::from(whole)] };
-    // Past the size a client may send, a member's socket would hold the
-    // whole of it at once: it goes in parts, as it came.
-    if whole.len() <= MAX_MESSAGE_BYTES {
-        return vec![Utf8Bytes::from(whole)];
+    let (seq, op) = (record.seq, Some(record.op));
+    let (mut others, parts) = others_and_parts(record);
+    match parts {
+        None => {
+            let own = ServerMsg::Applied { seq, change: record.change.clone(), op, by: None }.to_json();
+            vec![(Utf8Bytes::from(own), others.remove(0))]
+        }
+        Some(parts) => parts.iter().map(|p| part(seq, p, op, None)).zip(others).collect(),
     }
-    let split = in_parts(changes);
-    let parts = split.len() as u32;
-    let part = |(changes, part): (&[Change], u32)| {
-        let msg = ServerMsg::AppliedPart { seq, part, parts, changes: changes.to_vec(), op, by };
-        Utf8Bytes::from(msg.to_json())
+}
+
+/// Everyone else's copy of a recorded change (all a change another node
+/// recorded needs), in the same messages as `applied_messages` makes.
+pub(super) fn others_copy(record: &Record) -> Vec<Utf8Bytes> {
+    others_and_parts(record).0
+}
+
+/// One `applied_part`'s place and changes: (part, parts, changes).
+type Run = (u32, u32, Vec<Change>);
+
+/// The author's copy is at most this much longer than the others' (`"op":`
+/// and up to 16 digits, against a `by` that may be absent).
+const OWN_COPY_EXTRA: usize = 24;
+
+/// Everyone else's copies, and for a batch too large for one message, the
+/// runs of its changes they were cut into (the author's copy is cut the same
+/// way: an author told of a change in other pieces than everyone else would
+/// be out of step with the room's stream). Past the size a client may send, a
+/// member's socket would have to hold the whole of it at once.
+fn others_and_parts(record: &Record) -> (Vec<Utf8Bytes>, Option<Vec<Run>>) {
+    let (seq, by) = (record.seq, record.by);
+    let whole = ServerMsg::Applied { seq, change: record.change.clone(), op: None, by }.to_json();
+    let changes = match &record.change {
+        Change::Batch { changes } if whole.len() + OWN_COPY_EXTRA > MAX_MESSAGE_BYTES => changes,
+        _ => return (vec![Utf8Bytes::from(whole)], None),
     };
-    split.into_iter().zip(0..).map(part).collect()
+    let runs = in_parts(changes);
+    let parts = runs.len() as u32;
+    let runs: Vec<Run> = runs.into_iter().zip(0..).map(|(run, part)| (part, parts, run.to_vec())).collect();
+    (runs.iter().map(|p| part(seq, p, None, by)).collect(), Some(runs))
+}
+
+fn part(seq: u64, (part, parts, changes): &Run, op: Option<u64>, by: Option<u32>) -> Utf8Bytes {
+    let msg = ServerMsg::AppliedPart { seq, part: *part, parts: *parts, changes: changes.clone(), op, by };
+    Utf8Bytes::from(msg.to_json())
 }

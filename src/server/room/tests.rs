@@ -97,7 +97,7 @@ async fn a_member_behind_reads_the_burst_it_missed_in_order() {
         } else {
             Change::Move { id: id.clone(), x: (op % 1400) as f64, y: 0.0 }
         };
-        room.send(RoomCmd::Change { member: ConnId(2), op, change }).await.unwrap();
+        room.send(RoomCmd::Change { member: ConnId(2), op, change, keep: None }).await.unwrap();
     }
     let reading = async {
         let mut pending = Default::default();
@@ -127,7 +127,9 @@ async fn an_empty_room_retires_after_its_grace_period_and_not_before() {
     let (room, retired) = start_room(&dir, "nap");
     let (_queue, mut cursor) = join(&room, 1, "a", None).await.unwrap();
     let shape = Shape::new(ShapeId::parse("s").unwrap(), ShapeKind::Circle, 0.0, 0.0);
-    room.send(RoomCmd::Change { member: ConnId(1), op: 1, change: Change::Create { shape } }).await.unwrap();
+    room.send(RoomCmd::Change { member: ConnId(1), op: 1, change: Change::Create { shape }, keep: None })
+        .await
+        .unwrap();
     let mut pending = Default::default();
     next_applied(&mut cursor, &mut pending).await;
     room.send(RoomCmd::Leave { member: ConnId(1) }).await.unwrap();
@@ -153,4 +155,30 @@ async fn a_never_edited_room_retires_as_soon_as_it_is_empty() {
     room.send(RoomCmd::Leave { member: ConnId(1) }).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), room.closed()).await.expect("retired without waiting");
     assert!(retired.load(Ordering::SeqCst));
+}
+
+/// Around the message limit, the author's copy and the others' come in the
+/// same number of messages, each within the limit, whatever the `op`.
+#[test]
+fn a_big_batch_reaches_its_author_and_everyone_else_in_the_same_parts() {
+    use crate::protocol::MAX_MESSAGE_BYTES;
+    use crate::server::storage::Record;
+    let moves = |n: usize| Change::Batch {
+        changes: (0..n)
+            .map(|i| Change::Move { id: ShapeId::parse(format!("s{i}")).unwrap(), x: 1.5, y: 2.5 })
+            .collect(),
+    };
+    let mut split = false;
+    for n in (1_450..1_750).step_by(7) {
+        for (op, by) in [(crate::protocol::MAX_OP, None), (1, Some(7))] {
+            let record = Record { seq: 9, client: ClientId::parse("c").unwrap(), op, change: moves(n), by };
+            let pairs = super::record::applied_messages(&record);
+            assert_eq!(pairs.len(), super::record::others_copy(&record).len(), "{n} moves");
+            assert!(
+                pairs.iter().all(|(own, others)| own.len() <= MAX_MESSAGE_BYTES && others.len() <= MAX_MESSAGE_BYTES)
+            );
+            split |= pairs.len() > 1;
+        }
+    }
+    assert!(split, "the sizes tried cross the limit");
 }

@@ -49,7 +49,7 @@ pub(super) fn head(conn: &Connection, room: &RoomName) -> Result<u64, StoreError
     Ok(last.unwrap_or(0).max(row.unwrap_or(0)).max(0) as u64)
 }
 
-/// Up to `limit` changes after `after`, in order.
+/// Up to `limit` changes after `after`, in order; fewer past `MAX_PAGE_BYTES`.
 pub(super) fn changes(conn: &Connection, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
     let mut stmt = conn
         .prepare_cached("SELECT seq, at, change FROM changes WHERE room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
@@ -59,11 +59,15 @@ pub(super) fn changes(conn: &Connection, room: &RoomName, after: u64, limit: usi
             Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
         })
         .map_err(sql("reading a room's history"))?;
-    let mut out = Vec::new();
+    let (mut out, mut bytes) = (Vec::new(), 0);
     for row in rows {
         let (seq, at, text) = row.map_err(sql("reading a room's history"))?;
         let change = serde_json::from_str(&text).map_err(|e| corrupt(room, format!("change {seq}: {e}")))?;
         out.push(Logged { seq: seq.max(0) as u64, at_ms: known_time(at), change });
+        bytes += text.len();
+        if bytes >= super::MAX_PAGE_BYTES {
+            break;
+        }
     }
     Ok(out)
 }

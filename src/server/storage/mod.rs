@@ -17,8 +17,9 @@
 //! each snapshot. The log is kept whole, for history: every snapshot is also
 //! kept, in `keyframes`, so any version is a keyframe plus at most one
 //! snapshot's interval of changes (`history.rs`). A snapshot is written once the log
-//! since the last one holds at least `SNAPSHOT_EVERY` changes and is at least
-//! as large as that snapshot, so snapshots never cost more than the log.
+//! since the last one holds at least `SNAPSHOT_EVERY` changes (or
+//! `SNAPSHOT_LOG_BYTES` of them: a few imports) and is at least as large as
+//! that snapshot, so snapshots never cost more than the log.
 //!
 //! Durability: WAL with `synchronous = FULL`, so a commit survives a killed
 //! process and a power cut.
@@ -53,11 +54,30 @@ pub use redis_lobby::LiveRooms;
 pub(crate) use sqlite::now_ms;
 use writer::{Job, Work};
 
-/// The fewest changes between two snapshots of a room.
+/// The fewest changes between two snapshots of a room, unless they are large.
 pub const SNAPSHOT_EVERY: u64 = 256;
+/// Fewer changes than `SNAPSHOT_EVERY` are worth a snapshot once they are this
+/// large: what loading a room replays stays bounded when its changes are imports.
+pub const SNAPSHOT_LOG_BYTES: usize = 8 * 1024 * 1024;
 /// The latest changes a room keeps at hand (and loads) to catch up a
 /// reconnecting client without sending it a whole snapshot.
 pub const RECENT_CHANGES: usize = 512;
+/// And at most this many by weight (a batch counts as its changes), so a few
+/// board-sized batches do not make the recent log a gigabyte.
+pub const RECENT_WEIGHT: usize = crate::model::MAX_BATCH;
+/// The most bytes of changes one page of history holds (at least one change).
+pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Adds `change` to a room's recent log, dropping the oldest while it holds
+/// more than `RECENT_CHANGES` changes or `RECENT_WEIGHT` of weight (the newest
+/// always stays).
+pub fn remember(recent: &mut VecDeque<Change>, change: Change) {
+    recent.push_back(change);
+    let mut weight: usize = recent.iter().map(|c| c.parts().len()).sum();
+    while recent.len() > 1 && (recent.len() > RECENT_CHANGES || weight > RECENT_WEIGHT) {
+        weight -= recent.pop_front().map_or(0, |old| old.parts().len());
+    }
+}
 /// How long a client's last op is remembered after its last change. Only a
 /// tab that comes back after this long with changes it sent but never saw
 /// confirmed could have one applied twice.

@@ -307,10 +307,7 @@ impl RedisLog {
                 board.apply(&e.change).map_err(|err| corrupt(format!("change {} does not apply: {err}", e.seq)))?;
                 log_bytes_since_snapshot += e.bytes;
             }
-            if recent.len() == RECENT_CHANGES {
-                recent.pop_front();
-            }
-            recent.push_back(e.change);
+            super::remember(&mut recent, e.change);
             seq = e.seq;
         }
         let seq = seq.max(snap_seq);

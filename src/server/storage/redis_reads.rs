@@ -9,6 +9,9 @@ use super::redis_log::{RedisLog, failed, keys};
 use super::{Access, Logged, StoreError, Version};
 use crate::model::{Board, RoomName};
 
+/// Log entries read at a time for a page of history.
+const READ_AT_ONCE: usize = 50;
+
 fn token_key(token: &str) -> String {
     format!("sb:token:{{{token}}}")
 }
@@ -57,11 +60,21 @@ impl RedisLog {
     }
 
     pub async fn changes(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
-        let entries = self.read(room, after, Some(limit)).await?;
-        Ok(entries
-            .into_iter()
-            .map(|e| Logged { seq: e.seq, at_ms: (e.at_ms > 0).then_some(e.at_ms), change: e.change })
-            .collect())
+        // A few at a time, to stop at `MAX_PAGE_BYTES` without reading far past it.
+        let (mut out, mut bytes, mut from) = (Vec::new(), 0, after);
+        while out.len() < limit && bytes < super::MAX_PAGE_BYTES {
+            let entries = self.read(room, from, Some((limit - out.len()).min(READ_AT_ONCE))).await?;
+            let Some(last) = entries.last().map(|e| e.seq) else { break };
+            for e in entries {
+                bytes += e.bytes;
+                out.push(Logged { seq: e.seq, at_ms: (e.at_ms > 0).then_some(e.at_ms), change: e.change });
+                if bytes >= super::MAX_PAGE_BYTES {
+                    break;
+                }
+            }
+            from = last;
+        }
+        Ok(out)
     }
 
     /// The board after change `seq`: the nearest keyframe at or before it,

@@ -80,10 +80,7 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
             let mark = logged_ops.entry(client).or_default();
             *mark = (*mark).max(op);
         }
-        if recent.len() == RECENT_CHANGES {
-            recent.pop_front();
-        }
-        recent.push_back(change);
+        super::remember(&mut recent, change);
         expected = Some(s + 1);
     }
     let seq = expected.unwrap_or(snapshot_seq + 1) - 1;
