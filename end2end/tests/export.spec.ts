@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { closeParticipants, expectAllConfirmed, expectShapeCount, openRoom, positions, shapeList, shapes, uniqueRoom } from './helpers';
+import { closeParticipants, expectAllConfirmed, expectPainted, expectShapeCount, openRoom, positions, shapeList, shapes, uniqueRoom } from './helpers';
 
 test.afterEach(closeParticipants);
 
@@ -76,4 +76,11 @@ test('a board-sized import is one change: another tab sees it whole, one undo ta
   await expectShapeCount(bob, 0);
   await expectAllConfirmed(ann);
   expect((await now()).seq).toBe(2);
+  // Its history shows the import whole (a board this large is painted rough first, then sharp).
+  await bob.goto(`/r/${room}/history`);
+  const slider = bob.getByRole('slider', { name: 'Version' });
+  await expect(slider).toHaveValue('2');
+  await slider.fill('1');
+  await expect(shapeList(bob).getByRole('listitem').first()).toHaveText(`${n - 100} more shapes beneath these`);
+  await expectPainted(bob, { kind: 'Circle', x: 99 * 14, y: 29 * 28 });
 });

@@ -15,9 +15,10 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
+use super::pen::{Pen, trace};
 use super::presence::PERSON_COLORS;
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeId};
-use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines};
+use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, grid_lines};
 use crate::roster::Roster;
 use crate::viewport::Viewport;
 
@@ -25,6 +26,11 @@ const SELECTION: &str = "#7048e8";
 const MARQUEE_FILL: &str = "rgba(112, 72, 232, 0.08)";
 /// Below this many shapes a full redraw is cheap enough; layers are not worth their memory.
 const LAYERS_FROM: usize = 300;
+/// From this many shapes a board shown for a moment (a version, while the
+/// history slider moves) is first painted at half resolution: a quarter of the
+/// pixels to fill, where one sharp repaint of a full board takes a quarter of
+/// a second in software.
+const ROUGH_FROM: usize = 3_000;
 
 /// What changed on the board since the last frame, as the live board reports
 /// it: this decides whether the layers still hold.
@@ -63,6 +69,8 @@ pub struct Canvas {
     view: Cell<Viewport>,
     layers: RefCell<Option<Layers>>,
     motion: RefCell<Motion>,
+    /// The next full repaint may be rough (`rough_next`).
+    rough: Cell<bool>,
 }
 
 impl Canvas {
@@ -78,6 +86,7 @@ impl Canvas {
             view: Cell::default(),
             layers: RefCell::new(None),
             motion: RefCell::new(Motion::Many),
+            rough: Cell::new(false),
         };
         canvas.fit();
         Ok(canvas)
@@ -118,8 +127,13 @@ impl Canvas {
 
     /// Sets `ctx` to draw in board units, through the view.
     fn board_transform(&self, ctx: &CanvasRenderingContext2d) {
+        self.board_transform_at(ctx, 1.0);
+    }
+
+    /// The board's transform for a canvas `factor` times the size of ours.
+    fn board_transform_at(&self, ctx: &CanvasRenderingContext2d, factor: f64) {
         let view = self.view.get();
-        let k = self.scale.get() * view.zoom;
+        let k = self.scale.get() * view.zoom * factor;
         let _ = ctx.set_transform(k, 0.0, 0.0, k, -view.x * k, -view.y * k);
     }
 
@@ -138,6 +152,13 @@ impl Canvas {
         *self.motion.borrow_mut() = Motion::Many;
     }
 
+    /// Like `changed`, for a board shown only for a moment: a large one may be
+    /// painted at half resolution (a later `changed` paints it sharp).
+    pub fn rough_next(&self) {
+        self.changed();
+        self.rough.set(true);
+    }
+
     /// Draws the board, with the selection and any selection rectangle on
     /// top, reusing the layers when only the shape they were made for moved
     /// since the last frame.
@@ -153,7 +174,10 @@ impl Canvas {
             Some(id) => self.draw_layered(board, &id),
             None => {
                 self.layers.borrow_mut().take();
-                self.paint(&self.ctx, board.shapes(), true);
+                let rough = self.rough.replace(false) && board.len() >= ROUGH_FROM;
+                if !(rough && self.paint_rough(board)) {
+                    self.paint(&self.ctx, board.shapes(), true);
+                }
             }
         }
         self.board_transform(&self.ctx);
@@ -233,7 +257,8 @@ impl Canvas {
         let _ = ctx.draw_image_with_html_canvas_element(&l.below, 0.0, 0.0);
         if let Some(shape) = board.get(moving) {
             self.board_transform(ctx);
-            Self::draw_shape(ctx, shape);
+            ctx.set_line_width(OUTLINE_WIDTH);
+            Pen::default().draw(ctx, shape);
             let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         }
         if let Some(above) = &l.above {
@@ -255,12 +280,28 @@ impl Canvas {
         Some(Layers { moving: moving.clone(), below, above })
     }
 
+    /// Paints the board at half resolution and scales it up onto ours; false
+    /// if there was no canvas to paint it on. (Outlines stay: without them,
+    /// overlapping shapes of one colour are one blot.)
+    fn paint_rough(&self, board: &Board) -> bool {
+        let (w, h) = (self.el.width(), self.el.height());
+        let Some((half, ctx)) = self.offscreen_of((w / 2).max(1), (h / 2).max(1)) else { return false };
+        self.paint_at(&ctx, board.shapes(), true, true);
+        let _ = self.ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        let drawn = self.ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&half, 0.0, 0.0, w.into(), h.into());
+        drawn.is_ok()
+    }
+
     /// A transparent canvas the size of ours.
     fn offscreen(&self) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
+        self.offscreen_of(self.el.width(), self.el.height())
+    }
+
+    fn offscreen_of(&self, width: u32, height: u32) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
         let document = web_sys::window()?.document()?;
         let el = document.create_element("canvas").ok()?.dyn_into::<HtmlCanvasElement>().ok()?;
-        el.set_width(self.el.width());
-        el.set_height(self.el.height());
+        el.set_width(width);
+        el.set_height(height);
         let ctx = el.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
         Some((el, ctx))
     }
@@ -268,14 +309,29 @@ impl Canvas {
     /// Paints `shapes` in order into `ctx`, on the background and grid if
     /// `ground` (otherwise on whatever is there: transparent, for a layer).
     fn paint<'a>(&self, ctx: &CanvasRenderingContext2d, shapes: impl Iterator<Item = &'a Shape>, ground: bool) {
-        self.board_transform(ctx);
+        self.paint_at(ctx, shapes, ground, false);
+    }
+
+    /// `paint`; `rough`: into a canvas half the size of ours.
+    fn paint_at<'a>(
+        &self,
+        ctx: &CanvasRenderingContext2d,
+        shapes: impl Iterator<Item = &'a Shape>,
+        ground: bool,
+        rough: bool,
+    ) {
+        self.board_transform_at(ctx, if rough { 0.5 } else { 1.0 });
         if ground {
             ctx.set_fill_style_str(BACKGROUND);
             ctx.fill_rect(0.0, 0.0, BOARD_WIDTH, BOARD_HEIGHT);
             Self::draw_grid(ctx);
         }
+        // The pen's colours are set only when they change, and its width once:
+        // on a full board each call saved is ten thousand calls saved.
+        let mut pen = Pen::default();
+        ctx.set_line_width(OUTLINE_WIDTH);
         for shape in shapes {
-            Self::draw_shape(ctx, shape);
+            pen.draw(ctx, shape);
         }
     }
 
@@ -290,37 +346,11 @@ impl Canvas {
         ctx.stroke();
     }
 
-    fn trace(ctx: &CanvasRenderingContext2d, shape: &Shape) {
-        ctx.begin_path();
-        match Outline::of(shape) {
-            Outline::Rect { x, y, w, h } => ctx.rect(x, y, w, h),
-            Outline::Triangle([(ax, ay), (bx, by), (cx, cy)]) => {
-                ctx.move_to(ax, ay);
-                ctx.line_to(bx, by);
-                ctx.line_to(cx, cy);
-                ctx.close_path();
-            }
-            Outline::Ellipse { cx, cy, rx, ry } => {
-                let _ = ctx.ellipse(cx, cy, rx, ry, 0.0, 0.0, std::f64::consts::TAU);
-            }
-        }
-    }
-
-    fn draw_shape(ctx: &CanvasRenderingContext2d, shape: &Shape) {
-        let (fill, stroke) = shape.fill().paint();
-        Self::trace(ctx, shape);
-        ctx.set_fill_style_str(fill);
-        ctx.fill();
-        ctx.set_stroke_style_str(stroke);
-        ctx.set_line_width(OUTLINE_WIDTH);
-        ctx.stroke();
-    }
-
     /// An outline on the shape itself and a dashed box with corner handles
     /// around it, as in Excalidraw and tldraw.
     fn draw_selection(&self, shape: &Shape) {
         let ctx = &self.ctx;
-        Self::trace(ctx, shape);
+        trace(ctx, shape);
         ctx.set_stroke_style_str(SELECTION);
         ctx.set_line_width(4.0);
         ctx.stroke();

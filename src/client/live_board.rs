@@ -54,7 +54,7 @@ pub(super) fn rect(a: (f64, f64), b: (f64, f64)) -> [f64; 4] {
 
 pub struct LiveBoard {
     /// Itself, for callbacks (animation frames) that must not keep it alive.
-    me: Weak<LiveBoard>,
+    pub(super) me: Weak<LiveBoard>,
     room: RoomName,
     pub(super) session: RefCell<Session>,
     pub(super) connection: Connection,
@@ -78,6 +78,8 @@ pub struct LiveBoard {
     pub(super) showing: RefCell<Option<crate::model::Board>>,
     /// On a history page: only looked at, even before its first version arrives.
     pub(super) looking_back: Cell<bool>,
+    /// Paints the version shown sharp once the slider rests (`replay`).
+    pub(super) sharpen: RefCell<Option<gloo_timers::callback::Timeout>>,
     /// Why the server last turned this tab away (room full), shown while retrying.
     pub(super) refusal: Cell<Option<ConnStatus>>,
     frame_requested: Cell<bool>,
@@ -126,6 +128,7 @@ impl LiveBoard {
             view_only,
             showing: RefCell::new(None),
             looking_back: Cell::new(false),
+            sharpen: RefCell::new(None),
             announcer: Announcer::default(),
             refusal: Cell::new(None),
             frame_requested: Cell::new(false),

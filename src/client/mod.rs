@@ -41,6 +41,8 @@ mod input;
 #[cfg(feature = "hydrate")]
 pub mod live_board;
 #[cfg(feature = "hydrate")]
+mod pen;
+#[cfg(feature = "hydrate")]
 mod presence;
 #[cfg(feature = "hydrate")]
 mod receiving;

@@ -65,6 +65,9 @@ pub async fn fetch(key: &RoomName, view: bool, seq: Option<u64>) -> Result<Versi
     }
 }
 
+/// How long the versions shown must rest before the board is painted sharp.
+const SHARPEN_AFTER_MS: u32 = 250;
+
 impl LiveBoard {
     /// This board is on a history page: it is only looked at, from the start
     /// (the first version is still on its way).
@@ -78,11 +81,26 @@ impl LiveBoard {
     }
 
     /// Shows `board` (a version) instead of the live board; `None` goes back to live.
+    /// While versions follow each other (the slider moving, playing), a large
+    /// board is painted rough at once and sharp once they stop for a moment.
     pub fn show_version(&self, board: Option<Board>) {
         self.selected.borrow_mut().clear();
         *self.drag.borrow_mut() = None;
+        let version = board.is_some();
         *self.showing.borrow_mut() = board;
-        self.canvas.changed();
+        if version {
+            self.canvas.rough_next();
+            let me = self.me.clone();
+            // Replacing the timer cancels the one before: only a rest sharpens.
+            *self.sharpen.borrow_mut() = Some(gloo_timers::callback::Timeout::new(SHARPEN_AFTER_MS, move || {
+                if let Some(board) = me.upgrade() {
+                    board.canvas.changed();
+                    board.invalidate();
+                }
+            }));
+        } else {
+            self.canvas.changed();
+        }
         self.invalidate();
     }
 
