@@ -170,6 +170,11 @@ pub enum ServerMsg {
 #[path = "protocol_read.rs"]
 mod read;
 
+// Changes too large for one message: how they are cut into parts.
+#[path = "protocol_parts.rs"]
+mod parts;
+pub use parts::in_parts;
+
 /// Machine-readable reasons for an `error` message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -262,25 +267,6 @@ impl ClientMsg {
     }
 }
 
-/// A batch's changes cut into runs that each fit one message of at most
-/// `MAX_MESSAGE_BYTES` with its envelope (`part` or `applied_part`), in order.
-pub fn in_parts(changes: &[Change]) -> Vec<&[Change]> {
-    // Room for the envelope (`{"type":"applied_part","seq":…,"by":…}`) and the commas.
-    const ROOM: usize = MAX_MESSAGE_BYTES - 256;
-    let mut parts = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, change) in changes.iter().enumerate() {
-        let len = serde_json::to_string(change).map_or(0, |t| t.len()) + 1;
-        if bytes + len > ROOM && i > start {
-            parts.push(&changes[start..i]);
-            (start, bytes) = (i, 0);
-        }
-        bytes += len;
-    }
-    parts.push(&changes[start..]);
-    parts
-}
-
 /// A place in a room's history: which incarnation of the room, and how many
 /// changes into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,23 +338,6 @@ impl ClientMsg {
     /// JSON text for the wire (cannot fail: only strings and finite numbers).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// What sends change `op`: one `change` message, or for a batch larger
-    /// than a message may be, its `part` messages, each within the limit.
-    pub fn for_change(op: u64, change: Change) -> Vec<ClientMsg> {
-        let whole = ClientMsg::Change { op, change };
-        let ClientMsg::Change { change: Change::Batch { changes }, .. } = &whole else { return vec![whole] };
-        if whole.to_json().len() <= MAX_MESSAGE_BYTES {
-            return vec![whole];
-        }
-        let split = in_parts(changes);
-        let parts = split.len() as u32;
-        split
-            .into_iter()
-            .zip(0..)
-            .map(|(changes, part)| ClientMsg::Part { op, part, parts, changes: changes.to_vec() })
-            .collect()
     }
 }
 

@@ -14,21 +14,25 @@ test.afterEach(closeParticipants);
 
 const SHAPES = 10_000;
 
-/** Fills `room` through the real protocol from inside the page: 10 connections in turn, 1,000 creates each. */
-async function fill(page: Page, room: string) {
+/** Writes `total` changes into `room` through the real protocol from inside the page, 1,000 per connection,
+ * one connection after the other (members each receiving everyone's thousands at once would fall behind and
+ * be dropped for a resync, as the protocol says): `shapes` creates, then moves of those shapes. */
+async function write(page: Page, room: string, total: number, shapes: number) {
   await page.evaluate(
-    async ({ room, total }) => {
+    async ({ room, total, shapes }) => {
       const per = 1000;
+      const kinds = ['rectangle', 'triangle', 'circle'];
       const one = (c: number) =>
         new Promise<void>((resolve, reject) => {
           const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/ws/${room}`);
-          ws.onerror = () => reject(new Error('fill socket failed'));
+          ws.onerror = () => reject(new Error('writer socket failed'));
           ws.onopen = () => {
-            ws.send(JSON.stringify({ type: 'hello', version: 5, client: `filler${c}` }));
+            ws.send(JSON.stringify({ type: 'hello', version: 5, client: `writer${c}` }));
             for (let i = 1; i <= per; i++) {
               const n = c * per + i;
-              const shape = { id: `f${n}`, kind: ['rectangle', 'triangle', 'circle'][n % 3], x: (n * 37) % 1440, y: (n * 53) % 880 };
-              ws.send(JSON.stringify({ type: 'change', op: i, change: { op: 'create', shape } }));
+              const [id, x, y] = [`f${((n - 1) % shapes) + 1}`, (n * 37) % 1440, (n * 53) % 880];
+              const change = n <= shapes ? { op: 'create', shape: { id, kind: kinds[n % 3], x, y } } : { op: 'move', id, x, y };
+              ws.send(JSON.stringify({ type: 'change', op: i, change }));
             }
           };
           ws.onmessage = (e) => {
@@ -40,11 +44,9 @@ async function fill(page: Page, room: string) {
             }
           };
         });
-      // One after the other: ten members each receiving all 10,000 creates at once would fall
-      // behind and be dropped for a resync, as the protocol says.
       for (let c = 0; c < total / per; c++) await one(c);
     },
-    { room, total: SHAPES },
+    { room, total, shapes },
   );
 }
 
@@ -81,7 +83,7 @@ test('10,000 shapes: first paint and frame times while dragging', async ({ brows
   const room = uniqueRoom('perf');
   const filler = await newParticipant(browser);
   await filler.goto('/');
-  await fill(filler, room);
+  await write(filler, room, SHAPES, SHAPES);
 
   const page = await newParticipant(browser);
   await timeFrames(page);
@@ -130,48 +132,12 @@ test('10,000 shapes: first paint and frame times while dragging', async ({ brows
 
 const CHANGES = 100_000;
 
-/** Gives `room` a long history through the real protocol from inside the page: `shapes` shapes, then moves
- * of them, 1,000 changes per connection, one connection after the other. */
-async function history(page: Page, room: string, shapes: number) {
-  await page.evaluate(
-    async ({ room, total, shapes }) => {
-      const per = 1000;
-      const one = (c: number) =>
-        new Promise<void>((resolve, reject) => {
-          const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/ws/${room}`);
-          ws.onerror = () => reject(new Error('history socket failed'));
-          ws.onopen = () => {
-            ws.send(JSON.stringify({ type: 'hello', version: 5, client: `writer${c}` }));
-            for (let i = 1; i <= per; i++) {
-              const n = c * per + i;
-              const id = `h${n % shapes}`;
-              const change = n <= shapes
-                ? { op: 'create', shape: { id, kind: 'circle', x: (n * 37) % 1480, y: (n * 53) % 880 } }
-                : { op: 'move', id, x: (n * 37) % 1480, y: (n * 53) % 880 };
-              ws.send(JSON.stringify({ type: 'change', op: i, change }));
-            }
-          };
-          ws.onmessage = (e) => {
-            const msg = JSON.parse(e.data);
-            if (msg.type === 'error') reject(new Error(e.data));
-            if (msg.type === 'applied' && msg.op === per) {
-              ws.close();
-              resolve();
-            }
-          };
-        });
-      for (let c = 0; c < total / per; c++) await one(c);
-    },
-    { room, total: CHANGES, shapes },
-  );
-}
-
 for (const board of [1_000, 10_000]) test(`100,000 changes on ${board} shapes: seeking anywhere in the history shows that version`, async ({ browser }) => {
   test.setTimeout(600_000);
   const room = uniqueRoom('perf-history');
   const writer = await newParticipant(browser);
   await writer.goto('/');
-  await history(writer, room, board);
+  await write(writer, room, CHANGES, board);
 
   const page = await newParticipant(browser);
   await page.goto(`/r/${room}/history`);
