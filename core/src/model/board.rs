@@ -6,7 +6,7 @@
 //! (`Shape::z`), and within a layer in the order they arrived there. Later
 //! shapes are drawn on top and hit first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,9 @@ pub const BOARD_WIDTH: f64 = 1600.0;
 pub const BOARD_HEIGHT: f64 = 1000.0;
 /// The most shapes one room may hold.
 pub const MAX_SHAPES: usize = 10_000;
+
+/// From this many deletes in a row, a batch deletes in one pass over the board.
+const DELETES_IN_ONE_PASS: usize = 16;
 
 fn check_layer(z: i64) -> Result<(), ChangeError> {
     if z.abs() > MAX_LAYER { Err(ChangeError::LayerOutOfRange(z)) } else { Ok(()) }
@@ -172,8 +175,25 @@ impl Board {
     /// browser both use. On error the board is unchanged.
     pub fn apply(&mut self, change: &Change) -> Result<(), ChangeError> {
         self.validate(change)?;
-        for part in change.parts() {
-            self.apply_checked(part);
+        let parts = change.parts();
+        let mut at = 0;
+        while at < parts.len() {
+            // A run of deletes goes in one pass over the board: one by one,
+            // each would shift every shape above it (deleting a full board
+            // would take seconds). Deleting is idempotent and a run has nothing
+            // between its deletes, so the board ends the same.
+            let run = parts[at..].iter().take_while(|c| matches!(c, Change::Delete { .. })).count();
+            if run >= DELETES_IN_ONE_PASS {
+                let gone: HashSet<&ShapeId> = parts[at..at + run]
+                    .iter()
+                    .filter_map(|c| if let Change::Delete { id } = c { Some(id) } else { None })
+                    .collect();
+                self.shapes.retain(|id, _| !gone.contains(id));
+                at += run;
+                continue;
+            }
+            self.apply_checked(&parts[at]);
+            at += 1;
         }
         Ok(())
     }

@@ -127,3 +127,27 @@ fn a_snapshot_holds_only_what_changes_could_have_made() {
     let too_many: Vec<String> = (0..=MAX_SHAPES).map(|i| shape(&format!("s{i}"), 0.0)).collect();
     assert!(read(&too_many).is_err(), "more than a room may hold");
 }
+
+#[test]
+fn a_batch_of_many_deletes_ends_as_the_same_deletes_one_by_one() {
+    let mut board = Board::new();
+    for i in 0..200 {
+        board.apply(&create(&format!("s{i}"), ShapeKind::Circle, f64::from(i % 50) * 20.0, 10.0)).unwrap();
+        board.apply(&Change::Layer { id: id(&format!("s{i}")), z: i64::from(i % 7) - 3 }).unwrap();
+    }
+    let delete = |i: u32| Change::Delete { id: id(&format!("s{i}")) };
+    // Runs long and short, repeats, ids that are not there, and other changes between the runs.
+    let mut changes: Vec<Change> = (0..60).map(delete).collect();
+    changes.extend([delete(3), delete(999), create("new", ShapeKind::Rectangle, 5.0, 5.0)]);
+    changes.extend((100..140).map(delete));
+    changes.push(Change::Layer { id: id("s150"), z: 2 });
+    changes.extend([delete(160), delete(161)]);
+    changes.extend((170..190).map(delete));
+    let mut one_by_one = board.clone();
+    for change in &changes {
+        one_by_one.apply(change).unwrap();
+    }
+    board.apply(&Change::Batch { changes }).unwrap();
+    assert_eq!(board, one_by_one, "the same shapes, in the same drawing order");
+    assert_eq!(board.len(), 200 - 60 - 40 - 2 - 20 + 1);
+}
