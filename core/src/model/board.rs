@@ -18,8 +18,9 @@ pub const BOARD_HEIGHT: f64 = 1000.0;
 /// The most shapes one room may hold.
 pub const MAX_SHAPES: usize = 10_000;
 
-/// From this many deletes in a row, a batch deletes in one pass over the board.
-const DELETES_IN_ONE_PASS: usize = 16;
+/// From this many deletes (or layer changes) in a row, a batch makes them in
+/// one pass over the board.
+const IN_ONE_PASS: usize = 16;
 
 fn check_layer(z: i64) -> Result<(), ChangeError> {
     if z.abs() > MAX_LAYER { Err(ChangeError::LayerOutOfRange(z)) } else { Ok(()) }
@@ -183,12 +184,19 @@ impl Board {
             // would take seconds). Deleting is idempotent and a run has nothing
             // between its deletes, so the board ends the same.
             let run = parts[at..].iter().take_while(|c| matches!(c, Change::Delete { .. })).count();
-            if run >= DELETES_IN_ONE_PASS {
+            if run >= IN_ONE_PASS {
                 let gone: HashSet<&ShapeId> = parts[at..at + run]
                     .iter()
                     .filter_map(|c| if let Change::Delete { id } = c { Some(id) } else { None })
                     .collect();
                 self.shapes.retain(|id, _| !gone.contains(id));
+                at += run;
+                continue;
+            }
+            // So does a run of layer changes (bring to front, send to back).
+            let run = parts[at..].iter().take_while(|c| matches!(c, Change::Layer { .. })).count();
+            if run >= IN_ONE_PASS {
+                self.relayer(&parts[at..at + run]);
                 at += run;
                 continue;
             }
@@ -269,6 +277,40 @@ impl Board {
                 }
             }
             Change::Batch { .. } => {}
+        }
+    }
+
+    /// Layer changes (checked, nothing else among them) made at once, ending
+    /// as they would one by one: each shape goes above every shape on its new
+    /// layer, so the moved shapes end above the others there, in the order of
+    /// their last change.
+    fn relayer(&mut self, run: &[Change]) {
+        let mut last: HashMap<&ShapeId, (usize, i64)> = HashMap::new();
+        for (i, change) in run.iter().enumerate() {
+            if let Change::Layer { id, z } = change {
+                last.insert(id, (i, *z));
+            }
+        }
+        let mut moved: Vec<(usize, Shape)> = Vec::with_capacity(last.len());
+        let mut stay = IndexMap::with_capacity(self.shapes.len());
+        for (id, shape) in std::mem::take(&mut self.shapes) {
+            match last.get(&id) {
+                Some(&(i, z)) => moved.push((i, Shape { z, ..shape })),
+                None => {
+                    stay.insert(id, shape);
+                }
+            }
+        }
+        moved.sort_by_key(|(i, s)| (s.z, *i));
+        let mut moved = moved.into_iter().map(|(_, s)| s).peekable();
+        for (id, shape) in stay {
+            while let Some(m) = moved.next_if(|m| m.z < shape.z) {
+                self.shapes.insert(m.id.clone(), m);
+            }
+            self.shapes.insert(id, shape);
+        }
+        for m in moved {
+            self.shapes.insert(m.id.clone(), m);
         }
     }
 

@@ -151,3 +151,25 @@ fn a_batch_of_many_deletes_ends_as_the_same_deletes_one_by_one() {
     assert_eq!(board, one_by_one, "the same shapes, in the same drawing order");
     assert_eq!(board.len(), 200 - 60 - 40 - 2 - 20 + 1);
 }
+
+#[test]
+fn a_batch_of_many_layer_changes_ends_as_the_same_changes_one_by_one() {
+    let mut board = Board::new();
+    for i in 0..120 {
+        board.apply(&create(&format!("s{i}"), ShapeKind::Triangle, f64::from(i % 50) * 20.0, 10.0)).unwrap();
+        board.apply(&Change::Layer { id: id(&format!("s{i}")), z: i64::from(i % 5) - 2 }).unwrap();
+    }
+    let layer = |i: u32, z: i64| Change::Layer { id: id(&format!("s{i}")), z };
+    // To the front, to the back, onto layers that hold shapes and that hold none, one shape twice.
+    let mut changes: Vec<Change> = (0..40).map(|i| layer(i, 9)).collect();
+    changes.extend((40..70).map(|i| layer(i, i64::from(i % 3) - 1)));
+    changes.extend([layer(5, -4), layer(80, 0), layer(5, 1)]);
+    changes.push(Change::Move { id: id("s90"), x: 1.0, y: 1.0 });
+    changes.extend((90..110).map(|i| layer(i, -7)));
+    let mut one_by_one = board.clone();
+    for change in &changes {
+        one_by_one.apply(change).unwrap();
+    }
+    board.apply(&Change::Batch { changes }).unwrap();
+    assert_eq!(board, one_by_one, "the same shapes, in the same drawing order");
+}
