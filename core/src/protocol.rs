@@ -351,6 +351,9 @@ pub mod close {
     pub const TOO_LARGE: u16 = 1009;
     /// The server is shutting down (standard code): reconnect with backoff.
     pub const RESTARTING: u16 = 1012;
+    /// Too busy for what was sent (after `busy`; standard code): reconnect
+    /// later and send it again.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     /// The room dropped this connection (it fell behind, or the room restarted):
     /// reconnect, and the welcome snapshot resynchronises.
     pub const RESYNC: u16 = 4000;

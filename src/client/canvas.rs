@@ -31,6 +31,8 @@ const LAYERS_FROM: usize = 300;
 /// pixels to fill, where one sharp repaint of a full board takes a quarter of
 /// a second in software.
 const ROUGH_FROM: usize = 3_000;
+/// The resolution of a rough paint, against a sharp one.
+const ROUGH_SCALE: f64 = 0.5;
 
 /// What changed on the board since the last frame, as the live board reports
 /// it: this decides whether the layers still hold.
@@ -150,6 +152,7 @@ impl Canvas {
     /// Notes that the board changed in some other way: the next frame paints it all.
     pub fn changed(&self) {
         *self.motion.borrow_mut() = Motion::Many;
+        self.rough.set(false);
     }
 
     /// Like `changed`, for a board shown only for a moment: a large one may be
@@ -285,10 +288,13 @@ impl Canvas {
     /// overlapping shapes of one colour are one blot.)
     fn paint_rough(&self, board: &Board) -> bool {
         let (w, h) = (self.el.width(), self.el.height());
-        let Some((half, ctx)) = self.offscreen_of((w / 2).max(1), (h / 2).max(1)) else { return false };
+        let small = |n: u32| ((f64::from(n) * ROUGH_SCALE) as u32).max(1);
+        let Some((half, ctx)) = self.offscreen_of(small(w), small(h)) else { return false };
         self.paint_at(&ctx, board.shapes(), true, true);
         let _ = self.ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
-        let drawn = self.ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&half, 0.0, 0.0, w.into(), h.into());
+        // Scaled by exactly 1 / ROUGH_SCALE, as painted (an odd size is not stretched).
+        let (dw, dh) = (f64::from(half.width()) / ROUGH_SCALE, f64::from(half.height()) / ROUGH_SCALE);
+        let drawn = self.ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&half, 0.0, 0.0, dw, dh);
         drawn.is_ok()
     }
 
@@ -320,7 +326,7 @@ impl Canvas {
         ground: bool,
         rough: bool,
     ) {
-        self.board_transform_at(ctx, if rough { 0.5 } else { 1.0 });
+        self.board_transform_at(ctx, if rough { ROUGH_SCALE } else { 1.0 });
         if ground {
             ctx.set_fill_style_str(BACKGROUND);
             ctx.fill_rect(0.0, 0.0, BOARD_WIDTH, BOARD_HEIGHT);

@@ -189,28 +189,34 @@ async fn changes_in_parts_beyond_the_servers_room_are_refused_busy_until_there_i
             holders.push(c);
         }
     }
-    // One more from an address that holds its share, and one from a fifth address once everything is held.
+    // One more from an address that holds its share, and one from a fifth address once everything is held:
+    // refused, and the connection closed (1013), so nothing sent after it can go in before it.
     for (who, address) in [("greedy", from(1)), ("late", from(5))] {
         let mut c = join_from(&server, &address, who).await;
         c.send_json(&part(1, 0, MAX_PARTS, create(0))).await;
-        let refusal = heard_only_pong(&mut c).await.expect("no room left");
+        c.create("after", "circle", 10.0, 10.0).await;
+        let refusal = c.recv_event().await;
         assert_eq!((&refusal["code"], &refusal["op"]), (&json!("busy"), &json!(1)), "{who}: {refusal}");
+        let closed = c.closed().await.map(|f| u16::from(f.code));
+        assert_eq!(closed, Some(sketchboard::protocol::close::TRY_AGAIN_LATER), "{who}");
     }
+    let (_, room) = get_json(server.addr, "/api/rooms/busy").await;
+    assert_eq!(room["seq"], 0, "nothing sent after a busy change went in");
 
-    // One holder leaves: its room comes back (once the server notices), and the late change goes in whole.
+    // One holder leaves: its room comes back (once the server notices), and the late change goes in
+    // whole, sent again on a new connection as the page does.
     drop(holders.pop());
-    let mut late = join_from(&server, &from(5), "late").await;
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    let mut op = 2;
-    loop {
+    let op = 1;
+    let mut late = loop {
+        let mut late = join_from(&server, &from(5), "late").await;
         late.send_json(&part(op, 0, MAX_PARTS, create(0))).await;
         if heard_only_pong(&mut late).await.is_none() {
-            break;
+            break late;
         }
         assert!(tokio::time::Instant::now() < deadline, "the room a closed connection held comes back");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        op += 1;
-    }
+    };
     for i in 1..MAX_PARTS {
         late.send_json(&part(op, i, MAX_PARTS, create(i))).await;
     }
@@ -240,7 +246,7 @@ async fn heard_only_pong(c: &mut Client) -> Option<Value> {
         let frame =
             tokio::time::timeout(PATIENCE, c.ws.next()).await.expect("an answer").expect("open").expect("a frame");
         match frame {
-            Message::Pong(_) => return heard,
+            Message::Pong(_) | Message::Close(_) => return heard,
             Message::Text(text) => {
                 let msg: Value = serde_json::from_str(&text).unwrap();
                 if msg["type"] == "error" {

@@ -129,6 +129,13 @@ impl Assembler {
         self.current.as_ref().map(|a| a.due)
     }
 
+    /// Gives the change under way another `PART_WITHIN` (the wait was not its client's).
+    pub(super) fn postpone(&mut self) {
+        if let Some(a) = self.current.as_mut() {
+            a.due = Instant::now() + PART_WITHIN;
+        }
+    }
+
     /// The change under way waited too long for its next part: abandoned.
     pub(super) fn expired(&mut self) -> Option<ServerMsg> {
         let stalled = self.current.take_if(|a| Instant::now() >= a.due)?;

@@ -167,6 +167,24 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
             },
             () = sleep_until(paused_until) => paused_until = None,
             () = sleep_until(assembler.due()) => {
+                // Judge the client only on what it sent: while this loop waits
+                // for the room or the rate, or was busy writing, the next part
+                // may be here unread.
+                if inbound.is_some() || paused_until.is_some() {
+                    assembler.postpone();
+                    continue;
+                }
+                if let Some(incoming) = socket.recv().now_or_never() {
+                    if matches!(incoming, Some(Ok(_))) {
+                        last_heard = Instant::now();
+                    }
+                    match on_frame(socket, member, view_only, (&mut presence.outgoing, &mut assembler), incoming).await {
+                        Next::Continue => {}
+                        Next::ToRoom(cmd) => inbound = Some(cmd),
+                        Next::End => return,
+                    }
+                    continue;
+                }
                 if let Some(refusal) = assembler.expired()
                     && !send(socket, refusal).await
                 {
@@ -242,10 +260,18 @@ async fn on_frame(
             } else {
                 assembler.part(op, part, parts, changes)
             };
+            let busy = took.refusals.iter().any(|r| matches!(r, ServerMsg::Error { code: ErrorCode::Busy, .. }));
             for refusal in took.refusals {
                 if !send(socket, refusal).await {
                     return Next::End;
                 }
+            }
+            if busy {
+                // Nothing the client sent after it may go in before it, or the
+                // busy change would come back below its client's mark: close,
+                // and its client sends it again, in order, on a new connection.
+                let _ = close_with(socket, close::TRY_AGAIN_LATER, "busy: send it again shortly").await;
+                return Next::End;
             }
             return match took.whole {
                 Some((op, change, room)) => {
