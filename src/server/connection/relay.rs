@@ -95,13 +95,9 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                         let _ = close_with(socket, close::IDLE, "nothing heard from you for too long").await;
                         return;
                     };
-                    if matches!(incoming, Some(Ok(_))) {
-                        last_heard = Instant::now();
-                    }
-                    match on_frame(socket, member, view_only, (&mut presence.outgoing, &mut assembler), incoming).await {
-                        Next::Continue => {}
-                        Next::ToRoom(cmd) => inbound = Some(cmd),
-                        Next::End => return,
+                    let parts = (&mut presence.outgoing, &mut assembler);
+                    if !take(socket, member, view_only, parts, incoming, (&mut last_heard, &mut inbound)).await {
+                        return;
                     }
                     continue;
                 }
@@ -175,13 +171,9 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                     continue;
                 }
                 if let Some(incoming) = socket.recv().now_or_never() {
-                    if matches!(incoming, Some(Ok(_))) {
-                        last_heard = Instant::now();
-                    }
-                    match on_frame(socket, member, view_only, (&mut presence.outgoing, &mut assembler), incoming).await {
-                        Next::Continue => {}
-                        Next::ToRoom(cmd) => inbound = Some(cmd),
-                        Next::End => return,
+                    let parts = (&mut presence.outgoing, &mut assembler);
+                    if !take(socket, member, view_only, parts, incoming, (&mut last_heard, &mut inbound)).await {
+                        return;
                     }
                     continue;
                 }
@@ -205,13 +197,9 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                         }
                     }
                 }
-                if matches!(incoming, Some(Ok(_))) {
-                    last_heard = Instant::now();
-                }
-                match on_frame(socket, member, view_only, (&mut presence.outgoing, &mut assembler), incoming).await {
-                    Next::Continue => {}
-                    Next::ToRoom(cmd) => inbound = Some(cmd),
-                    Next::End => return,
+                let parts = (&mut presence.outgoing, &mut assembler);
+                if !take(socket, member, view_only, parts, incoming, (&mut last_heard, &mut inbound)).await {
+                    return;
                 }
                 presence.outgoing.publish();
             }
@@ -230,6 +218,30 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// Takes in one frame read from the client: the client is heard from, the
+/// frame judged, and a change for the room held in `inbound` until the room
+/// takes it. False once the connection is over.
+async fn take(
+    socket: &mut WebSocket,
+    member: ConnId,
+    view_only: bool,
+    parts: (&mut Outgoing, &mut Assembler),
+    incoming: Option<Result<Message, axum::Error>>,
+    (last_heard, inbound): (&mut Instant, &mut Option<RoomCmd>),
+) -> bool {
+    if matches!(incoming, Some(Ok(_))) {
+        *last_heard = Instant::now();
+    }
+    match on_frame(socket, member, view_only, parts, incoming).await {
+        Next::Continue => true,
+        Next::ToRoom(cmd) => {
+            *inbound = Some(cmd);
+            true
+        }
+        Next::End => false,
     }
 }
 
