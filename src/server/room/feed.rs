@@ -48,6 +48,13 @@ struct Entry {
     at: Instant,
 }
 
+impl Entry {
+    /// What the entry holds: its message, and its author's own copy if it has one.
+    fn bytes(&self) -> usize {
+        self.msg.len() + if let To::AllWithOwnCopy { own, .. } = &self.to { own.len() } else { 0 }
+    }
+}
+
 pub(crate) struct Feed {
     inner: Mutex<Inner>,
     /// The index one past the newest entry: what readers wait on.
@@ -72,7 +79,7 @@ impl Inner {
 
     fn pop_front(&mut self) {
         if let Some(oldest) = self.entries.pop_front() {
-            self.bytes -= oldest.msg.len();
+            self.bytes -= oldest.bytes();
             self.first += 1;
         }
     }
@@ -114,8 +121,9 @@ impl Feed {
         let now = Instant::now();
         let end = {
             let mut inner = self.lock();
-            inner.bytes += msg.len();
-            inner.entries.push_back(Entry { to, msg, at: now });
+            let entry = Entry { to, msg, at: now };
+            inner.bytes += entry.bytes();
+            inner.entries.push_back(entry);
             if inner.end().is_multiple_of(TRIM_EVERY) {
                 inner.trim_read();
             }
