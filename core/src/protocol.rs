@@ -173,7 +173,7 @@ mod read;
 // Changes too large for one message: how they are cut into parts.
 #[path = "protocol_parts.rs"]
 mod parts;
-pub use parts::in_parts;
+pub use parts::{ALWAYS_FITS_PARTS, LONGEST_CHANGE, in_parts};
 
 /// Machine-readable reasons for an `error` message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

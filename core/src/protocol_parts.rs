@@ -2,14 +2,26 @@
 //! a batch is cut into `part` messages on its way to the server, and into
 //! `applied_part` messages on its way back (`docs/protocol.md`).
 
-use super::{ClientMsg, MAX_MESSAGE_BYTES};
+use super::{ClientMsg, MAX_MESSAGE_BYTES, MAX_PARTS};
 use crate::model::Change;
+
+/// No single change (not a batch) encodes to more than this many bytes: a
+/// create with the longest id, long coordinates, a colour and the farthest layer.
+pub const LONGEST_CHANGE: usize = 256;
+
+/// Room in one message for changes, past the envelope (`{"type":"applied_part","seq":…,"by":…}`).
+const ROOM: usize = MAX_MESSAGE_BYTES - 256;
+
+/// A batch of at most this many changes always fits one message: it is sent
+/// without measuring it (a drag of a selection sends one every frame).
+const ALWAYS_ONE_MESSAGE: usize = ROOM / (LONGEST_CHANGE + 1);
+
+/// A batch of at most this many changes always fits `MAX_PARTS` messages.
+pub const ALWAYS_FITS_PARTS: usize = MAX_PARTS as usize * ALWAYS_ONE_MESSAGE;
 
 /// A batch's changes cut into runs that each fit one message of at most
 /// `MAX_MESSAGE_BYTES` with its envelope (`part` or `applied_part`), in order.
 pub fn in_parts(changes: &[Change]) -> Vec<&[Change]> {
-    // Room for the envelope (`{"type":"applied_part","seq":…,"by":…}`) and the commas.
-    const ROOM: usize = MAX_MESSAGE_BYTES - 256;
     let mut parts = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, change) in changes.iter().enumerate() {
@@ -30,7 +42,7 @@ impl ClientMsg {
     pub fn for_change(op: u64, change: Change) -> Vec<ClientMsg> {
         let whole = ClientMsg::Change { op, change };
         let ClientMsg::Change { change: Change::Batch { changes }, .. } = &whole else { return vec![whole] };
-        if whole.to_json().len() <= MAX_MESSAGE_BYTES {
+        if changes.len() <= ALWAYS_ONE_MESSAGE || whole.to_json().len() <= MAX_MESSAGE_BYTES {
             return vec![whole];
         }
         let split = in_parts(changes);

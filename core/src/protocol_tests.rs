@@ -145,3 +145,25 @@ fn ranges_the_types_cannot_express_are_checked() {
     assert!(ClientMsg::decode(&hello(&"b".repeat(MAX_BUILD_LEN))).is_ok());
     assert!(ClientMsg::decode(&hello(&"b".repeat(MAX_BUILD_LEN + 1))).is_err());
 }
+
+/// The bound the unmeasured sends rely on: the longest single change there is
+/// (the longest id, coordinates that print longest, a colour, the farthest layer).
+#[test]
+fn no_change_encodes_longer_than_longest_change() {
+    use crate::model::{Color, MAX_IDENT_LEN, MAX_LAYER, Shape, ShapeId, ShapeKind};
+    let id = ShapeId::parse("x".repeat(MAX_IDENT_LEN)).unwrap();
+    let mut shape =
+        Shape::new(id.clone(), ShapeKind::Rectangle, 1439.9999999999998, 0.000_000_000_123_456_789_012_345_67);
+    shape.color = Some(Color::Violet);
+    shape.z = -MAX_LAYER;
+    let longest = [
+        Change::Create { shape },
+        Change::Move { id: id.clone(), x: 1439.9999999999998, y: 0.000_000_000_123_456_789_012_345_67 },
+        Change::Layer { id: id.clone(), z: -MAX_LAYER },
+        Change::Color { id, color: Color::Violet },
+    ];
+    for change in longest {
+        let len = serde_json::to_string(&change).unwrap().len();
+        assert!(len <= super::LONGEST_CHANGE, "{len} bytes: {change:?}");
+    }
+}

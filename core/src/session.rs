@@ -13,11 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Board, Change, ChangeError, ClientId, Replica, ReplicaError, Shape, Unsent};
-use crate::protocol::{ClientMsg, ErrorCode, MAX_PARTS, Position, ServerMsg, in_parts};
-
-/// A batch of at most this many changes always fits `MAX_PARTS` messages (no
-/// change takes more than about 250 bytes of JSON): only a longer one is measured.
-const ALWAYS_FITS: usize = 16_000;
+use crate::protocol::{ALWAYS_FITS_PARTS, ClientMsg, ErrorCode, MAX_PARTS, Position, ServerMsg, in_parts};
 
 /// Where the session's connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +199,7 @@ impl Session {
     pub fn change(&mut self, change: Change) -> Result<Made, ChangeError> {
         // The server would refuse it without saying which change it was.
         if let Change::Batch { changes } = &change
-            && changes.len() > ALWAYS_FITS
+            && changes.len() > ALWAYS_FITS_PARTS
             && in_parts(changes).len() > MAX_PARTS as usize
         {
             return Err(ChangeError::BatchSize(changes.len()));
