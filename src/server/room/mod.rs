@@ -268,11 +268,15 @@ impl Room {
         tracing::debug!(room = %self.name, seq = self.seq, shapes = self.board.len(), "room loaded");
         self.wake_on_appends();
 
+        // Whether a command has come yet: a room is started for a join, which
+        // may reach the mailbox only after the room has loaded.
+        let mut served = false;
         loop {
             let first = if self.members.is_empty() {
                 // Nothing within the grace period counts as "no more commands".
-                // A room that never stored anything has nothing worth keeping warm.
-                let grace = if self.seq == 0 { Duration::ZERO } else { self.idle_grace };
+                // A room that never stored anything has nothing worth keeping
+                // warm, once the join it was started for has come and gone.
+                let grace = if self.seq == 0 && served { Duration::ZERO } else { self.idle_grace };
                 tokio::time::timeout(grace, rx.recv()).await.ok().flatten()
             } else {
                 rx.recv().await
@@ -290,6 +294,7 @@ impl Room {
                     Err(_) => break,
                 }
             }
+            served = true;
             if let Err(e) = self.handle_batch(batch).await {
                 tracing::error!(room = %self.name, error = %e, "room storage failed beyond recovery; closing it");
                 break;
