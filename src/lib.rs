@@ -14,7 +14,7 @@ pub mod client;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-pub use sketchboard_core::{format, history, model, picture, presence, protocol, roster, session, viewport};
+pub use sketchboard_core::{format, history, model, occlusion, picture, presence, protocol, roster, session, viewport};
 
 /// The WebAssembly entry point. Islands mode: the page stays the server's
 /// HTML, and only its islands (`#[island]` components) come alive, each

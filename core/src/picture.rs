@@ -58,22 +58,29 @@ pub fn grid_lines() -> impl Iterator<Item = [(f64, f64); 2]> {
 /// sheet, the grid, then the shapes bottom first. Nothing a client typed
 /// reaches it (only validated numbers and the palette), so it needs no escaping.
 pub fn svg(board: &Board) -> String {
-    let mut out = String::with_capacity(400 + board.len() * 110);
-    let shapes = match board.len() {
+    svg_of(board.len(), board.shapes())
+}
+
+/// `svg` of a board of `count` shapes, drawing only `shapes` (bottom first):
+/// the room page leaves out those that cannot be seen (`occlusion`), while
+/// the label still counts them all.
+pub fn svg_of<'a>(count: usize, shapes: impl Iterator<Item = &'a Shape>) -> String {
+    let mut out = String::with_capacity(400 + shapes.size_hint().0 * 110);
+    let label = match count {
         1 => "1 shape".to_owned(),
         n => format!("{n} shapes"),
     };
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {BOARD_WIDTH} {BOARD_HEIGHT}\" \
-         width=\"{BOARD_WIDTH}\" height=\"{BOARD_HEIGHT}\" role=\"img\" aria-label=\"The board: {shapes}\">\
+         width=\"{BOARD_WIDTH}\" height=\"{BOARD_HEIGHT}\" role=\"img\" aria-label=\"The board: {label}\">\
          <rect width=\"{BOARD_WIDTH}\" height=\"{BOARD_HEIGHT}\" fill=\"{BACKGROUND}\"/><path d=\""
     );
     for [(x0, y0), (x1, y1)] in grid_lines() {
         let _ = write!(out, "M{x0} {y0}L{x1} {y1}");
     }
     let _ = write!(out, "\" stroke=\"{GRID}\" stroke-width=\"1\"/>");
-    for shape in board.shapes() {
+    for shape in shapes {
         let (fill, stroke) = shape.fill().paint();
         let paint = format!("fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{OUTLINE_WIDTH}\"");
         let _ = match Outline::of(shape) {

@@ -21,8 +21,13 @@ use tiny_skia::{Color as SkColor, FillRule, Paint, PathBuilder, Pixmap, Rect, St
 use super::api::{By, resolve, unavailable};
 use super::painter::Painter;
 use super::state::AppState;
-use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board};
-use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines, svg};
+use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape};
+use crate::occlusion::visible;
+use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines, svg, svg_of};
+
+/// Board units a pixel of the room page's inline picture may cover, for
+/// `occlusion`: exact down to 800 pixels for the sheet's width.
+const PAGE_PIXEL: f64 = 2.0;
 
 /// The PNG's size: 1200 × 750, what link previews show well (`?scale=2`: 3200 × 2000, for export).
 pub const PNG_SCALE: f32 = 0.75;
@@ -90,7 +95,12 @@ pub async fn for_page(
         Err(_) => return Err(()),
     };
     match state.store.load_room(&room).await {
-        Ok(loaded) => Ok(Some((svg(&loaded.board), image.unwrap_or_default()))),
+        Ok(loaded) => {
+            // Shown at least half size (a phone's width): what no pixel of it shows is left out.
+            let board = &loaded.board;
+            let picture = svg_of(board.len(), visible(board.shapes(), PAGE_PIXEL).into_iter());
+            Ok(Some((picture, image.unwrap_or_default())))
+        }
         Err(e) => {
             tracing::error!(error = %e, "a page's board could not be read");
             Err(())
@@ -169,8 +179,16 @@ fn paint(color: &str) -> Paint<'static> {
     paint
 }
 
-/// The board as PNG bytes, `scale` device pixels per board unit.
+/// The board as PNG bytes, `scale` device pixels per board unit. Only the
+/// shapes that can be seen are painted (`occlusion`): the same picture, in a
+/// fraction of the time on a crowded board.
 pub fn png(board: &Board, scale: f32) -> Option<Vec<u8>> {
+    let shown = visible(board.shapes(), 1.0 / f64::from(scale));
+    draw(shown.into_iter(), scale)?.encode_png().ok()
+}
+
+/// `shapes`, bottom first, on the sheet and its grid.
+fn draw<'a>(shapes: impl Iterator<Item = &'a Shape>, scale: f32) -> Option<Pixmap> {
     let (w, h) = ((BOARD_WIDTH as f32 * scale).round() as u32, (BOARD_HEIGHT as f32 * scale).round() as u32);
     let mut pixmap = Pixmap::new(w, h)?;
     pixmap.fill(hex(BACKGROUND));
@@ -183,7 +201,7 @@ pub fn png(board: &Board, scale: f32) -> Option<Vec<u8>> {
     let thin = Stroke { width: 1.0, ..Stroke::default() };
     pixmap.stroke_path(&grid.finish()?, &paint(GRID), &thin, at, None);
     let outline = Stroke { width: OUTLINE_WIDTH as f32, ..Stroke::default() };
-    for shape in board.shapes() {
+    for shape in shapes {
         let path = match Outline::of(shape) {
             Outline::Rect { x, y, w, h } => {
                 PathBuilder::from_rect(Rect::from_xywh(x as f32, y as f32, w as f32, h as f32)?)
@@ -205,7 +223,7 @@ pub fn png(board: &Board, scale: f32) -> Option<Vec<u8>> {
         pixmap.fill_path(&path, &paint(fill), FillRule::Winding, at, None);
         pixmap.stroke_path(&path, &paint(stroke), &outline, at, None);
     }
-    pixmap.encode_png().ok()
+    Some(pixmap)
 }
 
 #[cfg(test)]
@@ -220,5 +238,51 @@ mod tests {
         assert_eq!(taken("/r/lobby"), None);
         assert_eq!(taken("/r/a/b.svg"), None);
         assert_eq!(taken("/pkg/x.png"), None);
+    }
+
+    /// A board as crowded as people make them: `n` shapes of every kind and
+    /// colour, anywhere on the sheet, some on exactly the same spot.
+    fn crowded(n: usize, seed: u64) -> Board {
+        use crate::model::{Change, Color, ShapeId, ShapeKind, clamp_to_board};
+        use rand::{Rng, SeedableRng, rngs::StdRng};
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut board = Board::new();
+        let kinds = [ShapeKind::Rectangle, ShapeKind::Circle, ShapeKind::Triangle];
+        for i in 0..n {
+            let kind = kinds[rng.random_range(0..3)];
+            let (x, y) = if i % 50 == 49 {
+                (400.0, 300.0)
+            } else {
+                (rng.random_range(-50.0..BOARD_WIDTH), rng.random_range(-50.0..BOARD_HEIGHT))
+            };
+            let (x, y) = clamp_to_board(kind, x, y);
+            let Ok(id) = ShapeId::parse(format!("s{i}")) else { continue };
+            let shape = Shape::new(id.clone(), kind, x, y);
+            let color = Color::ALL[rng.random_range(0..Color::ALL.len())];
+            let done = board.apply(&Change::Create { shape }).and_then(|_| board.apply(&Change::Color { id, color }));
+            assert!(done.is_ok());
+        }
+        board
+    }
+
+    #[test]
+    fn painting_only_what_can_be_seen_paints_the_same_pixels() {
+        for (n, seed) in [(40, 1), (400, 2), (3_000, 3)] {
+            let board = crowded(n, seed);
+            for scale in [0.25, 0.5, 0.75, 1.0, 1.5, 2.0] {
+                let shown = visible(board.shapes(), 1.0 / f64::from(scale));
+                let all = draw(board.shapes(), scale).map(|p| p.take());
+                let some = draw(shown.iter().copied(), scale).map(|p| p.take());
+                assert!(all.is_some());
+                assert!(all == some, "{n} shapes at {scale}: {} painted of {n}, and the pixels differ", shown.len());
+            }
+        }
+    }
+
+    #[test]
+    fn most_of_a_full_board_is_hidden() {
+        let board = crowded(crate::model::MAX_SHAPES, 4);
+        let shown = visible(board.shapes(), 1.0 / f64::from(PNG_SCALE));
+        assert!(shown.len() < board.len() * 2 / 5, "{} of {} painted", shown.len(), board.len());
     }
 }

@@ -200,6 +200,26 @@ async fn the_boards_svg_and_png_show_its_shapes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_page_leaves_out_what_cannot_be_seen_and_the_svg_file_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "hid", "alice").await;
+    // A circle, then four overlapping rectangles over all of it.
+    alice.create("c", "circle", 120.0, 70.0).await;
+    let mut last = 0;
+    for (i, (x, y)) in [(40.0, 40.0), (160.0, 40.0), (40.0, 120.0), (160.0, 120.0)].into_iter().enumerate() {
+        last = alice.create(&format!("r{i}"), "rectangle", x, y).await;
+    }
+    alice.confirmed(last).await;
+    let (status, _, page) = http_get(server.addr, "/r/hid").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("aria-label=\"The board: 5 shapes\""), "{page}");
+    assert_eq!((page.matches("<rect x=").count(), page.matches("<ellipse").count()), (4, 0), "{page}");
+    let (_, _, file) = http_get(server.addr, "/r/hid.svg").await;
+    assert_eq!((file.matches("<rect x=").count(), file.matches("<ellipse").count()), (4, 1), "{file}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pictures_wait_their_turn_a_bounded_queue_and_the_rest_come_back_later() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
