@@ -5,6 +5,8 @@
 #
 #   bench/compare.sh [ROUNDS]     # default 6; prints a Markdown table of medians
 #   TARGETS=sketchboard bench/compare.sh 2   # only some of the servers (raw figures only)
+#   BEFORE=/path/to/sketchboard TARGETS="sketchboard before relay" bench/compare.sh 6
+#                                 # "before": another Sketchboard build, interleaved with this one
 #
 # Needs the release binaries and the socket.io relay's packages:
 #   cargo build --release -p sketchboard -p sketchboard-loadgen -p sketchboard-bench-relay --features sketchboard/ssr
@@ -17,6 +19,7 @@ port=3930
 start() { # start TARGET: starts the server, prints its pid
   case $1 in
     sketchboard) sketchboard_node "$port" "$out/bench.db" "$out/server.log" ;;
+    before) BIN=$BEFORE sketchboard_node "$port" "$out/bench.db" "$out/server.log" ;;
     relay) taskset -c 0 target/release/bench-relay "127.0.0.1:$port" >"$out/server.log" 2>&1 & ;;
     socketio) taskset -c 0 node bench/socketio/server.js "127.0.0.1:$port" >"$out/server.log" 2>&1 & ;;
   esac
@@ -32,7 +35,7 @@ stop() { # stop PID: and wait until its port is free again
 load() { # load TARGET PID NAME ARGS...
   local target=$1 pid=$2 name=$3
   shift 3
-  taskset -c 1 target/release/loadgen --server "ws://127.0.0.1:$port" --target "$target" --server-pid "$pid" \
+  taskset -c 1 target/release/loadgen --server "ws://127.0.0.1:$port" --target "${target/before/sketchboard}" --server-pid "$pid" \
     --log error --json "$@" | sed "s/^/{\"round_target\":\"$target\",\"load\":\"$name\",\"row\":/; s/\$/}/" >>"$out/results.jsonl"
 }
 
@@ -53,7 +56,7 @@ print('| load | server | deliveries per server CPU-s | delivery p50 ms | p99 ms 
 print('|---|---|---|---|---|---|---|---|')
 figures = {}
 for load, label in loads.items():
-    for target in ['sketchboard', 'socketio', 'relay']:
+    for target in ['sketchboard', 'before', 'socketio', 'relay']:
         rows = [r['row'] for r in runs if r['load'] == load and r['round_target'] == target]
         if not rows:
             continue
@@ -71,5 +74,8 @@ for load, label in loads.items():
     s, io, r = (figures[(load, t)] for t in ['sketchboard', 'socketio', 'relay'])
     print(f'{label}: per CPU-s {s[0] / io[0]:.2f}× socket.io, {s[0] / r[0]:.2f}× the bare relay; '
           f'p99 {s[1] / r[1]:.2f}× the bare relay')
+    if (load, 'before') in figures:
+        b = figures[(load, 'before')]
+        print(f'{label}: before {b[0] / r[0]:.2f}× the bare relay per CPU-s, p99 {b[1] / r[1]:.2f}×')
 EOF
 echo "raw results: $out/results.jsonl" >&2

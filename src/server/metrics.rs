@@ -18,6 +18,13 @@ pub struct Why {
     pub why: &'static str,
 }
 
+/// Who handed a message to a member's socket, as a label: the room, writing
+/// to a caught-up member's socket itself, or the member's own connection.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct By {
+    pub by: &'static str,
+}
+
 /// An error code, as a label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Code {
@@ -39,6 +46,8 @@ pub struct Metrics {
     pub commit_changes: Histogram,
     /// Idle connections closed to make room.
     pub evicted: Counter,
+    /// Messages from rooms' feeds handed to members' sockets, by who handed them.
+    pub deliveries: Family<By, Counter>,
     /// Requests and joins a per-address limit refused.
     pub limited: Family<Why, Counter>,
     /// Bytes this process has made the disk write (`/proc/self/io`), read at each scrape.
@@ -59,6 +68,7 @@ impl Metrics {
             // 1 to 512.
             commit_changes: Histogram::new(exponential_buckets(1.0, 2.0, 10)),
             evicted: Counter::default(),
+            deliveries: Family::default(),
             limited: Family::default(),
             bytes_written: Gauge::default(),
             registry: Registry::default(),
@@ -71,6 +81,11 @@ impl Metrics {
         registry.register("commit_seconds", "Time to commit a batch of changes", m.commit_seconds.clone());
         registry.register("commit_changes", "Changes per commit", m.commit_changes.clone());
         registry.register("connections_evicted", "Idle connections closed to make room", m.evicted.clone());
+        registry.register(
+            "deliveries",
+            "Messages from rooms handed to members' sockets, by who wrote them (room or member)",
+            m.deliveries.clone(),
+        );
         registry.register("limited", "Requests refused by a per-address limit, by limit", m.limited.clone());
         registry.register("disk_written_bytes", "Bytes the process made the disk write", m.bytes_written.clone());
         Arc::new(Metrics { registry, ..m })

@@ -48,6 +48,58 @@ async fn metrics_count_what_happened() {
     server.stop().await;
 }
 
+/// Members that have read everything lend the room their sockets, and the
+/// room writes each change to them straight away (no wake-up of each
+/// member's task), in a room larger than tokio's per-turn budget of about
+/// 128 socket operations too; the messages still arrive whole and in order,
+/// and the counters say who wrote them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_writes_to_caught_up_members_itself() {
+    const WATCHERS: usize = 200;
+    const MOVES: u64 = 10;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut a, _) = Client::join(&server, "written", "a").await;
+    let first = a.create("s", "circle", 10.0, 10.0).await;
+    a.confirmed(first).await;
+    let mut watchers = Vec::new();
+    for i in 0..WATCHERS {
+        watchers.push(Client::join(&server, "written", &format!("w{i}")).await.0);
+    }
+    // Everyone has heard of everyone: what follows is the changes alone.
+    for w in &mut watchers {
+        w.members_become(WATCHERS as u64 + 1).await;
+    }
+    let deliveries = || async {
+        let (_, _, body) = http_get(server.addr, "/metrics").await;
+        let got = samples(&body);
+        let by = |who: &str| got.get(&format!(r#"sketchboard_deliveries_total{{by="{who}"}}"#)).copied();
+        (by("room").unwrap_or(0.0), by("member").unwrap_or(0.0))
+    };
+    let before = deliveries().await;
+
+    for i in 1..=MOVES {
+        let op = a.move_to("s", i as f64, 20.0).await;
+        a.confirmed(op).await;
+    }
+    for w in &mut watchers {
+        for i in 1..=MOVES {
+            let seen = w.recv_event().await;
+            let x = seen["change"]["x"].as_f64();
+            assert_eq!((seen["type"].as_str(), x), (Some("applied"), Some(i as f64)), "in order: {seen}");
+        }
+    }
+
+    let after = deliveries().await;
+    let (room, member) = (after.0 - before.0, after.1 - before.1);
+    let copies = ((WATCHERS + 1) as u64 * MOVES) as f64;
+    assert!(room + member >= copies, "every copy counted: room {room}, member {member}, {copies} copies");
+    // The watchers only wait, so the room writes nearly all of their copies
+    // (a few may arrive while a watcher is answering a ping or presence).
+    assert!(room >= 0.8 * copies, "the room wrote to the waiting members' sockets: room {room}, member {member}");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_can_be_json_one_object_a_line() {
     let dir = tempfile::tempdir().unwrap();

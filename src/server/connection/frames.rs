@@ -1,9 +1,10 @@
 //! Reading and writing frames: parsing what a client sends, classifying
 //! what breaks the WebSocket protocol, and sending and closing with a deadline.
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::{FutureExt, Sink, SinkExt};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use futures_util::{FutureExt, SinkExt};
 
+use super::wire::Wire;
 use super::{CLOSE_LINGER, SEND_TIMEOUT};
 use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, close};
 
@@ -74,12 +75,8 @@ pub(crate) fn violation(e: &axum::Error) -> Option<Violation> {
     None
 }
 
-/// Where frames go: the whole socket before a join, its writing half after.
-pub(crate) trait Out: Sink<Message, Error = axum::Error> + Unpin {}
-impl<S: Sink<Message, Error = axum::Error> + Unpin> Out for S {}
-
 /// Tells a client how it broke the rules, and closes.
-pub(crate) async fn refuse(socket: &mut WebSocket, violation: Violation) {
+pub(crate) async fn refuse(socket: &mut Wire, violation: Violation) {
     match violation {
         Violation::TooLarge => refuse_too_large(socket).await,
         Violation::Close(code, reason) => {
@@ -91,14 +88,22 @@ pub(crate) async fn refuse(socket: &mut WebSocket, violation: Violation) {
 /// Sends a batch of messages with one flush: in a busy room that is one
 /// system call for many messages rather than one each. False if the peer is
 /// gone or too slow to take them.
-pub(crate) async fn send_all(socket: &mut impl Out, batch: &mut Vec<Utf8Bytes>) -> bool {
+pub(crate) async fn send_all(socket: &mut Wire, batch: &mut Vec<Utf8Bytes>) -> bool {
+    let Some(writer) = socket.writer() else { return false };
     let sending = async {
         for text in batch.drain(..) {
-            socket.feed(Message::Text(text)).await?;
+            writer.feed(Message::Text(text)).await?;
         }
-        socket.flush().await
+        writer.flush().await
     };
     within_deadline(sending).await
+}
+
+/// Sends what is waiting in the writing half (what the room's feed could not
+/// finish); false if the peer is gone or too slow to take it.
+pub(crate) async fn flush(socket: &mut Wire) -> bool {
+    let Some(writer) = socket.writer() else { return false };
+    within_deadline(writer.flush()).await
 }
 
 /// Runs a send, allowing it `SEND_TIMEOUT`. The deadline's timer is only set
@@ -113,17 +118,18 @@ async fn within_deadline(sending: impl Future<Output = Result<(), axum::Error>>)
 }
 
 /// Sends one frame; false if the peer is gone or too slow to take it.
-pub(crate) async fn send_frame(socket: &mut impl Out, frame: Message) -> bool {
-    within_deadline(socket.send(frame)).await
+pub(crate) async fn send_frame(socket: &mut Wire, frame: Message) -> bool {
+    let Some(writer) = socket.writer() else { return false };
+    within_deadline(writer.send(frame)).await
 }
 
 /// Sends one message; false if the peer is gone or too slow to take it (a
 /// client that floods without reading must not hold its connection open).
-pub(crate) async fn send(socket: &mut impl Out, msg: ServerMsg) -> bool {
+pub(crate) async fn send(socket: &mut Wire, msg: ServerMsg) -> bool {
     send_frame(socket, Message::Text(msg.to_json().into())).await
 }
 
-pub(crate) async fn refuse_too_large(socket: &mut WebSocket) {
+pub(crate) async fn refuse_too_large(socket: &mut Wire) {
     let reason = too_large_reason();
     let _ = send(socket, ServerMsg::error(ErrorCode::MessageTooLarge, reason.clone(), None)).await;
     let _ = close_with(socket, close::TOO_LARGE, &reason).await;
@@ -135,14 +141,14 @@ pub(crate) fn too_large_reason() -> String {
 
 /// Sends a close frame; false if the peer is gone or too slow to take it.
 /// Whoever reads the socket then waits for the peer's answer.
-pub(crate) async fn send_close(socket: &mut impl Out, code: u16, reason: &str) -> bool {
+pub(crate) async fn send_close(socket: &mut Wire, code: u16, reason: &str) -> bool {
     send_frame(socket, Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await
 }
 
 /// Sends a close frame, then reads until the peer answers it (briefly). Closing
 /// the socket with unread data in it would make the OS reset the connection,
 /// and the peer could lose the close frame, and with it the reason.
-pub(crate) async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), axum::Error> {
+pub(crate) async fn close_with(socket: &mut Wire, code: u16, reason: &str) -> Result<(), axum::Error> {
     // A peer that stopped reading must not hold the connection open.
     if !send_close(socket, code, reason).await {
         return Ok(());

@@ -9,6 +9,7 @@
 mod frames;
 mod parts;
 mod relay;
+mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,7 @@ use crate::model::RoomName;
 use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Position, ServerMsg, close};
 use frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, violation};
 pub use parts::{PARTS_BUDGET_BYTES, PartsBudget};
+use wire::Wire;
 
 /// Messages a connection's own queue holds (its answer to hello; everything
 /// else comes through the room's shared feed).
@@ -77,7 +79,8 @@ impl Drop for Open {
 }
 
 /// Serves one WebSocket until either side closes it.
-pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, terms: Terms) {
+pub async fn serve(socket: WebSocket, room: RoomName, registry: Registry, terms: Terms) {
+    let mut socket = Wire::new(socket);
     let _open = Open::new(&terms.metrics);
     let shutdown = &terms.shutdown;
     let hello = tokio::select! {
@@ -135,7 +138,7 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
     };
 
     let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_QUEUE);
-    let Joined { room: room_tx, member, mut cursor, lounge, revoked } =
+    let Joined { room: room_tx, member, cursor, lounge, revoked } =
         match registry.join(&room, client, terms.permit.network(), at, terms.view_only, out_tx).await {
             Ok(joined) => joined,
             Err(e) => {
@@ -171,7 +174,8 @@ pub async fn serve(mut socket: WebSocket, room: RoomName, registry: Registry, te
     let number = registry.person_number(&room, &person).await;
     let (inbox, outgoing) = lounge.enter(member.0, person, terms.view_only, number);
     let mut presence = relay::Presence { inbox, outgoing };
-    let mut link = relay::Link { room: &room_tx, out: &mut out_rx, cursor: &mut cursor, revoked, member };
+    socket.cursor = Some(cursor);
+    let mut link = relay::Link { room: &room_tx, out: &mut out_rx, revoked, member };
     relay::relay(&mut socket, &mut link, &mut presence, &terms).await;
     // Gone from presence at once, before the room hears of it.
     drop(presence);

@@ -10,22 +10,23 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
-use futures_util::FutureExt;
+use axum::extract::ws::{Message, Utf8Bytes};
+use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::MAX_WRITE_BATCH;
 use super::Terms;
 use super::frames::{
-    Refusal, close_with, parse, read_only, refuse, refuse_too_large, send, send_all, send_frame, violation,
+    Refusal, close_with, flush, parse, read_only, refuse, refuse_too_large, send, send_all, send_frame, violation,
 };
 use super::parts::{Assembler, Took};
+use super::wire::{Wire, read_feed};
 use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, close};
 use crate::server::metrics::Why;
 use crate::server::presence::{Inbox, Outgoing};
 use crate::server::rate::{Bucket, Pace};
-use crate::server::room::{ConnId, Cursor, Read, RoomCmd};
+use crate::server::room::{ConnId, Read, RoomCmd};
 
 /// The most presence messages written with one flush.
 const PRESENCE_PER_FLUSH: usize = 8;
@@ -50,15 +51,13 @@ pub(super) struct Link<'a> {
     pub room: &'a mpsc::Sender<RoomCmd>,
     /// Its own queue (the answer to hello).
     pub out: &'a mut mpsc::Receiver<Utf8Bytes>,
-    /// Its place in the room's feed.
-    pub cursor: &'a mut Cursor,
     /// Changes when the room's view-only link is replaced (it matters to viewers only).
     pub revoked: watch::Receiver<u64>,
     pub member: ConnId,
 }
 
-pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence: &mut Presence, terms: &Terms) {
-    let Link { room: room_tx, out: out_rx, cursor, revoked, member } = link;
+pub(super) async fn relay(socket: &mut Wire, link: &mut Link<'_>, presence: &mut Presence, terms: &Terms) {
+    let Link { room: room_tx, out: out_rx, revoked, member } = link;
     let (room_tx, member) = (*room_tx, *member);
     let view_only = terms.view_only;
     let mut assembler = Assembler::new(terms.parts.clone(), terms.permit.network());
@@ -79,6 +78,10 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
     let stopping = terms.shutdown.wait();
     tokio::pin!(stopping);
     loop {
+        // Caught up, its own queue sent: the room may write to the socket itself.
+        if out_rx.is_empty() {
+            socket.lend();
+        }
         tokio::select! {
             // The member's own queue first: its answer to hello comes before the feed.
             biased;
@@ -91,7 +94,7 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                 if inbound.is_none() && last_heard.elapsed() >= terms.idle_timeout {
                     // A frame may be waiting unread (this loop was busy
                     // elsewhere): judge the peer only on what it really sent.
-                    let Some(incoming) = socket.recv().now_or_never() else {
+                    let Some(incoming) = socket.recv_now() else {
                         let _ = close_with(socket, close::IDLE, "nothing heard from you for too long").await;
                         return;
                     };
@@ -118,11 +121,18 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                     return;
                 }
             },
-            read = cursor.read(MAX_WRITE_BATCH) => match read {
+            read = read_feed(&mut socket.cursor, MAX_WRITE_BATCH) => match read {
                 Read::Messages(mut batch) => {
                     let sent = send_all(socket, &mut batch).await;
-                    cursor.recycle(batch);
+                    if let Some(cursor) = socket.cursor.as_mut() {
+                        cursor.recycle(batch);
+                    }
                     if !sent {
+                        return;
+                    }
+                }
+                Read::Returned => {
+                    if !flush(socket).await {
                         return;
                     }
                 }
@@ -170,7 +180,7 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                     assembler.postpone();
                     continue;
                 }
-                if let Some(incoming) = socket.recv().now_or_never() {
+                if let Some(incoming) = socket.recv_now() {
                     let parts = (&mut presence.outgoing, &mut assembler);
                     if !take(socket, member, view_only, parts, incoming, (&mut last_heard, &mut inbound)).await {
                         return;
@@ -183,7 +193,7 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
                     return;
                 }
             }
-            incoming = socket.recv(), if paused_until.is_none() && inbound.is_none() => {
+            incoming = socket.reader.next(), if paused_until.is_none() && inbound.is_none() => {
                 // Pings count too: answering them costs the server, not the sender.
                 if let Some(Ok(Message::Text(_) | Message::Binary(_) | Message::Ping(_))) = &incoming
                     && let Pace::Wait { until, first } = bucket.take()
@@ -208,7 +218,7 @@ pub(super) async fn relay(socket: &mut WebSocket, link: &mut Link<'_>, presence:
 }
 
 /// Closes with 4000, counted by `why`.
-async fn resync(socket: &mut WebSocket, terms: &Terms, why: &'static str, reason: &str) {
+async fn resync(socket: &mut Wire, terms: &Terms, why: &'static str, reason: &str) {
     terms.metrics.resyncs.get_or_create(&Why { why }).inc();
     let _ = close_with(socket, close::RESYNC, reason).await;
 }
@@ -225,7 +235,7 @@ async fn sleep_until(at: Option<Instant>) {
 /// frame judged, and a change for the room held in `inbound` until the room
 /// takes it. False once the connection is over.
 async fn take(
-    socket: &mut WebSocket,
+    socket: &mut Wire,
     member: ConnId,
     view_only: bool,
     parts: (&mut Outgoing, &mut Assembler),
@@ -248,7 +258,7 @@ async fn take(
 /// Judges one frame from the client. Presence is held in `outgoing` (it is
 /// passed on when due); changes go to the room, those in parts once whole.
 async fn on_frame(
-    socket: &mut WebSocket,
+    socket: &mut Wire,
     member: ConnId,
     view_only: bool,
     (outgoing, assembler): (&mut Outgoing, &mut Assembler),

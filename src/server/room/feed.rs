@@ -9,16 +9,29 @@
 //! member has yet to read, and at most `MAX_ENTRIES`, `MAX_BYTES` or
 //! `MAX_AGE` worth: a member that falls behind that has lost its place, and
 //! must resynchronise.
+//!
+//! A member that has read everything and has nothing else to send lends the
+//! feed its socket's writing half (`Cursor::lend`). The room then writes what
+//! it publishes straight to that socket, as long as the socket takes it at
+//! once (`lent.rs`): in a busy room most members are caught up, and this
+//! spares each of them a task wake-up per message, the largest cost of a
+//! delivery after the kernel's. The member is woken only when the socket
+//! could not take everything, and then sends the rest itself, as before.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::watch;
+use futures_util::FutureExt;
+use prometheus_client::metrics::counter::Counter;
 
 use super::ConnId;
+pub use super::lent::Writer;
+use super::lent::{Left, write_through};
+use crate::server::metrics::{By, Metrics};
 
 /// The most entries the buffer keeps.
 pub(crate) const MAX_ENTRIES: usize = 32 * 1024;
@@ -41,8 +54,21 @@ pub(crate) enum To {
     One(ConnId),
 }
 
+impl To {
+    /// What `reader` is sent of an entry holding `msg`, if anything.
+    fn pick<'a>(&'a self, msg: &'a Utf8Bytes, reader: ConnId) -> Option<&'a Utf8Bytes> {
+        match self {
+            To::All => Some(msg),
+            To::AllWithOwnCopy { author, own } if *author == reader => Some(own),
+            To::AllWithOwnCopy { .. } => Some(msg),
+            To::One(who) if *who == reader => Some(msg),
+            To::One(_) => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
-struct Entry {
+pub(super) struct Entry {
     to: To,
     msg: Utf8Bytes,
     at: Instant,
@@ -53,12 +79,57 @@ impl Entry {
     fn bytes(&self) -> usize {
         self.msg.len() + if let To::AllWithOwnCopy { own, .. } = &self.to { own.len() } else { 0 }
     }
+
+    /// Its message for `reader`, if it has one.
+    pub(super) fn for_reader(&self, reader: ConnId) -> Option<&Utf8Bytes> {
+        self.to.pick(&self.msg, reader)
+    }
 }
 
 pub(crate) struct Feed {
     inner: Mutex<Inner>,
-    /// The index one past the newest entry: what readers wait on.
-    end: watch::Sender<u64>,
+    deliveries: Deliveries,
+}
+
+/// Messages handed to members' sockets, counted by who handed them (`/metrics`).
+#[derive(Clone, Default)]
+pub(crate) struct Deliveries {
+    /// Written and flushed by the room, to sockets caught-up members lent it.
+    pub by_room: Counter,
+    /// Read from the feed and sent by the member's own connection, or
+    /// started by the room and flushed by the member.
+    pub by_member: Counter,
+}
+
+impl Deliveries {
+    /// The server's counters (every room adds to the same two).
+    pub(crate) fn counted_by(metrics: &Metrics) -> Deliveries {
+        let counter = |by| metrics.deliveries.get_or_create(&By { by }).clone();
+        Deliveries { by_room: counter("room"), by_member: counter("member") }
+    }
+}
+
+/// One reader's place, and its socket's writing half while lent.
+pub(super) struct Slot {
+    pub(super) me: ConnId,
+    /// The index of the next entry it reads.
+    pub(super) next: u64,
+    /// Woken when there is something for it to do.
+    waker: Option<Waker>,
+    /// The writing half, while the reader has lent it.
+    pub(super) lent: Option<Writer>,
+    /// What the room's last write to it left for the reader to finish.
+    pub(super) left: Left,
+    /// Dropped by the room: nothing more is written on its behalf.
+    forgotten: bool,
+}
+
+impl Slot {
+    fn wake(&mut self) {
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
 }
 
 #[derive(Default)]
@@ -68,8 +139,9 @@ struct Inner {
     entries: VecDeque<Entry>,
     bytes: usize,
     closed: bool,
-    /// Where each reader is (the index of the next entry it reads).
-    readers: Vec<Weak<AtomicU64>>,
+    /// Every reader, by its cursor's key.
+    readers: HashMap<u64, Slot>,
+    next_key: u64,
 }
 
 impl Inner {
@@ -87,12 +159,31 @@ impl Inner {
     /// Drops the entries every reader has read.
     fn trim_read(&mut self) {
         let end = self.end();
-        self.readers.retain(|r| r.strong_count() > 0);
-        let read_by_all = self.readers.iter().filter_map(Weak::upgrade).map(|r| r.load(Ordering::Relaxed)).min();
-        let until = read_by_all.unwrap_or(end).min(end);
+        let until = self.readers.values().map(|r| r.next).min().unwrap_or(end).min(end);
         while self.first < until {
             self.pop_front();
         }
+    }
+
+    /// Hands the entries from `from` on to the readers: written straight to
+    /// the sockets lent for it, the other readers woken. Returns how many
+    /// messages it wrote to sockets whole, and how many it left half-sent
+    /// (taken by the socket, not flushed: the member finishes those).
+    fn publish(&mut self, from: u64) -> (u64, u64) {
+        let Inner { first, entries, readers, .. } = self;
+        let (mut written, mut unfinished) = (0, 0);
+        for slot in readers.values_mut() {
+            let writable = slot.lent.is_some() && slot.next == from && slot.left == Left::Nothing && !slot.forgotten;
+            if writable {
+                let skip = (from - *first) as usize;
+                let taken = write_through(slot, entries.range(skip..));
+                *(if slot.left == Left::Nothing { &mut written } else { &mut unfinished }) += taken;
+            }
+            if !writable || slot.left != Left::Nothing {
+                slot.wake();
+            }
+        }
+        (written, unfinished)
     }
 }
 
@@ -100,6 +191,9 @@ impl Inner {
 #[derive(Debug)]
 pub enum Read {
     Messages(Vec<Utf8Bytes>),
+    /// The lent writing half is back, with what the room could not finish
+    /// writing on it: flush it.
+    Returned,
     /// The reader fell behind what the buffer keeps.
     Lagged,
     /// The room is gone.
@@ -107,8 +201,8 @@ pub enum Read {
 }
 
 impl Feed {
-    pub(crate) fn new() -> Arc<Feed> {
-        Arc::new(Feed { inner: Mutex::new(Inner::default()), end: watch::Sender::new(0) })
+    pub(crate) fn new(deliveries: Deliveries) -> Arc<Feed> {
+        Arc::new(Feed { inner: Mutex::new(Inner::default()), deliveries })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -116,60 +210,94 @@ impl Feed {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Appends a message, making room by dropping the oldest.
+    /// Appends a message, making room by dropping the oldest, and hands it on.
     pub(crate) fn push(&self, to: To, msg: Utf8Bytes) {
+        self.extend([(to, msg)]);
+    }
+
+    /// Appends messages, making room by dropping the oldest, and hands them
+    /// on together (so a lent socket takes them in one write).
+    pub(crate) fn extend(&self, messages: impl IntoIterator<Item = (To, Utf8Bytes)>) {
         let now = Instant::now();
-        let end = {
-            let mut inner = self.lock();
+        let mut inner = self.lock();
+        let from = inner.end();
+        for (to, msg) in messages {
             let entry = Entry { to, msg, at: now };
             inner.bytes += entry.bytes();
             inner.entries.push_back(entry);
             if inner.end().is_multiple_of(TRIM_EVERY) {
                 inner.trim_read();
             }
-            while let Some(oldest) = inner.entries.front() {
-                let over = inner.entries.len() > MAX_ENTRIES || inner.bytes > MAX_BYTES;
-                if !over && now.duration_since(oldest.at) <= MAX_AGE {
-                    break;
-                }
-                inner.pop_front();
+        }
+        if inner.end() == from {
+            return;
+        }
+        // Outside tokio's cooperative budget: past it, every socket write
+        // would come back Pending (the budget counts each as one operation,
+        // about 128 per turn of the room's task), and a room of hundreds of
+        // members would hand most of them back their sockets each time. The
+        // work is bounded anyway: one write per member (1,000 by default).
+        let publish = std::future::poll_fn(|_| Poll::Ready(inner.publish(from)));
+        let (written, unfinished) = tokio::task::unconstrained(publish).now_or_never().unwrap_or((0, 0));
+        self.deliveries.by_room.inc_by(written);
+        self.deliveries.by_member.inc_by(unfinished);
+        while let Some(oldest) = inner.entries.front() {
+            let over = inner.entries.len() > MAX_ENTRIES || inner.bytes > MAX_BYTES;
+            if !over && now.duration_since(oldest.at) <= MAX_AGE {
+                break;
             }
-            inner.end()
-        };
-        self.end.send_replace(end);
+            inner.pop_front();
+        }
     }
 
     /// A reader for `me`, from the next entry on.
     pub(crate) fn cursor(self: &Arc<Self>, me: ConnId) -> Cursor {
         let mut inner = self.lock();
+        let key = inner.next_key;
+        inner.next_key += 1;
         let next = inner.end();
-        let at = Arc::new(AtomicU64::new(next));
-        inner.readers.push(Arc::downgrade(&at));
-        Cursor { feed: self.clone(), me, next, at, end: self.end.subscribe(), spare: Vec::new() }
+        let slot = Slot { me, next, waker: None, lent: None, left: Left::Nothing, forgotten: false };
+        inner.readers.insert(key, slot);
+        Cursor { feed: self.clone(), key, me, spare: Vec::new(), returned: None }
+    }
+
+    /// The room dropped `member`: nothing more is written to its socket for
+    /// it (it must resynchronise), and it is woken to take its writer back.
+    pub(crate) fn forget(&self, member: ConnId) {
+        for slot in self.lock().readers.values_mut().filter(|s| s.me == member) {
+            slot.forgotten = true;
+            slot.wake();
+        }
     }
 
     /// The room is gone: readers get `Closed` once they have read the rest.
     pub(crate) fn close(&self) {
-        self.lock().closed = true;
-        self.end.send_modify(|_| {});
+        let mut inner = self.lock();
+        inner.closed = true;
+        inner.readers.values_mut().for_each(Slot::wake);
     }
 }
 
 /// One member's place in its room's feed.
 pub struct Cursor {
     feed: Arc<Feed>,
+    key: u64,
     me: ConnId,
-    next: u64,
-    /// `next`, where the feed can see it, so it keeps only what is unread.
-    at: Arc<AtomicU64>,
-    end: watch::Receiver<u64>,
     /// The last batch's buffer, given back, so reading does not allocate.
     spare: Vec<Utf8Bytes>,
+    /// The writing half, taken back from the feed by a read.
+    returned: Option<(Writer, Left)>,
 }
 
 impl std::fmt::Debug for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Cursor {{ member: {}, next: {} }}", self.me, self.next)
+        write!(f, "Cursor {{ member: {} }}", self.me)
+    }
+}
+
+impl Drop for Cursor {
+    fn drop(&mut self) {
+        self.feed.lock().readers.remove(&self.key);
     }
 }
 
@@ -179,124 +307,83 @@ impl Cursor {
         self.spare = batch;
     }
 
-    /// Up to `max` messages for this member, waiting for some if there are
-    /// none yet. Cancel-safe: nothing is taken unless it is returned.
-    pub(crate) async fn read(&mut self, max: usize) -> Read {
-        loop {
-            // Seen before looking, so a push after the look still wakes us.
-            self.end.borrow_and_update();
-            {
-                let inner = self.feed.lock();
-                if self.next < inner.first {
-                    return Read::Lagged;
-                }
-                let end = inner.first + inner.entries.len() as u64;
-                let mut out = std::mem::take(&mut self.spare);
-                out.clear();
-                while self.next < end && out.len() < max {
-                    let entry = &inner.entries[(self.next - inner.first) as usize];
-                    self.next += 1;
-                    match &entry.to {
-                        To::All => out.push(entry.msg.clone()),
-                        To::AllWithOwnCopy { author, own } if *author == self.me => out.push(own.clone()),
-                        To::AllWithOwnCopy { .. } => out.push(entry.msg.clone()),
-                        To::One(who) if *who == self.me => out.push(entry.msg.clone()),
-                        To::One(_) => {}
-                    }
-                }
-                self.at.store(self.next, Ordering::Relaxed);
-                if !out.is_empty() {
-                    return Read::Messages(out);
-                }
-                self.spare = out;
-                if self.next == end && inner.closed {
-                    return Read::Closed;
-                }
-                if self.next < end {
-                    // Everything read so far was for others: look again.
-                    continue;
-                }
+    /// Lends the feed the socket's writing half, if this reader has read
+    /// everything (else it is handed back).
+    pub(crate) fn lend(&mut self, writer: Writer) -> Result<(), Writer> {
+        let mut inner = self.feed.lock();
+        let (end, closed) = (inner.end(), inner.closed);
+        match inner.readers.get_mut(&self.key) {
+            Some(slot) if slot.next == end && !closed && !slot.forgotten && self.returned.is_none() => {
+                slot.lent = Some(writer);
+                slot.left = Left::Nothing;
+                Ok(())
             }
-            if self.end.changed().await.is_err() {
-                return Read::Closed;
-            }
+            _ => Err(writer),
         }
+    }
+
+    /// Takes the writing half back, with what the room left unfinished on it.
+    pub(crate) fn take_back(&mut self) -> Option<(Writer, Left)> {
+        if let Some(returned) = self.returned.take() {
+            return Some(returned);
+        }
+        let mut inner = self.feed.lock();
+        let slot = inner.readers.get_mut(&self.key)?;
+        slot.lent.take().map(|writer| (writer, std::mem::take(&mut slot.left)))
+    }
+
+    /// Up to `max` messages for this member, waiting for some if there are
+    /// none yet. Cancel-safe: nothing is taken unless it is returned. Whatever
+    /// it returns, a lent writing half is taken back first (`take_back`), so
+    /// the room never writes past what this reader is about to send.
+    pub(crate) async fn read(&mut self, max: usize) -> Read {
+        poll_fn(|cx| {
+            let mut inner = self.feed.lock();
+            let (first, end, closed) = (inner.first, inner.end(), inner.closed);
+            let Inner { entries, readers, .. } = &mut *inner;
+            let Some(slot) = readers.get_mut(&self.key) else { return Poll::Ready(Read::Closed) };
+            let take_back = |slot: &mut Slot, returned: &mut Option<(Writer, Left)>| {
+                if let Some(writer) = slot.lent.take() {
+                    *returned = Some((writer, std::mem::take(&mut slot.left)));
+                }
+            };
+            if slot.next < first {
+                take_back(slot, &mut self.returned);
+                return Poll::Ready(Read::Lagged);
+            }
+            let mut out = std::mem::take(&mut self.spare);
+            out.clear();
+            while slot.next < end && out.len() < max {
+                let entry = &entries[(slot.next - first) as usize];
+                slot.next += 1;
+                if let Some(msg) = entry.for_reader(self.me) {
+                    out.push(msg.clone());
+                }
+            }
+            if !out.is_empty() {
+                take_back(slot, &mut self.returned);
+                self.feed.deliveries.by_member.inc_by(out.len() as u64);
+                return Poll::Ready(Read::Messages(out));
+            }
+            self.spare = out;
+            if slot.next == end && closed {
+                take_back(slot, &mut self.returned);
+                return Poll::Ready(Read::Closed);
+            }
+            if slot.left != Left::Nothing {
+                take_back(slot, &mut self.returned);
+                return Poll::Ready(Read::Returned);
+            }
+            match &mut slot.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                waker => *waker = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text(s: &str) -> Utf8Bytes {
-        Utf8Bytes::from(s.to_owned())
-    }
-
-    fn messages(read: Read) -> Vec<String> {
-        match read {
-            Read::Messages(m) => m.iter().map(|t| t.as_str().to_owned()).collect(),
-            other => panic!("expected messages, got {other:?}"),
-        }
-    }
-
-    #[tokio::test]
-    async fn each_member_reads_what_is_for_it_in_order() {
-        let feed = Feed::new();
-        let (mut a, mut b) = (feed.cursor(ConnId(1)), feed.cursor(ConnId(2)));
-        feed.push(To::All, text("p1"));
-        feed.push(To::AllWithOwnCopy { author: ConnId(1), own: text("c1-own") }, text("c1"));
-        feed.push(To::One(ConnId(2)), text("refused"));
-        assert_eq!(messages(a.read(10).await), ["p1", "c1-own"]);
-        assert_eq!(messages(b.read(2).await), ["p1", "c1"]);
-        assert_eq!(messages(b.read(10).await), ["refused"]);
-        // A late reader starts at the end.
-        let mut late = feed.cursor(ConnId(3));
-        feed.push(To::All, text("p2"));
-        assert_eq!(messages(late.read(10).await), ["p2"]);
-    }
-
-    #[tokio::test]
-    async fn the_feed_keeps_only_what_someone_has_yet_to_read() {
-        let feed = Feed::new();
-        let (mut fast, mut slow) = (feed.cursor(ConnId(1)), feed.cursor(ConnId(2)));
-        for i in 0..TRIM_EVERY * 2 {
-            feed.push(To::All, text(&i.to_string()));
-            let _ = fast.read(1).await;
-        }
-        assert_eq!(feed.lock().entries.len() as u64, TRIM_EVERY * 2, "the slow reader has read nothing");
-        while let Read::Messages(_) =
-            tokio::time::timeout(Duration::from_millis(10), slow.read(1000)).await.unwrap_or(Read::Closed)
-        {}
-        drop(slow);
-        for i in 0..TRIM_EVERY {
-            feed.push(To::All, text(&i.to_string()));
-            let _ = fast.read(100).await;
-        }
-        assert!(feed.lock().entries.len() < TRIM_EVERY as usize, "read by all (and a reader gone): let go");
-    }
-
-    #[tokio::test]
-    async fn a_reader_waits_for_the_next_entry() {
-        let feed = Feed::new();
-        let mut a = feed.cursor(ConnId(1));
-        let waiting = tokio::spawn(async move { messages(a.read(10).await) });
-        tokio::task::yield_now().await;
-        feed.push(To::All, text("late"));
-        assert_eq!(waiting.await.unwrap(), ["late"]);
-    }
-
-    #[tokio::test]
-    async fn a_reader_behind_what_is_kept_has_lost_its_place_but_got_a_gapless_prefix() {
-        let feed = Feed::new();
-        let mut slow = feed.cursor(ConnId(1));
-        feed.push(To::All, text("0"));
-        assert_eq!(messages(slow.read(1).await), ["0"]);
-        for i in 1..=MAX_ENTRIES + 1 {
-            feed.push(To::All, text(&i.to_string()));
-        }
-        assert!(matches!(slow.read(10).await, Read::Lagged));
-        feed.close();
-        let mut last = feed.cursor(ConnId(2));
-        assert!(matches!(last.read(10).await, Read::Closed));
-    }
-}
+#[path = "feed_tests.rs"]
+mod tests;

@@ -12,6 +12,7 @@
 mod feed;
 mod follow;
 mod hello;
+mod lent;
 mod record;
 #[cfg(test)]
 mod tests;
@@ -32,7 +33,8 @@ use super::storage::{LoadedRoom, Record, Store, StoreError};
 use crate::model::{Board, Change, ClientId, RoomName};
 use crate::protocol::{Position, ServerMsg};
 pub use feed::{Cursor, Read};
-use feed::{Feed, To};
+use feed::{Deliveries, Feed, To};
+pub use lent::{Left, Writer};
 
 /// One connection, as its room knows it: numbered by the server, never shown to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,7 +210,7 @@ impl Room {
         Room {
             name,
             store,
-            feed: Feed::new(),
+            feed: Feed::new(Deliveries::counted_by(&metrics)),
             fairness,
             metrics,
             lounge,
@@ -390,6 +392,7 @@ impl Room {
     fn drop_members(&mut self, ids: Vec<ConnId>) {
         for id in ids {
             if self.members.remove(&id).is_some() {
+                self.feed.forget(id);
                 tracing::info!(room = %self.name, member = %id, "closing a member's connection for a resync");
                 self.presence_changed();
             }

@@ -137,20 +137,23 @@ impl Room {
             self.metrics.changes_accepted.inc_by(messages.len() as u64);
         }
         let mut messages = messages.into_iter();
+        let mut out = Vec::with_capacity(staged.len());
         for staged in staged {
             match staged {
-                Staged::Refused { member, msg } => self.feed.push(To::One(member), msg),
+                Staged::Refused { member, msg } => out.push((To::One(member), msg)),
                 Staged::Accepted { member, record, .. } => {
                     let Some(copies) = messages.next() else { break };
                     crate::server::storage::remember(&mut self.recent, record.change);
                     // Everyone gets the same bytes, but for the author, whose
                     // copy carries its `op` as the confirmation.
                     for (own, for_others) in copies {
-                        self.feed.push(To::AllWithOwnCopy { author: member, own }, for_others);
+                        out.push((To::AllWithOwnCopy { author: member, own }, for_others));
                     }
                 }
             }
         }
+        // All at once: a caught-up member's socket takes the batch in one write.
+        self.feed.extend(out);
         Ok(())
     }
 
