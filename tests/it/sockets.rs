@@ -189,3 +189,47 @@ async fn a_connection_that_goes_silent_is_closed_and_leaves_the_room() {
     witness.assert_nothing_pending("still-here").await;
     server.stop().await;
 }
+
+/// A member that stops reading while others send more than its socket holds:
+/// the room, which was writing to that member's socket itself, hands what the
+/// socket cannot take back to the member's own connection, which sends it
+/// once the reader reads again: everything, in order, nobody closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_pauses_reading_gets_everything_in_order_when_it_reads_again() {
+    const BATCHES: usize = 24;
+    const MOVES: usize = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut a, _) = Client::join(&server, "paused", "a").await;
+    let (mut b, _) = Client::join(&server, "paused", "b").await;
+    a.members_become(2).await;
+    b.members_become(2).await;
+    let made = a.create("s", "circle", 10.0, 10.0).await;
+    a.confirmed(made).await;
+    assert_eq!(b.recv_event().await["seq"], 1);
+
+    // b reads nothing now: about 20 KB a batch, far more than the sockets hold.
+    for batch in 0..BATCHES {
+        let moves: Vec<_> =
+            (0..MOVES).map(|i| json!({"op": "move", "id": "s", "x": (i % 1000) as f64, "y": batch as f64})).collect();
+        let op = a.change(json!({"op": "batch", "changes": moves})).await;
+        a.confirmed(op).await;
+    }
+    let (_, _, metrics) = crate::common::http_get(server.addr, "/metrics").await;
+    let by_member = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(r#"sketchboard_deliveries_total{by="member"} "#))
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(by_member >= 1.0, "b's socket filled up, so its connection sent some of it itself:\n{metrics}");
+
+    for batch in 0..BATCHES {
+        let seen = b.recv_event().await;
+        assert_eq!(seen["type"], "applied", "{seen}");
+        assert_eq!(seen["seq"], batch as u64 + 2, "in order: {seen}");
+        let last = &seen["change"]["changes"][MOVES - 1];
+        assert_eq!(last["y"].as_f64(), Some(batch as f64), "whole: {last}");
+    }
+    b.assert_nothing_pending("b-fresh").await;
+    server.stop().await;
+}

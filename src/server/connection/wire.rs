@@ -5,8 +5,8 @@
 //! (`room/lent.rs`). Anything the connection sends takes the half back first.
 
 use axum::extract::ws::{Message, WebSocket};
-use futures_util::{FutureExt, StreamExt};
 use futures_util::stream::SplitStream;
+use futures_util::{FutureExt, StreamExt};
 
 use crate::server::room::{Cursor, Left, Read, Writer};
 

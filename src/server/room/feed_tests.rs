@@ -1,4 +1,5 @@
 //! The feed on its own: order, who reads what, trimming, waiting, lagging.
+#![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
 use super::*;
 
