@@ -68,7 +68,7 @@ impl To {
 }
 
 #[derive(Clone, Debug)]
-pub(super) struct Entry {
+struct Entry {
     to: To,
     msg: Utf8Bytes,
     at: Instant,
@@ -81,7 +81,7 @@ impl Entry {
     }
 
     /// Its message for `reader`, if it has one.
-    pub(super) fn for_reader(&self, reader: ConnId) -> Option<&Utf8Bytes> {
+    fn for_reader(&self, reader: ConnId) -> Option<&Utf8Bytes> {
         self.to.pick(&self.msg, reader)
     }
 }
@@ -110,16 +110,16 @@ impl Deliveries {
 }
 
 /// One reader's place, and its socket's writing half while lent.
-pub(super) struct Slot {
-    pub(super) me: ConnId,
+struct Slot {
+    me: ConnId,
     /// The index of the next entry it reads.
-    pub(super) next: u64,
+    next: u64,
     /// Woken when there is something for it to do.
     waker: Option<Waker>,
     /// The writing half, while the reader has lent it.
-    pub(super) lent: Option<Writer>,
+    lent: Option<Writer>,
     /// What the room's last write to it left for the reader to finish.
-    pub(super) left: Left,
+    left: Left,
     /// Dropped by the room: nothing more is written on its behalf.
     forgotten: bool,
 }
@@ -174,10 +174,13 @@ impl Inner {
         let (mut written, mut unfinished) = (0, 0);
         for slot in readers.values_mut() {
             let writable = slot.lent.is_some() && slot.next == from && slot.left == Left::Nothing && !slot.forgotten;
-            if writable {
-                let skip = (from - *first) as usize;
-                let taken = write_through(slot, entries.range(skip..));
-                *(if slot.left == Left::Nothing { &mut written } else { &mut unfinished }) += taken;
+            if let (true, Some(writer)) = (writable, slot.lent.as_mut()) {
+                let me = slot.me;
+                let next = entries.range((from - *first) as usize..).map(|entry| entry.for_reader(me));
+                let wrote = write_through(writer, next);
+                slot.next += wrote.entries;
+                slot.left = wrote.left;
+                *(if wrote.left == Left::Nothing { &mut written } else { &mut unfinished }) += wrote.messages;
             }
             if !writable || slot.left != Left::Nothing {
                 slot.wake();

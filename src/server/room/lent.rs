@@ -8,15 +8,12 @@
 //! it (it is queued in order, and goes out with the next flush, whoever makes
 //! it); the member reads what was not taken from the feed, as it always does.
 
-use std::collections::vec_deque;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures_util::Sink;
 use futures_util::stream::SplitSink;
-
-use super::feed::{Entry, Slot};
 
 /// A member socket's writing half.
 pub type Writer = SplitSink<WebSocket, Message>;
@@ -33,39 +30,40 @@ pub enum Left {
     Failed,
 }
 
-/// Writes `entries` (the slot's next ones) to the slot's lent writing half,
-/// as far as it takes them at once, and records in `slot.left` what is left.
-/// Returns how many messages the socket took.
-pub(super) fn write_through(slot: &mut Slot, entries: vec_deque::Iter<'_, Entry>) -> u64 {
-    let Some(writer) = slot.lent.as_mut() else { return 0 };
-    let mut taken = 0;
+/// What one write from the room did.
+pub(super) struct Wrote {
+    /// Entries got through (written, or not for this member).
+    pub entries: u64,
+    /// Messages the socket took.
+    pub messages: u64,
+    pub left: Left,
+}
+
+/// Writes the next entries of a member's feed to the writing half it lent,
+/// as far as the socket takes them at once: each item is one entry, with the
+/// member's message if it has one.
+pub(super) fn write_through<'a>(writer: &mut Writer, entries: impl Iterator<Item = Option<&'a Utf8Bytes>>) -> Wrote {
+    let mut wrote = Wrote { entries: 0, messages: 0, left: Left::Nothing };
     let mut cx = Context::from_waker(Waker::noop());
     let mut writer = Pin::new(writer);
-    for entry in entries {
-        if let Some(msg) = entry.for_reader(slot.me) {
+    for msg in entries {
+        if let Some(msg) = msg {
             match writer.as_mut().poll_ready(&mut cx) {
                 Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(_)) => {
-                    slot.left = Left::Failed;
-                    return taken;
-                }
-                Poll::Pending => {
-                    slot.left = Left::Unflushed;
-                    return taken;
-                }
+                Poll::Ready(Err(_)) => return Wrote { left: Left::Failed, ..wrote },
+                Poll::Pending => return Wrote { left: Left::Unflushed, ..wrote },
             }
             if writer.as_mut().start_send(Message::Text(msg.clone())).is_err() {
-                slot.left = Left::Failed;
-                return taken;
+                return Wrote { left: Left::Failed, ..wrote };
             }
-            taken += 1;
+            wrote.messages += 1;
         }
-        slot.next += 1;
+        wrote.entries += 1;
     }
-    slot.left = match writer.poll_flush(&mut cx) {
+    wrote.left = match writer.poll_flush(&mut cx) {
         Poll::Ready(Ok(())) => Left::Nothing,
         Poll::Ready(Err(_)) => Left::Failed,
         Poll::Pending => Left::Unflushed,
     };
-    taken
+    wrote
 }

@@ -9,6 +9,7 @@
 //! one per change. A room with no members for `idle_grace` retires; the next
 //! join revives it from storage. (`hello.rs` answers a joiner's hello.)
 
+mod commands;
 mod feed;
 mod follow;
 mod hello;
@@ -24,15 +25,16 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::fairness::{Fairness, Network, Unfair};
+use super::fairness::{Fairness, Network};
 use super::metrics::Metrics;
 use super::presence::Lounge;
 use super::storage::{LoadedRoom, Record, Store, StoreError};
 use crate::model::{Board, Change, ClientId, RoomName};
-use crate::protocol::{Position, ServerMsg};
+use crate::protocol::ServerMsg;
+pub use commands::{JoinError, RoomCmd};
 pub use feed::{Cursor, Read};
 use feed::{Deliveries, Feed, To};
 pub use lent::{Left, Writer};
@@ -75,54 +77,6 @@ const MAX_BATCH: usize = 256;
 /// The most changes (a batch counting as its changes) one batch of commands
 /// takes in past its first: one commit stays a bounded size.
 const MAX_BATCH_CHANGES: usize = crate::model::MAX_BATCH;
-
-/// What a connection asks of its room.
-#[derive(Debug)]
-pub enum RoomCmd {
-    Join {
-        member: ConnId,
-        client: ClientId,
-        /// Where the member connects from, for the per-address limits.
-        network: Network,
-        /// Where the board the client already holds stands, if it holds one.
-        at: Option<Position>,
-        /// Came by a view-only link: told the room by another name (it may be private).
-        viewer: bool,
-        /// Where the room sends this member its answer to hello. When the room
-        /// drops it, the member has been removed and must reconnect to resynchronise.
-        out: mpsc::Sender<Utf8Bytes>,
-        /// The member's place in the room's feed, from just after the answer.
-        reply: oneshot::Sender<Result<Cursor, JoinError>>,
-    },
-    Leave {
-        member: ConnId,
-    },
-    Change {
-        member: ConnId,
-        op: u64,
-        change: Change,
-        /// Kept alive until the room has taken the change in, then dropped:
-        /// for a change that came in parts, the server's room for it
-        /// (`connection::parts`), so it counts while it waits in the mailbox.
-        keep: Option<Box<dyn std::any::Any + Send>>,
-    },
-    /// Several nodes: the room's log may have grown (another node appended).
-    Tail,
-}
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum JoinError {
-    #[error("the room could not be loaded: {0}")]
-    LoadFailed(Arc<StoreError>),
-    #[error("the room kept closing while joining it; try again")]
-    KeptClosing,
-    #[error("{0}")]
-    Unfair(Unfair),
-    #[error("the room is full: it allows {0} people at once")]
-    Full(usize),
-    #[error("the server has {0} rooms open, as many as it allows: try again later")]
-    Busy(usize),
-}
 
 /// Below this many missed changes a reconnecting client is always caught up
 /// from the log; above it, only when that is no longer than a snapshot.

@@ -1,0 +1,60 @@
+//! What a connection asks of its room (`RoomCmd`), and why a join can fail.
+
+use std::sync::Arc;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{ConnId, Cursor};
+use crate::model::{Change, ClientId};
+use crate::protocol::Position;
+use crate::server::fairness::{Network, Unfair};
+use crate::server::storage::StoreError;
+
+/// What a connection asks of its room.
+#[derive(Debug)]
+pub enum RoomCmd {
+    Join {
+        member: ConnId,
+        client: ClientId,
+        /// Where the member connects from, for the per-address limits.
+        network: Network,
+        /// Where the board the client already holds stands, if it holds one.
+        at: Option<Position>,
+        /// Came by a view-only link: told the room by another name (it may be private).
+        viewer: bool,
+        /// Where the room sends this member its answer to hello. When the room
+        /// drops it, the member has been removed and must reconnect to resynchronise.
+        out: mpsc::Sender<Utf8Bytes>,
+        /// The member's place in the room's feed, from just after the answer.
+        reply: oneshot::Sender<Result<Cursor, JoinError>>,
+    },
+    Leave {
+        member: ConnId,
+    },
+    Change {
+        member: ConnId,
+        op: u64,
+        change: Change,
+        /// Kept alive until the room has taken the change in, then dropped:
+        /// for a change that came in parts, the server's room for it
+        /// (`connection::parts`), so it counts while it waits in the mailbox.
+        keep: Option<Box<dyn std::any::Any + Send>>,
+    },
+    /// Several nodes: the room's log may have grown (another node appended).
+    Tail,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JoinError {
+    #[error("the room could not be loaded: {0}")]
+    LoadFailed(Arc<StoreError>),
+    #[error("the room kept closing while joining it; try again")]
+    KeptClosing,
+    #[error("{0}")]
+    Unfair(Unfair),
+    #[error("the room is full: it allows {0} people at once")]
+    Full(usize),
+    #[error("the server has {0} rooms open, as many as it allows: try again later")]
+    Busy(usize),
+}
