@@ -122,8 +122,10 @@ test('many at once: select all, a selection rectangle, Shift+click, duplicate; e
   await alice.keyboard.press('Control+z');
   await expectPositions(bob, [...moved([rect, tri], 10, 10), ...moved([circle], 10, 0)]);
 
-  // Duplicate the circle: the copy lands offset, on top, selected.
-  const now = await shapes(alice);
+  // Duplicate the circle: the copy lands offset, on top, selected. (Alice's
+  // list shows her undo at her next animation frame, which can come after Bob
+  // has already seen it: wait for it.)
+  const now = await expectShapeCount(alice, 3);
   await clickBoard(alice, ...centre(now[2]));
   await alice.keyboard.press('Control+d');
   const after = await expectShapeCount(bob, 4);
