@@ -173,17 +173,23 @@ impl Inner {
         let Inner { first, entries, readers, .. } = self;
         let (mut written, mut unfinished) = (0, 0);
         for slot in readers.values_mut() {
-            let writable = slot.lent.is_some() && slot.next == from && slot.left == Left::Nothing && !slot.forgotten;
-            if let (true, Some(writer)) = (writable, slot.lent.as_mut()) {
-                let me = slot.me;
-                let next = entries.range((from - *first) as usize..).map(|entry| entry.for_reader(me));
-                let wrote = write_through(writer, next);
-                slot.next += wrote.entries;
-                slot.left = wrote.left;
-                *(if wrote.left == Left::Nothing { &mut written } else { &mut unfinished }) += wrote.messages;
-            }
-            if !writable || slot.left != Left::Nothing {
-                slot.wake();
+            // Caught up to `from`, nothing left over, still a member.
+            let ready = slot.next == from && slot.left == Left::Nothing && !slot.forgotten;
+            let me = slot.me;
+            match slot.lent.as_mut() {
+                Some(writer) if ready => {
+                    let next = entries.range((from - *first) as usize..).map(|entry| entry.for_reader(me));
+                    let wrote = write_through(writer, next);
+                    slot.next += wrote.entries;
+                    slot.left = wrote.left;
+                    if wrote.left == Left::Nothing {
+                        written += wrote.messages;
+                    } else {
+                        unfinished += wrote.messages;
+                        slot.wake();
+                    }
+                }
+                _ => slot.wake(),
             }
         }
         (written, unfinished)
