@@ -1,13 +1,13 @@
 //! The lobby's room list, as the server knows it: rooms with people in them
 //! now, then the other rooms changed in the last week, most recent first, and
-//! no more than three of them made from any one address. With several nodes
-//! the counts are every node's (`storage::redis_lobby`): each publishes its
-//! own every `HEARTBEAT`.
+//! no more than three of them made from any one address. With other nodes
+//! the counts are every node's (`peers`): each tells its own every `HEARTBEAT`.
 
+use super::peers::{self, HEARTBEAT, LiveRooms};
 use super::registry::Registry;
 use super::shutdown::Shutdown;
 use super::state::AppState;
-use super::storage::{LiveRooms, Store, StoreError, now_ms};
+use super::storage::{StoreError, now_ms};
 use crate::model::RoomName;
 
 /// How many stored rooms the lobby lists.
@@ -16,8 +16,6 @@ const LISTED: usize = 100;
 const RECENT_MS: i64 = 7 * 24 * 3600 * 1000;
 /// The most rooms made from one address the lobby lists, so no one address can fill it.
 const PER_CREATOR: usize = 3;
-/// Heartbeats between two clean-ups of rooms too old for the lobby (a minute).
-const FORGET_EVERY: u64 = 60;
 
 /// One line of the lobby.
 pub struct Listing {
@@ -28,12 +26,10 @@ pub struct Listing {
 
 pub async fn rooms(state: &AppState) -> Result<Vec<Listing>, StoreError> {
     let mut live = state.registry.live_rooms();
-    if let Some(log) = state.store.log() {
-        match log.live_elsewhere(now_ms()).await {
-            Ok(elsewhere) => add_up(&mut live, elsewhere),
-            // The stored rooms below come from Redis too, so this is unlikely; list what this node knows.
-            Err(e) => tracing::warn!(error = %e, "the lobby could not read the other nodes' counts"),
-        }
+    match state.peers.live_elsewhere(now_ms()).await {
+        Ok(elsewhere) => add_up(&mut live, elsewhere),
+        // The stored rooms below come from the same Redis, so this is unlikely; list what this node knows.
+        Err(e) => tracing::warn!(error = %e, "the lobby could not read the other nodes' counts"),
     }
     let stored = state.store.list_rooms(RECENT_MS, PER_CREATOR, LISTED).await?;
     let mut rooms: Vec<Listing> = stored
@@ -61,31 +57,22 @@ fn add_up(live: &mut LiveRooms, elsewhere: LiveRooms) {
     }
 }
 
-/// With several nodes: publishes this node's live counts every `HEARTBEAT`
+/// With other nodes: tells them this node's live counts every `HEARTBEAT`
 /// until shutdown, then takes them back.
-pub async fn heartbeat(store: Store, registry: Registry, shutdown: Shutdown) {
-    use super::storage::redis_lobby::HEARTBEAT;
-    let Some(log) = store.log() else { return };
+pub async fn heartbeat(peers: peers::Shared, registry: Registry, shutdown: Shutdown) {
     let mut every = tokio::time::interval(HEARTBEAT);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut beats: u64 = 0;
     loop {
         tokio::select! {
             _ = every.tick() => {}
             () = shutdown.wait() => break,
         }
-        if let Err(e) = log.publish_live(now_ms(), &registry.live_rooms()).await {
+        if let Err(e) = peers.publish_live(now_ms(), &registry.live_rooms()).await {
             // The next beat tries again; until then other nodes' lobbies count this node's rooms as they were.
             tracing::debug!(error = %e, "could not publish this node's live rooms");
         }
-        beats += 1;
-        if beats % FORGET_EVERY == 1
-            && let Err(e) = log.forget_older(now_ms() - RECENT_MS).await
-        {
-            tracing::debug!(error = %e, "could not forget the lobby's old rooms");
-        }
     }
-    if let Err(e) = log.retire_node().await {
+    if let Err(e) = peers.retire_node().await {
         tracing::warn!(error = %e, "could not take this node's live rooms out of the lobby");
     }
 }

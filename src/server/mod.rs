@@ -9,7 +9,9 @@
 //! - `connection`: one WebSocket, the edge where input is checked; `rate`: its rate limit;
 //! - `fairness`: per-address limits (connections, rooms opened and created);
 //! - `registry`: room name → running room actor; `room`: the actor that orders and records;
-//! - `storage`: the store (SQLite); `lobby`: the room list; `state`: what handlers share;
+//! - `storage`: the store (`RoomStore`: SQLite, or Redis for several nodes); `peers`: what
+//!   passes between nodes, never stored; `redis_link`: the connection to a shared Redis;
+//! - `lobby`: the room list; `state`: what handlers share; `frame`: a message on its way out;
 //! - `sharing`: private rooms and view-only links; `api`: the read-only JSON API and history;
 //!   `pictures`: the board as SVG and PNG; `painter`: turns to draw a PNG;
 //! - `config` and `shutdown`.
@@ -19,13 +21,16 @@ mod config;
 mod connection;
 mod edge;
 mod fairness;
+mod frame;
 pub(crate) mod lobby;
 mod metrics;
 mod origin;
 mod painter;
+mod peers;
 mod pictures;
 mod presence;
 mod rate;
+mod redis_link;
 mod registry;
 mod room;
 mod routes;
@@ -33,7 +38,8 @@ mod sharing;
 mod shutdown;
 mod sockets;
 mod state;
-pub mod storage;
+mod storage;
+pub mod testing;
 
 use std::net::SocketAddr;
 
@@ -46,11 +52,16 @@ pub use connection::PARTS_BUDGET_BYTES;
 use fairness::Fairness;
 use metrics::Metrics;
 pub use painter::RENDERS_WAITING;
+use peers::{Alone, RedisPeers};
 pub(crate) use pictures::for_page as picture_for_page;
+use redis_link::RedisLink;
 use registry::Registry;
 use shutdown::{Drained, Shutdown};
 pub(crate) use state::AppState;
 use storage::Store;
+use storage::redis::RedisStore;
+pub use storage::redis::migrate::Copied;
+use storage::sqlite::SqliteStore;
 
 /// A server that is listening.
 pub struct Running {
@@ -67,28 +78,28 @@ const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Opens the store, binds `config.addr` and starts serving in the background.
 pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Running> {
     let metrics = Metrics::new();
-    let mut store = Store::open_counted(&config.database_url, metrics.clone())
-        .with_context(|| format!("opening the database {}", config.database_url))?;
-    if let Some(url) = &config.redis_url {
-        let log = storage::redis_log::RedisLog::connect(url).await.with_context(|| format!("connecting to {url}"))?;
-        store = store.with_log(log);
-        tracing::info!(redis = %url, "the rooms' logs are kept in Redis");
-    }
+    let (store, peers) = open_store(&config, &metrics).await?;
     let fairness = Fairness::new(config.address_limits());
-    let registry = Registry::new(store.clone(), fairness.clone(), metrics.clone(), config.room_limits());
+    let registry = Registry::new(store.clone(), peers.clone(), fairness.clone(), metrics.clone(), config.room_limits());
     let shutdown = Shutdown::new();
     let (guard, drained) = shutdown::connection_tracking();
     let listener =
         tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    let shared = state::Shared { registry: registry.clone(), store: store.clone(), fairness, metrics: metrics.clone() };
+    let shared = state::Shared {
+        registry: registry.clone(),
+        store: store.clone(),
+        peers: peers.clone(),
+        fairness,
+        metrics: metrics.clone(),
+    };
     let state = AppState::new(leptos_options, shared, &config, shutdown.clone(), guard);
     if config.expire_rooms_after_days > 0 {
         let days = config.expire_rooms_after_days;
         tokio::spawn(expire_rooms(store.clone(), registry.clone(), days, shutdown.clone()));
     }
-    if store.log().is_some() {
-        tokio::spawn(lobby::heartbeat(store.clone(), registry.clone(), shutdown.clone()));
+    if !peers.alone() {
+        tokio::spawn(lobby::heartbeat(peers.clone(), registry.clone(), shutdown.clone()));
     }
     let app = routes::router(state);
     let open_files = edge::raise_open_file_limit();
@@ -97,14 +108,31 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
     Ok(Running { addr, registry, shutdown, drained, task })
 }
 
+/// The store and the way to the other nodes: with `--redis-url`, the rooms'
+/// logs in that Redis and the nodes sharing it; otherwise the SQLite file, alone.
+async fn open_store(config: &Config, metrics: &std::sync::Arc<Metrics>) -> anyhow::Result<(Store, peers::Shared)> {
+    let Some(url) = &config.redis_url else {
+        let sqlite = SqliteStore::open_counted(&config.database_url, metrics.clone())
+            .with_context(|| format!("opening the database {}", config.database_url))?;
+        return Ok((std::sync::Arc::new(sqlite), std::sync::Arc::new(Alone)));
+    };
+    let link = RedisLink::connect(url).await.with_context(|| format!("connecting to {url}"))?;
+    // The store first: its Functions library replaces an older build's, which held the peers' functions too.
+    let store = RedisStore::new(link.clone()).await.with_context(|| format!("setting up the rooms in {url}"))?;
+    let peers = RedisPeers::new(link).await.with_context(|| format!("setting up the nodes' traffic in {url}"))?;
+    tracing::info!(redis = %url, "the rooms' logs are kept in Redis");
+    Ok((std::sync::Arc::new(store), std::sync::Arc::new(peers)))
+}
+
 /// `--copy-to-redis`: copies every room of `config.database_url` into the
-/// Redis at `config.redis_url` and checks the copies (`storage::migrate`).
-pub async fn copy_to_redis(config: &Config) -> anyhow::Result<storage::Copied> {
+/// Redis at `config.redis_url` and checks the copies (`storage::redis::migrate`).
+pub async fn copy_to_redis(config: &Config) -> anyhow::Result<Copied> {
     let url = config.redis_url.as_deref().context("--copy-to-redis needs --redis-url")?;
-    let store =
-        Store::open(&config.database_url).with_context(|| format!("opening the database {}", config.database_url))?;
-    let log = storage::redis_log::RedisLog::connect(url).await.with_context(|| format!("connecting to {url}"))?;
-    store.copy_to_redis(&log).await.context("copying the rooms into Redis")
+    let sqlite = SqliteStore::open(&config.database_url)
+        .with_context(|| format!("opening the database {}", config.database_url))?;
+    let link = RedisLink::connect(url).await.with_context(|| format!("connecting to {url}"))?;
+    let redis = RedisStore::new(link).await.with_context(|| format!("setting up the rooms in {url}"))?;
+    storage::redis::migrate::copy_to_redis(&sqlite, &redis).await.context("copying the rooms into Redis")
 }
 
 impl Running {
@@ -146,7 +174,7 @@ async fn expire_rooms(store: Store, registry: Registry, days: u32, shutdown: Shu
             _ = every.tick() => {}
             () = shutdown.wait() => return,
         }
-        match store.expire(unopened_ms, registry.loaded_rooms()).await {
+        match store.expire(storage::now_ms() - unopened_ms, registry.loaded_rooms()).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, days, "deleted rooms nobody opened for {days} days"),
             Err(e) => tracing::warn!(error = %e, "could not expire unopened rooms"),

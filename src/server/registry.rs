@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::fairness::{Fairness, Network};
+use super::frame::Frame;
 use super::metrics::Metrics;
+use super::peers;
 use super::presence::Lounge;
 use super::room::{ConnId, Cursor, JoinError, Room, RoomCmd, RoomLimits, RoomStats, Shared};
 use super::storage::Store;
@@ -55,6 +56,7 @@ struct Inner {
     /// How many rooms are loaded, for whoever wants to wait on it (tests, metrics).
     loaded: watch::Sender<usize>,
     store: Store,
+    peers: peers::Shared,
     fairness: Arc<Fairness>,
     metrics: Arc<Metrics>,
     limits: RoomLimits,
@@ -63,12 +65,19 @@ struct Inner {
 }
 
 impl Registry {
-    pub fn new(store: Store, fairness: Arc<Fairness>, metrics: Arc<Metrics>, limits: RoomLimits) -> Registry {
+    pub fn new(
+        store: Store,
+        peers: peers::Shared,
+        fairness: Arc<Fairness>,
+        metrics: Arc<Metrics>,
+        limits: RoomLimits,
+    ) -> Registry {
         Registry {
             inner: Arc::new(Inner {
                 rooms: Mutex::new(HashMap::new()),
                 loaded: watch::Sender::new(0),
                 store,
+                peers,
                 fairness,
                 metrics,
                 limits,
@@ -114,12 +123,10 @@ impl Registry {
                 }
             })
         };
-        let lounge = match self.inner.store.log() {
-            Some(log) => Lounge::across_nodes(log, name.clone()),
-            None => Arc::new(Lounge::default()),
-        };
+        let lounge = Lounge::for_room(&self.inner.peers, name.clone());
         let shared = Shared {
             store: self.inner.store.clone(),
+            peers: self.inner.peers.clone(),
             fairness: self.inner.fairness.clone(),
             metrics: self.inner.metrics.clone(),
             lounge: lounge.clone(),
@@ -144,7 +151,7 @@ impl Registry {
         network: Network,
         at: Option<Position>,
         viewer: bool,
-        out: mpsc::Sender<Utf8Bytes>,
+        out: mpsc::Sender<Frame>,
     ) -> Result<Joined, JoinError> {
         let member = ConnId(self.inner.next_member.fetch_add(1, Ordering::Relaxed));
         // A room retiring at this very moment drops our join unanswered; the
@@ -190,15 +197,14 @@ impl Registry {
         matches!(self.inner.store.room_for_token(token).await, Ok(Some(r)) if &r == room)
     }
 
-    /// With several nodes, `person`'s number in `room` on every node (from
-    /// Redis); `None` with one node, which numbers people itself.
+    /// With other nodes, `person`'s number in `room` on every node; `None`
+    /// alone (the room's presence numbers people itself).
     pub async fn person_number(&self, room: &RoomName, person: &ClientId) -> Option<u32> {
-        let log = self.inner.store.log()?;
-        match log.person_number(room, person).await {
-            Ok(number) => Some(number),
+        match self.inner.peers.person_number(room, person).await {
+            Ok(number) => number,
             Err(e) => {
-                // Far from the numbers Redis gives, so it cannot take another person's.
-                tracing::warn!(%room, error = %e, "could not number a person in Redis; numbering them here");
+                // Far from the numbers the nodes give, so it cannot take another person's.
+                tracing::warn!(%room, error = %e, "could not number a person across nodes; numbering them here");
                 Some(u32::MAX - rand::random::<u16>() as u32)
             }
         }

@@ -14,6 +14,7 @@ use super::fairness::Fairness;
 use super::metrics::Metrics;
 use super::origin::OriginPolicy;
 use super::painter::Painter;
+use super::peers;
 use super::rate::RateLimit;
 use super::registry::Registry;
 use super::shutdown::{ConnectionGuard, Shutdown};
@@ -24,6 +25,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub(crate) registry: Registry,
     pub(crate) store: Store,
+    /// The other nodes serving the same rooms (or none).
+    pub(crate) peers: peers::Shared,
     pub(crate) origins: Arc<OriginPolicy>,
     pub(crate) shutdown: Shutdown,
     pub(crate) guard: ConnectionGuard,
@@ -45,6 +48,7 @@ pub struct AppState {
 pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) store: Store,
+    pub(crate) peers: peers::Shared,
     pub(crate) fairness: Arc<Fairness>,
     pub(crate) metrics: Arc<Metrics>,
 }
@@ -57,11 +61,12 @@ impl AppState {
         shutdown: Shutdown,
         guard: ConnectionGuard,
     ) -> AppState {
-        let Shared { registry, store, fairness, metrics } = shared;
+        let Shared { registry, store, peers, fairness, metrics } = shared;
         AppState {
             leptos_options,
             registry,
             store,
+            peers,
             origins: Arc::new(OriginPolicy::new(&config.public_origin, &config.allowed_origins)),
             shutdown,
             guard,

@@ -21,10 +21,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::redis::{RedisServer, node};
 use crate::common::tab::Tab;
-use crate::common::{Dice, PATIENCE, TestServer, stored_log};
+use crate::common::{Dice, PATIENCE, TestServer, whole_log};
 use sketchboard::model::{Change, RoomName, Shape, ShapeId, ShapeKind};
-use sketchboard::server::storage::Store;
-use sketchboard::server::storage::redis_log::RedisLog;
+use sketchboard::server::testing::{Store, redis_store, sqlite_store};
 
 /// Seeds that once failed; run first, every time.
 const KEPT_SEEDS: &[u64] = &[];
@@ -62,7 +61,7 @@ fn pick<'a>(nodes: &[&'a TestServer], dice: &mut Dice) -> &'a TestServer {
 }
 
 /// One seed against `nodes` (one server, or several on the Redis `log`).
-async fn run_seed(nodes: &[&TestServer], seed: u64, log: Option<&RedisLog>) {
+async fn run_seed(nodes: &[&TestServer], seed: u64, store: &Store) {
     let room = format!("chaos-{seed}");
     let mut dice = Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut tabs: Vec<Tab> = (0..2 + dice.roll(4)).map(|i| Tab::new(format!("s{seed}t{i}"))).collect();
@@ -114,19 +113,9 @@ async fn run_seed(nodes: &[&TestServer], seed: u64, log: Option<&RedisLog>) {
         assert_eq!(tab.view(), observer.view(), "seed {seed}: {} differs from the server", tab.id);
     }
     let name = RoomName::parse(room.clone()).expect("room");
-    let (stored, logged) = match log {
-        Some(log) => {
-            let entries = log.read(&name, 0, None).await.expect("read the log");
-            let logged: Vec<_> = entries.into_iter().map(|e| (e.seq, e.client.to_string(), e.op)).collect();
-            (log.load_room(&name).await.expect("load"), logged)
-        }
-        None => {
-            let store = Store::open(&nodes[0].db_url).expect("open the store");
-            let db = nodes[0].db_url.strip_prefix("sqlite://").expect("sqlite url");
-            let logged = stored_log(db.as_ref(), &room).into_iter().map(|(seq, (c, op, _))| (seq, c, op)).collect();
-            (store.load_room(&name).await.expect("load"), logged)
-        }
-    };
+    let logged: Vec<_> =
+        whole_log(store, &name).await.into_iter().map(|e| (e.seq, e.client.to_string(), e.op)).collect();
+    let stored = store.load_room(&name).await.expect("load");
     assert_eq!((stored.seq, &stored.board), (server_seq, observer.view()), "seed {seed}: stored board");
     let mut recorded = HashSet::new();
     for (seq, client, op) in logged {
@@ -141,10 +130,11 @@ async fn run_seed(nodes: &[&TestServer], seed: u64, log: Option<&RedisLog>) {
 async fn every_tab_converges_whatever_drops_and_interleavings() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
+    let store = sqlite_store(&server.db_url).expect("open the store");
     let seeds = seeds();
     let started = Instant::now();
     for &seed in &seeds {
-        run_seed(&[&server], seed, None).await;
+        run_seed(&[&server], seed, &store).await;
     }
     eprintln!("chaos: {} seeds converged in {:.1} s", seeds.len(), started.elapsed().as_secs_f64());
     server.stop().await;
@@ -155,11 +145,11 @@ async fn every_tab_converges_across_two_nodes() {
     let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let redis = RedisServer::start(rd.path());
     let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
-    let log = RedisLog::connect(&redis.url).await.expect("connect to Redis");
+    let store = redis_store(&redis.url).await.expect("connect to Redis");
     let seeds = seeds();
     let started = Instant::now();
     for &seed in &seeds {
-        run_seed(&[&a, &b], seed, Some(&log)).await;
+        run_seed(&[&a, &b], seed, &store).await;
     }
     eprintln!("chaos on two nodes: {} seeds converged in {:.1} s", seeds.len(), started.elapsed().as_secs_f64());
 }

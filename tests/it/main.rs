@@ -17,7 +17,8 @@
 //! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
 //! - `multinode_presence`: people, pointers and selections across two nodes;
 //! - `node_crash`: one of two nodes on one Redis killed mid-load, again and again; then Redis itself;
-//! - `redis_log`: the rooms' log in a real Redis (compare-and-set appends, stale ops, kill -9).
+//! - `store_contract`: what every storage engine keeps, run on SQLite and on a real Redis;
+//! - `redis_log`: what only the Redis engine does (two nodes racing to append, kill -9).
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
 mod common;
@@ -43,3 +44,4 @@ mod redis_log;
 mod resume;
 mod sharing;
 mod sockets;
+mod store_contract;

@@ -96,11 +96,7 @@ async fn without_redis_nothing_is_acknowledged_and_the_nodes_recover() {
 
     // Redis comes back on the same files: the node serves again by itself, with what was recorded.
     redis.restart();
-    let deadline = std::time::Instant::now() + crate::common::PATIENCE;
-    while crate::common::http_get(a.addr, "/healthz").await.0 != 200 {
-        assert!(std::time::Instant::now() < deadline, "the node recovers when Redis returns");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    crate::common::healthy(a.addr).await;
     let (mut again, welcome) = Client::join(&a, "outage", "alice-2").await;
     assert_eq!((welcome["seq"].clone(), welcome["shapes"][0]["x"].clone()), (json!(1), json!(10.0)));
     let op = again.move_to("x", 300.0, 300.0).await;
@@ -165,16 +161,10 @@ async fn lobby_line(node: &TestServer, room: &str) -> Option<(u64, u64)> {
 
 /// Waits until every node's lobby says `want` for `room`.
 async fn lobbies_say(nodes: &[&TestServer], room: &str, want: Option<(u64, u64)>) {
-    let deadline = std::time::Instant::now() + crate::common::PATIENCE;
     for node in nodes {
-        loop {
-            let line = lobby_line(node, room).await;
-            if line == want {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "{room} on {}: {line:?}, not {want:?}", node.addr);
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        let says = || async move { (lobby_line(node, room).await == want).then_some(()) };
+        let what = format!("the lobby of {} says {want:?} for {room}", node.addr);
+        crate::common::eventually(what, std::time::Duration::from_millis(100), says).await;
     }
 }
 

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use sketchboard::model::{Board, RoomName};
-use sketchboard::server::storage::redis_log::RedisLog;
+use sketchboard::server::testing::redis_store;
 use tokio::sync::watch;
 
 use crate::common::redis::RedisServer;
@@ -88,11 +88,7 @@ async fn redis_killed_mid_load_loses_nothing_acknowledged() {
         for url in [&a_url, &b_url] {
             let addr: std::net::SocketAddr =
                 url.trim_start_matches("ws://").split('/').next().unwrap().parse().unwrap();
-            let deadline = std::time::Instant::now() + PATIENCE;
-            while crate::common::http_get(addr, "/healthz").await.0 != 200 {
-                assert!(std::time::Instant::now() < deadline, "{addr} recovers when Redis is back");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
+            crate::common::healthy(addr).await;
         }
     }
     let tabs = deliver_pending(tabs, &a_url, &acks).await;
@@ -163,8 +159,8 @@ async fn agree_with_the_log(
         assert_eq!(tab.view(), on_steady.view(), "{} shows the room's board", tab.id);
     }
 
-    let log = RedisLog::connect(redis_url).await.unwrap();
-    let entries = log.read(&RoomName::parse("crash").unwrap(), 0, None).await.unwrap();
+    let store = redis_store(redis_url).await.unwrap();
+    let entries = crate::common::whole_log(&store, &RoomName::parse("crash").unwrap()).await;
     let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "the log is gapless from 1");
     assert_eq!(seqs.len() as u64, on_steady.seq());

@@ -206,17 +206,15 @@ async fn changes_in_parts_beyond_the_servers_room_are_refused_busy_until_there_i
     // One holder leaves: its room comes back (once the server notices), and the late change goes in
     // whole, sent again on a new connection as the page does.
     drop(holders.pop());
-    let deadline = tokio::time::Instant::now() + PATIENCE;
     let op = 1;
-    let mut late = loop {
-        let mut late = join_from(&server, &from(5), "late").await;
+    let serving = &server;
+    let taken = || async move {
+        let mut late = join_from(serving, &from(5), "late").await;
         late.send_json(&part(op, 0, MAX_PARTS, create(0))).await;
-        if heard_only_pong(&mut late).await.is_none() {
-            break late;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the room a closed connection held comes back");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        heard_only_pong(&mut late).await.is_none().then_some(late)
     };
+    let what = "the room a closed connection held comes back";
+    let mut late = crate::common::eventually(what, std::time::Duration::from_millis(20), taken).await;
     for i in 1..MAX_PARTS {
         late.send_json(&part(op, i, MAX_PARTS, create(i))).await;
     }

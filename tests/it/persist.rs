@@ -43,7 +43,7 @@ async fn long_histories_reload_through_snapshots() {
     let server = TestServer::start(&dir).await;
     let (mut a, _) = Client::join(&server, "long", "a").await;
     // Well past several snapshot intervals, ending between two of them.
-    let moves = 3 * sketchboard::server::storage::SNAPSHOT_EVERY + 37;
+    let moves = 3 * sketchboard::server::testing::SNAPSHOT_EVERY + 37;
     for i in 0..10 {
         a.create(&format!("s{i}"), "circle", 0.0, 0.0).await;
     }

@@ -2,18 +2,44 @@
 //! with the connection; the writing half is either here or, while the member
 //! has read everything and has nothing else to send, lent to the room's feed,
 //! which then writes what the room broadcasts straight to the socket
-//! (`room/lent.rs`). Anything the connection sends takes the half back first.
+//! (`room/socket_writes.rs`, which knows it only as a `MemberSocket`).
+//! Anything the connection sends takes the half back first.
+
+use std::any::Any;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::extract::ws::{Message, WebSocket};
-use futures_util::stream::SplitStream;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{FutureExt, Sink, StreamExt};
 
-use crate::server::room::{Cursor, Left, Read, Writer};
+use crate::server::frame::Frame;
+use crate::server::room::{Cursor, Left, MemberSocket, Read, SocketClosed, Writer};
+
+/// The socket's writing half, as the connection sends on it.
+pub(crate) type SocketSink = SplitSink<WebSocket, Message>;
+
+/// The writing half as the room writes to it.
+struct Lendable(SocketSink);
+
+impl MemberSocket for Lendable {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SocketClosed>> {
+        Pin::new(&mut self.0).poll_ready(cx).map_err(|_| SocketClosed)
+    }
+
+    fn start_send(&mut self, frame: Frame) -> Result<(), SocketClosed> {
+        Pin::new(&mut self.0).start_send(Message::Text(frame)).map_err(|_| SocketClosed)
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SocketClosed>> {
+        Pin::new(&mut self.0).poll_flush(cx).map_err(|_| SocketClosed)
+    }
+}
 
 pub(crate) struct Wire {
     /// The reading half (its own field, so a `select!` can read it and the feed at once).
     pub(super) reader: SplitStream<WebSocket>,
-    /// The writing half, unless it is lent to the feed.
+    /// The writing half (always a `Lendable`), unless it is lent to the feed.
     writer: Option<Writer>,
     /// The member's place in its room's feed, once joined.
     pub(super) cursor: Option<Cursor>,
@@ -24,7 +50,7 @@ pub(crate) struct Wire {
 impl Wire {
     pub(crate) fn new(socket: WebSocket) -> Wire {
         let (writer, reader) = socket.split();
-        Wire { reader, writer: Some(writer), cursor: None, failed: false }
+        Wire { reader, writer: Some(Box::new(Lendable(writer))), cursor: None, failed: false }
     }
 
     /// The next frame from the client (`None` once the socket is closed).
@@ -53,9 +79,14 @@ impl Wire {
     /// The writing half, taken back from the feed if it was lent; `None` once
     /// a write has failed. (What the feed left unflushed goes out with the
     /// next flush, which every send ends with.)
-    pub(crate) fn writer(&mut self) -> Option<&mut Writer> {
+    pub(crate) fn writer(&mut self) -> Option<&mut SocketSink> {
         self.reclaim();
-        if self.failed { None } else { self.writer.as_mut() }
+        if self.failed {
+            return None;
+        }
+        let writer: &mut dyn Any = self.writer.as_deref_mut()?;
+        // Only a `Lendable` is ever put here (or lent, and so given back).
+        writer.downcast_mut::<Lendable>().map(|lendable| &mut lendable.0)
     }
 
     /// Lends the writing half to the feed if the member has read everything.

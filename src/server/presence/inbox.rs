@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::extract::ws::Utf8Bytes;
+use crate::server::frame::Frame;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -24,16 +24,16 @@ pub struct Inbox {
 
 #[derive(Default)]
 struct Slots {
-    you: Option<Utf8Bytes>,
-    people: BTreeMap<u32, Utf8Bytes>,
+    you: Option<Frame>,
+    people: BTreeMap<u32, Frame>,
     tabs: BTreeMap<u64, TabSlot>,
 }
 
 #[derive(Default)]
 struct TabSlot {
-    pointer: Option<Utf8Bytes>,
-    selection: Option<Utf8Bytes>,
-    left: Option<Utf8Bytes>,
+    pointer: Option<Frame>,
+    selection: Option<Frame>,
+    left: Option<Frame>,
 }
 
 impl Inbox {
@@ -42,7 +42,7 @@ impl Inbox {
     }
 
     /// A new tab's first fill: who it is, then everyone present, here and on other nodes.
-    pub(super) fn welcome(&self, you: Option<Utf8Bytes>, state: &State) {
+    pub(super) fn welcome(&self, you: Option<Frame>, state: &State) {
         let mut slots = self.slots();
         slots.you = you;
         for p in state.people.values() {
@@ -61,12 +61,12 @@ impl Inbox {
         self.ready.notify_one();
     }
 
-    pub(super) fn person(&self, id: u32, msg: Utf8Bytes) {
+    pub(super) fn person(&self, id: u32, msg: Frame) {
         self.slots().people.insert(id, msg);
         self.ready.notify_one();
     }
 
-    pub(super) fn tab(&self, tab: u64, is_pointer: bool, msg: Utf8Bytes) {
+    pub(super) fn tab(&self, tab: u64, is_pointer: bool, msg: Frame) {
         let mut slots = self.slots();
         let slot = slots.tabs.entry(tab).or_default();
         *(if is_pointer { &mut slot.pointer } else { &mut slot.selection }) = Some(msg);
@@ -74,7 +74,7 @@ impl Inbox {
         self.ready.notify_one();
     }
 
-    pub(super) fn tab_left(&self, tab: u64, msg: Utf8Bytes) {
+    pub(super) fn tab_left(&self, tab: u64, msg: Frame) {
         // What it said before it left no longer matters.
         self.slots().tabs.insert(tab, TabSlot { left: Some(msg), ..TabSlot::default() });
         self.ready.notify_one();
@@ -87,7 +87,7 @@ impl Inbox {
 
     /// Everything waiting, in the order that reads right: who you are, who is
     /// here, then what each tab does.
-    pub fn take(&self, into: &mut Vec<Utf8Bytes>) {
+    pub fn take(&self, into: &mut Vec<Frame>) {
         let Slots { you, people, tabs } = std::mem::take(&mut *self.slots());
         into.extend(you);
         into.extend(people.into_values());

@@ -10,25 +10,25 @@
 //! (changes first). `Outgoing` is the sender's side: it holds what a tab said
 //! and passes it on at most `PUBLISH_EVERY` apart, whatever the tab sends.
 //!
-//! With several nodes, `relay` passes a room's presence between the nodes
+//! With several nodes, `across_nodes` passes a room's presence between the nodes
 //! that have it loaded (Redis Pub/Sub, never stored), and person numbers
 //! come from Redis so that a person has one number (and colour) everywhere.
 
+mod across_nodes;
 mod inbox;
-mod relay;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
+use crate::server::frame::Frame;
 
 use crate::model::{ClientId, RoomName};
 use crate::presence::{DisplayName, PERSON_COLORS};
 use crate::protocol::ServerMsg;
-use crate::server::storage::redis_log::RedisLog;
+use crate::server::peers;
+use across_nodes::{Relay, Remote, Said};
 pub use inbox::{Inbox, Outgoing};
-use relay::{Relay, Remote, Said};
 
 /// The least time between two updates one tab passes on to the others. Tabs
 /// send at most 30 a second; this leaves room for network jitter and no more.
@@ -58,7 +58,7 @@ struct Person {
     /// Came (with their first tab here) by a view-only link.
     viewer: bool,
     /// Their `person` message, as last sent.
-    said: Utf8Bytes,
+    said: Frame,
     tabs: usize,
 }
 
@@ -66,8 +66,8 @@ struct Tab {
     person: ClientId,
     inbox: Arc<Inbox>,
     /// The latest of each, for tabs that arrive later.
-    pointer: Option<Utf8Bytes>,
-    selection: Option<Utf8Bytes>,
+    pointer: Option<Frame>,
+    selection: Option<Frame>,
     /// With several nodes, the same as told to the others (with the tab's
     /// number among all nodes), for nodes that arrive later.
     relayed_pointer: Option<(u64, String)>,
@@ -85,8 +85,8 @@ impl State {
     }
 }
 
-fn encode(msg: &ServerMsg) -> Utf8Bytes {
-    Utf8Bytes::from(msg.to_json())
+fn encode(msg: &ServerMsg) -> Frame {
+    Frame::from(msg.to_json())
 }
 
 impl Lounge {
@@ -95,10 +95,12 @@ impl Lounge {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// With several nodes: the presence of `room`, shared with the other
-    /// nodes that have it loaded through `log`.
-    pub fn across_nodes(log: &RedisLog, room: RoomName) -> Arc<Lounge> {
-        Arc::new_cyclic(|me| Lounge { state: Mutex::default(), relay: Some(Relay::start(log, room, me.clone())) })
+    /// The presence of `room`: with other nodes, shared with those that have it loaded.
+    pub fn for_room(peers: &peers::Shared, room: RoomName) -> Arc<Lounge> {
+        if peers.alone() {
+            return Arc::new(Lounge::default());
+        }
+        Arc::new_cyclic(|me| Lounge { state: Mutex::default(), relay: Some(Relay::start(peers, room, me.clone())) })
     }
 
     /// A tab arrives: it is told who it is and everything present, and the

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ConnId, Cursor};
 use crate::model::{Change, ClientId};
 use crate::protocol::Position;
 use crate::server::fairness::{Network, Unfair};
+use crate::server::frame::Frame;
 use crate::server::storage::StoreError;
 
 /// What a connection asks of its room.
@@ -25,7 +25,7 @@ pub enum RoomCmd {
         viewer: bool,
         /// Where the room sends this member its answer to hello. When the room
         /// drops it, the member has been removed and must reconnect to resynchronise.
-        out: mpsc::Sender<Utf8Bytes>,
+        out: mpsc::Sender<Frame>,
         /// The member's place in the room's feed, from just after the answer.
         reply: oneshot::Sender<Result<Cursor, JoinError>>,
     },

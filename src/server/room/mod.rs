@@ -1,43 +1,48 @@
-//! The room actor: one tokio task per active room that owns the room's board
-//! and its members.
+//! The room actor: one tokio task per active room that owns the room's
+//! state and its members, and carries out what the state decides.
 //!
 //! Every change to a room passes through this task, which is what orders them:
-//! it validates a change against the board, gives it the room's next sequence
-//! number, records it, and only then sends it to every member (the author's copy
-//! is its confirmation). Commands that arrive together are handled as one
-//! batch with one storage commit, so recording costs one fsync per batch, not
-//! one per change. A room with no members for `idle_grace` retires; the next
-//! join revives it from storage. (`hello.rs` answers a joiner's hello.)
+//! the room's state (`state/`, no I/O) judges a change against the board and
+//! gives it the room's next sequence number; the actor records it, and only
+//! then sends it to every member (the author's copy is its confirmation).
+//! Commands that arrive together are handled as one batch with one storage
+//! commit, so recording costs one fsync per batch, not one per change. A room
+//! with no members for `idle_grace` retires; the next join revives it from
+//! storage. `members.rs` is who is in the room; `follow.rs` the actor beside
+//! other nodes appending to the same log; `feed/` what the room sends, and
+//! `socket_writes.rs` how it writes straight to caught-up members' sockets.
 
 mod commands;
 mod feed;
 mod follow;
-mod hello;
-mod lent;
-mod record;
+mod members;
+mod socket_writes;
+mod state;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::fairness::{Fairness, Network};
-use super::metrics::Metrics;
+use super::fairness::Fairness;
+use super::metrics::{Code, Metrics, Why};
+use super::peers;
 use super::presence::Lounge;
-use super::storage::{LoadedRoom, Record, Store, StoreError};
-use crate::model::{Board, Change, ClientId, RoomName};
-use crate::protocol::ServerMsg;
+use super::storage::{Store, StoreError, now_ms};
+use crate::model::{Change, RoomName};
+use crate::protocol::ErrorCode;
 pub use commands::{JoinError, RoomCmd};
 pub use feed::{Cursor, Read};
-use feed::{Deliveries, Feed, To};
-pub use lent::{Left, Writer};
+use feed::{Deliveries, Feed};
+use members::{MemberCount, Members};
+pub use socket_writes::{Left, MemberSocket, SocketClosed, Writer};
+use state::{Author, Judged, RoomState};
 
 /// One connection, as its room knows it: numbered by the server, never shown to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,6 +68,7 @@ pub struct RoomLimits {
 /// What every room of a server shares.
 pub struct Shared {
     pub store: Store,
+    pub peers: peers::Shared,
     pub fairness: Arc<Fairness>,
     pub metrics: Arc<Metrics>,
     /// The room's presence: only read here, to say who made each change.
@@ -77,10 +83,11 @@ const MAX_BATCH: usize = 256;
 /// The most changes (a batch counting as its changes) one batch of commands
 /// takes in past its first: one commit stays a bounded size.
 const MAX_BATCH_CHANGES: usize = crate::model::MAX_BATCH;
-
-/// Below this many missed changes a reconnecting client is always caught up
-/// from the log; above it, only when that is no longer than a snapshot.
-const CATCH_UP_ALWAYS: usize = 64;
+/// Rounds of "another appender got there first" a batch may lose before the
+/// room resyncs (several nodes; see `follow.rs`).
+const CONFLICT_RETRIES: usize = 8;
+/// How often a room that stays loaded notes that it is open (expiry spares it).
+const NOTE_OPENED_EVERY: Duration = Duration::from_secs(3600);
 
 /// Numbers about a running room that others may read without asking it.
 #[derive(Debug, Default)]
@@ -92,116 +99,51 @@ pub struct RoomStats {
     pub private: AtomicBool,
 }
 
-struct Member {
-    client: ClientId,
-    network: Network,
-    /// The member's own queue, held only so that dropping the member closes
-    /// it: its connection then closes with 4000 and the client resyncs.
-    _queue: mpsc::Sender<Utf8Bytes>,
-}
-
-/// What a batch has decided and not yet told anyone: changes that passed
-/// validation and await recording, and refusals judged against them. Both go
-/// out, in order, only once the batch is recorded: a refusal judged against a
-/// change that then failed to record must not reach its author.
-enum Staged {
-    Accepted { member: ConnId, network: Network, record: Record },
-    Refused { member: ConnId, msg: Utf8Bytes },
-}
-
 pub struct Room {
     name: RoomName,
-    store: Store,
+    /// The board and the room's authority over it (empty until loaded).
+    state: RoomState,
+    shared: Shared,
     /// Everything the room sends its members, after their answers to hello.
     feed: Arc<Feed>,
-    fairness: Arc<Fairness>,
-    metrics: Arc<Metrics>,
-    lounge: Arc<Lounge>,
+    members: Members,
+    count: MemberCount,
     /// Taken (and called) when the room retires.
     retire: Option<Retire>,
     stats: Arc<RoomStats>,
-    idle_grace: Duration,
-    max_members: usize,
-    board: Board,
-    seq: u64,
-    /// Where the room's record on disk stands, and when to write more of it.
-    disk: record::DiskState,
-    /// This incarnation of the room (see `Store::append`): as stored, or for
-    /// a room that has stored nothing yet, drawn when it loads and stored
-    /// with its first change.
-    epoch: u64,
-    /// The latest changes, ending with change `seq`: what a client that
-    /// reconnects after a short drop is sent instead of a whole snapshot.
-    recent: VecDeque<Change>,
-    /// The board as `board` messages and the `seq` they show (see
-    /// `board_parts`): a burst of joins (a class opening one link) encodes a
-    /// big board once, and every joiner is sent the same bytes.
-    board_parts: Option<(u64, Arc<[Utf8Bytes]>)>,
-    /// The last `op` accepted from each client: anything at or below it is a
-    /// repeat (a re-send after a reconnect) and is not applied again.
-    last_ops: HashMap<ClientId, u64>,
-    members: HashMap<ConnId, Member>,
-    staged: Vec<Staged>,
-    /// The seq the staged changes follow.
-    staged_from: u64,
-    /// With a Redis log: the changes behind `staged`, as they came, to judge
-    /// again if another node appended first (`follow`).
-    asked: Vec<(ConnId, u64, Change)>,
-    /// With a Redis log: the room's own mailbox, for the task that wakes it
-    /// when the log grows (weak: it must not keep the room alive).
+    limits: RoomLimits,
+    /// The room's own mailbox, for the task that wakes it when another node
+    /// appends (weak: it must not keep the room alive).
     mailbox: Option<mpsc::WeakSender<RoomCmd>>,
     /// Tells this node's viewers their link was replaced (by another node, too).
     revoked: Option<watch::Sender<u64>>,
-    /// The member count changed since the last `presence` broadcast. Told at
-    /// most once per `PRESENCE_EVERY`, so a burst of joins or leaves costs one
-    /// message per member, not one per join.
-    presence_dirty: bool,
-    /// When the member count was last told.
-    presence_told: Instant,
+    /// When the room last noted that it is open.
+    opened_noted: Instant,
 }
 
-/// The least time between two broadcasts of the member count. The room writes
-/// each broadcast to every caught-up member's socket at once (`feed.rs`): told
-/// once per leave, 300 tabs closing together cost 300 writes per member, and
-/// delayed everyone's changes by a tenth of a second.
-const PRESENCE_EVERY: Duration = Duration::from_millis(50);
-
 impl Room {
-    /// A room that will load `name` from `store` when run, and call `retire`
+    /// A room that will load `name` from the store when run, and call `retire`
     /// when it stops.
     pub fn new(name: RoomName, shared: Shared, stats: Arc<RoomStats>, limits: RoomLimits, retire: Retire) -> Room {
-        let Shared { store, fairness, metrics, lounge } = shared;
+        let state = RoomState::loaded(name.clone(), Default::default(), fresh_epoch(), Instant::now().into_std());
         Room {
             name,
-            store,
-            feed: Feed::new(Deliveries::counted_by(&metrics)),
-            fairness,
-            metrics,
-            lounge,
+            state,
+            feed: Feed::new(Deliveries::counted_by(&shared.metrics)),
+            shared,
+            members: HashMap::new(),
+            count: MemberCount::default(),
             retire: Some(retire),
             stats,
-            idle_grace: limits.idle_grace,
-            max_members: limits.max_members,
-            board: Board::new(),
-            seq: 0,
-            disk: record::DiskState::default(),
-            epoch: 0,
-            recent: VecDeque::new(),
-            board_parts: None,
-            last_ops: HashMap::new(),
-            members: HashMap::new(),
-            staged: Vec::new(),
-            staged_from: 0,
-            asked: Vec::new(),
+            limits,
             mailbox: None,
             revoked: None,
-            presence_dirty: false,
-            presence_told: Instant::now(),
+            opened_noted: Instant::now(),
         }
     }
 
-    /// Gives the room its own mailbox, so that with a Redis log it can be
-    /// woken when another node appends, and its viewers' cue to leave.
+    /// Gives the room its own mailbox, so that with other nodes it can be
+    /// woken when they append, and its viewers' cue to leave.
     pub fn with_mailbox(mut self, tx: &mpsc::Sender<RoomCmd>, revoked: watch::Sender<u64>) -> Room {
         self.mailbox = Some(tx.downgrade());
         self.revoked = Some(revoked);
@@ -210,12 +152,13 @@ impl Room {
 
     /// The actor's life: load, serve, retire.
     pub async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
+        let store = self.shared.store.clone();
         // Noted before loading, so an expiry sweep either deleted the room
         // already (it loads empty) or spares it.
-        if let Err(e) = self.store.opened(&self.name).await {
+        if let Err(e) = store.opened(&self.name, now_ms()).await {
             tracing::warn!(room = %self.name, error = %e, "could not note that the room was opened");
         }
-        match self.store.access(&self.name).await {
+        match store.access(&self.name).await {
             Ok(access) => self.stats.private.store(access.is_some_and(|a| a.private), Ordering::Relaxed),
             // Unknown, so kept out of the lobby: a private room must never be listed by mistake.
             Err(e) => {
@@ -223,16 +166,12 @@ impl Room {
                 self.stats.private.store(true, Ordering::Relaxed);
             }
         }
-        let loaded = self.store.load_room(&self.name).await;
-        match loaded {
-            Ok(room) => self.install(room),
-            Err(e) => {
-                tracing::error!(room = %self.name, error = %e, "could not load room");
-                self.retire(&mut rx, Some(JoinError::LoadFailed(Arc::new(e)))).await;
-                return;
-            }
+        if let Err(e) = self.reload().await {
+            tracing::error!(room = %self.name, error = %e, "could not load room");
+            self.retire(&mut rx, Some(JoinError::LoadFailed(Arc::new(e)))).await;
+            return;
         }
-        tracing::debug!(room = %self.name, seq = self.seq, shapes = self.board.len(), "room loaded");
+        tracing::debug!(room = %self.name, seq = self.state.seq(), shapes = self.state.board().len(), "room loaded");
         self.wake_on_appends();
 
         // Whether a command has come yet: a room is started for a join, which
@@ -243,21 +182,14 @@ impl Room {
                 // Nothing within the grace period counts as "no more commands".
                 // A room that never stored anything has nothing worth keeping
                 // warm, once the join it was started for has come and gone.
-                let grace = if self.seq == 0 && served { Duration::ZERO } else { self.idle_grace };
+                let grace = if self.state.seq() == 0 && served { Duration::ZERO } else { self.limits.idle_grace };
                 tokio::time::timeout(grace, rx.recv()).await.ok().flatten()
             } else {
-                // A member count held back (`PRESENCE_EVERY`) is told when due.
-                let due = self.presence_dirty.then(|| self.presence_told + PRESENCE_EVERY);
-                let told = async {
-                    match due {
-                        Some(due) => tokio::time::sleep_until(due).await,
-                        None => std::future::pending().await,
-                    }
-                };
+                // A member count held back (`MemberCount`) is told when due.
                 tokio::select! {
                     cmd = rx.recv() => cmd,
-                    () = told => {
-                        self.tell_presence();
+                    () = self.count.due() => {
+                        self.tell_member_count();
                         continue;
                     }
                 }
@@ -284,16 +216,22 @@ impl Room {
         self.retire(&mut rx, None).await;
     }
 
-    fn install(&mut self, room: LoadedRoom) {
-        self.disk = record::DiskState::loaded(&room);
-        self.board = room.board;
-        self.seq = room.seq;
-        // 53 random bits: exact in JavaScript, and never 0 (rooms older than epochs).
-        self.epoch = room.epoch.unwrap_or_else(|| rand::random::<u64>() >> 11 | 1);
-        self.recent = room.recent;
-        self.board_parts = None;
-        self.last_ops = room.last_ops;
-        self.stats.shapes.store(u32::try_from(self.board.len()).unwrap_or(u32::MAX), Ordering::Relaxed);
+    /// Loads the room from the store, replacing whatever it held.
+    async fn reload(&mut self) -> Result<(), StoreError> {
+        let loaded = self.shared.store.load_room(&self.name).await?;
+        self.state = RoomState::loaded(self.name.clone(), loaded, fresh_epoch(), Instant::now().into_std());
+        self.stats.shapes.store(u32::try_from(self.state.board().len()).unwrap_or(u32::MAX), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Reloads the room and closes every member's connection for a resync:
+    /// their welcome then shows exactly what was recorded, and `last_op` tells
+    /// each author which of its changes to send again.
+    async fn reload_and_resync(&mut self) -> Result<(), StoreError> {
+        self.reload().await?;
+        let everyone: Vec<ConnId> = self.members.keys().copied().collect();
+        self.drop_members(everyone);
+        Ok(())
     }
 
     /// Leaves the registry, then answers whatever is still queued so nobody
@@ -304,9 +242,12 @@ impl Room {
         if let Some(retire) = self.retire.take() {
             retire();
         }
-        // The lobby reads a retired room's row: leave it up to date.
-        if let Err(e) = self.refresh_row().await {
-            tracing::warn!(room = %self.name, error = %e, "could not bring the room's row up to date");
+        // The lobby reads a retired room's line: leave it up to date.
+        if let Some((seq, shapes)) = self.state.stale_row() {
+            match self.shared.store.refresh_row(&self.name, seq, shapes).await {
+                Ok(()) => self.state.row_refreshed(Instant::now().into_std()),
+                Err(e) => tracing::warn!(room = %self.name, error = %e, "could not bring the room's row up to date"),
+            }
         }
         rx.close();
         while let Some(cmd) = rx.recv().await {
@@ -327,9 +268,6 @@ impl Room {
         for cmd in batch {
             match cmd {
                 RoomCmd::Change { member, op, change, keep } => {
-                    if self.store.log().is_some() {
-                        self.asked.push((member, op, change.clone()));
-                    }
                     self.stage(member, op, change);
                     // Taken in: what it held for the change is free again.
                     drop(keep);
@@ -342,49 +280,99 @@ impl Room {
                     self.flush().await?;
                     // A joiner on this node sees what every node recorded.
                     self.follow_log().await?;
+                    self.note_opened();
                     let _ = reply.send(self.join(member, client, network, at, viewer, out));
                 }
                 RoomCmd::Leave { member } => {
                     self.flush().await?;
-                    if self.members.remove(&member).is_some() {
-                        self.presence_changed();
-                    }
+                    self.leave(member);
                 }
             }
         }
         self.flush().await?;
         // Else the run loop tells it when due.
-        if self.presence_told.elapsed() >= PRESENCE_EVERY {
-            self.tell_presence();
+        if self.count.may_tell() {
+            self.tell_member_count();
         }
         Ok(())
     }
 
-    /// Tells every member how many are in the room, if that changed.
-    fn tell_presence(&mut self) {
-        if !self.presence_dirty {
+    /// Judges a member's change and stages it (see `RoomState::stage`).
+    fn stage(&mut self, member: ConnId, op: u64, change: Change) {
+        let Some(m) = self.members.get(&member) else {
+            // Its connection left while the change was queued.
             return;
+        };
+        let author =
+            Author { member, client: m.client.clone(), network: m.network, by: self.shared.lounge.person_of(member.0) };
+        self.judge(author, op, change);
+    }
+
+    fn judge(&mut self, author: Author, op: u64, change: Change) {
+        let (fairness, network) = (&self.shared.fairness, author.network);
+        let may_store = || fairness.create_room(network).map_err(|e| e.to_string());
+        if let Judged::Refused(code) = self.state.stage(author, op, change, may_store) {
+            let metrics = &self.shared.metrics;
+            if code == ErrorCode::TooManyRooms {
+                metrics.limited.get_or_create(&Why { why: "rooms_created" }).inc();
+            }
+            metrics.changes_refused.get_or_create(&Code { code: code.as_str().into() }).inc();
         }
-        self.presence_dirty = false;
-        self.presence_told = Instant::now();
-        let members = self.members.len() as u32;
-        self.feed.push(To::All, Utf8Bytes::from(ServerMsg::Presence { members }.to_json()));
     }
 
-    fn presence_changed(&mut self) {
-        self.stats.members.store(self.members.len() as u32, Ordering::Relaxed);
-        self.presence_dirty = true;
-    }
-
-    fn drop_members(&mut self, ids: Vec<ConnId>) {
-        for id in ids {
-            if self.members.remove(&id).is_some() {
-                self.feed.forget(id);
-                tracing::info!(room = %self.name, member = %id, "closing a member's connection for a resync");
-                self.presence_changed();
+    /// Records what is staged, then sends it. If recording fails, the room
+    /// reloads itself (dropping whatever was not recorded) and closes every
+    /// member's connection for a resync; only if the reload fails too does
+    /// the room give up. When another appender got there first, the room
+    /// catches up with the log and judges the same changes again; a room that
+    /// keeps losing that race resyncs as above.
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        for _ in 0..CONFLICT_RETRIES {
+            let Some(mut commit) = self.state.commit(Instant::now().into_std()) else { return Ok(()) };
+            let recorded = match commit.append.take() {
+                Some(append) => self.shared.store.append(&self.name, append).await,
+                None => Ok(()),
+            };
+            match recorded {
+                Ok(()) => {
+                    self.shared.metrics.changes_accepted.inc_by(commit.accepted() as u64);
+                    let out = self.state.recorded(commit, Instant::now().into_std());
+                    let shapes = u32::try_from(self.state.board().len()).unwrap_or(u32::MAX);
+                    self.stats.shapes.store(shapes, Ordering::Relaxed);
+                    // All at once: a caught-up member's socket takes the batch in one write.
+                    self.feed.extend(out);
+                    return Ok(());
+                }
+                Err(e) if e.lost_race() => self.catch_up_and_judge_again(commit).await?,
+                Err(e) => {
+                    tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
+                    return self.reload_and_resync().await;
+                }
             }
         }
+        tracing::error!(room = %self.name, "kept losing the race to append; reloading and resyncing members");
+        self.reload_and_resync().await
     }
+
+    /// Notes, now and then, that a room staying loaded is still open.
+    fn note_opened(&mut self) {
+        if self.opened_noted.elapsed() < NOTE_OPENED_EVERY {
+            return;
+        }
+        self.opened_noted = Instant::now();
+        let (store, room) = (self.shared.store.clone(), self.name.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store.opened(&room, now_ms()).await {
+                tracing::warn!(%room, error = %e, "could not note that the room is open");
+            }
+        });
+    }
+}
+
+/// A new room's incarnation: 53 random bits (exact in JavaScript), never 0
+/// (rooms older than epochs).
+fn fresh_epoch() -> u64 {
+    rand::random::<u64>() >> 11 | 1
 }
 
 /// How many changes a command brings (a batch counts as its changes).

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ConnId, Cursor, JoinError, Read, Room, RoomCmd, RoomLimits, RoomStats, Shared};
@@ -15,22 +14,25 @@ use crate::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 use crate::protocol::{Position, ServerMsg};
 use crate::server::connection::OUTBOUND_QUEUE;
 use crate::server::fairness::{AddressLimits, Fairness, Network};
+use crate::server::frame::Frame;
 use crate::server::metrics::Metrics;
-use crate::server::storage::Store;
+use crate::server::peers::Alone;
+use crate::server::storage::sqlite::SqliteStore;
 
 const LIMITS: RoomLimits = RoomLimits { idle_grace: Duration::from_secs(30), max_rooms: 10, max_members: 10 };
 
 /// A running room on a fresh database, and a flag its retirement sets.
 fn start_room(dir: &tempfile::TempDir, name: &str) -> (mpsc::Sender<RoomCmd>, Arc<AtomicBool>) {
     let url = format!("sqlite://{}", dir.path().join("board.db").display());
-    let store = Store::open(&url).unwrap();
+    let store = Arc::new(SqliteStore::open(&url).unwrap());
     let retired = Arc::new(AtomicBool::new(false));
     let flag = retired.clone();
     let retire = Box::new(move || flag.store(true, Ordering::SeqCst));
     let fairness =
         Fairness::new(AddressLimits { max_connections: 10, rooms_opened_per_minute: 10, rooms_created_per_hour: 10 });
     let stats = Arc::new(RoomStats::default());
-    let shared = Shared { store, fairness, metrics: Metrics::new(), lounge: Default::default() };
+    let shared =
+        Shared { store, peers: Arc::new(Alone), fairness, metrics: Metrics::new(), lounge: Default::default() };
     let room = Room::new(RoomName::parse(name).unwrap(), shared, stats, LIMITS, retire);
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(room.run(rx));
@@ -42,7 +44,7 @@ async fn join(
     member: u64,
     client: &str,
     at: Option<Position>,
-) -> Result<(mpsc::Receiver<Utf8Bytes>, Cursor), JoinError> {
+) -> Result<(mpsc::Receiver<Frame>, Cursor), JoinError> {
     let (out, queue) = mpsc::channel(OUTBOUND_QUEUE);
     let (reply, answer) = oneshot::channel();
     let (member, client) = (ConnId(member), ClientId::parse(client).unwrap());
@@ -52,7 +54,7 @@ async fn join(
 }
 
 /// The next applied change a cursor reads, skipping presence.
-async fn next_applied(cursor: &mut Cursor, pending: &mut std::collections::VecDeque<Utf8Bytes>) -> ServerMsg {
+async fn next_applied(cursor: &mut Cursor, pending: &mut std::collections::VecDeque<Frame>) -> ServerMsg {
     loop {
         if let Some(text) = pending.pop_front() {
             let msg = read(&text);
@@ -69,7 +71,7 @@ async fn next_applied(cursor: &mut Cursor, pending: &mut std::collections::VecDe
     }
 }
 
-fn read(text: &Utf8Bytes) -> ServerMsg {
+fn read(text: &Frame) -> ServerMsg {
     ServerMsg::decode(text).unwrap()
 }
 
@@ -155,30 +157,4 @@ async fn a_never_edited_room_retires_as_soon_as_it_is_empty() {
     room.send(RoomCmd::Leave { member: ConnId(1) }).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), room.closed()).await.expect("retired without waiting");
     assert!(retired.load(Ordering::SeqCst));
-}
-
-/// Around the message limit, the author's copy and the others' come in the
-/// same number of messages, each within the limit, whatever the `op`.
-#[test]
-fn a_big_batch_reaches_its_author_and_everyone_else_in_the_same_parts() {
-    use crate::protocol::MAX_MESSAGE_BYTES;
-    use crate::server::storage::Record;
-    let moves = |n: usize| Change::Batch {
-        changes: (0..n)
-            .map(|i| Change::Move { id: ShapeId::parse(format!("s{i}")).unwrap(), x: 1.5, y: 2.5 })
-            .collect(),
-    };
-    let mut split = false;
-    for n in (1_450..1_750).step_by(7) {
-        for (op, by) in [(crate::protocol::MAX_OP, None), (1, Some(7))] {
-            let record = Record { seq: 9, client: ClientId::parse("c").unwrap(), op, change: moves(n), by };
-            let pairs = super::record::applied_messages(&record);
-            assert_eq!(pairs.len(), super::record::others_copy(&record).len(), "{n} moves");
-            assert!(
-                pairs.iter().all(|(own, others)| own.len() <= MAX_MESSAGE_BYTES && others.len() <= MAX_MESSAGE_BYTES)
-            );
-            split |= pairs.len() > 1;
-        }
-    }
-    assert!(split, "the sizes tried cross the limit");
 }

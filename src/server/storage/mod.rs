@@ -1,94 +1,131 @@
-//! Durable storage of rooms. SQLite is the embedded default; nothing outside
-//! this module knows that, so another engine can sit behind the same API.
-//! This file is the API; `writer.rs` is the one thread that writes (group
-//! commit); `sqlite.rs` holds the SQL and `schema.rs` its versions.
+//! Durable storage of rooms, behind one interface: `RoomStore`. Two engines
+//! implement all of it: `sqlite` (the embedded default, one node) and `redis`
+//! (the rooms' logs in a Redis several nodes share). The room actor, the lobby,
+//! the registry and the HTTP handlers hold a `Store` and never ask which
+//! engine is behind it; a method one engine lacked would not compile. Both are
+//! held to the same behaviour by one contract suite (`tests/it/store_contract.rs`).
 //!
-//! Layout: each room that has recorded a change has a row in `rooms` (its latest
-//! snapshot and counters), its accepted changes in `changes`, keyed by (room,
-//! seq) and naming the client and `op` of each, and in `client_ops` the last
-//! `op` it accepted from each client as of its latest snapshot: with the
-//! changes after it, that is what lets a reconnecting client re-send safely. A
-//! room is loaded as its snapshot plus the changes after it.
+//! What a room is, in any engine: a log of accepted changes, each numbered by
+//! the room (its `seq`), naming the client and `op` that made it; the last op
+//! accepted from each client (its mark: what lets a reconnecting client re-send
+//! safely); snapshots of the board, every one kept as a keyframe, so that any
+//! version is a keyframe plus at most one snapshot's interval of changes; who
+//! may open it (private, view-only token); when it was last opened (expiry);
+//! and a line in the lobby. A room is loaded as its latest snapshot plus the
+//! changes after it. A snapshot is written once the log since the last one
+//! holds at least `SNAPSHOT_EVERY` changes (or `SNAPSHOT_LOG_BYTES` of them: a
+//! few imports) and is at least as large as that snapshot, so snapshots never
+//! cost more than the log.
 //!
-//! What a change costs on disk: recording one writes its row in `changes` and
-//! nothing else, so a move is about one page. The room's row (its `seq`,
-//! shape count and when it last changed, for the lobby) is brought up to date
-//! at most once a minute and with each snapshot, and the client marks with
-//! each snapshot. The log is kept whole, for history: every snapshot is also
-//! kept, in `keyframes`, so any version is a keyframe plus at most one
-//! snapshot's interval of changes (`history.rs`). A snapshot is written once the log
-//! since the last one holds at least `SNAPSHOT_EVERY` changes (or
-//! `SNAPSHOT_LOG_BYTES` of them: a few imports) and is at least as large as
-//! that snapshot, so snapshots never cost more than the log.
+//! Appending is a compare-and-set: records follow the head the appender holds,
+//! and no record's op may be at or below its client's mark. Several nodes may
+//! append to one room's log that way and agree on one order; with one node it
+//! is the check that nothing upstream went wrong.
 //!
-//! Durability: WAL with `synchronous = FULL`, so a commit survives a killed
-//! process and a power cut.
+//! What crosses between nodes and is never stored (wake-ups, presence, the
+//! lobby's live counts) is not here: see `server::peers`.
 
-mod access;
-mod history;
 mod listing;
-mod migrate;
-pub mod redis_follow;
-pub mod redis_lobby;
-pub mod redis_log;
-mod redis_reads;
-mod schema;
-mod sqlite;
-#[cfg(test)]
-mod tests;
-mod writer;
+mod recent;
+pub(crate) mod redis;
+pub(crate) mod sqlite;
 
-use rusqlite::Connection;
-use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, mpsc as std_mpsc};
-use tokio::sync::oneshot;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::model::{Board, Change, ClientId, RoomName};
-use crate::server::metrics::Metrics;
-pub use access::Access;
-pub use history::{Logged, Version};
-use listing::pick_listed;
-pub use migrate::Copied;
-pub use redis_lobby::LiveRooms;
-pub(crate) use sqlite::now_ms;
-use writer::{Job, Work};
+pub(crate) use recent::Recent;
 
 /// The fewest changes between two snapshots of a room, unless they are large.
 pub const SNAPSHOT_EVERY: u64 = 256;
 /// Fewer changes than `SNAPSHOT_EVERY` are worth a snapshot once they are this
 /// large: what loading a room replays stays bounded when its changes are imports.
 pub const SNAPSHOT_LOG_BYTES: usize = 8 * 1024 * 1024;
-/// The latest changes a room keeps at hand (and loads) to catch up a
-/// reconnecting client without sending it a whole snapshot.
-pub const RECENT_CHANGES: usize = 512;
-/// And at most this many by weight (a batch counts as its changes), so a few
-/// board-sized batches do not make the recent log a gigabyte.
-pub const RECENT_WEIGHT: usize = crate::model::MAX_BATCH;
 /// The most bytes of changes one page of history holds (at least one change).
 pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
-
-/// Adds `change` to a room's recent log, dropping the oldest while it holds
-/// more than `RECENT_CHANGES` changes or `RECENT_WEIGHT` of weight (the newest
-/// always stays).
-pub fn remember(recent: &mut VecDeque<Change>, change: Change) {
-    recent.push_back(change);
-    let mut weight: usize = recent.iter().map(|c| c.parts().len()).sum();
-    while recent.len() > 1 && (recent.len() > RECENT_CHANGES || weight > RECENT_WEIGHT) {
-        weight -= recent.pop_front().map_or(0, |old| old.parts().len());
-    }
-}
 /// How long a client's last op is remembered after its last change. Only a
 /// tab that comes back after this long with changes it sent but never saw
 /// confirmed could have one applied twice.
 const CLIENT_OPS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// The store every part of the server holds: one engine, behind `RoomStore`.
+pub type Store = Arc<dyn RoomStore>;
+
+/// Everything the server keeps of its rooms. Every method is one engine's
+/// whole answer: none is optional, and both engines pass the same contract.
+#[async_trait::async_trait]
+pub trait RoomStore: Send + Sync + 'static {
+    /// Loads a room; one that never recorded a change loads empty (epoch
+    /// `None`). A room is stored with its first change, so visiting stores nothing.
+    async fn load_room(&self, room: &RoomName) -> Result<LoadedRoom, StoreError>;
+
+    /// Records `append.records`, numbered on from `append.records[0].seq - 1`,
+    /// in order, durably, if that is still the room's head and no record's op
+    /// is at or below its client's mark; otherwise records nothing and says
+    /// why (`HeadMoved`, `StaleOp`). Returns once it is on disk.
+    /// `append.epoch` is kept with the room's first change and ignored after:
+    /// a room deleted and made anew gets another, so a client's `since` from
+    /// the old one is not mistaken for a place in the new one's history.
+    async fn append(&self, room: &RoomName, append: Append) -> Result<(), StoreError>;
+
+    /// Up to `limit` entries of the log after `after`, in order: what other
+    /// nodes appended, for a room following its log.
+    async fn read_log(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// Brings the room's lobby line (seq, shape count, when it changed) up to date.
+    async fn refresh_row(&self, room: &RoomName, seq: u64, shape_count: usize) -> Result<(), StoreError>;
+
+    /// Notes that a stored room was opened at `at_ms`, so expiry spares it
+    /// (a room not stored yet is left alone: visits store nothing). A room
+    /// is opened when it is stored, too.
+    async fn opened(&self, room: &RoomName, at_ms: i64) -> Result<(), StoreError>;
+
+    /// Deletes stored rooms nobody opened since `cutoff_ms`, with everything
+    /// they hold, but for those in `keep` (the rooms loaded now, which count
+    /// as opened). Returns how many went; a sweep takes a bounded number.
+    async fn expire(&self, cutoff_ms: i64, keep: Vec<RoomName>) -> Result<usize, StoreError>;
+
+    /// Rooms changed within `within_ms`, most recently changed first, at most
+    /// `per_creator` of those made from one address, `limit` in all; never a private one.
+    async fn list_rooms(
+        &self,
+        within_ms: i64,
+        per_creator: usize,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError>;
+
+    /// A room's access (private, view-only token), if any was ever set.
+    async fn access(&self, room: &RoomName) -> Result<Option<Access>, StoreError>;
+
+    /// The room a view-only token opens, if it opens one.
+    async fn room_for_token(&self, token: &str) -> Result<Option<RoomName>, StoreError>;
+
+    /// Sets a room's access: `private` only ever turns on (and takes the room
+    /// out of the lobby); a new token replaces the old one, which stops opening it.
+    async fn set_access(&self, room: &RoomName, access: Access) -> Result<(), StoreError>;
+
+    /// The seq of the room's latest recorded change (0 when none).
+    async fn head(&self, room: &RoomName) -> Result<u64, StoreError>;
+
+    /// Up to `limit` recorded changes after `after`, in order, with their
+    /// times; fewer past `MAX_PAGE_BYTES`.
+    async fn changes(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError>;
+
+    /// The board as it was after change `seq` (0: empty); `None` if there is
+    /// no such version or it is no longer kept.
+    async fn version(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError>;
+
+    /// Whether the engine answers: for the health check.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("DATABASE_URL must look like sqlite://PATH, got {0:?}")]
     BadUrl(String),
     #[error("could not create the database folder {path}: {source}")]
-    CreateDir { path: PathBuf, source: std::io::Error },
+    CreateDir { path: std::path::PathBuf, source: std::io::Error },
     #[error("the database failed while {doing}: {source}")]
     Engine { doing: &'static str, source: EngineError },
     #[error("the database is at schema version {found}, newer than this build knows ({known}): upgrade Sketchboard")]
@@ -105,51 +142,33 @@ pub enum StoreError {
     RolledBack,
     #[error("the transaction holding these changes failed: {0}")]
     BatchFailed(Arc<StoreError>),
-    /// Several nodes: another node appended first (or had already accepted
-    /// an op). Nothing was recorded; the log's head is `head`.
+    /// Another appender got there first: nothing was recorded; the log's head is `head`.
     #[error("the room's log moved on to {head} meanwhile")]
     HeadMoved { head: u64 },
+    /// Record `index` of an append has an op at or below its client's mark
+    /// (another node accepted it already): nothing was recorded.
+    #[error("change {index} of the append repeats an op its client already had accepted (mark {mark})")]
+    StaleOp { index: usize, mark: u64 },
 }
 
-/// `Store::append` on a Redis log: one compare-and-set on the head the
-/// records follow, then the snapshot, if one is due.
-async fn redis_append(log: &redis_log::RedisLog, room: &RoomName, append: Append) -> Result<(), StoreError> {
-    let (Some(first), Some(last)) = (append.records.first(), append.records.last()) else { return Ok(()) };
-    let expected = first.seq - 1;
-    match log.append(room, expected, append.epoch, sqlite::now_ms(), &append.records).await? {
-        redis_log::Appended::Recorded { .. } => {}
-        redis_log::Appended::Conflict { head } => return Err(StoreError::HeadMoved { head }),
-        // Another node accepted that op: this node's marks lag the log.
-        redis_log::Appended::Stale { .. } => return Err(StoreError::HeadMoved { head: expected }),
+impl StoreError {
+    /// Whether another appender got there first (another node): nothing was
+    /// recorded, and the appender should read what it missed and judge again.
+    pub fn lost_race(&self) -> bool {
+        matches!(self, StoreError::HeadMoved { .. } | StoreError::StaleOp { .. })
     }
-    if let Some(snapshot) = &append.snapshot {
-        log.snapshot(room, last.seq, &snapshot.board).await?;
-    }
-    // When SQLite would refresh the room's row: its first change, snapshots, once a minute.
-    if append.refresh || append.snapshot.is_some() || append.creator.is_some() {
-        let creator = append.creator.as_deref().map(|c| pseudonym(log.address_key(), c));
-        log.list(room, sqlite::now_ms(), append.shape_count, creator.as_deref()).await?;
-    }
-    Ok(())
 }
 
-/// An error from the database engine, opaque so that nothing outside this
+/// An error from a database engine, opaque so that nothing outside this
 /// module depends on which engine it is.
-/// A stable, keyed hash of `what`: the same for the same input and key
-/// (the database's, or the Redis log's), and meaningless without the key.
-fn pseudonym(key: &[u8; 16], what: &str) -> String {
-    use std::hash::Hasher;
-    let mut hasher = siphasher::sip::SipHasher13::new_with_key(key);
-    hasher.write(what.as_bytes());
-    format!("{:016x}", hasher.finish())
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct EngineError(Box<dyn std::error::Error + Send + Sync>);
 
-fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |source| StoreError::Engine { doing, source: EngineError(Box::new(source)) }
+impl EngineError {
+    fn new(source: impl std::error::Error + Send + Sync + 'static) -> EngineError {
+        EngineError(Box::new(source))
+    }
 }
 
 /// One accepted change, as recorded.
@@ -160,9 +179,30 @@ pub struct Record {
     pub op: u64,
     pub change: Change,
     /// Its author's person number in the room, where known: the others'
-    /// copies say it. SQLite does not keep it; a Redis log does, for the
-    /// other nodes' members.
+    /// copies say it. SQLite does not keep it (one node numbers its own
+    /// people); Redis does, for the other nodes' members.
     pub by: Option<u32>,
+}
+
+/// One entry of a room's log, as read back.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub client: ClientId,
+    pub op: u64,
+    /// When it was recorded (ms since 1970; 0 when unknown).
+    pub at_ms: i64,
+    pub change: Change,
+    /// The change's size as stored (JSON bytes).
+    pub bytes: usize,
+    /// Its author's person number in the room, where it was kept.
+    pub by: Option<u32>,
+}
+
+impl LogEntry {
+    pub fn into_record(self) -> Record {
+        Record { seq: self.seq, client: self.client, op: self.op, change: self.change, by: self.by }
+    }
 }
 
 /// A room as loaded from storage.
@@ -172,12 +212,12 @@ pub struct LoadedRoom {
     pub seq: u64,
     /// Changes recorded since the latest snapshot.
     pub since_snapshot: u64,
-    /// The last changes (at most `RECENT_CHANGES`), ending with change `seq`.
-    pub recent: VecDeque<Change>,
+    /// The last changes, ending with change `seq` (see `Recent`).
+    pub recent: Recent,
     /// The last `op` accepted from each client.
     pub last_ops: HashMap<ClientId, u64>,
-    /// Which incarnation of the room this is (see `Store::append`); `None`
-    /// while it has never recorded anything.
+    /// Which incarnation of the room this is (see `RoomStore::append`);
+    /// `None` while it has never recorded anything.
     pub epoch: Option<u64>,
     /// The latest snapshot's size, and the size of the log since it, in bytes.
     pub snapshot_bytes: usize,
@@ -199,11 +239,11 @@ pub struct Append {
     /// Recorded with the room's first change (and kept from then on).
     pub epoch: u64,
     /// With the room's first change: who made it, as the lobby groups rooms
-    /// (an address, stored only as a keyed hash).
+    /// (an address; stored only as a keyed hash, `pseudonym`).
     pub creator: Option<String>,
     /// A snapshot of the board as of the last record, when one is due.
     pub snapshot: Option<Snapshot>,
-    /// Whether to bring the room's row up to date (seq, shape count, when it changed).
+    /// Whether to bring the room's lobby line up to date (seq, shape count, when it changed).
     pub refresh: bool,
     pub shape_count: usize,
 }
@@ -217,208 +257,47 @@ pub struct Snapshot {
     pub marks: Vec<(ClientId, u64)>,
 }
 
-/// A handle on the database; cheap to clone. With a Redis log (several
-/// nodes), the rooms' logs, snapshots and marks are there instead.
-#[derive(Clone)]
-pub struct Store {
-    inner: Arc<Inner>,
-    log: Option<redis_log::RedisLog>,
+/// A room's access, as stored: whether it is private (never listed), and its
+/// view-only token (`/v/{token}`), independent of its name. A room's access
+/// exists from the moment it is made private or someone asks for its
+/// view-only link, before the room stores any change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub private: bool,
+    /// Opens the room read-only; `None` until someone asks for one.
+    pub view_token: Option<String>,
 }
 
-struct Inner {
-    writer: std_mpsc::Sender<Job>,
-    reader: Mutex<Connection>,
-    /// The key of `pseudonym`, kept in the database.
-    key: [u8; 16],
+/// One recorded change, as history shows it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub seq: u64,
+    /// When it was recorded (server time, ms since 1970); `None` for changes
+    /// recorded before times were (they read 0).
+    pub at_ms: Option<i64>,
+    pub change: Change,
 }
 
-impl Store {
-    /// Opens (creating if missing) the database named by a `sqlite://PATH` URL.
-    pub fn open(url: &str) -> Result<Store, StoreError> {
-        Self::open_counted(url, Metrics::new())
-    }
+/// The board as it was after change `seq`.
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub seq: u64,
+    /// When change `seq` was recorded (`None` for version 0, or unknown).
+    pub at_ms: Option<i64>,
+    pub board: Board,
+}
 
-    /// `open`, counting commits in `metrics`.
-    pub(crate) fn open_counted(url: &str, metrics: Arc<Metrics>) -> Result<Store, StoreError> {
-        let path = url
-            .strip_prefix("sqlite://")
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| StoreError::BadUrl(url.to_owned()))?;
-        let path = PathBuf::from(path);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
-        }
-        let mut writer_conn = sqlite::open(&path)?;
-        schema::migrate(&mut writer_conn)?;
-        let key = schema::address_key(&writer_conn)?;
-        let reader = sqlite::open(&path)?;
-        let (tx, rx) = std_mpsc::channel();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || writer::run(writer_conn, rx, &metrics))
-            .map_err(StoreError::WriterStart)?;
-        Ok(Store { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader), key }), log: None })
-    }
+/// Milliseconds since 1970, the time every engine stores.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
 
-    /// The same store, with the rooms' logs in Redis.
-    pub fn with_log(self, log: redis_log::RedisLog) -> Store {
-        Store { log: Some(log), ..self }
-    }
-
-    /// The Redis log, when the rooms' logs are there.
-    pub fn log(&self) -> Option<&redis_log::RedisLog> {
-        self.log.as_ref()
-    }
-
-    async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock cannot leave the connection half-used
-            // in a way that matters (every read is one statement), so carry on.
-            let conn = inner.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&conn)
-        })
-        .await
-        .map_err(|e| StoreError::ReadAborted(e.to_string()))?
-    }
-
-    /// Loads a room; one that never recorded a change loads empty. (A room gets
-    /// its row with its first change, so merely visiting one stores nothing.)
-    pub async fn load_room(&self, room: &RoomName) -> Result<LoadedRoom, StoreError> {
-        if let Some(log) = &self.log {
-            return log.load_room(room).await;
-        }
-        let name = room.clone();
-        self.read(move |conn| sqlite::load_room(conn, &name)).await
-    }
-
-    /// Records accepted changes, in order, durably. Returns once committed.
-    /// `append.epoch` names this incarnation of the room: it is stored with
-    /// the room's first change and ignored after that. A room deleted and
-    /// made anew gets another, so a client's `since` from the old one is not
-    /// mistaken for a place in the new one's history.
-    pub async fn append(&self, room: &RoomName, mut append: Append) -> Result<(), StoreError> {
-        if let Some(log) = &self.log {
-            return redis_append(log, room, append).await;
-        }
-        if let Some(creator) = append.creator.take() {
-            append.creator = Some(pseudonym(&self.inner.key, &creator));
-        }
-        self.write(Work::Append { room: room.clone(), append }).await.map(|_| ())
-    }
-
-    /// Brings a room's row (seq, shape count, when it changed) up to date.
-    pub async fn refresh_row(&self, room: &RoomName, seq: u64, shape_count: usize) -> Result<(), StoreError> {
-        if let Some(log) = &self.log {
-            return log.list(room, sqlite::now_ms(), shape_count, None).await;
-        }
-        self.write(Work::Refresh { room: room.clone(), seq, shape_count }).await.map(|_| ())
-    }
-
-    /// Notes that a stored room was opened, so expiry spares it.
-    pub async fn opened(&self, room: &RoomName) -> Result<(), StoreError> {
-        self.write(Work::Opened { room: room.clone() }).await.map(|_| ())
-    }
-
-    /// Deletes stored rooms nobody opened for `unopened_ms`, but for those in
-    /// `keep` (the rooms loaded now). Returns how many went.
-    pub async fn expire(&self, unopened_ms: i64, keep: Vec<RoomName>) -> Result<usize, StoreError> {
-        let cutoff_ms = sqlite::now_ms() - unopened_ms;
-        let rooms = self.read(move |conn| sqlite::unopened_since(conn, cutoff_ms)).await?;
-        let rooms: Vec<RoomName> = rooms.into_iter().filter(|r| !keep.contains(r)).collect();
-        if rooms.is_empty() {
-            return Ok(0);
-        }
-        self.write(Work::Expire { rooms, cutoff_ms }).await
-    }
-
-    async fn write(&self, work: Work) -> Result<usize, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.inner.writer.send(Job { work, reply }).map_err(|_| StoreError::WriterGone)?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
-    }
-
-    /// Rooms changed within `within_ms`, most recently changed first, at
-    /// most `per_creator` of those made from one address, `limit` in all.
-    pub async fn list_rooms(
-        &self,
-        within_ms: i64,
-        per_creator: usize,
-        limit: usize,
-    ) -> Result<Vec<RoomSummary>, StoreError> {
-        let since = sqlite::now_ms() - within_ms;
-        if let Some(log) = &self.log {
-            return log.list_rooms(since, per_creator, limit).await;
-        }
-        self.read(move |conn| sqlite::list_rooms(conn, since, per_creator, limit)).await
-    }
-
-    /// A room's access (private, view-only token), if any was ever set.
-    pub async fn access(&self, room: &RoomName) -> Result<Option<Access>, StoreError> {
-        if let Some(log) = &self.log {
-            return log.access(room).await;
-        }
-        let room = room.clone();
-        self.read(move |conn| access::get(conn, &room)).await
-    }
-
-    /// The room a view-only token opens, if it opens one.
-    pub async fn room_for_token(&self, token: &str) -> Result<Option<RoomName>, StoreError> {
-        if let Some(log) = &self.log {
-            return log.room_for_token(token).await;
-        }
-        let token = token.to_owned();
-        self.read(move |conn| access::room_for_token(conn, &token)).await
-    }
-
-    /// Sets a room's access (`private` only ever turns on).
-    pub async fn set_access(&self, room: &RoomName, access: Access) -> Result<(), StoreError> {
-        if let Some(log) = &self.log {
-            if access.private {
-                log.unlist(room).await?;
-            }
-            return log.set_access(room, &access).await;
-        }
-        self.write(Work::SetAccess { room: room.clone(), access }).await.map(|_| ())
-    }
-
-    /// The seq of the room's latest recorded change (0 when none).
-    pub async fn head(&self, room: &RoomName) -> Result<u64, StoreError> {
-        if let Some(log) = &self.log {
-            return log.head(room).await;
-        }
-        let room = room.clone();
-        self.read(move |conn| history::head(conn, &room)).await
-    }
-
-    /// Up to `limit` recorded changes after `after`, in order, with their times.
-    pub async fn changes(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
-        if let Some(log) = &self.log {
-            return log.changes(room, after, limit).await;
-        }
-        let room = room.clone();
-        self.read(move |conn| history::changes(conn, &room, after, limit)).await
-    }
-
-    /// The board as it was after change `seq` (0: empty); `None` if there is
-    /// no such version or it is no longer kept.
-    pub async fn version(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
-        if let Some(log) = &self.log {
-            return log.version(room, seq).await;
-        }
-        let room = room.clone();
-        self.read(move |conn| history::version(conn, &room, seq)).await
-    }
-
-    /// Whether the database (and the Redis log, with several nodes) answers: for the health check.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(sql("pinging"))).await?;
-        match &self.log {
-            Some(log) => log.ping().await,
-            None => Ok(()),
-        }
-    }
+/// A stable, keyed hash of `what`: the same for the same input and key
+/// (the engine's own), and meaningless without the key. How the lobby tells
+/// who made a room without storing an address.
+fn pseudonym(key: &[u8; 16], what: &str) -> String {
+    use std::hash::Hasher;
+    let mut hasher = siphasher::sip::SipHasher13::new_with_key(key);
+    hasher.write(what.as_bytes());
+    format!("{:016x}", hasher.finish())
 }

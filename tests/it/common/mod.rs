@@ -24,6 +24,30 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long a test waits for something that should happen before failing.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Checks `check` every `every` until it gives `Some`, and returns that;
+/// fails, saying `what` should have happened, once `PATIENCE` has passed.
+/// The one way these tests wait for a condition (never a sleep for luck).
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: impl std::fmt::Display,
+    every: Duration,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(done) = check().await {
+            return done;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "within {PATIENCE:?}: {what}");
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Waits until the server at `addr` answers its health check.
+pub async fn healthy(addr: SocketAddr) {
+    let ok = || async move { (http_get(addr, "/healthz").await.0 == 200).then_some(()) };
+    eventually(format!("{addr} answers its health check"), Duration::from_millis(50), ok).await;
+}
+
 pub struct TestServer {
     pub running: Option<Running>,
     pub addr: SocketAddr,
@@ -367,4 +391,20 @@ pub fn stored_log(db: &Path, room: &str) -> BTreeMap<u64, (String, u64, Change)>
         (seq as u64, (client, op as u64, serde_json::from_str(&change).expect("stored change parses")))
     })
     .collect()
+}
+
+/// Every entry of `room`'s log, in order, as `store` has it (read a page at a time).
+pub async fn whole_log(
+    store: &sketchboard::server::testing::Store,
+    room: &sketchboard::model::RoomName,
+) -> Vec<sketchboard::server::testing::LogEntry> {
+    let mut entries: Vec<sketchboard::server::testing::LogEntry> = Vec::new();
+    loop {
+        let after = entries.last().map_or(0, |e| e.seq);
+        let page = store.read_log(room, after, 1000).await.expect("read the log");
+        if page.is_empty() {
+            return entries;
+        }
+        entries.extend(page);
+    }
 }

@@ -3,8 +3,8 @@
 
 use super::*;
 
-fn text(s: &str) -> Utf8Bytes {
-    Utf8Bytes::from(s.to_owned())
+fn text(s: &str) -> Frame {
+    Frame::from(s.to_owned())
 }
 
 fn messages(read: Read) -> Vec<String> {

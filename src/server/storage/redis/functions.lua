@@ -1,5 +1,5 @@
 #!lua name=sketchboard
--- Sketchboard's room log in Redis (src/server/storage/redis_log.rs). Each
+-- Sketchboard's rooms in Redis (src/server/storage/redis/). Each
 -- room has a stream of its changes whose ids are their seqs (`<seq>-0`), a
 -- meta hash (`head`, `epoch`, `snap_seq`), a hash of each client's last
 -- accepted op, its latest snapshot and its keyframes. Functions run
@@ -79,20 +79,54 @@ local function set_access(keys, args)
   return 1
 end
 
--- keys: people (client -> person number), meta. args: client. The room's
--- number for a client's person, the same on every node; made the first time
--- (from meta's `people`, counting up) and kept.
-local function person(keys, args)
-  local number = redis.call('HGET', keys[1], args[1])
-  if number then
-    return tonumber(number)
+-- keys: meta. args: time (ms), room, the index of rooms by opening time,
+-- and 'nx' to set the time only where there is none. Notes when a stored room
+-- was opened (a room not stored, with no epoch, is left alone: visits store
+-- nothing). The index spans rooms (named, not declared: fine on one primary).
+local function opened(keys, args)
+  if redis.call('HEXISTS', keys[1], 'epoch') == 0 then
+    return 0
   end
-  number = redis.call('HINCRBY', keys[2], 'people', 1) - 1
-  redis.call('HSET', keys[1], args[1], number)
-  return number
+  if args[4] == 'nx' then
+    if redis.call('HSETNX', keys[1], 'opened', args[1]) == 0 then
+      return 0
+    end
+  else
+    redis.call('HSET', keys[1], 'opened', args[1])
+  end
+  redis.call('ZADD', args[3], args[1], args[2])
+  return 1
+end
+
+-- keys: meta, log, ops, snapshot, keyframes, access, people. args: cutoff
+-- (ms), room, the index of rooms by opening time, then the lobby's keys
+-- (listed, shapes, creators): those span rooms (named, not declared). Deletes
+-- the room with everything it holds, its view-only token and its lobby lines,
+-- unless it was opened since the cutoff (or has no opening time: then it is
+-- only taken out of the index). 1 if it went.
+local function expire(keys, args)
+  local opened = redis.call('HGET', keys[1], 'opened')
+  if opened and tonumber(opened) >= tonumber(args[1]) then
+    redis.call('ZADD', args[3], opened, args[2])
+    return 0
+  end
+  redis.call('ZREM', args[3], args[2])
+  if not opened then
+    return 0
+  end
+  local token = redis.call('HGET', keys[6], 'view_token')
+  if token then
+    redis.call('DEL', 'sb:token:{' .. token .. '}')
+  end
+  redis.call('DEL', keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7])
+  redis.call('ZREM', args[4], args[2])
+  redis.call('HDEL', args[5], args[2])
+  redis.call('HDEL', args[6], args[2])
+  return 1
 end
 
 redis.register_function('sb_append', append)
-redis.register_function('sb_person', person)
+redis.register_function('sb_expire', expire)
+redis.register_function('sb_opened', opened)
 redis.register_function('sb_set_access', set_access)
 redis.register_function('sb_snapshot', snapshot)

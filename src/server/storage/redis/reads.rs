@@ -1,23 +1,19 @@
 //! With the rooms' logs in Redis: who may do what with a room (private,
 //! view-only token), and its history (the changes with their times, any
 //! version from the nearest keyframe), so that every node answers the same.
-//! The appends and the room as loaded are `redis_log`.
+//! The appends and the room as loaded are `log.rs`.
 
 use redis::AsyncCommands;
 
-use super::redis_log::{RedisLog, failed, keys};
-use super::{Access, Logged, StoreError, Version};
+use super::{RedisStore, failed, keys, token_key};
 use crate::model::{Board, RoomName};
+use crate::server::storage::{Access, Logged, MAX_PAGE_BYTES, StoreError, Version};
 
 /// Log entries read at a time for a page of history.
 const READ_AT_ONCE: usize = 50;
 
-fn token_key(token: &str) -> String {
-    format!("sb:token:{{{token}}}")
-}
-
-impl RedisLog {
-    pub async fn access(&self, room: &RoomName) -> Result<Option<Access>, StoreError> {
+impl RedisStore {
+    pub(super) async fn read_access(&self, room: &RoomName) -> Result<Option<Access>, StoreError> {
         let fields: std::collections::HashMap<String, String> =
             self.conn().hgetall(keys(room).access).await.map_err(failed("reading a room's access"))?;
         if fields.is_empty() {
@@ -29,13 +25,13 @@ impl RedisLog {
         }))
     }
 
-    pub async fn room_for_token(&self, token: &str) -> Result<Option<RoomName>, StoreError> {
+    pub(super) async fn token_room(&self, token: &str) -> Result<Option<RoomName>, StoreError> {
         let room: Option<String> =
             self.conn().get(token_key(token)).await.map_err(failed("finding a view-only token's room"))?;
         Ok(room.and_then(|r| RoomName::parse(r).ok()))
     }
 
-    pub async fn set_access(&self, room: &RoomName, access: &Access) -> Result<(), StoreError> {
+    pub(super) async fn write_access(&self, room: &RoomName, access: &Access) -> Result<(), StoreError> {
         let token = access.view_token.clone().unwrap_or_default();
         let _: i64 = redis::cmd("FCALL")
             .arg("sb_set_access")
@@ -53,22 +49,22 @@ impl RedisLog {
     }
 
     /// The seq of the room's latest change (0 when none).
-    pub async fn head(&self, room: &RoomName) -> Result<u64, StoreError> {
+    pub(super) async fn read_head(&self, room: &RoomName) -> Result<u64, StoreError> {
         let head: Option<u64> =
             self.conn().hget(keys(room).meta, "head").await.map_err(failed("reading a room's head"))?;
         Ok(head.unwrap_or(0))
     }
 
-    pub async fn changes(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
+    pub(super) async fn page(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
         // A few at a time, to stop at `MAX_PAGE_BYTES` without reading far past it.
         let (mut out, mut bytes, mut from) = (Vec::new(), 0, after);
-        while out.len() < limit && bytes < super::MAX_PAGE_BYTES {
+        while out.len() < limit && bytes < MAX_PAGE_BYTES {
             let entries = self.read(room, from, Some((limit - out.len()).min(READ_AT_ONCE))).await?;
             let Some(last) = entries.last().map(|e| e.seq) else { break };
             for e in entries {
                 bytes += e.bytes;
                 out.push(Logged { seq: e.seq, at_ms: (e.at_ms > 0).then_some(e.at_ms), change: e.change });
-                if bytes >= super::MAX_PAGE_BYTES {
+                if bytes >= MAX_PAGE_BYTES {
                     break;
                 }
             }
@@ -79,8 +75,8 @@ impl RedisLog {
 
     /// The board after change `seq`: the nearest keyframe at or before it,
     /// and the changes after that keyframe; `None` past the head.
-    pub async fn version(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
-        if seq > self.head(room).await? {
+    pub(super) async fn board_at(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
+        if seq > self.read_head(room).await? {
             return Ok(None);
         }
         let k = keys(room);

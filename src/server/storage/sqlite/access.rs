@@ -1,20 +1,12 @@
-//! Who may do what with a room, as stored: whether it is private (never
-//! listed), and its view-only token (`/v/{token}`), independent of its name.
-//! A room's access row exists from the moment it is made private or someone
-//! asks for its view-only link, before the room stores any change.
+//! Who may do what with a room (`Access`), in the `room_access` table: a
+//! row from the moment a room is made private or someone asks for its
+//! view-only link, before the room stores any change.
 
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 
-use super::{StoreError, sql};
+use super::sql;
 use crate::model::RoomName;
-
-/// A room's access, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Access {
-    pub private: bool,
-    /// Opens the room read-only; `None` until someone asks for one.
-    pub view_token: Option<String>,
-}
+use crate::server::storage::{Access, StoreError};
 
 pub(super) fn get(conn: &Connection, room: &RoomName) -> Result<Option<Access>, StoreError> {
     conn.prepare_cached("SELECT private, view_token FROM room_access WHERE room = ?1")

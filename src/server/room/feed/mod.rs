@@ -13,7 +13,7 @@
 //! A member that has read everything and has nothing else to send lends the
 //! feed its socket's writing half (`Cursor::lend`). The room then writes what
 //! it publishes straight to that socket, as long as the socket takes it at
-//! once (`lent.rs`): in a busy room most members are caught up, and this
+//! once (`socket_writes.rs`): in a busy room most members are caught up, and this
 //! spares each of them a task wake-up per message, the largest cost of a
 //! delivery after the kernel's. The member is woken only when the socket
 //! could not take everything, and then sends the rest itself, as before.
@@ -24,13 +24,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::Utf8Bytes;
 use futures_util::FutureExt;
 use prometheus_client::metrics::counter::Counter;
 
 use super::ConnId;
-pub use super::lent::Writer;
-use super::lent::{Left, write_through};
+pub use super::socket_writes::Writer;
+use super::socket_writes::{Left, write_through};
+use crate::server::frame::Frame;
 use crate::server::metrics::{By, Metrics};
 
 /// The most entries the buffer keeps.
@@ -49,14 +49,14 @@ pub(crate) enum To {
     /// Everyone, but the author gets its own copy (its confirmation).
     AllWithOwnCopy {
         author: ConnId,
-        own: Utf8Bytes,
+        own: Frame,
     },
     One(ConnId),
 }
 
 impl To {
     /// What `reader` is sent of an entry holding `msg`, if anything.
-    fn pick<'a>(&'a self, msg: &'a Utf8Bytes, reader: ConnId) -> Option<&'a Utf8Bytes> {
+    fn pick<'a>(&'a self, msg: &'a Frame, reader: ConnId) -> Option<&'a Frame> {
         match self {
             To::All => Some(msg),
             To::AllWithOwnCopy { author, own } if *author == reader => Some(own),
@@ -70,7 +70,7 @@ impl To {
 #[derive(Clone, Debug)]
 struct Entry {
     to: To,
-    msg: Utf8Bytes,
+    msg: Frame,
     at: Instant,
 }
 
@@ -81,7 +81,7 @@ impl Entry {
     }
 
     /// Its message for `reader`, if it has one.
-    fn for_reader(&self, reader: ConnId) -> Option<&Utf8Bytes> {
+    fn for_reader(&self, reader: ConnId) -> Option<&Frame> {
         self.to.pick(&self.msg, reader)
     }
 }
@@ -199,7 +199,7 @@ impl Inner {
 /// What a read gave.
 #[derive(Debug)]
 pub enum Read {
-    Messages(Vec<Utf8Bytes>),
+    Messages(Vec<Frame>),
     /// The lent writing half is back, with what the room could not finish
     /// writing on it: flush it.
     Returned,
@@ -220,13 +220,13 @@ impl Feed {
     }
 
     /// Appends a message, making room by dropping the oldest, and hands it on.
-    pub(crate) fn push(&self, to: To, msg: Utf8Bytes) {
+    pub(crate) fn push(&self, to: To, msg: Frame) {
         self.extend([(to, msg)]);
     }
 
     /// Appends messages, making room by dropping the oldest, and hands them
     /// on together (so a lent socket takes them in one write).
-    pub(crate) fn extend(&self, messages: impl IntoIterator<Item = (To, Utf8Bytes)>) {
+    pub(crate) fn extend(&self, messages: impl IntoIterator<Item = (To, Frame)>) {
         let now = Instant::now();
         let mut inner = self.lock();
         let from = inner.end();
@@ -293,7 +293,7 @@ pub struct Cursor {
     key: u64,
     me: ConnId,
     /// The last batch's buffer, given back, so reading does not allocate.
-    spare: Vec<Utf8Bytes>,
+    spare: Vec<Frame>,
     /// The writing half, taken back from the feed by a read.
     returned: Option<(Writer, Left)>,
 }
@@ -312,7 +312,7 @@ impl Drop for Cursor {
 
 impl Cursor {
     /// Gives a batch's buffer back once its messages are sent.
-    pub(crate) fn recycle(&mut self, batch: Vec<Utf8Bytes>) {
+    pub(crate) fn recycle(&mut self, batch: Vec<Frame>) {
         self.spare = batch;
     }
 
@@ -394,5 +394,4 @@ impl Cursor {
 }
 
 #[cfg(test)]
-#[path = "feed_tests.rs"]
 mod tests;

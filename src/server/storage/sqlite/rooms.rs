@@ -1,15 +1,16 @@
-//! The SQL behind `Store`: opening, loading a room, recording a batch,
-//! listing and expiring rooms. Everything here runs on a blocking thread with
-//! a connection in hand.
+//! The SQL of rooms and their logs: opening the database, loading a room,
+//! reading its log, recording a batch, listing and expiring rooms. Everything
+//! here runs on a blocking thread with a connection in hand.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 
-use super::{Append, CLIENT_OPS_KEPT_MS, LoadedRoom, RECENT_CHANGES, RoomSummary, StoreError, pick_listed, sql};
+use super::sql;
 use crate::model::{Board, Change, ClientId, RoomName};
+use crate::server::storage::recent::RECENT_CHANGES;
+use crate::server::storage::{Append, CLIENT_OPS_KEPT_MS, LoadedRoom, LogEntry, Recent, StoreError};
 
 /// The page size of new databases. A commit writes every page it touches
 /// whole, and recording a change touches one: small pages keep that small.
@@ -23,10 +24,6 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL").map_err(sql("enabling WAL"))?;
     conn.pragma_update(None, "synchronous", "FULL").map_err(sql("setting synchronous"))?;
     Ok(conn)
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom, StoreError> {
@@ -55,7 +52,7 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
         })
         .map_err(sql("reading a room's log"))?;
     let mut expected = None;
-    let mut recent = VecDeque::new();
+    let mut recent = Recent::default();
     let mut log_bytes_since_snapshot = 0;
     // The marks the log vouches for, beyond those stored with the snapshot.
     let mut logged_ops: HashMap<String, i64> = HashMap::new();
@@ -80,7 +77,7 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
             let mark = logged_ops.entry(client).or_default();
             *mark = (*mark).max(op);
         }
-        super::remember(&mut recent, change);
+        recent.push(change);
         expected = Some(s + 1);
     }
     let seq = expected.unwrap_or(snapshot_seq + 1) - 1;
@@ -119,14 +116,13 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
     })
 }
 
-/// Rooms changed since `since` (ms), newest first, at most `per_creator`
-/// made from one address, `limit` in all.
-pub(super) fn list_rooms(
+/// Up to `candidates` rooms changed since `since` (ms), newest first, never
+/// a private one: (name, shape count, creator) each, for `pick_listed`.
+pub(super) fn listed_since(
     conn: &Connection,
     since: i64,
-    per_creator: usize,
-    limit: usize,
-) -> Result<Vec<RoomSummary>, StoreError> {
+    candidates: usize,
+) -> Result<Vec<(String, u64, String)>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT name, shape_count, creator FROM rooms WHERE seq > 0 AND updated_at >= ?1
@@ -134,19 +130,90 @@ pub(super) fn list_rooms(
              ORDER BY updated_at DESC LIMIT ?2",
         )
         .map_err(sql("listing rooms"))?;
-    // Enough candidates that a few prolific creators cannot crowd out the rest.
-    let candidates = (limit * 10) as i64;
     let rows = stmt
-        .query_map(params![since, candidates], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+        .query_map(params![since, candidates as i64], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?.max(0) as u64, row.get::<_, String>(2)?))
         })
         .map_err(sql("listing rooms"))?;
-    let rows = rows.collect::<Result<Vec<_>, _>>().map_err(sql("listing rooms"))?;
-    Ok(pick_listed(
-        rows.into_iter().map(|(name, shapes, creator)| (name, shapes.max(0) as u64, creator)),
-        per_creator,
-        limit,
-    ))
+    rows.collect::<Result<Vec<_>, _>>().map_err(sql("listing rooms"))
+}
+
+/// Up to `limit` entries of the room's log after `after`, in order.
+pub(super) fn read_log(
+    conn: &Connection,
+    room: &RoomName,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, client, op, at, change FROM changes WHERE room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )
+        .map_err(sql("reading a room's log"))?;
+    let rows = stmt
+        .query_map(params![room.as_str(), after as i64, limit as i64], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, String>(4)?,
+            ))
+        })
+        .map_err(sql("reading a room's log"))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, client, op, at_ms, text) = row.map_err(sql("reading a room's log"))?;
+        let client = ClientId::parse(client).map_err(|e| corrupt(format!("change {seq}: client: {e}")))?;
+        let change = serde_json::from_str(&text).map_err(|e| corrupt(format!("change {seq}: {e}")))?;
+        let (seq, op) = (seq.max(0) as u64, op.max(0) as u64);
+        out.push(LogEntry { seq, client, op, at_ms, change, bytes: text.len(), by: None });
+    }
+    Ok(out)
+}
+
+/// The room's head (the seq of its latest change, 0 for none) and each
+/// client's mark, as committed: what `append`'s compare-and-set checks.
+pub(super) fn head_and_marks(conn: &Connection, room: &RoomName) -> Result<(u64, HashMap<ClientId, u64>), StoreError> {
+    let name = room.as_str();
+    let last: Option<i64> = conn
+        .query_row("SELECT max(seq) FROM changes WHERE room = ?1", [name], |row| row.get(0))
+        .map_err(sql("reading a room's head"))?;
+    let (row_seq, snapshot_seq) = conn
+        .query_row("SELECT seq, snapshot_seq FROM rooms WHERE name = ?1", [name], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+        })
+        .optional()
+        .map_err(sql("reading a room's head"))?
+        .unwrap_or((0, 0));
+    let mut marks: HashMap<ClientId, u64> = HashMap::new();
+    let mut note = |client: String, op: i64| {
+        // A client id that no longer parses can make no new change either.
+        if let Ok(client) = ClientId::parse(client) {
+            let mark = marks.entry(client).or_default();
+            *mark = (*mark).max(op.max(0) as u64);
+        }
+    };
+    let mut stmt = conn
+        .prepare_cached("SELECT client, last_op FROM client_ops WHERE room = ?1")
+        .map_err(sql("reading a room's clients"))?;
+    let rows = stmt.query_map([name], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql("reading a room's clients"))?;
+    for row in rows {
+        let (client, op) = row.map_err(sql("reading a room's clients"))?;
+        note(client, op);
+    }
+    let mut stmt = conn
+        .prepare_cached("SELECT client, max(op) FROM changes WHERE room = ?1 AND seq > ?2 GROUP BY client")
+        .map_err(sql("reading a room's clients"))?;
+    let rows = stmt
+        .query_map(params![name, snapshot_seq], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(sql("reading a room's clients"))?;
+    for row in rows {
+        let (client, op) = row.map_err(sql("reading a room's clients"))?;
+        note(client, op);
+    }
+    Ok((last.unwrap_or(0).max(row_seq).max(0) as u64, marks))
 }
 
 pub(super) fn append(tx: &Savepoint<'_>, room: &RoomName, append: &Append, now: i64) -> Result<(), StoreError> {

@@ -1,35 +1,21 @@
-//! A room's log in Redis: the store for several nodes serving the same rooms
-//! (docs/operations.md, "Several nodes"). Per room, under keys hash-tagged by
-//! the room so they stay together under Redis Cluster: `sb:{R}:log`, a stream
-//! whose entry ids are the changes' seqs; `sb:{R}:meta`, the head, epoch and
-//! snapshot mark; `sb:{R}:ops`, each client's last accepted op; `sb:{R}:snap`
-//! and `sb:{R}:frames`, the latest snapshot and every snapshot kept (the
-//! keyframes of history). Changes are appended by one Redis Function
-//! (`redis_log.lua`) that refuses stale ops and a moved head atomically, so
-//! any node may append after validating against the head it holds, and the
-//! order is the log's. With `appendfsync always` a reply means "on disk".
-//! What a room hears from the other nodes is `redis_follow`.
+//! A room's log in Redis: appending by compare-and-set (the `sb_append`
+//! Function refuses stale ops and a moved head atomically, so any node may
+//! append after validating against the head it holds, and the order is the
+//! log's), reading it back, keeping snapshots, and loading the room.
 
-use std::collections::{HashMap, VecDeque};
-use std::time::Duration;
+use std::collections::HashMap;
 
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 use redis::streams::StreamRangeReply;
 
-use super::{EngineError, LoadedRoom, RECENT_CHANGES, Record, StoreError};
-use crate::model::{Board, Change, ClientId, RoomName};
-
-/// The Functions library, loaded (or replaced) when a node connects.
-const LIBRARY: &str = include_str!("redis_log.lua");
-
-pub(super) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
-    move |source| StoreError::Engine { doing, source: EngineError(Box::new(source)) }
-}
+use super::{RedisStore, failed, keys};
+use crate::model::{Board, ClientId, RoomName};
+use crate::server::storage::recent::RECENT_CHANGES;
+use crate::server::storage::{LoadedRoom, LogEntry, Recent, Record, StoreError};
 
 /// What appending a batch of records did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Appended {
+pub(crate) enum Appended {
     /// All recorded: the log's head and the room's epoch now.
     Recorded { head: u64, epoch: u64 },
     /// Record `index` (from 0) has an op at or below its client's mark: nothing was recorded.
@@ -38,130 +24,11 @@ pub enum Appended {
     Conflict { head: u64 },
 }
 
-/// One entry of a room's log.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub seq: u64,
-    pub client: ClientId,
-    pub op: u64,
-    pub at_ms: i64,
-    pub change: Change,
-    /// The change's size as stored (JSON bytes).
-    pub bytes: usize,
-    /// Its author's person number in the room, where it was known.
-    pub by: Option<u32>,
-}
-
-pub(super) struct Keys {
-    pub(super) log: String,
-    pub(super) meta: String,
-    pub(super) ops: String,
-    pub(super) snap: String,
-    pub(super) frames: String,
-    /// Private or not, and the view-only token (`redis_reads`).
-    pub(super) access: String,
-    /// The Pub/Sub channel that wakes the room's readers on every node.
-    pub(super) tail: String,
-    /// The Pub/Sub channel of the room's presence (never stored).
-    pub(super) presence: String,
-    /// Each client's person number in the room (`person_number`).
-    pub(super) people: String,
-}
-
-pub(super) fn keys(room: &RoomName) -> Keys {
-    let key = |part: &str| format!("sb:{{{room}}}:{part}");
-    Keys {
-        log: key("log"),
-        meta: key("meta"),
-        ops: key("ops"),
-        snap: key("snap"),
-        frames: key("frames"),
-        access: key("access"),
-        tail: key("tail"),
-        presence: key("presence"),
-        people: key("people"),
-    }
-}
-
-/// The random key every node pseudonymises addresses with, made by the first node to ask.
-async fn shared_address_key(conn: &mut ConnectionManager) -> Result<[u8; 16], StoreError> {
-    const KEY: &str = "sb:address-key";
-    let mine = format!("{:032x}", rand::random::<u128>());
-    let _: Option<String> = redis::cmd("SET")
-        .arg(KEY)
-        .arg(&mine)
-        .arg("NX")
-        .query_async(conn)
-        .await
-        .map_err(failed("making the address key"))?;
-    let kept: String = conn.get(KEY).await.map_err(failed("reading the address key"))?;
-    let key = u128::from_str_radix(&kept, 16).map_err(|e| StoreError::Corrupt {
-        room: KEY.to_owned(),
-        detail: format!("the address key is not 32 hex digits: {e}"),
-    })?;
-    Ok(key.to_le_bytes())
-}
-
-/// A connection to the Redis that holds the rooms' logs; cheap to clone.
-#[derive(Clone)]
-pub struct RedisLog {
-    pub(super) client: redis::Client,
-    conn: ConnectionManager,
-    /// The key of the addresses' pseudonyms, shared by every node (`sb:address-key`).
-    address_key: [u8; 16],
-    /// This node's name among the nodes (random, new at every start), for the lobby's live counts.
-    node: String,
-}
-
-impl RedisLog {
-    /// Connects to `url` (`redis://HOST:PORT`) and loads the Functions library.
-    pub async fn connect(url: &str) -> Result<RedisLog, StoreError> {
-        let client = redis::Client::open(url).map_err(failed("reading the Redis URL"))?;
-        // Fail fast while Redis is away: a change that cannot be recorded must
-        // be refused soon (its author resyncs and re-sends), not wait for it.
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500))
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(5)));
-        let mut conn =
-            ConnectionManager::new_with_config(client.clone(), config).await.map_err(failed("connecting to Redis"))?;
-        let _: String = redis::cmd("FUNCTION")
-            .arg("LOAD")
-            .arg("REPLACE")
-            .arg(LIBRARY)
-            .query_async(&mut conn)
-            .await
-            .map_err(failed("loading the Redis functions"))?;
-        let address_key = shared_address_key(&mut conn).await?;
-        let node = format!("{:016x}", rand::random::<u64>());
-        Ok(RedisLog { client, conn, address_key, node })
-    }
-
-    pub(super) fn address_key(&self) -> &[u8; 16] {
-        &self.address_key
-    }
-
-    /// This node's name among the nodes (random, new at every start).
-    pub(crate) fn node(&self) -> &str {
-        &self.node
-    }
-
-    pub(super) fn conn(&self) -> ConnectionManager {
-        self.conn.clone()
-    }
-
-    /// Whether Redis answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        let _: String =
-            redis::cmd("PING").query_async(&mut self.conn.clone()).await.map_err(failed("pinging Redis"))?;
-        Ok(())
-    }
-
+impl RedisStore {
     /// Appends `records` (numbered from `expected_head + 1`) if the log's head
     /// is still `expected_head` and no record's op is stale. `epoch` is kept
     /// with the room's first change; `at_ms` is stored with every record.
-    pub async fn append(
+    pub(super) async fn append_records(
         &self,
         room: &RoomName,
         expected_head: u64,
@@ -179,7 +46,7 @@ impl RedisLog {
             call.arg(r.client.as_str()).arg(r.op).arg(change).arg(r.by.map(|by| by.to_string()).unwrap_or_default());
         }
         let reply: Vec<redis::Value> =
-            call.query_async(&mut self.conn.clone()).await.map_err(failed("appending to a room's log"))?;
+            call.query_async(&mut self.conn()).await.map_err(failed("appending to a room's log"))?;
         let corrupt =
             || StoreError::Corrupt { room: room.to_string(), detail: format!("sb_append answered {reply:?}") };
         let word = |i: usize| reply.get(i).and_then(|v| redis::from_redis_value_ref::<String>(v).ok());
@@ -198,7 +65,12 @@ impl RedisLog {
     }
 
     /// Up to `limit` entries after `after` (all of them without a limit), in order.
-    pub async fn read(&self, room: &RoomName, after: u64, limit: Option<usize>) -> Result<Vec<Entry>, StoreError> {
+    pub(crate) async fn read(
+        &self,
+        room: &RoomName,
+        after: u64,
+        limit: Option<usize>,
+    ) -> Result<Vec<LogEntry>, StoreError> {
         self.read_range(room, after, None, limit).await
     }
 
@@ -209,9 +81,9 @@ impl RedisLog {
         after: u64,
         upto: Option<u64>,
         limit: Option<usize>,
-    ) -> Result<Vec<Entry>, StoreError> {
+    ) -> Result<Vec<LogEntry>, StoreError> {
         let k = keys(room);
-        let (mut conn, start) = (self.conn.clone(), format!("{}-0", after + 1));
+        let (mut conn, start) = (self.conn(), format!("{}-0", after + 1));
         let end = upto.map_or("+".to_owned(), |seq| format!("{seq}-0"));
         let reply: StreamRangeReply = match limit {
             Some(limit) => conn.xrange_count(&k.log, start, end, limit).await,
@@ -233,14 +105,14 @@ impl RedisLog {
             let change = serde_json::from_str(&change).map_err(|e| corrupt(format!("entry {seq}: {e}")))?;
             let op = op.parse().map_err(|e| corrupt(format!("entry {seq}: op: {e}")))?;
             let by = field("by").and_then(|by| by.parse().ok());
-            out.push(Entry { seq, client, op, at_ms: at.parse().unwrap_or(0), change, bytes: text_len, by });
+            out.push(LogEntry { seq, client, op, at_ms: at.parse().unwrap_or(0), change, bytes: text_len, by });
         }
         Ok(out)
     }
 
     /// Keeps `board` (JSON) as the room's snapshot as of `seq`, and as a
     /// keyframe, unless a later snapshot is already kept.
-    pub async fn snapshot(&self, room: &RoomName, seq: u64, board: &str) -> Result<bool, StoreError> {
+    pub(super) async fn snapshot(&self, room: &RoomName, seq: u64, board: &str) -> Result<bool, StoreError> {
         let k = keys(room);
         let kept: i64 = redis::cmd("FCALL")
             .arg("sb_snapshot")
@@ -250,7 +122,7 @@ impl RedisLog {
             .arg(&k.frames)
             .arg(seq)
             .arg(board)
-            .query_async(&mut self.conn.clone())
+            .query_async(&mut self.conn())
             .await
             .map_err(failed("keeping a room's snapshot"))?;
         Ok(kept == 1)
@@ -258,9 +130,9 @@ impl RedisLog {
 
     /// The room as the log has it: its latest snapshot with every change
     /// after it applied, the last `RECENT_CHANGES` changes, and the marks.
-    pub async fn load_room(&self, room: &RoomName) -> Result<LoadedRoom, StoreError> {
+    pub(super) async fn load(&self, room: &RoomName) -> Result<LoadedRoom, StoreError> {
         let k = keys(room);
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
         // The head and the marks in one step (MULTI): marks read after the
         // head could hold ops another node appended beyond it, and a room
@@ -291,7 +163,7 @@ impl RedisLog {
         let first = snap_seq.min(head.saturating_sub(RECENT_CHANGES as u64));
         // Up to the head just read: other nodes may be appending meanwhile.
         let entries = self.read_range(room, first, Some(head), None).await?;
-        let mut recent = VecDeque::new();
+        let mut recent = Recent::default();
         let mut seq = first;
         let mut log_bytes_since_snapshot = 0;
         for e in entries {
@@ -307,7 +179,7 @@ impl RedisLog {
                 board.apply(&e.change).map_err(|err| corrupt(format!("change {} does not apply: {err}", e.seq)))?;
                 log_bytes_since_snapshot += e.bytes;
             }
-            super::remember(&mut recent, e.change);
+            recent.push(e.change);
             seq = e.seq;
         }
         let seq = seq.max(snap_seq);

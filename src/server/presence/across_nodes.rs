@@ -1,6 +1,5 @@
 //! Several nodes: a room's presence passed between the nodes that have it
-//! loaded, over the room's Redis Pub/Sub channel (`sb:{R}:presence`), never
-//! stored. Each node says what its own tabs do (`Said`, with the node's
+//! loaded (`peers`: over the room's Redis Pub/Sub channel), never stored. Each node says what its own tabs do (`Said`, with the node's
 //! name) and keeps what the others say (`Remote`), passing it to its own tabs
 //! as if it happened here. A node that starts listening asks the others to
 //! say everything again (`Roll`). Every `ALIVE_EVERY` each node names the
@@ -15,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Weak;
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
+use crate::server::frame::Frame;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -23,7 +22,7 @@ use tokio::time::Instant;
 use super::{Lounge, State, encode};
 use crate::model::RoomName;
 use crate::protocol::ServerMsg;
-use crate::server::storage::redis_log::RedisLog;
+use crate::server::peers;
 
 /// How often a node names who it still has.
 const ALIVE_EVERY: Duration = Duration::from_secs(2);
@@ -79,23 +78,23 @@ pub(super) struct Relay {
 }
 
 impl Relay {
-    pub(super) fn start(log: &RedisLog, room: RoomName, lounge: Weak<Lounge>) -> Relay {
+    pub(super) fn start(peers: &peers::Shared, room: RoomName, lounge: Weak<Lounge>) -> Relay {
         let (out, rx) = mpsc::channel(QUEUE);
-        let node = log.node().to_owned();
-        tokio::spawn(publish(log.clone(), room, rx, lounge));
+        let node = peers.node().to_owned();
+        tokio::spawn(publish(peers.clone(), room, rx, lounge));
         Relay { node, tag: (rand::random::<u64>() & 0x1f_ffff) | 1, out }
     }
 }
 
 /// Publishes what the room says, in order, and says who is alive every
 /// `ALIVE_EVERY`, until the room's presence is gone.
-async fn publish(log: RedisLog, room: RoomName, mut said: mpsc::Receiver<String>, lounge: Weak<Lounge>) {
+async fn publish(peers: peers::Shared, room: RoomName, mut said: mpsc::Receiver<String>, lounge: Weak<Lounge>) {
     let mut alive = tokio::time::interval(ALIVE_EVERY);
     loop {
         tokio::select! {
             text = said.recv() => {
                 let Some(text) = text else { return };
-                if let Err(e) = log.publish_presence(&room, text).await {
+                if let Err(e) = peers.publish_presence(&room, text).await {
                     tracing::debug!(%room, error = %e, "could not pass presence to the other nodes");
                 }
             }
@@ -117,15 +116,15 @@ pub(super) struct Remote {
 }
 
 struct RemotePerson {
-    said: Utf8Bytes,
+    said: Frame,
     /// The nodes that have them, and when each last said so.
     on: HashMap<String, Instant>,
 }
 
 struct RemoteTab {
     node: String,
-    pointer: Option<Utf8Bytes>,
-    selection: Option<Utf8Bytes>,
+    pointer: Option<Frame>,
+    selection: Option<Frame>,
     seen: Instant,
 }
 
@@ -134,11 +133,11 @@ impl Remote {
         self.people.contains_key(&id)
     }
 
-    pub(super) fn people(&self) -> impl Iterator<Item = (u32, &Utf8Bytes)> {
+    pub(super) fn people(&self) -> impl Iterator<Item = (u32, &Frame)> {
         self.people.iter().map(|(id, p)| (*id, &p.said))
     }
 
-    pub(super) fn tabs(&self) -> impl Iterator<Item = (u64, &Option<Utf8Bytes>, &Option<Utf8Bytes>)> {
+    pub(super) fn tabs(&self) -> impl Iterator<Item = (u64, &Option<Frame>, &Option<Frame>)> {
         self.tabs.iter().map(|(id, t)| (*id, &t.pointer, &t.selection))
     }
 }
@@ -184,7 +183,7 @@ impl Lounge {
         let mut state = self.state();
         match said {
             Said::Person { id, said } => {
-                let said = Utf8Bytes::from(said);
+                let said = Frame::from(said);
                 tell_everyone(&state, |inbox| inbox.person(id, said.clone()));
                 let person = state
                     .remote
@@ -204,7 +203,7 @@ impl Lounge {
                 }
             }
             Said::Tab { tab, pointer, said } => {
-                let said = Utf8Bytes::from(said);
+                let said = Frame::from(said);
                 tell_everyone(&state, |inbox| inbox.tab(tab, pointer, said.clone()));
                 let fresh = || RemoteTab { node: node.clone(), pointer: None, selection: None, seen: now };
                 let t = state.remote.tabs.entry(tab).or_insert_with(fresh);

@@ -1,5 +1,7 @@
 //! Writing to a member's socket from the room: what the feed does with a
-//! writing half a caught-up member lent it.
+//! writing half a caught-up member lent it. The room sees a socket only as
+//! `MemberSocket`, which the connection implements: it never names the web
+//! framework.
 //!
 //! The room must never wait on one member's socket, so it writes only what
 //! the socket takes at once: each write is polled once, with a waker that
@@ -8,15 +10,29 @@
 //! it (it is queued in order, and goes out with the next flush, whoever makes
 //! it); the member reads what was not taken from the feed, as it always does.
 
-use std::pin::Pin;
+use std::any::Any;
 use std::task::{Context, Poll, Waker};
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
-use futures_util::Sink;
-use futures_util::stream::SplitSink;
+use crate::server::frame::Frame;
 
-/// A member socket's writing half.
-pub type Writer = SplitSink<WebSocket, Message>;
+/// The socket is closed or broken: nothing more goes out on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketClosed;
+
+/// A member socket's writing half, as the room writes to it: text frames, in
+/// order, as a `Sink` takes them. `Any`, so the connection can have its own
+/// back when the room returns it.
+pub trait MemberSocket: Any + Send {
+    /// Whether it can take a frame now.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SocketClosed>>;
+    /// Takes a frame (after `poll_ready` said it could).
+    fn start_send(&mut self, frame: Frame) -> Result<(), SocketClosed>;
+    /// Sends what it has taken.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SocketClosed>>;
+}
+
+/// A writing half lent to the room.
+pub type Writer = Box<dyn MemberSocket>;
 
 /// What a write from the room left for the member to finish.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,18 +58,17 @@ pub(super) struct Wrote {
 /// Writes the next entries of a member's feed to the writing half it lent,
 /// as far as the socket takes them at once: each item is one entry, with the
 /// member's message if it has one.
-pub(super) fn write_through<'a>(writer: &mut Writer, entries: impl Iterator<Item = Option<&'a Utf8Bytes>>) -> Wrote {
+pub(super) fn write_through<'a>(writer: &mut Writer, entries: impl Iterator<Item = Option<&'a Frame>>) -> Wrote {
     let mut wrote = Wrote { entries: 0, messages: 0, left: Left::Nothing };
     let mut cx = Context::from_waker(Waker::noop());
-    let mut writer = Pin::new(writer);
     for msg in entries {
         if let Some(msg) = msg {
-            match writer.as_mut().poll_ready(&mut cx) {
+            match writer.poll_ready(&mut cx) {
                 Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(_)) => return Wrote { left: Left::Failed, ..wrote },
+                Poll::Ready(Err(SocketClosed)) => return Wrote { left: Left::Failed, ..wrote },
                 Poll::Pending => return Wrote { left: Left::Unflushed, ..wrote },
             }
-            if writer.as_mut().start_send(Message::Text(msg.clone())).is_err() {
+            if writer.start_send(msg.clone()).is_err() {
                 return Wrote { left: Left::Failed, ..wrote };
             }
             wrote.messages += 1;
@@ -62,7 +77,7 @@ pub(super) fn write_through<'a>(writer: &mut Writer, entries: impl Iterator<Item
     }
     wrote.left = match writer.poll_flush(&mut cx) {
         Poll::Ready(Ok(())) => Left::Nothing,
-        Poll::Ready(Err(_)) => Left::Failed,
+        Poll::Ready(Err(SocketClosed)) => Left::Failed,
         Poll::Pending => Left::Unflushed,
     };
     wrote

@@ -7,27 +7,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{StoreError, sql};
+use super::sql;
 use crate::model::{Board, Change, RoomName};
-
-/// One recorded change, as history shows it.
-#[derive(Debug, Clone)]
-pub struct Logged {
-    pub seq: u64,
-    /// When it was recorded (server time, ms since 1970); `None` for changes
-    /// recorded before times were (they read 0).
-    pub at_ms: Option<i64>,
-    pub change: Change,
-}
-
-/// The board as it was after change `seq`.
-#[derive(Debug, Clone)]
-pub struct Version {
-    pub seq: u64,
-    /// When change `seq` was recorded (`None` for version 0, or unknown).
-    pub at_ms: Option<i64>,
-    pub board: Board,
-}
+use crate::server::storage::{Logged, MAX_PAGE_BYTES, StoreError, Version};
 
 fn corrupt(room: &RoomName, detail: String) -> StoreError {
     StoreError::Corrupt { room: room.to_string(), detail }
@@ -65,7 +47,7 @@ pub(super) fn changes(conn: &Connection, room: &RoomName, after: u64, limit: usi
         let change = serde_json::from_str(&text).map_err(|e| corrupt(room, format!("change {seq}: {e}")))?;
         out.push(Logged { seq: seq.max(0) as u64, at_ms: known_time(at), change });
         bytes += text.len();
-        if bytes >= super::MAX_PAGE_BYTES {
+        if bytes >= MAX_PAGE_BYTES {
             break;
         }
     }

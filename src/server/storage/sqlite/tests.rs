@@ -5,8 +5,9 @@
 
 use rusqlite::Connection;
 
-use super::{Store, StoreError};
+use super::SqliteStore as Store;
 use crate::model::RoomName;
+use crate::server::storage::{Append, Record, RoomStore, StoreError};
 
 fn url(dir: &tempfile::TempDir) -> (std::path::PathBuf, String) {
     let path = dir.path().join("board.db");
@@ -65,15 +66,15 @@ fn a_database_from_a_newer_build_is_refused() {
     }
 }
 
-fn create(seq: u64, id: &str) -> super::Record {
+fn create(seq: u64, id: &str) -> Record {
     use crate::model::{Change, ClientId, Shape, ShapeId, ShapeKind};
     let shape = Shape::new(ShapeId::parse(id).unwrap(), ShapeKind::Circle, 0.0, 0.0);
-    super::Record { seq, client: ClientId::parse("tab").unwrap(), op: seq, change: Change::Create { shape }, by: None }
+    Record { seq, client: ClientId::parse("tab").unwrap(), op: seq, change: Change::Create { shape }, by: None }
 }
 
 /// Stores a room with one change, made from `creator`.
 async fn store_room(store: &Store, name: &str, creator: &str) {
-    let append = super::Append {
+    let append = Append {
         records: vec![create(1, "s")],
         epoch: 7,
         creator: Some(creator.into()),
@@ -107,34 +108,6 @@ async fn the_lobby_lists_recent_rooms_and_at_most_three_from_one_address() {
     assert!(!creator.contains("198.51"), "{creator}");
 }
 
-#[tokio::test]
-async fn rooms_nobody_opened_for_long_enough_expire_but_loaded_ones_are_spared() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, url) = url(&dir);
-    let store = Store::open(&url).unwrap();
-    for name in ["stale", "loaded", "fresh"] {
-        store_room(&store, name, "192.0.2.1").await;
-    }
-    let day = 24 * 3600 * 1000;
-    let conn = Connection::open(&path).unwrap();
-    conn.execute("UPDATE rooms SET opened_at = opened_at - ?1 WHERE name IN ('stale', 'loaded')", [40 * day]).unwrap();
-    let deleted = store.expire(30 * day, vec![RoomName::parse("loaded").unwrap()]).await.unwrap();
-    assert_eq!(deleted, 1);
-    let left: Vec<String> = conn
-        .prepare("SELECT name FROM rooms ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(left, ["fresh", "loaded"]);
-    let changes: i64 = conn.query_row("SELECT count(*) FROM changes WHERE room = 'stale'", [], |r| r.get(0)).unwrap();
-    assert_eq!(changes, 0, "its log went with it");
-    // Opening a room keeps it.
-    store.opened(&RoomName::parse("loaded").unwrap()).await.unwrap();
-    assert_eq!(store.expire(30 * day, Vec::new()).await.unwrap(), 0);
-}
-
 /// Recording a change writes one row and nothing else: the client's mark
 /// comes back from the log when the room loads.
 #[tokio::test]
@@ -143,7 +116,7 @@ async fn a_clients_mark_is_recovered_from_the_log() {
     let (path, url) = url(&dir);
     let store = Store::open(&url).unwrap();
     store_room(&store, "r", "192.0.2.1").await;
-    let more = super::Append { records: vec![create(2, "t")], shape_count: 2, ..Default::default() };
+    let more = Append { records: vec![create(2, "t")], shape_count: 2, ..Default::default() };
     store.append(&RoomName::parse("r").unwrap(), more).await.unwrap();
     let marks: i64 =
         Connection::open(&path).unwrap().query_row("SELECT count(*) FROM client_ops", [], |r| r.get(0)).unwrap();

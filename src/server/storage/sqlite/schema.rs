@@ -3,7 +3,8 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{StoreError, sql};
+use super::sql;
+use crate::server::storage::StoreError;
 
 /// The schema, one step per version: the database's `user_version` says how
 /// many steps it has taken. Steps are only ever added at the end.

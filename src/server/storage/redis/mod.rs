@@ -1,0 +1,221 @@
+//! The engine for several nodes: the rooms' logs in a Redis they share
+//! (docs/operations.md, "Several nodes"). `log.rs` appends, reads and loads a
+//! room's log; `reads.rs` answers access and history; `lobby.rs` keeps the
+//! lobby's stored rooms; `expiry.rs` when rooms were opened and deleting the
+//! ones nobody opened for long; `functions.lua` is the Functions library that
+//! makes each write to a room one atomic step.
+//!
+//! Per room, under keys hash-tagged by the room (`sb:{R}:…`, see `Keys`): its
+//! log, a stream whose entry ids are the changes' seqs; `meta`, the head,
+//! epoch, snapshot mark and when it was opened; `ops`, each client's mark;
+//! `snap` and `frames`, the latest snapshot and every snapshot kept (the
+//! keyframes of history); `access`. With `appendfsync always` a reply means
+//! "on disk".
+
+mod expiry;
+mod lobby;
+mod log;
+pub(crate) mod migrate;
+mod reads;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+
+use super::{
+    Access, Append, EngineError, LoadedRoom, LogEntry, Logged, RoomStore, RoomSummary, StoreError, Version, now_ms,
+    pseudonym,
+};
+use crate::model::RoomName;
+use crate::server::redis_link::{RedisError, RedisLink, room_key, wake_channel};
+pub(crate) use log::Appended;
+
+/// The Functions library, loaded (or replaced) when a node connects.
+const LIBRARY: &str = include_str!("functions.lua");
+
+/// How often, at most, the lobby forgets rooms too old to be listed.
+const TIDY_LOBBY_EVERY_MS: i64 = 60_000;
+
+fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
+    move |source| StoreError::Engine { doing, source: EngineError::new(RedisError { doing, source }) }
+}
+
+impl From<RedisError> for StoreError {
+    fn from(e: RedisError) -> StoreError {
+        StoreError::Engine { doing: e.doing, source: EngineError::new(e) }
+    }
+}
+
+/// A room's keys.
+pub(crate) struct Keys {
+    pub(crate) log: String,
+    pub(crate) meta: String,
+    pub(crate) ops: String,
+    pub(crate) snap: String,
+    pub(crate) frames: String,
+    /// Private or not, and the view-only token.
+    pub(crate) access: String,
+    /// Where its log's growth and replaced links are announced (`redis_link::wake_channel`).
+    pub(crate) tail: String,
+    /// Each client's person number (kept by `peers`; deleted with the room).
+    pub(crate) people: String,
+}
+
+pub(crate) fn keys(room: &RoomName) -> Keys {
+    let key = |part: &str| room_key(room, part);
+    Keys {
+        log: key("log"),
+        meta: key("meta"),
+        ops: key("ops"),
+        snap: key("snap"),
+        frames: key("frames"),
+        access: key("access"),
+        tail: wake_channel(room),
+        people: key("people"),
+    }
+}
+
+/// The key a view-only token is found by.
+fn token_key(token: &str) -> String {
+    format!("sb:token:{{{token}}}")
+}
+
+/// The random key every node pseudonymises addresses with, made by the first node to ask.
+async fn shared_address_key(conn: &mut ConnectionManager) -> Result<[u8; 16], StoreError> {
+    const KEY: &str = "sb:address-key";
+    let mine = format!("{:032x}", rand::random::<u128>());
+    let _: Option<String> = redis::cmd("SET")
+        .arg(KEY)
+        .arg(&mine)
+        .arg("NX")
+        .query_async(conn)
+        .await
+        .map_err(failed("making the address key"))?;
+    let kept: String = conn.get(KEY).await.map_err(failed("reading the address key"))?;
+    let key = u128::from_str_radix(&kept, 16).map_err(|e| StoreError::Corrupt {
+        room: KEY.to_owned(),
+        detail: format!("the address key is not 32 hex digits: {e}"),
+    })?;
+    Ok(key.to_le_bytes())
+}
+
+/// The rooms' logs in Redis; cheap to clone.
+#[derive(Clone)]
+pub struct RedisStore {
+    link: RedisLink,
+    /// The key of the addresses' pseudonyms, shared by every node (`sb:address-key`).
+    address_key: [u8; 16],
+    /// When this node last made the lobby forget its old rooms.
+    lobby_tidied: std::sync::Arc<AtomicI64>,
+}
+
+impl RedisStore {
+    /// The store on `link`'s Redis, with its Functions loaded.
+    pub async fn new(link: RedisLink) -> Result<RedisStore, StoreError> {
+        link.load_functions(LIBRARY).await?;
+        let address_key = shared_address_key(&mut link.conn()).await?;
+        Ok(RedisStore { link, address_key, lobby_tidied: Default::default() })
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.link.conn()
+    }
+}
+
+#[async_trait::async_trait]
+impl RoomStore for RedisStore {
+    async fn load_room(&self, room: &RoomName) -> Result<LoadedRoom, StoreError> {
+        self.load(room).await
+    }
+
+    async fn append(&self, room: &RoomName, append: Append) -> Result<(), StoreError> {
+        let (Some(first), Some(last)) = (append.records.first(), append.records.last()) else { return Ok(()) };
+        let (expected, last_seq) = (first.seq - 1, last.seq);
+        match self.append_records(room, expected, append.epoch, now_ms(), &append.records).await? {
+            Appended::Recorded { .. } => {}
+            Appended::Conflict { head } => return Err(StoreError::HeadMoved { head }),
+            Appended::Stale { index, mark } => return Err(StoreError::StaleOp { index, mark }),
+        }
+        if let Some(snapshot) = &append.snapshot {
+            self.snapshot(room, last_seq, &snapshot.board).await?;
+        }
+        // When SQLite would refresh the room's row: its first change, snapshots, once a minute.
+        if append.refresh || append.snapshot.is_some() || append.creator.is_some() {
+            let creator = append.creator.as_deref().map(|c| pseudonym(&self.address_key, c));
+            self.list(room, now_ms(), append.shape_count, creator.as_deref()).await?;
+        }
+        if append.creator.is_some() {
+            // Its first change: stored now, so opened now (as SQLite's new row says).
+            self.note_opened(room, now_ms()).await?;
+        }
+        Ok(())
+    }
+
+    async fn read_log(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        self.read(room, after, Some(limit)).await
+    }
+
+    async fn refresh_row(&self, room: &RoomName, _seq: u64, shape_count: usize) -> Result<(), StoreError> {
+        // The head is the log's own; the lobby needs the time and the shapes.
+        self.list(room, now_ms(), shape_count, None).await
+    }
+
+    async fn opened(&self, room: &RoomName, at_ms: i64) -> Result<(), StoreError> {
+        self.note_opened(room, at_ms).await
+    }
+
+    async fn expire(&self, cutoff_ms: i64, keep: Vec<RoomName>) -> Result<usize, StoreError> {
+        self.expire_unopened(cutoff_ms, &keep).await
+    }
+
+    async fn list_rooms(
+        &self,
+        within_ms: i64,
+        per_creator: usize,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, StoreError> {
+        let now = now_ms();
+        let since = now - within_ms;
+        let last = self.lobby_tidied.load(Ordering::Relaxed);
+        if now - last >= TIDY_LOBBY_EVERY_MS
+            && self.lobby_tidied.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        {
+            // The listing reads only newer rooms: this keeps the lobby's keys small.
+            self.forget_older(since).await?;
+        }
+        self.listed(since, per_creator, limit).await
+    }
+
+    async fn access(&self, room: &RoomName) -> Result<Option<Access>, StoreError> {
+        self.read_access(room).await
+    }
+
+    async fn room_for_token(&self, token: &str) -> Result<Option<RoomName>, StoreError> {
+        self.token_room(token).await
+    }
+
+    async fn set_access(&self, room: &RoomName, access: Access) -> Result<(), StoreError> {
+        if access.private {
+            self.unlist(room).await?;
+        }
+        self.write_access(room, &access).await
+    }
+
+    async fn head(&self, room: &RoomName) -> Result<u64, StoreError> {
+        self.read_head(room).await
+    }
+
+    async fn changes(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
+        self.page(room, after, limit).await
+    }
+
+    async fn version(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
+        self.board_at(room, seq).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = redis::cmd("PING").query_async(&mut self.conn()).await.map_err(failed("pinging Redis"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,25 @@
+//! What the integration tests (`tests/it`) reach of the server's insides,
+//! and nothing more: the store behind its one interface, opened on either
+//! engine, for the contract suite and for tests that read a room's log
+//! directly. Not part of the product's interface.
+
+use std::sync::Arc;
+
+use super::redis_link::RedisLink;
+use super::storage::redis::RedisStore;
+use super::storage::sqlite::SqliteStore;
+pub use super::storage::{
+    Access, Append, LoadedRoom, LogEntry, Logged, Record, RoomStore, RoomSummary, SNAPSHOT_EVERY, Snapshot, Store,
+    StoreError, Version, now_ms,
+};
+
+/// The store of a SQLite database (`sqlite://PATH`).
+pub fn sqlite_store(url: &str) -> Result<Store, StoreError> {
+    Ok(Arc::new(SqliteStore::open(url)?))
+}
+
+/// The store of a Redis (`redis://HOST:PORT`) shared by several nodes.
+pub async fn redis_store(url: &str) -> Result<Store, StoreError> {
+    let link = RedisLink::connect(url).await?;
+    Ok(Arc::new(RedisStore::new(link).await?))
+}
