@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The bundle as served: builds the release site (precompressed, hashed file
-# names), serves it with the release server on a free port, and downloads a
-# room page and everything it loads (HTML, JS, WebAssembly, CSS) as a browser
-# that accepts brotli would. Prints each file's bytes on the wire and the
-# total, and fails only when the total is over the budget in
-# docs/benchmarks.md. A measurement, not a race: sizes do not flake.
+# The bundle as served, by the server built and started exactly as the README
+# says: the README's release build (precompressed, hashed file names), then
+# the built binary with the README's three variables and no others (so a
+# server that cannot find its own files fails here). Downloads a room page and
+# everything it names (HTML, JS, WebAssembly, CSS) as a browser that accepts
+# brotli would, prints each file's bytes on the wire and the total, and fails
+# when a file is missing or the total is over the budget in docs/benchmarks.md.
+# A measurement, not a race: sizes do not flake.
 #
 #   scripts/bundle-size.sh            # build, serve, measure
 #   BUDGET_BYTES=250000 scripts/bundle-size.sh
@@ -15,7 +17,8 @@ BUDGET_BYTES=${BUDGET_BYTES:-250000}
 scripts/setup.sh --release >/dev/null
 export PATH="$PWD/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
 
-# Its own site folder, so the debug site the browser tests use stays as it is.
+# Its own site folder (the value of the README's LEPTOS_SITE_ROOT), so the
+# debug site the browser tests use stays as it is.
 site=target/site-release
 echo "== Release bundle (cargo leptos build --release --precompress) =="
 LEPTOS_SITE_ROOT=$site cargo leptos build --release --precompress 2>&1 | grep -vE '^\s*(Compiling|Checking)' || true
@@ -23,11 +26,17 @@ LEPTOS_SITE_ROOT=$site cargo leptos build --release --precompress 2>&1 | grep -v
 
 scratch=$(mktemp -d)
 port=$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
-LEPTOS_OUTPUT_NAME=sketchboard LEPTOS_SITE_ROOT=$site LEPTOS_HASH_FILES=true RUST_LOG=warn \
-  target/release/sketchboard --addr "127.0.0.1:$port" --database-url "sqlite://$scratch/size.db" &
+# The README's run line: only these three variables (any other LEPTOS_* of the
+# caller's is dropped), so the binary must know how it was built.
+leptos_vars=$(env | grep -oE '^LEPTOS_[A-Z_]+' || true)
+# shellcheck disable=SC2086
+env ${leptos_vars:+$(printf -- '-u %s ' $leptos_vars)} RUST_LOG=warn \
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=$site DATABASE_URL="sqlite://$scratch/size.db" \
+  target/release/sketchboard &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$scratch"' EXIT
 for _ in $(seq 1 100); do curl -sf "127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "127.0.0.1:$port/healthz" >/dev/null || { echo "the built server did not start as the README runs it" >&2; exit 1; }
 
 base="http://127.0.0.1:$port"
 # Bytes on the wire for one URL, as a brotli-accepting browser gets it: the
