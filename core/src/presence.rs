@@ -19,9 +19,13 @@ pub const MAX_NAME_CHARS: usize = 32;
 /// The most shape ids one `selection` message may carry: a bigger selection
 /// is shown to the others by its first this many shapes.
 pub const MAX_SHOWN_SELECTION: usize = 500;
+/// The person colours, readable on the white board and kept apart from the
+/// shapes' light fills (index = a person's `color`).
+pub const PERSON_PALETTE: [&str; 8] =
+    ["#e03131", "#1971c2", "#2f9e44", "#e8590c", "#9c36b5", "#0c8599", "#d6336c", "#5c940d"];
 /// How many person colours there are: distinct among the people in a room
 /// while there are no more people than this.
-pub const PERSON_COLORS: u8 = 8;
+pub const PERSON_COLORS: u8 = PERSON_PALETTE.len() as u8;
 /// The least time between two presence updates a tab sends (30 a second).
 pub const SEND_EVERY_MS: f64 = 1000.0 / 30.0;
 /// A pointer still for this long is hidden until it moves again.

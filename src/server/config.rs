@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 use super::edge::EdgeLimits;
 use super::fairness::AddressLimits;
@@ -126,32 +126,17 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults, with a database and address of the caller's choosing: for tests.
+    /// The defaults (clap's, the only place they are written; the
+    /// environment is not read), with a database and address of the caller's
+    /// choosing: for tests.
     pub fn for_database(addr: SocketAddr, database_url: impl Into<String>) -> Config {
-        Config {
-            addr,
-            database_url: database_url.into(),
-            redis_url: None,
-            public_origin: Vec::new(),
-            allowed_origins: Vec::new(),
-            room_idle_secs: 30,
-            idle_timeout_secs: 60,
-            max_rooms: 5000,
-            max_members: 1000,
-            rate_per_sec: 200,
-            rate_burst: 1000,
-            max_connections_per_address: 500,
-            rooms_opened_per_minute: 60,
-            rooms_created_per_hour: 60,
-            trusted_proxies: Vec::new(),
-            expire_rooms_after_days: 0,
-            header_timeout_secs: 10,
-            max_idle_connections: 1024,
-            metrics_public: false,
-            log_format: "text".into(),
-            copy_to_redis: false,
-            log: DEFAULT_LOG.into(),
-        }
+        let command = Config::command().mut_args(|arg| arg.env(None::<&str>));
+        let matches = command.get_matches_from(["sketchboard"]);
+        // The defaults are this file's own: if they did not parse, no server could start.
+        let mut config = Config::from_arg_matches(&matches).unwrap_or_else(|e| panic!("the defaults parse: {e}"));
+        config.addr = addr;
+        config.database_url = database_url.into();
+        config
     }
 
     pub(crate) fn room_limits(&self) -> RoomLimits {
@@ -183,5 +168,52 @@ impl Config {
 
     pub(crate) fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Config;
+
+    /// The README's configuration table says what clap does: every flag, its
+    /// environment variable and its default, and no flag more or less.
+    #[test]
+    fn the_readme_table_gives_every_flag_its_variable_and_default() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<Vec<String>> = readme
+            .lines()
+            .filter(|l| l.starts_with("| `--"))
+            .map(|l| l.split('|').map(|cell| cell.trim().replace('`', "")).filter(|c| !c.is_empty()).collect())
+            .collect();
+        let command = Config::command();
+        let flags: Vec<_> = command.get_arguments().filter(|a| a.get_long().is_some_and(|l| l != "help")).collect();
+        assert_eq!(rows.len(), flags.len(), "one README row per flag");
+        for arg in flags {
+            let long = arg.get_long().unwrap_or_default();
+            let row =
+                rows.iter().find(|r| r[0] == format!("--{long}")).unwrap_or_else(|| panic!("--{long} in the README"));
+            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+            // A flag without a variable has an empty cell, which the split drops.
+            let (readme_env, readme_default) = if env.is_some() { (Some(&row[1]), &row[2]) } else { (None, &row[1]) };
+            assert_eq!(env.as_ref(), readme_env, "--{long}'s variable");
+            let default = match arg.get_default_values() {
+                [] if matches!(arg.get_action(), clap::ArgAction::SetTrue) => "off".to_owned(),
+                [] => "(none)".to_owned(),
+                [one, ..] => one.to_string_lossy().into_owned(),
+            };
+            let readme_default = readme_default.split(" (").next().unwrap_or_default();
+            assert_eq!(default, readme_default, "--{long}'s default");
+        }
+    }
+
+    /// What the tests run with is what a server started with no flags runs with.
+    #[test]
+    fn the_test_configuration_is_the_default_one() {
+        let config = Config::for_database("127.0.0.1:0".parse().unwrap(), "sqlite://x.db");
+        assert_eq!((config.room_idle_secs, config.max_rooms, config.rate_per_sec), (30, 5000, 200));
+        assert_eq!(config.log, super::DEFAULT_LOG);
+        assert!(config.redis_url.is_none() && !config.metrics_public && !config.copy_to_redis);
     }
 }

@@ -14,7 +14,7 @@ use super::fairness::{Fairness, Network};
 use super::frame::Frame;
 use super::metrics::Metrics;
 use super::peers;
-use super::presence::Lounge;
+use super::presence::RoomPresence;
 use super::room::{ConnId, Cursor, JoinError, Room, RoomCmd, RoomLimits, RoomStats, Shared};
 use super::storage::Store;
 use crate::model::{ClientId, RoomName};
@@ -28,7 +28,7 @@ pub struct Joined {
     /// Where it reads what the room sends everyone.
     pub cursor: Cursor,
     /// The room's presence.
-    pub lounge: Arc<Lounge>,
+    pub room_presence: Arc<RoomPresence>,
     /// Changes when the room's view-only link is replaced: a viewer's cue to leave.
     pub revoked: watch::Receiver<u64>,
 }
@@ -42,7 +42,7 @@ struct RoomHandle {
     /// Tells this actor apart from an earlier or later one of the same room.
     generation: u64,
     stats: Arc<RoomStats>,
-    lounge: Arc<Lounge>,
+    room_presence: Arc<RoomPresence>,
     revoked: watch::Sender<u64>,
 }
 
@@ -123,19 +123,19 @@ impl Registry {
                 }
             })
         };
-        let lounge = Lounge::for_room(&self.inner.peers, name.clone());
+        let room_presence = RoomPresence::for_room(&self.inner.peers, name.clone());
         let shared = Shared {
             store: self.inner.store.clone(),
             peers: self.inner.peers.clone(),
             fairness: self.inner.fairness.clone(),
             metrics: self.inner.metrics.clone(),
-            lounge: lounge.clone(),
+            room_presence: room_presence.clone(),
         };
         let revoked = watch::Sender::new(0);
         let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire)
             .with_mailbox(&tx, revoked.clone());
         tokio::spawn(room.run(rx));
-        let handle = RoomHandle { tx, generation, stats, lounge, revoked };
+        let handle = RoomHandle { tx, generation, stats, room_presence, revoked };
         rooms.insert(name.clone(), handle.clone());
         self.set_loaded(rooms.len());
         Ok(handle)
@@ -166,7 +166,13 @@ impl Registry {
             match answer.await {
                 Ok(Ok(cursor)) => {
                     let revoked = handle.revoked.subscribe();
-                    return Ok(Joined { room: handle.tx, member, cursor, lounge: handle.lounge, revoked });
+                    return Ok(Joined {
+                        room: handle.tx,
+                        member,
+                        cursor,
+                        room_presence: handle.room_presence,
+                        revoked,
+                    });
                 }
                 Ok(Err(e)) => return Err(e),
                 Err(_dropped) => continue,
@@ -212,7 +218,7 @@ impl Registry {
 
     /// How many people are in room `name` now (0 when it is not running).
     pub fn people(&self, name: &RoomName) -> usize {
-        self.rooms().get(name).map_or(0, |h| h.lounge.people())
+        self.rooms().get(name).map_or(0, |h| h.room_presence.people())
     }
 
     /// Tells the viewers of `name`, if it is running, that their link was replaced.

@@ -1,14 +1,14 @@
 //! One browser tab's WebSocket: the edge where untrusted input is checked.
 //!
-//! The connection waits for `hello`, joins its room, then relays (`relay.rs`):
+//! The connection waits for `hello`, joins its room, then lives as a member (`joined.rs`):
 //! parsed and validated changes go to the room actor; whatever the room sends
 //! (already serialised, shared between all members) goes out on the socket.
 //! Malformed input is answered with an `error` message right here and never
 //! reaches the room (`frames.rs`).
 
 mod frames;
+mod joined;
 mod parts;
-mod relay;
 mod wire;
 
 use std::sync::Arc;
@@ -138,7 +138,7 @@ pub async fn serve(socket: WebSocket, room: RoomName, registry: Registry, terms:
     };
 
     let (out_tx, mut out_rx) = mpsc::channel::<Utf8Bytes>(OUTBOUND_QUEUE);
-    let Joined { room: room_tx, member, cursor, lounge, revoked } =
+    let Joined { room: room_tx, member, cursor, room_presence, revoked } =
         match registry.join(&room, client, terms.permit.network(), at, terms.view_only, out_tx).await {
             Ok(joined) => joined,
             Err(e) => {
@@ -172,11 +172,11 @@ pub async fn serve(socket: WebSocket, room: RoomName, registry: Registry, terms:
     }
 
     let number = registry.person_number(&room, &person).await;
-    let (inbox, outgoing) = lounge.enter(member.0, person, terms.view_only, number);
-    let mut presence = relay::Presence { inbox, outgoing };
+    let (inbox, outgoing) = room_presence.enter(member.0, person, terms.view_only, number);
+    let mut presence = joined::Presence { inbox, outgoing };
     socket.cursor = Some(cursor);
-    let mut link = relay::Link { room: &room_tx, out: &mut out_rx, revoked, member };
-    relay::relay(&mut socket, &mut link, &mut presence, &terms).await;
+    let mut link = joined::Link { room: &room_tx, out: &mut out_rx, revoked, member };
+    joined::serve(&mut socket, &mut link, &mut presence, &terms).await;
     // Gone from presence at once, before the room hears of it.
     drop(presence);
     // Its address's place is free once the room hears it left, not after.

@@ -7,7 +7,7 @@
 //! `FORGET_AFTER` (its node died, or a message was lost) goes, as if it left.
 //!
 //! Tabs are numbered per node (`ConnId`), so a tab is known to other nodes by
-//! a number with this room's random tag in its high bits (`Lounge::global`),
+//! a number with this room's random tag in its high bits (`RoomPresence::global`),
 //! below 2^53 so that browsers read it exactly.
 
 use std::collections::HashMap;
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::{Lounge, State, encode};
+use super::{RoomPresence, State, encode};
 use crate::model::RoomName;
 use crate::protocol::ServerMsg;
 use crate::server::peers;
@@ -78,17 +78,22 @@ pub(super) struct Relay {
 }
 
 impl Relay {
-    pub(super) fn start(peers: &peers::Shared, room: RoomName, lounge: Weak<Lounge>) -> Relay {
+    pub(super) fn start(peers: &peers::Shared, room: RoomName, room_presence: Weak<RoomPresence>) -> Relay {
         let (out, rx) = mpsc::channel(QUEUE);
         let node = peers.node().to_owned();
-        tokio::spawn(publish(peers.clone(), room, rx, lounge));
+        tokio::spawn(publish(peers.clone(), room, rx, room_presence));
         Relay { node, tag: (rand::random::<u64>() & 0x1f_ffff) | 1, out }
     }
 }
 
 /// Publishes what the room says, in order, and says who is alive every
 /// `ALIVE_EVERY`, until the room's presence is gone.
-async fn publish(peers: peers::Shared, room: RoomName, mut said: mpsc::Receiver<String>, lounge: Weak<Lounge>) {
+async fn publish(
+    peers: peers::Shared,
+    room: RoomName,
+    mut said: mpsc::Receiver<String>,
+    room_presence: Weak<RoomPresence>,
+) {
     let mut alive = tokio::time::interval(ALIVE_EVERY);
     loop {
         tokio::select! {
@@ -99,8 +104,8 @@ async fn publish(peers: peers::Shared, room: RoomName, mut said: mpsc::Receiver<
                 }
             }
             _ = alive.tick() => {
-                let Some(lounge) = lounge.upgrade() else { return };
-                lounge.beat();
+                let Some(room_presence) = room_presence.upgrade() else { return };
+                room_presence.beat();
             }
         }
     }
@@ -148,7 +153,7 @@ fn tell_everyone(state: &State, tell: impl Fn(&super::Inbox)) {
     }
 }
 
-impl Lounge {
+impl RoomPresence {
     /// Passes `said` to the other nodes (nothing without several nodes).
     pub(super) fn relay_out(&self, said: Said) {
         let Some(relay) = &self.relay else { return };

@@ -9,7 +9,7 @@ use crate::server::frame::Frame;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::{Lounge, PUBLISH_EVERY, State};
+use super::{PUBLISH_EVERY, RoomPresence, State};
 use crate::model::ShapeId;
 use crate::presence::{DisplayName, Point};
 use crate::protocol::ServerMsg;
@@ -100,7 +100,7 @@ impl Inbox {
 /// One tab's presence on its way out: what it said, held until it may be
 /// passed on (at most one update per `PUBLISH_EVERY`, the latest of each kind).
 pub struct Outgoing {
-    lounge: Arc<Lounge>,
+    room_presence: Arc<RoomPresence>,
     pub(super) tab: u64,
     name: Option<DisplayName>,
     pointer: Option<Option<Point>>,
@@ -109,8 +109,8 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    pub(super) fn new(lounge: Arc<Lounge>, tab: u64) -> Outgoing {
-        Outgoing { lounge, tab, name: None, pointer: None, selection: None, last: None }
+    pub(super) fn new(room_presence: Arc<RoomPresence>, tab: u64) -> Outgoing {
+        Outgoing { room_presence, tab, name: None, pointer: None, selection: None, last: None }
     }
 
     pub fn name(&mut self, name: DisplayName) {
@@ -138,13 +138,17 @@ impl Outgoing {
         }
         self.last = Some(Instant::now());
         if let Some(name) = self.name.take() {
-            self.lounge.rename(self.tab, &name);
+            self.room_presence.rename(self.tab, &name);
         }
         if let Some(at) = self.pointer.take() {
-            self.lounge.tab_update(self.tab, |tab, person| ServerMsg::Pointer { tab, person, at });
+            self.room_presence.tab_update(self.tab, |tab, person| ServerMsg::Pointer { tab, person, at });
         }
         if let Some(ids) = self.selection.take() {
-            self.lounge.tab_update(self.tab, |tab, person| ServerMsg::Selection { tab, person, ids: ids.clone() });
+            self.room_presence.tab_update(self.tab, |tab, person| ServerMsg::Selection {
+                tab,
+                person,
+                ids: ids.clone(),
+            });
         }
     }
 }
@@ -152,6 +156,6 @@ impl Outgoing {
 /// The tab's connection ended: it leaves, however it ended.
 impl Drop for Outgoing {
     fn drop(&mut self) {
-        self.lounge.leave(self.tab);
+        self.room_presence.leave(self.tab);
     }
 }

@@ -36,7 +36,7 @@ pub const PUBLISH_EVERY: Duration = Duration::from_millis(25);
 
 /// The presence of one running room.
 #[derive(Default)]
-pub struct Lounge {
+pub struct RoomPresence {
     state: Mutex<State>,
     /// With several nodes: the way to the other nodes that have the room.
     relay: Option<Relay>,
@@ -89,18 +89,21 @@ fn encode(msg: &ServerMsg) -> Frame {
     Frame::from(msg.to_json())
 }
 
-impl Lounge {
+impl RoomPresence {
     fn state(&self) -> MutexGuard<'_, State> {
         // Every update leaves the maps consistent; a panic elsewhere does not make them unusable.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The presence of `room`: with other nodes, shared with those that have it loaded.
-    pub fn for_room(peers: &peers::Shared, room: RoomName) -> Arc<Lounge> {
+    pub fn for_room(peers: &peers::Shared, room: RoomName) -> Arc<RoomPresence> {
         if peers.alone() {
-            return Arc::new(Lounge::default());
+            return Arc::new(RoomPresence::default());
         }
-        Arc::new_cyclic(|me| Lounge { state: Mutex::default(), relay: Some(Relay::start(peers, room, me.clone())) })
+        Arc::new_cyclic(|me| RoomPresence {
+            state: Mutex::default(),
+            relay: Some(Relay::start(peers, room, me.clone())),
+        })
     }
 
     /// A tab arrives: it is told who it is and everything present, and the

@@ -28,17 +28,18 @@ impl Room {
         if self.shared.peers.alone() {
             return;
         }
-        let (stats, revoked, lounge) = (self.stats.clone(), self.revoked.clone(), self.shared.lounge.clone());
+        let (stats, revoked, room_presence) =
+            (self.stats.clone(), self.revoked.clone(), self.shared.room_presence.clone());
         let wake = move |why| {
             let Some(tx) = mailbox.upgrade() else { return false };
             match why {
                 // Presence goes from tab to tab, never through the room.
                 Wake::Presence(said) => {
-                    lounge.heard(&said);
+                    room_presence.heard(&said);
                     return true;
                 }
                 Wake::Listening => {
-                    lounge.listening();
+                    room_presence.listening();
                     return true;
                 }
                 // Another node replaced the view-only link: this node's viewers go too.

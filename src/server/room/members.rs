@@ -117,6 +117,6 @@ impl Room {
         }
         self.count = MemberCount { changed: false, told: Instant::now() };
         let members = self.members.len() as u32;
-        self.feed.push(To::All, frame(&ServerMsg::Presence { members }));
+        self.feed.push(To::All, frame(&ServerMsg::MemberCount { members }));
     }
 }

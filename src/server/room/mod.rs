@@ -33,7 +33,7 @@ use tokio::time::Instant;
 use super::fairness::Fairness;
 use super::metrics::{Code, Metrics, Why};
 use super::peers;
-use super::presence::Lounge;
+use super::presence::RoomPresence;
 use super::storage::{Store, StoreError, now_ms};
 use crate::model::{Change, RoomName};
 use crate::protocol::ErrorCode;
@@ -72,7 +72,7 @@ pub struct Shared {
     pub fairness: Arc<Fairness>,
     pub metrics: Arc<Metrics>,
     /// The room's presence: only read here, to say who made each change.
-    pub lounge: Arc<Lounge>,
+    pub room_presence: Arc<RoomPresence>,
 }
 
 /// What a retiring room calls, once, to take itself off the list of running rooms.
@@ -303,8 +303,12 @@ impl Room {
             // Its connection left while the change was queued.
             return;
         };
-        let author =
-            Author { member, client: m.client.clone(), network: m.network, by: self.shared.lounge.person_of(member.0) };
+        let author = Author {
+            member,
+            client: m.client.clone(),
+            network: m.network,
+            by: self.shared.room_presence.person_of(member.0),
+        };
         self.judge(author, op, change);
     }
 

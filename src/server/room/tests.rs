@@ -32,7 +32,7 @@ fn start_room(dir: &tempfile::TempDir, name: &str) -> (mpsc::Sender<RoomCmd>, Ar
         Fairness::new(AddressLimits { max_connections: 10, rooms_opened_per_minute: 10, rooms_created_per_hour: 10 });
     let stats = Arc::new(RoomStats::default());
     let shared =
-        Shared { store, peers: Arc::new(Alone), fairness, metrics: Metrics::new(), lounge: Default::default() };
+        Shared { store, peers: Arc::new(Alone), fairness, metrics: Metrics::new(), room_presence: Default::default() };
     let room = Room::new(RoomName::parse(name).unwrap(), shared, stats, LIMITS, retire);
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(room.run(rx));

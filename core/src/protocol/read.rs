@@ -140,7 +140,7 @@ impl TagFirst for ServerMsg {
                 let AppliedPart { seq, part, parts, changes, op, by } = tagged::rest(rest)?;
                 ServerMsg::AppliedPart { seq, part, parts, changes, op, by }
             }
-            "presence" => ServerMsg::Presence { members: tagged::rest::<_, Presence>(rest)?.members },
+            "presence" => ServerMsg::MemberCount { members: tagged::rest::<_, Presence>(rest)?.members },
             "you" => ServerMsg::You { person: small(one(rest)?)? },
             "person" => {
                 let Person { id, name, color, viewer } = tagged::rest(rest)?;

@@ -1,5 +1,5 @@
 //! A joined connection's life: frames in, through the rate limit, to the
-//! room (changes) or the lounge (presence); what the room sends, out, and
+//! room (changes) or the room's presence; what the room sends, out, and
 //! presence when the room has nothing waiting; pings both ways.
 //!
 //! The two directions never wait on each other. A change read from the
@@ -56,7 +56,7 @@ pub(super) struct Link<'a> {
     pub member: ConnId,
 }
 
-pub(super) async fn relay(socket: &mut Wire, link: &mut Link<'_>, presence: &mut Presence, terms: &Terms) {
+pub(super) async fn serve(socket: &mut Wire, link: &mut Link<'_>, presence: &mut Presence, terms: &Terms) {
     let Link { room: room_tx, out: out_rx, revoked, member } = link;
     let (room_tx, member) = (*room_tx, *member);
     let view_only = terms.view_only;

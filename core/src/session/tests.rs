@@ -173,7 +173,7 @@ fn a_batch_too_large_for_one_message_goes_in_parts_and_comes_back_as_one_change(
         by: None,
     };
     assert_eq!(s.receive(part(0, &parts[0])), Event::Arriving);
-    assert_eq!(s.receive(ServerMsg::Presence { members: 3 }), Event::Members(3));
+    assert_eq!(s.receive(ServerMsg::MemberCount { members: 3 }), Event::Members(3));
     assert_eq!(s.receive(part(1, &parts[1])), Event::Arriving);
     assert_eq!(s.receive(part(2, &parts[2])), Event::Applied { seq: 1, change: batch, own: Some(1), by: None });
     assert_eq!((s.pending(), s.replica().seq(), s.view().len()), (0, 1, 3000));
@@ -202,4 +202,19 @@ fn a_change_the_server_is_too_busy_for_waits_and_goes_again() {
     s.hello();
     let Event::Joined { resend, .. } = welcome(&mut s, 0, 7, Vec::new(), 0) else { panic!("joined") };
     assert_eq!(resend, [ClientMsg::Change { op: 1, change: create("a", 1.0) }], "sent again");
+}
+
+/// What a tab saved before a reload reads back in a newer build, and the
+/// other way round: the saved JSON keeps its shape.
+#[test]
+fn a_saved_session_keeps_its_json_shape() {
+    let mut s = Session::new(ClientId::parse("tab").unwrap());
+    s.change(create("a", 10.0)).unwrap();
+    let json = serde_json::to_value(s.saved()).unwrap();
+    let mut keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["client", "next_op", "pending"]);
+    let older = r#"{"client":"tab","next_op":2,"pending":[[1,{"op":"delete","id":"a"}]]}"#;
+    let restored = Session::restore(serde_json::from_str(older).unwrap());
+    assert_eq!(restored.pending(), 1);
 }

@@ -134,8 +134,11 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<u32>,
     },
-    /// How many connections the room has now.
-    Presence { members: u32 },
+    /// How many connections the room has now. (Its wire name, `presence`,
+    /// is older than presence proper; it becomes `member_count` with the next
+    /// protocol version.)
+    #[serde(rename = "presence")]
+    MemberCount { members: u32 },
     /// Presence: which person in `person` messages is this tab's own. Sent once, first.
     You { person: u32 },
     /// Presence: a person is here, or changed their name. `id` is the room's
@@ -167,57 +170,76 @@ pub enum ServerMsg {
 }
 
 // Reading `ServerMsg` tag first (see `tagged`) is long enough for a file of its own.
-#[path = "protocol_read.rs"]
 mod read;
 
 // Changes too large for one message: how they are cut into parts.
-#[path = "protocol_parts.rs"]
 mod parts;
 pub use parts::{ALWAYS_FITS_PARTS, LONGEST_CHANGE, in_parts};
 
-/// Machine-readable reasons for an `error` message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
+/// Defines `ErrorCode` with each code's name on the wire written once: serde
+/// reads and writes it, `as_str` gives it, `ALL` lists every code.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $code:ident = $wire:literal,)*) => {
+        /// Machine-readable reasons for an `error` message.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $wire)] $code,)*
+        }
+
+        impl ErrorCode {
+            /// Every code.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$code),*];
+
+            /// The code as it is written on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$code => $wire,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
     /// Not JSON, not a known message type, or a field of the wrong kind.
-    BadMessage,
+    BadMessage = "bad_message",
     /// The message is larger than `MAX_MESSAGE_BYTES`.
-    MessageTooLarge,
+    MessageTooLarge = "message_too_large",
     /// The client speaks another protocol version: reload the page.
-    VersionMismatch,
+    VersionMismatch = "version_mismatch",
     /// A change arrived before `hello`, or a second `hello` did.
-    HelloFirst,
+    HelloFirst = "hello_first",
     /// A position outside the board, or not a finite number.
-    OutOfBounds,
-    UnknownShape,
-    DuplicateShape,
-    TooManyShapes,
+    OutOfBounds = "out_of_bounds",
+    UnknownShape = "unknown_shape",
+    DuplicateShape = "duplicate_shape",
+    TooManyShapes = "too_many_shapes",
     /// A batch that is empty, holds more than `MAX_BATCH` changes, or holds a
     /// batch. (A batch refused for one of its changes gets that change's code.)
-    BadBatch,
+    BadBatch = "bad_batch",
     /// A layer beyond ±`MAX_LAYER`.
-    BadLayer,
+    BadLayer = "bad_layer",
     /// The `op` is not above the last one this room accepted from this
     /// client: it was applied before (or refused before) and is not applied again.
-    StaleOp,
+    StaleOp = "stale_op",
     /// The `op` is more than `MAX_OP_JUMP` above the last one this room
     /// accepted from this client: not applied.
-    OpTooFar,
+    OpTooFar = "op_too_far",
     /// The connection sends faster than the server's limit: its messages are
     /// now read at the limited rate (nothing is dropped). Sent once per episode.
-    RateLimited,
+    RateLimited = "rate_limited",
     /// The room has as many members as it allows (then close 4004).
-    RoomFull,
+    RoomFull = "room_full",
     /// The server has as many rooms open as it allows (then close 4005).
-    ServerBusy,
+    ServerBusy = "server_busy",
     /// This client's address opened or created as many rooms as one address
     /// may in a while: a join is closed with 4006, a room's first change refused.
-    TooManyRooms,
+    TooManyRooms = "too_many_rooms",
     /// A change sent on a view-only connection: never applied.
-    ReadOnly,
+    ReadOnly = "read_only",
     /// The server is taking in as many changes sent in parts as it has room
     /// for: this one was not applied; send it again in a moment.
-    Busy,
+    Busy = "busy",
 }
 
 /// Why a client's text frame was refused before reaching any room.
@@ -276,30 +298,6 @@ pub struct Position {
 }
 
 impl ErrorCode {
-    /// The code as it is written on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadMessage => "bad_message",
-            ErrorCode::MessageTooLarge => "message_too_large",
-            ErrorCode::VersionMismatch => "version_mismatch",
-            ErrorCode::HelloFirst => "hello_first",
-            ErrorCode::OutOfBounds => "out_of_bounds",
-            ErrorCode::UnknownShape => "unknown_shape",
-            ErrorCode::DuplicateShape => "duplicate_shape",
-            ErrorCode::TooManyShapes => "too_many_shapes",
-            ErrorCode::BadBatch => "bad_batch",
-            ErrorCode::BadLayer => "bad_layer",
-            ErrorCode::StaleOp => "stale_op",
-            ErrorCode::OpTooFar => "op_too_far",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::RoomFull => "room_full",
-            ErrorCode::ServerBusy => "server_busy",
-            ErrorCode::TooManyRooms => "too_many_rooms",
-            ErrorCode::ReadOnly => "read_only",
-            ErrorCode::Busy => "busy",
-        }
-    }
-
     pub fn for_change_error(e: &ChangeError) -> Self {
         match e.root() {
             ChangeError::UnknownShape(_) => ErrorCode::UnknownShape,
@@ -371,8 +369,24 @@ pub mod close {
     pub const TOO_MANY_ROOMS: u16 = 4006;
     /// The view-only link this connection came by was replaced: it no longer opens the room.
     pub const VIEW_REVOKED: u16 = 4007;
+
+    /// Every close code the server uses.
+    pub const ALL: &[u16] = &[
+        PROTOCOL_ERROR,
+        INVALID_DATA,
+        TOO_LARGE,
+        RESTARTING,
+        TRY_AGAIN_LATER,
+        RESYNC,
+        HANDSHAKE,
+        UNAVAILABLE,
+        IDLE,
+        ROOM_FULL,
+        SERVER_BUSY,
+        TOO_MANY_ROOMS,
+        VIEW_REVOKED,
+    ];
 }
 
 #[cfg(test)]
-#[path = "protocol_tests.rs"]
 mod tests;

@@ -136,5 +136,4 @@ pub fn read(text: &str, board: &Board, mut new_id: impl FnMut() -> ShapeId) -> R
 }
 
 #[cfg(test)]
-#[path = "format_tests.rs"]
 mod tests;

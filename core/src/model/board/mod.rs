@@ -374,5 +374,4 @@ impl Board {
 }
 
 #[cfg(test)]
-#[path = "board_tests.rs"]
 mod tests;

@@ -28,8 +28,10 @@ fn client_messages_have_the_documented_form() {
 
 #[test]
 fn error_codes_are_named_as_on_the_wire() {
-    for code in [ErrorCode::BadMessage, ErrorCode::OpTooFar, ErrorCode::TooManyRooms, ErrorCode::StaleOp] {
+    assert_eq!(ErrorCode::ALL.len(), 18);
+    for &code in ErrorCode::ALL {
         assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        assert_eq!(serde_json::from_value::<ErrorCode>(code.as_str().into()).unwrap(), code);
     }
 }
 
@@ -61,7 +63,7 @@ fn every_server_message_reads_back_as_written() {
         ServerMsg::CatchUp { version: 2, room, from: 3, changes: vec![change.clone()], members: 2, last_op: 1 },
         ServerMsg::Applied { seq: 4, change: change.clone(), op: None, by: Some(2) },
         ServerMsg::Applied { seq: 4, change, op: Some(9), by: None },
-        ServerMsg::Presence { members: 3 },
+        ServerMsg::MemberCount { members: 3 },
         ServerMsg::You { person: 4 },
         ServerMsg::Person { id: 4, name: "Blue <b>Otter</b>".into(), color: 3, viewer: false },
         ServerMsg::Person { id: 5, name: String::new(), color: 0, viewer: true },

@@ -73,10 +73,10 @@ pub struct Made {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Saved {
     pub client: ClientId,
-    /// The op number the next change gets.
-    pub next_op: u64,
-    /// Changes the room had not confirmed, oldest first.
-    pub pending: Vec<(u64, Change)>,
+    /// Its replica's unconfirmed changes and op numbering (flattened: the
+    /// same JSON as when these were fields of their own).
+    #[serde(flatten)]
+    pub unsent: Unsent,
 }
 
 #[derive(Debug, Clone)]
@@ -134,7 +134,7 @@ impl Session {
         Session {
             client: saved.client,
             person: None,
-            replica: Replica::restore(Unsent { next_op: saved.next_op, pending: saved.pending }),
+            replica: Replica::restore(saved.unsent),
             epoch: 0,
             phase: Phase::Offline,
             welcome: None,
@@ -144,8 +144,7 @@ impl Session {
 
     /// What to keep across a reload.
     pub fn saved(&self) -> Saved {
-        let Unsent { next_op, pending } = self.replica.unsent();
-        Saved { client: self.client.clone(), next_op, pending }
+        Saved { client: self.client.clone(), unsent: self.replica.unsent() }
     }
 
     /// Says which person this tab belongs to, from the next hello on.
@@ -279,7 +278,7 @@ impl Session {
                     Err(e) => self.resync(e),
                 }
             }
-            ServerMsg::Presence { members } => Event::Members(members),
+            ServerMsg::MemberCount { members } => Event::Members(members),
             ServerMsg::You { .. }
             | ServerMsg::Person { .. }
             | ServerMsg::PersonLeft { .. }
@@ -338,5 +337,4 @@ impl Session {
 }
 
 #[cfg(test)]
-#[path = "session_tests.rs"]
 mod tests;
