@@ -13,8 +13,12 @@ pub mod app;
 pub mod client;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod site;
 
-pub use sketchboard_core::{format, history, model, occlusion, picture, presence, protocol, roster, session, viewport};
+pub use sketchboard_core::{
+    format, history, lobby, model, occlusion, picture, presence, protocol, roster, session, viewport,
+};
 
 /// The WebAssembly entry point. Islands mode: the page stays the server's
 /// HTML, and only its islands (`#[island]` components) come alive, each

@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use leptos::config::LeptosOptions;
 use sketchboard::server::{self, Config};
+use sketchboard::site;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -25,7 +26,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut leptos_options = site_options()?;
     leptos_options.site_addr = config.addr;
-    server::start(config, leptos_options).await?.until_signal().await
+    site::serve(config, leptos_options).await?.until_signal().await
 }
 
 /// Where the site's files are and what they are called: the `LEPTOS_*`

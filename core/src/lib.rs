@@ -12,6 +12,7 @@
 
 pub mod format;
 pub mod history;
+pub mod lobby;
 pub mod model;
 pub mod occlusion;
 pub mod picture;

@@ -8,7 +8,7 @@ use super::registry::Registry;
 use super::shutdown::Shutdown;
 use super::state::AppState;
 use super::storage::{StoreError, now_ms};
-use crate::model::RoomName;
+use crate::lobby::LobbyRoom;
 
 /// How many stored rooms the lobby lists.
 const LISTED: usize = 100;
@@ -17,14 +17,7 @@ const RECENT_MS: i64 = 7 * 24 * 3600 * 1000;
 /// The most rooms made from one address the lobby lists, so no one address can fill it.
 const PER_CREATOR: usize = 3;
 
-/// One line of the lobby.
-pub struct Listing {
-    pub name: RoomName,
-    pub shapes: u64,
-    pub members: u32,
-}
-
-pub async fn rooms(state: &AppState) -> Result<Vec<Listing>, StoreError> {
+pub async fn rooms(state: &AppState) -> Result<Vec<LobbyRoom>, StoreError> {
     let mut live = state.registry.live_rooms();
     match state.peers.live_elsewhere(now_ms()).await {
         Ok(elsewhere) => add_up(&mut live, elsewhere),
@@ -32,17 +25,17 @@ pub async fn rooms(state: &AppState) -> Result<Vec<Listing>, StoreError> {
         Err(e) => tracing::warn!(error = %e, "the lobby could not read the other nodes' counts"),
     }
     let stored = state.store.list_rooms(RECENT_MS, PER_CREATOR, LISTED).await?;
-    let mut rooms: Vec<Listing> = stored
+    let mut rooms: Vec<LobbyRoom> = stored
         .into_iter()
         .map(|r| match live.remove(&r.name) {
             // A running room's own counts are the latest.
-            Some((members, shapes)) => Listing { name: r.name, shapes: u64::from(shapes), members },
-            None => Listing { name: r.name, shapes: r.shapes, members: 0 },
+            Some((members, shapes)) => LobbyRoom { name: r.name, shapes: u64::from(shapes), members },
+            None => r,
         })
         .collect();
     // Occupied rooms the list did not reach (new ones, or ones past it) are listed too.
     let occupied = live.into_iter().filter(|(_, (members, _))| *members > 0);
-    rooms.extend(occupied.map(|(name, (members, shapes))| Listing { name, shapes: u64::from(shapes), members }));
+    rooms.extend(occupied.map(|(name, (members, shapes))| LobbyRoom { name, shapes: u64::from(shapes), members }));
     // Occupied first; the sort is stable, so each group keeps its recency order.
     rooms.sort_by_key(|r| r.members == 0);
     Ok(rooms)

@@ -21,6 +21,7 @@ mod config;
 mod connection;
 mod edge;
 mod fairness;
+mod for_pages;
 mod frame;
 pub(crate) mod lobby;
 mod metrics;
@@ -50,12 +51,13 @@ use tokio::task::JoinHandle;
 pub use config::Config;
 pub use connection::PARTS_BUDGET_BYTES;
 use fairness::Fairness;
+pub use for_pages::PageData;
 use metrics::Metrics;
 pub use painter::RENDERS_WAITING;
 use peers::{Alone, RedisPeers};
-pub(crate) use pictures::for_page as picture_for_page;
 use redis_link::RedisLink;
 use registry::Registry;
+pub(crate) use routes::MountPages;
 use shutdown::{Drained, Shutdown};
 pub(crate) use state::AppState;
 use storage::Store;
@@ -75,8 +77,13 @@ pub struct Running {
 /// How long shutdown waits for open WebSockets to close.
 const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Opens the store, binds `config.addr` and starts serving in the background.
-pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Running> {
+/// Opens the store, binds `config.addr` and starts serving in the background,
+/// with the site's pages mounted by `mount_pages` (see `crate::site`).
+pub(crate) async fn start(
+    config: Config,
+    leptos_options: LeptosOptions,
+    mount_pages: MountPages,
+) -> anyhow::Result<Running> {
     let metrics = Metrics::new();
     let (store, peers) = open_store(&config, &metrics).await?;
     let fairness = Fairness::new(config.address_limits());
@@ -101,7 +108,7 @@ pub async fn start(config: Config, leptos_options: LeptosOptions) -> anyhow::Res
     if !peers.alone() {
         tokio::spawn(lobby::heartbeat(peers.clone(), registry.clone(), shutdown.clone()));
     }
-    let app = routes::router(state);
+    let app = routes::router(state, mount_pages);
     let open_files = edge::raise_open_file_limit();
     let task = tokio::spawn(edge::serve(listener, app, config.edge_limits(), metrics, shutdown.clone()));
     tracing::info!(%addr, database = %config.database_url, open_files, "Sketchboard is listening on http://{addr}");

@@ -1,5 +1,6 @@
-//! HTTP routes: the Leptos pages, the WebSocket endpoints, the JSON API, the
-//! board's pictures, the health check and the "new room" redirect.
+//! HTTP routes: the WebSocket endpoints, the JSON API, the board's pictures,
+//! the health check and the "new room" redirect, with the site's pages
+//! (mounted by whoever starts the server: `MountPages`) beside them.
 
 use axum::Router;
 use std::net::SocketAddr;
@@ -9,22 +10,22 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
 use rand::Rng;
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 
 use super::api::{self, By, Page};
+use super::for_pages::PageData;
 use super::state::AppState;
 use super::{pictures, sharing, sockets};
-use crate::app::{App, shell};
 use crate::model::RoomName;
 
-pub(crate) fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
-    let context_state = state.clone();
-    let pages = Router::new()
+/// Mounts the site's pages (the Leptos app) on the server's router: every
+/// path its own routes do not take. The pages get a `PageData` as context.
+pub(crate) type MountPages = fn(Router<AppState>, &AppState, PageData) -> Router<AppState>;
+
+pub(crate) fn router(state: AppState, mount_pages: MountPages) -> Router {
+    let routes = Router::new()
         .route("/ws/{room}", get(websocket))
         .route("/ws/v/{token}", get(sharing::view_socket))
         .route(
@@ -43,12 +44,8 @@ pub(crate) fn router(state: AppState) -> Router {
             get(|State(s), Path(k), Query(p): Query<Page>| api::changes(s, k, By::Token, p)),
         )
         .route("/api/v/{token}/versions/{seq}", get(|State(s), Path((k, n))| api::version(s, k, By::Token, n)))
-        .route("/new", get(new_room))
-        .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .route("/new", get(new_room));
+    let pages = mount_pages(routes, &state, PageData::new(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), pictures::serve))
         .layer(middleware::from_fn_with_state(state.clone(), cache_control))
         // Pages and other dynamic answers; the site's files come precompressed at build time.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::Config;
+use super::config::Config;
 use super::connection::{PARTS_BUDGET_BYTES, PartsBudget};
 use super::fairness::Fairness;
 use super::metrics::Metrics;

@@ -4,29 +4,18 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
+use crate::lobby::LobbyRoom;
 use crate::model::{MAX_IDENT_LEN, ident_pattern, ident_rule};
-
-/// One line of the lobby's room list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoomInfo {
-    pub name: String,
-    pub shapes: u64,
-    pub members: u32,
-}
 
 /// Rooms with people in them now, then the other most recently changed ones.
 #[server]
-pub async fn list_rooms() -> Result<Vec<RoomInfo>, ServerFnError> {
-    use crate::server::{AppState, lobby};
-    let state = use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
-    let rooms = lobby::rooms(&state).await.map_err(|e| {
+pub async fn list_rooms() -> Result<Vec<LobbyRoom>, ServerFnError> {
+    let pages = use_context::<crate::server::PageData>().ok_or_else(|| ServerFnError::new("server state missing"))?;
+    pages.rooms().await.map_err(|e| {
         tracing::error!(error = %e, "listing rooms failed");
         ServerFnError::new("the room list is unavailable right now")
-    })?;
-    let info = |r: lobby::Listing| RoomInfo { name: r.name.to_string(), shapes: r.shapes, members: r.members };
-    Ok(rooms.into_iter().map(info).collect())
+    })
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -101,7 +90,7 @@ fn RecentRooms() -> impl IntoView {
 /// browser, refreshes itself every few seconds (a failed refresh keeps the
 /// last list).
 #[island]
-fn RoomList(rooms: Vec<RoomInfo>) -> impl IntoView {
+fn RoomList(rooms: Vec<LobbyRoom>) -> impl IntoView {
     let rooms = RwSignal::new(rooms);
     #[cfg(feature = "hydrate")]
     {
@@ -129,7 +118,7 @@ fn RoomList(rooms: Vec<RoomInfo>) -> impl IntoView {
                 let people = plural(u64::from(r.members), "person here", "people here");
                 view! {
                     <li>
-                        <a href=href>{r.name}</a>
+                        <a href=href>{r.name.to_string()}</a>
                         <span class="meta">{shapes}" · "{people}</span>
                     </li>
                 }

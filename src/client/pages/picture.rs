@@ -19,11 +19,10 @@ pub struct Picture {
 pub fn board_picture(key: String, view: bool) -> impl Future<Output = Result<Option<Picture>, ()>> + Send + 'static {
     #[cfg(feature = "ssr")]
     {
-        let state = use_context::<crate::server::AppState>();
+        let pages = use_context::<crate::server::PageData>();
         let headers = use_context::<axum::http::request::Parts>().map(|p| p.headers).unwrap_or_default();
         async move {
-            let state = state.ok_or(())?;
-            let found = crate::server::picture_for_page(&state, key, view, &headers).await?;
+            let found = pages.ok_or(())?.picture(key, view, &headers).await?;
             Ok(found.map(|(svg, image)| Picture { svg, image }))
         }
     }

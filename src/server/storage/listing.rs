@@ -2,7 +2,7 @@
 //! latest first, and no more than a few from any one address, so that one
 //! address cannot fill the lobby.
 
-use super::RoomSummary;
+use super::LobbyRoom;
 use crate::model::RoomName;
 use std::collections::HashMap;
 
@@ -12,7 +12,7 @@ pub(super) fn pick_listed(
     rows: impl IntoIterator<Item = (String, u64, String)>,
     per_creator: usize,
     limit: usize,
-) -> Vec<RoomSummary> {
+) -> Vec<LobbyRoom> {
     let mut per: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for (name, shapes, creator) in rows {
@@ -27,7 +27,7 @@ pub(super) fn pick_listed(
         *made += 1;
         // Names were validated before they were stored; skip any that were not.
         if let Ok(name) = RoomName::parse(name) {
-            out.push(RoomSummary { name, shapes });
+            out.push(LobbyRoom { name, shapes, members: 0 });
         }
     }
     out

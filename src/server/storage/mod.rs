@@ -34,6 +34,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use crate::lobby::LobbyRoom;
 use crate::model::{Board, Change, ClientId, RoomName};
 pub(crate) use recent::Recent;
 
@@ -87,13 +88,9 @@ pub trait RoomStore: Send + Sync + 'static {
     async fn expire(&self, cutoff_ms: i64, keep: Vec<RoomName>) -> Result<usize, StoreError>;
 
     /// Rooms changed within `within_ms`, most recently changed first, at most
-    /// `per_creator` of those made from one address, `limit` in all; never a private one.
-    async fn list_rooms(
-        &self,
-        within_ms: i64,
-        per_creator: usize,
-        limit: usize,
-    ) -> Result<Vec<RoomSummary>, StoreError>;
+    /// `per_creator` of those made from one address, `limit` in all; never a
+    /// private one. (Their `members` are 0: who is in a room now is not stored.)
+    async fn list_rooms(&self, within_ms: i64, per_creator: usize, limit: usize) -> Result<Vec<LobbyRoom>, StoreError>;
 
     /// A room's access (private, view-only token), if any was ever set.
     async fn access(&self, room: &RoomName) -> Result<Option<Access>, StoreError>;
@@ -222,13 +219,6 @@ pub struct LoadedRoom {
     /// The latest snapshot's size, and the size of the log since it, in bytes.
     pub snapshot_bytes: usize,
     pub log_bytes_since_snapshot: usize,
-}
-
-/// A line of the lobby.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoomSummary {
-    pub name: RoomName,
-    pub shapes: u64,
 }
 
 /// What one commit of a room records.

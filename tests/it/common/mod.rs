@@ -13,7 +13,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sketchboard::model::Change;
 use sketchboard::protocol::PROTOCOL_VERSION;
-use sketchboard::server::{self, Config, Running};
+use sketchboard::server::{Config, Running};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -66,7 +66,7 @@ impl TestServer {
         tweak(&mut config);
         let options =
             leptos::config::LeptosOptions::builder().output_name("sketchboard").site_root("target/site").build();
-        let running = server::start(config, options).await.expect("server starts");
+        let running = sketchboard::site::serve(config, options).await.expect("server starts");
         TestServer { addr: running.addr, running: Some(running), db_url }
     }
 

@@ -15,7 +15,7 @@ use redis::AsyncCommands;
 use super::{RedisStore, failed, keys};
 use crate::model::RoomName;
 use crate::server::storage::listing::pick_listed;
-use crate::server::storage::{RoomSummary, StoreError};
+use crate::server::storage::{LobbyRoom, StoreError};
 
 pub(super) const LISTED: &str = "sb:lobby";
 pub(super) const SHAPES: &str = "sb:lobby:shapes";
@@ -55,7 +55,7 @@ impl RedisStore {
         since_ms: i64,
         per_creator: usize,
         limit: usize,
-    ) -> Result<Vec<RoomSummary>, StoreError> {
+    ) -> Result<Vec<LobbyRoom>, StoreError> {
         let mut conn = self.conn();
         // Enough candidates that a few prolific creators cannot crowd out the rest.
         let names: Vec<String> = conn

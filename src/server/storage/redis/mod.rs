@@ -24,7 +24,7 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
 use super::{
-    Access, Append, EngineError, LoadedRoom, LogEntry, Logged, RoomStore, RoomSummary, StoreError, Version, now_ms,
+    Access, Append, EngineError, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms,
     pseudonym,
 };
 use crate::model::RoomName;
@@ -169,12 +169,7 @@ impl RoomStore for RedisStore {
         self.expire_unopened(cutoff_ms, &keep).await
     }
 
-    async fn list_rooms(
-        &self,
-        within_ms: i64,
-        per_creator: usize,
-        limit: usize,
-    ) -> Result<Vec<RoomSummary>, StoreError> {
+    async fn list_rooms(&self, within_ms: i64, per_creator: usize, limit: usize) -> Result<Vec<LobbyRoom>, StoreError> {
         let now = now_ms();
         let since = now - within_ms;
         let last = self.lobby_tidied.load(Ordering::Relaxed);

@@ -36,7 +36,7 @@ use tokio::sync::oneshot;
 
 use super::listing::pick_listed;
 use super::{
-    Access, Append, EngineError, LoadedRoom, LogEntry, Logged, RoomStore, RoomSummary, StoreError, Version, now_ms,
+    Access, Append, EngineError, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms,
     pseudonym,
 };
 use crate::model::RoomName;
@@ -155,12 +155,7 @@ impl RoomStore for SqliteStore {
         self.write(Work::Expire { rooms, cutoff_ms }).await
     }
 
-    async fn list_rooms(
-        &self,
-        within_ms: i64,
-        per_creator: usize,
-        limit: usize,
-    ) -> Result<Vec<RoomSummary>, StoreError> {
+    async fn list_rooms(&self, within_ms: i64, per_creator: usize, limit: usize) -> Result<Vec<LobbyRoom>, StoreError> {
         let since = now_ms() - within_ms;
         let rows = self.read(move |conn| rooms::listed_since(conn, since, limit * 10)).await?;
         Ok(pick_listed(rows, per_creator, limit))
