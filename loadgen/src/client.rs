@@ -14,18 +14,18 @@ use sketchboard_core::protocol::{ClientMsg, ServerMsg};
 use sketchboard_core::session::{Event, Session};
 
 use super::wire;
-pub use super::wire::Socket;
+pub(crate) use super::wire::Socket;
 
 /// The server's answer to hello.
 #[derive(Debug)]
-pub struct Welcome {
+pub(crate) struct Welcome {
     /// When the welcome's frame arrived (before it was parsed).
     pub at: Instant,
     pub shapes: usize,
 }
 
 /// Opens a WebSocket to `room` on the server at `base` (`ws://host:port`).
-pub async fn connect(base: &str, room: &RoomName) -> anyhow::Result<Socket> {
+pub(crate) async fn connect(base: &str, room: &RoomName) -> anyhow::Result<Socket> {
     let url = wire::url(base, room);
     // tungstenite's default buffers (128 KiB each way) would cost the generator
     // half a GiB for 2,000 connections; small ones keep it out of the server's way.
@@ -40,7 +40,7 @@ pub async fn connect(base: &str, room: &RoomName) -> anyhow::Result<Socket> {
 }
 
 /// Connects, says hello as `client`, and waits for the answer.
-pub async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Result<(Socket, Welcome)> {
+pub(crate) async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Result<(Socket, Welcome)> {
     let mut ws = connect(base, room).await?;
     let mut session = Session::new(client.clone());
     let hello = session.hello().to_json();
@@ -63,7 +63,7 @@ pub async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Res
 }
 
 /// Connects and says hello, and reads nothing: a member that never reads.
-pub async fn hello_only(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Result<Socket> {
+pub(crate) async fn hello_only(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Result<Socket> {
     let mut ws = connect(base, room).await?;
     let hello = Session::new(client.clone()).hello().to_json();
     ws.send(wire::frame(hello)).await.with_context(|| format!("sending hello to room {room}"))?;
@@ -71,7 +71,7 @@ pub async fn hello_only(base: &str, room: &RoomName, client: &ClientId) -> anyho
 }
 
 /// Sends one change.
-pub async fn send_change<S>(sink: &mut S, op: u64, change: Change) -> anyhow::Result<()>
+pub(crate) async fn send_change<S>(sink: &mut S, op: u64, change: Change) -> anyhow::Result<()>
 where
     S: Sink<Message, Error = tungstenite::Error> + Unpin,
 {
@@ -80,7 +80,7 @@ where
 }
 
 /// Sends one pointer report (presence).
-pub async fn send_pointer<S>(sink: &mut S, at: [f64; 2]) -> anyhow::Result<()>
+pub(crate) async fn send_pointer<S>(sink: &mut S, at: [f64; 2]) -> anyhow::Result<()>
 where
     S: Sink<Message, Error = tungstenite::Error> + Unpin,
 {
@@ -91,7 +91,12 @@ where
 /// Reads until `count` of this connection's own changes are confirmed,
 /// giving `window` a permit back for each; a refusal or a close ends it with
 /// an error naming `who`. Others' changes and presence are read past.
-pub async fn confirm<S>(stream: &mut S, count: usize, window: &tokio::sync::Semaphore, who: &str) -> anyhow::Result<()>
+pub(crate) async fn confirm<S>(
+    stream: &mut S,
+    count: usize,
+    window: &tokio::sync::Semaphore,
+    who: &str,
+) -> anyhow::Result<()>
 where
     S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
@@ -112,7 +117,7 @@ where
 
 /// What reading the socket gave.
 #[derive(Debug)]
-pub enum Received {
+pub(crate) enum Received {
     /// A message, with the instant its frame arrived: taken before parsing, so
     /// that parsing a large snapshot is not charged to the server.
     Msg(Instant, ServerMsg),
@@ -125,7 +130,7 @@ pub enum Received {
 /// The next message. Pings are answered by tungstenite as long as someone
 /// reads, which this does; control frames are skipped. Cancel-safe: a message
 /// is either returned or still in the stream.
-pub async fn read<S>(stream: &mut S) -> anyhow::Result<Received>
+pub(crate) async fn read<S>(stream: &mut S) -> anyhow::Result<Received>
 where
     S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {

@@ -21,7 +21,7 @@ use sketchboard_core::model::{Change, RoomName, ShapeId};
 /// combined lead stays well below the 1,024 a member may fall behind).
 const WINDOW: usize = 64;
 
-pub async fn run(target: &Run, s: &History) -> anyhow::Result<Report> {
+pub(crate) async fn run(target: &Run, s: &History) -> anyhow::Result<Report> {
     anyhow::ensure!(s.shapes > 0 && s.writers > 0, "a history needs shapes and writers");
     let room = target.room_name("history")?;
     tracing::info!(shapes = s.shapes, "filling the room");

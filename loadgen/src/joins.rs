@@ -21,7 +21,7 @@ const STORM_LIMIT: Duration = Duration::from_secs(120);
 /// Creates a filler may have sent and not yet seen confirmed.
 const FILL_WINDOW: usize = 16;
 
-pub async fn storm(target: &Run, s: &JoinStorm) -> anyhow::Result<Report> {
+pub(crate) async fn storm(target: &Run, s: &JoinStorm) -> anyhow::Result<Report> {
     let room = target.room_name("storm")?;
     let machine = target.watch()?;
     tracing::info!(shapes = s.shapes, fillers = s.fillers, "filling the room");
@@ -130,7 +130,7 @@ async fn fill_part(target: &Run, room: &RoomName, client: ClientId, part: Range<
     Ok(())
 }
 
-pub async fn idle(target: &Run, s: &Idle) -> anyhow::Result<Report> {
+pub(crate) async fn idle(target: &Run, s: &Idle) -> anyhow::Result<Report> {
     let machine = target.watch()?;
     let (stop, stopped) = watch::channel(false);
     let per_room = s.connections.div_ceil(s.rooms.max(1));
@@ -167,7 +167,7 @@ pub async fn idle(target: &Run, s: &Idle) -> anyhow::Result<Report> {
 
 /// Members of a full room that say hello and never read: what each costs the
 /// server while it waits for them (its send deadline ends them later).
-pub async fn stalled(target: &Run, s: &Stalled) -> anyhow::Result<Report> {
+pub(crate) async fn stalled(target: &Run, s: &Stalled) -> anyhow::Result<Report> {
     let room = target.room_name("stalled")?;
     let machine = target.watch()?;
     tracing::info!(shapes = s.shapes, "filling the room");
@@ -191,7 +191,7 @@ pub async fn stalled(target: &Run, s: &Stalled) -> anyhow::Result<Report> {
 
 /// `count` members of `room` (client ids from `first_id` on) that say hello
 /// and never read a byte.
-pub async fn never_reading(
+pub(crate) async fn never_reading(
     target: &Run,
     room: &RoomName,
     first_id: usize,

@@ -19,11 +19,11 @@ use sketchboard_core::model::{Change, ShapeId};
 /// `k` puts the shape at (`k mod 1000`, `k div 1000`).
 const ROW: u64 = 1000;
 /// A circle (120 × 120) fits up to y = 880 on the 1000-high board.
-pub const MAX_COUNTER: u64 = 880 * ROW + (ROW - 1);
+pub(crate) const MAX_COUNTER: u64 = 880 * ROW + (ROW - 1);
 
 /// One change of one sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mark {
+pub(crate) struct Mark {
     pub sender: u32,
     pub counter: u64,
 }
@@ -32,17 +32,17 @@ impl Mark {
     /// The shape a sender moves: its id names the sender, which is all a
     /// receiver needs to attribute a move (ids are unique within a room only,
     /// and every sender number is unique within a run).
-    pub fn shape_id(sender: u32) -> ShapeId {
+    pub(crate) fn shape_id(sender: u32) -> ShapeId {
         ShapeId::parse(format!("s{sender}")).expect("\"s\" and digits make a valid shape id")
     }
 
     /// The move that carries this mark.
-    pub fn to_move(self) -> Change {
+    pub(crate) fn to_move(self) -> Change {
         Change::Move { id: Self::shape_id(self.sender), x: (self.counter % ROW) as f64, y: (self.counter / ROW) as f64 }
     }
 
     /// The mark a change carries, if it is one of the generator's moves.
-    pub fn from_change(change: &Change) -> Option<Mark> {
+    pub(crate) fn from_change(change: &Change) -> Option<Mark> {
         let Change::Move { id, x, y } = change else { return None };
         let sender = id.as_str().strip_prefix('s')?.parse().ok()?;
         let whole = |v: f64| (v.fract() == 0.0 && v >= 0.0).then_some(v as u64);
@@ -54,7 +54,7 @@ impl Mark {
 /// Everything the tasks of one run share. Send instants are not stored one by
 /// one: each sender's schedule is `start + offset + (k − 1) · period`, so the
 /// ledger keeps the schedule and derives the instant of any counter from it.
-pub struct Ledger {
+pub(crate) struct Ledger {
     start: OnceLock<Instant>,
     period: Duration,
     books: Vec<Book>,
@@ -86,13 +86,13 @@ struct Book {
 }
 
 /// What the ledger must know about one sender before the run.
-pub struct SenderPlan {
+pub(crate) struct SenderPlan {
     pub audience: u32,
     pub offset: Duration,
 }
 
 impl Ledger {
-    pub fn new(period: Duration, changes: u64, senders: impl IntoIterator<Item = SenderPlan>) -> Ledger {
+    pub(crate) fn new(period: Duration, changes: u64, senders: impl IntoIterator<Item = SenderPlan>) -> Ledger {
         let books = senders
             .into_iter()
             .map(|s| Book {
@@ -116,30 +116,30 @@ impl Ledger {
     }
 
     /// Fixes the instant the schedule counts from.
-    pub fn begin(&self, start: Instant) {
+    pub(crate) fn begin(&self, start: Instant) {
         let _ = self.start.set(start);
     }
 
     /// When `mark` was due to be sent; `None` before the run began or for a
     /// sender this run does not have.
-    pub fn due(&self, mark: Mark) -> Option<Instant> {
+    pub(crate) fn due(&self, mark: Mark) -> Option<Instant> {
         let book = self.books.get(mark.sender as usize)?;
         let steps = u32::try_from(mark.counter.checked_sub(1)?).ok()?;
         Some(*self.start.get()? + book.offset + self.period * steps)
     }
 
-    pub fn record_sent(&self, mark: Mark) {
+    pub(crate) fn record_sent(&self, mark: Mark) {
         if let Some(book) = self.books.get(mark.sender as usize) {
             book.sent.fetch_max(mark.counter, Ordering::Relaxed);
         }
     }
 
-    pub fn sent(&self) -> u64 {
+    pub(crate) fn sent(&self) -> u64 {
         self.books.iter().map(|b| b.sent.load(Ordering::Relaxed)).sum()
     }
 
     /// Copies that should have arrived for what was sent so far.
-    pub fn expected(&self) -> u64 {
+    pub(crate) fn expected(&self) -> u64 {
         self.books.iter().map(|b| b.sent.load(Ordering::Relaxed) * u64::from(b.audience)).sum()
     }
 
@@ -154,7 +154,7 @@ impl Ledger {
 
 /// One receiver's account of what it got.
 #[derive(Debug, Default)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub unique: u64,
     pub duplicated: u64,
     pub out_of_order: u64,
@@ -191,7 +191,7 @@ impl Seen {
 
 impl Tally {
     /// A copy of `mark` arrived at `at`.
-    pub fn delivery(&mut self, ledger: &Ledger, mark: Mark, at: Instant) {
+    pub(crate) fn delivery(&mut self, ledger: &Ledger, mark: Mark, at: Instant) {
         let seen = self.seen.entry(mark.sender).or_default();
         if !seen.insert(mark.counter) {
             self.duplicated += 1;
@@ -217,7 +217,7 @@ impl Tally {
     }
 
     /// The author's own confirmation of `mark` arrived at `at`.
-    pub fn ack(&mut self, ledger: &Ledger, mark: Mark, at: Instant) {
+    pub(crate) fn ack(&mut self, ledger: &Ledger, mark: Mark, at: Instant) {
         ledger.acked.fetch_add(1, Ordering::Relaxed);
         match ledger.due(mark) {
             Some(due) => ledger.ack.record(at.saturating_duration_since(due)),
@@ -226,14 +226,14 @@ impl Tally {
     }
 
     /// Something went wrong that the report should count and show.
-    pub fn problem(&mut self, what: String) {
+    pub(crate) fn problem(&mut self, what: String) {
         tracing::debug!(%what, "problem");
         self.errors += 1;
         self.first_problem.get_or_insert(what);
     }
 
     /// Adds another receiver's counts to these.
-    pub fn absorb(&mut self, other: Tally) {
+    pub(crate) fn absorb(&mut self, other: Tally) {
         self.unique += other.unique;
         self.duplicated += other.duplicated;
         self.out_of_order += other.out_of_order;

@@ -15,7 +15,7 @@ const TICKS_PER_SECOND: f64 = 100.0;
 
 /// One reading of a process.
 #[derive(Debug, Clone, Copy)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub cpu_seconds: f64,
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
@@ -23,7 +23,7 @@ pub struct Sample {
     pub written_bytes: Option<u64>,
 }
 
-pub fn sample(pid: u32) -> anyhow::Result<Sample> {
+pub(crate) fn sample(pid: u32) -> anyhow::Result<Sample> {
     let stat_path = format!("/proc/{pid}/stat");
     let stat = std::fs::read_to_string(&stat_path).with_context(|| format!("reading {stat_path}"))?;
     // The command name (field 2) is in parentheses and may itself contain
@@ -56,7 +56,7 @@ pub fn sample(pid: u32) -> anyhow::Result<Sample> {
 /// Resets the process's peak RSS (VmHWM) to its current RSS, so that the next
 /// reading shows the peak of what follows. Needs permission to write the
 /// process's `clear_refs` (its owner or root).
-pub fn reset_peak(pid: u32) -> anyhow::Result<()> {
+pub(crate) fn reset_peak(pid: u32) -> anyhow::Result<()> {
     let path = format!("/proc/{pid}/clear_refs");
     std::fs::write(&path, "5").with_context(|| format!("writing 5 to {path}"))
 }
@@ -65,7 +65,7 @@ pub fn reset_peak(pid: u32) -> anyhow::Result<()> {
 /// up, e.g. two nodes and their Redis) and the generator itself during one
 /// scenario: the generator shares the machine, so its own CPU time says how
 /// much of the machine the server had.
-pub struct Watch {
+pub(crate) struct Watch {
     pids: Vec<u32>,
     first: Option<Sample>,
     peak_reset: bool,
@@ -91,14 +91,14 @@ fn sample_all(pids: &[u32]) -> anyhow::Result<Option<Sample>> {
 
 /// One reading of both processes.
 #[derive(Debug, Clone, Copy)]
-pub struct Reading {
+pub(crate) struct Reading {
     server: Option<Sample>,
     own_cpu_seconds: f64,
 }
 
 impl Watch {
     /// Resets the server's peak RSS and takes the first reading.
-    pub fn start(pids: &[u32]) -> anyhow::Result<Watch> {
+    pub(crate) fn start(pids: &[u32]) -> anyhow::Result<Watch> {
         let mut peak_reset = !pids.is_empty();
         for &pid in pids {
             if let Err(e) = reset_peak(pid) {
@@ -109,14 +109,14 @@ impl Watch {
         Ok(Watch { pids: pids.to_vec(), first: sample_all(pids)?, peak_reset })
     }
 
-    pub fn read(&self) -> anyhow::Result<Reading> {
+    pub(crate) fn read(&self) -> anyhow::Result<Reading> {
         let own_cpu_seconds = sample(std::process::id())?.cpu_seconds;
         Ok(Reading { server: sample_all(&self.pids)?, own_cpu_seconds })
     }
 
     /// Fills in the report's CPU figures between `from` and `to`, and the
     /// server's memory from the first reading to `to`.
-    pub fn report(&self, from: Reading, to: Reading, report: &mut Report) {
+    pub(crate) fn report(&self, from: Reading, to: Reading, report: &mut Report) {
         report.loadgen_cpu_seconds = Some(to.own_cpu_seconds - from.own_cpu_seconds);
         let (Some(first), Some(from), Some(to)) = (self.first, from.server, to.server) else { return };
         report.server = Some(ServerUse {

@@ -11,23 +11,23 @@ use serde::Serialize;
 /// One latency distribution of a run, shared by all its tasks. One lock per
 /// sample costs far less than the JSON parsing around it, and spares each of
 /// thousands of connections a histogram of its own (tens of KiB each).
-pub struct Latencies(Mutex<Histogram<u64>>);
+pub(crate) struct Latencies(Mutex<Histogram<u64>>);
 
 impl Latencies {
-    pub fn new() -> Latencies {
+    pub(crate) fn new() -> Latencies {
         // Microseconds from 1 µs to an hour, to 3 significant digits.
         let histogram = Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds");
         Latencies(Mutex::new(histogram))
     }
 
-    pub fn record(&self, latency: Duration) {
+    pub(crate) fn record(&self, latency: Duration) {
         let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         // A sample is never left half-written, so a poisoned lock is still good.
         self.0.lock().unwrap_or_else(PoisonError::into_inner).saturating_record(micros.max(1));
     }
 
     /// `None` if nothing was recorded.
-    pub fn summary(&self) -> Option<Summary> {
+    pub(crate) fn summary(&self) -> Option<Summary> {
         let h = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let ms = |micros: u64| micros as f64 / 1000.0;
         (!h.is_empty()).then(|| Summary {

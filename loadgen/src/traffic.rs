@@ -35,7 +35,7 @@ const SETUP_LIMIT: Duration = Duration::from_secs(60);
 
 /// Who is in one room.
 #[derive(Debug, Clone, Copy)]
-pub struct RoomPlan {
+pub(crate) struct RoomPlan {
     pub senders: usize,
     /// Members that only listen.
     pub readers: usize,
@@ -45,7 +45,7 @@ pub struct RoomPlan {
 }
 
 /// A whole traffic scenario.
-pub struct Plan {
+pub(crate) struct Plan {
     pub scenario: &'static str,
     pub params: String,
     pub rooms: Vec<RoomPlan>,
@@ -74,7 +74,7 @@ struct Member {
 
 /// What the first room holds before a run starts.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct FirstRoom {
+pub(crate) struct FirstRoom {
     /// Shapes put in it first.
     pub shapes: usize,
     /// Members that join it, say hello and never read a byte, for the whole
@@ -83,7 +83,7 @@ pub struct FirstRoom {
 }
 
 /// Runs `plan`, its first room prepared as `first` says.
-pub async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<Report> {
+pub(crate) async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::Result<Report> {
     anyhow::ensure!(plan.rate_hz.is_finite() && plan.rate_hz > 0.0, "the rate must be a positive number of Hz");
     anyhow::ensure!(plan.changes <= MAX_COUNTER, "at most {MAX_COUNTER} changes per sender fit on the board");
     let period = Duration::from_secs_f64(1.0 / plan.rate_hz);

@@ -14,7 +14,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use sketchboard_core::model::RoomName;
 
 /// One connection to the server under test.
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// What the generator talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,7 +31,7 @@ pub enum Target {
 static TARGET: OnceLock<Target> = OnceLock::new();
 
 /// Chooses the target for the rest of the process (the first choice stands).
-pub fn choose(target: Target) {
+pub(crate) fn choose(target: Target) {
     let _ = TARGET.set(target);
 }
 
@@ -40,7 +40,7 @@ fn target() -> Target {
 }
 
 /// The WebSocket address of `room` on the server at `base`.
-pub fn url(base: &str, room: &RoomName) -> String {
+pub(crate) fn url(base: &str, room: &RoomName) -> String {
     let base = base.trim_end_matches('/');
     match target() {
         Target::Sketchboard | Target::Relay => format!("{base}/ws/{room}"),
@@ -49,7 +49,7 @@ pub fn url(base: &str, room: &RoomName) -> String {
 }
 
 /// What must happen on a fresh socket before messages flow.
-pub async fn open(ws: &mut Socket) -> anyhow::Result<()> {
+pub(crate) async fn open(ws: &mut Socket) -> anyhow::Result<()> {
     if target() != Target::Socketio {
         return Ok(());
     }
@@ -77,7 +77,7 @@ async fn next_text(ws: &mut Socket) -> anyhow::Result<String> {
 }
 
 /// A message for the wire.
-pub fn frame(json: String) -> Message {
+pub(crate) fn frame(json: String) -> Message {
     match target() {
         Target::Sketchboard | Target::Relay => Message::text(json),
         Target::Socketio => Message::text(format!(r#"42["msg",{json}]"#)),
@@ -86,7 +86,7 @@ pub fn frame(json: String) -> Message {
 
 /// The message a text frame carries, if it carries one (socket.io also sends
 /// its own packets, which carry none).
-pub fn unframe(text: &str) -> Option<&str> {
+pub(crate) fn unframe(text: &str) -> Option<&str> {
     match target() {
         Target::Sketchboard | Target::Relay => Some(text),
         Target::Socketio => text.strip_prefix(r#"42["msg","#).and_then(|rest| rest.strip_suffix(']')),

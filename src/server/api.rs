@@ -15,18 +15,18 @@ use super::storage::Logged;
 use crate::model::{Board, Change, RoomName};
 
 /// The most changes one page of `…/changes` holds, and how many it holds unless asked.
-pub const MAX_PAGE: usize = 1000;
+pub(super) const MAX_PAGE: usize = 1000;
 const DEFAULT_PAGE: usize = 100;
 
 /// How a request names its room: by name (which is its edit link) or by view-only token.
 #[derive(Clone, Copy)]
-pub enum By {
+pub(super) enum By {
     Name,
     Token,
 }
 
 /// The room `key` names, or the answer saying why not.
-pub async fn resolve(state: &AppState, key: String, by: By) -> Result<RoomName, Response> {
+pub(super) async fn resolve(state: &AppState, key: String, by: By) -> Result<RoomName, Response> {
     match by {
         By::Name => RoomName::parse(key)
             .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response()),
@@ -56,7 +56,7 @@ struct RoomNow {
 }
 
 /// `GET /api/rooms/{room}` (and by token): the room as recorded now.
-pub async fn room(state: AppState, key: String, by: By) -> Response {
+pub(super) async fn room(state: AppState, key: String, by: By) -> Response {
     let room = match resolve(&state, key, by).await {
         Ok(room) => room,
         Err(response) => return response,
@@ -83,7 +83,7 @@ pub async fn room(state: AppState, key: String, by: By) -> Response {
 }
 
 #[derive(Deserialize)]
-pub struct Page {
+pub(super) struct Page {
     after: Option<u64>,
     limit: Option<usize>,
 }
@@ -110,7 +110,7 @@ struct ChangesPage {
 }
 
 /// `GET …/changes?after=N&limit=M`: a page of the recorded log.
-pub async fn changes(state: AppState, key: String, by: By, page: Page) -> Response {
+pub(super) async fn changes(state: AppState, key: String, by: By, page: Page) -> Response {
     let limit = page.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return (StatusCode::BAD_REQUEST, format!("limit must be from 1 to {MAX_PAGE}")).into_response();
@@ -138,7 +138,7 @@ struct VersionNow {
 }
 
 /// `GET …/versions/{seq}`: the board as it was after change `seq`.
-pub async fn version(state: AppState, key: String, by: By, seq: u64) -> Response {
+pub(super) async fn version(state: AppState, key: String, by: By, seq: u64) -> Response {
     let room = match resolve(&state, key, by).await {
         Ok(room) => room,
         Err(response) => return response,

@@ -11,7 +11,7 @@ use super::rate::RateLimit;
 use super::room::RoomLimits;
 
 /// What is logged unless `--log` / `RUST_LOG` says otherwise.
-pub const DEFAULT_LOG: &str = "info";
+pub(super) const DEFAULT_LOG: &str = "info";
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "sketchboard", about = "A real-time multiplayer sketchboard server")]

@@ -41,7 +41,7 @@ const SEND_BUFFER: usize = 128 * 1024;
 
 /// How the front door treats connections.
 #[derive(Debug, Clone, Copy)]
-pub struct EdgeLimits {
+pub(crate) struct EdgeLimits {
     /// A request's headers must arrive within this.
     pub header_timeout: Duration,
     /// Connections not in a request, at most; past it the longest idle is closed.
@@ -50,7 +50,7 @@ pub struct EdgeLimits {
 
 /// Accepts and serves until `shutdown`; then lets each connection finish the
 /// request it is in.
-pub async fn serve(
+pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: EdgeLimits,
@@ -329,7 +329,7 @@ impl OpenFiles {
 }
 
 /// The soft open-file limit, raised to the hard limit (once per process).
-pub fn raise_open_file_limit() -> usize {
+pub(super) fn raise_open_file_limit() -> usize {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => usize::try_from(limit).unwrap_or(usize::MAX),
         Err(e) => {

@@ -63,7 +63,7 @@ impl fmt::Display for Network {
 
 /// The client's address: the peer's, or, when the peer is a trusted proxy,
 /// the nearest address in `X-Forwarded-For` that is not one.
-pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
+pub(super) fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
     let peer = peer.ip().to_canonical();
     if !trusted_proxies.contains(&peer) {
         return peer;

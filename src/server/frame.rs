@@ -4,9 +4,9 @@
 //! socket copies nothing and checks nothing again; those who make frames (the
 //! room, presence) need nothing else of the framework.
 
-pub type Frame = axum::extract::ws::Utf8Bytes;
+pub(super) type Frame = axum::extract::ws::Utf8Bytes;
 
 /// A server message, serialised once.
-pub fn frame(msg: &crate::protocol::ServerMsg) -> Frame {
+pub(super) fn frame(msg: &crate::protocol::ServerMsg) -> Frame {
     Frame::from(msg.to_json())
 }

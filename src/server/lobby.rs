@@ -17,7 +17,7 @@ const RECENT_MS: i64 = 7 * 24 * 3600 * 1000;
 /// The most rooms made from one address the lobby lists, so no one address can fill it.
 const PER_CREATOR: usize = 3;
 
-pub async fn rooms(state: &AppState) -> Result<Vec<LobbyRoom>, StoreError> {
+pub(crate) async fn rooms(state: &AppState) -> Result<Vec<LobbyRoom>, StoreError> {
     let mut live = state.registry.live_rooms();
     match state.peers.live_elsewhere(now_ms()).await {
         Ok(elsewhere) => add_up(&mut live, elsewhere),
@@ -52,7 +52,7 @@ fn add_up(live: &mut LiveRooms, elsewhere: LiveRooms) {
 
 /// With other nodes: tells them this node's live counts every `HEARTBEAT`
 /// until shutdown, then takes them back.
-pub async fn heartbeat(peers: peers::Shared, registry: Registry, shutdown: Shutdown) {
+pub(crate) async fn heartbeat(peers: peers::Shared, registry: Registry, shutdown: Shutdown) {
     let mut every = tokio::time::interval(HEARTBEAT);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

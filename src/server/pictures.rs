@@ -30,7 +30,7 @@ use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines, svg, 
 const PAGE_PIXEL: f64 = 2.0;
 
 /// The PNG's size: 1200 × 750, what link previews show well (`?scale=2`: 3200 × 2000, for export).
-pub const PNG_SCALE: f32 = 0.75;
+pub(super) const PNG_SCALE: f32 = 0.75;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
@@ -41,7 +41,7 @@ enum Format {
 
 /// Answers `/r/{room}.svg` and friends before the pages see them (a room
 /// name never holds a dot, so no room page is shadowed).
-pub async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some((key, by, format)) = picture_path(request.uri().path()) else {
         return next.run(request).await;
     };
@@ -81,7 +81,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
 
 /// The board for a page: its SVG, and the absolute address of its PNG (for
 /// link previews; empty if unknown). `Ok(None)` when `key` opens no room.
-pub async fn for_page(
+pub(super) async fn for_page(
     state: &AppState,
     key: String,
     view: bool,
@@ -182,7 +182,7 @@ fn paint(color: &str) -> Paint<'static> {
 /// The board as PNG bytes, `scale` device pixels per board unit. Only the
 /// shapes that can be seen are painted (`occlusion`): the same picture, in a
 /// fraction of the time on a crowded board.
-pub fn png(board: &Board, scale: f32) -> Option<Vec<u8>> {
+pub(super) fn png(board: &Board, scale: f32) -> Option<Vec<u8>> {
     let shown = visible(board.shapes(), 1.0 / f64::from(scale));
     draw(shown.into_iter(), scale)?.encode_png().ok()
 }

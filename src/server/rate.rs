@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 /// A token bucket's shape: `per_sec` messages a second on average, up to `burst` at once.
 #[derive(Debug, Clone, Copy)]
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     pub per_sec: u32,
     pub burst: u32,
 }
@@ -71,7 +71,7 @@ impl TokenBucket {
 }
 
 /// One connection's bucket.
-pub struct Bucket {
+pub(super) struct Bucket {
     tokens: TokenBucket,
     /// Whether this episode of slowing down has begun (and been announced).
     slowing: bool,
@@ -79,7 +79,7 @@ pub struct Bucket {
 
 /// What to do with a message that just arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pace {
+pub(super) enum Pace {
     /// Within the rate: read on.
     Go,
     /// Over it: read nothing more until `until`. `first` is set for the
@@ -88,13 +88,13 @@ pub enum Pace {
 }
 
 impl Bucket {
-    pub fn new(limit: RateLimit) -> Bucket {
+    pub(super) fn new(limit: RateLimit) -> Bucket {
         Bucket { tokens: TokenBucket::new(f64::from(limit.per_sec), f64::from(limit.burst)), slowing: false }
     }
 
     /// Takes a token for one message (which is handled either way: only
     /// reading the next one waits).
-    pub fn take(&mut self) -> Pace {
+    pub(super) fn take(&mut self) -> Pace {
         match self.tokens.take() {
             None => {
                 // An episode ends once the bucket is half full again, so a

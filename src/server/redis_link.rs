@@ -25,7 +25,7 @@ pub(crate) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> R
 
 /// The connection, and this node's name among the nodes.
 #[derive(Clone)]
-pub struct RedisLink {
+pub(super) struct RedisLink {
     /// For connections of their own (Pub/Sub subscriptions).
     pub(crate) client: redis::Client,
     conn: ConnectionManager,
@@ -35,7 +35,7 @@ pub struct RedisLink {
 
 impl RedisLink {
     /// Connects to `url` (`redis://HOST:PORT`).
-    pub async fn connect(url: &str) -> Result<RedisLink, RedisError> {
+    pub(super) async fn connect(url: &str) -> Result<RedisLink, RedisError> {
         let client = redis::Client::open(url).map_err(failed("reading the Redis URL"))?;
         // Fail fast while Redis is away: a change that cannot be recorded must
         // be refused soon (its author resyncs and re-sends), not wait for it.

@@ -21,7 +21,7 @@ use crate::model::{ClientId, RoomName};
 use crate::protocol::Position;
 
 /// A connection that joined its room.
-pub struct Joined {
+pub(crate) struct Joined {
     /// The room's mailbox.
     pub room: mpsc::Sender<RoomCmd>,
     pub member: ConnId,
@@ -47,7 +47,7 @@ struct RoomHandle {
 }
 
 #[derive(Clone)]
-pub struct Registry {
+pub(crate) struct Registry {
     inner: Arc<Inner>,
 }
 
@@ -65,7 +65,7 @@ struct Inner {
 }
 
 impl Registry {
-    pub fn new(
+    pub(crate) fn new(
         store: Store,
         peers: peers::Shared,
         fairness: Arc<Fairness>,
@@ -144,7 +144,7 @@ impl Registry {
     /// Joins a room: returns the room's mailbox and this member's id. The room
     /// answers the hello (a welcome snapshot, or the changes after `at`),
     /// then sends the stream, into `out`.
-    pub async fn join(
+    pub(crate) async fn join(
         &self,
         name: &RoomName,
         client: ClientId,
@@ -192,20 +192,20 @@ impl Registry {
     }
 
     /// People and shapes in each running room that is not private, for the lobby.
-    pub fn live_rooms(&self) -> HashMap<RoomName, (u32, u32)> {
+    pub(crate) fn live_rooms(&self) -> HashMap<RoomName, (u32, u32)> {
         let live = |s: &RoomStats| (s.members.load(Ordering::Relaxed), s.shapes.load(Ordering::Relaxed));
         let listed = |h: &&RoomHandle| !h.stats.private.load(Ordering::Relaxed);
         self.rooms().iter().filter(|(_, h)| listed(h)).map(|(name, h)| (name.clone(), live(&h.stats))).collect()
     }
 
     /// Whether view-only `token` still opens `room` (no, too, if storage cannot say).
-    pub async fn token_opens(&self, token: &str, room: &RoomName) -> bool {
+    pub(crate) async fn token_opens(&self, token: &str, room: &RoomName) -> bool {
         matches!(self.inner.store.room_for_token(token).await, Ok(Some(r)) if &r == room)
     }
 
     /// With other nodes, `person`'s number in `room` on every node; `None`
     /// alone (the room's presence numbers people itself).
-    pub async fn person_number(&self, room: &RoomName, person: &ClientId) -> Option<u32> {
+    pub(crate) async fn person_number(&self, room: &RoomName, person: &ClientId) -> Option<u32> {
         match self.inner.peers.person_number(room, person).await {
             Ok(number) => number,
             Err(e) => {
@@ -217,12 +217,12 @@ impl Registry {
     }
 
     /// How many people are in room `name` now (0 when it is not running).
-    pub fn people(&self, name: &RoomName) -> usize {
+    pub(crate) fn people(&self, name: &RoomName) -> usize {
         self.rooms().get(name).map_or(0, |h| h.room_presence.people())
     }
 
     /// Tells the viewers of `name`, if it is running, that their link was replaced.
-    pub fn revoke_viewers(&self, name: &RoomName) {
+    pub(crate) fn revoke_viewers(&self, name: &RoomName) {
         if let Some(h) = self.rooms().get(name) {
             h.revoked.send_modify(|n| *n += 1);
         }
@@ -234,12 +234,12 @@ impl Registry {
     }
 
     /// The names of the rooms loaded now.
-    pub fn loaded_rooms(&self) -> Vec<RoomName> {
+    pub(crate) fn loaded_rooms(&self) -> Vec<RoomName> {
         self.rooms().keys().cloned().collect()
     }
 
     /// How many rooms are loaded, now and as it changes.
-    pub fn loaded(&self) -> watch::Receiver<usize> {
+    pub(crate) fn loaded(&self) -> watch::Receiver<usize> {
         self.inner.loaded.subscribe()
     }
 }

@@ -19,7 +19,7 @@ use super::storage::Access;
 use crate::model::RoomName;
 
 /// 22 characters of 64: 132 random bits, URL-safe, a valid room name.
-pub fn random_token() -> String {
+pub(super) fn random_token() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut rng = rand::rng();
     (0..22).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
@@ -37,7 +37,7 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
 
 /// `/new?private=1`: a room with an unguessable name, stored as private at
 /// once (before its first change), so it is never listed.
-pub async fn new_private_room(state: &AppState) -> Response {
+pub(super) async fn new_private_room(state: &AppState) -> Response {
     let Ok(room) = RoomName::parse(random_token()) else {
         return unavailable("a random name was refused");
     };
@@ -66,12 +66,16 @@ enum Ask {
 }
 
 /// `GET /api/rooms/{room}/view-link`: the room's view-only link; 404 if it has none yet.
-pub async fn view_link(State(state): State<AppState>, Path(room): Path<String>) -> Response {
+pub(super) async fn view_link(State(state): State<AppState>, Path(room): Path<String>) -> Response {
     link(&state, room, Ask::Read).await
 }
 
 /// `PUT /api/rooms/{room}/view-link`: the room's view-only link, made if it has none.
-pub async fn ensure_view_link(State(state): State<AppState>, Path(room): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn ensure_view_link(
+    State(state): State<AppState>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if !state.origins.allows_socket(&headers) {
         return (StatusCode::FORBIDDEN, "only this site's pages may make a view-only link").into_response();
     }
@@ -80,7 +84,7 @@ pub async fn ensure_view_link(State(state): State<AppState>, Path(room): Path<St
 
 /// `POST /api/rooms/{room}/view-link`: a new view-only link; the old one stops
 /// working and its open connections are closed.
-pub async fn replace_view_link(
+pub(super) async fn replace_view_link(
     State(state): State<AppState>,
     Path(room): Path<String>,
     headers: HeaderMap,
@@ -120,7 +124,7 @@ async fn link(state: &AppState, room: String, ask: Ask) -> Response {
 }
 
 /// `/ws/v/{token}`: the room's WebSocket, read-only.
-pub async fn view_socket(
+pub(super) async fn view_socket(
     State(state): State<AppState>,
     Path(token): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -136,7 +140,7 @@ pub async fn view_socket(
 }
 
 /// The room a view-only token opens.
-pub async fn room_for(state: &AppState, token: &str) -> Result<Option<RoomName>, Response> {
+pub(super) async fn room_for(state: &AppState, token: &str) -> Result<Option<RoomName>, Response> {
     if !well_formed(token) {
         return Ok(None);
     }

@@ -6,23 +6,23 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 #[derive(Clone)]
-pub struct Shutdown {
+pub(crate) struct Shutdown {
     tx: std::sync::Arc<watch::Sender<bool>>,
     rx: watch::Receiver<bool>,
 }
 
 impl Shutdown {
-    pub fn new() -> Shutdown {
+    pub(crate) fn new() -> Shutdown {
         let (tx, rx) = watch::channel(false);
         Shutdown { tx: std::sync::Arc::new(tx), rx }
     }
 
-    pub fn trigger(&self) {
+    pub(crate) fn trigger(&self) {
         self.tx.send_replace(true);
     }
 
     /// Resolves once shutdown has been triggered.
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         let mut rx = self.rx.clone();
         // An error means the sender is gone, which also means shutting down.
         let _ = rx.wait_for(|stopping| *stopping).await;
@@ -36,7 +36,7 @@ impl Default for Shutdown {
 }
 
 /// Resolves on Ctrl-C, or SIGTERM on Unix.
-pub async fn signal() {
+pub(super) async fn signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "cannot listen for Ctrl-C");
@@ -67,22 +67,22 @@ pub async fn signal() {
 /// (and the server's own) is dropped, `Drained::wait` returns: this is how
 /// shutdown knows every socket has sent its close frame.
 #[derive(Clone)]
-pub struct ConnectionGuard {
+pub(crate) struct ConnectionGuard {
     _alive: mpsc::Sender<()>,
 }
 
-pub struct Drained {
+pub(super) struct Drained {
     rx: mpsc::Receiver<()>,
 }
 
-pub fn connection_tracking() -> (ConnectionGuard, Drained) {
+pub(super) fn connection_tracking() -> (ConnectionGuard, Drained) {
     let (tx, rx) = mpsc::channel(1);
     (ConnectionGuard { _alive: tx }, Drained { rx })
 }
 
 impl Drained {
     /// Waits for every guard to be dropped, at most `limit`. Returns whether they were.
-    pub async fn wait(mut self, limit: Duration) -> bool {
+    pub(super) async fn wait(mut self, limit: Duration) -> bool {
         // Nothing is ever sent: `recv` returns `None` once all senders are gone.
         tokio::time::timeout(limit, self.rx.recv()).await.is_ok()
     }

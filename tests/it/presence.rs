@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::common::{Client, TestServer, is_presence};
 
 /// Joins as tab `client` of person `person`.
-pub async fn join_as(server: &TestServer, room: &str, client: &str, person: &str) -> Client {
+pub(crate) async fn join_as(server: &TestServer, room: &str, client: &str, person: &str) -> Client {
     let mut c = Client::wrap(Client::raw(server, room).await);
     let hello = json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION,
         "client": client, "person": person});
@@ -19,7 +19,7 @@ pub async fn join_as(server: &TestServer, room: &str, client: &str, person: &str
 }
 
 /// Reads until a message of type `ty` that passes `test`.
-pub async fn presence_until(c: &mut Client, ty: &str, test: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn presence_until(c: &mut Client, ty: &str, test: impl Fn(&Value) -> bool) -> Value {
     loop {
         let msg = c.recv().await;
         if msg["type"] == ty && test(&msg) {

@@ -14,7 +14,7 @@ use crate::common::redis::RedisServer;
 use crate::common::whole_log;
 
 /// Where a store lives, so a test can open it again as a restarted node would.
-pub enum Place {
+pub(crate) enum Place {
     Sqlite { url: String, _dir: tempfile::TempDir },
     Redis { server: RedisServer, _dir: tempfile::TempDir },
 }
@@ -31,7 +31,7 @@ impl Place {
         Place::Redis { server: RedisServer::start(dir.path()), _dir: dir }
     }
 
-    pub async fn open(&self) -> Store {
+    pub(crate) async fn open(&self) -> Store {
         match self {
             Place::Sqlite { url, .. } => sqlite_store(url).unwrap(),
             Place::Redis { server, .. } => redis_store(&server.url).await.unwrap(),

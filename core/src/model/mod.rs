@@ -25,12 +25,12 @@ pub use shape::{MAX_LAYER, Shape, ShapeKind};
 pub(crate) mod fixtures {
     use super::{Change, Shape, ShapeId, ShapeKind};
 
-    pub fn id(s: &str) -> ShapeId {
+    pub(crate) fn id(s: &str) -> ShapeId {
         ShapeId::parse(s).unwrap()
     }
 
     /// A rectangle created at (`x`, 0).
-    pub fn create(name: &str, x: f64) -> Change {
+    pub(crate) fn create(name: &str, x: f64) -> Change {
         Change::Create { shape: Shape::new(id(name), ShapeKind::Rectangle, x, 0.0) }
     }
 }

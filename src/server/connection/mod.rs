@@ -26,12 +26,13 @@ use super::shutdown::{ConnectionGuard, Shutdown};
 use crate::model::RoomName;
 use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Position, ServerMsg, close};
 use frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, violation};
-pub use parts::{PARTS_BUDGET_BYTES, PartsBudget};
+pub use parts::PARTS_BUDGET_BYTES;
+pub(super) use parts::PartsBudget;
 use wire::Wire;
 
 /// Messages a connection's own queue holds (its answer to hello; everything
 /// else comes through the room's shared feed).
-pub const OUTBOUND_QUEUE: usize = 256;
+pub(super) const OUTBOUND_QUEUE: usize = 256;
 /// How long a new connection has to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a closing connection waits for the peer's close reply.
@@ -43,7 +44,7 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_WRITE_BATCH: usize = 64;
 
 /// The terms a connection is served on, besides its socket and room.
-pub struct Terms {
+pub(super) struct Terms {
     pub shutdown: Shutdown,
     /// Silence (no frame at all, pongs included) longer than this closes the connection.
     pub idle_timeout: Duration,
@@ -79,7 +80,7 @@ impl Drop for Open {
 }
 
 /// Serves one WebSocket until either side closes it.
-pub async fn serve(socket: WebSocket, room: RoomName, registry: Registry, terms: Terms) {
+pub(super) async fn serve(socket: WebSocket, room: RoomName, registry: Registry, terms: Terms) {
     let mut socket = Wire::new(socket);
     let _open = Open::new(&terms.metrics);
     let shutdown = &terms.shutdown;

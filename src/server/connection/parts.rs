@@ -34,7 +34,7 @@ const UNIT: usize = 1024;
 
 /// The server's room for changes under way in parts, shared by its connections.
 #[derive(Clone)]
-pub struct PartsBudget {
+pub(crate) struct PartsBudget {
     room: Arc<Semaphore>,
     /// What each address holds of it, in units.
     held: Arc<Mutex<HashMap<Network, usize>>>,
@@ -45,7 +45,7 @@ pub struct PartsBudget {
 /// Room reserved for one change, given back when dropped: once the change is
 /// whole and the room has taken it, or abandoned.
 #[derive(Debug)]
-pub struct Reserved {
+pub(super) struct Reserved {
     _room: OwnedSemaphorePermit,
     units: usize,
     network: Network,
@@ -65,7 +65,7 @@ impl Drop for Reserved {
 }
 
 impl PartsBudget {
-    pub fn new(bytes: usize) -> PartsBudget {
+    pub(crate) fn new(bytes: usize) -> PartsBudget {
         let units = bytes / UNIT;
         PartsBudget { room: Arc::new(Semaphore::new(units)), held: Arc::default(), per_address: units / 4 }
     }

@@ -16,14 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::{ClientId, RoomName};
-pub use crate::server::redis_link::RedisError as PeerError;
-pub use redis_peers::RedisPeers;
+pub(super) use crate::server::redis_link::RedisError as PeerError;
+pub(super) use redis_peers::RedisPeers;
 
 /// How often a node tells the others its live counts (and that it is alive).
-pub const HEARTBEAT: Duration = Duration::from_secs(1);
+pub(super) const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// People and shapes per room, as the lobby counts them.
-pub type LiveRooms = HashMap<RoomName, (u32, u32)>;
+pub(super) type LiveRooms = HashMap<RoomName, (u32, u32)>;
 
 /// Why a room is woken (`Peers::follow`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,10 +39,10 @@ pub enum Wake {
 }
 
 /// What a room is told of the other nodes, until it returns false.
-pub type Waker = Box<dyn Fn(Wake) -> bool + Send + Sync>;
+pub(super) type Waker = Box<dyn Fn(Wake) -> bool + Send + Sync>;
 
 /// The way to the other nodes; shared by the whole server.
-pub type Shared = Arc<dyn Peers>;
+pub(super) type Shared = Arc<dyn Peers>;
 
 #[async_trait::async_trait]
 pub trait Peers: Send + Sync + 'static {
@@ -77,7 +77,7 @@ pub trait Peers: Send + Sync + 'static {
 }
 
 /// A node on its own.
-pub struct Alone;
+pub(super) struct Alone;
 
 #[async_trait::async_trait]
 impl Peers for Alone {

@@ -32,13 +32,13 @@ fn live_key(node: &str) -> String {
 
 /// The other nodes, through the Redis they share; cheap to clone.
 #[derive(Clone)]
-pub struct RedisPeers {
+pub(crate) struct RedisPeers {
     link: RedisLink,
 }
 
 impl RedisPeers {
     /// The peers of this node on `link`'s Redis, with their Functions loaded.
-    pub async fn new(link: RedisLink) -> Result<RedisPeers, PeerError> {
+    pub(crate) async fn new(link: RedisLink) -> Result<RedisPeers, PeerError> {
         link.load_functions(LIBRARY).await?;
         Ok(RedisPeers { link })
     }

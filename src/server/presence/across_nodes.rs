@@ -170,12 +170,12 @@ impl RoomPresence {
     }
 
     /// This node now hears the others: they are asked to say everything.
-    pub fn listening(&self) {
+    pub(crate) fn listening(&self) {
         self.relay_out(Said::Roll);
     }
 
     /// Another node said something on the room's channel.
-    pub fn heard(&self, text: &str) {
+    pub(crate) fn heard(&self, text: &str) {
         let Some(relay) = &self.relay else { return };
         let Ok(Envelope { node, said }) = serde_json::from_str::<Envelope>(text) else {
             tracing::debug!("ignored presence from another node that does not parse");

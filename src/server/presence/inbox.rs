@@ -17,7 +17,7 @@ use crate::protocol::ServerMsg;
 /// What one tab has yet to be told: the latest message per person and per
 /// tab and kind.
 #[derive(Default)]
-pub struct Inbox {
+pub(crate) struct Inbox {
     slots: Mutex<Slots>,
     ready: Notify,
 }
@@ -81,13 +81,13 @@ impl Inbox {
     }
 
     /// Waits until there is something to take.
-    pub async fn ready(&self) {
+    pub(crate) async fn ready(&self) {
         self.ready.notified().await;
     }
 
     /// Everything waiting, in the order that reads right: who you are, who is
     /// here, then what each tab does.
-    pub fn take(&self, into: &mut Vec<Frame>) {
+    pub(crate) fn take(&self, into: &mut Vec<Frame>) {
         let Slots { you, people, tabs } = std::mem::take(&mut *self.slots());
         into.extend(you);
         into.extend(people.into_values());
@@ -99,7 +99,7 @@ impl Inbox {
 
 /// One tab's presence on its way out: what it said, held until it may be
 /// passed on (at most one update per `PUBLISH_EVERY`, the latest of each kind).
-pub struct Outgoing {
+pub(crate) struct Outgoing {
     room_presence: Arc<RoomPresence>,
     pub(super) tab: u64,
     name: Option<DisplayName>,
@@ -113,26 +113,26 @@ impl Outgoing {
         Outgoing { room_presence, tab, name: None, pointer: None, selection: None, last: None }
     }
 
-    pub fn name(&mut self, name: DisplayName) {
+    pub(crate) fn name(&mut self, name: DisplayName) {
         self.name = Some(name);
     }
 
-    pub fn pointer(&mut self, at: Option<Point>) {
+    pub(crate) fn pointer(&mut self, at: Option<Point>) {
         self.pointer = Some(at);
     }
 
-    pub fn selection(&mut self, ids: Vec<ShapeId>) {
+    pub(crate) fn selection(&mut self, ids: Vec<ShapeId>) {
         self.selection = Some(ids);
     }
 
     /// When what is held may go out: None if nothing is held.
-    pub fn due(&self) -> Option<Instant> {
+    pub(crate) fn due(&self) -> Option<Instant> {
         let holding = self.name.is_some() || self.pointer.is_some() || self.selection.is_some();
         holding.then(|| self.last.map_or_else(Instant::now, |last| last + PUBLISH_EVERY))
     }
 
     /// Passes on what is held, if it is due.
-    pub fn publish(&mut self) {
+    pub(crate) fn publish(&mut self) {
         if self.due().is_none_or(|due| due > Instant::now()) {
             return;
         }

@@ -28,15 +28,15 @@ use crate::presence::{DisplayName, PERSON_COLORS};
 use crate::protocol::ServerMsg;
 use crate::server::peers;
 use across_nodes::{Relay, Remote, Said};
-pub use inbox::{Inbox, Outgoing};
+pub(super) use inbox::{Inbox, Outgoing};
 
 /// The least time between two updates one tab passes on to the others. Tabs
 /// send at most 30 a second; this leaves room for network jitter and no more.
-pub const PUBLISH_EVERY: Duration = Duration::from_millis(25);
+pub(super) const PUBLISH_EVERY: Duration = Duration::from_millis(25);
 
 /// The presence of one running room.
 #[derive(Default)]
-pub struct RoomPresence {
+pub(crate) struct RoomPresence {
     state: Mutex<State>,
     /// With several nodes: the way to the other nodes that have the room.
     relay: Option<Relay>,
@@ -96,7 +96,7 @@ impl RoomPresence {
     }
 
     /// The presence of `room`: with other nodes, shared with those that have it loaded.
-    pub fn for_room(peers: &peers::Shared, room: RoomName) -> Arc<RoomPresence> {
+    pub(crate) fn for_room(peers: &peers::Shared, room: RoomName) -> Arc<RoomPresence> {
         if peers.alone() {
             return Arc::new(RoomPresence::default());
         }
@@ -110,7 +110,7 @@ impl RoomPresence {
     /// others are told of its person if they are new. It stays until its
     /// `Outgoing` is dropped. `number` is the person's number in the room
     /// when one is given (several nodes: the same on every node).
-    pub fn enter(
+    pub(crate) fn enter(
         self: &Arc<Self>,
         tab: u64,
         person: ClientId,
@@ -155,12 +155,12 @@ impl RoomPresence {
     }
 
     /// How many people are here (a person with several tabs is one).
-    pub fn people(&self) -> usize {
+    pub(crate) fn people(&self) -> usize {
         self.state().people.len()
     }
 
     /// The person number of tab `tab`, while it is here.
-    pub fn person_of(&self, tab: u64) -> Option<u32> {
+    pub(crate) fn person_of(&self, tab: u64) -> Option<u32> {
         self.state().person_of(tab)
     }
 

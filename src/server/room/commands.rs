@@ -13,7 +13,7 @@ use crate::server::storage::StoreError;
 
 /// What a connection asks of its room.
 #[derive(Debug)]
-pub enum RoomCmd {
+pub(crate) enum RoomCmd {
     Join {
         member: ConnId,
         client: ClientId,
@@ -46,7 +46,7 @@ pub enum RoomCmd {
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum JoinError {
+pub(crate) enum JoinError {
     #[error("the room could not be loaded: {0}")]
     LoadFailed(Arc<StoreError>),
     #[error("the room kept closing while joining it; try again")]

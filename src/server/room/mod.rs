@@ -37,16 +37,16 @@ use super::presence::RoomPresence;
 use super::storage::{Store, StoreError, now_ms};
 use crate::model::{Change, RoomName};
 use crate::protocol::ErrorCode;
-pub use commands::{JoinError, RoomCmd};
-pub use feed::{Cursor, Read};
+pub(super) use commands::{JoinError, RoomCmd};
+pub(super) use feed::{Cursor, Read};
 use feed::{Deliveries, Feed};
 use members::{MemberCount, Members};
-pub use socket_writes::{Left, MemberSocket, SocketClosed, Writer};
+pub(super) use socket_writes::{Left, MemberSocket, SocketClosed, Writer};
 use state::{Author, Judged, RoomState};
 
 /// One connection, as its room knows it: numbered by the server, never shown to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ConnId(pub u64);
+pub(crate) struct ConnId(pub u64);
 
 impl fmt::Display for ConnId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -56,7 +56,7 @@ impl fmt::Display for ConnId {
 
 /// How many rooms may run, and what each may hold.
 #[derive(Debug, Clone, Copy)]
-pub struct RoomLimits {
+pub(crate) struct RoomLimits {
     /// An empty room stays loaded this long before it retires.
     pub idle_grace: Duration,
     /// Rooms loaded at once; past it, joining a room that is not loaded fails.
@@ -66,7 +66,7 @@ pub struct RoomLimits {
 }
 
 /// What every room of a server shares.
-pub struct Shared {
+pub(super) struct Shared {
     pub store: Store,
     pub peers: peers::Shared,
     pub fairness: Arc<Fairness>,
@@ -76,7 +76,7 @@ pub struct Shared {
 }
 
 /// What a retiring room calls, once, to take itself off the list of running rooms.
-pub type Retire = Box<dyn FnOnce() + Send>;
+pub(super) type Retire = Box<dyn FnOnce() + Send>;
 
 /// The most commands handled in one batch (and so one commit).
 const MAX_BATCH: usize = 256;
@@ -91,7 +91,7 @@ const NOTE_OPENED_EVERY: Duration = Duration::from_secs(3600);
 
 /// Numbers about a running room that others may read without asking it.
 #[derive(Debug, Default)]
-pub struct RoomStats {
+pub(super) struct RoomStats {
     pub members: AtomicU32,
     /// Shapes on the board as last recorded.
     pub shapes: AtomicU32,
@@ -99,7 +99,7 @@ pub struct RoomStats {
     pub private: AtomicBool,
 }
 
-pub struct Room {
+pub(super) struct Room {
     name: RoomName,
     /// The board and the room's authority over it (empty until loaded).
     state: RoomState,
@@ -124,7 +124,13 @@ pub struct Room {
 impl Room {
     /// A room that will load `name` from the store when run, and call `retire`
     /// when it stops.
-    pub fn new(name: RoomName, shared: Shared, stats: Arc<RoomStats>, limits: RoomLimits, retire: Retire) -> Room {
+    pub(super) fn new(
+        name: RoomName,
+        shared: Shared,
+        stats: Arc<RoomStats>,
+        limits: RoomLimits,
+        retire: Retire,
+    ) -> Room {
         let state = RoomState::loaded(name.clone(), Default::default(), fresh_epoch(), Instant::now().into_std());
         Room {
             name,
@@ -144,14 +150,14 @@ impl Room {
 
     /// Gives the room its own mailbox, so that with other nodes it can be
     /// woken when they append, and its viewers' cue to leave.
-    pub fn with_mailbox(mut self, tx: &mpsc::Sender<RoomCmd>, revoked: watch::Sender<u64>) -> Room {
+    pub(super) fn with_mailbox(mut self, tx: &mpsc::Sender<RoomCmd>, revoked: watch::Sender<u64>) -> Room {
         self.mailbox = Some(tx.downgrade());
         self.revoked = Some(revoked);
         self
     }
 
     /// The actor's life: load, serve, retire.
-    pub async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
+    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
         let store = self.shared.store.clone();
         // Noted before loading, so an expiry sweep either deleted the room
         // already (it loads empty) or spares it.

@@ -17,12 +17,12 @@ use crate::server::frame::Frame;
 
 /// The socket is closed or broken: nothing more goes out on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SocketClosed;
+pub(crate) struct SocketClosed;
 
 /// A member socket's writing half, as the room writes to it: text frames, in
 /// order, as a `Sink` takes them. `Any`, so the connection can have its own
 /// back when the room returns it.
-pub trait MemberSocket: Any + Send {
+pub(crate) trait MemberSocket: Any + Send {
     /// Whether it can take a frame now.
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SocketClosed>>;
     /// Takes a frame (after `poll_ready` said it could).
@@ -32,11 +32,11 @@ pub trait MemberSocket: Any + Send {
 }
 
 /// A writing half lent to the room.
-pub type Writer = Box<dyn MemberSocket>;
+pub(crate) type Writer = Box<dyn MemberSocket>;
 
 /// What a write from the room left for the member to finish.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Left {
+pub(crate) enum Left {
     #[default]
     Nothing,
     /// Messages taken but not yet flushed, or the socket was busy: flush,

@@ -42,9 +42,9 @@ pub(crate) use recent::Recent;
 pub const SNAPSHOT_EVERY: u64 = 256;
 /// Fewer changes than `SNAPSHOT_EVERY` are worth a snapshot once they are this
 /// large: what loading a room replays stays bounded when its changes are imports.
-pub const SNAPSHOT_LOG_BYTES: usize = 8 * 1024 * 1024;
+pub(super) const SNAPSHOT_LOG_BYTES: usize = 8 * 1024 * 1024;
 /// The most bytes of changes one page of history holds (at least one change).
-pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+pub(super) const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 /// How long a client's last op is remembered after its last change. Only a
 /// tab that comes back after this long with changes it sent but never saw
 /// confirmed could have one applied twice.

@@ -9,9 +9,9 @@ use std::collections::VecDeque;
 use crate::model::{Change, MAX_BATCH};
 
 /// The most changes kept.
-pub const RECENT_CHANGES: usize = 512;
+pub(super) const RECENT_CHANGES: usize = 512;
 /// The most weight kept (a batch counts as its changes).
-pub const RECENT_WEIGHT: usize = MAX_BATCH;
+pub(super) const RECENT_WEIGHT: usize = MAX_BATCH;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Recent {

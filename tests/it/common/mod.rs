@@ -1,8 +1,8 @@
 //! Shared by the integration tests: a real server on an ephemeral port with a
 //! temporary SQLite file, real WebSocket clients, and a bare HTTP GET.
 
-pub mod redis;
-pub mod tab;
+pub(crate) mod redis;
+pub(crate) mod tab;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -22,12 +22,12 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// How long a test waits for something that should happen before failing.
-pub const PATIENCE: Duration = Duration::from_secs(10);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 
 /// Checks `check` every `every` until it gives `Some`, and returns that;
 /// fails, saying `what` should have happened, once `PATIENCE` has passed.
 /// The one way these tests wait for a condition (never a sleep for luck).
-pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+pub(crate) async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
     what: impl std::fmt::Display,
     every: Duration,
     mut check: impl FnMut() -> F,
@@ -43,12 +43,12 @@ pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
 }
 
 /// Waits until the server at `addr` answers its health check.
-pub async fn healthy(addr: SocketAddr) {
+pub(crate) async fn healthy(addr: SocketAddr) {
     let ok = || async move { (http_get(addr, "/healthz").await.0 == 200).then_some(()) };
     eventually(format!("{addr} answers its health check"), Duration::from_millis(50), ok).await;
 }
 
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub running: Option<Running>,
     pub addr: SocketAddr,
     pub db_url: String,
@@ -56,11 +56,11 @@ pub struct TestServer {
 
 impl TestServer {
     /// A server on a fresh database in `dir`.
-    pub async fn start(dir: &tempfile::TempDir) -> TestServer {
+    pub(crate) async fn start(dir: &tempfile::TempDir) -> TestServer {
         Self::start_with(dir, |_| {}).await
     }
 
-    pub async fn start_with(dir: &tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
+    pub(crate) async fn start_with(dir: &tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let db_url = format!("sqlite://{}", dir.path().join("board.db").display());
         let mut config = Config::for_database("127.0.0.1:0".parse().unwrap(), db_url.clone());
         tweak(&mut config);
@@ -70,28 +70,28 @@ impl TestServer {
         TestServer { addr: running.addr, running: Some(running), db_url }
     }
 
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await.expect("server stops cleanly");
         }
     }
 
     /// Waits until exactly `n` rooms are loaded.
-    pub async fn rooms_loaded(&self, n: usize) {
+    pub(crate) async fn rooms_loaded(&self, n: usize) {
         let mut loaded = self.running.as_ref().expect("the server runs").rooms_loaded();
         let reached = matches!(tokio::time::timeout(PATIENCE, loaded.wait_for(|&loaded| loaded == n)).await, Ok(Ok(_)));
         assert!(reached, "{n} rooms loaded within {PATIENCE:?}, not {}", *loaded.borrow());
     }
 
-    pub fn ws_url(&self, room: &str) -> String {
+    pub(crate) fn ws_url(&self, room: &str) -> String {
         format!("ws://{}/ws/{room}", self.addr)
     }
 }
 
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A WebSocket client speaking the protocol, as a browser tab would.
-pub struct Client {
+pub(crate) struct Client {
     pub ws: Socket,
     next_op: u64,
 }
@@ -100,7 +100,7 @@ impl Client {
     /// Connects and says hello; returns the client and the welcome message,
     /// with the board it announced (the `board` parts after it) gathered
     /// into its `shapes`.
-    pub async fn join(server: &TestServer, room: &str, client_id: &str) -> (Client, Value) {
+    pub(crate) async fn join(server: &TestServer, room: &str, client_id: &str) -> (Client, Value) {
         let ws = Self::raw(server, room).await;
         let mut c = Client::wrap(ws);
         c.send_json(&json!({"type": "hello", "version": PROTOCOL_VERSION, "client": client_id})).await;
@@ -112,7 +112,7 @@ impl Client {
     /// Connects and says hello; returns the client and the server's answer,
     /// whatever it is (a welcome, its board gathered in, or an error before
     /// the server closes).
-    pub async fn hello(server: &TestServer, room: &str, client_id: &str) -> (Client, Value) {
+    pub(crate) async fn hello(server: &TestServer, room: &str, client_id: &str) -> (Client, Value) {
         let mut c = Client::wrap(Self::raw(server, room).await);
         c.send_json(&json!({"type": "hello", "version": PROTOCOL_VERSION, "client": client_id})).await;
         let answer = c.recv_event().await;
@@ -123,7 +123,7 @@ impl Client {
     /// For a welcome: reads the `board` parts that follow it, checks they come
     /// in order for the welcome's `seq`, and puts their shapes into the
     /// welcome as `shapes`. Anything else is returned as it is.
-    pub async fn gather_board(&mut self, mut answer: Value) -> Value {
+    pub(crate) async fn gather_board(&mut self, mut answer: Value) -> Value {
         if answer["type"] != "welcome" {
             return answer;
         }
@@ -142,7 +142,13 @@ impl Client {
 
     /// Connects as a client that holds the room's board as of `since` in
     /// incarnation `epoch`; returns the client and the answer (`catch_up` or `welcome`).
-    pub async fn rejoin(server: &TestServer, room: &str, client_id: &str, epoch: u64, since: u64) -> (Client, Value) {
+    pub(crate) async fn rejoin(
+        server: &TestServer,
+        room: &str,
+        client_id: &str,
+        epoch: u64,
+        since: u64,
+    ) -> (Client, Value) {
         let ws = Self::raw(server, room).await;
         let mut c = Client::wrap(ws);
         let hello =
@@ -155,59 +161,59 @@ impl Client {
     }
 
     /// Continues numbering ops after `last`: for a client that reconnects.
-    pub fn ops_after(mut self, last: u64) -> Client {
+    pub(crate) fn ops_after(mut self, last: u64) -> Client {
         self.next_op = last + 1;
         self
     }
 
     /// Wraps a socket that has not said hello (yet, or ever).
-    pub fn wrap(ws: Socket) -> Client {
+    pub(crate) fn wrap(ws: Socket) -> Client {
         Client { ws, next_op: 1 }
     }
 
     /// A connected socket that has not said hello yet.
-    pub async fn raw(server: &TestServer, room: &str) -> Socket {
+    pub(crate) async fn raw(server: &TestServer, room: &str) -> Socket {
         let (ws, _) = tokio_tungstenite::connect_async(server.ws_url(room)).await.expect("websocket connects");
         ws
     }
 
-    pub async fn send_text(&mut self, text: impl Into<String>) {
+    pub(crate) async fn send_text(&mut self, text: impl Into<String>) {
         self.ws.send(Message::text(text.into())).await.expect("send");
     }
 
-    pub async fn send_json(&mut self, v: &Value) {
+    pub(crate) async fn send_json(&mut self, v: &Value) {
         self.send_text(v.to_string()).await;
     }
 
     /// Sends a change; returns its op number.
-    pub async fn change(&mut self, change: Value) -> u64 {
+    pub(crate) async fn change(&mut self, change: Value) -> u64 {
         let op = self.next_op;
         self.next_op += 1;
         self.send_json(&json!({"type": "change", "op": op, "change": change})).await;
         op
     }
 
-    pub async fn create(&mut self, id: &str, kind: &str, x: f64, y: f64) -> u64 {
+    pub(crate) async fn create(&mut self, id: &str, kind: &str, x: f64, y: f64) -> u64 {
         self.change(json!({"op": "create", "shape": {"id": id, "kind": kind, "x": x, "y": y}})).await
     }
 
-    pub async fn move_to(&mut self, id: &str, x: f64, y: f64) -> u64 {
+    pub(crate) async fn move_to(&mut self, id: &str, x: f64, y: f64) -> u64 {
         self.change(json!({"op": "move", "id": id, "x": x, "y": y})).await
     }
 
-    pub async fn delete(&mut self, id: &str) -> u64 {
+    pub(crate) async fn delete(&mut self, id: &str) -> u64 {
         self.change(json!({"op": "delete", "id": id})).await
     }
 
     /// The next JSON message, or a failure after `PATIENCE`.
-    pub async fn recv(&mut self) -> Value {
+    pub(crate) async fn recv(&mut self) -> Value {
         match self.next_frame().await {
             Message::Text(t) => serde_json::from_str(&t).expect("server sends JSON"),
             other => panic!("expected a text message, got {other:?}"),
         }
     }
 
-    pub async fn next_frame(&mut self) -> Message {
+    pub(crate) async fn next_frame(&mut self) -> Message {
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.ws.next())
                 .await
@@ -221,7 +227,7 @@ impl Client {
     }
 
     /// The next message of type `ty`, skipping presence.
-    pub async fn recv_type(&mut self, ty: &str) -> Value {
+    pub(crate) async fn recv_type(&mut self, ty: &str) -> Value {
         loop {
             let msg = self.recv().await;
             if msg["type"] == ty {
@@ -232,7 +238,7 @@ impl Client {
     }
 
     /// Reads until a presence update says the room holds `n` members.
-    pub async fn members_become(&mut self, n: u64) {
+    pub(crate) async fn members_become(&mut self, n: u64) {
         loop {
             let msg = self.recv().await;
             if msg["type"] == "presence" && msg["members"] == n {
@@ -242,7 +248,7 @@ impl Client {
     }
 
     /// Reads until the confirmation of our change `op`; returns it.
-    pub async fn confirmed(&mut self, op: u64) -> Value {
+    pub(crate) async fn confirmed(&mut self, op: u64) -> Value {
         loop {
             let msg = self.recv_event().await;
             if msg["type"] == "applied" && msg["op"] == op {
@@ -253,7 +259,7 @@ impl Client {
     }
 
     /// The next message that is not presence.
-    pub async fn recv_event(&mut self) -> Value {
+    pub(crate) async fn recv_event(&mut self) -> Value {
         loop {
             let msg = self.recv().await;
             if !is_presence(&msg) {
@@ -263,7 +269,7 @@ impl Client {
     }
 
     /// Waits for the server to close the connection; returns its close frame.
-    pub async fn closed(&mut self) -> Option<CloseFrame> {
+    pub(crate) async fn closed(&mut self) -> Option<CloseFrame> {
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.ws.next()).await.expect("closed within patience");
             match frame {
@@ -276,7 +282,7 @@ impl Client {
 
     /// Proves that nothing but presence updates arrived: sends a change of
     /// its own and checks that its confirmation is the very next event.
-    pub async fn assert_nothing_pending(&mut self, fresh_id: &str) {
+    pub(crate) async fn assert_nothing_pending(&mut self, fresh_id: &str) {
         let op = self.create(fresh_id, "circle", 0.0, 0.0).await;
         let next = self.recv_event().await;
         assert_eq!(next["type"], "applied", "unexpected message before our own confirmation: {next}");
@@ -286,13 +292,13 @@ impl Client {
 
 /// Whether a server message is presence (the member count, who is here,
 /// pointers, selections) rather than part of the room's stream of changes.
-pub fn is_presence(msg: &Value) -> bool {
+pub(crate) fn is_presence(msg: &Value) -> bool {
     let presence = ["presence", "you", "person", "person_left", "pointer", "selection", "tab_left"];
     msg["type"].as_str().is_some_and(|t| presence.contains(&t))
 }
 
 /// Opens a WebSocket with extra request headers; returns the HTTP status of a refusal.
-pub async fn try_connect_with(url: &str, headers: &[(&str, &str)]) -> Result<Socket, u16> {
+pub(crate) async fn try_connect_with(url: &str, headers: &[(&str, &str)]) -> Result<Socket, u16> {
     let mut req = url.into_client_request().expect("valid request");
     for (k, v) in headers {
         let name = axum::http::HeaderName::from_bytes(k.as_bytes()).expect("header name");
@@ -306,18 +312,18 @@ pub async fn try_connect_with(url: &str, headers: &[(&str, &str)]) -> Result<Soc
 }
 
 /// A plain HTTP/1.1 GET: returns the status code, headers and body.
-pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, String) {
+pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, String) {
     http_get_as(addr, path, &addr.to_string(), "").await
 }
 
 /// A GET for `host`, with further header lines (each ending in CRLF).
-pub async fn http_get_as(addr: SocketAddr, path: &str, host: &str, headers: &str) -> (u16, String, String) {
+pub(crate) async fn http_get_as(addr: SocketAddr, path: &str, host: &str, headers: &str) -> (u16, String, String) {
     let (status, head, body) = http_get_bytes(addr, path, host, headers).await;
     (status, head, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// A GET whose body is bytes (an image): the status code, headers and body.
-pub async fn http_get_bytes(addr: SocketAddr, path: &str, host: &str, headers: &str) -> (u16, String, Vec<u8>) {
+pub(crate) async fn http_get_bytes(addr: SocketAddr, path: &str, host: &str, headers: &str) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n");
     stream.write_all(req.as_bytes()).await.expect("write");
@@ -331,17 +337,17 @@ pub async fn http_get_bytes(addr: SocketAddr, path: &str, host: &str, headers: &
 }
 
 /// A bodiless POST with further header lines (each ending in CRLF): the status code, headers and body.
-pub async fn http_post(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
+pub(crate) async fn http_post(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
     http_bodiless(addr, "POST", path, headers).await
 }
 
 /// A bodiless PUT, as `http_post`.
-pub async fn http_put(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
+pub(crate) async fn http_put(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
     http_bodiless(addr, "PUT", path, headers).await
 }
 
 /// A PUT answered with JSON: the status code and the parsed body (`Value::Null` if it is not JSON).
-pub async fn put_json(addr: SocketAddr, path: &str) -> (u16, Value) {
+pub(crate) async fn put_json(addr: SocketAddr, path: &str) -> (u16, Value) {
     let (status, _, body) = http_put(addr, path, "").await;
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
@@ -360,16 +366,16 @@ async fn http_bodiless(addr: SocketAddr, method: &str, path: &str, headers: &str
 }
 
 /// A GET of JSON: the status code and the parsed body (`Value::Null` if it is not JSON).
-pub async fn get_json(addr: SocketAddr, path: &str) -> (u16, Value) {
+pub(crate) async fn get_json(addr: SocketAddr, path: &str) -> (u16, Value) {
     let (status, _, body) = http_get(addr, path).await;
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 /// A tiny deterministic generator, so each tab's choices are reproducible.
-pub struct Dice(pub u64);
+pub(crate) struct Dice(pub u64);
 
 impl Dice {
-    pub fn roll(&mut self, n: u64) -> u64 {
+    pub(crate) fn roll(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -378,7 +384,7 @@ impl Dice {
 }
 
 /// The room's log as stored: seq → (client, op, change).
-pub fn stored_log(db: &Path, room: &str) -> BTreeMap<u64, (String, u64, Change)> {
+pub(crate) fn stored_log(db: &Path, room: &str) -> BTreeMap<u64, (String, u64, Change)> {
     let conn = rusqlite::Connection::open(db).expect("open the database");
     let mut stmt = conn.prepare("SELECT seq, client, op, change FROM changes WHERE room = ?1 ORDER BY seq").unwrap();
     let rows = stmt
@@ -394,7 +400,7 @@ pub fn stored_log(db: &Path, room: &str) -> BTreeMap<u64, (String, u64, Change)>
 }
 
 /// Every entry of `room`'s log, in order, as `store` has it (read a page at a time).
-pub async fn whole_log(
+pub(crate) async fn whole_log(
     store: &sketchboard::server::testing::Store,
     room: &sketchboard::model::RoomName,
 ) -> Vec<sketchboard::server::testing::LogEntry> {

@@ -11,12 +11,12 @@ use std::time::Instant;
 use super::{PATIENCE, TestServer};
 
 /// A node of several sharing `redis`, with its own SQLite file in `dir`.
-pub async fn node(dir: &tempfile::TempDir, redis: &RedisServer) -> TestServer {
+pub(crate) async fn node(dir: &tempfile::TempDir, redis: &RedisServer) -> TestServer {
     let url = redis.url.clone();
     TestServer::start_with(dir, move |c| c.redis_url = Some(url)).await
 }
 
-pub struct RedisServer {
+pub(crate) struct RedisServer {
     child: Option<Child>,
     dir: PathBuf,
     port: u16,
@@ -29,7 +29,7 @@ fn free_port() -> u16 {
 }
 
 impl RedisServer {
-    pub fn start(dir: &Path) -> RedisServer {
+    pub(crate) fn start(dir: &Path) -> RedisServer {
         let port = free_port();
         let mut server =
             RedisServer { child: None, dir: dir.to_owned(), port, url: format!("redis://127.0.0.1:{port}") };
@@ -62,7 +62,7 @@ impl RedisServer {
     }
 
     /// SIGKILL: no chance to write anything more.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -70,7 +70,7 @@ impl RedisServer {
     }
 
     /// Starts it again on the same files and port.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.kill();
         self.spawn();
     }

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::Socket;
 
-pub struct Tab {
+pub(crate) struct Tab {
     pub id: String,
     session: Session,
     ws: Option<Socket>,
@@ -30,7 +30,7 @@ pub struct Tab {
 }
 
 impl Tab {
-    pub fn new(id: impl Into<String>) -> Tab {
+    pub(crate) fn new(id: impl Into<String>) -> Tab {
         let id = id.into();
         let client = ClientId::parse(id.clone()).expect("a valid client id");
         Tab {
@@ -45,29 +45,29 @@ impl Tab {
         }
     }
 
-    pub fn is_connected(&self) -> bool {
+    pub(crate) fn is_connected(&self) -> bool {
         self.ws.is_some()
     }
 
     /// What the tab shows.
-    pub fn view(&self) -> &Board {
+    pub(crate) fn view(&self) -> &Board {
         self.session.view()
     }
 
     /// The last change of the room this tab holds.
-    pub fn seq(&self) -> u64 {
+    pub(crate) fn seq(&self) -> u64 {
         self.session.replica().seq()
     }
 
     /// Changes the room has not confirmed yet.
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.session.pending()
     }
 
     /// Connects and says hello (with the board it holds, if any), takes the
     /// answer and re-sends what the room lacks, as the page does. Err if the
     /// server is not there or goes away meanwhile.
-    pub async fn connect(&mut self, url: &str) -> Result<(), String> {
+    pub(crate) async fn connect(&mut self, url: &str) -> Result<(), String> {
         let connecting = tokio::time::timeout(super::PATIENCE, tokio_tungstenite::connect_async(url));
         let (ws, _) = connecting.await.map_err(|_| "connect timed out")?.map_err(|e| e.to_string())?;
         self.ws = Some(ws);
@@ -94,14 +94,14 @@ impl Tab {
     }
 
     /// Drops the connection without a word, as a dead network does.
-    pub fn disconnect(&mut self) {
+    pub(crate) fn disconnect(&mut self) {
         self.ws = None;
         self.session.disconnected();
     }
 
     /// Makes a change locally and sends it if connected (otherwise it waits,
     /// as an offline tab's does). False if the change does not apply here.
-    pub async fn make(&mut self, change: Change) -> bool {
+    pub(crate) async fn make(&mut self, change: Change) -> bool {
         let Ok(made) = self.session.change(change) else { return false };
         self.made.push(made.op);
         for msg in made.send {
@@ -114,7 +114,7 @@ impl Tab {
     }
 
     /// Waits for one message and applies it. False once the connection is gone.
-    pub async fn pump(&mut self) -> bool {
+    pub(crate) async fn pump(&mut self) -> bool {
         match self.next_msg().await {
             Ok(msg) => {
                 self.handle(msg);
@@ -125,7 +125,7 @@ impl Tab {
     }
 
     /// Applies whatever has already arrived, without waiting.
-    pub async fn pump_ready(&mut self) {
+    pub(crate) async fn pump_ready(&mut self) {
         while self.ws.is_some() {
             match futures_util::FutureExt::now_or_never(self.next_msg()) {
                 Some(Ok(msg)) => self.handle(msg),

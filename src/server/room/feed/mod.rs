@@ -28,7 +28,7 @@ use futures_util::FutureExt;
 use prometheus_client::metrics::counter::Counter;
 
 use super::ConnId;
-pub use super::socket_writes::Writer;
+pub(super) use super::socket_writes::Writer;
 use super::socket_writes::{Left, write_through};
 use crate::server::frame::Frame;
 use crate::server::metrics::{By, Metrics};
@@ -198,7 +198,7 @@ impl Inner {
 
 /// What a read gave.
 #[derive(Debug)]
-pub enum Read {
+pub(crate) enum Read {
     Messages(Vec<Frame>),
     /// The lent writing half is back, with what the room could not finish
     /// writing on it: flush it.
@@ -288,7 +288,7 @@ impl Feed {
 }
 
 /// One member's place in its room's feed.
-pub struct Cursor {
+pub(crate) struct Cursor {
     feed: Arc<Feed>,
     key: u64,
     me: ConnId,

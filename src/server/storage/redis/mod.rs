@@ -102,7 +102,7 @@ async fn shared_address_key(conn: &mut ConnectionManager) -> Result<[u8; 16], St
 
 /// The rooms' logs in Redis; cheap to clone.
 #[derive(Clone)]
-pub struct RedisStore {
+pub(crate) struct RedisStore {
     link: RedisLink,
     /// The key of the addresses' pseudonyms, shared by every node (`sb:address-key`).
     address_key: [u8; 16],
@@ -112,7 +112,7 @@ pub struct RedisStore {
 
 impl RedisStore {
     /// The store on `link`'s Redis, with its Functions loaded.
-    pub async fn new(link: RedisLink) -> Result<RedisStore, StoreError> {
+    pub(crate) async fn new(link: RedisLink) -> Result<RedisStore, StoreError> {
         link.load_functions(LIBRARY).await?;
         let address_key = shared_address_key(&mut link.conn()).await?;
         Ok(RedisStore { link, address_key, lobby_tidied: Default::default() })

@@ -49,7 +49,7 @@ fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
 
 /// A handle on one SQLite database; cheap to clone.
 #[derive(Clone)]
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     inner: Arc<Inner>,
 }
 
@@ -62,7 +62,7 @@ struct Inner {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database named by a `sqlite://PATH` URL.
-    pub fn open(url: &str) -> Result<SqliteStore, StoreError> {
+    pub(crate) fn open(url: &str) -> Result<SqliteStore, StoreError> {
         Self::open_counted(url, Metrics::new())
     }
 
