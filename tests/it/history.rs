@@ -123,11 +123,31 @@ async fn the_changes_api_and_every_version_are_the_recorded_log() {
         ("/api/rooms/hist/changes?limit=0", 400),
         ("/api/rooms/hist/changes?limit=1001", 400),
         ("/api/rooms/hist/changes?after=-1", 400),
+        ("/api/rooms/hist/changes?after=18446744073709551616", 400),
+        ("/api/rooms/hist/changes?limit=-1", 400),
+        ("/api/rooms/hist/changes?limit=18446744073709551616", 400),
         ("/api/rooms/hist/versions/x", 400),
+        ("/api/rooms/hist/versions/-1", 400),
+        ("/api/rooms/hist/versions/18446744073709551616", 400),
+        ("/api/rooms/hist/versions/9223372036854775808", 404),
+        ("/api/rooms/hist/versions/18446744073709551615", 404),
         ("/api/rooms/bad%20name/changes", 400),
     ] {
         assert_eq!(http_get(server.addr, path).await.0, status, "{path}");
     }
+    // Every `after` past the head is an empty last page, however large (2^63 and 2^64 - 1 once
+    // wrapped to a negative number and returned the whole log).
+    for after in [HEAD, HEAD + 1, i64::MAX as u64, 1 << 63, u64::MAX - 1, u64::MAX] {
+        let (status, page) = get_json(server.addr, &format!("/api/rooms/hist/changes?after={after}&limit=1000")).await;
+        assert_eq!(status, 200, "after={after}");
+        assert_eq!(
+            (page["changes"].as_array().map(Vec::len), page["head"].as_u64()),
+            (Some(0), Some(HEAD)),
+            "after={after}"
+        );
+    }
+    let (_, first) = get_json(server.addr, "/api/rooms/hist/changes?after=0&limit=1").await;
+    assert_eq!(first["changes"][0]["seq"], 1, "after=0 starts at the beginning");
     let (status, empty) = get_json(server.addr, "/api/rooms/never-used").await;
     assert_eq!((status, empty["seq"].as_u64(), empty["shapes"].as_array().map(Vec::len)), (200, Some(0), Some(0)));
     assert!(empty["at"].is_null(), "no change, no time");

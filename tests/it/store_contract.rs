@@ -182,6 +182,24 @@ async fn the_log_reads_back_in_order_a_page_at_a_time(place: Place) {
     assert_eq!(store.head(&room("nothing")).await.unwrap(), 0);
 }
 
+contract!(reads_past_every_seq_there_can_be_are_empty_not_wrapped);
+async fn reads_past_every_seq_there_can_be_are_empty_not_wrapped(place: Place) {
+    let store = place.open().await;
+    let r = room("edges");
+    store
+        .append(&r, append(0, &[("c", 1, create("a", 1.0)), ("c", 2, moved("a", 2.0))], Some("192.0.2.1")))
+        .await
+        .unwrap();
+    // 2^63 - 1, 2^63 and 2^64 - 1 as `after`: once these wrapped and returned the whole log.
+    for after in [i64::MAX as u64, 1 << 63, u64::MAX - 1, u64::MAX] {
+        assert!(store.changes(&r, after, 100).await.unwrap().is_empty(), "changes after {after}");
+        assert!(store.read_log(&r, after, 100).await.unwrap().is_empty(), "the log after {after}");
+        assert!(store.version(&r, after).await.unwrap().is_none(), "version {after}");
+    }
+    assert_eq!(store.changes(&r, 0, usize::MAX).await.unwrap().len(), 2, "a page as large as can be");
+    assert_eq!(store.read_log(&r, 1, usize::MAX).await.unwrap().len(), 1);
+}
+
 contract!(snapshots_are_loaded_from_and_every_version_reads_across_keyframes);
 async fn snapshots_are_loaded_from_and_every_version_reads_across_keyframes(place: Place) {
     let store = place.open().await;

@@ -82,11 +82,14 @@ impl RedisStore {
         upto: Option<u64>,
         limit: Option<usize>,
     ) -> Result<Vec<LogEntry>, StoreError> {
+        // Nothing follows the last seq there can be (and `after + 1` must not wrap to 0).
+        let Some(first) = after.checked_add(1) else { return Ok(Vec::new()) };
         let k = keys(room);
-        let (mut conn, start) = (self.conn(), format!("{}-0", after + 1));
+        let (mut conn, start) = (self.conn(), format!("{first}-0"));
         let end = upto.map_or("+".to_owned(), |seq| format!("{seq}-0"));
         let reply: StreamRangeReply = match limit {
-            Some(limit) => conn.xrange_count(&k.log, start, end, limit).await,
+            // Redis counts in a signed 64-bit number.
+            Some(limit) => conn.xrange_count(&k.log, start, end, limit.min(i64::MAX as usize)).await,
             None => conn.xrange(&k.log, start, end).await,
         }
         .map_err(failed("reading a room's log"))?;

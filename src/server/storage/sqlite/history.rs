@@ -7,7 +7,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::sql;
+use super::{db_int, sql};
 use crate::model::{Board, Change, RoomName};
 use crate::server::storage::{Logged, MAX_PAGE_BYTES, StoreError, Version};
 
@@ -37,7 +37,7 @@ pub(super) fn changes(conn: &Connection, room: &RoomName, after: u64, limit: usi
         .prepare_cached("SELECT seq, at, change FROM changes WHERE room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
         .map_err(sql("reading a room's history"))?;
     let rows = stmt
-        .query_map(params![room.as_str(), after as i64, limit as i64], |row| {
+        .query_map(params![room.as_str(), db_int(after), db_int(limit)], |row| {
             Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
         })
         .map_err(sql("reading a room's history"))?;
@@ -67,7 +67,7 @@ pub(super) fn version(conn: &Connection, room: &RoomName, seq: u64) -> Result<Op
         .prepare_cached("SELECT seq, at, change FROM changes WHERE room = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq")
         .map_err(sql("replaying a room's history"))?;
     let rows = stmt
-        .query_map(params![room.as_str(), from as i64, seq as i64], |row| {
+        .query_map(params![room.as_str(), db_int(from), db_int(seq)], |row| {
             Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
         })
         .map_err(sql("replaying a room's history"))?;
@@ -87,9 +87,11 @@ pub(super) fn version(conn: &Connection, room: &RoomName, seq: u64) -> Result<Op
     if at_ms.is_none() && seq > 0 {
         // The version is a keyframe itself: its time is its change's.
         at_ms = conn
-            .query_row("SELECT at FROM changes WHERE room = ?1 AND seq = ?2", params![room.as_str(), seq as i64], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row(
+                "SELECT at FROM changes WHERE room = ?1 AND seq = ?2",
+                params![room.as_str(), db_int(seq)],
+                |r| r.get::<_, i64>(0),
+            )
             .optional()
             .map_err(sql("reading a change's time"))?
             .and_then(known_time);
@@ -104,7 +106,7 @@ fn keyframe(conn: &Connection, room: &RoomName, seq: u64) -> Result<(u64, Board)
     let kept: Option<(i64, String)> = conn
         .query_row(
             "SELECT seq, board FROM keyframes WHERE room = ?1 AND seq <= ?2 ORDER BY seq DESC LIMIT 1",
-            params![room.as_str(), seq as i64],
+            params![room.as_str(), db_int(seq)],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()
@@ -112,7 +114,7 @@ fn keyframe(conn: &Connection, room: &RoomName, seq: u64) -> Result<(u64, Board)
     let current: Option<(i64, String)> = conn
         .query_row(
             "SELECT snapshot_seq, snapshot FROM rooms WHERE name = ?1 AND snapshot_seq <= ?2 AND snapshot_seq > 0",
-            params![room.as_str(), seq as i64],
+            params![room.as_str(), db_int(seq)],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()

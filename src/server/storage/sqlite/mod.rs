@@ -43,6 +43,13 @@ use crate::model::RoomName;
 use crate::server::metrics::Metrics;
 use writer::{Job, Work};
 
+/// A number from outside (a seq, a page size) as SQLite's integer: past
+/// `i64::MAX` it is `i64::MAX`, never wrapped negative (`after = 2^64 - 1`
+/// would otherwise read as -1, and a page after it as the whole log).
+fn db_int(n: impl TryInto<i64>) -> i64 {
+    n.try_into().unwrap_or(i64::MAX)
+}
+
 fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Engine { doing, source: EngineError::new(source) }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 
-use super::sql;
+use super::{db_int, sql};
 use crate::model::{Board, Change, ClientId, RoomName};
 use crate::server::storage::recent::RECENT_CHANGES;
 use crate::server::storage::{Append, CLIENT_OPS_KEPT_MS, LoadedRoom, LogEntry, Recent, StoreError};
@@ -131,7 +131,7 @@ pub(super) fn listed_since(
         )
         .map_err(sql("listing rooms"))?;
     let rows = stmt
-        .query_map(params![since, candidates as i64], |row| {
+        .query_map(params![since, db_int(candidates)], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?.max(0) as u64, row.get::<_, String>(2)?))
         })
         .map_err(sql("listing rooms"))?;
@@ -152,7 +152,7 @@ pub(super) fn read_log(
         )
         .map_err(sql("reading a room's log"))?;
     let rows = stmt
-        .query_map(params![room.as_str(), after as i64, limit as i64], |row| {
+        .query_map(params![room.as_str(), db_int(after), db_int(limit)], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, String>(1)?,
