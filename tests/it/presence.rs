@@ -159,6 +159,38 @@ async fn bad_or_spoofed_presence_is_refused_and_changes_nothing() {
     server.stop().await;
 }
 
+/// Names that would show as something they are not (reordered by a
+/// right-to-left override, invisible, two lines, a tower of accents) are
+/// refused with the reason, and nobody sees them; a decomposed name is shown
+/// in NFC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_that_lie_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let mut liar = join_as(&server, "names", "liar-tab", "liar").await;
+    let mut watcher = join_as(&server, "names", "watcher-tab", "watcher").await;
+    let liar_id = presence_until(&mut liar, "you", |_| true).await["person"].clone();
+    let tower = format!("a{}", "\u{0301}".repeat(32));
+    for (name, why) in [
+        ("Bob \u{202E}gnp.exe", "bidirectional"),
+        ("\u{2067}Eve", "bidirectional"),
+        ("\u{200B}", "invisible"),
+        ("\u{FEFF}", "invisible"),
+        ("one\u{2028}two", "one line"),
+        (tower.as_str(), "combining marks"),
+    ] {
+        liar.send_json(&json!({"type": "name", "name": name})).await;
+        let answer = liar.recv_event().await;
+        assert_eq!((&answer["type"], &answer["code"]), (&json!("error"), &json!("bad_message")), "{name:?} → {answer}");
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(message.contains(why), "{name:?}: the error says why: {message}");
+    }
+    liar.send_json(&json!({"type": "name", "name": "Zoe\u{0308}"})).await;
+    let named = presence_until(&mut watcher, "person", |m| m["id"] == liar_id && m["name"] != "").await;
+    assert_eq!(named["name"], "Zo\u{00EB}", "the first name anyone saw is the honest one, in NFC");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_presence_is_thinned_and_never_delays_or_drops_changes() {
     let dir = tempfile::tempdir().unwrap();
