@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::fairness::Network;
 use super::state::AppState;
 use super::storage::Logged;
 use crate::model::{Board, Change, RoomName};
@@ -18,11 +19,12 @@ use crate::model::{Board, Change, RoomName};
 pub(super) const MAX_PAGE: usize = 1000;
 const DEFAULT_PAGE: usize = 100;
 
-/// How a request names its room: by name (which is its edit link) or by view-only token.
+/// How a request names its room: by name (which is its edit link) or by
+/// view-only token, from an address (links that open nothing are counted).
 #[derive(Clone, Copy)]
 pub(super) enum By {
     Name,
-    Token,
+    Token(Network),
 }
 
 /// The room `key` names, or the answer saying why not.
@@ -30,7 +32,7 @@ pub(super) async fn resolve(state: &AppState, key: String, by: By) -> Result<Roo
     match by {
         By::Name => RoomName::parse(key)
             .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response()),
-        By::Token => match super::sharing::room_for(state, &key).await? {
+        By::Token(from) => match super::sharing::room_for(state, &key, from).await? {
             Some(room) => Ok(room),
             None => Err((StatusCode::NOT_FOUND, "this view-only link does not open any room").into_response()),
         },

@@ -38,6 +38,11 @@ use super::shutdown::Shutdown;
 /// its own bookkeeping): with the WebSocket's own write buffer, what a peer
 /// that stops reading can cost the server.
 const SEND_BUFFER: usize = 128 * 1024;
+/// The most a request's line and headers may take: more than any browser sends
+/// here (the site sets no cookies of its own), and what a connection that
+/// dribbles one endless header line can hold until its header deadline
+/// (hyper's own default is about 400 KB). More: 431, and the connection closes.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
 
 /// How the front door treats connections.
 #[derive(Debug, Clone, Copy)]
@@ -95,7 +100,7 @@ pub(super) async fn serve(
         let (gate, shutdown) = (gate.clone(), shutdown.clone());
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+            builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(MAX_HEAD_BYTES);
             let conn = builder.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service)).with_upgrades();
             tokio::pin!(conn);
             tokio::select! {

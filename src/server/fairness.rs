@@ -5,7 +5,11 @@
 //! - `rooms_opened_per_minute` rooms loaded that were not loaded already
 //!   (loading costs memory and a room slot; more: `too_many_rooms`);
 //! - `rooms_created_per_hour` rooms stored for the first time (they stay on
-//!   disk and in the lobby; more: the first change is refused, `too_many_rooms`).
+//!   disk and in the lobby; more: the first change is refused, `too_many_rooms`),
+//!   and that counts every room whose first stored row is its access (a new
+//!   private room, a view-only link asked for a room never used): HTTP 429;
+//! - `MISSED_LOOKUPS_PER_SEC` view-only links that open nothing (each a read
+//!   of the store; a script guessing tokens gets HTTP 429 without one).
 //!
 //! An IPv6 client counts by its /64, the block one household or one server
 //! gets, so a script cannot rotate through addresses it owns. Behind a reverse
@@ -24,6 +28,11 @@ use super::rate::TokenBucket;
 
 /// Addresses remembered before the ones with nothing to remember are swept.
 const SWEEP_AT: usize = 50_000;
+/// View-only links that open nothing, one address may try a second on
+/// average (a person mistypes a link now and then, a script guesses thousands).
+const MISSED_LOOKUPS_PER_SEC: f64 = 1.0;
+/// And at most this many at once.
+const MISSED_LOOKUPS_BURST: f64 = 30.0;
 
 /// The per-address limits.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +91,8 @@ pub enum Unfair {
     RoomsOpened(Network, u32),
     #[error("{0} created {1} rooms in the last hour, as many as one address may; try again later")]
     RoomsCreated(Network, u32),
+    #[error("{0} tried too many view-only links that open nothing; try again in a minute")]
+    MissedLookups(Network),
 }
 
 pub struct Fairness {
@@ -93,6 +104,8 @@ struct PerAddress {
     connections: usize,
     opened: TokenBucket,
     created: TokenBucket,
+    /// View-only links tried that opened nothing.
+    missed: TokenBucket,
 }
 
 /// One of an address's connections, counted until dropped.
@@ -128,7 +141,8 @@ impl Fairness {
     fn with<T>(&self, network: Network, f: impl FnOnce(&mut PerAddress, &AddressLimits) -> T) -> T {
         let mut table = self.table();
         if table.len() >= SWEEP_AT && !table.contains_key(&network) {
-            table.retain(|_, a| a.connections > 0 || !a.opened.is_full() || !a.created.is_full());
+            table
+                .retain(|_, a| a.connections > 0 || !a.opened.is_full() || !a.created.is_full() || !a.missed.is_full());
         }
         let limits = &self.limits;
         let entry = table.entry(network).or_insert_with(|| PerAddress {
@@ -141,6 +155,7 @@ impl Fairness {
                 f64::from(limits.rooms_created_per_hour) / 3600.0,
                 limits.rooms_created_per_hour.into(),
             ),
+            missed: TokenBucket::new(MISSED_LOOKUPS_PER_SEC, MISSED_LOOKUPS_BURST),
         });
         f(entry, limits)
     }
@@ -163,6 +178,17 @@ impl Fairness {
         self.with(network, |a, limits| {
             a.opened.try_take().then_some(()).ok_or(Unfair::RoomsOpened(network, limits.rooms_opened_per_minute))
         })
+    }
+
+    /// Whether `network` may look up a view-only link now: not while it has
+    /// used up its allowance of links that opened nothing.
+    pub(crate) fn may_look_up(&self, network: Network) -> Result<(), Unfair> {
+        self.with(network, |a, _| a.missed.has_token().then_some(()).ok_or(Unfair::MissedLookups(network)))
+    }
+
+    /// `network` looked up a view-only link that opens nothing.
+    pub(crate) fn missed_lookup(&self, network: Network) {
+        self.with(network, |a, _| a.missed.try_take());
     }
 
     /// Whether `network` may store one more new room now.

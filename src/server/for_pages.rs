@@ -3,7 +3,7 @@
 //! `PageData` as context (the site mounts them with it), never the server's
 //! whole state.
 
-use axum::http::HeaderMap;
+use axum::http::request::Parts;
 
 use super::state::AppState;
 use super::storage::StoreError;
@@ -27,9 +27,10 @@ impl PageData {
 
     /// The board of the room `key` names (a view-only token when `view`), as
     /// inline SVG, and the address of its PNG for link previews (from the
-    /// request's `headers`, empty if unknown). `Ok(None)` if it opens no room;
-    /// `Err` if the store cannot say.
-    pub async fn picture(&self, key: String, view: bool, headers: &HeaderMap) -> Result<Option<(String, String)>, ()> {
-        pictures::for_page(&self.state, key, view, headers).await
+    /// `request`'s headers, empty if unknown). `Ok(None)` if it opens no room;
+    /// `Err` if the store cannot say (or the requester tried too many links
+    /// that open nothing).
+    pub async fn picture(&self, key: String, view: bool, request: &Parts) -> Result<Option<(String, String)>, ()> {
+        pictures::for_page(&self.state, key, view, request).await
     }
 }

@@ -17,6 +17,7 @@
 //! - `config` and `shutdown`.
 
 mod api;
+mod client_addr;
 mod config;
 mod connection;
 mod edge;

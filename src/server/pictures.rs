@@ -19,6 +19,7 @@ use bytes::Bytes;
 use tiny_skia::{Color as SkColor, FillRule, Paint, PathBuilder, Pixmap, Rect, Stroke, Transform};
 
 use super::api::{By, resolve, unavailable};
+use super::client_addr::ClientAddr;
 use super::painter::Painter;
 use super::state::AppState;
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape};
@@ -42,12 +43,14 @@ enum Format {
 /// Answers `/r/{room}.svg` and friends before the pages see them (a room
 /// name never holds a dot, so no room page is shadowed).
 pub(super) async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some((key, by, format)) = picture_path(request.uri().path()) else {
+    let Some((key, token, format)) = picture_path(request.uri().path()) else {
         return next.run(request).await;
     };
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return next.run(request).await;
     }
+    let by =
+        if token { By::Token(ClientAddr::of(request.extensions(), request.headers(), &state).0) } else { By::Name };
     let room = match resolve(&state, key, by).await {
         Ok(room) => room,
         Err(response) => return response,
@@ -85,9 +88,10 @@ pub(super) async fn for_page(
     state: &AppState,
     key: String,
     view: bool,
-    headers: &axum::http::HeaderMap,
+    request: &axum::http::request::Parts,
 ) -> Result<Option<(String, String)>, ()> {
-    let by = if view { By::Token } else { By::Name };
+    let headers = &request.headers;
+    let by = if view { By::Token(ClientAddr::of(&request.extensions, headers, state).0) } else { By::Name };
     let image = state.origins.origin_of(headers).map(|o| format!("{o}/{}/{key}.png", if view { "v" } else { "r" }));
     let room = match resolve(state, key, by).await {
         Ok(room) => room,
@@ -108,12 +112,10 @@ pub(super) async fn for_page(
     }
 }
 
-fn picture_path(path: &str) -> Option<(String, By, Format)> {
-    let (by, rest) = if let Some(rest) = path.strip_prefix("/r/") {
-        (By::Name, rest)
-    } else {
-        (By::Token, path.strip_prefix("/v/")?)
-    };
+/// The room's key, whether it is a view-only token, and the format a path asks for.
+fn picture_path(path: &str) -> Option<(String, bool, Format)> {
+    let (token, rest) =
+        if let Some(rest) = path.strip_prefix("/r/") { (false, rest) } else { (true, path.strip_prefix("/v/")?) };
     let (key, format) = if let Some(key) = rest.strip_suffix(".svg") {
         (key, Format::Svg)
     } else if let Some(key) = rest.strip_suffix(".json") {
@@ -121,7 +123,7 @@ fn picture_path(path: &str) -> Option<(String, By, Format)> {
     } else {
         (rest.strip_suffix(".png")?, Format::Png)
     };
-    (!key.contains('/')).then(|| (key.to_owned(), by, format))
+    (!key.contains('/')).then(|| (key.to_owned(), token, format))
 }
 
 /// A room's version (epoch, seq) at a scale: what a PNG shows.

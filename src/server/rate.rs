@@ -51,6 +51,12 @@ impl TokenBucket {
         false
     }
 
+    /// Whether a token is there now (none is taken).
+    pub(crate) fn has_token(&mut self) -> bool {
+        self.refill();
+        self.tokens >= 1.0
+    }
+
     /// Takes a token, into debt if need be; returns when the debt is paid off
     /// (`None` if there was no debt).
     fn take(&mut self) -> Option<Instant> {

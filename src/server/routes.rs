@@ -15,6 +15,7 @@ use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
 
 use super::api::{self, By, Page};
+use super::client_addr::ClientAddr;
 use super::for_pages::PageData;
 use super::state::AppState;
 use super::{pictures, sharing, sockets};
@@ -38,12 +39,15 @@ pub(crate) fn router(state: AppState, mount_pages: MountPages) -> Router {
             get(|State(s), Path(k), Query(p): Query<Page>| api::changes(s, k, By::Name, p)),
         )
         .route("/api/rooms/{room}/versions/{seq}", get(|State(s), Path((k, n))| api::version(s, k, By::Name, n)))
-        .route("/api/v/{token}", get(|State(s), Path(k)| api::room(s, k, By::Token)))
+        .route("/api/v/{token}", get(|State(s), ClientAddr(from), Path(k)| api::room(s, k, By::Token(from))))
         .route(
             "/api/v/{token}/changes",
-            get(|State(s), Path(k), Query(p): Query<Page>| api::changes(s, k, By::Token, p)),
+            get(|State(s), ClientAddr(from), Path(k), Query(p): Query<Page>| api::changes(s, k, By::Token(from), p)),
         )
-        .route("/api/v/{token}/versions/{seq}", get(|State(s), Path((k, n))| api::version(s, k, By::Token, n)))
+        .route(
+            "/api/v/{token}/versions/{seq}",
+            get(|State(s), ClientAddr(from), Path((k, n))| api::version(s, k, By::Token(from), n)),
+        )
         .route("/new", get(new_room));
     let pages = mount_pages(routes, &state, PageData::new(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), pictures::serve))
@@ -131,9 +135,9 @@ struct NewRoom {
 
 /// The lobby's form lands here: a typed name, or none for a random one.
 /// Plain HTTP, so creating a room works before (or without) the WebAssembly.
-async fn new_room(State(state): State<AppState>, Query(q): Query<NewRoom>) -> Response {
+async fn new_room(State(state): State<AppState>, ClientAddr(from): ClientAddr, Query(q): Query<NewRoom>) -> Response {
     if q.private.is_some() {
-        return sharing::new_private_room(&state).await;
+        return sharing::new_private_room(&state, from).await;
     }
     let typed = q.name.as_deref().map(str::trim).unwrap_or_default();
     let name = if typed.is_empty() { random_room_name() } else { typed.to_owned() };

@@ -13,6 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use rand::Rng;
 use serde::Serialize;
 
+use super::client_addr::ClientAddr;
+use super::fairness::{Network, Unfair};
+use super::metrics::Why;
 use super::sockets;
 use super::state::AppState;
 use super::storage::Access;
@@ -35,12 +38,36 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, "room access is unavailable right now").into_response()
 }
 
+/// An answer saying a per-address limit refused the request (`why`, for the metrics).
+fn limited(state: &AppState, why: &'static str, e: Unfair) -> Response {
+    state.metrics.limited.get_or_create(&Why { why }).inc();
+    tracing::warn!(error = %e, "refused over its address's limit");
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, e.to_string()).into_response();
+    response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+    response
+}
+
+/// Counts a room that `from` makes stored by its access alone (it has no
+/// change yet) against the address's allowance of new rooms, as a room's
+/// first change is counted: rows a script makes without ever drawing are
+/// rows all the same.
+async fn count_new_row(state: &AppState, room: &RoomName, from: Network) -> Result<(), Response> {
+    let stored = state.store.head(room).await.map_err(unavailable)? > 0;
+    if stored {
+        return Ok(());
+    }
+    state.fairness.create_room(from).map_err(|e| limited(state, "rooms_created", e))
+}
+
 /// `/new?private=1`: a room with an unguessable name, stored as private at
 /// once (before its first change), so it is never listed.
-pub(super) async fn new_private_room(state: &AppState) -> Response {
+pub(super) async fn new_private_room(state: &AppState, from: Network) -> Response {
     let Ok(room) = RoomName::parse(random_token()) else {
         return unavailable("a random name was refused");
     };
+    if let Err(response) = count_new_row(state, &room, from).await {
+        return response;
+    }
     let access = Access { private: true, view_token: Some(random_token()) };
     match state.store.set_access(&room, access).await {
         Ok(()) => Redirect::to(&format!("/r/{room}")).into_response(),
@@ -66,26 +93,32 @@ enum Ask {
 }
 
 /// `GET /api/rooms/{room}/view-link`: the room's view-only link; 404 if it has none yet.
-pub(super) async fn view_link(State(state): State<AppState>, Path(room): Path<String>) -> Response {
-    link(&state, room, Ask::Read).await
+pub(super) async fn view_link(
+    State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
+    Path(room): Path<String>,
+) -> Response {
+    link(&state, room, Ask::Read, from).await
 }
 
 /// `PUT /api/rooms/{room}/view-link`: the room's view-only link, made if it has none.
 pub(super) async fn ensure_view_link(
     State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
     Path(room): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     if !state.origins.allows_socket(&headers) {
         return (StatusCode::FORBIDDEN, "only this site's pages may make a view-only link").into_response();
     }
-    link(&state, room, Ask::Ensure).await
+    link(&state, room, Ask::Ensure, from).await
 }
 
 /// `POST /api/rooms/{room}/view-link`: a new view-only link; the old one stops
 /// working and its open connections are closed.
 pub(super) async fn replace_view_link(
     State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
     Path(room): Path<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -93,22 +126,27 @@ pub(super) async fn replace_view_link(
     if !state.origins.allows_socket(&headers) {
         return (StatusCode::FORBIDDEN, "only this site's pages may replace a view-only link").into_response();
     }
-    link(&state, room, Ask::Replace).await
+    link(&state, room, Ask::Replace, from).await
 }
 
-async fn link(state: &AppState, room: String, ask: Ask) -> Response {
+async fn link(state: &AppState, room: String, ask: Ask, from: Network) -> Response {
     let room = match RoomName::parse(room) {
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response(),
     };
-    let access = match state.store.access(&room).await {
-        Ok(access) => access.unwrap_or(Access { private: false, view_token: None }),
+    let stored = match state.store.access(&room).await {
+        Ok(access) => access,
         Err(e) => return unavailable(e),
     };
+    let first_row = stored.is_none();
+    let access = stored.unwrap_or(Access { private: false, view_token: None });
     let token = match (&access.view_token, ask) {
         (Some(token), Ask::Read | Ask::Ensure) => token.clone(),
         (None, Ask::Read) => return (StatusCode::NOT_FOUND, "this room has no view-only link yet").into_response(),
         _ => {
+            if first_row && let Err(response) = count_new_row(state, &room, from).await {
+                return response;
+            }
             let token = random_token();
             let access = Access { view_token: Some(token.clone()), ..access };
             if let Err(e) = state.store.set_access(&room, access).await {
@@ -126,12 +164,13 @@ async fn link(state: &AppState, room: String, ask: Ask) -> Response {
 /// `/ws/v/{token}`: the room's WebSocket, read-only.
 pub(super) async fn view_socket(
     State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
     Path(token): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let room = match room_for(&state, &token).await {
+    let room = match room_for(&state, &token, from).await {
         Ok(Some(room)) => room,
         Ok(None) => return (StatusCode::NOT_FOUND, "this view-only link does not open any room").into_response(),
         Err(response) => return response,
@@ -139,10 +178,13 @@ pub(super) async fn view_socket(
     sockets::open(state, room, Some(token), peer, &headers, upgrade)
 }
 
-/// The room a view-only token opens.
-pub(super) async fn room_for(state: &AppState, token: &str) -> Result<Option<RoomName>, Response> {
-    if !well_formed(token) {
-        return Ok(None);
+/// The room a view-only token opens, as looked up by `from`: an address that
+/// tried too many tokens that open nothing is answered 429, without a read.
+pub(super) async fn room_for(state: &AppState, token: &str, from: Network) -> Result<Option<RoomName>, Response> {
+    state.fairness.may_look_up(from).map_err(|e| limited(state, "missed_lookups", e))?;
+    let room = if well_formed(token) { state.store.room_for_token(token).await.map_err(unavailable)? } else { None };
+    if room.is_none() {
+        state.fairness.missed_lookup(from);
     }
-    state.store.room_for_token(token).await.map_err(unavailable)
+    Ok(room)
 }

@@ -164,3 +164,71 @@ async fn private_rooms_are_unguessable_and_never_listed() {
     assert!(lobby.contains("public-one") && !lobby.contains(&name));
     server.stop().await;
 }
+
+/// Rows a script stores without ever drawing count as new rooms: a private
+/// room made by `/new?private=1`, a view-only link asked for a room never
+/// used. Past the address's allowance they are refused (429) and stored
+/// nothing; a link for a room already stored costs nothing, and another
+/// address is not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_stored_without_a_change_count_against_the_addresss_new_rooms() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir, |c| {
+        c.rooms_created_per_hour = 5;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let (mut alice, _) = Client::join(&server, "kept", "alice").await;
+    let op = alice.create("a", "circle", 10.0, 10.0).await;
+    alice.confirmed(op).await; // 1 of 5: its first change stored it.
+    for made in 2..=5 {
+        let (status, _, _) = http_get(server.addr, "/new?private=1").await;
+        assert!((300..400).contains(&status), "private room {made} of 5: {status}");
+    }
+    let (status, head, body) = http_get(server.addr, "/new?private=1").await;
+    assert_eq!(status, 429, "the sixth: {body}");
+    assert!(head.to_lowercase().contains("retry-after"), "{head}");
+    assert!(body.contains("rooms in the last hour"), "it says why: {body}");
+    let (status, _) = post_or_put(&server, "PUT", "/api/rooms/never-used/view-link", "").await;
+    assert_eq!(status, 429, "a link for a room never used is a new row too");
+    assert_eq!(http_get(server.addr, "/api/rooms/never-used/view-link").await.0, 404, "and nothing was stored");
+    let (status, body) = post_or_put(&server, "PUT", "/api/rooms/kept/view-link", "").await;
+    assert_eq!(status, 200, "a stored room's link is no new room: {body}");
+    let elsewhere = "X-Forwarded-For: 198.51.100.7\r\n";
+    let (status, _) = post_or_put(&server, "PUT", "/api/rooms/theirs/view-link", elsewhere).await;
+    assert_eq!(status, 200, "another address has its own allowance");
+    server.stop().await;
+}
+
+/// View-only links that open nothing are each a read of the store: one
+/// address may try a few (a mistyped link), not thousands; past its allowance
+/// it gets 429, without a read, on every route that takes a token, while
+/// another address is not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn view_only_links_that_open_nothing_are_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir, |c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let guess = |i: usize| format!("{i:0>22}");
+    let mut misses = 0;
+    let refused = loop {
+        let (status, head, body) = http_get(server.addr, &format!("/api/v/{}", guess(misses))).await;
+        if status != 404 {
+            break (status, head, body);
+        }
+        misses += 1;
+        assert!(misses <= 40, "still looking up after {misses} misses");
+    };
+    assert_eq!(refused.0, 429, "{refused:?}");
+    assert!((20..=40).contains(&misses), "a few misses allowed first: {misses}");
+    assert!(refused.1.to_lowercase().contains("retry-after") && refused.2.contains("view-only links"), "{refused:?}");
+    for path in [format!("/v/{}.png", guess(1)), format!("/api/v/{}/changes", guess(2))] {
+        assert_eq!(http_get(server.addr, &path).await.0, 429, "{path}");
+    }
+    let ws = try_connect_with(&format!("ws://{}/ws/v/{}", server.addr, guess(3)), &[]).await;
+    assert_eq!(ws.err(), Some(429), "the view-only socket too");
+    let elsewhere = "X-Forwarded-For: 198.51.100.7\r\n";
+    let (status, _, _) =
+        crate::common::http_get_as(server.addr, &format!("/api/v/{}", guess(4)), "127.0.0.1", elsewhere).await;
+    assert_eq!(status, 404, "another address still looks up");
+    server.stop().await;
+}

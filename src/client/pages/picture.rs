@@ -20,9 +20,9 @@ pub fn board_picture(key: String, view: bool) -> impl Future<Output = Result<Opt
     #[cfg(feature = "ssr")]
     {
         let pages = use_context::<crate::server::PageData>();
-        let headers = use_context::<axum::http::request::Parts>().map(|p| p.headers).unwrap_or_default();
+        let request = use_context::<axum::http::request::Parts>();
         async move {
-            let found = pages.ok_or(())?.picture(key, view, &headers).await?;
+            let found = pages.ok_or(())?.picture(key, view, &request.ok_or(())?).await?;
             Ok(found.map(|(svg, image)| Picture { svg, image }))
         }
     }
