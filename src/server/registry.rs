@@ -3,6 +3,12 @@
 //! Only joining and retiring touch the map; a connection keeps its room's
 //! mailbox for its whole life, so the hot path (every change) never takes the
 //! registry's lock.
+//!
+//! When every slot (`--max-rooms`) is taken, a room nobody ever changed gives
+//! way to a new one: the one opened by the address that holds the most
+//! loaded rooms, and only if that address would still hold more than the
+//! newcomer's (so a flood of empty rooms cannot keep an honest newcomer out,
+//! and floods only push each other around). A room that holds work never gives way.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +45,8 @@ const ROOM_MAILBOX: usize = 1024;
 #[derive(Clone)]
 struct RoomHandle {
     tx: mpsc::Sender<RoomCmd>,
+    /// The address that loaded it (for which room gives way when the server is full).
+    opener: Network,
     /// Tells this actor apart from an earlier or later one of the same room.
     generation: u64,
     stats: Arc<RoomStats>,
@@ -108,7 +116,13 @@ impl Registry {
             self.set_loaded(rooms.len());
         }
         if rooms.len() >= max_rooms && !rooms.contains_key(name) {
-            return Err(JoinError::Busy(max_rooms));
+            let Some(victim) = giving_way(&rooms, network) else { return Err(JoinError::Busy(max_rooms)) };
+            if let Some(h) = rooms.remove(&victim) {
+                // A full mailbox is a room at work: it still goes, when it reads this.
+                let tx = h.tx.clone();
+                tokio::spawn(async move { drop(tx.send(RoomCmd::GiveWay).await) });
+            }
+            self.set_loaded(rooms.len());
         }
         self.inner.fairness.open_room(network).map_err(JoinError::Unfair)?;
         let generation = self.inner.next_generation.fetch_add(1, Ordering::Relaxed);
@@ -135,7 +149,7 @@ impl Registry {
         let room = Room::new(name.clone(), shared, stats.clone(), self.inner.limits, retire)
             .with_mailbox(&tx, revoked.clone());
         tokio::spawn(room.run(rx));
-        let handle = RoomHandle { tx, generation, stats, room_presence, revoked };
+        let handle = RoomHandle { tx, opener: network, generation, stats, room_presence, revoked };
         rooms.insert(name.clone(), handle.clone());
         self.set_loaded(rooms.len());
         Ok(handle)
@@ -242,4 +256,23 @@ impl Registry {
     pub(crate) fn loaded(&self) -> watch::Receiver<usize> {
         self.inner.loaded.subscribe()
     }
+}
+
+/// The room that gives its place to one `newcomer` opens, when every place is
+/// taken: never changed, opened by the address holding the most rooms (the
+/// oldest of its rooms), and only if that address holds more rooms than the
+/// newcomer's would with the new one.
+fn giving_way(rooms: &HashMap<RoomName, RoomHandle>, newcomer: Network) -> Option<RoomName> {
+    let mut held: HashMap<Network, usize> = HashMap::new();
+    for h in rooms.values() {
+        *held.entry(h.opener).or_default() += 1;
+    }
+    let newcomers = held.get(&newcomer).copied().unwrap_or(0) + 1;
+    rooms
+        .iter()
+        .filter(|(_, h)| !h.stats.changed.load(Ordering::Relaxed))
+        .map(|(name, h)| (held.get(&h.opener).copied().unwrap_or(0), std::cmp::Reverse(h.generation), name))
+        .filter(|(holds, ..)| *holds > newcomers)
+        .max()
+        .map(|(.., name)| name.clone())
 }

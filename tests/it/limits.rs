@@ -131,3 +131,66 @@ async fn a_full_board_refuses_one_more_shape_and_keeps_the_rest() {
     assert!(shapes.iter().all(|s| s["id"] != "one-more"));
     server.stop().await;
 }
+
+/// Opens `room` as a tab at `address` (through the trusted proxy); returns
+/// the client and the server's answer to hello.
+async fn open_from(server: &TestServer, room: &str, client: &str, address: &str) -> (Client, serde_json::Value) {
+    let ws = crate::common::try_connect_with(&server.ws_url(room), &[("X-Forwarded-For", address)]).await.unwrap();
+    let mut c = Client::wrap(ws);
+    let hello =
+        serde_json::json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION, "client": client});
+    c.send_json(&hello).await;
+    let answer = c.recv_event().await;
+    let answer = c.gather_board(answer).await;
+    (c, answer)
+}
+
+/// Every slot held by empty rooms from a few addresses (a flood: 4 × 5 rooms,
+/// nobody drawing) does not keep an honest newcomer out: a room nobody changed,
+/// from the address holding the most, gives way and its members are closed.
+/// A room that holds work never gives way, and a flooder cannot push out
+/// another flooder's room to add one of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_nobody_changed_give_way_to_a_newcomer_when_every_slot_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir, |c| {
+        c.max_rooms = 21;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    // One room holds work, from an address of its own.
+    let (mut worker, _) = open_from(&server, "work", "worker", "192.0.2.200").await;
+    let op = worker.create("a", "circle", 10.0, 10.0).await;
+    worker.confirmed(op).await;
+    let mut flood = Vec::new();
+    for address in 1..=4 {
+        for room in 0..5 {
+            let (c, answer) = open_from(
+                &server,
+                &format!("empty-{address}-{room}"),
+                &format!("f{address}-{room}"),
+                &format!("203.0.113.{address}"),
+            )
+            .await;
+            assert_eq!(answer["type"], "welcome", "{answer}");
+            flood.push(c);
+        }
+    }
+    server.rooms_loaded(21).await;
+    // A flooder may not push out another's empty room to add its own.
+    let (_, refusal) = open_from(&server, "empty-1-5", "f1-5", "203.0.113.1").await;
+    assert_eq!(refusal["code"], "server_busy", "{refusal}");
+    // An honest newcomer gets a place.
+    let (_honest, welcome) = open_from(&server, "honest", "honest", "198.51.100.9").await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    // One flooded room gave way: its member was closed; the room with work was not.
+    let mut closed = 0;
+    for c in &mut flood {
+        if tokio::time::timeout(Duration::from_millis(200), c.closed()).await.is_ok() {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 1, "exactly one empty room gave way");
+    worker.assert_nothing_pending("still-here").await;
+    server.stop().await;
+}

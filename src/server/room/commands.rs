@@ -43,6 +43,9 @@ pub(crate) enum RoomCmd {
     },
     /// Several nodes: the room's log may have grown (another node appended).
     Tail,
+    /// The server is full and this room, never changed, gives its place to a
+    /// new one (`registry`): its members are closed, and it retires.
+    GiveWay,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -97,6 +97,9 @@ pub(super) struct RoomStats {
     pub shapes: AtomicU32,
     /// A private room, never listed.
     pub private: AtomicBool,
+    /// Something was ever recorded in it: a room that holds work, which
+    /// never gives its place to another (`registry`).
+    pub changed: AtomicBool,
 }
 
 pub(super) struct Room {
@@ -227,6 +230,7 @@ impl Room {
         let loaded = self.shared.store.load_room(&self.name).await?;
         self.state = RoomState::loaded(self.name.clone(), loaded, fresh_epoch(), Instant::now().into_std());
         self.stats.shapes.store(u32::try_from(self.state.board().len()).unwrap_or(u32::MAX), Ordering::Relaxed);
+        self.stats.changed.store(self.state.seq() > 0, Ordering::Relaxed);
         Ok(())
     }
 
@@ -293,6 +297,12 @@ impl Room {
                     self.flush().await?;
                     self.leave(member);
                 }
+                RoomCmd::GiveWay => {
+                    self.flush().await?;
+                    tracing::info!(room = %self.name, "giving its place to a new room; closing its members");
+                    let everyone: Vec<ConnId> = self.members.keys().copied().collect();
+                    self.drop_members(everyone);
+                }
             }
         }
         self.flush().await?;
@@ -349,6 +359,7 @@ impl Room {
                     let out = self.state.recorded(commit, Instant::now().into_std());
                     let shapes = u32::try_from(self.state.board().len()).unwrap_or(u32::MAX);
                     self.stats.shapes.store(shapes, Ordering::Relaxed);
+                    self.stats.changed.store(self.state.seq() > 0, Ordering::Relaxed);
                     // All at once: a caught-up member's socket takes the batch in one write.
                     self.feed.extend(out);
                     return Ok(());
