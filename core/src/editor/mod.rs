@@ -12,8 +12,9 @@
 //! text…) join it as new variants, each in a file of its own, without touching
 //! the others. What every tool shares (the selection, the undo history, the
 //! colour for new shapes) is `Shared`, here, with the bookkeeping that makes
-//! each action one change and one undo step. Commands on the selection are in
-//! `commands`; where new shapes, duplicates and pastes go, in `placing`.
+//! each action one change and one undo step (`shared`). Commands on the
+//! selection are in `commands`; where new shapes, duplicates and pastes go, in
+//! `placing`.
 //!
 //! The editor reads no clock (the caller passes `now_ms` where time matters)
 //! and draws no randomness (new ids come from the generator it is given).
@@ -22,11 +23,11 @@ mod commands;
 pub mod keys;
 mod placing;
 mod select;
+mod shared;
 
-use std::collections::HashSet;
-
-use crate::history::{History, Step};
-use crate::model::{Board, Change, Color, MAX_BATCH, Shape, ShapeId};
+use crate::history::History;
+use crate::model::{Board, Change, Color, Shape, ShapeId};
+use shared::Shared;
 
 pub use commands::Stack;
 pub use keys::{Binding, Claim, Command, KeyPress};
@@ -90,22 +91,6 @@ pub struct Dirty {
 /// The active tool and where its gesture stands. A new tool is a new variant.
 enum Tool {
     Select(select::Select),
-}
-
-/// What every tool and command works on besides the board.
-struct Shared {
-    /// The selected shapes, in the order they were selected.
-    selected: Vec<ShapeId>,
-    history: History,
-    /// The colour new shapes take: the last one chosen.
-    color: Option<Color>,
-    /// When the last arrow-key move was made, while a burst of them goes on.
-    last_nudge: Option<f64>,
-    new_id: NewId,
-    dirty: Dirty,
-    /// Shapes left the selection because they left the board, and the tool
-    /// has not heard yet (`Editor::settle`).
-    lost: bool,
 }
 
 pub struct Editor {
@@ -265,81 +250,6 @@ impl Editor {
                 Tool::Select(s) => s.selection_lost(),
             }
         }
-    }
-}
-
-impl Shared {
-    /// Makes `ids` the selection.
-    fn select(&mut self, ids: Vec<ShapeId>) {
-        if self.selected != ids {
-            self.selected = ids;
-            self.dirty.selection = true;
-        }
-        self.dirty.redraw = true;
-    }
-
-    /// The selected shapes as `board` has them, in drawing order.
-    fn selection(&self, board: &Board) -> Vec<Shape> {
-        // A set: after select-all, a list lookup per shape would be quadratic.
-        let selected: HashSet<&ShapeId> = self.selected.iter().collect();
-        board.shapes().filter(|s| selected.contains(&s.id)).cloned().collect()
-    }
-
-    /// Something visible changed: keep the selection to shapes on `board`.
-    fn prune(&mut self, board: &Board) {
-        let before = self.selected.len();
-        self.selected.retain(|id| board.get(id).is_some());
-        if self.selected.len() != before {
-            self.lost = true;
-            self.dirty.selection = true;
-        }
-        self.dirty.redraw = true;
-    }
-
-    /// Submits one change; whether the board took it.
-    fn submit(&mut self, doc: &mut dyn Document, change: Change) -> bool {
-        let done = doc.submit(change);
-        if done {
-            self.prune(doc.view());
-        }
-        done
-    }
-
-    /// Submits `parts` as one change (the session sends a large batch in
-    /// parts), split only past `MAX_BATCH`, more than any board can call for;
-    /// whether the board took them all.
-    fn send_parts(&mut self, doc: &mut dyn Document, mut parts: Vec<Change>) -> bool {
-        let mut all = true;
-        while !parts.is_empty() {
-            let rest = parts.split_off(parts.len().min(MAX_BATCH));
-            if let Some(change) = Change::from_parts(std::mem::replace(&mut parts, rest)) {
-                all &= self.submit(doc, change);
-            }
-        }
-        all
-    }
-
-    /// Makes `parts` one action: one change and one undo step (with `merge`,
-    /// part of the last step if it touched the same shapes). Whether the
-    /// board took it all; false for nothing to do.
-    fn act(&mut self, doc: &mut dyn Document, parts: Vec<Change>, merge: bool) -> bool {
-        if parts.is_empty() {
-            return false;
-        }
-        let step = Step::touching(doc.view(), parts.iter().filter_map(Change::shape_id));
-        let all = self.send_parts(doc, parts);
-        // What did apply is the step, even if a batch of it was refused.
-        let step = step.finish(doc.view());
-        if !merge {
-            self.last_nudge = None;
-        }
-        self.remember(step, merge);
-        all
-    }
-
-    fn remember(&mut self, step: Step, merge: bool) {
-        self.history.push(step, merge);
-        self.dirty.history = true;
     }
 }
 
