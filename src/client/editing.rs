@@ -7,7 +7,7 @@
 //! A view-only board and a version from history are only looked at: their
 //! editing inputs never reach the editor.
 
-use crate::editor::{Document, Editor, Stack, keys};
+use crate::editor::{Dirty, Document, Editor, Stack, keys};
 use crate::model::{Board, Change, Color, ShapeKind};
 use crate::protocol::ClientMsg;
 use crate::session::Session;
@@ -62,6 +62,14 @@ impl LiveBoard {
             let result = f(&mut editor, &mut tab);
             (result, tab.outgoing, tab.submitted, editor.take_dirty())
         };
+        self.after_edit(outgoing, submitted, dirty);
+        result
+    }
+
+    /// What follows every edit, once in the bundle rather than in each of
+    /// `edit`'s copies.
+    #[inline(never)]
+    fn after_edit(&self, outgoing: Vec<ClientMsg>, submitted: bool, dirty: Dirty) {
         if submitted {
             // Unconfirmed changes survive a reload of the tab.
             self.save();
@@ -75,7 +83,6 @@ impl LiveBoard {
         if submitted || dirty.redraw {
             self.invalidate();
         }
-        result
     }
 
     /// Adds a shape of `kind` at a free spot, in the colour last chosen, on
