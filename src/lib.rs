@@ -1,8 +1,8 @@
 //! Sketchboard: a real-time multiplayer sketchboard.
 //!
-//! One crate, two builds. The shared model, protocol and client session live
-//! in `sketchboard-core` (re-exported here as `model`, `protocol` and
-//! `session`); `server` exists in the `ssr` build, `client` in both (its pages
+//! One crate, two builds. The shared model, protocol, client session and
+//! editor live in `sketchboard-core` (re-exported here as `model`, `protocol`,
+//! `session`, `editor`…); `server` exists in the `ssr` build, `client` in both (its pages
 //! render on the server and hydrate in the browser; its live parts run only in
 //! the browser).
 
@@ -17,7 +17,7 @@ pub mod server;
 pub mod site;
 
 pub use sketchboard_core::{
-    format, history, lobby, model, occlusion, picture, presence, protocol, roster, session, viewport,
+    editor, format, history, lobby, model, occlusion, picture, presence, protocol, roster, session, viewport,
 };
 
 /// The WebAssembly entry point. Islands mode: the page stays the server's

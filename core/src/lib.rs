@@ -1,6 +1,7 @@
 //! Sketchboard's shared core: what a board is (`model`), what travels on the
-//! wire (`protocol`), one tab's side of that protocol (`session`), and one
-//! person's undo and redo (`history`).
+//! wire (`protocol`), one tab's side of that protocol (`session`), one
+//! person's undo and redo (`history`), and the editing rules a tab's input
+//! goes through (`editor`: tools, gestures, keys and commands).
 //!
 //! Plain Rust with no I/O, compiled into the server, into the browser's
 //! WebAssembly and into the load generator, so all three apply a change, read
@@ -10,6 +11,7 @@
 //! (outlines, SVG) alike everywhere, `occlusion` only what can be seen of it; `format`
 //! the board file of Export and Import.
 
+pub mod editor;
 pub mod format;
 pub mod history;
 pub mod lobby;

@@ -19,7 +19,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use crate::model::{ClientId, RoomName};
+use crate::model::{ClientId, RoomName, ShapeId};
 
 /// How long a claim waits for an answer. Other pages answer from their event
 /// loop at once; a page frozen by the browser would not, and is not waited for.
@@ -79,4 +79,10 @@ pub fn random_id() -> String {
         }
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new shape's id: 128 random bits.
+pub fn new_shape_id() -> ShapeId {
+    // 32 hex digits always make a valid id (1 to 64 of A-Z a-z 0-9 - _).
+    ShapeId::parse(random_id()).expect("32 hex digits are a valid shape id")
 }

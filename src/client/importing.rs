@@ -9,10 +9,9 @@ use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::identity::random_id;
+use super::identity::new_shape_id;
 use super::live_board::LiveBoard;
 use crate::format::{self, MAX_FILE_BYTES};
-use crate::model::{Change, ShapeId};
 
 impl LiveBoard {
     /// Adds the shapes of board file `text`; what happened, in words.
@@ -22,17 +21,12 @@ impl LiveBoard {
         }
         let shapes = {
             let session = self.session.borrow();
-            // 128 random bits in hex: always a valid id.
-            format::read(text, session.view(), || ShapeId::parse(random_id()).expect("hex is a valid id"))
-                .map_err(|e| format!("Import failed: {e}."))?
+            format::read(text, session.view(), new_shape_id).map_err(|e| format!("Import failed: {e}."))?
         };
-        let ids: Vec<ShapeId> = shapes.iter().map(|s| s.id.clone()).collect();
-        let count = ids.len();
-        if !self.act(shapes.into_iter().map(|shape| Change::Create { shape }).collect(), false) {
+        let count = shapes.len();
+        if !self.edit(|e, doc| e.import(doc, shapes)) {
             return Err("Import failed: the board refused the shapes.".into());
         }
-        *self.selected.borrow_mut() = ids;
-        self.after_change();
         Ok(format!("Imported {count} shape{}.", if count == 1 { "" } else { "s" }))
     }
 

@@ -1,6 +1,8 @@
 //! Pointer and keyboard input for the live board, and the window events it
 //! cares about (resizing, the network coming and going), turned into `Input`s
-//! for whoever listens: this module knows the DOM, not the board.
+//! for whoever listens: this module knows the DOM, not the board. Which key
+//! does what is the shared editor's (`crate::editor::keys`); fingers that
+//! pinch are tracked here (zooming and panning the view is not editing).
 //!
 //! Pointer events (so mouse, pen and touch all work) on the canvas; keys on
 //! the window, so they work without clicking into anything first, but never
@@ -15,13 +17,10 @@ use web_sys::{Element, Event, HtmlCanvasElement, KeyboardEvent, PointerEvent};
 
 use super::canvas::to_board;
 use super::connection::Network;
-
-/// Board units an arrow key moves the selection; with Shift, `BIG_STEP`.
-pub const STEP: f64 = 10.0;
-pub const BIG_STEP: f64 = 50.0;
+use crate::editor::KeyPress;
 
 /// What the user (or the browser) did, in board units.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Input {
     /// The main button went down on the board; with Shift held, `add`.
     Press {
@@ -48,41 +47,16 @@ pub enum Input {
     /// A second finger made the press a pinch: a selection rectangle it began
     /// is undone (a drag keeps what it moved).
     Cancel,
-    /// An arrow key.
-    Nudge {
-        dx: f64,
-        dy: f64,
-    },
-    /// Delete or Backspace.
-    Delete,
-    /// Escape.
-    ClearSelection,
-    /// Ctrl+Z or Cmd+Z.
-    Undo,
-    /// Ctrl+Shift+Z, Cmd+Shift+Z or Ctrl+Y.
-    Redo,
-    /// Ctrl+] or Cmd+].
-    ToFront,
-    /// Ctrl+[ or Cmd+[.
-    ToBack,
-    /// Ctrl+A or Cmd+A.
-    SelectAll,
-    /// Ctrl+D or Cmd+D.
-    Duplicate,
-    /// Ctrl+C or Cmd+C.
-    Copy,
-    /// Ctrl+V or Cmd+V.
-    Paste,
-    /// Tab (or Shift+Tab: `back`) on the focused board: select the next shape.
-    Cycle {
-        back: bool,
-    },
+    /// A key went down, not in a text field. The handler says whether the
+    /// page's own action for it must be stopped.
+    Key(KeyPress),
     Resized,
     Network(Network),
 }
 
 /// Handles one input; true when it landed on something: a press grabbed a
-/// shape, a move is over one, a key acted (and must not also scroll the page).
+/// shape, a move is over one, a key is the board's (and must not also scroll
+/// the page).
 pub type Handler = Rc<dyn Fn(Input) -> bool>;
 
 /// Fingers on the board, for pinches: where each is (in sheet units), and
@@ -190,59 +164,20 @@ pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener>
     let h = handle.clone();
     listeners.push(EventListener::new_with_options(&window, "keydown", active, move |e| {
         let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
-        if e.alt_key() || is_typing(e) {
+        if is_typing(e) {
             return;
         }
-        if e.ctrl_key() || e.meta_key() {
-            // Matched by hand: `to_lowercase` would bring Unicode's case tables.
-            let input = match (e.key().as_str(), e.shift_key()) {
-                ("z" | "Z", false) => Input::Undo,
-                ("z" | "Z", true) | ("y" | "Y", false) => Input::Redo,
-                ("]", _) => Input::ToFront,
-                ("[", _) => Input::ToBack,
-                ("a" | "A", false) => Input::SelectAll,
-                ("d" | "D", false) => Input::Duplicate,
-                // Only when they act on shapes: text selected on the page copies as usual.
-                ("c" | "C", false) => {
-                    if h(Input::Copy) {
-                        e.prevent_default();
-                    }
-                    return;
-                }
-                ("v" | "V", false) => {
-                    if h(Input::Paste) {
-                        e.prevent_default();
-                    }
-                    return;
-                }
-                _ => return,
-            };
-            // The browser's own undo has nothing to undo on this page.
-            e.prevent_default();
-            h(input);
-            return;
-        }
-        if e.key() == "Tab" {
-            // Only on the board itself; past the last shape, focus moves on as usual.
-            let on_board =
-                e.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|t| t.tag_name() == "CANVAS");
-            if on_board && h(Input::Cycle { back: e.shift_key() }) {
-                e.prevent_default();
-            }
-            return;
-        }
-        let step = if e.shift_key() { BIG_STEP } else { STEP };
-        let input = match e.key().as_str() {
-            "ArrowLeft" => Input::Nudge { dx: -step, dy: 0.0 },
-            "ArrowRight" => Input::Nudge { dx: step, dy: 0.0 },
-            "ArrowUp" => Input::Nudge { dx: 0.0, dy: -step },
-            "ArrowDown" => Input::Nudge { dx: 0.0, dy: step },
-            "Delete" | "Backspace" => Input::Delete,
-            "Escape" => Input::ClearSelection,
-            _ => return,
+        // Tab cycles through the shapes only on the board itself.
+        let on_board = e.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|t| t.tag_name() == "CANVAS");
+        let press = KeyPress {
+            key: e.key(),
+            shift: e.shift_key(),
+            ctrl: e.ctrl_key(),
+            meta: e.meta_key(),
+            alt: e.alt_key(),
+            on_board,
         };
-        // With nothing selected, arrows scroll as usual.
-        if h(input) {
+        if h(Input::Key(press)) {
             e.prevent_default();
         }
     }));

@@ -1,14 +1,15 @@
 //! The live board: one per open room page, in the browser only. It wires the
-//! parts together and keeps what only the page has: the selection, any drag
-//! in progress, the tab's undo history, the colour for new shapes, and its
-//! presence (`Here`: who else is here, what this tab tells them).
+//! parts together: the shared `Session` (the tab's replica, identity and place
+//! in the room's history), the shared `Editor` (the selection, any gesture in
+//! progress, the tab's undo history, the colour for new shapes: the editing
+//! rules, in `core`), and its presence (`Here`: who else is here, what this tab
+//! tells them).
 //!
-//! The protocol is the shared `Session` (the tab's replica, identity and place
-//! in the room's history); the socket is `connection`, which reports back
-//! through the `Owner` trait (in `receiving`); input arrives as
-//! `input::Input`s, and what each does is in `editing`. The board sends what the session says to send, and
-//! redraws the canvas (at most once per animation frame, and only when
-//! something changed) and the page's signals.
+//! The socket is `connection`, which reports back through the `Owner` trait
+//! (in `receiving`); input arrives as `input::Input`s, which `editing` hands
+//! to the editor. The board sends what the session says to send, and redraws
+//! the canvas (at most once per animation frame, and only when something
+//! changed) and the page's signals.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -20,37 +21,14 @@ use super::announce::Announcer;
 use super::board_ui::{BoardUi, ConnStatus};
 use super::canvas::Canvas;
 use super::connection::Connection;
-use super::identity::{self, random_id};
+use super::identity::{self, new_shape_id, random_id};
 use super::input;
 use super::presence::Here;
 use super::{describe, saved};
-use crate::history::{History, Step};
-use crate::model::{Change, ClientId, Color, RoomName, ShapeId};
+use crate::editor::Editor;
+use crate::history::History;
+use crate::model::{Change, ClientId, RoomName};
 use crate::session::{Phase, Session};
-
-/// What a press on the board started.
-pub(super) enum Drag {
-    /// Moving the selection: each shape keeps its offset from the pointer.
-    Shapes {
-        /// Each shape and where it was when the drag began.
-        from: Vec<(ShapeId, f64, f64)>,
-        /// Where the pointer was then.
-        start: (f64, f64),
-        /// The pointer's latest position, if it has not been acted on yet.
-        target: Option<(f64, f64)>,
-        /// The whole drag is one undo step: the shapes as they were before.
-        step: Step,
-    },
-    /// A selection rectangle from `start` to `to`; with `add`, what it
-    /// touches joins what was selected before (`base`). `before` is the
-    /// selection before the press, for a press a pinch takes over.
-    Marquee { start: (f64, f64), to: (f64, f64), add: bool, base: Vec<ShapeId>, before: Vec<ShapeId> },
-}
-
-/// The rectangle [x0, y0, x1, y1] with corners `a` and `b`.
-pub(super) fn rect(a: (f64, f64), b: (f64, f64)) -> [f64; 4] {
-    [a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1)]
-}
 
 pub struct LiveBoard {
     /// Itself, for callbacks (animation frames) that must not keep it alive.
@@ -60,14 +38,8 @@ pub struct LiveBoard {
     pub(super) connection: Connection,
     pub(super) canvas: Canvas,
     pub(super) ui: BoardUi,
-    /// The selected shapes, in the order they were selected.
-    pub(super) selected: RefCell<Vec<ShapeId>>,
-    pub(super) drag: RefCell<Option<Drag>>,
-    pub(super) history: RefCell<History>,
-    /// The colour new shapes take: the last one chosen.
-    pub(super) color: Cell<Option<Color>>,
-    /// When the last arrow-key move was made, while a burst of them goes on.
-    pub(super) last_nudge: Cell<Option<f64>>,
+    /// The editing rules and their state: selection, gesture, undo history.
+    pub(super) editor: RefCell<Editor>,
     /// Who is here, and what this tab tells them.
     pub(super) here: Here,
     /// Others' changes, told to screen readers.
@@ -119,11 +91,10 @@ impl LiveBoard {
             connection,
             canvas,
             ui,
-            selected: RefCell::new(Vec::new()),
-            drag: RefCell::new(None),
-            history: RefCell::new(if restored { saved::load_history(&room_for_history) } else { History::new() }),
-            color: Cell::new(None),
-            last_nudge: Cell::new(None),
+            editor: RefCell::new(Editor::new(
+                if restored { saved::load_history(&room_for_history) } else { History::new() },
+                Box::new(new_shape_id),
+            )),
             here,
             view_only,
             showing: RefCell::new(None),
@@ -186,10 +157,10 @@ impl LiveBoard {
             session.set_person(person);
         }
         *self.session.borrow_mut() = session;
-        *self.history.borrow_mut() = History::new();
         self.canvas.changed();
         self.save();
-        self.save_history();
+        // (`edit` keeps the emptied history.)
+        self.edit(|e, _| e.reset_history());
         self.after_change();
     }
 
@@ -230,29 +201,6 @@ impl LiveBoard {
 
     // ---- internals -----------------------------------------------------------
 
-    /// Applies a change locally and sends it if connected; otherwise it waits
-    /// in the session and is sent after the next answer to hello.
-    pub(super) fn submit(&self, change: Change) -> bool {
-        let made = self.session.borrow_mut().change(change.clone());
-        let outgoing = match made {
-            Ok(made) => made.send,
-            Err(e) => {
-                leptos::logging::warn!("change not applied: {e}");
-                return false;
-            }
-        };
-        match &change {
-            Change::Move { id, .. } => self.canvas.moved(id),
-            _ => self.canvas.changed(),
-        }
-        self.save();
-        for msg in outgoing {
-            self.connection.send(msg.to_json());
-        }
-        self.after_change();
-        true
-    }
-
     /// Keeps the unconfirmed changes across a reload of the tab.
     pub(super) fn save(&self) {
         saved::store(&self.room, &self.session.borrow().saved());
@@ -260,22 +208,13 @@ impl LiveBoard {
 
     /// Keeps the undo history across a reload of the tab.
     pub(super) fn save_history(&self) {
-        saved::store_history(&self.room, &self.history.borrow());
+        saved::store_history(&self.room, self.editor.borrow().history());
     }
 
-    /// Something visible changed: keep the selection valid and redraw soon.
+    /// The board changed (others' changes, a new session): the editor keeps
+    /// its selection to shapes still there; redraw soon.
     pub(super) fn after_change(&self) {
-        let gone = {
-            let session = self.session.borrow();
-            let view = session.view();
-            let mut selected = self.selected.borrow_mut();
-            let before = selected.len();
-            selected.retain(|id| view.get(id).is_some());
-            selected.len() != before
-        };
-        if gone && matches!(*self.drag.borrow(), Some(Drag::Shapes { .. })) {
-            *self.drag.borrow_mut() = None;
-        }
+        self.edit(|e, doc| e.board_changed(doc.view()));
         self.invalidate();
     }
 
@@ -294,16 +233,14 @@ impl LiveBoard {
 
     fn frame(&self) {
         self.frame_requested.set(false);
-        self.flush_drag();
+        // A drag's latest position goes out once per frame.
+        self.edit(|e, doc| e.flush_drag(doc));
         let session = self.session.borrow();
-        let selected = self.selected.borrow();
-        let marquee = match &*self.drag.borrow() {
-            Some(Drag::Marquee { start, to, .. }) => Some(rect(*start, *to)),
-            _ => None,
-        };
+        let editor = self.editor.borrow();
+        let selected = editor.selection();
         let version = self.showing.borrow();
         let board = version.as_ref().unwrap_or(session.view());
-        self.canvas.draw(board, &selected, marquee);
+        self.canvas.draw(board, selected, editor.marquee());
         let now = js_sys::Date::now();
         // Others point at the live board, not at a version from history.
         let showing = version.is_none() && self.canvas.draw_others(board, &self.here.roster.borrow(), now);
@@ -313,7 +250,7 @@ impl LiveBoard {
             // Still pointers hide after a while: look again then.
             self.redraw_in(1000);
         }
-        self.here.selection(&selected);
+        self.here.selection(selected);
         // Signals notify on every `set`, so only set what changed.
         let pending = session.pending();
         if self.ui.pending.get_untracked() != pending {
@@ -323,10 +260,7 @@ impl LiveBoard {
         if self.ui.has_selection.get_untracked() != has_selection {
             self.ui.has_selection.set(has_selection);
         }
-        let (undo, redo) = {
-            let history = self.history.borrow();
-            (history.can_undo(), history.can_redo())
-        };
+        let (undo, redo) = (editor.can_undo(), editor.can_redo());
         if self.ui.can_undo.get_untracked() != undo {
             self.ui.can_undo.set(undo);
         }
@@ -335,10 +269,10 @@ impl LiveBoard {
         }
         // Mid-drag the list would change every frame for nobody's benefit
         // (and re-render the page with it); it catches up on release.
-        if self.drag.borrow().is_none() {
-            describe::update(self.ui.lines, board, &selected);
+        if !editor.pressing() {
+            describe::update(self.ui.lines, board, selected);
         }
-        drop((session, selected, version));
+        drop((session, editor, version));
         self.flush_presence();
     }
 

@@ -2,9 +2,11 @@
 //! `board_ui` holds what the live board shows outside its canvas, for both.
 //! The live board and its parts run only in the browser:
 //!
-//! - `live_board`: wires the parts together; holds the selection, drags and
-//!   the undo history; `editing`: what each input and command does;
-//!   `copying`: duplicate, copy and paste;
+//! - `live_board`: wires the parts together; holds the shared `Editor` (the
+//!   selection, gestures and undo history; the editing rules are in
+//!   `core/src/editor`); `editing`: each input and toolbar command handed to
+//!   the editor, its changes through the session; `clipboard`: copy and
+//!   paste's `localStorage`;
 //! - `connection`: the WebSocket, reconnecting with backoff; `receiving`: what
 //!   the live board does with what it hears;
 //! - `canvas`: drawing; `describe`: the canvas's text alternative;
@@ -25,13 +27,13 @@ mod announce;
 #[cfg(feature = "hydrate")]
 mod canvas;
 #[cfg(feature = "hydrate")]
-mod connection;
+mod clipboard;
 #[cfg(feature = "hydrate")]
-mod copying;
+mod connection;
 #[cfg(feature = "hydrate")]
 mod describe;
 #[cfg(feature = "hydrate")]
-pub mod editing;
+mod editing;
 #[cfg(feature = "hydrate")]
 mod identity;
 #[cfg(feature = "hydrate")]

@@ -55,7 +55,7 @@ impl Owner for LiveBoard {
             }
             Event::Applied { change, own: None, by, .. } => {
                 // Someone else's: what it sets is theirs, and undo leaves it be.
-                self.history.borrow_mut().observe(&change);
+                self.editor.borrow_mut().observe(&change);
                 self.announce(&change, by);
                 Verdict::Continue
             }

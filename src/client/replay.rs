@@ -84,8 +84,7 @@ impl LiveBoard {
     /// While versions follow each other (the slider moving, playing), a large
     /// board is painted rough at once and sharp once they stop for a moment.
     pub fn show_version(&self, board: Option<Board>) {
-        self.selected.borrow_mut().clear();
-        *self.drag.borrow_mut() = None;
+        self.editor.borrow_mut().interrupt();
         let version = board.is_some();
         *self.showing.borrow_mut() = board;
         if version {
@@ -107,9 +106,12 @@ impl LiveBoard {
     /// Makes the live board look like the version shown, as one undoable
     /// edit; returns whether anything was to be done (and was sent).
     pub fn restore(&self) -> bool {
-        let Some(target) = self.showing.borrow().clone() else { return false };
-        let changes = changes_between(self.session.borrow().view(), &target);
-        self.act(changes, false)
+        let changes = {
+            let showing = self.showing.borrow();
+            let Some(target) = showing.as_ref() else { return false };
+            changes_between(self.session.borrow().view(), target)
+        };
+        self.edit(|e, doc| e.restore(doc, changes))
     }
 }
 

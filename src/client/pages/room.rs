@@ -107,7 +107,7 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
         #[cfg(feature = "hydrate")]
         live.with_value(|board| {
             if let Some(board) = board {
-                use crate::client::editing::Stack;
+                use crate::editor::Stack;
                 match action {
                     Action::Add(kind) => board.add_shape(kind),
                     Action::DeleteSelected => {

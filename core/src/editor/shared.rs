@@ -1,0 +1,103 @@
+//! What every tool and command works on besides the board: the selection,
+//! the undo history, the colour for new shapes, the nudge burst and the id
+//! source; and the bookkeeping that makes each action one change (a batch
+//! when it has several parts) and one undo step, keeps the selection to shapes
+//! still on the board, and notes what the caller must redraw or keep (`Dirty`).
+
+use std::collections::HashSet;
+
+use crate::history::{History, Step};
+use crate::model::{Board, Change, Color, MAX_BATCH, Shape, ShapeId};
+
+use super::{Dirty, Document, NewId};
+
+/// What every tool and command works on besides the board.
+pub(super) struct Shared {
+    /// The selected shapes, in the order they were selected.
+    pub(super) selected: Vec<ShapeId>,
+    pub(super) history: History,
+    /// The colour new shapes take: the last one chosen.
+    pub(super) color: Option<Color>,
+    /// When the last arrow-key move was made, while a burst of them goes on.
+    pub(super) last_nudge: Option<f64>,
+    pub(super) new_id: NewId,
+    pub(super) dirty: Dirty,
+    /// Shapes left the selection because they left the board, and the tool
+    /// has not heard yet (`Editor::settle`).
+    pub(super) lost: bool,
+}
+
+impl Shared {
+    /// Makes `ids` the selection.
+    pub(super) fn select(&mut self, ids: Vec<ShapeId>) {
+        if self.selected != ids {
+            self.selected = ids;
+            self.dirty.selection = true;
+        }
+        self.dirty.redraw = true;
+    }
+
+    /// The selected shapes as `board` has them, in drawing order.
+    pub(super) fn selection(&self, board: &Board) -> Vec<Shape> {
+        // A set: after select-all, a list lookup per shape would be quadratic.
+        let selected: HashSet<&ShapeId> = self.selected.iter().collect();
+        board.shapes().filter(|s| selected.contains(&s.id)).cloned().collect()
+    }
+
+    /// Something visible changed: keep the selection to shapes on `board`.
+    pub(super) fn prune(&mut self, board: &Board) {
+        let before = self.selected.len();
+        self.selected.retain(|id| board.get(id).is_some());
+        if self.selected.len() != before {
+            self.lost = true;
+            self.dirty.selection = true;
+        }
+        self.dirty.redraw = true;
+    }
+
+    /// Submits one change; whether the board took it.
+    pub(super) fn submit(&mut self, doc: &mut dyn Document, change: Change) -> bool {
+        let done = doc.submit(change);
+        if done {
+            self.prune(doc.view());
+        }
+        done
+    }
+
+    /// Submits `parts` as one change (the session sends a large batch in
+    /// parts), split only past `MAX_BATCH`, more than any board can call for;
+    /// whether the board took them all.
+    pub(super) fn send_parts(&mut self, doc: &mut dyn Document, mut parts: Vec<Change>) -> bool {
+        let mut all = true;
+        while !parts.is_empty() {
+            let rest = parts.split_off(parts.len().min(MAX_BATCH));
+            if let Some(change) = Change::from_parts(std::mem::replace(&mut parts, rest)) {
+                all &= self.submit(doc, change);
+            }
+        }
+        all
+    }
+
+    /// Makes `parts` one action: one change and one undo step (with `merge`,
+    /// part of the last step if it touched the same shapes). Whether the
+    /// board took it all; false for nothing to do.
+    pub(super) fn act(&mut self, doc: &mut dyn Document, parts: Vec<Change>, merge: bool) -> bool {
+        if parts.is_empty() {
+            return false;
+        }
+        let step = Step::touching(doc.view(), parts.iter().filter_map(Change::shape_id));
+        let all = self.send_parts(doc, parts);
+        // What did apply is the step, even if a batch of it was refused.
+        let step = step.finish(doc.view());
+        if !merge {
+            self.last_nudge = None;
+        }
+        self.remember(step, merge);
+        all
+    }
+
+    pub(super) fn remember(&mut self, step: Step, merge: bool) {
+        self.history.push(step, merge);
+        self.dirty.history = true;
+    }
+}
