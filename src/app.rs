@@ -6,7 +6,7 @@ use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
-use crate::client::pages::{LobbyPage, NotFound, RoomPage, ViewPage};
+use crate::pages::{LobbyPage, NotFound, RoomPage, ViewPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -1,24 +1,28 @@
 //! Sketchboard: a real-time multiplayer sketchboard.
 //!
-//! One crate, two builds. The shared model, protocol, client session and
-//! editor live in `sketchboard-core` (re-exported here as `model`, `protocol`,
-//! `session`, `editor`…); `server` exists in the `ssr` build, `client` in both (its pages
-//! render on the server and hydrate in the browser; its live parts run only in
-//! the browser).
+//! One crate, two builds, over the shared `sketchboard_core` (the model, the
+//! protocol, the tab's session, the editor, undo), imported by its own name.
+//! The folders say where their code runs:
+//!
+//! - `app` (the HTML shell and the routes), `pages` (each page, rendered on the
+//!   server; only their islands come alive in the browser) and `board_ui` (what
+//!   the live board shows outside its canvas): both builds;
+//! - `browser`: the live board and its parts, in the browser alone (`hydrate`);
+//! - `server` (HTTP, the room actors, storage) and `site` (the server with the
+//!   pages mounted on it): the server alone (`ssr`).
 
 // The room's view is one deep type in builds without `erase_components` (release).
 #![recursion_limit = "256"]
 
 pub mod app;
-pub mod client;
+pub mod board_ui;
+#[cfg(feature = "hydrate")]
+mod browser;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod site;
-
-pub use sketchboard_core::{
-    editor, format, history, lobby, model, occlusion, picture, presence, protocol, roster, session, viewport,
-};
 
 /// The WebAssembly entry point. Islands mode: the page stays the server's
 /// HTML, and only its islands (`#[island]` components) come alive, each

@@ -1,6 +1,6 @@
 //! Sketchboard's shared core: what a board is (`model`), what travels on the
 //! wire (`protocol`), one tab's side of that protocol (`session`), one
-//! person's undo and redo (`history`), and the editing rules a tab's input
+//! person's undo and redo (`undo`), and the editing rules a tab's input
 //! goes through (`editor`: tools, gestures, keys and commands).
 //!
 //! Plain Rust with no I/O, compiled into the server, into the browser's
@@ -13,7 +13,6 @@
 
 pub mod editor;
 pub mod format;
-pub mod history;
 pub mod lobby;
 pub mod model;
 pub mod occlusion;
@@ -23,4 +22,5 @@ pub mod protocol;
 pub mod roster;
 pub mod session;
 mod tagged;
+pub mod undo;
 pub mod viewport;

@@ -15,10 +15,10 @@
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
-use sketchboard_core::history::{History, Step as UndoStep};
 use sketchboard_core::model::{Board, Change, ClientId, Color, RoomName, Shape, ShapeId, ShapeKind};
 use sketchboard_core::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
 use sketchboard_core::session::{Event, Phase, Session};
+use sketchboard_core::undo::{History, Step as UndoStep};
 
 /// One step of the simulation.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::fairness::Network;
 use super::state::AppState;
 use super::storage::Logged;
-use crate::model::{Board, Change, RoomName};
+use sketchboard_core::model::{Board, Change, RoomName};
 
 /// The most changes one page of `…/changes` holds, and how many it holds unless asked.
 pub(super) const MAX_PAGE: usize = 1000;

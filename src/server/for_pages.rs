@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use super::state::AppState;
 use super::storage::StoreError;
 use super::{lobby, pictures};
-use crate::lobby::LobbyRoom;
+use sketchboard_core::lobby::LobbyRoom;
 
 #[derive(Clone)]
 pub struct PageData {

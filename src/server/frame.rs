@@ -7,6 +7,6 @@
 pub(super) type Frame = axum::extract::ws::Utf8Bytes;
 
 /// A server message, serialised once.
-pub(super) fn frame(msg: &crate::protocol::ServerMsg) -> Frame {
+pub(super) fn frame(msg: &sketchboard_core::protocol::ServerMsg) -> Frame {
     Frame::from(msg.to_json())
 }

@@ -8,7 +8,7 @@ use super::registry::Registry;
 use super::shutdown::Shutdown;
 use super::state::AppState;
 use super::storage::{StoreError, now_ms};
-use crate::lobby::LobbyRoom;
+use sketchboard_core::lobby::LobbyRoom;
 
 /// How many stored rooms the lobby lists.
 const LISTED: usize = 100;

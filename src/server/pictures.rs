@@ -22,9 +22,9 @@ use super::api::{By, resolve, unavailable};
 use super::client_addr::ClientAddr;
 use super::painter::Painter;
 use super::state::AppState;
-use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape};
-use crate::occlusion::visible;
-use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines, svg, svg_of};
+use sketchboard_core::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape};
+use sketchboard_core::occlusion::visible;
+use sketchboard_core::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines, svg, svg_of};
 
 /// Board units a pixel of the room page's inline picture may cover, for
 /// `occlusion`: exact down to 800 pixels for the sheet's width.
@@ -62,7 +62,7 @@ pub(super) async fn serve(State(state): State<AppState>, request: Request, next:
     let scale = if request.uri().query() == Some("scale=2") { 2.0 } else { PNG_SCALE };
     let (body, content_type) = match format {
         Format::Svg => (Bytes::from(svg(&loaded.board)), "image/svg+xml"),
-        Format::Json => (Bytes::from(crate::format::write(&loaded.board)), "application/json"),
+        Format::Json => (Bytes::from(sketchboard_core::format::write(&loaded.board)), "application/json"),
         Format::Png => {
             let key = (room, loaded.epoch.unwrap_or(0), loaded.seq, scale.to_bits());
             match drawn(&key) {
@@ -127,7 +127,7 @@ fn picture_path(path: &str) -> Option<(String, bool, Format)> {
 }
 
 /// A room's version (epoch, seq) at a scale: what a PNG shows.
-type Drawn = (crate::model::RoomName, u64, u64, u32);
+type Drawn = (sketchboard_core::model::RoomName, u64, u64, u32);
 
 /// The last few PNGs drawn: a link shared in a busy chat is fetched by every
 /// preview bot at once, and a board that did not change is not drawn again.
@@ -245,8 +245,8 @@ mod tests {
     /// A board as crowded as people make them: `n` shapes of every kind and
     /// colour, anywhere on the sheet, some on exactly the same spot.
     fn crowded(n: usize, seed: u64) -> Board {
-        use crate::model::{Change, Color, ShapeId, ShapeKind, clamp_to_board};
         use rand::{Rng, SeedableRng, rngs::StdRng};
+        use sketchboard_core::model::{Change, Color, ShapeId, ShapeKind, clamp_to_board};
         let mut rng = StdRng::seed_from_u64(seed);
         let mut board = Board::new();
         let kinds = [ShapeKind::Rectangle, ShapeKind::Circle, ShapeKind::Triangle];
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn most_of_a_full_board_is_hidden() {
-        let board = crowded(crate::model::MAX_SHAPES, 4);
+        let board = crowded(sketchboard_core::model::MAX_SHAPES, 4);
         let shown = visible(board.shapes(), 1.0 / f64::from(PNG_SCALE));
         assert!(shown.len() < board.len() * 2 / 5, "{} of {} painted", shown.len(), board.len());
     }

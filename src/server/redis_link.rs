@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
-use crate::model::RoomName;
+use sketchboard_core::model::RoomName;
 
 /// A failure talking to Redis, with what was being done.
 #[derive(Debug, thiserror::Error)]

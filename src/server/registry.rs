@@ -23,8 +23,8 @@ use super::peers;
 use super::presence::RoomPresence;
 use super::room::{ConnId, Cursor, JoinError, Room, RoomCmd, RoomLimits, RoomStats, Shared};
 use super::storage::Store;
-use crate::model::{ClientId, RoomName};
-use crate::protocol::Position;
+use sketchboard_core::model::{ClientId, RoomName};
+use sketchboard_core::protocol::Position;
 
 /// A connection that joined its room.
 pub(crate) struct Joined {

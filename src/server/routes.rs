@@ -19,7 +19,7 @@ use super::client_addr::ClientAddr;
 use super::for_pages::PageData;
 use super::state::AppState;
 use super::{pictures, sharing, sockets};
-use crate::model::RoomName;
+use sketchboard_core::model::RoomName;
 
 /// Mounts the site's pages (the Leptos app) on the server's router: every
 /// path its own routes do not take. The pages get a `PageData` as context.

@@ -19,7 +19,7 @@ use super::metrics::Why;
 use super::sockets;
 use super::state::AppState;
 use super::storage::Access;
-use crate::model::RoomName;
+use sketchboard_core::model::RoomName;
 
 /// 22 characters of 64: 132 random bits, URL-safe, a valid room name.
 pub(super) fn random_token() -> String {

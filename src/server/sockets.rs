@@ -12,8 +12,8 @@ use super::connection;
 use super::fairness::client_ip;
 use super::metrics::Why;
 use super::state::AppState;
-use crate::model::RoomName;
-use crate::protocol::MAX_MESSAGE_BYTES;
+use sketchboard_core::model::RoomName;
+use sketchboard_core::protocol::MAX_MESSAGE_BYTES;
 
 /// Upgrades a request to a room's WebSocket, read-only if opened by a
 /// view-only token (`view`), after the origin and per-address checks.

@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use crate::common::redis::{RedisServer, node};
 use crate::common::tab::Tab;
 use crate::common::{Dice, PATIENCE, TestServer, whole_log};
-use sketchboard::model::{Change, RoomName, Shape, ShapeId, ShapeKind};
 use sketchboard::server::testing::{Store, redis_store, sqlite_store};
+use sketchboard_core::model::{Change, RoomName, Shape, ShapeId, ShapeKind};
 
 /// Seeds that once failed; run first, every time.
 const KEPT_SEEDS: &[u64] = &[];

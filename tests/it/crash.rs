@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::common::tab::Tab;
 use crate::common::{Dice, PATIENCE, stored_log};
-use sketchboard::model::{Board, Change, Shape, ShapeId, ShapeKind};
+use sketchboard_core::model::{Board, Change, Shape, ShapeId, ShapeKind};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use sketchboard::model::{Board, Change};
 use sketchboard::server::RENDERS_WAITING;
+use sketchboard_core::model::{Board, Change};
 
 use crate::common::{Client, TestServer, get_json, http_get, http_get_bytes, stored_log};
 
@@ -285,8 +285,8 @@ async fn restoring_a_version_is_one_recorded_change_and_erases_nothing() {
 
     let (_, v2) = get_json(server.addr, "/api/rooms/restore/versions/2").await;
     let (_, now) = get_json(server.addr, "/api/rooms/restore").await;
-    let changes = sketchboard::model::changes_between(&board_of(&now["shapes"]), &board_of(&v2["shapes"]));
-    assert!(changes.len() > 1 && changes.len() <= sketchboard::model::MAX_BATCH);
+    let changes = sketchboard_core::model::changes_between(&board_of(&now["shapes"]), &board_of(&v2["shapes"]));
+    assert!(changes.len() > 1 && changes.len() <= sketchboard_core::model::MAX_BATCH);
     let batch = serde_json::to_value(Change::Batch { changes }).unwrap();
     let op = alice.change(batch).await;
     let applied = alice.confirmed(op).await;
@@ -303,7 +303,7 @@ async fn restoring_a_version_is_one_recorded_change_and_erases_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exported_board_imports_whole_and_bad_files_change_nothing() {
-    use sketchboard::format::{self, FormatError, MAX_FILE_BYTES};
+    use sketchboard_core::format::{self, FormatError, MAX_FILE_BYTES};
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
     let (mut alice, _) = Client::join(&server, "source", "alice").await;
@@ -321,7 +321,7 @@ async fn an_exported_board_imports_whole_and_bad_files_change_nothing() {
     let mut n = 0;
     let mut ids = || {
         n += 1;
-        sketchboard::model::ShapeId::parse(format!("imported{n}")).unwrap()
+        sketchboard_core::model::ShapeId::parse(format!("imported{n}")).unwrap()
     };
     let shapes = format::read(&file, &Board::new(), &mut ids).unwrap();
     let batch = Change::Batch { changes: shapes.into_iter().map(|shape| Change::Create { shape }).collect() };

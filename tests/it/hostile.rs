@@ -151,8 +151,8 @@ async fn pages_answer_with_the_right_status() {
 /// should (only the frames that decode to valid, fresh changes applied).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fuzzed_frames_change_only_what_is_valid() {
-    use sketchboard::model::Board;
-    use sketchboard::protocol::ClientMsg;
+    use sketchboard_core::model::Board;
+    use sketchboard_core::protocol::ClientMsg;
 
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;

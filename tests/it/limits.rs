@@ -106,7 +106,7 @@ async fn a_drag_at_60_hz_is_never_slowed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_board_refuses_one_more_shape_and_keeps_the_rest() {
-    use sketchboard::model::MAX_SHAPES;
+    use sketchboard_core::model::MAX_SHAPES;
 
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_with(&dir, |c| {
@@ -138,7 +138,7 @@ async fn open_from(server: &TestServer, room: &str, client: &str, address: &str)
     let ws = crate::common::try_connect_with(&server.ws_url(room), &[("X-Forwarded-For", address)]).await.unwrap();
     let mut c = Client::wrap(ws);
     let hello =
-        serde_json::json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION, "client": client});
+        serde_json::json!({"type": "hello", "version": sketchboard_core::protocol::PROTOCOL_VERSION, "client": client});
     c.send_json(&hello).await;
     let answer = c.recv_event().await;
     let answer = c.gather_board(answer).await;

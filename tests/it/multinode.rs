@@ -119,7 +119,8 @@ async fn view_only_links_and_history_hold_on_every_node() {
     let token = link["path"].as_str().unwrap().trim_start_matches("/v/").to_owned();
     let ws = try_connect_with(&format!("ws://{}/ws/v/{token}", b.addr), &[]).await.expect("the link opens on B");
     let mut eve = Client::wrap(ws);
-    eve.send_json(&json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION, "client": "eve"})).await;
+    eve.send_json(&json!({"type": "hello", "version": sketchboard_core::protocol::PROTOCOL_VERSION, "client": "eve"}))
+        .await;
     let welcome = eve.recv_type("welcome").await;
     let welcome = eve.gather_board(welcome).await;
     assert_eq!((welcome["room"].clone(), welcome["seq"].clone()), (json!("view-only"), json!(2)));

@@ -14,8 +14,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use sketchboard::model::{Board, RoomName};
 use sketchboard::server::testing::redis_store;
+use sketchboard_core::model::{Board, RoomName};
 use tokio::sync::watch;
 
 use crate::common::redis::RedisServer;
@@ -197,7 +197,7 @@ async fn agree_with_the_log(
         // tab from the log. That is the only refusal allowed, and only for
         // changes the log holds.
         for (op, code) in &tab.refused {
-            assert_eq!(*code, sketchboard::protocol::ErrorCode::StaleOp, "{}: op {op} refused", tab.id);
+            assert_eq!(*code, sketchboard_core::protocol::ErrorCode::StaleOp, "{}: op {op} refused", tab.id);
             assert!(logged.contains(op), "{}: op {op} was refused yet is not in the log", tab.id);
         }
     }

@@ -6,9 +6,9 @@
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use sketchboard::model::{Change, MAX_SHAPES, Shape, ShapeId, ShapeKind};
-use sketchboard::protocol::{ClientMsg, MAX_MESSAGE_BYTES, MAX_PARTS};
 use sketchboard::server::PARTS_BUDGET_BYTES;
+use sketchboard_core::model::{Change, MAX_SHAPES, Shape, ShapeId, ShapeKind};
+use sketchboard_core::protocol::{ClientMsg, MAX_MESSAGE_BYTES, MAX_PARTS};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{Client, PATIENCE, TestServer, get_json};
@@ -198,7 +198,7 @@ async fn changes_in_parts_beyond_the_servers_room_are_refused_busy_until_there_i
         let refusal = c.recv_event().await;
         assert_eq!((&refusal["code"], &refusal["op"]), (&json!("busy"), &json!(1)), "{who}: {refusal}");
         let closed = c.closed().await.map(|f| u16::from(f.code));
-        assert_eq!(closed, Some(sketchboard::protocol::close::TRY_AGAIN_LATER), "{who}");
+        assert_eq!(closed, Some(sketchboard_core::protocol::close::TRY_AGAIN_LATER), "{who}");
     }
     let (_, room) = get_json(server.addr, "/api/rooms/busy").await;
     assert_eq!(room["seq"], 0, "nothing sent after a busy change went in");
@@ -229,7 +229,8 @@ async fn join_from(server: &TestServer, address: &str, client: &str) -> Client {
         .await
         .expect("connects");
     let mut c = Client::wrap(ws);
-    c.send_json(&json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION, "client": client})).await;
+    c.send_json(&json!({"type": "hello", "version": sketchboard_core::protocol::PROTOCOL_VERSION, "client": client}))
+        .await;
     let welcome = c.recv_type("welcome").await;
     c.gather_board(welcome).await;
     c

@@ -10,7 +10,7 @@ use crate::common::{Client, TestServer, is_presence};
 /// Joins as tab `client` of person `person`.
 pub(crate) async fn join_as(server: &TestServer, room: &str, client: &str, person: &str) -> Client {
     let mut c = Client::wrap(Client::raw(server, room).await);
-    let hello = json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION,
+    let hello = json!({"type": "hello", "version": sketchboard_core::protocol::PROTOCOL_VERSION,
         "client": client, "person": person});
     c.send_json(&hello).await;
     let welcome = c.recv_type("welcome").await;

@@ -4,8 +4,8 @@
 //! node appends is one moment of the log, and what Redis acknowledged survives
 //! it being killed.
 
-use sketchboard::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 use sketchboard::server::testing::{Append, Record, redis_store};
+use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
 use crate::common::redis::RedisServer;
 use crate::common::whole_log;

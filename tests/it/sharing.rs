@@ -31,7 +31,8 @@ async fn viewer(server: &TestServer, path: &str, client: &str) -> (Client, Value
     let token = path.strip_prefix("/v/").expect("a /v/ link");
     let ws = try_connect_with(&format!("ws://{}/ws/v/{token}", server.addr), &[]).await.expect("the link opens");
     let mut c = Client::wrap(ws);
-    c.send_json(&json!({"type": "hello", "version": sketchboard::protocol::PROTOCOL_VERSION, "client": client})).await;
+    c.send_json(&json!({"type": "hello", "version": sketchboard_core::protocol::PROTOCOL_VERSION, "client": client}))
+        .await;
     let welcome = c.recv_type("welcome").await;
     let welcome = c.gather_board(welcome).await;
     (c, welcome)
@@ -120,7 +121,7 @@ async fn replacing_the_view_link_closes_its_viewers_and_the_old_link_stops_worki
     let new = path_of(&body);
     assert_ne!(new, old);
     let frame = eve.closed().await.expect("a close frame");
-    assert_eq!(u16::from(frame.code), sketchboard::protocol::close::VIEW_REVOKED);
+    assert_eq!(u16::from(frame.code), sketchboard_core::protocol::close::VIEW_REVOKED);
 
     let token = old.trim_start_matches("/v/");
     let refused = try_connect_with(&format!("ws://{}/ws/v/{token}", server.addr), &[]).await;

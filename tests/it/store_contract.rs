@@ -5,10 +5,10 @@
 
 use std::future::Future;
 
-use sketchboard::model::{Board, Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 use sketchboard::server::testing::{
     Access, Append, Record, SNAPSHOT_EVERY, Snapshot, Store, StoreError, now_ms, redis_store, sqlite_store,
 };
+use sketchboard_core::model::{Board, Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
 use crate::common::redis::RedisServer;
 use crate::common::whole_log;

@@ -25,8 +25,8 @@ mod placing;
 mod select;
 mod shared;
 
-use crate::history::History;
 use crate::model::{Board, Change, Color, Shape, ShapeId};
+use crate::undo::History;
 use shared::Shared;
 
 pub use commands::Stack;

@@ -16,7 +16,7 @@ use crate::model::{Change, MAX_SHAPES, Shape, ShapeId, ShapeKind, clamp_offset, 
 use super::{Document, Editor};
 
 /// How far a duplicate (or a paste over its originals) lands from them, in board units.
-pub const COPY_OFFSET: f64 = 24.0;
+pub(super) const COPY_OFFSET: f64 = 24.0;
 /// How many times a paste moves on past copies it would cover before it
 /// settles where it is.
 const PASTE_TRIES: usize = 20;

@@ -9,8 +9,8 @@
 
 use std::collections::HashSet;
 
-use crate::history::Step;
 use crate::model::{Board, Change, ShapeId, clamp_offset};
+use crate::undo::Step;
 
 use super::{Document, Shared};
 

@@ -6,8 +6,8 @@
 
 use std::collections::HashSet;
 
-use crate::history::{History, Step};
 use crate::model::{Board, Change, Color, MAX_BATCH, Shape, ShapeId};
+use crate::undo::{History, Step};
 
 use super::{Dirty, Document, NewId};
 

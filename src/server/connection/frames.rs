@@ -6,7 +6,7 @@ use futures_util::{FutureExt, SinkExt};
 
 use super::wire::Wire;
 use super::{CLOSE_LINGER, SEND_TIMEOUT};
-use crate::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, close};
+use sketchboard_core::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, close};
 
 /// Why a frame was refused.
 pub(crate) enum Refusal {

@@ -22,11 +22,11 @@ use super::frames::{
 };
 use super::parts::{Assembler, Took};
 use super::wire::{Wire, read_feed};
-use crate::protocol::{ClientMsg, ErrorCode, ServerMsg, close};
 use crate::server::metrics::Why;
 use crate::server::presence::{Inbox, Outgoing};
 use crate::server::rate::{Bucket, Pace};
 use crate::server::room::{ConnId, Read, RoomCmd};
+use sketchboard_core::protocol::{ClientMsg, ErrorCode, ServerMsg, close};
 
 /// The most presence messages written with one flush.
 const PRESENCE_PER_FLUSH: usize = 8;

@@ -23,11 +23,11 @@ use super::rate::RateLimit;
 use super::registry::{Joined, Registry};
 use super::room::{JoinError, RoomCmd};
 use super::shutdown::{ConnectionGuard, Shutdown};
-use crate::model::RoomName;
-use crate::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Position, ServerMsg, close};
 use frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, violation};
 pub use parts::PARTS_BUDGET_BYTES;
 pub(super) use parts::PartsBudget;
+use sketchboard_core::model::RoomName;
+use sketchboard_core::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Position, ServerMsg, close};
 use wire::Wire;
 
 /// Messages a connection's own queue holds (its answer to hello; everything

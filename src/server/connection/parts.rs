@@ -18,9 +18,9 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::model::{Change, MAX_BATCH};
-use crate::protocol::{ErrorCode, MAX_MESSAGE_BYTES, ServerMsg};
 use crate::server::fairness::Network;
+use sketchboard_core::model::{Change, MAX_BATCH};
+use sketchboard_core::protocol::{ErrorCode, MAX_MESSAGE_BYTES, ServerMsg};
 
 /// How many bytes of changes in parts a server holds at once, all
 /// connections together: sixteen full boards' worth.
@@ -214,7 +214,7 @@ impl Assembler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ShapeId;
+    use sketchboard_core::model::ShapeId;
 
     fn moves(n: usize) -> Vec<Change> {
         (0..n).map(|i| Change::Move { id: ShapeId::parse(format!("s{i}")).unwrap(), x: 1.0, y: 2.0 }).collect()

@@ -15,9 +15,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::model::{ClientId, RoomName};
 pub(super) use crate::server::redis_link::RedisError as PeerError;
 pub(super) use redis_peers::RedisPeers;
+use sketchboard_core::model::{ClientId, RoomName};
 
 /// How often a node tells the others its live counts (and that it is alive).
 pub(super) const HEARTBEAT: Duration = Duration::from_secs(1);

@@ -16,8 +16,8 @@ use futures_util::StreamExt;
 use redis::AsyncCommands;
 
 use super::{LiveRooms, PeerError, Peers, Wake, Waker};
-use crate::model::{ClientId, RoomName};
 use crate::server::redis_link::{RedisLink, failed, room_key, wake_channel};
+use sketchboard_core::model::{ClientId, RoomName};
 
 /// The Functions library of what crosses nodes (the person numbers).
 const LIBRARY: &str = include_str!("functions.lua");

@@ -20,9 +20,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{RoomPresence, State, encode};
-use crate::model::RoomName;
-use crate::protocol::ServerMsg;
 use crate::server::peers;
+use sketchboard_core::model::RoomName;
+use sketchboard_core::protocol::ServerMsg;
 
 /// How often a node names who it still has.
 const ALIVE_EVERY: Duration = Duration::from_secs(2);

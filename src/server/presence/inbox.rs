@@ -10,9 +10,9 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::{PUBLISH_EVERY, RoomPresence, State};
-use crate::model::ShapeId;
-use crate::presence::{DisplayName, Point};
-use crate::protocol::ServerMsg;
+use sketchboard_core::model::ShapeId;
+use sketchboard_core::presence::{DisplayName, Point};
+use sketchboard_core::protocol::ServerMsg;
 
 /// What one tab has yet to be told: the latest message per person and per
 /// tab and kind.

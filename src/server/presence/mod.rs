@@ -23,12 +23,12 @@ use std::time::Duration;
 
 use crate::server::frame::Frame;
 
-use crate::model::{ClientId, RoomName};
-use crate::presence::{DisplayName, PERSON_COLORS};
-use crate::protocol::ServerMsg;
 use crate::server::peers;
 use across_nodes::{Relay, Remote, Said};
 pub(super) use inbox::{Inbox, Outgoing};
+use sketchboard_core::model::{ClientId, RoomName};
+use sketchboard_core::presence::{DisplayName, PERSON_COLORS};
+use sketchboard_core::protocol::ServerMsg;
 
 /// The least time between two updates one tab passes on to the others. Tabs
 /// send at most 30 a second; this leaves room for network jitter and no more.

@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::model::ShapeId;
+use sketchboard_core::model::ShapeId;
 
 fn person(s: &str) -> ClientId {
     ClientId::parse(s).unwrap()

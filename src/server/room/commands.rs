@@ -5,11 +5,11 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ConnId, Cursor};
-use crate::model::{Change, ClientId};
-use crate::protocol::Position;
 use crate::server::fairness::{Network, Unfair};
 use crate::server::frame::Frame;
 use crate::server::storage::StoreError;
+use sketchboard_core::model::{Change, ClientId};
+use sketchboard_core::protocol::Position;
 
 /// What a connection asks of its room.
 #[derive(Debug)]

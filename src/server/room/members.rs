@@ -11,10 +11,10 @@ use tokio::time::Instant;
 
 use super::feed::To;
 use super::{ConnId, Cursor, JoinError, Room};
-use crate::model::ClientId;
-use crate::protocol::{Position, ServerMsg};
 use crate::server::fairness::Network;
 use crate::server::frame::{Frame, frame};
+use sketchboard_core::model::ClientId;
+use sketchboard_core::protocol::{Position, ServerMsg};
 
 /// The least time between two broadcasts of the member count. The room writes
 /// each broadcast to every caught-up member's socket at once (`feed`): told

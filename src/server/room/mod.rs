@@ -35,12 +35,12 @@ use super::metrics::{Code, Metrics, Why};
 use super::peers;
 use super::presence::RoomPresence;
 use super::storage::{Store, StoreError, now_ms};
-use crate::model::{Change, RoomName};
-use crate::protocol::ErrorCode;
 pub(super) use commands::{JoinError, RoomCmd};
 pub(super) use feed::{Cursor, Read};
 use feed::{Deliveries, Feed};
 use members::{MemberCount, Members};
+use sketchboard_core::model::{Change, RoomName};
+use sketchboard_core::protocol::ErrorCode;
 pub(super) use socket_writes::{Left, MemberSocket, SocketClosed, Writer};
 use state::{Author, Judged, RoomState};
 
@@ -82,7 +82,7 @@ pub(super) type Retire = Box<dyn FnOnce() + Send>;
 const MAX_BATCH: usize = 256;
 /// The most changes (a batch counting as its changes) one batch of commands
 /// takes in past its first: one commit stays a bounded size.
-const MAX_BATCH_CHANGES: usize = crate::model::MAX_BATCH;
+const MAX_BATCH_CHANGES: usize = sketchboard_core::model::MAX_BATCH;
 /// Rounds of "another appender got there first" a batch may lose before the
 /// room resyncs (several nodes; see `follow.rs`).
 const CONFLICT_RETRIES: usize = 8;

@@ -10,14 +10,14 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ConnId, Cursor, JoinError, Read, Room, RoomCmd, RoomLimits, RoomStats, Shared};
-use crate::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
-use crate::protocol::{Position, ServerMsg};
 use crate::server::connection::OUTBOUND_QUEUE;
 use crate::server::fairness::{AddressLimits, Fairness, Network};
 use crate::server::frame::Frame;
 use crate::server::metrics::Metrics;
 use crate::server::peers::Alone;
 use crate::server::storage::sqlite::SqliteStore;
+use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
+use sketchboard_core::protocol::{Position, ServerMsg};
 
 const LIMITS: RoomLimits = RoomLimits { idle_grace: Duration::from_secs(30), max_rooms: 10, max_members: 10 };
 

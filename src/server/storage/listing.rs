@@ -3,7 +3,7 @@
 //! address cannot fill the lobby.
 
 use super::LobbyRoom;
-use crate::model::RoomName;
+use sketchboard_core::model::RoomName;
 use std::collections::HashMap;
 
 /// From `rows` (name, shape count, creator), latest first: at most

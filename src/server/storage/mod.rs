@@ -34,9 +34,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use crate::lobby::LobbyRoom;
-use crate::model::{Board, Change, ClientId, RoomName};
 pub(crate) use recent::Recent;
+pub use sketchboard_core::lobby::LobbyRoom;
+use sketchboard_core::model::{Board, Change, ClientId, RoomName};
 
 /// The fewest changes between two snapshots of a room, unless they are large.
 pub const SNAPSHOT_EVERY: u64 = 256;

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use crate::model::{Change, MAX_BATCH};
+use sketchboard_core::model::{Change, MAX_BATCH};
 
 /// The most changes kept.
 pub(super) const RECENT_CHANGES: usize = 512;
@@ -56,7 +56,7 @@ impl Recent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Shape, ShapeId, ShapeKind};
+    use sketchboard_core::model::{Shape, ShapeId, ShapeKind};
 
     fn create(id: &str, x: f64) -> Change {
         Change::Create { shape: Shape::new(ShapeId::parse(id).unwrap(), ShapeKind::Circle, x, 0.0) }

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use sketchboard::model::Change;
-use sketchboard::protocol::PROTOCOL_VERSION;
 use sketchboard::server::{Config, Running};
+use sketchboard_core::model::Change;
+use sketchboard_core::protocol::PROTOCOL_VERSION;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -402,7 +402,7 @@ pub(crate) fn stored_log(db: &Path, room: &str) -> BTreeMap<u64, (String, u64, C
 /// Every entry of `room`'s log, in order, as `store` has it (read a page at a time).
 pub(crate) async fn whole_log(
     store: &sketchboard::server::testing::Store,
-    room: &sketchboard::model::RoomName,
+    room: &sketchboard_core::model::RoomName,
 ) -> Vec<sketchboard::server::testing::LogEntry> {
     let mut entries: Vec<sketchboard::server::testing::LogEntry> = Vec::new();
     loop {

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use futures_util::{SinkExt, StreamExt};
-use sketchboard::model::{Board, Change, ClientId};
-use sketchboard::protocol::{ClientMsg, ErrorCode, ServerMsg};
-use sketchboard::session::{Event, Session};
+use sketchboard_core::model::{Board, Change, ClientId};
+use sketchboard_core::protocol::{ClientMsg, ErrorCode, ServerMsg};
+use sketchboard_core::session::{Event, Session};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::Socket;

@@ -6,8 +6,8 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::model::ClientId;
 use crate::server::storage::{LoadedRoom, SNAPSHOT_EVERY, SNAPSHOT_LOG_BYTES};
+use sketchboard_core::model::ClientId;
 
 /// How often, at most, the room's lobby line is brought up to date.
 pub(super) const REFRESH_ROW_EVERY: Duration = Duration::from_secs(60);

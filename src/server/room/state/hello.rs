@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use super::RoomState;
-use crate::model::{ClientId, RoomName};
-use crate::protocol::{PROTOCOL_VERSION, Position, SHAPES_PER_PART, ServerMsg};
 use crate::server::frame::{Frame, frame};
+use sketchboard_core::model::{ClientId, RoomName};
+use sketchboard_core::protocol::{PROTOCOL_VERSION, Position, SHAPES_PER_PART, ServerMsg};
 
 /// The largest catch-up sent: well within a member's write buffer (`sockets`).
 const MAX_CATCH_UP_BYTES: usize = 256 * 1024;

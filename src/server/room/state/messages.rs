@@ -3,10 +3,10 @@
 //! `applied` each, or for a batch too large for one message the same run of
 //! `applied_part`s for both.
 
-use crate::model::Change;
-use crate::protocol::{MAX_MESSAGE_BYTES, ServerMsg, in_parts};
 use crate::server::frame::{Frame, frame};
 use crate::server::storage::Record;
+use sketchboard_core::model::Change;
+use sketchboard_core::protocol::{MAX_MESSAGE_BYTES, ServerMsg, in_parts};
 
 /// The author's and everyone else's copy of a recorded change, a pair per
 /// message (one `applied`, or the `applied_part`s of a batch too large for

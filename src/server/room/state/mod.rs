@@ -26,13 +26,13 @@ use std::time::Instant;
 
 use super::ConnId;
 use super::feed::To;
-use crate::model::{Board, Change, ClientId, RoomName};
-use crate::protocol::{ErrorCode, MAX_OP_JUMP, ServerMsg};
 use crate::server::fairness::Network;
 use crate::server::frame::{Frame, frame};
 use crate::server::storage::{Append, LoadedRoom, LogEntry, Recent, Record, Snapshot};
 use disk::DiskState;
 pub(crate) use messages::{applied_messages, others_copy};
+use sketchboard_core::model::{Board, Change, ClientId, RoomName};
+use sketchboard_core::protocol::{ErrorCode, MAX_OP_JUMP, ServerMsg};
 
 /// Who made a change, as the room knows them.
 #[derive(Debug, Clone)]

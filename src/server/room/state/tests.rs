@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::model::{Shape, ShapeId, ShapeKind};
-use crate::protocol::Position;
 use crate::server::storage::{LoadedRoom, SNAPSHOT_EVERY};
+use sketchboard_core::model::{Shape, ShapeId, ShapeKind};
+use sketchboard_core::protocol::Position;
 
 fn fresh() -> RoomState {
     RoomState::loaded(RoomName::parse("r").unwrap(), LoadedRoom::default(), 77, Instant::now())
@@ -128,7 +128,7 @@ fn a_snapshot_is_due_once_the_log_since_the_last_one_outweighs_it() {
     state.stage(author(1, "alice"), SNAPSHOT_EVERY, moved("a", 5.0), allowed);
     let mut commit = state.commit(Instant::now()).unwrap();
     let snapshot = commit.append.take().unwrap().snapshot.expect("due after SNAPSHOT_EVERY changes");
-    let board: crate::model::Board = serde_json::from_str(&snapshot.board).unwrap();
+    let board: sketchboard_core::model::Board = serde_json::from_str(&snapshot.board).unwrap();
     assert_eq!(&board, state.board(), "the board as of its last record");
     let alice = (ClientId::parse("alice").unwrap(), SNAPSHOT_EVERY);
     assert!(!snapshot.marks.is_empty() && snapshot.marks.iter().all(|m| *m == alice), "{:?}", snapshot.marks);
@@ -225,8 +225,8 @@ fn a_joiner_gets_the_changes_it_missed_or_else_the_whole_board() {
 /// same number of messages, each within the limit, whatever the `op`.
 #[test]
 fn a_big_batch_reaches_its_author_and_everyone_else_in_the_same_parts() {
-    use crate::protocol::MAX_MESSAGE_BYTES;
     use crate::server::storage::Record;
+    use sketchboard_core::protocol::MAX_MESSAGE_BYTES;
     let moves = |n: usize| Change::Batch {
         changes: (0..n)
             .map(|i| Change::Move { id: ShapeId::parse(format!("s{i}")).unwrap(), x: 1.5, y: 2.5 })
@@ -234,7 +234,7 @@ fn a_big_batch_reaches_its_author_and_everyone_else_in_the_same_parts() {
     };
     let mut split = false;
     for n in (1_450..1_750).step_by(7) {
-        for (op, by) in [(crate::protocol::MAX_OP, None), (1, Some(7))] {
+        for (op, by) in [(sketchboard_core::protocol::MAX_OP, None), (1, Some(7))] {
             let record = Record { seq: 9, client: ClientId::parse("c").unwrap(), op, change: moves(n), by };
             let pairs = applied_messages(&record);
             assert_eq!(pairs.len(), others_copy(&record).len(), "{n} moves");

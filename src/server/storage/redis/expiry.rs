@@ -10,8 +10,8 @@ use redis::AsyncCommands;
 
 use super::lobby::{CREATORS, LISTED, SHAPES};
 use super::{RedisStore, failed, keys};
-use crate::model::RoomName;
 use crate::server::storage::StoreError;
+use sketchboard_core::model::RoomName;
 
 /// Rooms by when they were last opened (ms).
 const OPENED: &str = "sb:opened";

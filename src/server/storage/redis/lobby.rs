@@ -13,9 +13,9 @@
 use redis::AsyncCommands;
 
 use super::{RedisStore, failed, keys};
-use crate::model::RoomName;
 use crate::server::storage::listing::pick_listed;
 use crate::server::storage::{LobbyRoom, StoreError};
+use sketchboard_core::model::RoomName;
 
 pub(super) const LISTED: &str = "sb:lobby";
 pub(super) const SHAPES: &str = "sb:lobby:shapes";

@@ -9,9 +9,9 @@ use redis::AsyncCommands;
 use redis::streams::StreamRangeReply;
 
 use super::{RedisStore, failed, keys};
-use crate::model::{Board, ClientId, RoomName};
 use crate::server::storage::recent::RECENT_CHANGES;
 use crate::server::storage::{LoadedRoom, LogEntry, Recent, Record, StoreError};
+use sketchboard_core::model::{Board, ClientId, RoomName};
 
 /// What appending a batch of records did.
 #[derive(Debug, Clone, PartialEq, Eq)]

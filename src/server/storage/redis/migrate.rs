@@ -14,9 +14,9 @@ use redis::AsyncCommands;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{RedisStore, failed, keys};
-use crate::model::RoomName;
 use crate::server::storage::sqlite::SqliteStore;
 use crate::server::storage::{Access, EngineError, LoadedRoom, RoomStore, StoreError};
+use sketchboard_core::model::RoomName;
 
 fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Engine { doing, source: EngineError::new(source) }

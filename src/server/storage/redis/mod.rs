@@ -27,9 +27,9 @@ use super::{
     Access, Append, EngineError, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms,
     pseudonym,
 };
-use crate::model::RoomName;
 use crate::server::redis_link::{RedisError, RedisLink, room_key, wake_channel};
 pub(crate) use log::Appended;
+use sketchboard_core::model::RoomName;
 
 /// The Functions library, loaded (or replaced) when a node connects.
 const LIBRARY: &str = include_str!("functions.lua");

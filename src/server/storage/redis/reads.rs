@@ -6,8 +6,8 @@
 use redis::AsyncCommands;
 
 use super::{RedisStore, failed, keys, token_key};
-use crate::model::{Board, RoomName};
 use crate::server::storage::{Access, Logged, MAX_PAGE_BYTES, StoreError, Version};
+use sketchboard_core::model::{Board, RoomName};
 
 /// Log entries read at a time for a page of history.
 const READ_AT_ONCE: usize = 50;

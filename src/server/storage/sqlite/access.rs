@@ -5,8 +5,8 @@
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 
 use super::sql;
-use crate::model::RoomName;
 use crate::server::storage::{Access, StoreError};
+use sketchboard_core::model::RoomName;
 
 pub(super) fn get(conn: &Connection, room: &RoomName) -> Result<Option<Access>, StoreError> {
     conn.prepare_cached("SELECT private, view_token FROM room_access WHERE room = ?1")

@@ -8,8 +8,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{db_int, sql};
-use crate::model::{Board, Change, RoomName};
 use crate::server::storage::{Logged, MAX_PAGE_BYTES, StoreError, Version};
+use sketchboard_core::model::{Board, Change, RoomName};
 
 fn corrupt(room: &RoomName, detail: String) -> StoreError {
     StoreError::Corrupt { room: room.to_string(), detail }

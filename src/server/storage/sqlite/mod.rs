@@ -39,8 +39,8 @@ use super::{
     Access, Append, EngineError, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms,
     pseudonym,
 };
-use crate::model::RoomName;
 use crate::server::metrics::Metrics;
+use sketchboard_core::model::RoomName;
 use writer::{Job, Work};
 
 /// A number from outside (a seq, a page size) as SQLite's integer: past

@@ -8,9 +8,9 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 
 use super::{db_int, sql};
-use crate::model::{Board, Change, ClientId, RoomName};
 use crate::server::storage::recent::RECENT_CHANGES;
 use crate::server::storage::{Append, CLIENT_OPS_KEPT_MS, LoadedRoom, LogEntry, Recent, StoreError};
+use sketchboard_core::model::{Board, Change, ClientId, RoomName};
 
 /// The page size of new databases. A commit writes every page it touches
 /// whole, and recording a change touches one: small pages keep that small.

@@ -6,8 +6,8 @@
 use rusqlite::Connection;
 
 use super::SqliteStore as Store;
-use crate::model::RoomName;
 use crate::server::storage::{Append, Record, RoomStore, StoreError};
+use sketchboard_core::model::RoomName;
 
 fn url(dir: &tempfile::TempDir) -> (std::path::PathBuf, String) {
     let path = dir.path().join("board.db");
@@ -67,7 +67,7 @@ fn a_database_from_a_newer_build_is_refused() {
 }
 
 fn create(seq: u64, id: &str) -> Record {
-    use crate::model::{Change, ClientId, Shape, ShapeId, ShapeKind};
+    use sketchboard_core::model::{Change, ClientId, Shape, ShapeId, ShapeKind};
     let shape = Shape::new(ShapeId::parse(id).unwrap(), ShapeKind::Circle, 0.0, 0.0);
     Record { seq, client: ClientId::parse("tab").unwrap(), op: seq, change: Change::Create { shape }, by: None }
 }
@@ -123,5 +123,5 @@ async fn a_clients_mark_is_recovered_from_the_log() {
     assert_eq!(marks, 0, "no mark written before a snapshot");
     let room = store.load_room(&RoomName::parse("r").unwrap()).await.unwrap();
     assert_eq!(room.seq, 2, "the row lags; the log does not");
-    assert_eq!(room.last_ops.get(&crate::model::ClientId::parse("tab").unwrap()), Some(&2));
+    assert_eq!(room.last_ops.get(&sketchboard_core::model::ClientId::parse("tab").unwrap()), Some(&2));
 }

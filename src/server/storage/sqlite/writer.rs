@@ -14,9 +14,9 @@ use rusqlite::{Connection, Savepoint};
 use tokio::sync::oneshot;
 
 use super::{access, rooms, sql};
-use crate::model::{ClientId, RoomName};
 use crate::server::metrics::Metrics;
 use crate::server::storage::{Access, Append, StoreError, now_ms};
+use sketchboard_core::model::{ClientId, RoomName};
 
 /// The most jobs one transaction takes.
 const MAX_JOBS_PER_COMMIT: usize = 512;

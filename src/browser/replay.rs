@@ -10,11 +10,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::live_board::LiveBoard;
-use crate::model::{Board, RoomName, changes_between};
+use sketchboard_core::model::{Board, RoomName, changes_between};
 
 /// The board as it was after change `seq`, as the server answers it.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Version {
+pub(crate) struct Version {
     pub seq: u64,
     /// When change `seq` was recorded (ms since 1970); none for version 0.
     pub at: Option<f64>,
@@ -43,7 +43,7 @@ async fn get(url: &str) -> Result<String, String> {
 
 /// Fetches version `seq` of the room `key` names (a token when `view`);
 /// `None` for the latest.
-pub async fn fetch(key: &RoomName, view: bool, seq: Option<u64>) -> Result<Version, String> {
+pub(crate) async fn fetch(key: &RoomName, view: bool, seq: Option<u64>) -> Result<Version, String> {
     let url = match seq {
         Some(seq) => format!("{}/versions/{seq}", base(key, view)),
         None => base(key, view),
@@ -71,7 +71,7 @@ const SHARPEN_AFTER_MS: u32 = 250;
 impl LiveBoard {
     /// This board is on a history page: it is only looked at, from the start
     /// (the first version is still on its way).
-    pub fn look_back(&self) {
+    pub(crate) fn look_back(&self) {
         self.looking_back.set(true);
     }
 
@@ -83,7 +83,7 @@ impl LiveBoard {
     /// Shows `board` (a version) instead of the live board; `None` goes back to live.
     /// While versions follow each other (the slider moving, playing), a large
     /// board is painted rough at once and sharp once they stop for a moment.
-    pub fn show_version(&self, board: Option<Board>) {
+    pub(crate) fn show_version(&self, board: Option<Board>) {
         self.editor.borrow_mut().interrupt();
         let version = board.is_some();
         *self.showing.borrow_mut() = board;
@@ -105,7 +105,7 @@ impl LiveBoard {
 
     /// Makes the live board look like the version shown, as one undoable
     /// edit; returns whether anything was to be done (and was sent).
-    pub fn restore(&self) -> bool {
+    pub(crate) fn restore(&self) -> bool {
         let changes = {
             let showing = self.showing.borrow();
             let Some(target) = showing.as_ref() else { return false };
@@ -119,7 +119,7 @@ impl LiveBoard {
 struct Entry {
     seq: u64,
     at: Option<f64>,
-    change: crate::model::Change,
+    change: sketchboard_core::model::Change,
 }
 
 #[derive(Deserialize)]
@@ -130,12 +130,12 @@ struct Page {
 
 /// Up to `limit` recorded changes after `after`, with the room's head:
 /// (seq, when, change) each.
-pub async fn changes(
+pub(crate) async fn changes(
     key: &RoomName,
     view: bool,
     after: u64,
     limit: usize,
-) -> Result<(u64, Vec<(u64, Option<f64>, crate::model::Change)>), String> {
+) -> Result<(u64, Vec<(u64, Option<f64>, sketchboard_core::model::Change)>), String> {
     let text = get(&format!("{}/changes?after={after}&limit={limit}", base(key, view))).await?;
     let page: Page = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     Ok((page.head, page.changes.into_iter().map(|e| (e.seq, e.at, e.change)).collect()))

@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 
 use gloo_timers::callback::Timeout;
 
-use crate::model::{Board, Change, Shape};
+use sketchboard_core::model::{Board, Change, Shape};
 
 /// The least time between two announcements.
 const EVERY_MS: f64 = 1000.0;
@@ -21,7 +21,7 @@ fn a(shape: &Shape) -> String {
 }
 
 /// What `change` did, after it was applied to `board` ("moved a red circle").
-pub fn what(change: &Change, board: &Board) -> String {
+pub(super) fn what(change: &Change, board: &Board) -> String {
     let shape = |id| board.get(id).map(a).unwrap_or_else(|| "a shape".to_owned());
     match change {
         Change::Create { shape: s } => format!("added {}", shape(&s.id)),
@@ -68,7 +68,7 @@ fn summary(heard: &[(String, String)]) -> Option<String> {
 }
 
 #[derive(Default)]
-pub struct Announcer {
+pub(super) struct Announcer {
     heard: RefCell<Vec<(String, String)>>,
     last: Cell<f64>,
     timer: RefCell<Option<Timeout>>,
@@ -77,7 +77,7 @@ pub struct Announcer {
 impl Announcer {
     /// Someone (`who`) did something (`what`). Returns the line to announce
     /// now, if it is time; otherwise sets a timer that calls `later` when it is.
-    pub fn heard(&self, who: String, what: String, now: f64, later: impl FnOnce() + 'static) -> Option<String> {
+    pub(super) fn heard(&self, who: String, what: String, now: f64, later: impl FnOnce() + 'static) -> Option<String> {
         self.heard.borrow_mut().push((who, what));
         if self.timer.borrow().is_some() {
             return None;
@@ -91,7 +91,7 @@ impl Announcer {
     }
 
     /// The line for everything heard so far (the timer fired, or it is time).
-    pub fn take(&self, now: f64) -> Option<String> {
+    pub(super) fn take(&self, now: f64) -> Option<String> {
         self.timer.borrow_mut().take();
         self.last.set(now);
         let heard = std::mem::take(&mut *self.heard.borrow_mut());

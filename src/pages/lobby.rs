@@ -5,11 +5,12 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::lobby::LobbyRoom;
-use crate::model::{MAX_IDENT_LEN, ident_pattern, ident_rule};
+use sketchboard_core::lobby::LobbyRoom;
+use sketchboard_core::model::{MAX_IDENT_LEN, ident_pattern, ident_rule};
 
 /// Rooms with people in them now, then the other most recently changed ones.
 #[server]
+#[allow(unreachable_pub)] // the macro gives what it generates `pub`
 pub async fn list_rooms() -> Result<Vec<LobbyRoom>, ServerFnError> {
     let pages = use_context::<crate::server::PageData>().ok_or_else(|| ServerFnError::new("server state missing"))?;
     pages.rooms().await.map_err(|e| {
@@ -23,6 +24,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 #[component]
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
 pub fn LobbyPage() -> impl IntoView {
     let rooms = Resource::new(|| (), |_| list_rooms());
     view! {
@@ -65,11 +67,12 @@ pub fn LobbyPage() -> impl IntoView {
 /// "Your recent rooms", from this browser's memory: shown once the page is
 /// live (the server cannot know them).
 #[island]
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
 fn RecentRooms() -> impl IntoView {
     let recent = RwSignal::new(Vec::<(String, String)>::new());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        recent.set(crate::client::recent::list().into_iter().map(|r| (r.path, r.label)).collect());
+        recent.set(crate::browser::recent::list().into_iter().map(|r| (r.path, r.label)).collect());
     });
     move || {
         let list = recent.get();
@@ -90,6 +93,7 @@ fn RecentRooms() -> impl IntoView {
 /// browser, refreshes itself every few seconds (a failed refresh keeps the
 /// last list).
 #[island]
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
 fn RoomList(rooms: Vec<LobbyRoom>) -> impl IntoView {
     let rooms = RwSignal::new(rooms);
     #[cfg(feature = "hydrate")]

@@ -10,12 +10,12 @@
 
 use leptos::prelude::*;
 
-use crate::model::{Board, RoomName};
+use sketchboard_core::model::{Board, RoomName};
 
 /// What the panel asks of the live board.
 #[derive(Debug, Clone)]
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-pub enum Replay {
+pub(super) enum Replay {
     /// Show this version.
     Show(Board),
     /// Make the live board look like the version shown; whether it did.
@@ -42,7 +42,8 @@ struct Panel {
 }
 
 #[component]
-pub fn HistoryPanel(room: RoomName, view: bool, board: Callback<Replay, bool>) -> impl IntoView {
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
+pub(super) fn HistoryPanel(room: RoomName, view: bool, board: Callback<Replay, bool>) -> impl IntoView {
     let p = Panel {
         head: RwSignal::new(0),
         want: RwSignal::new(0),
@@ -144,14 +145,14 @@ mod seek {
     use leptos::prelude::*;
 
     use super::{Panel, Replay};
-    use crate::client::replay::{Version, fetch};
-    use crate::model::{Board, Change, RoomName};
+    use crate::browser::replay::{Version, fetch};
+    use sketchboard_core::model::{Board, Change, RoomName};
 
     /// How many changes playing reads at once.
     const PAGE: usize = 200;
 
     #[derive(Clone)]
-    pub struct Seeker(Rc<Inner>);
+    pub(super) struct Seeker(Rc<Inner>);
 
     struct Inner {
         room: RoomName,
@@ -178,7 +179,7 @@ mod seek {
     }
 
     impl Seeker {
-        pub fn new(room: RoomName, view: bool, p: Panel, board: Callback<Replay, bool>) -> Seeker {
+        pub(super) fn new(room: RoomName, view: bool, p: Panel, board: Callback<Replay, bool>) -> Seeker {
             Seeker(Rc::new(Inner {
                 room,
                 view,
@@ -201,7 +202,7 @@ mod seek {
 
         /// Shows version `seq` (the latest when `None`); while a request is
         /// out, the panel's wanted version is fetched when it returns.
-        pub fn seek(&self, seq: Option<u64>) {
+        pub(super) fn seek(&self, seq: Option<u64>) {
             self.0.ahead.borrow_mut().clear();
             if self.0.busy.replace(true) {
                 return;
@@ -230,7 +231,7 @@ mod seek {
         }
 
         /// Plays on from the version shown until the end or a pause.
-        pub fn play(&self) {
+        pub(super) fn play(&self) {
             let rate = self.0.p.speed.get_untracked().max(1);
             let me = self.clone();
             let tick = gloo_timers::callback::Interval::new(1000 / rate, move || me.step());
@@ -277,7 +278,7 @@ mod seek {
             self.0.busy.set(true);
             let me = self.clone();
             leptos::task::spawn_local(async move {
-                let page = crate::client::replay::changes(&me.0.room, me.0.view, after, PAGE).await;
+                let page = crate::browser::replay::changes(&me.0.room, me.0.view, after, PAGE).await;
                 me.0.busy.set(false);
                 match page {
                     Ok((head, changes)) => {
@@ -294,7 +295,7 @@ mod seek {
     }
 
     /// After a restore: the board itself, where Undo takes it back.
-    pub fn back_to_board(room: &RoomName) {
+    pub(super) fn back_to_board(room: &RoomName) {
         if let Some(window) = web_sys::window() {
             let _ = window.location().assign(&format!("/r/{room}"));
         }

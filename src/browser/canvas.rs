@@ -16,12 +16,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::pen::{Pen, trace};
-use super::presence::PERSON_COLORS;
-use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeId};
-use crate::occlusion::visible;
-use crate::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, grid_lines};
-use crate::roster::Roster;
-use crate::viewport::Viewport;
+use sketchboard_core::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeId};
+use sketchboard_core::occlusion::visible;
+use sketchboard_core::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, grid_lines};
+use sketchboard_core::presence::PERSON_PALETTE;
+use sketchboard_core::roster::Roster;
+use sketchboard_core::viewport::Viewport;
 
 const SELECTION: &str = "#7048e8";
 const MARQUEE_FILL: &str = "rgba(112, 72, 232, 0.08)";
@@ -56,14 +56,14 @@ struct Layers {
 
 /// Converts a pointer position on `el` (client pixels) to board units on the
 /// whole sheet (`Canvas::under` then says what lies there at the current zoom).
-pub fn to_board(el: &HtmlCanvasElement, client_x: f64, client_y: f64) -> (f64, f64) {
+pub(super) fn to_board(el: &HtmlCanvasElement, client_x: f64, client_y: f64) -> (f64, f64) {
     let rect = el.get_bounding_client_rect();
     let x = (client_x - rect.left()) / rect.width().max(1.0) * BOARD_WIDTH;
     let y = (client_y - rect.top()) / rect.height().max(1.0) * BOARD_HEIGHT;
     (x, y)
 }
 
-pub struct Canvas {
+pub(super) struct Canvas {
     el: HtmlCanvasElement,
     ctx: CanvasRenderingContext2d,
     /// Device pixels per board unit, at zoom 1.
@@ -77,7 +77,7 @@ pub struct Canvas {
 }
 
 impl Canvas {
-    pub fn new(el: HtmlCanvasElement) -> Result<Canvas, JsValue> {
+    pub(super) fn new(el: HtmlCanvasElement) -> Result<Canvas, JsValue> {
         let ctx = el
             .get_context("2d")?
             .ok_or_else(|| JsValue::from_str("this browser has no 2d canvas"))?
@@ -95,13 +95,13 @@ impl Canvas {
         Ok(canvas)
     }
 
-    pub fn element(&self) -> &HtmlCanvasElement {
+    pub(super) fn element(&self) -> &HtmlCanvasElement {
         &self.el
     }
 
     /// Matches the backing store to the canvas's CSS size and the screen's
     /// pixel ratio. Call after a resize or zoom.
-    pub fn fit(&self) {
+    pub(super) fn fit(&self) {
         let dpr = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
         let rect = self.el.get_bounding_client_rect();
         let width = (rect.width() * dpr).round().max(1.0);
@@ -115,12 +115,12 @@ impl Canvas {
     }
 
     /// The board point under a pointer that `to_board` placed at (`sx`, `sy`) on the whole sheet.
-    pub fn under(&self, sx: f64, sy: f64) -> (f64, f64) {
+    pub(super) fn under(&self, sx: f64, sy: f64) -> (f64, f64) {
         self.view.get().to_board(sx, sy)
     }
 
     /// Zooms and pans for a pinch (see `Viewport::pinch`); the next frame paints it all.
-    pub fn pinch(&self, from: (f64, f64), to: (f64, f64), ratio: f64) {
+    pub(super) fn pinch(&self, from: (f64, f64), to: (f64, f64), ratio: f64) {
         let mut view = self.view.get();
         view.pinch(from, to, ratio);
         self.view.set(view);
@@ -141,7 +141,7 @@ impl Canvas {
     }
 
     /// Notes that shape `id` moved (and, as far as this call says, nothing else changed).
-    pub fn moved(&self, id: &ShapeId) {
+    pub(super) fn moved(&self, id: &ShapeId) {
         let mut motion = self.motion.borrow_mut();
         *motion = match &*motion {
             Motion::Still => Motion::One(id.clone()),
@@ -151,14 +151,14 @@ impl Canvas {
     }
 
     /// Notes that the board changed in some other way: the next frame paints it all.
-    pub fn changed(&self) {
+    pub(super) fn changed(&self) {
         *self.motion.borrow_mut() = Motion::Many;
         self.rough.set(false);
     }
 
     /// Like `changed`, for a board shown only for a moment: a large one may be
     /// painted at half resolution (a later `changed` paints it sharp).
-    pub fn rough_next(&self) {
+    pub(super) fn rough_next(&self) {
         self.changed();
         self.rough.set(true);
     }
@@ -166,7 +166,7 @@ impl Canvas {
     /// Draws the board, with the selection and any selection rectangle on
     /// top, reusing the layers when only the shape they were made for moved
     /// since the last frame.
-    pub fn draw(&self, board: &Board, selected: &[ShapeId], marquee: Option<[f64; 4]>) {
+    pub(super) fn draw(&self, board: &Board, selected: &[ShapeId], marquee: Option<[f64; 4]>) {
         let moving = match self.motion.replace(Motion::Still) {
             Motion::One(id) if board.len() >= LAYERS_FROM => Some(id),
             // Nothing changed: the layers (if any) still hold.
@@ -201,11 +201,11 @@ impl Canvas {
     /// Draws the others' selections (an outline in each person's colour) and
     /// pointers (an arrow with the name beside it), over the board. Returns
     /// whether any pointer is showing.
-    pub fn draw_others(&self, board: &Board, roster: &Roster, now_ms: f64) -> bool {
+    pub(super) fn draw_others(&self, board: &Board, roster: &Roster, now_ms: f64) -> bool {
         let ctx = &self.ctx;
         let mut showing = false;
         for (person, pointer, selection) in roster.others(now_ms) {
-            let color = PERSON_COLORS[usize::from(person.color) % PERSON_COLORS.len()];
+            let color = PERSON_PALETTE[usize::from(person.color) % PERSON_PALETTE.len()];
             ctx.set_stroke_style_str(color);
             ctx.set_line_width(2.0);
             let _ = ctx.set_line_dash(&js_sys::Array::of2(&8.0.into(), &4.0.into()));

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 #[component]
-pub fn MessagePage(
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
+pub(super) fn MessagePage(
     /// The HTTP status the server answers with.
     status: u16,
     title: &'static str,

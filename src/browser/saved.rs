@@ -9,9 +9,9 @@
 //! a client id, except a tab the browser duplicates, which gets a copy:
 //! `identity` catches that before the id is used.
 
-use crate::history::History;
-use crate::model::RoomName;
-use crate::session::Saved;
+use sketchboard_core::model::RoomName;
+use sketchboard_core::session::Saved;
+use sketchboard_core::undo::History;
 
 fn key(room: &RoomName) -> String {
     format!("sketchboard:{room}")
@@ -26,7 +26,7 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 /// What the last page of this tab left for `room`, if anything readable.
-pub fn load(room: &RoomName) -> Option<Saved> {
+pub(super) fn load(room: &RoomName) -> Option<Saved> {
     let text = storage()?.get_item(&key(room)).ok().flatten()?;
     match serde_json::from_str(&text) {
         Ok(saved) => Some(saved),
@@ -39,7 +39,7 @@ pub fn load(room: &RoomName) -> Option<Saved> {
 
 /// Records the tab's state for `room`. Storage can be full or disabled
 /// (private windows); the changes then live in memory only, as before.
-pub fn store(room: &RoomName, saved: &Saved) {
+pub(super) fn store(room: &RoomName, saved: &Saved) {
     let Some(storage) = storage() else { return };
     let Ok(text) = serde_json::to_string(saved) else { return };
     if let Err(e) = storage.set_item(&key(room), &text) {
@@ -48,13 +48,13 @@ pub fn store(room: &RoomName, saved: &Saved) {
 }
 
 /// The undo history this tab left for `room` (empty if none is readable).
-pub fn load_history(room: &RoomName) -> History {
+pub(super) fn load_history(room: &RoomName) -> History {
     let text = storage().and_then(|s| s.get_item(&history_key(room)).ok().flatten());
     text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
 }
 
 /// Records the tab's undo history for `room`, where storage allows.
-pub fn store_history(room: &RoomName, history: &History) {
+pub(super) fn store_history(room: &RoomName, history: &History) {
     let Some(storage) = storage() else { return };
     let Ok(text) = serde_json::to_string(history) else { return };
     let _ = storage.set_item(&history_key(room), &text);

@@ -1,4 +1,4 @@
-//! The clipboard Copy and Paste use (`crate::editor::Clipboard`): this
+//! The clipboard Copy and Paste use (`sketchboard_core::editor::Clipboard`): this
 //! browser's `localStorage` (key `sketchboard-clipboard`), shared by all its
 //! tabs and rooms, so a copy in one room pastes into another. What is read
 //! back is untrusted input: parsed and checked as shapes here, then limited
@@ -6,8 +6,8 @@
 //! used: reading it needs a permission prompt, and shapes are no use to other
 //! programs.
 
-use crate::editor::Clipboard;
-use crate::model::Shape;
+use sketchboard_core::editor::Clipboard;
+use sketchboard_core::model::Shape;
 
 const CLIPBOARD_KEY: &str = "sketchboard-clipboard";
 
@@ -15,7 +15,7 @@ fn local() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-pub struct LocalClipboard;
+pub(super) struct LocalClipboard;
 
 impl Clipboard for LocalClipboard {
     fn write(&mut self, shapes: &[Shape]) {

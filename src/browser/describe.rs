@@ -10,12 +10,12 @@ use std::collections::HashSet;
 
 use leptos::prelude::{RwSignal, Set, WithUntracked};
 
-use super::board_ui::ShapeLine;
-use crate::model::{Board, Shape, ShapeId};
+use crate::board_ui::ShapeLine;
+use sketchboard_core::model::{Board, Shape, ShapeId};
 
 const MAX_LINES: usize = 100;
 
-pub fn update(lines: RwSignal<Vec<ShapeLine>>, board: &Board, selected: &[ShapeId]) {
+pub(super) fn update(lines: RwSignal<Vec<ShapeLine>>, board: &Board, selected: &[ShapeId]) {
     // A set: this runs every frame, and after select-all a list lookup per shape is quadratic.
     let selected: HashSet<&ShapeId> = selected.iter().collect();
     let hidden = board.len().saturating_sub(MAX_LINES);

@@ -9,7 +9,7 @@ const KEPT: usize = 10;
 
 /// One room this browser opened.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Recent {
+pub(crate) struct Recent {
     /// `/r/{room}` or `/v/{token}`.
     pub path: String,
     pub label: String,
@@ -20,13 +20,13 @@ fn local() -> Option<web_sys::Storage> {
 }
 
 /// The rooms this browser opened, newest first.
-pub fn list() -> Vec<Recent> {
+pub(crate) fn list() -> Vec<Recent> {
     let text = local().and_then(|s| s.get_item(KEY).ok().flatten());
     text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
 }
 
 /// Notes that this browser opened `path`.
-pub fn remember(path: String, label: String) {
+pub(crate) fn remember(path: String, label: String) {
     let mut list = list();
     list.retain(|r| r.path != path);
     list.insert(0, Recent { path, label });

@@ -17,21 +17,21 @@ use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, WebSocketError};
 use gloo_timers::future::TimeoutFuture;
 
-use crate::protocol::close::VIEW_REVOKED;
+use sketchboard_core::protocol::close::VIEW_REVOKED;
 
 /// How long opening the socket may take before it counts as failed.
 const CONNECT_TIMEOUT_MS: u32 = 10_000;
 
 /// What the browser says about its network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Network {
+pub(super) enum Network {
     Online,
     Offline,
 }
 
 /// What to do after a message from the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(super) enum Verdict {
     Continue,
     /// Carry on: the hello was answered, so this connection works (the next
     /// loss starts the backoff afresh).
@@ -46,7 +46,7 @@ pub enum Verdict {
 }
 
 /// Whoever the connection works for.
-pub trait Owner {
+pub(super) trait Owner {
     /// The first message of a new connection.
     fn hello(&self) -> String;
     /// One text message from the server.
@@ -61,21 +61,21 @@ pub trait Owner {
 }
 
 /// The owner's handle on its connection.
-pub struct Connection {
+pub(super) struct Connection {
     outbox: mpsc::UnboundedSender<String>,
     network: mpsc::UnboundedSender<Network>,
     stop: RefCell<Option<oneshot::Sender<()>>>,
 }
 
 /// The connection's task, to be run (once) by whoever owns it.
-pub struct Runner {
+pub(super) struct Runner {
     outbox: mpsc::UnboundedReceiver<String>,
     network: mpsc::UnboundedReceiver<Network>,
     stop: oneshot::Receiver<()>,
 }
 
 impl Connection {
-    pub fn new() -> (Connection, Runner) {
+    pub(super) fn new() -> (Connection, Runner) {
         let (outbox_tx, outbox) = mpsc::unbounded();
         let (network_tx, network) = mpsc::unbounded();
         let (stop_tx, stop) = oneshot::channel();
@@ -85,19 +85,19 @@ impl Connection {
 
     /// Sends a message on the current connection. Call only while the owner
     /// knows one to be up (after its hello was answered).
-    pub fn send(&self, text: String) {
+    pub(super) fn send(&self, text: String) {
         let _ = self.outbox.unbounded_send(text);
     }
 
     /// The browser's network went away or came back: going offline drops the
     /// connection at once (rather than show "Connected" over a dead socket),
     /// coming back cuts a backoff wait short.
-    pub fn network_changed(&self, event: Network) {
+    pub(super) fn network_changed(&self, event: Network) {
         let _ = self.network.unbounded_send(event);
     }
 
     /// Closes the connection for good: the page is going away.
-    pub fn stop(&self) {
+    pub(super) fn stop(&self) {
         if let Some(stop) = self.stop.borrow_mut().take() {
             let _ = stop.send(());
         }
@@ -117,7 +117,7 @@ enum Ended {
 
 impl Runner {
     /// Runs until `Connection::stop`, a `Verdict::Stop`, or the owner is dropped.
-    pub async fn run<O: Owner + ?Sized>(mut self, owner: Weak<O>, url: String) {
+    pub(super) async fn run<O: Owner + ?Sized>(mut self, owner: Weak<O>, url: String) {
         let mut stop = self.stop.fuse();
         let mut failures: u32 = 0;
         loop {

@@ -2,7 +2,7 @@
 //! parts together: the shared `Session` (the tab's replica, identity and place
 //! in the room's history), the shared `Editor` (the selection, any gesture in
 //! progress, the tab's undo history, the colour for new shapes: the editing
-//! rules, in `core`), and its presence (`Here`: who else is here, what this tab
+//! rules, in `core`), and its presence (`TabPresence`: who else is here, what this tab
 //! tells them).
 //!
 //! The socket is `connection`, which reports back through the `Owner` trait
@@ -18,19 +18,19 @@ use leptos::prelude::{GetUntracked, Set, request_animation_frame};
 use wasm_bindgen::JsValue;
 
 use super::announce::Announcer;
-use super::board_ui::{BoardUi, ConnStatus};
 use super::canvas::Canvas;
 use super::connection::Connection;
 use super::identity::{self, new_shape_id, random_id};
 use super::input;
-use super::presence::Here;
+use super::presence::TabPresence;
 use super::{describe, saved};
-use crate::editor::Editor;
-use crate::history::History;
-use crate::model::{Change, ClientId, RoomName};
-use crate::session::{Phase, Session};
+use crate::board_ui::{BoardUi, ConnStatus};
+use sketchboard_core::editor::Editor;
+use sketchboard_core::model::{Change, ClientId, RoomName};
+use sketchboard_core::session::{Phase, Session};
+use sketchboard_core::undo::History;
 
-pub struct LiveBoard {
+pub(crate) struct LiveBoard {
     /// Itself, for callbacks (animation frames) that must not keep it alive.
     pub(super) me: Weak<LiveBoard>,
     room: RoomName,
@@ -41,13 +41,13 @@ pub struct LiveBoard {
     /// The editing rules and their state: selection, gesture, undo history.
     pub(super) editor: RefCell<Editor>,
     /// Who is here, and what this tab tells them.
-    pub(super) here: Here,
+    pub(super) presence: TabPresence,
     /// Others' changes, told to screen readers.
     pub(super) announcer: Announcer,
     /// Opened by a view-only link: no input edits.
     pub(super) view_only: bool,
     /// A version from history, shown instead of the live board (`replay`).
-    pub(super) showing: RefCell<Option<crate::model::Board>>,
+    pub(super) showing: RefCell<Option<sketchboard_core::model::Board>>,
     /// On a history page: only looked at, even before its first version arrives.
     pub(super) looking_back: Cell<bool>,
     /// Paints the version shown sharp once the slider rests (`replay`).
@@ -62,7 +62,7 @@ pub struct LiveBoard {
 impl LiveBoard {
     /// Starts the board of `room`; with `view_only`, `room` is a view-only
     /// token: the board is watched and pointed at, never edited.
-    pub fn start(
+    pub(crate) fn start(
         room: RoomName,
         el: web_sys::HtmlCanvasElement,
         ui: BoardUi,
@@ -78,8 +78,8 @@ impl LiveBoard {
         if let Some(person) = super::presence::person_id() {
             session.set_person(person);
         }
-        let here = Here::new();
-        ui.name.set(here.name());
+        let presence = TabPresence::new();
+        ui.name.set(presence.name());
         let url = socket_url(&room, view_only)?;
         let room_for_history = room.clone();
         let canvas = Canvas::new(el)?;
@@ -95,7 +95,7 @@ impl LiveBoard {
                 if restored { saved::load_history(&room_for_history) } else { History::new() },
                 Box::new(new_shape_id),
             )),
-            here,
+            presence,
             view_only,
             showing: RefCell::new(None),
             looking_back: Cell::new(false),
@@ -138,7 +138,7 @@ impl LiveBoard {
     }
 
     /// Detaches input and closes the connection: the page is going away.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.listeners.borrow_mut().clear();
         self.connection.stop();
     }
@@ -166,12 +166,12 @@ impl LiveBoard {
 
     /// A new display name from the page's field; false if it breaks the rule
     /// (the field then shows the name in use again).
-    pub fn rename(&self, text: &str) -> bool {
-        let Some(msg) = self.here.rename(text) else {
-            self.ui.name.set(self.here.name());
+    pub(crate) fn rename(&self, text: &str) -> bool {
+        let Some(msg) = self.presence.rename(text) else {
+            self.ui.name.set(self.presence.name());
             return false;
         };
-        self.ui.name.set(self.here.name());
+        self.ui.name.set(self.presence.name());
         if self.session.borrow().phase() == Phase::Live {
             self.connection.send(msg.to_json());
         }
@@ -186,11 +186,11 @@ impl LiveBoard {
         let me = self.me.clone();
         let again = move || {
             if let Some(board) = me.upgrade() {
-                board.here.timer_done();
+                board.presence.timer_done();
                 board.flush_presence();
             }
         };
-        self.here.flush(js_sys::Date::now(), |msg| self.connection.send(msg.to_json()), again);
+        self.presence.flush(js_sys::Date::now(), |msg| self.connection.send(msg.to_json()), again);
     }
 
     pub(super) fn set_status(&self, status: ConnStatus) {
@@ -243,14 +243,14 @@ impl LiveBoard {
         self.canvas.draw(board, selected, editor.marquee());
         let now = js_sys::Date::now();
         // Others point at the live board, not at a version from history.
-        let showing = version.is_none() && self.canvas.draw_others(board, &self.here.roster.borrow(), now);
-        if version.is_none() && self.here.roster.borrow().moving(now) {
+        let showing = version.is_none() && self.canvas.draw_others(board, &self.presence.roster.borrow(), now);
+        if version.is_none() && self.presence.roster.borrow().moving(now) {
             self.invalidate();
         } else if showing {
             // Still pointers hide after a while: look again then.
             self.redraw_in(1000);
         }
-        self.here.selection(selected);
+        self.presence.selection(selected);
         // Signals notify on every `set`, so only set what changed.
         let pending = session.pending();
         if self.ui.pending.get_untracked() != pending {
@@ -278,7 +278,7 @@ impl LiveBoard {
 
     /// Tells screen readers that `by` did `change` (at most once a second; see `announce`).
     pub(super) fn announce(&self, change: &Change, by: Option<u32>) {
-        let who = by.and_then(|id| self.here.roster.borrow().person(id).map(|p| p.shown_name().to_owned()));
+        let who = by.and_then(|id| self.presence.roster.borrow().person(id).map(|p| p.shown_name().to_owned()));
         let who = who.unwrap_or_else(|| "Someone".to_owned());
         let what = super::announce::what(change, self.session.borrow().view());
         let me = self.me.clone();

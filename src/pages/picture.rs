@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 /// What a room page shows of the board before it is live.
 #[derive(Debug, Clone, Default)]
-pub struct Picture {
+pub(super) struct Picture {
     pub svg: String,
     /// The PNG's absolute address, for `og:image` (empty if unknown).
     pub image: String,
@@ -16,7 +16,10 @@ pub struct Picture {
 /// The picture of the room `key` names (a token when `view`): `Ok(None)` if
 /// it opens no room, `Err` if storage cannot say. Reads the server's state
 /// now, in the component, and returns a future for the page's `Suspend`.
-pub fn board_picture(key: String, view: bool) -> impl Future<Output = Result<Option<Picture>, ()>> + Send + 'static {
+pub(super) fn board_picture(
+    key: String,
+    view: bool,
+) -> impl Future<Output = Result<Option<Picture>, ()>> + Send + 'static {
     #[cfg(feature = "ssr")]
     {
         let pages = use_context::<crate::server::PageData>();
@@ -35,13 +38,15 @@ pub fn board_picture(key: String, view: bool) -> impl Future<Output = Result<Opt
 
 /// The board's SVG, laid over the canvas until the live board has drawn.
 #[component]
-pub fn BoardPicture(svg: String) -> impl IntoView {
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
+pub(super) fn BoardPicture(svg: String) -> impl IntoView {
     view! { <div class="board-picture" inner_html=svg></div> }
 }
 
 /// Link-preview tags: a title and the board's PNG.
 #[component]
-pub fn Preview(title: String, image: String) -> impl IntoView {
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
+pub(super) fn Preview(title: String, image: String) -> impl IntoView {
     view! {
         <leptos_meta::Meta property="og:title" content=title />
         <leptos_meta::Meta property="og:type" content="website" />

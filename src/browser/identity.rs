@@ -19,7 +19,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use crate::model::{ClientId, RoomName, ShapeId};
+use sketchboard_core::model::{ClientId, RoomName, ShapeId};
 
 /// How long a claim waits for an answer. Other pages answer from their event
 /// loop at once; a page frozen by the browser would not, and is not waited for.
@@ -35,7 +35,7 @@ fn data(event: &web_sys::Event) -> Option<String> {
 
 /// Whether `client` is free for this page: false if another live page of
 /// this browser answered that it is using it.
-pub async fn claim(room: &RoomName, client: &ClientId) -> bool {
+pub(super) async fn claim(room: &RoomName, client: &ClientId) -> bool {
     let Some(ch) = channel(room) else { return true };
     let taken = Rc::new(Cell::new(false));
     let answer = format!("taken:{client}");
@@ -55,7 +55,10 @@ pub async fn claim(room: &RoomName, client: &ClientId) -> bool {
 
 /// Answers other pages' claims for the id `current` returns, for as long as
 /// the returned listener lives.
-pub fn answer_claims(room: &RoomName, current: impl Fn() -> Option<ClientId> + 'static) -> Option<EventListener> {
+pub(super) fn answer_claims(
+    room: &RoomName,
+    current: impl Fn() -> Option<ClientId> + 'static,
+) -> Option<EventListener> {
     let ch = channel(room)?;
     let replies = ch.clone();
     Some(EventListener::new(&ch, "message", move |event| {
@@ -68,7 +71,7 @@ pub fn answer_claims(room: &RoomName, current: impl Fn() -> Option<ClientId> + '
 
 /// 128 random bits as hex, from the browser's cryptographic generator (which,
 /// unlike `crypto.randomUUID`, also works on plain-http LAN addresses).
-pub fn random_id() -> String {
+pub(super) fn random_id() -> String {
     let mut bytes = [0u8; 16];
     let filled = web_sys::window()
         .and_then(|w| w.crypto().ok())
@@ -82,7 +85,7 @@ pub fn random_id() -> String {
 }
 
 /// A new shape's id: 128 random bits.
-pub fn new_shape_id() -> ShapeId {
+pub(super) fn new_shape_id() -> ShapeId {
     // 32 hex digits always make a valid id (1 to 64 of A-Z a-z 0-9 - _).
     ShapeId::parse(random_id()).expect("32 hex digits are a valid shape id")
 }

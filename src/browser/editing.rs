@@ -1,5 +1,5 @@
 //! The live board's user side, as glue: each `Input` goes to the shared
-//! editor (`crate::editor`, where the editing rules live and are tested), and
+//! editor (`sketchboard_core::editor`, where the editing rules live and are tested), and
 //! what the editor submits goes through the tab's `Session` (applied at once,
 //! sent when connected, kept across a reload). The toolbar's commands are here
 //! too, for the room page.
@@ -7,10 +7,10 @@
 //! A view-only board and a version from history are only looked at: their
 //! editing inputs never reach the editor.
 
-use crate::editor::{Dirty, Document, Editor, Stack, keys};
-use crate::model::{Board, Change, Color, ShapeKind};
-use crate::protocol::ClientMsg;
-use crate::session::Session;
+use sketchboard_core::editor::{Dirty, Document, Editor, Stack, keys};
+use sketchboard_core::model::{Board, Change, Color, ShapeKind};
+use sketchboard_core::protocol::ClientMsg;
+use sketchboard_core::session::Session;
 
 use super::canvas::Canvas;
 use super::clipboard::LocalClipboard;
@@ -87,32 +87,32 @@ impl LiveBoard {
 
     /// Adds a shape of `kind` at a free spot, in the colour last chosen, on
     /// top of everything, and selects it.
-    pub fn add_shape(&self, kind: ShapeKind) {
+    pub(crate) fn add_shape(&self, kind: ShapeKind) {
         self.edit(|e, doc| e.add_shape(doc, kind));
     }
 
     /// Deletes the selection; returns whether there was one.
-    pub fn delete_selected(&self) -> bool {
+    pub(crate) fn delete_selected(&self) -> bool {
         self.edit(|e, doc| e.delete_selected(doc))
     }
 
     /// Chooses the colour for new shapes, and gives it to the selection.
-    pub fn set_color(&self, color: Color) {
+    pub(crate) fn set_color(&self, color: Color) {
         self.edit(|e, doc| e.paint(doc, color));
     }
 
     /// Brings the selection to the front, or sends it to the back.
-    pub fn restack(&self, to: Stack) -> bool {
+    pub(crate) fn restack(&self, to: Stack) -> bool {
         self.edit(|e, doc| e.restack(doc, to))
     }
 
     /// Undoes this tab's last step; whether there was one.
-    pub fn undo(&self) -> bool {
+    pub(crate) fn undo(&self) -> bool {
         self.edit(|e, doc| e.undo(doc))
     }
 
     /// Redoes the last undone step; whether there was one.
-    pub fn redo(&self) -> bool {
+    pub(crate) fn redo(&self) -> bool {
         self.edit(|e, doc| e.redo(doc))
     }
 
@@ -140,7 +140,7 @@ impl LiveBoard {
             }
             Input::PointerMove { x, y } => {
                 let (x, y) = self.canvas.under(x, y);
-                self.here.pointer(Some((x, y)));
+                self.presence.pointer(Some((x, y)));
                 self.flush_presence();
                 self.edit(|e, doc| e.pointer_move(doc, x, y))
             }
@@ -150,7 +150,7 @@ impl LiveBoard {
                 true
             }
             Input::PointerLeave => {
-                self.here.pointer(None);
+                self.presence.pointer(None);
                 self.flush_presence();
                 false
             }

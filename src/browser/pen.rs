@@ -4,8 +4,8 @@
 
 use web_sys::CanvasRenderingContext2d;
 
-use crate::model::Shape;
-use crate::picture::Outline;
+use sketchboard_core::model::Shape;
+use sketchboard_core::picture::Outline;
 
 /// The colours last set on a context while painting shapes (the line width
 /// is the caller's: `OUTLINE_WIDTH`).

@@ -11,11 +11,11 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::identity::new_shape_id;
 use super::live_board::LiveBoard;
-use crate::format::{self, MAX_FILE_BYTES};
+use sketchboard_core::format::{self, MAX_FILE_BYTES};
 
 impl LiveBoard {
     /// Adds the shapes of board file `text`; what happened, in words.
-    pub fn import(&self, text: &str) -> Result<String, String> {
+    pub(crate) fn import(&self, text: &str) -> Result<String, String> {
         if self.view_only || self.looking_at_history() {
             return Err("Nothing can be imported here.".into());
         }
@@ -31,7 +31,7 @@ impl LiveBoard {
     }
 
     /// Reads `file` and imports it, saying how it went in the page's notice.
-    pub fn import_file(self: &Rc<Self>, file: web_sys::File) {
+    pub(crate) fn import_file(self: &Rc<Self>, file: web_sys::File) {
         let board = Rc::downgrade(self);
         wasm_bindgen_futures::spawn_local(async move {
             let text = read(&file).await;

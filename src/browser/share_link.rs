@@ -5,7 +5,7 @@ use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::model::RoomName;
+use sketchboard_core::model::RoomName;
 
 #[derive(Deserialize)]
 struct Link {
@@ -19,7 +19,7 @@ fn why(e: JsValue) -> String {
 /// The room's edit link and view-only link, as full URLs (the view-only link
 /// made if the room has none yet); with `replace`, a new view-only link (the
 /// old one stops working).
-pub async fn view_link(room: &RoomName, replace: bool) -> Result<(String, String), String> {
+pub(crate) async fn view_link(room: &RoomName, replace: bool) -> Result<(String, String), String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     init.set_method(if replace { "POST" } else { "PUT" });
@@ -36,7 +36,7 @@ pub async fn view_link(room: &RoomName, replace: bool) -> Result<(String, String
 
 /// Puts `text` on the system clipboard; false if this browser cannot or
 /// will not (no permission, the page not focused).
-pub async fn copy(text: &str) -> bool {
+pub(crate) async fn copy(text: &str) -> bool {
     let Some(window) = web_sys::window() else { return false };
     JsFuture::from(window.navigator().clipboard().write_text(text)).await.is_ok()
 }

@@ -4,13 +4,13 @@
 
 use leptos::prelude::Set;
 
-use super::board_ui::ConnStatus;
 use super::connection::{Owner, Verdict};
 use super::live_board::LiveBoard;
-use crate::model::Change;
-use crate::protocol::ErrorCode;
-use crate::roster::Seen;
-use crate::session::Event;
+use crate::board_ui::ConnStatus;
+use sketchboard_core::model::Change;
+use sketchboard_core::protocol::ErrorCode;
+use sketchboard_core::roster::Seen;
+use sketchboard_core::session::Event;
 
 /// The connection's side: the board answers for the session.
 impl Owner for LiveBoard {
@@ -37,16 +37,16 @@ impl Owner for LiveBoard {
                 self.ui.members.set(members);
                 self.refusal.set(None);
                 self.set_status(ConnStatus::Connected);
-                for msg in self.here.joined() {
+                for msg in self.presence.joined() {
                     self.connection.send(msg.to_json());
                 }
                 Verdict::Joined
             }
             Event::Presence(msg) => {
                 // (Bound first: the roster's borrow must end before the people list reads it.)
-                let seen = self.here.roster.borrow_mut().apply(&msg, js_sys::Date::now());
+                let seen = self.presence.roster.borrow_mut().apply(&msg, js_sys::Date::now());
                 match seen {
-                    Seen::People => self.ui.people.set(self.here.people()),
+                    Seen::People => self.ui.people.set(self.presence.people()),
                     Seen::Board => self.invalidate(),
                     Seen::Nothing => {}
                 }
@@ -100,7 +100,7 @@ impl Owner for LiveBoard {
 
     fn lost(&self, online: bool) {
         self.session.borrow_mut().disconnected();
-        self.here.lost();
+        self.presence.lost();
         self.ui.people.set(Vec::new());
         self.invalidate();
         let status = match self.refusal.get() {
@@ -113,7 +113,7 @@ impl Owner for LiveBoard {
 
     fn revoked(&self) {
         self.session.borrow_mut().disconnected();
-        self.here.lost();
+        self.presence.lost();
         self.ui.people.set(Vec::new());
         self.set_status(ConnStatus::LinkReplaced);
     }

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
 use proptest::prelude::*;
-use sketchboard_core::history::{History, Step};
 use sketchboard_core::model::{Board, Change, ChangeError, Color, MAX_BATCH, Shape, ShapeId, ShapeKind};
+use sketchboard_core::undo::{History, Step};
 
 fn id(s: &str) -> ShapeId {
     ShapeId::parse(s).unwrap()

@@ -12,12 +12,13 @@ use super::history::{HistoryPanel, Replay};
 use super::message::MessagePage;
 use super::picture::{BoardPicture, Preview, board_picture};
 use super::share::Share;
-use crate::client::board_ui::{BoardUi, ConnStatus};
-use crate::model::{Color, RoomName, ShapeKind};
-use crate::presence::MAX_NAME_CHARS;
+use crate::board_ui::{BoardUi, ConnStatus};
+use sketchboard_core::model::{Color, RoomName, ShapeKind};
+use sketchboard_core::presence::MAX_NAME_CHARS;
 
 /// `/r/{room}`, and with `history` `/r/{room}/history`.
 #[component]
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
 pub fn RoomPage(#[prop(optional)] history: bool) -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("room").unwrap_or_default();
@@ -50,6 +51,7 @@ pub fn RoomPage(#[prop(optional)] history: bool) -> impl IntoView {
 }
 
 #[component]
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
 fn BadRoomName(name: String, reason: String) -> impl IntoView {
     view! {
         <MessagePage status=400 title="Invalid room name">
@@ -62,6 +64,7 @@ fn BadRoomName(name: String, reason: String) -> impl IntoView {
 /// `view`, `room` is a view-only token: the board, pointers and people, and
 /// no editing controls (the server refuses changes from it anyway).
 #[island]
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
 pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children) -> impl IntoView {
     let ui = BoardUi::new();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -72,7 +75,7 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
     let live = {
         use std::rc::Rc;
 
-        use crate::client::live_board::LiveBoard;
+        use crate::browser::live_board::LiveBoard;
         let live = StoredValue::new_local(None::<Rc<LiveBoard>>);
         let room = room.clone();
         Effect::new(move |_| {
@@ -90,7 +93,7 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
                         } else {
                             (format!("/r/{room}"), room.to_string())
                         };
-                        crate::client::recent::remember(path, label);
+                        crate::browser::recent::remember(path, label);
                     }
                     Err(e) => leptos::logging::error!("could not start the board: {e:?}"),
                 }
@@ -107,7 +110,7 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
         #[cfg(feature = "hydrate")]
         live.with_value(|board| {
             if let Some(board) = board {
-                use crate::editor::Stack;
+                use sketchboard_core::editor::Stack;
                 match action {
                     Action::Add(kind) => board.add_shape(kind),
                     Action::DeleteSelected => {

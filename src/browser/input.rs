@@ -1,7 +1,7 @@
 //! Pointer and keyboard input for the live board, and the window events it
 //! cares about (resizing, the network coming and going), turned into `Input`s
 //! for whoever listens: this module knows the DOM, not the board. Which key
-//! does what is the shared editor's (`crate::editor::keys`); fingers that
+//! does what is the shared editor's (`sketchboard_core::editor::keys`); fingers that
 //! pinch are tracked here (zooming and panning the view is not editing).
 //!
 //! Pointer events (so mouse, pen and touch all work) on the canvas; keys on
@@ -17,11 +17,11 @@ use web_sys::{Element, Event, HtmlCanvasElement, KeyboardEvent, PointerEvent};
 
 use super::canvas::to_board;
 use super::connection::Network;
-use crate::editor::KeyPress;
+use sketchboard_core::editor::KeyPress;
 
 /// What the user (or the browser) did, in board units.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Input {
+pub(super) enum Input {
     /// The main button went down on the board; with Shift held, `add`.
     Press {
         x: f64,
@@ -57,7 +57,7 @@ pub enum Input {
 /// Handles one input; true when it landed on something: a press grabbed a
 /// shape, a move is over one, a key is the board's (and must not also scroll
 /// the page).
-pub type Handler = Rc<dyn Fn(Input) -> bool>;
+pub(super) type Handler = Rc<dyn Fn(Input) -> bool>;
 
 /// Fingers on the board, for pinches: where each is (in sheet units), and
 /// whether a pinch is on (from a second finger down until the last one lifts:
@@ -81,7 +81,7 @@ fn is_touch(e: &PointerEvent) -> bool {
 }
 
 /// Listens for input until the returned listeners are dropped.
-pub fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener> {
+pub(super) fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventListener> {
     let active = EventListenerOptions::enable_prevent_default();
     let mut listeners = Vec::new();
     let touches = Rc::new(RefCell::new(Touches::default()));

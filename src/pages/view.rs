@@ -9,10 +9,11 @@ use leptos_router::hooks::use_params_map;
 use super::message::MessagePage;
 use super::picture::{BoardPicture, Preview, board_picture};
 use super::room::Room;
-use crate::model::RoomName;
+use sketchboard_core::model::RoomName;
 
 /// `/v/{token}`, and with `history` `/v/{token}/history`.
 #[component]
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
 pub fn ViewPage(#[prop(optional)] history: bool) -> impl IntoView {
     let params = use_params_map();
     view! {

@@ -11,25 +11,21 @@ use std::cell::{Cell, RefCell};
 
 use gloo_timers::callback::Timeout;
 
-use super::board_ui::PersonLine;
-use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, ClientId, ShapeId};
-use crate::presence::{DisplayName, MAX_SHOWN_SELECTION, Point, SEND_EVERY_MS};
-use crate::protocol::ClientMsg;
-use crate::roster::Roster;
+use crate::board_ui::PersonLine;
+use sketchboard_core::model::{BOARD_HEIGHT, BOARD_WIDTH, ClientId, ShapeId};
+use sketchboard_core::presence::{DisplayName, MAX_SHOWN_SELECTION, PERSON_PALETTE, Point, SEND_EVERY_MS};
+use sketchboard_core::protocol::ClientMsg;
+use sketchboard_core::roster::Roster;
 
 const PERSON_KEY: &str = "sketchboard-person";
 const NAME_KEY: &str = "sketchboard-name";
-
-/// The person colours, readable on the white board (index = `Person::color`).
-pub const PERSON_COLORS: [&str; 8] =
-    ["#e03131", "#1971c2", "#2f9e44", "#e8590c", "#9c36b5", "#0c8599", "#d6336c", "#5c940d"];
 
 fn local() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
 /// This browser's person id: made once, then the same in every tab.
-pub fn person_id() -> Option<ClientId> {
+pub(super) fn person_id() -> Option<ClientId> {
     let storage = local();
     let stored = storage.as_ref().and_then(|s| s.get_item(PERSON_KEY).ok().flatten());
     if let Some(id) = stored.and_then(|s| ClientId::parse(s).ok()) {
@@ -43,7 +39,7 @@ pub fn person_id() -> Option<ClientId> {
 }
 
 /// The name this browser last used, or a friendly random one ("Blue Otter").
-pub fn saved_name() -> DisplayName {
+pub(super) fn saved_name() -> DisplayName {
     let stored = local().and_then(|s| s.get_item(NAME_KEY).ok().flatten());
     if let Some(name) = stored.and_then(|s| DisplayName::parse(&s).ok()) {
         return name;
@@ -63,7 +59,7 @@ fn remember_name(name: &DisplayName) {
 }
 
 /// What this tab says and sees of presence.
-pub struct Here {
+pub(super) struct TabPresence {
     pub roster: RefCell<Roster>,
     name: RefCell<DisplayName>,
     /// Held until the next send: a pointer report and whether the selection changed.
@@ -75,9 +71,9 @@ pub struct Here {
     timer: RefCell<Option<Timeout>>,
 }
 
-impl Here {
-    pub fn new() -> Here {
-        Here {
+impl TabPresence {
+    pub(super) fn new() -> TabPresence {
+        TabPresence {
             roster: RefCell::new(Roster::default()),
             name: RefCell::new(saved_name()),
             pointer: Cell::new(None),
@@ -88,13 +84,13 @@ impl Here {
         }
     }
 
-    pub fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         self.name.borrow().to_string()
     }
 
     /// A new name from the field: kept, remembered, and the message that
     /// tells the room. None (and nothing kept) when it breaks the rule.
-    pub fn rename(&self, text: &str) -> Option<ClientMsg> {
+    pub(super) fn rename(&self, text: &str) -> Option<ClientMsg> {
         let name = DisplayName::parse(text).ok()?;
         remember_name(&name);
         *self.name.borrow_mut() = name.clone();
@@ -102,24 +98,24 @@ impl Here {
     }
 
     /// What to tell a room just joined: the name, and what is selected.
-    pub fn joined(&self) -> Vec<ClientMsg> {
+    pub(super) fn joined(&self) -> Vec<ClientMsg> {
         let ids = self.told.borrow().clone();
         vec![ClientMsg::Name { name: self.name.borrow().clone() }, ClientMsg::Selection { ids }]
     }
 
     /// The connection is gone: everyone else with it (the next one says who is here).
-    pub fn lost(&self) {
+    pub(super) fn lost(&self) {
         self.roster.borrow_mut().clear();
     }
 
     /// The pointer is at `at` on the board (None: it left the board).
-    pub fn pointer(&self, at: Option<(f64, f64)>) {
+    pub(super) fn pointer(&self, at: Option<(f64, f64)>) {
         let at = at.map(|(x, y)| [x.clamp(0.0, BOARD_WIDTH), y.clamp(0.0, BOARD_HEIGHT)]);
         self.pointer.set(Some(at));
     }
 
     /// The selection is now `ids`: told to the room if it differs from what it was told.
-    pub fn selection(&self, ids: &[ShapeId]) {
+    pub(super) fn selection(&self, ids: &[ShapeId]) {
         let ids = &ids[..ids.len().min(MAX_SHOWN_SELECTION)];
         if *self.told.borrow() != ids {
             *self.told.borrow_mut() = ids.to_vec();
@@ -129,7 +125,7 @@ impl Here {
 
     /// Sends what is held through `send` if the interval is up, or sets a
     /// timer that calls `again` when it is (which calls `timer_done`, then this).
-    pub fn flush(&self, now: f64, send: impl Fn(ClientMsg), again: impl FnOnce() + 'static) {
+    pub(super) fn flush(&self, now: f64, send: impl Fn(ClientMsg), again: impl FnOnce() + 'static) {
         let held = self.pointer.get().is_some() || self.selection.borrow().is_some();
         if !held || self.timer.borrow().is_some() {
             return;
@@ -149,12 +145,12 @@ impl Here {
     }
 
     /// The timer fired: the next `flush` may send.
-    pub fn timer_done(&self) {
+    pub(super) fn timer_done(&self) {
         self.timer.borrow_mut().take();
     }
 
     /// The people list as the page shows it.
-    pub fn people(&self) -> Vec<PersonLine> {
+    pub(super) fn people(&self) -> Vec<PersonLine> {
         let roster = self.roster.borrow();
         let you = roster.you();
         roster
@@ -163,7 +159,7 @@ impl Here {
             .map(|p| PersonLine {
                 id: p.id,
                 name: p.shown_name().to_owned(),
-                color: PERSON_COLORS[usize::from(p.color) % PERSON_COLORS.len()],
+                color: PERSON_PALETTE[usize::from(p.color) % PERSON_PALETTE.len()],
                 you: Some(p.id) == you,
                 viewer: p.viewer,
             })

@@ -4,10 +4,11 @@
 
 use leptos::prelude::*;
 
-use crate::model::RoomName;
+use sketchboard_core::model::RoomName;
 
 #[component]
-pub fn Share(room: RoomName) -> impl IntoView {
+#[allow(unreachable_pub)] // the macro gives its generated props `pub`
+pub(super) fn Share(room: RoomName) -> impl IntoView {
     let open = RwSignal::new(false);
     let edit_link = RwSignal::new(String::new());
     let view_link = RwSignal::new(String::new());
@@ -19,7 +20,7 @@ pub fn Share(room: RoomName) -> impl IntoView {
         {
             let room = room.clone();
             leptos::task::spawn_local(async move {
-                match crate::client::share_link::view_link(&room, replace).await {
+                match crate::browser::share_link::view_link(&room, replace).await {
                     Ok((edit, view)) => {
                         edit_link.set(edit);
                         view_link.set(view);
@@ -40,7 +41,7 @@ pub fn Share(room: RoomName) -> impl IntoView {
     let copy = move |link: RwSignal<String>| {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            note.set(if crate::client::share_link::copy(&link.get_untracked()).await {
+            note.set(if crate::browser::share_link::copy(&link.get_untracked()).await {
                 "Copied.".into()
             } else {
                 "Could not copy: select the link and copy it.".into()
