@@ -9,7 +9,9 @@ use std::collections::HashSet;
 
 use crate::model::{Change, Color, ShapeId, clamp_offset};
 
-use super::{Clipboard, Command, Document, Editor};
+use super::document::{Clipboard, Document};
+use super::keys::Command;
+use super::machine::Editor;
 
 /// Arrow-key presses closer together than this, on the same selection, are
 /// one undo step.

@@ -13,7 +13,8 @@
 
 use crate::model::{Change, MAX_SHAPES, Shape, ShapeId, ShapeKind, clamp_offset, clamp_to_board};
 
-use super::{Document, Editor};
+use super::document::Document;
+use super::machine::Editor;
 
 /// How far a duplicate (or a paste over its originals) lands from them, in board units.
 pub(super) const COPY_OFFSET: f64 = 24.0;

@@ -12,7 +12,8 @@ use std::collections::HashSet;
 use crate::model::{Board, Change, ShapeId, clamp_offset};
 use crate::undo::Step;
 
-use super::{Document, Shared};
+use super::document::Document;
+use super::shared::Shared;
 
 /// Where the select tool's gesture stands.
 #[derive(Default)]

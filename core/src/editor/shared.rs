@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use crate::model::{Board, Change, Color, MAX_BATCH, Shape, ShapeId};
 use crate::undo::{History, Step};
 
-use super::{Dirty, Document, NewId};
+use super::document::{Dirty, Document, NewId};
 
 /// What every tool and command works on besides the board.
 pub(super) struct Shared {

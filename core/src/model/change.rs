@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::tagged::{self, TagFirst};
 
-use super::{Color, MAX_LAYER, MAX_SHAPES, Shape, ShapeId, ShapeKind};
+use super::color::Color;
+use super::ident::ShapeId;
+use super::shape::{MAX_LAYER, MAX_SHAPES, Shape, ShapeKind};
 
 /// The most changes one batch holds: enough to replace a full board in one
 /// change (delete every shape, create as many), so an import, a restore or

@@ -9,7 +9,8 @@
 
 use std::collections::VecDeque;
 
-use super::{Board, Change, ChangeError};
+use super::board::Board;
+use super::change::{Change, ChangeError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReplicaError {

@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use super::{Board, Change, ShapeId};
+use super::board::Board;
+use super::change::Change;
+use super::ident::ShapeId;
 
 /// The changes that make `from` look exactly like `to`, in the order to
 /// apply them: deletions first (room for what comes back), then, in `to`'s

@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Color, ShapeId};
+use super::color::Color;
+use super::ident::ShapeId;
 
+/// The most shapes one room may hold.
+pub const MAX_SHAPES: usize = 10_000;
 /// How far from 0 a layer may go: bringing a shape to the front one step above
 /// the top, twice a second for a thousand years, stays well inside, and every
 /// layer is an integer a browser's JSON reads exactly (below 2^53).

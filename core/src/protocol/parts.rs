@@ -2,7 +2,8 @@
 //! a batch is cut into `part` messages on its way to the server, and into
 //! `applied_part` messages on its way back (`docs/protocol.md`).
 
-use super::{ClientMsg, MAX_MESSAGE_BYTES, MAX_PARTS};
+use super::limits::{MAX_MESSAGE_BYTES, MAX_PARTS};
+use super::messages::ClientMsg;
 use crate::model::Change;
 
 /// No single change (not a batch) encodes to more than this many bytes: a

@@ -4,7 +4,8 @@
 use serde::Deserialize;
 use serde::de::MapAccess;
 
-use super::{ErrorCode, ServerMsg};
+use super::errors::ErrorCode;
+use super::messages::ServerMsg;
 use crate::model::{Change, RoomName, Shape, ShapeId};
 use crate::presence::Point;
 use crate::tagged::{self, TagFirst};

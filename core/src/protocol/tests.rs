@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::model::{ShapeId, ShapeKind};
+use crate::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
+use crate::presence::MAX_SHOWN_SELECTION;
 
 #[test]
 fn client_messages_have_the_documented_form() {

@@ -1,12 +1,19 @@
 //! Reading and writing frames: parsing what a client sends, classifying
 //! what breaks the WebSocket protocol, and sending and closing with a deadline.
 
+use std::time::Duration;
+
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures_util::{FutureExt, SinkExt};
 
 use super::wire::Wire;
-use super::{CLOSE_LINGER, SEND_TIMEOUT};
 use sketchboard_core::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, ServerMsg, close};
+
+/// How long a closing connection waits for the peer's close reply.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
+/// How long one frame (or one batch of them) may take to go out before the
+/// peer counts as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a frame was refused.
 pub(crate) enum Refusal {

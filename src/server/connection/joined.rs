@@ -15,18 +15,20 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::MAX_WRITE_BATCH;
-use super::Terms;
 use super::frames::{
     Refusal, close_with, flush, parse, read_only, refuse, refuse_too_large, send, send_all, send_frame, violation,
 };
 use super::parts::{Assembler, Took};
+use super::terms::Terms;
 use super::wire::{Wire, read_feed};
 use crate::server::metrics::Why;
 use crate::server::presence::{Inbox, Outgoing};
 use crate::server::rate::{Bucket, Pace};
 use crate::server::room::{ConnId, Read, RoomCmd};
 use sketchboard_core::protocol::{ClientMsg, ErrorCode, ServerMsg, close};
+
+/// The most queued messages written out with one flush.
+const MAX_WRITE_BATCH: usize = 64;
 
 /// The most presence messages written with one flush.
 const PRESENCE_PER_FLUSH: usize = 8;

@@ -9,6 +9,7 @@
 mod frames;
 mod joined;
 mod parts;
+mod terms;
 mod wire;
 
 use std::sync::Arc;
@@ -17,17 +18,15 @@ use std::time::Duration;
 use axum::extract::ws::{Utf8Bytes, WebSocket};
 use tokio::sync::mpsc;
 
-use super::fairness::Permit;
 use super::metrics::{Metrics, Why};
-use super::rate::RateLimit;
 use super::registry::{Joined, Registry};
 use super::room::{JoinError, RoomCmd};
-use super::shutdown::{ConnectionGuard, Shutdown};
 use frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, violation};
 pub use parts::PARTS_BUDGET_BYTES;
 pub(super) use parts::PartsBudget;
 use sketchboard_core::model::RoomName;
 use sketchboard_core::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Position, ServerMsg, close};
+pub(super) use terms::Terms;
 use wire::Wire;
 
 /// Messages a connection's own queue holds (its answer to hello; everything
@@ -35,34 +34,6 @@ use wire::Wire;
 pub(super) const OUTBOUND_QUEUE: usize = 256;
 /// How long a new connection has to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a closing connection waits for the peer's close reply.
-const CLOSE_LINGER: Duration = Duration::from_secs(2);
-/// How long one frame (or one batch of them) may take to go out before the
-/// peer counts as gone.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most queued messages written out with one flush.
-const MAX_WRITE_BATCH: usize = 64;
-
-/// The terms a connection is served on, besides its socket and room.
-pub(super) struct Terms {
-    pub shutdown: Shutdown,
-    /// Silence (no frame at all, pongs included) longer than this closes the connection.
-    pub idle_timeout: Duration,
-    /// How fast this connection's messages are read.
-    pub rate: RateLimit,
-    /// Held for the connection's life, so shutdown can wait for it to close.
-    pub _guard: ConnectionGuard,
-    /// This connection, counted against its address's limit while it lives.
-    pub permit: Permit,
-    pub metrics: Arc<Metrics>,
-    /// Opened by a view-only link: presence yes, changes never.
-    pub view_only: bool,
-    /// The view-only token it was opened by, checked again once joined.
-    pub view_token: Option<String>,
-    /// The server's room for changes sent in parts.
-    pub parts: PartsBudget,
-}
-
 /// Counts an open WebSocket for as long as it lives.
 struct Open(Arc<Metrics>);
 

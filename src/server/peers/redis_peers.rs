@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use redis::AsyncCommands;
 
-use super::{LiveRooms, PeerError, Peers, Wake, Waker};
+use super::traffic::{LiveRooms, PeerError, Peers, Wake, Waker};
 use crate::server::redis_link::{RedisLink, failed, room_key, wake_channel};
 use sketchboard_core::model::{ClientId, RoomName};
 

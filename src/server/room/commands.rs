@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ConnId, Cursor};
+use super::conn_id::ConnId;
+use super::feed::Cursor;
 use crate::server::fairness::{Network, Unfair};
 use crate::server::frame::Frame;
 use crate::server::storage::StoreError;

@@ -10,9 +10,10 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::actor::Room;
+use super::commands::RoomCmd;
 use super::feed::To;
 use super::state::{Commit, RoomState, others_copy};
-use super::{Room, RoomCmd};
 use crate::server::peers::Wake;
 use crate::server::storage::StoreError;
 

@@ -2,63 +2,19 @@
 //! being closed for a resync, and how many there are, told to everyone at
 //! most every `COUNT_EVERY`.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::feed::To;
-use super::{ConnId, Cursor, JoinError, Room};
+use super::actor::{Member, MemberCount, Room};
+use super::commands::JoinError;
+use super::conn_id::ConnId;
+use super::feed::{Cursor, To};
 use crate::server::fairness::Network;
 use crate::server::frame::{Frame, frame};
 use sketchboard_core::model::ClientId;
 use sketchboard_core::protocol::{Position, ServerMsg};
-
-/// The least time between two broadcasts of the member count. The room writes
-/// each broadcast to every caught-up member's socket at once (`feed`): told
-/// once per leave, 300 tabs closing together cost 300 writes per member, and
-/// delayed everyone's changes by a tenth of a second.
-const COUNT_EVERY: Duration = Duration::from_millis(50);
-
-pub(super) struct Member {
-    pub(super) client: ClientId,
-    pub(super) network: Network,
-    /// The member's own queue, held only so that dropping the member closes
-    /// it: its connection then closes with 4000 and the client resyncs.
-    _queue: mpsc::Sender<Frame>,
-}
-
-pub(super) type Members = HashMap<ConnId, Member>;
-
-/// Whether the member count changed since it was last told, and when that was.
-pub(super) struct MemberCount {
-    changed: bool,
-    told: Instant,
-}
-
-impl Default for MemberCount {
-    fn default() -> Self {
-        MemberCount { changed: false, told: Instant::now() }
-    }
-}
-
-impl MemberCount {
-    /// Ready when a changed count is due to be told (never, while it has not changed).
-    pub(super) async fn due(&self) {
-        if self.changed {
-            tokio::time::sleep_until(self.told + COUNT_EVERY).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    }
-
-    /// Whether a changed count may be told now.
-    pub(super) fn may_tell(&self) -> bool {
-        self.told.elapsed() >= COUNT_EVERY
-    }
-}
 
 impl Room {
     pub(super) fn join(

@@ -8,7 +8,8 @@ mod placing;
 mod pointer;
 
 use super::*;
-use crate::model::ShapeKind;
+use crate::model::{Board, Change, Shape, ShapeId, ShapeKind};
+use crate::undo::History;
 
 pub(super) fn id(s: &str) -> ShapeId {
     ShapeId::parse(s).unwrap()

@@ -11,12 +11,12 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::{Change, ChangeError, MAX_BATCH, MAX_LAYER, Shape, ShapeId, ShapeKind};
+use super::change::{Change, ChangeError, MAX_BATCH};
+use super::ident::ShapeId;
+use super::shape::{MAX_LAYER, MAX_SHAPES, Shape, ShapeKind};
 
 pub const BOARD_WIDTH: f64 = 1600.0;
 pub const BOARD_HEIGHT: f64 = 1000.0;
-/// The most shapes one room may hold.
-pub const MAX_SHAPES: usize = 10_000;
 
 /// From this many deletes (or layer changes) in a row, a batch makes them in
 /// one pass over the board.

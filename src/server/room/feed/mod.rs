@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use prometheus_client::metrics::counter::Counter;
 
-use super::ConnId;
+use super::conn_id::ConnId;
 pub(super) use super::socket_writes::Writer;
 use super::socket_writes::{Left, write_through};
 use crate::server::frame::Frame;

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::ConnId;
+use super::conn_id::ConnId;
 use super::feed::To;
 use crate::server::fairness::Network;
 use crate::server::frame::{Frame, frame};

@@ -8,8 +8,9 @@
 
 use redis::AsyncCommands;
 
+use super::keys::{failed, keys};
 use super::lobby::{CREATORS, LISTED, SHAPES};
-use super::{RedisStore, failed, keys};
+use super::store::RedisStore;
 use crate::server::storage::StoreError;
 use sketchboard_core::model::RoomName;
 

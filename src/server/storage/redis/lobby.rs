@@ -12,7 +12,8 @@
 
 use redis::AsyncCommands;
 
-use super::{RedisStore, failed, keys};
+use super::keys::{failed, keys};
+use super::store::RedisStore;
 use crate::server::storage::listing::pick_listed;
 use crate::server::storage::{LobbyRoom, StoreError};
 use sketchboard_core::model::RoomName;

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use redis::AsyncCommands;
 use redis::streams::StreamRangeReply;
 
-use super::{RedisStore, failed, keys};
+use super::keys::{failed, keys};
+use super::store::RedisStore;
 use crate::server::storage::recent::RECENT_CHANGES;
 use crate::server::storage::{LoadedRoom, LogEntry, Recent, Record, StoreError};
 use sketchboard_core::model::{Board, ClientId, RoomName};

@@ -13,7 +13,8 @@
 use redis::AsyncCommands;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{RedisStore, failed, keys};
+use super::keys::{failed, keys};
+use super::store::RedisStore;
 use crate::server::storage::sqlite::SqliteStore;
 use crate::server::storage::{Access, EngineError, LoadedRoom, RoomStore, StoreError};
 use sketchboard_core::model::RoomName;

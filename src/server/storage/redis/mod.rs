@@ -13,115 +13,25 @@
 //! "on disk".
 
 mod expiry;
+mod keys;
 mod lobby;
 mod log;
 pub(crate) mod migrate;
 mod reads;
+mod store;
 
-use std::sync::atomic::{AtomicI64, Ordering};
-
-use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use std::sync::atomic::Ordering;
 
 use super::{
-    Access, Append, EngineError, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms,
-    pseudonym,
+    Access, Append, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms, pseudonym,
 };
-use crate::server::redis_link::{RedisError, RedisLink, room_key, wake_channel};
+use keys::failed;
 pub(crate) use log::Appended;
 use sketchboard_core::model::RoomName;
-
-/// The Functions library, loaded (or replaced) when a node connects.
-const LIBRARY: &str = include_str!("functions.lua");
+pub(crate) use store::RedisStore;
 
 /// How often, at most, the lobby forgets rooms too old to be listed.
 const TIDY_LOBBY_EVERY_MS: i64 = 60_000;
-
-fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
-    move |source| StoreError::Engine { doing, source: EngineError::new(RedisError { doing, source }) }
-}
-
-impl From<RedisError> for StoreError {
-    fn from(e: RedisError) -> StoreError {
-        StoreError::Engine { doing: e.doing, source: EngineError::new(e) }
-    }
-}
-
-/// A room's keys.
-pub(crate) struct Keys {
-    pub(crate) log: String,
-    pub(crate) meta: String,
-    pub(crate) ops: String,
-    pub(crate) snap: String,
-    pub(crate) frames: String,
-    /// Private or not, and the view-only token.
-    pub(crate) access: String,
-    /// Where its log's growth and replaced links are announced (`redis_link::wake_channel`).
-    pub(crate) tail: String,
-    /// Each client's person number (kept by `peers`; deleted with the room).
-    pub(crate) people: String,
-}
-
-pub(crate) fn keys(room: &RoomName) -> Keys {
-    let key = |part: &str| room_key(room, part);
-    Keys {
-        log: key("log"),
-        meta: key("meta"),
-        ops: key("ops"),
-        snap: key("snap"),
-        frames: key("frames"),
-        access: key("access"),
-        tail: wake_channel(room),
-        people: key("people"),
-    }
-}
-
-/// The key a view-only token is found by.
-fn token_key(token: &str) -> String {
-    format!("sb:token:{{{token}}}")
-}
-
-/// The random key every node pseudonymises addresses with, made by the first node to ask.
-async fn shared_address_key(conn: &mut ConnectionManager) -> Result<[u8; 16], StoreError> {
-    const KEY: &str = "sb:address-key";
-    let mine = format!("{:032x}", rand::random::<u128>());
-    let _: Option<String> = redis::cmd("SET")
-        .arg(KEY)
-        .arg(&mine)
-        .arg("NX")
-        .query_async(conn)
-        .await
-        .map_err(failed("making the address key"))?;
-    let kept: String = conn.get(KEY).await.map_err(failed("reading the address key"))?;
-    let key = u128::from_str_radix(&kept, 16).map_err(|e| StoreError::Corrupt {
-        room: KEY.to_owned(),
-        detail: format!("the address key is not 32 hex digits: {e}"),
-    })?;
-    Ok(key.to_le_bytes())
-}
-
-/// The rooms' logs in Redis; cheap to clone.
-#[derive(Clone)]
-pub(crate) struct RedisStore {
-    link: RedisLink,
-    /// The key of the addresses' pseudonyms, shared by every node (`sb:address-key`).
-    address_key: [u8; 16],
-    /// When this node last made the lobby forget its old rooms.
-    lobby_tidied: std::sync::Arc<AtomicI64>,
-}
-
-impl RedisStore {
-    /// The store on `link`'s Redis, with its Functions loaded.
-    pub(crate) async fn new(link: RedisLink) -> Result<RedisStore, StoreError> {
-        link.load_functions(LIBRARY).await?;
-        let address_key = shared_address_key(&mut link.conn()).await?;
-        Ok(RedisStore { link, address_key, lobby_tidied: Default::default() })
-    }
-
-    fn conn(&self) -> ConnectionManager {
-        self.link.conn()
-    }
-}
 
 #[async_trait::async_trait]
 impl RoomStore for RedisStore {

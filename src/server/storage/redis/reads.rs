@@ -5,7 +5,8 @@
 
 use redis::AsyncCommands;
 
-use super::{RedisStore, failed, keys, token_key};
+use super::keys::{failed, keys, token_key};
+use super::store::RedisStore;
 use crate::server::storage::{Access, Logged, MAX_PAGE_BYTES, StoreError, Version};
 use sketchboard_core::model::{Board, RoomName};
 

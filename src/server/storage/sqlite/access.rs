@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 
-use super::sql;
+use super::convert::sql;
 use crate::server::storage::{Access, StoreError};
 use sketchboard_core::model::RoomName;
 

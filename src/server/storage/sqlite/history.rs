@@ -7,7 +7,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{db_int, sql};
+use super::convert::{db_int, sql};
 use crate::server::storage::{Logged, MAX_PAGE_BYTES, StoreError, Version};
 use sketchboard_core::model::{Board, Change, RoomName};
 

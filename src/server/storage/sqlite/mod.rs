@@ -21,6 +21,7 @@
 //! process and a power cut.
 
 mod access;
+mod convert;
 mod history;
 mod rooms;
 mod schema;
@@ -36,23 +37,12 @@ use tokio::sync::oneshot;
 
 use super::listing::pick_listed;
 use super::{
-    Access, Append, EngineError, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms,
-    pseudonym,
+    Access, Append, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms, pseudonym,
 };
 use crate::server::metrics::Metrics;
+use convert::sql;
 use sketchboard_core::model::RoomName;
 use writer::{Job, Work};
-
-/// A number from outside (a seq, a page size) as SQLite's integer: past
-/// `i64::MAX` it is `i64::MAX`, never wrapped negative (`after = 2^64 - 1`
-/// would otherwise read as -1, and a page after it as the whole log).
-fn db_int(n: impl TryInto<i64>) -> i64 {
-    n.try_into().unwrap_or(i64::MAX)
-}
-
-fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |source| StoreError::Engine { doing, source: EngineError::new(source) }
-}
 
 /// A handle on one SQLite database; cheap to clone.
 #[derive(Clone)]

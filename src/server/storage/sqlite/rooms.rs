@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, Savepoint, params};
 
-use super::{db_int, sql};
+use super::convert::{db_int, sql};
 use crate::server::storage::recent::RECENT_CHANGES;
 use crate::server::storage::{Append, CLIENT_OPS_KEPT_MS, LoadedRoom, LogEntry, Recent, StoreError};
 use sketchboard_core::model::{Board, Change, ClientId, RoomName};

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::sql;
+use super::convert::sql;
 use crate::server::storage::StoreError;
 
 /// The schema, one step per version: the database's `user_version` says how

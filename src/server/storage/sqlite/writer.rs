@@ -13,7 +13,8 @@ use std::sync::{Arc, mpsc as std_mpsc};
 use rusqlite::{Connection, Savepoint};
 use tokio::sync::oneshot;
 
-use super::{access, rooms, sql};
+use super::convert::sql;
+use super::{access, rooms};
 use crate::server::metrics::Metrics;
 use crate::server::storage::{Access, Append, StoreError, now_ms};
 use sketchboard_core::model::{ClientId, RoomName};

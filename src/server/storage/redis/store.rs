@@ -1,0 +1,57 @@
+//! The Redis store's handle: the shared connection, with the Functions
+//! loaded and the key every node pseudonymises addresses with.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+
+use super::keys::failed;
+use crate::server::redis_link::RedisLink;
+use crate::server::storage::StoreError;
+
+/// The Functions library, loaded (or replaced) when a node connects.
+const LIBRARY: &str = include_str!("functions.lua");
+
+/// The random key every node pseudonymises addresses with, made by the first node to ask.
+async fn shared_address_key(conn: &mut ConnectionManager) -> Result<[u8; 16], StoreError> {
+    const KEY: &str = "sb:address-key";
+    let mine = format!("{:032x}", rand::random::<u128>());
+    let _: Option<String> = redis::cmd("SET")
+        .arg(KEY)
+        .arg(&mine)
+        .arg("NX")
+        .query_async(conn)
+        .await
+        .map_err(failed("making the address key"))?;
+    let kept: String = conn.get(KEY).await.map_err(failed("reading the address key"))?;
+    let key = u128::from_str_radix(&kept, 16).map_err(|e| StoreError::Corrupt {
+        room: KEY.to_owned(),
+        detail: format!("the address key is not 32 hex digits: {e}"),
+    })?;
+    Ok(key.to_le_bytes())
+}
+
+/// The rooms' logs in Redis; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct RedisStore {
+    pub(super) link: RedisLink,
+    /// The key of the addresses' pseudonyms, shared by every node (`sb:address-key`).
+    pub(super) address_key: [u8; 16],
+    /// When this node last made the lobby forget its old rooms.
+    pub(super) lobby_tidied: Arc<AtomicI64>,
+}
+
+impl RedisStore {
+    /// The store on `link`'s Redis, with its Functions loaded.
+    pub(crate) async fn new(link: RedisLink) -> Result<RedisStore, StoreError> {
+        link.load_functions(LIBRARY).await?;
+        let address_key = shared_address_key(&mut link.conn()).await?;
+        Ok(RedisStore { link, address_key, lobby_tidied: Default::default() })
+    }
+
+    pub(super) fn conn(&self) -> ConnectionManager {
+        self.link.conn()
+    }
+}
