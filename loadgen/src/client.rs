@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
@@ -26,12 +28,23 @@ pub(crate) struct Welcome {
 
 /// Opens a WebSocket to `room` on the server at `base` (`ws://host:port`).
 pub(crate) async fn connect(base: &str, room: &RoomName) -> anyhow::Result<Socket> {
+    connect_from(base, room, None).await
+}
+
+/// As `connect`, saying (as a proxy the server trusts would) that the
+/// connection comes from `address`: one machine playing many addresses.
+pub(crate) async fn connect_from(base: &str, room: &RoomName, address: Option<&str>) -> anyhow::Result<Socket> {
     let url = wire::url(base, room);
+    let mut request = url.as_str().into_client_request().with_context(|| format!("a request for {url}"))?;
+    if let Some(address) = address {
+        let value = HeaderValue::from_str(address).with_context(|| format!("address {address:?}"))?;
+        request.headers_mut().insert("x-forwarded-for", value);
+    }
     // tungstenite's default buffers (128 KiB each way) would cost the generator
     // half a GiB for 2,000 connections; small ones keep it out of the server's way.
     let config = WebSocketConfig::default().read_buffer_size(8 * 1024).write_buffer_size(0);
     // Nagle off: the changes are small and latency is what is measured.
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
         .await
         .with_context(|| format!("connecting to {url}"))?;
     let mut ws = ws;
@@ -41,7 +54,17 @@ pub(crate) async fn connect(base: &str, room: &RoomName) -> anyhow::Result<Socke
 
 /// Connects, says hello as `client`, and waits for the answer.
 pub(crate) async fn join(base: &str, room: &RoomName, client: &ClientId) -> anyhow::Result<(Socket, Welcome)> {
-    let mut ws = connect(base, room).await?;
+    join_from(base, room, client, None).await
+}
+
+/// As `join`, from `address` (see `connect_from`).
+pub(crate) async fn join_from(
+    base: &str,
+    room: &RoomName,
+    client: &ClientId,
+    address: Option<&str>,
+) -> anyhow::Result<(Socket, Welcome)> {
+    let mut ws = connect_from(base, room, address).await?;
     let mut session = Session::new(client.clone());
     let hello = session.hello().to_json();
     ws.send(wire::frame(hello)).await.with_context(|| format!("sending hello to room {room}"))?;

@@ -86,6 +86,12 @@ pub struct Config {
     #[arg(long, env = "SKETCHBOARD_ROOMS_CREATED_PER_HOUR", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     pub rooms_created_per_hour: u32,
 
+    /// MiB of changes sent in parts (imports, restores: changes too large for
+    /// one message) the server holds at once while they arrive, all
+    /// connections together; one address may hold a quarter of it.
+    #[arg(long, env = "SKETCHBOARD_PARTS_BUDGET_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub parts_budget_mib: u32,
+
     /// Delete stored rooms nobody has opened for this many days (checked
     /// hourly). 0, the default, keeps every room for ever.
     #[arg(long, env = "SKETCHBOARD_EXPIRE_ROOMS_AFTER_DAYS", default_value_t = 0)]
@@ -164,6 +170,10 @@ impl Config {
 
     pub(crate) fn rate_limit(&self) -> RateLimit {
         RateLimit { per_sec: self.rate_per_sec, burst: self.rate_burst }
+    }
+
+    pub(crate) fn parts_budget_bytes(&self) -> usize {
+        usize::try_from(self.parts_budget_mib).unwrap_or(usize::MAX).saturating_mul(1024 * 1024)
     }
 
     pub(crate) fn idle_timeout(&self) -> Duration {

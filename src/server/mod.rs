@@ -50,7 +50,6 @@ use leptos::config::LeptosOptions;
 use tokio::task::JoinHandle;
 
 pub use config::Config;
-pub use connection::PARTS_BUDGET_BYTES;
 use fairness::Fairness;
 pub use for_pages::PageData;
 use metrics::Metrics;

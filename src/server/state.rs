@@ -9,7 +9,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::Config;
-use super::connection::{PARTS_BUDGET_BYTES, PartsBudget};
+use super::connection::PartsBudget;
 use super::fairness::Fairness;
 use super::metrics::Metrics;
 use super::origin::OriginPolicy;
@@ -77,7 +77,7 @@ impl AppState {
             metrics,
             metrics_public: config.metrics_public,
             painter: Arc::new(Painter::new()),
-            parts: PartsBudget::new(PARTS_BUDGET_BYTES),
+            parts: PartsBudget::new(config.parts_budget_bytes()),
         }
     }
 }

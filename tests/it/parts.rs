@@ -6,7 +6,6 @@
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use sketchboard::server::PARTS_BUDGET_BYTES;
 use sketchboard_core::model::{Change, MAX_SHAPES, Shape, ShapeId, ShapeKind};
 use sketchboard_core::protocol::{ClientMsg, MAX_MESSAGE_BYTES, MAX_PARTS};
 use tokio_tungstenite::tungstenite::Message;
@@ -78,6 +77,34 @@ async fn whole_change(c: &mut Client) -> Heard {
 
 fn part(op: u64, part: u32, parts: u32, changes: Value) -> Value {
     json!({"type": "part", "op": op, "part": part, "parts": parts, "changes": changes})
+}
+
+/// Part `part` of `parts` of change `op` heavy enough that five of them, as
+/// first parts, fill a 1 MiB budget and a sixth does not fit: the server
+/// weighs a part as its frame plus its changes as decoded, and holds a
+/// message's worth more for the part after it. (Moves of a shape nobody
+/// made by `shape_a`.)
+fn heavy(op: u64, part_no: u32, parts: u32) -> String {
+    let mib = 1024 * 1024;
+    let one = r#"{"op":"move","id":"a","x":100,"y":200}"#;
+    let text = |n: usize| {
+        let moves = vec![one; n].join(",");
+        format!(r#"{{"type":"part","op":{op},"part":{part_no},"parts":{parts},"changes":[{moves}]}}"#)
+    };
+    let weighs = |n: usize| text(n).len() + n * std::mem::size_of::<Change>() + MAX_MESSAGE_BYTES;
+    // A fifth of the budget, less a tenth of a part for the room's other needs.
+    let per_move = one.len() + 1 + std::mem::size_of::<Change>();
+    let n = (mib / 5 - MAX_MESSAGE_BYTES - 2_000) / per_move;
+    assert!(text(n).len() <= MAX_MESSAGE_BYTES, "no part that heavy fits a message");
+    assert!(weighs(n) * 5 <= mib && weighs(n) * 6 > mib, "five fit and six do not");
+    text(n)
+}
+
+/// Makes the shape `heavy` parts move, in room "busy", from an address of its own.
+async fn shape_a(server: &TestServer) {
+    let mut maker = join_from(server, "192.0.2.1", "maker").await;
+    let op = maker.create("a", "circle", 10.0, 10.0).await;
+    maker.confirmed(op).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,31 +196,37 @@ async fn parts_out_of_order_interrupted_or_malformed_change_nothing() {
     server.stop().await;
 }
 
-/// The server holds at most `PARTS_BUDGET_BYTES` of changes under way, one
-/// address at most a quarter of it: one more is refused `busy`, and goes in
-/// once there is room again. (Addresses as a trusted proxy names them.)
+/// The server holds at most `--parts-budget-mib` of changes under way, one
+/// address at most a quarter of it, and a change holds room only for the
+/// parts it sent and the next: one more that finds no room, while every
+/// holder is sending, is refused `busy` (and closed, so nothing sent after it
+/// goes in first), and goes in once there is room again. (Addresses as a
+/// trusted proxy names them.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_in_parts_beyond_the_servers_room_are_refused_busy_until_there_is_room() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(&dir, |c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
-    let per_address = PARTS_BUDGET_BYTES / 4 / (MAX_PARTS as usize * MAX_MESSAGE_BYTES);
+    let server = TestServer::start_with(&dir, |c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.parts_budget_mib = 1;
+    })
+    .await;
+    shape_a(&server).await;
+    // 1 MiB; 256 KiB a quarter. Each holder's first part weighs a little under a fifth.
     let create =
         |i: u32| json!([{"op": "create", "shape": {"id": format!("p{i}"), "kind": "circle", "x": i, "y": 10}}]);
     let from = |n: usize| format!("10.0.0.{n}");
     let mut holders = Vec::new();
-    for address in 1..=4 {
-        for i in 0..per_address {
-            let mut c = join_from(&server, &from(address), &format!("holder{address}-{i}")).await;
-            c.send_json(&part(1, 0, MAX_PARTS, create(0))).await;
-            assert!(heard_only_pong(&mut c).await.is_none(), "holder {i} of address {address} has room");
-            holders.push(c);
-        }
+    for address in 1..=5 {
+        let mut c = join_from(&server, &from(address), &format!("holder{address}")).await;
+        c.send_text(heavy(1, 0, MAX_PARTS)).await;
+        assert!(heard_only_pong(&mut c).await.is_none(), "address {address} has room");
+        holders.push(c);
     }
-    // One more from an address that holds its share, and one from a fifth address once everything is held:
-    // refused, and the connection closed (1013), so nothing sent after it can go in before it.
-    for (who, address) in [("greedy", from(1)), ("late", from(5))] {
+    // One more from an address that holds its share, and one from a sixth address once everything
+    // is held by changes still arriving: refused, and closed (1013).
+    for (who, address) in [("greedy", from(1)), ("late", from(6))] {
         let mut c = join_from(&server, &address, who).await;
-        c.send_json(&part(1, 0, MAX_PARTS, create(0))).await;
+        c.send_text(heavy(1, 0, MAX_PARTS)).await;
         c.create("after", "circle", 10.0, 10.0).await;
         let refusal = c.recv_event().await;
         assert_eq!((&refusal["code"], &refusal["op"]), (&json!("busy"), &json!(1)), "{who}: {refusal}");
@@ -201,7 +234,7 @@ async fn changes_in_parts_beyond_the_servers_room_are_refused_busy_until_there_i
         assert_eq!(closed, Some(sketchboard_core::protocol::close::TRY_AGAIN_LATER), "{who}");
     }
     let (_, room) = get_json(server.addr, "/api/rooms/busy").await;
-    assert_eq!(room["seq"], 0, "nothing sent after a busy change went in");
+    assert_eq!(room["seq"], 1, "nothing sent after a busy change went in");
 
     // One holder leaves: its room comes back (once the server notices), and the late change goes in
     // whole, sent again on a new connection as the page does.
@@ -209,17 +242,122 @@ async fn changes_in_parts_beyond_the_servers_room_are_refused_busy_until_there_i
     let op = 1;
     let serving = &server;
     let taken = || async move {
-        let mut late = join_from(serving, &from(5), "late").await;
-        late.send_json(&part(op, 0, MAX_PARTS, create(0))).await;
+        let mut late = join_from(serving, &from(6), "late").await;
+        late.send_text(heavy(op, 0, 2)).await;
         heard_only_pong(&mut late).await.is_none().then_some(late)
     };
     let what = "the room a closed connection held comes back";
     let mut late = crate::common::eventually(what, std::time::Duration::from_millis(20), taken).await;
-    for i in 1..MAX_PARTS {
-        late.send_json(&part(op, i, MAX_PARTS, create(i))).await;
-    }
+    late.send_json(&part(op, 1, 2, create(1))).await;
     let applied = late.confirmed(op).await;
-    assert_eq!(applied["change"]["changes"].as_array().map(Vec::len), Some(MAX_PARTS as usize), "{applied}");
+    assert!(applied["change"]["changes"].as_array().is_some_and(|c| c.len() > 100), "whole: {applied}");
+    server.stop().await;
+}
+
+/// A flood of first parts that never go on (re-sent as each is abandoned,
+/// from many addresses) holds the whole budget only until an honest change
+/// needs room: the stalled ones give way, and the honest change goes in on
+/// its first try. The flood's addresses, abandoning change after change, wait
+/// longer and longer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_honest_change_gets_in_while_stalled_parts_hold_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&dir, |c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.parts_budget_mib = 1;
+    })
+    .await;
+    let create =
+        |i: u32| json!([{"op": "create", "shape": {"id": format!("h{i}"), "kind": "circle", "x": i, "y": 10}}]);
+    shape_a(&server).await;
+    let mut flood = Vec::new();
+    for address in 1..=8 {
+        let mut c = join_from(&server, &format!("10.0.1.{address}"), &format!("flood{address}")).await;
+        c.send_text(heavy(1, 0, MAX_PARTS)).await;
+        // The first five fill the budget; the rest find it full.
+        let _ = heard_only_pong(&mut c).await;
+        flood.push(c);
+    }
+    // What makes a change stalled is time without a part: wait that long, not for luck.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let mut honest = join_from(&server, "198.51.100.20", "honest").await;
+    honest.send_text(heavy(1, 0, 2)).await;
+    honest.send_json(&part(1, 1, 2, create(2))).await;
+    let applied = honest.confirmed(1).await;
+    assert!(applied["change"]["changes"].as_array().is_some_and(|c| c.len() > 100), "in on its first try: {applied}");
+    // A stalled change that gave way was told so at once.
+    let mut told = 0;
+    for c in &mut flood {
+        while let Ok(Some(Ok(Message::Text(text)))) =
+            tokio::time::timeout(std::time::Duration::from_millis(50), c.ws.next()).await
+        {
+            let msg: Value = serde_json::from_str(&text).unwrap();
+            if msg["code"] == "bad_batch" && msg["message"].as_str().is_some_and(|m| m.contains("needed the room")) {
+                told += 1;
+            }
+        }
+    }
+    assert!(told >= 1, "the change that gave way heard why");
+    server.stop().await;
+}
+
+/// Part 0 sent twice for one op, then part 1: the op is refused once and
+/// never recorded (once it was both refused and applied).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_op_whose_first_part_comes_twice_gets_one_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "twice", "alice").await;
+    let create =
+        |i: u32| json!([{"op": "create", "shape": {"id": format!("t{i}"), "kind": "circle", "x": i, "y": 10}}]);
+    alice.send_json(&part(1, 0, 2, create(0))).await;
+    alice.send_json(&part(1, 0, 2, create(0))).await;
+    alice.send_json(&part(1, 1, 2, create(1))).await;
+    let answer = alice.recv_event().await;
+    assert_eq!((&answer["code"], &answer["op"]), (&json!("bad_batch"), &json!(1)), "{answer}");
+    let mut alice = alice.ops_after(1);
+    alice.assert_nothing_pending("after").await;
+    let (_, room) = get_json(server.addr, "/api/rooms/twice").await;
+    assert_eq!(room["seq"], 1, "only the change after it was recorded");
+    server.stop().await;
+}
+
+/// A change whose client sends only pings after its first part is abandoned
+/// in the ordinary time: pings (and the rate limit they bring on) earn it none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_do_not_keep_a_change_in_parts_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut c, _) = Client::join(&server, "pings", "pinger").await;
+    let create = json!([{"op": "create", "shape": {"id": "p", "kind": "circle", "x": 1, "y": 1}}]);
+    c.send_json(&part(1, 0, 2, create)).await;
+    let started = std::time::Instant::now();
+    let (mut sink, mut stream) = c.ws.split();
+    let pinging = tokio::spawn(async move {
+        // About 1,000 a second, far over the rate.
+        loop {
+            if sink.send(Message::Ping(Default::default())).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    });
+    let abandoned = async {
+        while let Some(Ok(frame)) = stream.next().await {
+            if let Message::Text(text) = frame {
+                let msg: Value = serde_json::from_str(&text).unwrap();
+                if msg["type"] == "error" && msg["code"] == "bad_batch" {
+                    return msg;
+                }
+            }
+        }
+        panic!("closed before the change was abandoned");
+    };
+    let msg = tokio::time::timeout(std::time::Duration::from_secs(20), abandoned).await.expect("abandoned");
+    pinging.abort();
+    assert!(msg["message"].as_str().is_some_and(|m| m.contains("waited over")), "{msg}");
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(15), "within its 10 s, not 30: {took:?}");
     server.stop().await;
 }
 

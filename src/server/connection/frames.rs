@@ -45,6 +45,15 @@ pub(crate) fn parse(msg: &Message) -> Result<Option<ClientMsg>, Refusal> {
     ClientMsg::decode(text).map(Some).map_err(|e| ServerMsg::error(ErrorCode::BadMessage, e.0, None).into())
 }
 
+/// How many bytes a frame's message came in.
+pub(crate) fn frame_bytes(msg: &Message) -> usize {
+    match msg {
+        Message::Text(text) => text.len(),
+        Message::Binary(data) | Message::Ping(data) | Message::Pong(data) => data.len(),
+        Message::Close(_) => 0,
+    }
+}
+
 /// The refusal of change `op` on a view-only connection.
 pub(crate) fn read_only(op: u64) -> ServerMsg {
     let why = "this connection came by a view-only link: it may point, never change";

@@ -16,7 +16,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::frames::{
-    Refusal, close_with, flush, parse, read_only, refuse, refuse_too_large, send, send_all, send_frame, violation,
+    Refusal, close_with, flush, frame_bytes, parse, read_only, refuse, refuse_too_large, send, send_all, send_frame,
+    violation,
 };
 use super::parts::{Assembler, Took};
 use super::terms::Terms;
@@ -174,11 +175,19 @@ pub(super) async fn serve(socket: &mut Wire, link: &mut Link<'_>, presence: &mut
                 }
             },
             () = sleep_until(paused_until) => paused_until = None,
+            () = assembler.evicted() => {
+                // Its room went to a change that needed it: refused now, its parts dropped.
+                if let Some(refusal) = assembler.expired()
+                    && !send(socket, refusal).await
+                {
+                    return;
+                }
+            }
             () = sleep_until(assembler.due()) => {
                 // Judge the client only on what it sent: while this loop waits
-                // for the room or the rate, or was busy writing, the next part
-                // may be here unread.
-                if inbound.is_some() || paused_until.is_some() {
+                // for the room, the next part may be here unread. (Not while
+                // its own rate slows it: pings and floods earn no time.)
+                if inbound.is_some() {
                     assembler.postpone();
                     continue;
                 }
@@ -282,9 +291,9 @@ async fn on_frame(
             let took = if view_only {
                 Took { refusals: assembler.read_only(op).into_iter().collect(), whole: None }
             } else {
-                assembler.part(op, part, parts, changes)
+                assembler.part(op, part, parts, changes, frame_bytes(&msg))
             };
-            let busy = took.refusals.iter().any(|r| matches!(r, ServerMsg::Error { code: ErrorCode::Busy, .. }));
+            let busy = took.busy();
             for refusal in took.refusals {
                 if !send(socket, refusal).await {
                     return Next::End;

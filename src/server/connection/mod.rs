@@ -22,7 +22,6 @@ use super::metrics::{Metrics, Why};
 use super::registry::{Joined, Registry};
 use super::room::{JoinError, RoomCmd};
 use frames::{Refusal, close_with, parse, refuse, refuse_too_large, send, violation};
-pub use parts::PARTS_BUDGET_BYTES;
 pub(super) use parts::PartsBudget;
 use sketchboard_core::model::RoomName;
 use sketchboard_core::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, Position, ServerMsg, close};
