@@ -69,6 +69,27 @@ pub enum Scenario {
     History(History),
     /// 10. Parts flood: honest imports while many addresses flood first parts.
     PartsFlood(PartsFlood),
+    /// 11. Pictures: many asking for pictures of full boards while a newcomer joins.
+    Pictures(Pictures),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Pictures {
+    /// Clients asking for pictures at once, one after another each.
+    #[arg(long, default_value_t = 200)]
+    pub requesters: usize,
+    /// Rooms whose pictures they ask for.
+    #[arg(long, default_value_t = 10)]
+    pub rooms: usize,
+    /// Shapes in each room.
+    #[arg(long, default_value_t = 10_000)]
+    pub shapes: usize,
+    /// Moves per second in each room while they ask (0: boards that do not change).
+    #[arg(long, default_value_t = 2.0)]
+    pub edit_hz: f64,
+    /// Seconds the asking lasts.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -8,7 +8,8 @@
 //! - `joins`: scenarios 4, 5 and 7 (a join storm, idle and stalled connections);
 //! - `history`: scenario 9 (seeking to versions of a room with a long log);
 //! - `abuse`: scenario 10 (an honest import while many addresses flood the
-//!   server's room for changes in parts);
+//!   server's room for changes in parts); `pictures`: scenario 11 (a crowd
+//!   asking for pictures of full boards while a newcomer joins);
 //! - `client`: one connection; `ledger`: schedules and tallies;
 //! - `report`: histograms and the printed row; `procfs`: the server's CPU and memory.
 
@@ -18,6 +19,7 @@ mod client;
 mod history;
 mod joins;
 mod ledger;
+mod pictures;
 mod procfs;
 mod report;
 mod traffic;
@@ -28,7 +30,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 pub use args::{
-    Ack, AllToAll, Args, Fanout, History, Idle, JoinStorm, Length, PartsFlood, PresenceLoad, Rooms, Scenario, Stalled,
+    Ack, AllToAll, Args, Fanout, History, Idle, JoinStorm, Length, PartsFlood, Pictures, PresenceLoad, Rooms, Scenario,
+    Stalled,
 };
 pub use report::{Report, ServerUse, Summary};
 use traffic::{FirstRoom, Plan, RoomPlan};
@@ -180,6 +183,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
         Scenario::Stalled(s) => joins::stalled(target, s).await,
         Scenario::History(s) => history::run(target, s).await,
         Scenario::PartsFlood(s) => abuse::parts_flood(target, s).await,
+        Scenario::Pictures(s) => pictures::run(target, s).await,
     }
 }
 

@@ -123,7 +123,7 @@ pub(super) async fn changes(state: AppState, key: String, by: By, page: Page) ->
     };
     let after = page.after.unwrap_or(0);
     let (head, changes) = match (state.store.head(&room).await, state.store.changes(&room, after, limit).await) {
-        (Ok(head), Ok(changes)) => (head, changes),
+        (Ok(head), Ok(changes)) => (head.seq, changes),
         (Err(e), _) | (_, Err(e)) => return unavailable(e),
     };
     Json(ChangesPage { head, changes: changes.into_iter().map(Entry::from).collect() }).into_response()
@@ -146,7 +146,7 @@ pub(super) async fn version(state: AppState, key: String, by: By, seq: u64) -> R
         Err(response) => return response,
     };
     let (head, version) = match (state.store.head(&room).await, state.store.version(&room, seq).await) {
-        (Ok(head), Ok(version)) => (head, version),
+        (Ok(head), Ok(version)) => (head.seq, version),
         (Err(e), _) | (_, Err(e)) => return unavailable(e),
     };
     match version {

@@ -50,6 +50,10 @@ pub struct Metrics {
     pub deliveries: Family<By, Counter>,
     /// Requests and joins a per-address limit refused.
     pub limited: Family<Why, Counter>,
+    /// Picture requests (`/r/{room}.png` and friends), by how they were answered.
+    pub pictures: Family<Why, Counter>,
+    /// Picture requests waiting for a turn to draw.
+    pub pictures_waiting: Gauge,
     /// Bytes this process has made the disk write (`/proc/self/io`), read at each scrape.
     bytes_written: Gauge,
 }
@@ -70,6 +74,8 @@ impl Metrics {
             evicted: Counter::default(),
             deliveries: Family::default(),
             limited: Family::default(),
+            pictures: Family::default(),
+            pictures_waiting: Gauge::default(),
             bytes_written: Gauge::default(),
             registry: Registry::default(),
         };
@@ -87,6 +93,16 @@ impl Metrics {
             m.deliveries.clone(),
         );
         registry.register("limited", "Requests refused by a per-address limit, by limit", m.limited.clone());
+        registry.register(
+            "pictures",
+            "Picture requests, by answer: drawn, kept (drawn before), shared (another's drawing), busy",
+            m.pictures.clone(),
+        );
+        registry.register(
+            "pictures_waiting",
+            "Picture requests waiting for a turn to draw",
+            m.pictures_waiting.clone(),
+        );
         registry.register("disk_written_bytes", "Bytes the process made the disk write", m.bytes_written.clone());
         Arc::new(Metrics { registry, ..m })
     }

@@ -13,7 +13,7 @@
 //!   passes between nodes, never stored; `redis_link`: the connection to a shared Redis;
 //! - `lobby`: the room list; `state`: what handlers share; `frame`: a message on its way out;
 //! - `sharing`: private rooms and view-only links; `api`: the read-only JSON API and history;
-//!   `pictures`: the board as SVG and PNG; `painter`: turns to draw a PNG;
+//!   `pictures`: the board as SVG, PNG and file, drawn in turns and kept once drawn;
 //! - `config` and `shutdown`.
 
 mod api;
@@ -27,7 +27,6 @@ mod frame;
 pub(crate) mod lobby;
 mod metrics;
 mod origin;
-mod painter;
 mod peers;
 mod pictures;
 mod presence;
@@ -53,8 +52,8 @@ pub use config::Config;
 use fairness::Fairness;
 pub use for_pages::PageData;
 use metrics::Metrics;
-pub use painter::RENDERS_WAITING;
 use peers::{Alone, RedisPeers};
+pub use pictures::RENDERS_WAITING;
 use redis_link::RedisLink;
 use registry::Registry;
 pub(crate) use routes::MountPages;

@@ -52,7 +52,7 @@ fn limited(state: &AppState, why: &'static str, e: Unfair) -> Response {
 /// first change is counted: rows a script makes without ever drawing are
 /// rows all the same.
 async fn count_new_row(state: &AppState, room: &RoomName, from: Network) -> Result<(), Response> {
-    let stored = state.store.head(room).await.map_err(unavailable)? > 0;
+    let stored = state.store.head(room).await.map_err(unavailable)?.seq > 0;
     if stored {
         return Ok(());
     }

@@ -13,8 +13,8 @@ use super::connection::PartsBudget;
 use super::fairness::Fairness;
 use super::metrics::Metrics;
 use super::origin::OriginPolicy;
-use super::painter::Painter;
 use super::peers;
+use super::pictures::Painter;
 use super::rate::RateLimit;
 use super::registry::Registry;
 use super::shutdown::{ConnectionGuard, Shutdown};
@@ -74,9 +74,9 @@ impl AppState {
             rate: config.rate_limit(),
             fairness,
             trusted_proxies: config.trusted_proxies.clone().into(),
+            painter: Arc::new(Painter::new(metrics.clone())),
             metrics,
             metrics_public: config.metrics_public,
-            painter: Arc::new(Painter::new()),
             parts: PartsBudget::new(config.parts_budget_bytes()),
         }
     }

@@ -9,7 +9,7 @@ use super::redis_link::RedisLink;
 use super::storage::redis::RedisStore;
 use super::storage::sqlite::SqliteStore;
 pub use super::storage::{
-    Access, Append, LoadedRoom, LobbyRoom, LogEntry, Logged, Record, RoomStore, SNAPSHOT_EVERY, Snapshot, Store,
+    Access, Append, Head, LoadedRoom, LobbyRoom, LogEntry, Logged, Record, RoomStore, SNAPSHOT_EVERY, Snapshot, Store,
     StoreError, Version, now_ms,
 };
 

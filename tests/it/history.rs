@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use sketchboard::server::RENDERS_WAITING;
 use sketchboard_core::model::{Board, Change};
 
 use crate::common::{Client, TestServer, get_json, http_get, http_get_bytes, stored_log};
@@ -184,84 +183,6 @@ async fn a_view_token_reads_history_and_pictures_without_the_name() {
     for path in [format!("/api/v/{unknown}"), format!("/api/v/{unknown}/changes"), format!("/v/{unknown}.png")] {
         assert_eq!(http_get(server.addr, &path).await.0, 404, "{path}");
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_boards_svg_and_png_show_its_shapes() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir).await;
-    let (mut alice, _) = Client::join(&server, "pic", "alice").await;
-    alice.create("c", "circle", 100.0, 100.0).await; // green, centre (160, 160)
-    alice.create("r", "rectangle", 800.0, 500.0).await;
-    let op = alice.change(json!({"op": "color", "id": "r", "color": "red"})).await; // centre (880, 550)
-    alice.confirmed(op).await;
-
-    let (status, head, svg) = http_get(server.addr, "/r/pic.svg").await;
-    assert_eq!(status, 200);
-    assert!(head.to_ascii_lowercase().contains("content-type: image/svg+xml"), "{head}");
-    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
-    assert_eq!(svg.matches("<ellipse").count(), 1);
-    assert!(svg.contains("<ellipse cx=\"160\" cy=\"160\" rx=\"60\" ry=\"60\" fill=\"#b2f2bb\""), "{svg}");
-    assert!(svg.contains("<rect x=\"800\" y=\"500\" width=\"160\" height=\"100\" fill=\"#ffc9c9\""), "{svg}");
-
-    let (status, head, png) = http_get_bytes(server.addr, "/r/pic.png", &server.addr.to_string(), "").await;
-    assert_eq!(status, 200);
-    assert!(head.to_ascii_lowercase().contains("content-type: image/png"), "{head}");
-    let image = tiny_skia::Pixmap::decode_png(&png).expect("a PNG");
-    assert_eq!((image.width(), image.height()), (1200, 750));
-    let at = |x: f64, y: f64| {
-        let p = image.pixel((x * 0.75) as u32, (y * 0.75) as u32).unwrap();
-        (p.red(), p.green(), p.blue())
-    };
-    assert_eq!(at(160.0, 160.0), (0xb2, 0xf2, 0xbb), "the circle's fill at its centre");
-    assert_eq!(at(880.0, 550.0), (0xff, 0xc9, 0xc9), "the red rectangle's fill");
-    assert_eq!(at(1450.0, 150.0), (0xff, 0xff, 0xff), "empty board");
-    assert_eq!(http_get(server.addr, "/r/bad.name.png").await.0, 400, "an invalid name");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_room_page_leaves_out_what_cannot_be_seen_and_the_svg_file_keeps_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir).await;
-    let (mut alice, _) = Client::join(&server, "hid", "alice").await;
-    // A circle, then four overlapping rectangles over all of it.
-    alice.create("c", "circle", 120.0, 70.0).await;
-    let mut last = 0;
-    for (i, (x, y)) in [(40.0, 40.0), (160.0, 40.0), (40.0, 120.0), (160.0, 120.0)].into_iter().enumerate() {
-        last = alice.create(&format!("r{i}"), "rectangle", x, y).await;
-    }
-    alice.confirmed(last).await;
-    let (status, _, page) = http_get(server.addr, "/r/hid").await;
-    assert_eq!(status, 200);
-    assert!(page.contains("aria-label=\"The board: 5 shapes\""), "{page}");
-    assert_eq!((page.matches("<rect x=").count(), page.matches("<ellipse").count()), (4, 0), "{page}");
-    let (_, _, file) = http_get(server.addr, "/r/hid.svg").await;
-    assert_eq!((file.matches("<rect x=").count(), file.matches("<ellipse").count()), (4, 1), "{file}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pictures_wait_their_turn_a_bounded_queue_and_the_rest_come_back_later() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir).await;
-    let (mut alice, _) = Client::join(&server, "bots", "alice").await;
-    let op = alice.create("c", "circle", 100.0, 100.0).await;
-    alice.confirmed(op).await;
-    // A link posted in a busy chat: every preview bot asks for the large PNG
-    // at once, far more than may wait, while the first one is being drawn.
-    let host = server.addr.to_string();
-    let asks = (0..60).map(|_| http_get_bytes(server.addr, "/r/bots.png?scale=2", &host, ""));
-    let answers = futures_util::future::join_all(asks).await;
-    let drawn: Vec<&Vec<u8>> = answers.iter().filter(|(s, ..)| *s == 200).map(|(_, _, png)| png).collect();
-    let busy: Vec<&String> = answers.iter().filter(|(s, ..)| *s == 503).map(|(_, head, _)| head).collect();
-    assert_eq!(drawn.len() + busy.len(), answers.len(), "every answer is a picture or 'come back'");
-    assert!(!busy.is_empty(), "60 at once is past the queue ({} drawn)", drawn.len());
-    assert!(drawn.len() > RENDERS_WAITING / 2, "those that waited took the picture drawn meanwhile: {}", drawn.len());
-    assert!(busy.iter().all(|head| head.to_ascii_lowercase().contains("retry-after: 2")), "{:?}", busy[0]);
-    assert!(drawn.windows(2).all(|w| w[0] == w[1]), "one picture, drawn once");
-    let image = tiny_skia::Pixmap::decode_png(drawn[0]).expect("a PNG");
-    assert_eq!((image.width(), image.height()), (3200, 2000));
-    // The queue lets go: the next ask is answered.
-    assert_eq!(http_get_bytes(server.addr, "/r/bots.png?scale=2", &host, "").await.0, 200);
 }
 
 /// A board's look, ids aside, in drawing order.

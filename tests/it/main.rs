@@ -12,7 +12,8 @@
 //! - `fairness`: per-address limits, and bursts that must not knock honest members off;
 //! - `loadgen`: the load generator counts every copy (never how fast);
 //! - `metrics`: `/metrics` scraped after real traffic, JSON logs;
-//! - `history`: the changes API, versions across keyframes, the SVG and PNG, restore, export and import;
+//! - `history`: the changes API, versions across keyframes, restore, export and import;
+//! - `pictures`: the SVG, PNG and board file, and many asking for them at once;
 //! - `migrate`: `--copy-to-redis`, from one node on SQLite to two on Redis;
 //! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
 //! - `multinode_presence`: people, pointers and selections across two nodes;
@@ -39,6 +40,7 @@ mod multinode_presence;
 mod node_crash;
 mod parts;
 mod persist;
+mod pictures;
 mod presence;
 mod redis_log;
 mod resume;

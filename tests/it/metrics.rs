@@ -1,24 +1,12 @@
 //! What an operator sees: `GET /metrics` scraped and parsed after real
 //! traffic, and the server's log lines as JSON.
 
-use std::collections::HashMap;
 use std::process::Stdio;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-use crate::common::{Client, PATIENCE, TestServer, http_get};
-
-/// The samples of an OpenMetrics text: `name{labels}` → value.
-fn samples(text: &str) -> HashMap<String, f64> {
-    text.lines()
-        .filter(|line| !line.starts_with('#') && !line.is_empty())
-        .filter_map(|line| {
-            let (name, value) = line.rsplit_once(' ')?;
-            Some((name.to_owned(), value.parse().ok()?))
-        })
-        .collect()
-}
+use crate::common::{Client, PATIENCE, TestServer, http_get, samples};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_what_happened() {

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use sketchboard::server::testing::{
-    Access, Append, Record, SNAPSHOT_EVERY, Snapshot, Store, StoreError, now_ms, redis_store, sqlite_store,
+    Access, Append, Head, Record, SNAPSHOT_EVERY, Snapshot, Store, StoreError, now_ms, redis_store, sqlite_store,
 };
 use sketchboard_core::model::{Board, Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
@@ -120,7 +120,8 @@ async fn appends_compare_and_set_the_head_and_refuse_stale_ops(place: Place) {
     let mut later = append(2, &late, None);
     later.epoch = 9;
     store.append(&r, later).await.unwrap();
-    assert_eq!(store.head(&r).await.unwrap(), 3);
+    let head = store.head(&r).await.unwrap();
+    assert_eq!((head.seq, Some(head.epoch)), (3, store.load_room(&r).await.unwrap().epoch), "head and epoch, unread");
     // A node started afresh refuses the same repeat: the marks are stored.
     let again = place.open().await;
     match lost_race(again.append(&r, append(3, &[("bob", 1, moved("b", 1.0))], None)).await) {
@@ -178,8 +179,8 @@ async fn the_log_reads_back_in_order_a_page_at_a_time(place: Place) {
     assert_eq!(history.iter().map(|l| l.seq).collect::<Vec<_>>(), [2, 3]);
     assert!(history.iter().all(|l| l.at_ms.is_some_and(|at| at >= before - 1000)));
     assert_eq!(store.changes(&r, 0, 1).await.unwrap().len(), 1);
-    assert_eq!(store.head(&r).await.unwrap(), 3);
-    assert_eq!(store.head(&room("nothing")).await.unwrap(), 0);
+    assert_eq!(store.head(&r).await.unwrap().seq, 3);
+    assert_eq!(store.head(&room("nothing")).await.unwrap(), Head::default());
 }
 
 contract!(reads_past_every_seq_there_can_be_are_empty_not_wrapped);
@@ -296,7 +297,7 @@ async fn rooms_nobody_opened_since_the_cutoff_expire_with_everything_they_hold(p
     let store = place.open().await;
     let gone = store.load_room(&room("stale")).await.unwrap();
     assert_eq!((gone.seq, gone.epoch), (0, None), "its log went with it");
-    assert_eq!(store.head(&room("stale")).await.unwrap(), 0);
+    assert_eq!(store.head(&room("stale")).await.unwrap(), Head::default());
     assert!(store.changes(&room("stale"), 0, 10).await.unwrap().is_empty());
     assert_eq!(store.access(&room("stale")).await.unwrap(), None, "its access too");
     assert_eq!(store.room_for_token("stale-token").await.unwrap(), None, "and its view-only link");

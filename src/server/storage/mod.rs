@@ -102,8 +102,9 @@ pub trait RoomStore: Send + Sync + 'static {
     /// out of the lobby); a new token replaces the old one, which stops opening it.
     async fn set_access(&self, room: &RoomName, access: Access) -> Result<(), StoreError>;
 
-    /// The seq of the room's latest recorded change (0 when none).
-    async fn head(&self, room: &RoomName) -> Result<u64, StoreError>;
+    /// Where the room's record stands (its latest change and its epoch; 0
+    /// and 0 when none), without reading its board.
+    async fn head(&self, room: &RoomName) -> Result<Head, StoreError>;
 
     /// Up to `limit` recorded changes after `after`, in order, with their
     /// times; fewer past `MAX_PAGE_BYTES`.
@@ -200,6 +201,15 @@ impl LogEntry {
     pub fn into_record(self) -> Record {
         Record { seq: self.seq, client: self.client, op: self.op, change: self.change, by: self.by }
     }
+}
+
+/// Where a room's record stands: which of its states a board shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Head {
+    /// Its latest recorded change (0 when none).
+    pub seq: u64,
+    /// Its incarnation (see `LoadedRoom::epoch`; 0 when it has none).
+    pub epoch: u64,
 }
 
 /// A room as loaded from storage.

@@ -4,7 +4,7 @@
 pub(crate) mod redis;
 pub(crate) mod tab;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -413,4 +413,21 @@ pub(crate) async fn whole_log(
         }
         entries.extend(page);
     }
+}
+
+/// The samples of an OpenMetrics text: `name{labels}` → value.
+pub(crate) fn samples(text: &str) -> HashMap<String, f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .filter_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            Some((name.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// One sample of the server's `/metrics` (0 when it has none yet).
+pub(crate) async fn metric(addr: SocketAddr, name: &str) -> f64 {
+    let (_, _, body) = http_get(addr, "/metrics").await;
+    samples(&body).get(name).copied().unwrap_or(0.0)
 }

@@ -23,7 +23,7 @@ mod store;
 use std::sync::atomic::Ordering;
 
 use super::{
-    Access, Append, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms, pseudonym,
+    Access, Append, Head, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms, pseudonym,
 };
 use keys::failed;
 pub(crate) use log::Appended;
@@ -107,7 +107,7 @@ impl RoomStore for RedisStore {
         self.write_access(room, &access).await
     }
 
-    async fn head(&self, room: &RoomName) -> Result<u64, StoreError> {
+    async fn head(&self, room: &RoomName) -> Result<Head, StoreError> {
         self.read_head(room).await
     }
 

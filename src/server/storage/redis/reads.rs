@@ -7,7 +7,7 @@ use redis::AsyncCommands;
 
 use super::keys::{failed, keys, token_key};
 use super::store::RedisStore;
-use crate::server::storage::{Access, Logged, MAX_PAGE_BYTES, StoreError, Version};
+use crate::server::storage::{Access, Head, Logged, MAX_PAGE_BYTES, StoreError, Version};
 use sketchboard_core::model::{Board, RoomName};
 
 /// Log entries read at a time for a page of history.
@@ -50,10 +50,10 @@ impl RedisStore {
     }
 
     /// The seq of the room's latest change (0 when none).
-    pub(super) async fn read_head(&self, room: &RoomName) -> Result<u64, StoreError> {
-        let head: Option<u64> =
-            self.conn().hget(keys(room).meta, "head").await.map_err(failed("reading a room's head"))?;
-        Ok(head.unwrap_or(0))
+    pub(super) async fn read_head(&self, room: &RoomName) -> Result<Head, StoreError> {
+        let (seq, epoch): (Option<u64>, Option<u64>) =
+            self.conn().hmget(keys(room).meta, &["head", "epoch"]).await.map_err(failed("reading a room's head"))?;
+        Ok(Head { seq: seq.unwrap_or(0), epoch: epoch.unwrap_or(0) })
     }
 
     pub(super) async fn page(&self, room: &RoomName, after: u64, limit: usize) -> Result<Vec<Logged>, StoreError> {
@@ -77,7 +77,7 @@ impl RedisStore {
     /// The board after change `seq`: the nearest keyframe at or before it,
     /// and the changes after that keyframe; `None` past the head.
     pub(super) async fn board_at(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
-        if seq > self.read_head(room).await? {
+        if seq > self.read_head(room).await?.seq {
             return Ok(None);
         }
         let k = keys(room);

@@ -8,7 +8,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::convert::{db_int, sql};
-use crate::server::storage::{Logged, MAX_PAGE_BYTES, StoreError, Version};
+use crate::server::storage::{Head, Logged, MAX_PAGE_BYTES, StoreError, Version};
 use sketchboard_core::model::{Board, Change, RoomName};
 
 fn corrupt(room: &RoomName, detail: String) -> StoreError {
@@ -20,15 +20,18 @@ fn known_time(at: i64) -> Option<i64> {
 }
 
 /// The seq of the room's latest recorded change (0 when none).
-pub(super) fn head(conn: &Connection, room: &RoomName) -> Result<u64, StoreError> {
+pub(super) fn head(conn: &Connection, room: &RoomName) -> Result<Head, StoreError> {
     let last: Option<i64> = conn
         .query_row("SELECT max(seq) FROM changes WHERE room = ?1", [room.as_str()], |row| row.get(0))
         .map_err(sql("reading a room's head"))?;
-    let row: Option<i64> = conn
-        .query_row("SELECT seq FROM rooms WHERE name = ?1", [room.as_str()], |row| row.get(0))
+    let row: Option<(i64, i64)> = conn
+        .query_row("SELECT seq, epoch FROM rooms WHERE name = ?1", [room.as_str()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
         .optional()
         .map_err(sql("reading a room's head"))?;
-    Ok(last.unwrap_or(0).max(row.unwrap_or(0)).max(0) as u64)
+    let (row_seq, epoch) = row.unwrap_or((0, 0));
+    Ok(Head { seq: last.unwrap_or(0).max(row_seq).max(0) as u64, epoch: epoch as u64 })
 }
 
 /// Up to `limit` changes after `after`, in order; fewer past `MAX_PAGE_BYTES`.
@@ -58,7 +61,7 @@ pub(super) fn changes(conn: &Connection, room: &RoomName, after: u64, limit: usi
 /// if the changes leading to it are no longer kept (rooms whose log an older
 /// build trimmed).
 pub(super) fn version(conn: &Connection, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
-    if seq > head(conn, room)? {
+    if seq > head(conn, room)?.seq {
         return Ok(None);
     }
     let (mut from, mut board) = keyframe(conn, room, seq)?;

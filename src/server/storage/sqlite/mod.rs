@@ -37,7 +37,7 @@ use tokio::sync::oneshot;
 
 use super::listing::pick_listed;
 use super::{
-    Access, Append, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms, pseudonym,
+    Access, Append, Head, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms, pseudonym,
 };
 use crate::server::metrics::Metrics;
 use convert::sql;
@@ -171,7 +171,7 @@ impl RoomStore for SqliteStore {
         self.write(Work::SetAccess { room: room.clone(), access }).await.map(|_| ())
     }
 
-    async fn head(&self, room: &RoomName) -> Result<u64, StoreError> {
+    async fn head(&self, room: &RoomName) -> Result<Head, StoreError> {
         self.read_room(room, history::head).await
     }
 
