@@ -1,3 +1,6 @@
+//! Floods. `selection_flood`: members sending the largest selection allowed,
+//! over and over (scenario 8 with `--flood-selections`).
+//!
 //! Scenario 10, parts flood: many addresses hammer the server's room for
 //! changes in parts (first parts of 64-part changes, each a full message,
 //! never followed, sent again at once whenever one is refused or abandoned),
@@ -14,13 +17,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
 
 use super::client::{self, Received, Socket};
 use super::report::{Latencies, Report};
 use super::{PartsFlood, Run};
 use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
+use sketchboard_core::presence::MAX_SHOWN_SELECTION;
 use sketchboard_core::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, MAX_PARTS, ServerMsg};
 
 /// How long one honest change may take before it counts as failed.
@@ -220,6 +224,45 @@ async fn hammer(
                 break;
             }
             refused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Members of `room` that send the largest selection allowed (500 ids of 64
+/// characters), over and over as fast as the server reads them, and read
+/// (and drop) whatever they are sent; they stop when the guard is dropped.
+/// Each says it comes from an address of its own (`X-Forwarded-For`): run
+/// the server with `--trusted-proxies 127.0.0.1` for 50 addresses, without
+/// for one.
+pub(crate) async fn selection_flood(
+    target: &Run,
+    room: &RoomName,
+    first_id: usize,
+    count: usize,
+) -> anyhow::Result<Flood> {
+    let ids: Vec<String> = (0..MAX_SHOWN_SELECTION).map(|i| format!("{i:064}")).collect();
+    let selection = serde_json::json!({"type": "selection", "ids": ids}).to_string();
+    let mut tasks = Vec::new();
+    for i in first_id..first_id + count {
+        // Each from an address of its own, if the server trusts the generator as a proxy.
+        let address = format!("10.2.{}.{}", i / 250 % 250, i % 250);
+        let (ws, _) = client::join_from(target.url_for(i), room, &target.client_id(i)?, Some(&address)).await?;
+        let (mut sink, mut stream) = ws.split();
+        let selection = selection.clone();
+        tasks.push(tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} }));
+        tasks
+            .push(tokio::spawn(async move { while sink.send(super::wire::frame(selection.clone())).await.is_ok() {} }));
+    }
+    Ok(Flood(tasks))
+}
+
+/// Flooding tasks, stopped when dropped.
+pub(crate) struct Flood(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Flood {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
         }
     }
 }

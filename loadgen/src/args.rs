@@ -251,6 +251,10 @@ pub struct PresenceLoad {
     /// Moves per second per dragger.
     #[arg(long, default_value_t = 60.0)]
     pub rate_hz: f64,
+    /// Connections more that send the largest selection allowed, over and
+    /// over, as fast as the server reads them (a flood of presence).
+    #[arg(long, default_value_t = 0)]
+    pub flood_selections: usize,
     #[command(flatten)]
     pub length: Length,
 }

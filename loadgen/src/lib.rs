@@ -113,7 +113,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 stagger: false,
                 pointer_hz: 0.0,
             };
-            traffic::run(target, plan, FirstRoom { shapes: s.shapes, stalled: s.stalled }).await
+            traffic::run(target, plan, FirstRoom { shapes: s.shapes, stalled: s.stalled, flooders: 0 }).await
         }
         Scenario::Rooms(s) => {
             let changes = s.length.count(s.rate_hz);
@@ -122,7 +122,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             traffic::run(
                 target,
                 Plan { scenario: "rooms", params, rooms, rate_hz: s.rate_hz, changes, stagger: true, pointer_hz: 0.0 },
-                FirstRoom { shapes: s.shapes, stalled: 0 },
+                FirstRoom { shapes: s.shapes, stalled: 0, flooders: 0 },
             )
             .await
         }
@@ -162,10 +162,13 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
         Scenario::Presence(s) => {
             anyhow::ensure!(s.draggers <= s.people, "draggers are some of the people");
             let changes = s.length.count(s.rate_hz);
-            let params = format!(
+            let mut params = format!(
                 "{} people, {} dragging at {} Hz, pointers at {} Hz, {changes} changes",
                 s.people, s.draggers, s.rate_hz, s.pointer_hz
             );
+            if s.flood_selections > 0 {
+                params.push_str(&format!(", {} flooding the largest selections", s.flood_selections));
+            }
             let rooms = vec![RoomPlan { senders: s.draggers, readers: s.people - s.draggers, senders_receive: true }];
             let plan = Plan {
                 scenario: "presence",
@@ -176,7 +179,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 stagger: true,
                 pointer_hz: s.pointer_hz,
             };
-            traffic::run(target, plan, FirstRoom::default()).await
+            traffic::run(target, plan, FirstRoom { flooders: s.flood_selections, ..FirstRoom::default() }).await
         }
         Scenario::JoinStorm(s) => joins::storm(target, s).await,
         Scenario::Idle(s) => joins::idle(target, s).await,

@@ -80,6 +80,9 @@ pub(crate) struct FirstRoom {
     /// Members that join it, say hello and never read a byte, for the whole
     /// run: what they cost the honest members is what the run then measures.
     pub stalled: usize,
+    /// Members that join it and send the largest selection allowed, again
+    /// and again, as fast as the server reads them, for the whole run.
+    pub flooders: usize,
 }
 
 /// Runs `plan`, its first room prepared as `first` says.
@@ -124,6 +127,13 @@ pub(crate) async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::R
             super::joins::never_reading(target, room, connections, first.stalled).await?
         }
         _ => Vec::new(),
+    };
+    let _flood = match roles.first() {
+        Some((room, ..)) if first.flooders > 0 => {
+            tracing::info!(members = first.flooders, "joining members that flood selections");
+            Some(super::abuse::selection_flood(target, room, connections + first.stalled, first.flooders).await?)
+        }
+        _ => None,
     };
     let ledger = Arc::new(Ledger::new(period, plan.changes, senders));
     let (stop, stopped) = watch::channel(false);

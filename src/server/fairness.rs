@@ -9,7 +9,11 @@
 //!   and that counts every room whose first stored row is its access (a new
 //!   private room, a view-only link asked for a room never used): HTTP 429;
 //! - `MISSED_LOOKUPS_PER_SEC` view-only links that open nothing (each a read
-//!   of the store; a script guessing tokens gets HTTP 429 without one).
+//!   of the store; a script guessing tokens gets HTTP 429 without one);
+//! - `PRESENCE_BYTES_PER_SEC` of presence (names, pointers, selections)
+//!   passed on from all its connections together (more: what they say is
+//!   held back, the latest of each kind, until the address is within it;
+//!   their changes are never held).
 //!
 //! An IPv6 client counts by its /64, the block one household or one server
 //! gets, so a script cannot rotate through addresses it owns. Behind a reverse
@@ -33,6 +37,12 @@ const SWEEP_AT: usize = 50_000;
 const MISSED_LOOKUPS_PER_SEC: f64 = 1.0;
 /// And at most this many at once.
 const MISSED_LOOKUPS_BURST: f64 = 30.0;
+/// Presence bytes one address's connections may send together, on average:
+/// four people at one address, each dragging a large selection around.
+pub(crate) const PRESENCE_BYTES_PER_SEC: f64 = 256.0 * 1024.0;
+/// And at most this many at once; an address's presence is held back at
+/// most as long as this takes to refill (4 s).
+const PRESENCE_BYTES_BURST: f64 = 1024.0 * 1024.0;
 
 /// The per-address limits.
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +116,8 @@ struct PerAddress {
     created: TokenBucket,
     /// View-only links tried that opened nothing.
     missed: TokenBucket,
+    /// Presence bytes read from its connections.
+    presence: TokenBucket,
 }
 
 /// One of an address's connections, counted until dropped.
@@ -126,6 +138,13 @@ impl Permit {
     pub fn network(&self) -> Network {
         self.network
     }
+
+    /// Counts `bytes` of presence read from this connection against its
+    /// address's allowance; when the address is over it, until when its
+    /// presence is held back.
+    pub(crate) fn presence(&self, bytes: usize) -> Option<tokio::time::Instant> {
+        self.fairness.with(self.network, |a, _| a.presence.take_owing_at_most(bytes as f64, PRESENCE_BYTES_BURST))
+    }
 }
 
 impl Fairness {
@@ -141,8 +160,13 @@ impl Fairness {
     fn with<T>(&self, network: Network, f: impl FnOnce(&mut PerAddress, &AddressLimits) -> T) -> T {
         let mut table = self.table();
         if table.len() >= SWEEP_AT && !table.contains_key(&network) {
-            table
-                .retain(|_, a| a.connections > 0 || !a.opened.is_full() || !a.created.is_full() || !a.missed.is_full());
+            table.retain(|_, a| {
+                a.connections > 0
+                    || !a.opened.is_full()
+                    || !a.created.is_full()
+                    || !a.missed.is_full()
+                    || !a.presence.is_full()
+            });
         }
         let limits = &self.limits;
         let entry = table.entry(network).or_insert_with(|| PerAddress {
@@ -156,6 +180,7 @@ impl Fairness {
                 limits.rooms_created_per_hour.into(),
             ),
             missed: TokenBucket::new(MISSED_LOOKUPS_PER_SEC, MISSED_LOOKUPS_BURST),
+            presence: TokenBucket::new(PRESENCE_BYTES_PER_SEC, PRESENCE_BYTES_BURST),
         });
         f(entry, limits)
     }

@@ -60,13 +60,26 @@ impl TokenBucket {
     /// Takes a token, into debt if need be; returns when the debt is paid off
     /// (`None` if there was no debt).
     fn take(&mut self) -> Option<Instant> {
+        self.take_many(1.0)
+    }
+
+    /// Takes `n` tokens (bytes, say), into debt if need be; returns when the
+    /// debt is paid off (`None` if there was no debt).
+    pub(crate) fn take_many(&mut self, n: f64) -> Option<Instant> {
+        self.take_owing_at_most(n, f64::INFINITY)
+    }
+
+    /// As `take_many`, but the debt never grows past `most` tokens: what is
+    /// owed past it is forgiven (for allowances that hold something back
+    /// rather than stop someone, so that waiting never grows without end).
+    pub(crate) fn take_owing_at_most(&mut self, n: f64, most: f64) -> Option<Instant> {
         let now = self.refill();
-        self.tokens -= 1.0;
+        self.tokens = (self.tokens - n).max(-most);
         (self.tokens < 0.0).then(|| now + Duration::from_secs_f64(-self.tokens / self.per_sec))
     }
 
     /// Whether the bucket is at least half full.
-    fn half_full(&self) -> bool {
+    pub(crate) fn half_full(&self) -> bool {
         self.tokens >= self.burst / 2.0
     }
 

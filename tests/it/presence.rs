@@ -224,3 +224,35 @@ async fn a_flood_of_presence_is_thinned_and_never_delays_or_drops_changes() {
     assert!(pointers < sent / 2, "{pointers} of {sent} pointer updates passed on");
     server.stop().await;
 }
+
+/// Presence counts by the byte: a tab sending the largest selection allowed
+/// (500 ids of 64 characters, about 33 KB) again and again is read at the
+/// presence byte rate and told so once, well before it reaches the message
+/// rate; the others' changes reach everyone meanwhile, and its own change
+/// after the flood goes in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_large_selections_is_read_by_the_byte_and_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let mut alice = join_as(&server, "bytes", "alice-tab", "alice").await;
+    let mut bob = join_as(&server, "bytes", "bob-tab", "bob").await;
+    let mut carol = join_as(&server, "bytes", "carol-tab", "carol").await;
+    let ids: Vec<String> = (0..sketchboard_core::presence::MAX_SHOWN_SELECTION).map(|i| format!("{i:064}")).collect();
+    let selection = json!({"type": "selection", "ids": ids}).to_string();
+    assert!(selection.len() > 32_000, "{}", selection.len());
+    // 12 of them: 400 KB, past what one tab may send at once (256 KiB), and
+    // far below the 1,000 messages it may.
+    for _ in 0..12 {
+        alice.send_text(selection.clone()).await;
+    }
+    let op = bob.create("b", "circle", 10.0, 10.0).await;
+    bob.confirmed(op).await;
+    let seen = presence_until(&mut carol, "applied", |_| true).await;
+    assert_eq!(seen["change"]["shape"]["id"], "b");
+    let told = presence_until(&mut alice, "error", |m| m["code"] == "rate_limited").await;
+    assert!(told["message"].as_str().is_some_and(|m| m.contains("presence")), "{told}");
+    // Its own change waits its turn behind the flood (a few seconds at 64 KiB a second), then goes in.
+    let mine = alice.create("a", "circle", 200.0, 10.0).await;
+    alice.confirmed(mine).await;
+    server.stop().await;
+}

@@ -20,8 +20,10 @@ use super::frames::{
     violation,
 };
 use super::parts::{Assembler, Took};
+use super::presence_pace::{Heard, IN_PER_SEC, PresencePace};
 use super::terms::Terms;
 use super::wire::{Wire, read_feed};
+use crate::server::fairness::Permit;
 use crate::server::metrics::Why;
 use crate::server::presence::{Inbox, Outgoing};
 use crate::server::rate::{Bucket, Pace};
@@ -31,16 +33,31 @@ use sketchboard_core::protocol::{ClientMsg, ErrorCode, ServerMsg, close};
 /// The most queued messages written out with one flush.
 const MAX_WRITE_BATCH: usize = 64;
 
-/// The most presence messages written with one flush.
-const PRESENCE_PER_FLUSH: usize = 8;
+/// The most presence written with one flush (at least one message): the
+/// room's changes go out between two.
+const PRESENCE_PER_FLUSH: usize = 16 * 1024;
 
 /// What a frame from the client calls for.
 enum Next {
     Continue,
     /// Hand this to the room.
     ToRoom(RoomCmd),
+    /// Presence of this many bytes was read (and is held in `Outgoing`).
+    Presence(usize),
     /// The connection is over.
     End,
+}
+
+/// What the loop keeps about reading from the client.
+struct Reading {
+    last_heard: Instant,
+    /// A command read from the socket that the room has not taken yet.
+    inbound: Option<RoomCmd>,
+    /// While set, the client is over its rate (of messages, or of presence
+    /// bytes) and is not read until then.
+    paused_until: Option<Instant>,
+    bucket: Bucket,
+    presence: PresencePace,
 }
 
 /// A tab's two ends of its room's presence.
@@ -64,19 +81,23 @@ pub(super) async fn serve(socket: &mut Wire, link: &mut Link<'_>, presence: &mut
     let (room_tx, member) = (*room_tx, *member);
     let view_only = terms.view_only;
     let mut assembler = Assembler::new(terms.parts.clone(), terms.permit.network());
+    // Others' presence taken from the inbox and not written yet, and when this
+    // tab may be written more of it (it is over its allowance).
     let mut said: Vec<Utf8Bytes> = Vec::new();
+    let mut said_wait: Option<Instant> = None;
     // Pings keep the connection honest: a peer that vanished without closing
     // (a laptop lid, a dead Wi-Fi) stops answering, and is closed after the
     // idle timeout instead of being counted as present forever.
     let mut ping = tokio::time::interval(terms.idle_timeout / 3);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.reset();
-    let mut last_heard = Instant::now();
-    let mut bucket = Bucket::new(terms.rate);
-    // While set, the client is over its rate and is not read until then.
-    let mut paused_until: Option<Instant> = None;
-    // A command read from the socket that the room has not taken yet.
-    let mut inbound: Option<RoomCmd> = None;
+    let mut reading = Reading {
+        last_heard: Instant::now(),
+        inbound: None,
+        paused_until: None,
+        bucket: Bucket::new(terms.rate),
+        presence: PresencePace::new(),
+    };
     // Made once, not per message: the loop below runs for every frame in and out.
     let stopping = terms.shutdown.wait();
     tokio::pin!(stopping);
@@ -94,7 +115,7 @@ pub(super) async fn serve(socket: &mut Wire, link: &mut Link<'_>, presence: &mut
             }
             _ = ping.tick() => {
                 // A frame waiting for the room was heard, however long ago it was read.
-                if inbound.is_none() && last_heard.elapsed() >= terms.idle_timeout {
+                if reading.inbound.is_none() && reading.last_heard.elapsed() >= terms.idle_timeout {
                     // A frame may be waiting unread (this loop was busy
                     // elsewhere): judge the peer only on what it really sent.
                     let Some(incoming) = socket.recv_now() else {
@@ -102,7 +123,7 @@ pub(super) async fn serve(socket: &mut Wire, link: &mut Link<'_>, presence: &mut
                         return;
                     };
                     let parts = (&mut presence.outgoing, &mut assembler);
-                    if !take(socket, member, view_only, parts, incoming, (&mut last_heard, &mut inbound)).await {
+                    if !take(socket, (member, view_only, &terms.permit), parts, incoming, &mut reading).await {
                         return;
                     }
                     continue;
@@ -150,31 +171,39 @@ pub(super) async fn serve(socket: &mut Wire, link: &mut Link<'_>, presence: &mut
             },
             // Presence only when the feed has nothing waiting: changes first,
             // and what piles up meanwhile is only ever the latest of each.
-            () = presence.inbox.ready() => {
+            () = presence.inbox.ready(), if said.is_empty() && said_wait.is_none() => {
                 presence.inbox.take(&mut said);
-                // A few at a time: a joiner is told of everyone at once, and the
-                // socket's write buffer keeps whatever size one flush needed.
-                let burst = std::mem::take(&mut said);
-                for chunk in burst.chunks(PRESENCE_PER_FLUSH) {
-                    said.extend_from_slice(chunk);
-                    if !send_all(socket, &mut said).await {
-                        return;
-                    }
-                }
+                said.reverse();
             }
+            // A little at a time, the feed looked at between two: a joiner is
+            // told of everyone at once, and the socket's write buffer keeps
+            // whatever size one flush needed.
+            () = std::future::ready(()), if !said.is_empty() && said_wait.is_none() => {
+                let mut chunk = Vec::new();
+                let mut bytes = 0;
+                while let Some(next) = said.pop_if(|f| chunk.is_empty() || bytes + f.len() <= PRESENCE_PER_FLUSH) {
+                    bytes += next.len();
+                    chunk.push(next);
+                }
+                if !send_all(socket, &mut chunk).await {
+                    return;
+                }
+                said_wait = reading.presence.sent(bytes);
+            }
+            () = sleep_until(said_wait) => said_wait = None,
             () = sleep_until(presence.outgoing.due()) => presence.outgoing.publish(),
             Ok(()) = revoked.changed(), if view_only => {
                 let _ = close_with(socket, close::VIEW_REVOKED, "this view-only link was replaced").await;
                 return;
             }
-            permit = room_tx.reserve(), if inbound.is_some() => match (permit, inbound.take()) {
+            permit = room_tx.reserve(), if reading.inbound.is_some() => match (permit, reading.inbound.take()) {
                 (Ok(permit), Some(cmd)) => permit.send(cmd),
                 _ => {
                     resync(socket, terms, "room_closed", "resync: the room restarted").await;
                     return;
                 }
             },
-            () = sleep_until(paused_until) => paused_until = None,
+            () = sleep_until(reading.paused_until) => reading.paused_until = None,
             () = assembler.evicted() => {
                 // Its room went to a change that needed it: refused now, its parts dropped.
                 if let Some(refusal) = assembler.expired()
@@ -187,13 +216,13 @@ pub(super) async fn serve(socket: &mut Wire, link: &mut Link<'_>, presence: &mut
                 // Judge the client only on what it sent: while this loop waits
                 // for the room, the next part may be here unread. (Not while
                 // its own rate slows it: pings and floods earn no time.)
-                if inbound.is_some() {
+                if reading.inbound.is_some() {
                     assembler.postpone();
                     continue;
                 }
                 if let Some(incoming) = socket.recv_now() {
                     let parts = (&mut presence.outgoing, &mut assembler);
-                    if !take(socket, member, view_only, parts, incoming, (&mut last_heard, &mut inbound)).await {
+                    if !take(socket, (member, view_only, &terms.permit), parts, incoming, &mut reading).await {
                         return;
                     }
                     continue;
@@ -204,12 +233,12 @@ pub(super) async fn serve(socket: &mut Wire, link: &mut Link<'_>, presence: &mut
                     return;
                 }
             }
-            incoming = socket.reader.next(), if paused_until.is_none() && inbound.is_none() => {
+            incoming = socket.reader.next(), if reading.paused_until.is_none() && reading.inbound.is_none() => {
                 // Pings count too: answering them costs the server, not the sender.
                 if let Some(Ok(Message::Text(_) | Message::Binary(_) | Message::Ping(_))) = &incoming
-                    && let Pace::Wait { until, first } = bucket.take()
+                    && let Pace::Wait { until, first } = reading.bucket.take()
                 {
-                    paused_until = Some(until);
+                    reading.paused_until = Some(until);
                     if first {
                         let per_sec = terms.rate.per_sec;
                         let why = format!("more than {per_sec} messages a second: the rest are read at that rate");
@@ -219,7 +248,7 @@ pub(super) async fn serve(socket: &mut Wire, link: &mut Link<'_>, presence: &mut
                     }
                 }
                 let parts = (&mut presence.outgoing, &mut assembler);
-                if !take(socket, member, view_only, parts, incoming, (&mut last_heard, &mut inbound)).await {
+                if !take(socket, (member, view_only, &terms.permit), parts, incoming, &mut reading).await {
                     return;
                 }
                 presence.outgoing.publish();
@@ -243,24 +272,36 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 /// Takes in one frame read from the client: the client is heard from, the
-/// frame judged, and a change for the room held in `inbound` until the room
-/// takes it. False once the connection is over.
+/// frame judged, a change for the room held in `inbound` until the room
+/// takes it, and presence counted by its bytes. False once the connection is over.
 async fn take(
     socket: &mut Wire,
-    member: ConnId,
-    view_only: bool,
-    parts: (&mut Outgoing, &mut Assembler),
+    (member, view_only, permit): (ConnId, bool, &Permit),
+    (outgoing, assembler): (&mut Outgoing, &mut Assembler),
     incoming: Option<Result<Message, axum::Error>>,
-    (last_heard, inbound): (&mut Instant, &mut Option<RoomCmd>),
+    reading: &mut Reading,
 ) -> bool {
     if matches!(incoming, Some(Ok(_))) {
-        *last_heard = Instant::now();
+        reading.last_heard = Instant::now();
     }
-    match on_frame(socket, member, view_only, parts, incoming).await {
+    match on_frame(socket, member, view_only, (&mut *outgoing, assembler), incoming).await {
         Next::Continue => true,
         Next::ToRoom(cmd) => {
-            *inbound = Some(cmd);
+            reading.inbound = Some(cmd);
             true
+        }
+        Next::Presence(bytes) => {
+            let Heard { wait, hold } = reading.presence.heard(bytes, permit);
+            if let Some(until) = hold {
+                outgoing.hold_until(until);
+            }
+            let Some((until, first)) = wait else { return true };
+            reading.paused_until = reading.paused_until.max(Some(until));
+            let why = format!(
+                "more than {} KiB of presence a second: the rest is read at that rate",
+                IN_PER_SEC as u32 / 1024
+            );
+            !first || send(socket, ServerMsg::error(ErrorCode::RateLimited, why, None)).await
         }
         Next::End => false,
     }
@@ -285,13 +326,14 @@ async fn on_frame(
         }
         Some(Ok(msg)) => msg,
     };
+    let bytes = frame_bytes(&msg);
     let msg = match parse(&msg) {
         Ok(None) => return Next::Continue,
         Ok(Some(ClientMsg::Part { op, part, parts, changes })) => {
             let took = if view_only {
                 Took { refusals: assembler.read_only(op).into_iter().collect(), whole: None }
             } else {
-                assembler.part(op, part, parts, changes, frame_bytes(&msg))
+                assembler.part(op, part, parts, changes, bytes)
             };
             let busy = took.busy();
             for refusal in took.refusals {
@@ -339,15 +381,15 @@ async fn on_frame(
         ClientMsg::Change { op, change } => Next::ToRoom(RoomCmd::Change { member, op, change, keep: None }),
         ClientMsg::Name { name } => {
             outgoing.name(name);
-            Next::Continue
+            Next::Presence(bytes)
         }
         ClientMsg::Pointer { at } => {
             outgoing.pointer(at);
-            Next::Continue
+            Next::Presence(bytes)
         }
         ClientMsg::Selection { ids } => {
             outgoing.selection(ids);
-            Next::Continue
+            Next::Presence(bytes)
         }
         ClientMsg::Hello { .. } => {
             let err = ServerMsg::error(ErrorCode::HelloFirst, "hello was already received", None);

@@ -9,6 +9,7 @@
 mod frames;
 mod joined;
 mod parts;
+mod presence_pace;
 mod terms;
 mod wire;
 

@@ -106,11 +106,18 @@ pub(crate) struct Outgoing {
     pointer: Option<Option<Point>>,
     selection: Option<Vec<ShapeId>>,
     last: Option<Instant>,
+    /// Nothing goes out before then (the tab's address sent more than it may).
+    held_until: Option<Instant>,
 }
 
 impl Outgoing {
     pub(super) fn new(room_presence: Arc<RoomPresence>, tab: u64) -> Outgoing {
-        Outgoing { room_presence, tab, name: None, pointer: None, selection: None, last: None }
+        Outgoing { room_presence, tab, name: None, pointer: None, selection: None, last: None, held_until: None }
+    }
+
+    /// Holds what this tab says until `until` (then the latest of each goes out).
+    pub(crate) fn hold_until(&mut self, until: Instant) {
+        self.held_until = self.held_until.max(Some(until));
     }
 
     pub(crate) fn name(&mut self, name: DisplayName) {
@@ -128,7 +135,8 @@ impl Outgoing {
     /// When what is held may go out: None if nothing is held.
     pub(crate) fn due(&self) -> Option<Instant> {
         let holding = self.name.is_some() || self.pointer.is_some() || self.selection.is_some();
-        holding.then(|| self.last.map_or_else(Instant::now, |last| last + PUBLISH_EVERY))
+        let due = self.last.map_or_else(Instant::now, |last| last + PUBLISH_EVERY);
+        holding.then(|| self.held_until.map_or(due, |held| held.max(due)))
     }
 
     /// Passes on what is held, if it is due.
