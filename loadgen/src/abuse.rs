@@ -20,9 +20,10 @@ use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
 
+use super::args::PartsFlood;
 use super::client::{self, Received, Socket};
 use super::report::{Latencies, Report};
-use super::{PartsFlood, Run};
+use super::run::Run;
 use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 use sketchboard_core::presence::MAX_SHOWN_SELECTION;
 use sketchboard_core::protocol::{ClientMsg, ErrorCode, MAX_MESSAGE_BYTES, MAX_PARTS, ServerMsg};
@@ -63,7 +64,7 @@ pub(crate) async fn parts_flood(target: &Run, s: &PartsFlood) -> anyhow::Result<
         }
     }
     let attackers = (s.addresses * s.per_address) as u64;
-    let ready = super::wait_until(Duration::from_secs(60), || started.load(Ordering::Relaxed) >= attackers).await;
+    let ready = super::run::wait_until(Duration::from_secs(60), || started.load(Ordering::Relaxed) >= attackers).await;
     anyhow::ensure!(ready, "the flood's connections did not all send a first part within 60 s");
     // Long enough for whatever the flood holds to count as stalled, as it would in a real flood.
     tokio::time::sleep(Duration::from_secs_f64(s.warm_secs)).await;

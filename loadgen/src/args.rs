@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::wire::Target;
-use super::{Run, wire};
+use super::run::Run;
+use super::wire::{self, Target};
 
 /// The command line.
 #[derive(Debug, Clone, clap::Parser)]
@@ -262,7 +262,9 @@ pub struct PresenceLoad {
 impl Args {
     pub fn run(&self) -> Run {
         wire::choose(self.target);
-        let run = Run::new(&self.server, self.server_pid.clone(), Duration::from_secs_f64(self.drain_secs.max(0.0)));
-        Run { route_by_room: self.route_by_room, ..run }
+        let mut run =
+            Run::new(&self.server, self.server_pid.clone(), Duration::from_secs_f64(self.drain_secs.max(0.0)));
+        run.route_by_room = self.route_by_room;
+        run
     }
 }

@@ -11,10 +11,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
+use super::args::History;
 use super::client;
 use super::joins::fill;
 use super::report::{Latencies, Report};
-use super::{History, Run};
+use super::run::Run;
 use sketchboard_core::model::{Change, RoomName, ShapeId};
 
 /// Unconfirmed moves per writer (each writer reads everyone's, so the room's

@@ -9,9 +9,10 @@ use anyhow::Context;
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::{Semaphore, mpsc, watch};
 
+use super::args::{Idle, JoinStorm, Stalled};
 use super::client::{self, Received, Socket};
 use super::report::{Latencies, Report};
-use super::{Idle, JoinStorm, Run, SETUP_CONCURRENCY, Stalled};
+use super::run::{Run, SETUP_CONCURRENCY};
 use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
 /// Time between the end of setup and the storm, so every joiner task is waiting.

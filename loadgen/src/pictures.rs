@@ -14,9 +14,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::args::Pictures;
 use super::client;
 use super::report::{Latencies, Report};
-use super::{Pictures, Run};
+use super::run::Run;
 use sketchboard_core::model::{Change, RoomName, Shape, ShapeId, ShapeKind};
 
 /// Creates per change while filling (about 50 KB, one message).

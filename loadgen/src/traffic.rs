@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::client::{self, Received, Socket};
 use super::ledger::{Ledger, MAX_COUNTER, Mark, SenderPlan, Tally};
 use super::report::Report;
-use super::{Run, SETUP_CONCURRENCY, wait_until};
+use super::run::{Run, SETUP_CONCURRENCY, wait_until};
 use sketchboard_core::model::{Change, MAX_SHAPES, Shape, ShapeKind};
 use sketchboard_core::protocol::ServerMsg;
 

@@ -13,7 +13,8 @@
 //!   passes between nodes, never stored; `redis_link`: the connection to a shared Redis;
 //! - `lobby`: the room list; `state`: what handlers share; `frame`: a message on its way out;
 //! - `sharing`: private rooms and view-only links; `api`: the read-only JSON API and history;
-//!   `pictures`: the board as SVG, PNG and file, drawn in turns and kept once drawn;
+//!   `pictures`: the board as SVG, PNG and file; `painter`: whose turn to draw, one drawing
+//!   per board state, what was drawn lately;
 //! - `config` and `shutdown`.
 
 mod api;
@@ -27,6 +28,7 @@ mod frame;
 pub(crate) mod lobby;
 mod metrics;
 mod origin;
+mod painter;
 mod peers;
 mod pictures;
 mod presence;
@@ -52,8 +54,8 @@ pub use config::Config;
 use fairness::Fairness;
 pub use for_pages::PageData;
 use metrics::Metrics;
+pub use painter::RENDERS_WAITING;
 use peers::{Alone, RedisPeers};
-pub use pictures::RENDERS_WAITING;
 use redis_link::RedisLink;
 use registry::Registry;
 pub(crate) use routes::MountPages;

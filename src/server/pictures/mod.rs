@@ -3,11 +3,10 @@
 //! `picture::svg`, the very markup the room page shows before (or without)
 //! JavaScript; the PNG is the same outlines rasterised (`raster`); the JSON
 //! is the board file (`format`, docs/format.md). All show the board as
-//! recorded. Each is drawn in a turn (`painter`): the room's head is read
+//! recorded. Each is drawn in a turn (`server::painter`): the room's head is read
 //! first (cheap), a picture of that state drawn lately is served again, and
 //! only a request with a turn loads the board.
 
-mod painter;
 mod raster;
 
 use axum::extract::{Request, State};
@@ -18,10 +17,8 @@ use bytes::Bytes;
 
 use super::api::{By, resolve, unavailable};
 use super::client_addr::ClientAddr;
+use super::painter::{Key, NotDrawn, What};
 use super::state::AppState;
-pub(crate) use painter::Painter;
-pub use painter::RENDERS_WAITING;
-use painter::{Key, NotDrawn, What};
 use raster::PNG_SCALE;
 use sketchboard_core::occlusion::visible;
 use sketchboard_core::picture::{svg, svg_of};

@@ -3,90 +3,56 @@
 //! actor, its feed or storage, so it can never delay, reorder or be recorded
 //! with a change.
 //!
-//! Every tab has an `Inbox` that keeps only the latest message of each kind
-//! per person and per tab: a reader that falls behind gets the present, not
-//! a backlog, and never holds more than a few slots per tab in the room. Its
-//! connection drains the inbox only when the room's feed has nothing for it
-//! (changes first). `Outgoing` is the sender's side: it holds what a tab said
-//! and passes it on at most `PUBLISH_EVERY` apart, whatever the tab sends.
-//!
-//! With several nodes, `across_nodes` passes a room's presence between the nodes
-//! that have it loaded (Redis Pub/Sub, never stored), and person numbers
-//! come from Redis so that a person has one number (and colour) everywhere.
+//! - `state`: the presence as data, without I/O; every change tells the tabs'
+//!   inboxes and returns what to say to the other nodes;
+//! - `inbox`: each tab's `Inbox`, which keeps only the latest message of each
+//!   kind per person and per tab: a reader that falls behind gets the present,
+//!   not a backlog. Its connection drains it only when the room's feed has
+//!   nothing for it (changes first);
+//! - here: `RoomPresence`, the state behind a lock with the way to the other
+//!   nodes, and `Outgoing`, a tab's side, which holds what the tab said and
+//!   passes it on at most `PUBLISH_EVERY` apart, whatever the tab sends;
+//! - with several nodes, `across_nodes` passes a room's presence between the
+//!   nodes that have it loaded (`said`: what they say; `remote`: what the
+//!   others have), and person numbers come from Redis so that a person has
+//!   one number (and colour) everywhere.
 
 mod across_nodes;
 mod inbox;
+mod remote;
+mod said;
+mod state;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::server::frame::Frame;
+use tokio::time::Instant;
 
 use crate::server::peers;
-use across_nodes::{Relay, Remote, Said};
-pub(super) use inbox::{Inbox, Outgoing};
-use sketchboard_core::model::{ClientId, RoomName};
-use sketchboard_core::presence::{DisplayName, PERSON_COLORS};
+use across_nodes::Relay;
+pub(super) use inbox::Inbox;
+use said::Said;
+use sketchboard_core::model::{ClientId, RoomName, ShapeId};
+use sketchboard_core::presence::{DisplayName, Point};
 use sketchboard_core::protocol::ServerMsg;
+use state::State;
 
 /// The least time between two updates one tab passes on to the others. Tabs
 /// send at most 30 a second; this leaves room for network jitter and no more.
-pub(super) const PUBLISH_EVERY: Duration = Duration::from_millis(25);
+const PUBLISH_EVERY: Duration = Duration::from_millis(25);
 
 /// The presence of one running room.
-#[derive(Default)]
 pub(crate) struct RoomPresence {
     state: Mutex<State>,
     /// With several nodes: the way to the other nodes that have the room.
     relay: Option<Relay>,
 }
 
-#[derive(Default)]
-struct State {
-    /// By private person id: never shown; others know a person by `Person::id`.
-    people: HashMap<ClientId, Person>,
-    tabs: HashMap<u64, Tab>,
-    next_person: u32,
-    /// With several nodes: the people and tabs the other nodes have here.
-    remote: Remote,
-}
-
-struct Person {
-    id: u32,
-    color: u8,
-    /// Came (with their first tab here) by a view-only link.
-    viewer: bool,
-    /// Their `person` message, as last sent.
-    said: Frame,
-    tabs: usize,
-}
-
-struct Tab {
-    person: ClientId,
-    inbox: Arc<Inbox>,
-    /// The latest of each, for tabs that arrive later.
-    pointer: Option<Frame>,
-    selection: Option<Frame>,
-    /// With several nodes, the same as told to the others (with the tab's
-    /// number among all nodes), for nodes that arrive later.
-    relayed_pointer: Option<(u64, String)>,
-    relayed_selection: Option<(u64, String)>,
-}
-
-impl State {
-    fn person_of(&self, tab: u64) -> Option<u32> {
-        self.tabs.get(&tab).and_then(|t| self.people.get(&t.person)).map(|p| p.id)
+impl Default for RoomPresence {
+    /// Alone: one node has the room.
+    fn default() -> RoomPresence {
+        RoomPresence { state: Mutex::new(State::new(None)), relay: None }
     }
-
-    /// Whether person `id` has a tab on this node.
-    fn here(&self, id: u32) -> bool {
-        self.people.values().any(|p| p.id == id)
-    }
-}
-
-fn encode(msg: &ServerMsg) -> Frame {
-    Frame::from(msg.to_json())
 }
 
 impl RoomPresence {
@@ -95,14 +61,32 @@ impl RoomPresence {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Changes the state, and passes what it says on to the other nodes.
+    fn change<T>(&self, f: impl FnOnce(&mut State, &mut Vec<Said>) -> T) -> T {
+        let mut said = Vec::new();
+        let out = f(&mut self.state(), &mut said);
+        if let Some(relay) = &self.relay {
+            for s in said {
+                relay.send(s);
+            }
+        }
+        out
+    }
+
     /// The presence of `room`: with other nodes, shared with those that have it loaded.
     pub(crate) fn for_room(peers: &peers::Shared, room: RoomName) -> Arc<RoomPresence> {
         if peers.alone() {
             return Arc::new(RoomPresence::default());
         }
-        Arc::new_cyclic(|me| RoomPresence {
-            state: Mutex::default(),
-            relay: Some(Relay::start(peers, room, me.clone())),
+        let tag = (rand::random::<u64>() & 0x1f_ffff) | 1;
+        Arc::new_cyclic(|me: &std::sync::Weak<RoomPresence>| {
+            let me = me.clone();
+            let beat = move || {
+                let Some(room_presence) = me.upgrade() else { return false };
+                room_presence.change(|state, said| state.beat(Instant::now(), said));
+                true
+            };
+            RoomPresence { state: Mutex::new(State::new(Some(tag))), relay: Some(Relay::start(peers, room, beat)) }
         })
     }
 
@@ -117,41 +101,8 @@ impl RoomPresence {
         viewer: bool,
         number: Option<u32>,
     ) -> (Arc<Inbox>, Outgoing) {
-        let mut state = self.state();
-        let inbox = Arc::new(Inbox::default());
-        if !state.people.contains_key(&person) {
-            let (id, color) = match number {
-                // Every node must give one person one colour, without asking the others.
-                Some(id) => (id, (id % u32::from(PERSON_COLORS)) as u8),
-                None => {
-                    let id = state.next_person;
-                    state.next_person += 1;
-                    (id, free_color(state.people.values().map(|p| p.color), id))
-                }
-            };
-            let said = encode(&ServerMsg::Person { id, name: String::new(), color, viewer });
-            for other in state.tabs.values() {
-                other.inbox.person(id, said.clone());
-            }
-            self.relay_out(Said::Person { id, said: said.to_string() });
-            state.people.insert(person.clone(), Person { id, color, viewer, said, tabs: 0 });
-        }
-        let you = state.people.get_mut(&person).map(|p| {
-            p.tabs += 1;
-            p.id
-        });
-        inbox.welcome(you.map(|person| encode(&ServerMsg::You { person })), &state);
-        let tab_state = Tab {
-            person,
-            inbox: inbox.clone(),
-            pointer: None,
-            selection: None,
-            relayed_pointer: None,
-            relayed_selection: None,
-        };
-        state.tabs.insert(tab, tab_state);
-        let outgoing = Outgoing::new(self.clone(), tab);
-        (inbox, outgoing)
+        let inbox = self.change(|state, said| state.enter(tab, person, viewer, number, said));
+        (inbox, Outgoing::new(self.clone(), tab))
     }
 
     /// How many people are here (a person with several tabs is one).
@@ -164,84 +115,93 @@ impl RoomPresence {
         self.state().person_of(tab)
     }
 
-    /// A tab is gone: its pointer and selection go at once, and its person
-    /// with its last tab.
-    fn leave(&self, tab: u64) {
-        let mut state = self.state();
-        let Some(gone) = state.tabs.remove(&tab) else { return };
-        let left = encode(&ServerMsg::TabLeft { tab });
-        for other in state.tabs.values() {
-            other.inbox.tab_left(tab, left.clone());
-        }
-        self.relay_out(Said::TabLeft { tab: self.global(tab) });
-        let Some(person) = state.people.get_mut(&gone.person) else { return };
-        person.tabs -= 1;
-        if person.tabs == 0 {
-            let id = person.id;
-            state.people.remove(&gone.person);
-            self.relay_out(Said::PersonLeft { id });
-            // The same person may still be here through another node.
-            if !state.remote.has_person(id) {
-                let left = encode(&ServerMsg::PersonLeft { id });
-                for other in state.tabs.values() {
-                    other.inbox.person(id, left.clone());
-                }
-            }
+    /// This node now hears the others: they are asked to say everything.
+    pub(crate) fn listening(&self) {
+        if let Some(relay) = &self.relay {
+            relay.send(Said::Roll);
         }
     }
 
-    /// A tab's person says their name: every tab, the person's own included, hears it.
-    fn rename(&self, tab: u64, name: &DisplayName) {
-        let mut state = self.state();
-        let Some(key) = state.tabs.get(&tab).map(|t| t.person.clone()) else { return };
-        let Some(person) = state.people.get_mut(&key) else { return };
-        let (id, color, viewer) = (person.id, person.color, person.viewer);
-        person.said = encode(&ServerMsg::Person { id, name: name.to_string(), color, viewer });
-        let said = person.said.clone();
-        for other in state.tabs.values() {
-            other.inbox.person(id, said.clone());
-        }
-        self.relay_out(Said::Person { id, said: said.to_string() });
+    /// Another node said something on the room's channel.
+    pub(crate) fn heard(&self, text: &str) {
+        let Some((node, what)) = self.relay.as_ref().and_then(|r| r.read(text)) else { return };
+        self.change(|state, said| state.heard(node, what, Instant::now(), said));
     }
 
-    /// A tab's pointer or selection: every other tab hears it (on other
-    /// nodes too, by the tab's number among all nodes).
     fn tab_update(&self, tab: u64, update: impl Fn(u64, u32) -> ServerMsg) {
-        let mut state = self.state();
-        let Some(person) = state.person_of(tab) else { return };
-        if self.relay.is_some() {
-            let global = self.global(tab);
-            let msg = update(global, person);
-            let pointer = matches!(msg, ServerMsg::Pointer { .. });
-            let said = msg.to_json();
-            self.relay_out(Said::Tab { tab: global, pointer, said: said.clone() });
-            if let Some(t) = state.tabs.get_mut(&tab) {
-                *(if pointer { &mut t.relayed_pointer } else { &mut t.relayed_selection }) = Some((global, said));
-            }
+        self.change(|state, said| state.tab_update(tab, update, said));
+    }
+}
+
+/// One tab's presence on its way out: what it said, held until it may be
+/// passed on (at most one update per `PUBLISH_EVERY`, the latest of each kind).
+pub(crate) struct Outgoing {
+    room_presence: Arc<RoomPresence>,
+    pub(super) tab: u64,
+    name: Option<DisplayName>,
+    pointer: Option<Option<Point>>,
+    selection: Option<Vec<ShapeId>>,
+    last: Option<Instant>,
+    /// Nothing goes out before then (the tab's address sent more than it may).
+    held_until: Option<Instant>,
+}
+
+impl Outgoing {
+    pub(super) fn new(room_presence: Arc<RoomPresence>, tab: u64) -> Outgoing {
+        Outgoing { room_presence, tab, name: None, pointer: None, selection: None, last: None, held_until: None }
+    }
+
+    /// Holds what this tab says until `until` (then the latest of each goes out).
+    pub(crate) fn hold_until(&mut self, until: Instant) {
+        self.held_until = self.held_until.max(Some(until));
+    }
+
+    pub(crate) fn name(&mut self, name: DisplayName) {
+        self.name = Some(name);
+    }
+
+    pub(crate) fn pointer(&mut self, at: Option<Point>) {
+        self.pointer = Some(at);
+    }
+
+    pub(crate) fn selection(&mut self, ids: Vec<ShapeId>) {
+        self.selection = Some(ids);
+    }
+
+    /// When what is held may go out: None if nothing is held.
+    pub(crate) fn due(&self) -> Option<Instant> {
+        let holding = self.name.is_some() || self.pointer.is_some() || self.selection.is_some();
+        let due = self.last.map_or_else(Instant::now, |last| last + PUBLISH_EVERY);
+        holding.then(|| self.held_until.map_or(due, |held| held.max(due)))
+    }
+
+    /// Passes on what is held, if it is due.
+    pub(crate) fn publish(&mut self) {
+        if self.due().is_none_or(|due| due > Instant::now()) {
+            return;
         }
-        let msg = update(tab, person);
-        let is_pointer = matches!(msg, ServerMsg::Pointer { .. });
-        let said = encode(&msg);
-        for (id, other) in &state.tabs {
-            if *id != tab {
-                other.inbox.tab(tab, is_pointer, said.clone());
-            }
+        self.last = Some(Instant::now());
+        if let Some(name) = self.name.take() {
+            self.room_presence.change(|state, said| state.rename(self.tab, &name, said));
         }
-        if let Some(t) = state.tabs.get_mut(&tab) {
-            *(if is_pointer { &mut t.pointer } else { &mut t.selection }) = Some(said);
+        if let Some(at) = self.pointer.take() {
+            self.room_presence.tab_update(self.tab, |tab, person| ServerMsg::Pointer { tab, person, at });
+        }
+        if let Some(ids) = self.selection.take() {
+            self.room_presence.tab_update(self.tab, |tab, person| ServerMsg::Selection {
+                tab,
+                person,
+                ids: ids.clone(),
+            });
         }
     }
 }
 
-/// The first colour no one here has; with every colour taken, one by turn.
-fn free_color(taken: impl Iterator<Item = u8>, id: u32) -> u8 {
-    let mut used = [false; PERSON_COLORS as usize];
-    for c in taken {
-        if let Some(u) = used.get_mut(usize::from(c)) {
-            *u = true;
-        }
+/// The tab's connection ended: it leaves, however it ended.
+impl Drop for Outgoing {
+    fn drop(&mut self) {
+        self.room_presence.change(|state, said| state.leave(self.tab, said));
     }
-    used.iter().position(|u| !u).map_or((id % u32::from(PERSON_COLORS)) as u8, |c| c as u8)
 }
 
 #[cfg(test)]

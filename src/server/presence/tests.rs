@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use super::*;
-use sketchboard_core::model::ShapeId;
+use sketchboard_core::presence::PERSON_COLORS;
 
 fn person(s: &str) -> ClientId {
     ClientId::parse(s).unwrap()

@@ -32,7 +32,7 @@ const KEPT_BYTES: usize = 32 * 1024 * 1024;
 
 /// Which picture of which room state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(super) struct Key {
+pub(crate) struct Key {
     pub room: RoomName,
     pub head: Head,
     pub what: What,
@@ -40,7 +40,7 @@ pub(super) struct Key {
 
 /// A picture's kind (and a PNG's scale, as the bits of an `f32`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(super) enum What {
+pub(crate) enum What {
     Svg,
     Png(u32),
     Json,
@@ -48,7 +48,7 @@ pub(super) enum What {
 
 /// Why there is no picture.
 #[derive(Debug)]
-pub(super) enum NotDrawn {
+pub(crate) enum NotDrawn {
     /// No turn free, or none soon enough: come back later.
     Busy,
     /// Loading or drawing failed (logged by whoever failed).
@@ -88,7 +88,7 @@ impl Painter {
     /// The picture `key` names: kept, or being drawn, or drawn now by `draw`
     /// in a turn. `draw` loads the room and returns the picture with the state
     /// it shows (the room may have moved on since `key` was read).
-    pub(super) async fn picture<F>(&self, key: Key, draw: impl FnOnce() -> F) -> Result<Bytes, NotDrawn>
+    pub(crate) async fn picture<F>(&self, key: Key, draw: impl FnOnce() -> F) -> Result<Bytes, NotDrawn>
     where
         F: Future<Output = Result<(Head, Bytes), String>>,
     {
