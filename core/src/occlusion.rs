@@ -62,10 +62,10 @@ impl Cover {
 
     /// Whether every cell that `shape`'s paint (its box, `reach` around it) meets is covered.
     fn hides(&self, shape: &Shape, reach: f64) -> bool {
-        let (w, h) = shape.kind.size();
+        let [x0, y0, x1, y1] = shape.bounds();
         let first = |v: f64| ((v + BEYOND) / CELL).floor();
-        let (c0, r0) = (first(shape.x - reach), first(shape.y - reach));
-        let (c1, r1) = (first(shape.x + w + reach), first(shape.y + h + reach));
+        let (c0, r0) = (first(x0 - reach), first(y0 - reach));
+        let (c1, r1) = (first(x1 + reach), first(y1 + reach));
         let inside = |v: f64, n: usize| v >= 0.0 && v < n as f64;
         if !(inside(c0, self.cols) && inside(c1, self.cols) && inside(r0, self.rows) && inside(r1, self.rows)) {
             // Part of its paint falls where nothing is ever counted as covered.
@@ -75,10 +75,15 @@ impl Cover {
         (r0 as usize..=r1 as usize).all(|row| self.all_set(row, c0, c1))
     }
 
-    /// Marks the cells that lie wholly inside `shape`'s outline, `inset` from its edge.
+    /// Marks the cells that lie wholly inside `shape`'s outline, `inset` from
+    /// its edge. A turned shape marks none: it still hides nothing, which is
+    /// safe, and boards are mostly upright.
     fn add(&mut self, shape: &Shape, inset: f64) {
+        if shape.rotation != 0.0 {
+            return;
+        }
         let outline = Outline::of(shape);
-        let (_, h) = shape.kind.size();
+        let h = shape.h;
         let first = (((shape.y + BEYOND) / CELL).floor().max(0.0) as usize).min(self.rows);
         let last = (((shape.y + h + BEYOND) / CELL).ceil().max(0.0) as usize).min(self.rows);
         for row in first..last {
@@ -201,6 +206,21 @@ mod tests {
         // Under the sheet's edge nothing is counted as covered.
         let edge = [shape(0, ShapeKind::Circle, 0.0, 0.0), shape(1, ShapeKind::Rectangle, 0.0, 0.0)];
         assert_eq!(visible(edge.iter(), 0.5).len(), 2);
+    }
+
+    #[test]
+    fn a_turned_shape_hides_nothing_and_is_hidden_only_whole() {
+        let turned = |s: Shape| Shape { rotation: 30.0, ..s };
+        // Turned on top: what is under it is kept.
+        let shapes =
+            [shape(0, ShapeKind::Rectangle, 100.0, 100.0), turned(shape(1, ShapeKind::Rectangle, 100.0, 100.0))];
+        assert_eq!(visible(shapes.iter(), 0.5).len(), 2);
+        // Turned beneath four rectangles that cover its turned box: left out.
+        let small = Shape { w: 60.0, h: 30.0, ..turned(shape(0, ShapeKind::Rectangle, 130.0, 95.0)) };
+        assert_eq!(ids(&visible(under_four(small).iter(), 0.5)), ["s1", "s2", "s3", "s4", "s5"]);
+        // Its corners reach out beside them once turned: kept.
+        let long = Shape { w: 300.0, h: 20.0, ..turned(shape(0, ShapeKind::Rectangle, 50.0, 120.0)) };
+        assert_eq!(visible(under_four(long).iter(), 0.5).len(), 6);
     }
 
     #[test]

@@ -36,8 +36,10 @@ pub enum Outline {
 }
 
 impl Outline {
+    /// `shape`'s outline before turning: draw it turned `shape.rotation`
+    /// degrees about `shape.centre()`.
     pub fn of(shape: &Shape) -> Outline {
-        let (w, h) = shape.kind.size();
+        let (w, h) = shape.size();
         let (x, y) = (shape.x, shape.y);
         match shape.kind {
             ShapeKind::Rectangle => Outline::Rect { x, y, w, h },
@@ -82,7 +84,11 @@ pub fn svg_of<'a>(count: usize, shapes: impl Iterator<Item = &'a Shape>) -> Stri
     let _ = write!(out, "\" stroke=\"{GRID}\" stroke-width=\"1\"/>");
     for shape in shapes {
         let (fill, stroke) = shape.fill().paint();
-        let paint = format!("fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{OUTLINE_WIDTH}\"");
+        let mut paint = format!("fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{OUTLINE_WIDTH}\"");
+        if shape.rotation != 0.0 {
+            let (cx, cy) = shape.centre();
+            let _ = write!(paint, " transform=\"rotate({} {cx} {cy})\"", shape.rotation);
+        }
         let _ = match Outline::of(shape) {
             Outline::Rect { x, y, w, h } => {
                 write!(out, "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" {paint}/>")
@@ -123,6 +129,23 @@ mod tests {
         let triangle = svg.find("<polygon points=\"670.5,20 740.5,140 600.5,140\"").unwrap();
         assert!(rect < circle && circle < triangle, "bottom first");
         assert!(svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn a_resized_turned_shape_is_drawn_at_its_size_turned_about_its_centre() {
+        let mut board = Board::new();
+        let shape = Shape {
+            w: 200.0,
+            h: 50.0,
+            rotation: 30.0,
+            ..Shape::new(ShapeId::parse("a").unwrap(), ShapeKind::Rectangle, 10.0, 20.0)
+        };
+        board.apply(&Change::Create { shape }).unwrap();
+        let svg = svg(&board);
+        assert!(
+            svg.contains("<rect x=\"10\" y=\"20\" width=\"200\" height=\"50\" fill=\"#a5d8ff\" stroke=\"#1c7ed6\" stroke-width=\"2\" transform=\"rotate(30 110 45)\"/>"),
+            "{svg}"
+        );
     }
 
     #[test]

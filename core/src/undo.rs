@@ -8,9 +8,12 @@
 //! - a shape you created is deleted, wherever others have moved it since;
 //! - a shape you deleted comes back as it was (same id, place, colour and
 //!   layer: on top of that layer), unless it is on the board again;
-//! - a position, colour or layer you set goes back to what it was, but only if
+//! - a position, size, rotation, colour or layer you set goes back to what it
+//!   was (each property on its own), but only if
 //!   nobody has set it since (`observe` hears of others' changes) and it is
-//!   still what you set: if someone changed it since, theirs stays;
+//!   still what you set: if someone changed it since, theirs stays (one
+//!   exception: a size you set back that no longer fits where someone moved
+//!   the shape moves it the least that keeps it on the board);
 //! - a shape someone else deleted since stays deleted.
 //!
 //! Undoing makes a step of its own, from what it actually changed, for redo
@@ -18,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Board, Change, Shape, ShapeId};
+use crate::model::{Board, Change, Shape, ShapeId, clamp_to_board};
 
 /// The most steps kept; older ones are forgotten.
 pub const MAX_STEPS: usize = 100;
@@ -29,8 +32,8 @@ struct Touched {
     id: ShapeId,
     before: Option<Shape>,
     after: Option<Shape>,
-    /// What others have set on the shape since (`MOVED`, `COLORED`,
-    /// `LAYERED`): theirs now, so not undone, even if they set it to the
+    /// What others have set on the shape since (`MOVED`, `RESIZED`,
+    /// `ROTATED`, `COLORED`, `LAYERED`): theirs now, so not undone, even if they set it to the
     /// very value this step did.
     #[serde(default)]
     taken: u8,
@@ -39,6 +42,8 @@ struct Touched {
 const MOVED: u8 = 1;
 const COLORED: u8 = 2;
 const LAYERED: u8 = 4;
+const RESIZED: u8 = 8;
+const ROTATED: u8 = 16;
 
 /// What one action did.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -105,8 +110,21 @@ impl Step {
                     let ours = |what: u8| t.taken & what == 0;
                     if ours(MOVED) && (now.x, now.y) == (after.x, after.y) && (before.x, before.y) != (after.x, after.y)
                     {
-                        changes.push(Change::Move { id: t.id.clone(), x: before.x, y: before.y });
                         (back.x, back.y) = (before.x, before.y);
+                    }
+                    if ours(RESIZED) && now.size() == after.size() && before.size() != after.size() {
+                        // One change for the box: the size back, at the position undo
+                        // leaves (a move by someone else since stays), moved the least
+                        // that keeps it on the board if it no longer fits there.
+                        (back.w, back.h) = before.size();
+                        (back.x, back.y) = clamp_to_board(before.size(), back.x, back.y);
+                        changes.push(Change::Resize { id: t.id.clone(), x: back.x, y: back.y, w: back.w, h: back.h });
+                    } else if (back.x, back.y) != (now.x, now.y) {
+                        changes.push(Change::Move { id: t.id.clone(), x: back.x, y: back.y });
+                    }
+                    if ours(ROTATED) && now.rotation == after.rotation && before.rotation != after.rotation {
+                        changes.push(Change::Rotate { id: t.id.clone(), rotation: before.rotation });
+                        back.rotation = before.rotation;
                     }
                     if ours(COLORED) && now.fill() == after.fill() && before.fill() != after.fill() {
                         changes.push(Change::Color { id: t.id.clone(), color: before.fill() });
@@ -179,6 +197,8 @@ impl History {
         for part in change.parts() {
             let what = match part {
                 Change::Move { .. } => MOVED,
+                Change::Resize { .. } => MOVED | RESIZED,
+                Change::Rotate { .. } => ROTATED,
                 Change::Color { .. } => COLORED,
                 Change::Layer { .. } => LAYERED,
                 _ => continue,

@@ -43,7 +43,7 @@ const EPOCH: u64 = 77;
 
 fn step(tabs: usize) -> impl Strategy<Value = Step> {
     prop_oneof![
-        4 => (0..tabs, 0u8..8, 0usize..16, -50.0..1600.0f64, -50.0..1000.0f64, 0usize..3)
+        4 => (0..tabs, 0u8..10, 0usize..16, -50.0..1600.0f64, -50.0..1000.0f64, 0usize..3)
             .prop_map(|(who, what, pick, x, y, kind)| Step::Local { who, what, pick, x, y, kind }),
         4 => (0..tabs).prop_map(|who| Step::Serve { who }),
         4 => (0..tabs).prop_map(|who| Step::Deliver { who }),
@@ -162,6 +162,11 @@ impl World {
                     (2, Some(id)) => Change::Delete { id: id.clone() },
                     (3, Some(id)) => Change::Color { id: id.clone(), color: Color::ALL[pick % Color::ALL.len()] },
                     (4, Some(id)) => Change::Layer { id: id.clone(), z: view.top_layer() + 1 },
+                    (8, Some(id)) => {
+                        let (w, h) = (10.0 + (pick * 37 % 300) as f64, 10.0 + (kind * 90) as f64);
+                        Change::Resize { id: id.clone(), x, y, w, h }
+                    }
+                    (9, Some(id)) => Change::Rotate { id: id.clone(), rotation: x.rem_euclid(360.0) },
                     (5, Some(id)) => Change::Batch {
                         changes: vec![
                             Change::Move { id: id.clone(), x, y },

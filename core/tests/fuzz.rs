@@ -42,6 +42,9 @@ const VALID: &[&str] = &[
     r#"{"type":"change","op":7,"change":{"op":"create","shape":{"id":"n1","kind":"circle","x":1,"y":2}}}"#,
     r#"{"type":"change","op":8,"change":{"op":"move","id":"s1","x":300,"y":200}}"#,
     r#"{"type":"change","op":9,"change":{"op":"delete","id":"s2"}}"#,
+    r#"{"type":"change","op":10,"change":{"op":"resize","id":"s1","x":300,"y":200,"w":40,"h":300}}"#,
+    r#"{"type":"change","op":11,"change":{"op":"rotate","id":"s0","rotation":22.5}}"#,
+    r#"{"type":"change","op":12,"change":{"op":"create","shape":{"id":"n2","kind":"circle","x":1,"y":2,"w":30,"h":40,"rotation":90}}}"#,
     r#"{"type":"name","name":"Blue Otter"}"#,
     r#"{"type":"pointer","at":[12.5,300]}"#,
     r#"{"type":"selection","ids":["s1","s2"]}"#,
@@ -107,6 +110,19 @@ proptest! {
             r#"{{"type":"change","op":{op},"change":{{"op":"create","shape":{{"id":{id},"kind":{kind},"x":{x},"y":{y}}}}}}}"#
         ));
     }
+
+    #[test]
+    fn hostile_sizes_and_rotations_are_refused_cleanly(
+        x in number(), y in number(), w in number(), h in number(), r in number(),
+        id in prop_oneof![Just("s1".to_owned()), Just("gone".to_owned())],
+    ) {
+        let id = serde_json::to_string(&id).unwrap();
+        feed(&format!(r#"{{"type":"change","op":1,"change":{{"op":"resize","id":{id},"x":{x},"y":{y},"w":{w},"h":{h}}}}}"#));
+        feed(&format!(r#"{{"type":"change","op":1,"change":{{"op":"rotate","id":{id},"rotation":{r}}}}}"#));
+        feed(&format!(
+            r#"{{"type":"change","op":1,"change":{{"op":"create","shape":{{"id":"n","kind":"circle","x":{x},"y":{y},"w":{w},"h":{h},"rotation":{r}}}}}}}"#
+        ));
+    }
 }
 
 #[test]
@@ -115,5 +131,6 @@ fn the_fuzzer_reaches_valid_changes_too() {
     // properties above would hold vacuously.
     assert!(feed(VALID[2]));
     assert!(feed(VALID[1]));
+    assert!(feed(VALID[4]) && feed(VALID[5]) && feed(VALID[6]));
     assert!(!feed(r#"{"type":"change","op":8,"change":{"op":"move","id":"s1","x":1e999,"y":200}}"#));
 }

@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
 use proptest::prelude::*;
-use sketchboard_core::model::{Board, Change, ChangeError, Color, MAX_BATCH, Shape, ShapeId, ShapeKind};
+use sketchboard_core::model::{
+    BOARD_HEIGHT, BOARD_WIDTH, Board, Change, ChangeError, Color, MAX_BATCH, Shape, ShapeId, ShapeKind,
+};
 use sketchboard_core::undo::{History, Step};
 
 fn id(s: &str) -> ShapeId {
@@ -169,7 +171,7 @@ struct Action {
 }
 
 fn action() -> impl Strategy<Value = Action> {
-    (any::<bool>(), 0u8..6, 0usize..8, 0.0..1400.0f64, 0usize..9).prop_map(|(mine, what, pick, x, color)| Action {
+    (any::<bool>(), 0u8..8, 0usize..8, 0.0..1400.0f64, 0usize..9).prop_map(|(mine, what, pick, x, color)| Action {
         mine,
         what,
         pick,
@@ -185,25 +187,29 @@ fn change_for(board: &Board, a: &Action, made: &mut usize) -> Change {
         *made += 1;
         return create(&format!("s{made}"), a.x);
     };
+    // Moves keep a resized shape on the board.
+    let x_for = |id: &ShapeId| board.get(id).map_or(a.x, |s| a.x.min(BOARD_WIDTH - s.w));
     match a.what {
-        1 => Change::Move { id: target, x: a.x, y: 10.0 },
+        1 => Change::Move { x: x_for(&target), id: target, y: 10.0 },
         2 => Change::Delete { id: target },
         3 => Change::Color { id: target, color: Color::ALL[a.color] },
         4 => Change::Layer { id: target, z: board.top_layer() + 1 },
+        6 => Change::Resize { id: target, x: a.x / 2.0, y: 10.0, w: 10.0 + a.x / 2.0, h: 10.0 + 30.0 * a.color as f64 },
+        7 => Change::Rotate { id: target, rotation: a.x % 360.0 },
         _ => Change::Batch {
             changes: ids
                 .iter()
                 .take(3)
-                .map(|id| Change::Move { id: id.clone(), x: a.x, y: 10.0 })
+                .map(|id| Change::Move { id: id.clone(), x: x_for(id), y: 10.0 })
                 .chain([Change::Color { id: target, color: Color::ALL[a.color] }])
                 .collect(),
         },
     }
 }
 
-/// Position, colour and layer of every shape, by id.
-fn looks(board: &Board) -> Vec<(String, f64, Color, i64)> {
-    let mut all: Vec<_> = board.shapes().map(|s| (s.id.to_string(), s.x, s.fill(), s.z)).collect();
+/// Box, turn, colour and layer of every shape, by id.
+fn looks(board: &Board) -> Vec<(String, [f64; 4], f64, Color, i64)> {
+    let mut all: Vec<_> = board.shapes().map(|s| (s.id.to_string(), s.frame(), s.rotation, s.fill(), s.z)).collect();
     all.sort_by(|a, b| a.0.cmp(&b.0));
     all
 }
@@ -264,7 +270,9 @@ proptest! {
             prop_assert!(board.apply(&change).is_ok(), "undo made a change the board refuses: {:?}", change);
             for s in was.shapes() {
                 let Some(now) = board.get(&s.id) else { continue };
-                if last.theirs(&s.id, 0) {
+                // A size set back moves the shape only as far as it must to stay on the board.
+                let nudged_on = now.size() != s.size() && (now.x + now.w == BOARD_WIDTH || now.y + now.h == BOARD_HEIGHT);
+                if last.theirs(&s.id, 0) && !nudged_on {
                     prop_assert_eq!((now.x, now.y), (s.x, s.y), "their move of {} undone", s.id);
                 }
                 if last.theirs(&s.id, 1) {
@@ -272,6 +280,12 @@ proptest! {
                 }
                 if last.theirs(&s.id, 2) {
                     prop_assert_eq!(now.z, s.z, "their layer of {} undone", s.id);
+                }
+                if last.theirs(&s.id, 4) {
+                    prop_assert_eq!(now.size(), s.size(), "their size of {} undone", s.id);
+                }
+                if last.theirs(&s.id, 5) {
+                    prop_assert_eq!(now.rotation, s.rotation, "their turn of {} undone", s.id);
                 }
             }
             for now in board.shapes() {
@@ -283,8 +297,8 @@ proptest! {
     }
 }
 
-/// Who last set each shape's position (0), colour (1), layer (2) and
-/// existence (3): whether it was the other person.
+/// Who last set each shape's position (0), colour (1), layer (2),
+/// existence (3), size (4) and turn (5): whether it was the other person.
 #[derive(Default)]
 struct LastSetBy(std::collections::HashMap<(ShapeId, u8), bool>);
 
@@ -293,12 +307,18 @@ impl LastSetBy {
         let ids: Vec<ShapeId> = before.shapes().chain(after.shapes()).map(|s| s.id.clone()).collect();
         for id in ids {
             let changed: Vec<u8> = match (before.get(&id), after.get(&id)) {
-                (Some(b), Some(a)) => [((b.x, b.y) != (a.x, a.y), 0), (b.fill() != a.fill(), 1), (b.z != a.z, 2)]
-                    .into_iter()
-                    .filter_map(|(changed, p)| changed.then_some(p))
-                    .collect(),
+                (Some(b), Some(a)) => [
+                    ((b.x, b.y) != (a.x, a.y), 0),
+                    (b.fill() != a.fill(), 1),
+                    (b.z != a.z, 2),
+                    (b.size() != a.size(), 4),
+                    (b.rotation != a.rotation, 5),
+                ]
+                .into_iter()
+                .filter_map(|(changed, p)| changed.then_some(p))
+                .collect(),
                 (None, None) => vec![],
-                _ => vec![0, 1, 2, 3],
+                _ => vec![0, 1, 2, 3, 4, 5],
             };
             for p in changed {
                 self.0.insert((id.clone(), p), theirs);

@@ -16,7 +16,7 @@ test('export JSON then import it into another room gives the same board; PNG at 
   const [json] = await Promise.all([ann.waitForEvent('download'), ann.getByRole('link', { name: 'Export JSON' }).click()]);
   expect(json.suggestedFilename()).toMatch(/\.json$/);
   const text = await readFile((await json.path())!, 'utf8');
-  expect(JSON.parse(text)).toMatchObject({ format: 'sketchboard', version: 1 });
+  expect(JSON.parse(text)).toMatchObject({ format: 'sketchboard', version: 2 });
   const [png] = await Promise.all([ann.waitForEvent('download'), ann.getByRole('link', { name: 'Export PNG' }).click()]);
   const bytes = await readFile((await png.path())!);
   expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)], 'a PNG at 2×').toEqual([3200, 2000]);

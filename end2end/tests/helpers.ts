@@ -35,6 +35,10 @@ export interface ShapeItem {
   colour: string;
   x: number;
   y: number;
+  /** Its size and turn (degrees clockwise), in whole units. */
+  w: number;
+  h: number;
+  rotation: number;
   selected: boolean;
 }
 
@@ -59,10 +63,13 @@ export function shapeList(page: Page): Locator {
 export async function shapes(page: Page): Promise<ShapeItem[]> {
   const texts = await shapeList(page).getByRole('listitem').allTextContents();
   return texts.map((t) => {
-    const m = /^([A-Z][a-z]+) (rectangle|triangle|circle) at (-?\d+), (-?\d+)(, selected)?$/.exec(t.trim());
+    const m = /^([A-Z][a-z]+) (rectangle|triangle|circle) at (-?\d+), (-?\d+), (\d+) × (\d+)(?:, rotated (\d+)°)?(, selected)?$/.exec(
+      t.trim(),
+    );
     if (!m) throw new Error(`unexpected shape description: ${t}`);
     const kind = (m[2][0].toUpperCase() + m[2].slice(1)) as Kind;
-    return { kind, colour: m[1], x: Number(m[3]), y: Number(m[4]), selected: !!m[5] };
+    const [x, y, w, h, rotation] = [m[3], m[4], m[5], m[6], m[7] ?? '0'].map(Number);
+    return { kind, colour: m[1], x, y, w, h, rotation, selected: !!m[8] };
   });
 }
 
@@ -72,8 +79,9 @@ export async function expectShapeCount(page: Page, n: number): Promise<ShapeItem
   return shapes(page);
 }
 
-export function centre(s: { kind: Kind; x: number; y: number }): [number, number] {
-  const { w, h } = KINDS[s.kind];
+export function centre(s: { kind: Kind; x: number; y: number; w?: number; h?: number }): [number, number] {
+  const w = s.w ?? KINDS[s.kind].w;
+  const h = s.h ?? KINDS[s.kind].h;
   // Slightly below the middle: inside a triangle too.
   return [s.x + w / 2, s.y + h * 0.6];
 }

@@ -27,6 +27,8 @@ pub(super) fn what(change: &Change, board: &Board) -> String {
         Change::Create { shape: s } => format!("added {}", shape(&s.id)),
         Change::Move { id, .. } => format!("moved {}", shape(id)),
         Change::Delete { .. } => "deleted a shape".to_owned(),
+        Change::Resize { id, .. } => format!("resized {}", shape(id)),
+        Change::Rotate { id, .. } => format!("turned {}", shape(id)),
         Change::Color { id, .. } => format!("coloured {}", shape(id)),
         Change::Layer { id, .. } => format!("restacked {}", shape(id)),
         Change::Batch { changes } => {
@@ -35,6 +37,8 @@ pub(super) fn what(change: &Change, board: &Board) -> String {
                 Some(Change::Create { .. }) => "added",
                 Some(Change::Move { .. }) => "moved",
                 Some(Change::Delete { .. }) => "deleted",
+                Some(Change::Resize { .. }) => "resized",
+                Some(Change::Rotate { .. }) => "turned",
                 _ => "changed",
             };
             let same = changes.iter().all(|c| std::mem::discriminant(c) == std::mem::discriminant(&changes[0]));

@@ -15,16 +15,15 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use super::pen::{Pen, trace};
+use super::marks;
+use super::pen::Pen;
+use sketchboard_core::editor::Frame;
 use sketchboard_core::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeId};
 use sketchboard_core::occlusion::visible;
 use sketchboard_core::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, grid_lines};
-use sketchboard_core::presence::PERSON_PALETTE;
 use sketchboard_core::roster::Roster;
 use sketchboard_core::viewport::Viewport;
 
-const SELECTION: &str = "#7048e8";
-const MARQUEE_FILL: &str = "rgba(112, 72, 232, 0.08)";
 /// Below this many shapes a full redraw is cheap enough; layers are not worth their memory.
 const LAYERS_FROM: usize = 300;
 /// From this many shapes a board shown for a moment (a version, while the
@@ -166,7 +165,7 @@ impl Canvas {
     /// Draws the board, with the selection and any selection rectangle on
     /// top, reusing the layers when only the shape they were made for moved
     /// since the last frame.
-    pub(super) fn draw(&self, board: &Board, selected: &[ShapeId], marquee: Option<[f64; 4]>) {
+    pub(super) fn draw(&self, board: &Board, selected: &[ShapeId], frame: Option<Frame>, marquee: Option<[f64; 4]>) {
         let moving = match self.motion.replace(Motion::Still) {
             Motion::One(id) if board.len() >= LAYERS_FROM => Some(id),
             // Nothing changed: the layers (if any) still hold.
@@ -185,63 +184,27 @@ impl Canvas {
             }
         }
         self.board_transform(&self.ctx);
-        for shape in selected.iter().filter_map(|id| board.get(id)) {
-            self.draw_selection(shape);
-        }
-        if let Some([x0, y0, x1, y1]) = marquee {
-            let ctx = &self.ctx;
-            ctx.set_fill_style_str(MARQUEE_FILL);
-            ctx.fill_rect(x0, y0, x1 - x0, y1 - y0);
-            ctx.set_stroke_style_str(SELECTION);
-            ctx.set_line_width(1.0);
-            ctx.stroke_rect(x0, y0, x1 - x0, y1 - y0);
+        marks::selection(&self.ctx, board, selected, frame, self.pixel());
+        if let Some(area) = marquee {
+            marks::marquee(&self.ctx, area);
         }
     }
 
-    /// Draws the others' selections (an outline in each person's colour) and
-    /// pointers (an arrow with the name beside it), over the board. Returns
-    /// whether any pointer is showing.
+    /// Board units in one CSS pixel, at the current zoom.
+    pub(super) fn pixel(&self) -> f64 {
+        let dpr = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
+        dpr / (self.scale.get() * self.view.get().zoom).max(f64::MIN_POSITIVE)
+    }
+
+    /// Sets the pointer's look over the board (a CSS `cursor`).
+    pub(super) fn set_cursor(&self, cursor: &str) {
+        let _ = self.el.style().set_property("cursor", cursor);
+    }
+
+    /// Draws the others' selections and pointers over the board (`marks`).
+    /// Returns whether any pointer is showing.
     pub(super) fn draw_others(&self, board: &Board, roster: &Roster, now_ms: f64) -> bool {
-        let ctx = &self.ctx;
-        let mut showing = false;
-        for (person, pointer, selection) in roster.others(now_ms) {
-            let color = PERSON_PALETTE[usize::from(person.color) % PERSON_PALETTE.len()];
-            ctx.set_stroke_style_str(color);
-            ctx.set_line_width(2.0);
-            let _ = ctx.set_line_dash(&js_sys::Array::of2(&8.0.into(), &4.0.into()));
-            let name = person.shown_name();
-            ctx.set_font("13px system-ui, sans-serif");
-            let mut named = false;
-            for shape in selection.iter().filter_map(|id| board.get(id)) {
-                let (w, h) = shape.kind.size();
-                ctx.stroke_rect(shape.x - 6.0, shape.y - 6.0, w + 12.0, h + 12.0);
-                if !named {
-                    // Whose it is, above the first of their shapes.
-                    named = true;
-                    ctx.set_fill_style_str(color);
-                    let _ = ctx.fill_text(name, shape.x - 6.0, shape.y - 10.0);
-                }
-            }
-            let _ = ctx.set_line_dash(&js_sys::Array::new());
-            let Some([x, y]) = pointer else { continue };
-            showing = true;
-            ctx.begin_path();
-            ctx.move_to(x, y);
-            ctx.line_to(x, y + 18.0);
-            ctx.line_to(x + 5.0, y + 13.5);
-            ctx.line_to(x + 12.5, y + 13.0);
-            ctx.close_path();
-            ctx.set_fill_style_str(color);
-            ctx.fill();
-            ctx.set_stroke_style_str(BACKGROUND);
-            ctx.set_line_width(1.5);
-            ctx.stroke();
-            let width = ctx.measure_text(name).map(|m| m.width()).unwrap_or(60.0);
-            ctx.fill_rect(x + 12.0, y + 16.0, width + 10.0, 19.0);
-            ctx.set_fill_style_str(BACKGROUND);
-            let _ = ctx.fill_text(name, x + 17.0, y + 30.0);
-        }
-        showing
+        marks::others(&self.ctx, board, roster, now_ms)
     }
 
     /// The layers around `moving` (painted now if they are for another
@@ -359,28 +322,5 @@ impl Canvas {
         ctx.set_stroke_style_str(GRID);
         ctx.set_line_width(1.0);
         ctx.stroke();
-    }
-
-    /// An outline on the shape itself and a dashed box with corner handles
-    /// around it, as in Excalidraw and tldraw.
-    fn draw_selection(&self, shape: &Shape) {
-        let ctx = &self.ctx;
-        trace(ctx, shape);
-        ctx.set_stroke_style_str(SELECTION);
-        ctx.set_line_width(4.0);
-        ctx.stroke();
-        let (w, h) = shape.kind.size();
-        let pad = 8.0;
-        let (x0, y0, x1, y1) = (shape.x - pad, shape.y - pad, shape.x + w + pad, shape.y + h + pad);
-        let dash = js_sys::Array::of2(&JsValue::from_f64(6.0), &JsValue::from_f64(4.0));
-        let _ = ctx.set_line_dash(&dash);
-        ctx.set_line_width(1.5);
-        ctx.stroke_rect(x0, y0, x1 - x0, y1 - y0);
-        let _ = ctx.set_line_dash(&js_sys::Array::new());
-        ctx.set_fill_style_str(BACKGROUND);
-        for (hx, hy) in [(x0, y0), (x1, y0), (x0, y1), (x1, y1)] {
-            ctx.fill_rect(hx - 5.0, hy - 5.0, 10.0, 10.0);
-            ctx.stroke_rect(hx - 5.0, hy - 5.0, 10.0, 10.0);
-        }
     }
 }

@@ -1,5 +1,5 @@
 //! The canvas's text alternative: one line per shape ("Green circle at 120,
-//! 40, selected"), in drawing order, for screen readers (and the browser tests).
+//! 40, 120 × 120, rotated 30°, selected"), in drawing order, for screen readers (and the browser tests).
 //!
 //! On a crowded board it lists only the topmost `MAX_LINES` shapes (plus the
 //! selected ones, wherever they are) and says how many more lie beneath: a list of
@@ -37,6 +37,12 @@ fn line(s: &Shape, selected: bool) -> ShapeLine {
     let mark = if selected { ", selected" } else { "" };
     // Whole board units, formatted as integers: nobody reads "120.000001", and
     // the browser's bundle then needs no float formatting.
-    let (x, y) = (s.x.round() as i64, s.y.round() as i64);
-    ShapeLine { id: s.id.to_string(), text: format!("{} {} at {x}, {y}{mark}", s.fill().label(), s.kind.css_name()) }
+    let whole = |v: f64| v.round() as i64;
+    let (x, y, w, h) = (whole(s.x), whole(s.y), whole(s.w), whole(s.h));
+    let turned = match whole(s.rotation) % 360 {
+        0 => String::new(),
+        r => format!(", rotated {r}°"),
+    };
+    let (color, kind) = (s.fill().label(), s.kind.css_name());
+    ShapeLine { id: s.id.to_string(), text: format!("{color} {kind} at {x}, {y}, {w} × {h}{turned}{mark}") }
 }

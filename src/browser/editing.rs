@@ -7,7 +7,7 @@
 //! A view-only board and a version from history are only looked at: their
 //! editing inputs never reach the editor.
 
-use sketchboard_core::editor::{Dirty, Document, Editor, Stack, keys};
+use sketchboard_core::editor::{Dirty, Document, Editor, Handle, Held, Stack, keys};
 use sketchboard_core::model::{Board, Change, Color, ShapeKind};
 use sketchboard_core::protocol::ClientMsg;
 use sketchboard_core::session::Session;
@@ -41,7 +41,7 @@ impl Document for Tab<'_> {
             }
         };
         match &change {
-            Change::Move { id, .. } => self.canvas.moved(id),
+            Change::Move { id, .. } | Change::Resize { id, .. } | Change::Rotate { id, .. } => self.canvas.moved(id),
             _ => self.canvas.changed(),
         }
         self.outgoing.extend(made.send);
@@ -138,11 +138,22 @@ impl LiveBoard {
                 let (x, y) = self.canvas.under(x, y);
                 self.edit(|e, doc| e.pointer_down(doc, x, y, add))
             }
-            Input::PointerMove { x, y } => {
+            Input::PointerMove { x, y, shift, alt } => {
                 let (x, y) = self.canvas.under(x, y);
                 self.presence.pointer(Some((x, y)));
                 self.flush_presence();
-                self.edit(|e, doc| e.pointer_move(doc, x, y))
+                self.editor.borrow_mut().hold(Held { shift, alt });
+                let handle = {
+                    let editor = self.editor.borrow();
+                    if editor.pressing() { None } else { editor.handle_at(self.session.borrow().view(), x, y) }
+                };
+                let over = self.edit(|e, doc| e.pointer_move(doc, x, y));
+                self.canvas.set_cursor(match handle {
+                    Some(handle) => cursor_for(handle),
+                    None if over => "move",
+                    None => "default",
+                });
+                over
             }
             Input::Pinch { from, to, ratio } => {
                 self.canvas.pinch(from, to, ratio);
@@ -173,5 +184,17 @@ impl LiveBoard {
                 false
             }
         }
+    }
+}
+
+/// The cursor over a handle: a double arrow along the way it resizes (as
+/// drawn upright), or a grab for the rotation handle.
+fn cursor_for(handle: Handle) -> &'static str {
+    match handle {
+        Handle::Rotate => "grab",
+        Handle::Resize { fx: 0.5, .. } => "ns-resize",
+        Handle::Resize { fy: 0.5, .. } => "ew-resize",
+        Handle::Resize { fx, fy } if fx == fy => "nwse-resize",
+        Handle::Resize { .. } => "nesw-resize",
     }
 }

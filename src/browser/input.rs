@@ -28,10 +28,12 @@ pub(super) enum Input {
         y: f64,
         add: bool,
     },
-    /// The pointer moved, pressed or not.
+    /// The pointer moved, pressed or not, with Shift and Alt as held.
     PointerMove {
         x: f64,
         y: f64,
+        shift: bool,
+        alt: bool,
     },
     /// The pointer left the board.
     PointerLeave,
@@ -136,8 +138,7 @@ pub(super) fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventLi
                 return;
             }
         }
-        let cursor = if h(Input::PointerMove { x, y }) { "move" } else { "default" };
-        let _ = el.style().set_property("cursor", cursor);
+        h(Input::PointerMove { x, y, shift: e.shift_key(), alt: e.alt_key() });
     }));
 
     let h = handle.clone();

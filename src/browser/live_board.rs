@@ -235,12 +235,15 @@ impl LiveBoard {
         self.frame_requested.set(false);
         // A drag's latest position goes out once per frame.
         self.edit(|e, doc| e.flush_drag(doc));
+        self.editor.borrow_mut().set_pixel(self.canvas.pixel());
         let session = self.session.borrow();
         let editor = self.editor.borrow();
         let selected = editor.selection();
         let version = self.showing.borrow();
         let board = version.as_ref().unwrap_or(session.view());
-        self.canvas.draw(board, selected, editor.marquee());
+        // Handles only where the selection can be changed.
+        let frame = if version.is_none() && !self.view_only { editor.frame(board) } else { None };
+        self.canvas.draw(board, selected, frame, editor.marquee());
         let now = js_sys::Date::now();
         // Others point at the live board, not at a version from history.
         let showing = version.is_none() && self.canvas.draw_others(board, &self.presence.roster.borrow(), now);

@@ -9,7 +9,9 @@
 //!   `clipboard`: copy and paste's `localStorage`;
 //! - `connection`: the WebSocket, reconnecting with backoff; `receiving`: what
 //!   the live board does with what it hears;
-//! - `canvas`: drawing; `describe`: the canvas's text alternative;
+//! - `canvas`: drawing the board; `pen`: a shape's path; `marks`: what is
+//!   drawn over it (selections, handles, others' pointers); `describe`: the
+//!   canvas's text alternative;
 //!   `announce`: others' changes, told to screen readers;
 //! - `input`: pointer, keyboard and window events, as `Input`s;
 //! - `saved`: what a tab keeps across a reload; `identity`: one id per tab;
@@ -29,6 +31,7 @@ mod identity;
 mod importing;
 mod input;
 pub(crate) mod live_board;
+mod marks;
 mod pen;
 mod presence;
 mod receiving;

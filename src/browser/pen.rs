@@ -32,9 +32,25 @@ impl Pen {
     }
 }
 
-/// Traces `shape`'s outline as the current path.
+/// Traces `shape`'s outline as the current path, turned as the shape is.
 pub(super) fn trace(ctx: &CanvasRenderingContext2d, shape: &Shape) {
     ctx.begin_path();
+    if shape.rotation == 0.0 {
+        trace_upright(ctx, shape);
+        return;
+    }
+    // The path takes the transform in force as it is traced; the outline is
+    // stroked after `restore`, at the board's scale, unturned (same width).
+    ctx.save();
+    let (cx, cy) = shape.centre();
+    let _ = ctx.translate(cx, cy);
+    let _ = ctx.rotate(shape.rotation.to_radians());
+    let _ = ctx.translate(-cx, -cy);
+    trace_upright(ctx, shape);
+    ctx.restore();
+}
+
+fn trace_upright(ctx: &CanvasRenderingContext2d, shape: &Shape) {
     match Outline::of(shape) {
         Outline::Rect { x, y, w, h } => ctx.rect(x, y, w, h),
         Outline::Triangle([(ax, ay), (bx, by), (cx, cy)]) => {

@@ -21,11 +21,14 @@ impl Owner for LiveBoard {
     fn receive(&self, text: &str) -> Verdict {
         let pending_before = self.session.borrow().pending();
         let event = self.session.borrow_mut().receive_text(text);
-        // A move, confirmed or someone else's, changes that one shape only
-        // (pending changes on others still apply on top); anything else may
-        // change anything.
+        // A move, resize or turn, confirmed or someone else's, changes that
+        // one shape only (pending changes on others still apply on top);
+        // anything else may change anything.
         match &event {
-            Event::Applied { change: Change::Move { id, .. }, .. } => self.canvas.moved(id),
+            Event::Applied {
+                change: Change::Move { id, .. } | Change::Resize { id, .. } | Change::Rotate { id, .. },
+                ..
+            } => self.canvas.moved(id),
             Event::Members(_) | Event::TurnedAway { .. } | Event::Presence(_) | Event::Arriving => {}
             _ => self.canvas.changed(),
         }

@@ -80,8 +80,8 @@ async fn colours_and_layers_survive_a_restart() {
     assert_eq!(
         welcome["shapes"],
         json!([
-            {"id": "over", "kind": "rectangle", "x": 50.0, "y": 50.0, "color": "violet"},
-            {"id": "under", "kind": "rectangle", "x": 0.0, "y": 0.0, "z": 1},
+            {"id": "over", "kind": "rectangle", "x": 50.0, "y": 50.0, "w": 160.0, "h": 100.0, "color": "violet"},
+            {"id": "under", "kind": "rectangle", "x": 0.0, "y": 0.0, "w": 160.0, "h": 100.0, "z": 1},
         ]),
         "drawing order by layer, and each field kept"
     );

@@ -46,7 +46,8 @@ async fn malformed_messages_get_errors_and_change_nothing() {
     refused(&mut evil, &msg(json!({"op": "move", "id": "real", "x": -1.0, "y": 0.0})), "out_of_bounds").await;
     refused(&mut evil, &msg(json!({"op": "move", "id": "real", "x": 1e300, "y": 0.0})), "out_of_bounds").await;
     refused(&mut evil, &msg(json!({"op": "move", "id": "ghost", "x": 1.0, "y": 1.0})), "unknown_shape").await;
-    let dup = json!({"op": "create", "shape": {"id": "real", "kind": "circle", "x": 1.0, "y": 1.0}});
+    let dup =
+        json!({"op": "create", "shape": {"id": "real", "kind": "circle", "x": 1.0, "y": 1.0, "w": 120.0, "h": 120.0}});
     refused(&mut evil, &msg(dup), "duplicate_shape").await;
     refused(&mut evil, r#"{"type":"hello","version":2,"client":"again"}"#, "hello_first").await;
     evil.ws.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
@@ -63,7 +64,10 @@ async fn malformed_messages_get_errors_and_change_nothing() {
     witness.assert_nothing_pending("witness-probe").await;
     let (_, welcome) = Client::join(&server, "target", "late").await;
     assert_eq!(welcome["seq"], 2, "only the real shape and the probe were recorded");
-    assert_eq!(welcome["shapes"][0], json!({"id": "real", "kind": "rectangle", "x": 100.0, "y": 100.0}));
+    assert_eq!(
+        welcome["shapes"][0],
+        json!({"id": "real", "kind": "rectangle", "x": 100.0, "y": 100.0, "w": 160.0, "h": 100.0})
+    );
     server.stop().await;
 }
 

@@ -30,8 +30,8 @@ async fn a_restarted_server_serves_the_same_board() {
     assert_eq!(
         after["shapes"],
         json!([
-            {"id": "r", "kind": "rectangle", "x": 700.0, "y": 500.0},
-            {"id": "t", "kind": "triangle", "x": 400.0, "y": 300.0},
+            {"id": "r", "kind": "rectangle", "x": 700.0, "y": 500.0, "w": 160.0, "h": 100.0},
+            {"id": "t", "kind": "triangle", "x": 400.0, "y": 300.0, "w": 140.0, "h": 120.0},
         ])
     );
     server.stop().await;
@@ -136,7 +136,10 @@ async fn a_change_that_cannot_be_recorded_is_never_shown_and_everyone_resyncs() 
     // so the author knows to send the lost change again.
     let (_, welcome) = Client::join(&server, "jam", "author").await;
     assert_eq!(welcome["last_op"], kept);
-    assert_eq!(welcome["shapes"], json!([{"id": "kept", "kind": "circle", "x": 10.0, "y": 10.0}]));
+    assert_eq!(
+        welcome["shapes"],
+        json!([{"id": "kept", "kind": "circle", "x": 10.0, "y": 10.0, "w": 120.0, "h": 120.0}])
+    );
     server.stop().await;
 }
 

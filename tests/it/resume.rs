@@ -60,7 +60,7 @@ async fn a_snapshot_when_it_is_shorter_or_the_board_is_not_ours() {
     let (_c, answer) = Client::rejoin(&server, "studio", "carol", epoch, 0).await;
     assert_eq!(answer["type"], "welcome");
     assert_eq!(answer["seq"], 101);
-    assert_eq!(answer["shapes"], json!([{"id": "a", "kind": "circle", "x": 99.0, "y": 0.0}]));
+    assert_eq!(answer["shapes"], json!([{"id": "a", "kind": "circle", "x": 99.0, "y": 0.0, "w": 120.0, "h": 120.0}]));
     // A few missed: caught up.
     let (_c, answer) = Client::rejoin(&server, "studio", "carol", epoch, 99).await;
     assert_eq!((answer["type"].as_str(), answer["changes"].as_array().map(Vec::len)), (Some("catch_up"), Some(2)));

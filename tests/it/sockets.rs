@@ -45,7 +45,7 @@ async fn changes_reach_every_member_in_order_and_no_other_room() {
     assert!(alice_events.iter().all(|e| e.get("client").is_none()), "client ids are never broadcast");
     assert_eq!(
         alice_events[0]["change"],
-        json!({"op": "create", "shape": {"id": "r1", "kind": "rectangle", "x": 100.0, "y": 100.0}})
+        json!({"op": "create", "shape": {"id": "r1", "kind": "rectangle", "x": 100.0, "y": 100.0, "w": 160.0, "h": 100.0}})
     );
 
     // The other room heard nothing of it.
@@ -54,7 +54,10 @@ async fn changes_reach_every_member_in_order_and_no_other_room() {
     // A late joiner gets the board as it is now, and the latest sequence number.
     let (_dave, welcome) = Client::join(&server, "studio", "dave").await;
     assert_eq!(welcome["seq"], 4);
-    assert_eq!(welcome["shapes"], json!([{"id": "c1", "kind": "circle", "x": 500.0, "y": 400.0}]));
+    assert_eq!(
+        welcome["shapes"],
+        json!([{"id": "c1", "kind": "circle", "x": 500.0, "y": 400.0, "w": 120.0, "h": 120.0}])
+    );
     server.stop().await;
 }
 
@@ -142,7 +145,7 @@ async fn a_change_sent_again_after_a_reconnect_is_not_applied_twice() {
     assert_eq!(welcome["last_op"], moved);
     assert_eq!(welcome["shapes"], json!([]));
     // A client that re-sends anyway is refused, and the deleted shape stays deleted.
-    let again = json!({"type": "change", "op": create, "change": {"op": "create", "shape": {"id": "s", "kind": "rectangle", "x": 10.0, "y": 10.0}}});
+    let again = json!({"type": "change", "op": create, "change": {"op": "create", "shape": {"id": "s", "kind": "rectangle", "x": 10.0, "y": 10.0, "w": 160.0, "h": 100.0}}});
     tab.send_json(&again).await;
     let e = tab.recv_event().await;
     assert_eq!(

@@ -7,11 +7,13 @@
 
 use std::collections::HashSet;
 
-use crate::model::{Change, Color, ShapeId, clamp_offset};
+use crate::model::{Change, Color, Shape, ShapeId, clamp_offset};
 
 use super::document::{Clipboard, Document};
 use super::keys::Command;
 use super::machine::Editor;
+use super::shared::KeyBurst;
+use super::transform;
 
 /// Arrow-key presses closer together than this, on the same selection, are
 /// one undo step.
@@ -38,6 +40,8 @@ impl Editor {
     ) -> bool {
         match command {
             Command::Nudge { dx, dy } => self.nudge(doc, dx, dy, now_ms),
+            Command::Resize { dw, dh } => self.grow(doc, dw, dh, now_ms),
+            Command::Rotate { degrees } => self.rotate(doc, degrees, now_ms),
             Command::Delete => self.delete_selected(doc),
             Command::ClearSelection => self.clear_selection(),
             Command::Undo => self.undo(doc),
@@ -116,15 +120,45 @@ impl Editor {
         if shapes.is_empty() {
             return false;
         }
-        let (dx, dy) = clamp_offset(shapes.iter().map(|s| (s.kind, s.x, s.y)), dx, dy);
+        let (dx, dy) = clamp_offset(shapes.iter().map(Shape::frame), dx, dy);
         if (dx, dy) != (0.0, 0.0) {
-            let burst = self.shared.last_nudge.replace(now_ms).is_some_and(|then| now_ms - then < NUDGE_BURST_MS);
             let moves = shapes.into_iter().map(|s| Change::Move { id: s.id, x: s.x + dx, y: s.y + dy }).collect();
-            self.shared.act(doc, moves, burst);
-            self.shared.last_nudge = Some(now_ms);
-            self.settle();
+            self.in_burst(doc, moves, KeyBurst::Move, now_ms);
         }
         true
+    }
+
+    /// Makes the selection `dw` wider and `dh` taller (`transform::grow`);
+    /// presses in a burst are one undo step, as nudges are. Returns whether
+    /// something was selected.
+    pub fn grow(&mut self, doc: &mut dyn Document, dw: f64, dh: f64, now_ms: f64) -> bool {
+        let shapes = self.shared.selection(doc.view());
+        let changes = transform::changed(doc.view(), transform::grow(&shapes, dw, dh));
+        self.in_burst(doc, changes, KeyBurst::Resize, now_ms);
+        !shapes.is_empty()
+    }
+
+    /// Turns the selection `degrees` clockwise about its centre
+    /// (`transform::rotate`); a burst of presses is one undo step. Returns
+    /// whether something was selected.
+    pub fn rotate(&mut self, doc: &mut dyn Document, degrees: f64, now_ms: f64) -> bool {
+        let shapes = self.shared.selection(doc.view());
+        let changes = transform::changed(doc.view(), transform::rotate_all(&shapes, degrees));
+        self.in_burst(doc, changes, KeyBurst::Turn, now_ms);
+        !shapes.is_empty()
+    }
+
+    /// Sends a key's changes, as part of the last step if a key of the same
+    /// `kind` acted less than `NUDGE_BURST_MS` ago on the same shapes.
+    fn in_burst(&mut self, doc: &mut dyn Document, changes: Vec<Change>, kind: KeyBurst, now_ms: f64) {
+        if changes.is_empty() {
+            return;
+        }
+        let last = self.shared.last_nudge.replace((kind, now_ms));
+        let burst = last.is_some_and(|(was, then)| was == kind && now_ms - then < NUDGE_BURST_MS);
+        self.shared.act(doc, changes, burst);
+        self.shared.last_nudge = Some((kind, now_ms));
+        self.settle();
     }
 
     /// Selects every shape.

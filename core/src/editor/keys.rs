@@ -6,9 +6,12 @@
 //! arrows scroll the page; Ctrl+C copies the page's text when no shape is
 //! selected; Tab moves the focus on past the last shape.
 
-/// Board units an arrow key moves the selection; with Shift, `BIG_STEP`.
+/// Board units an arrow key moves the selection (with Alt: resizes it); with
+/// Shift, `BIG_STEP`.
 pub const STEP: f64 = 10.0;
 pub const BIG_STEP: f64 = 50.0;
+/// Degrees `>` and `<` turn the selection.
+pub const TURN_STEP: f64 = 15.0;
 
 /// One key press, as the browser reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,11 @@ pub struct KeyPress {
 pub enum Command {
     /// An arrow key (Shift: further).
     Nudge { dx: f64, dy: f64 },
+    /// Alt and an arrow key: Right and Down wider and taller, Left and Up
+    /// narrower and shorter (Shift: by more).
+    Resize { dw: f64, dh: f64 },
+    /// `>` (Shift+.) clockwise, `<` (Shift+,) anticlockwise.
+    Rotate { degrees: f64 },
     /// Delete or Backspace.
     Delete,
     /// Escape.
@@ -78,13 +86,23 @@ impl Binding {
     }
 }
 
-/// The command `press` asks for; none for keys the board leaves alone (any
-/// with Alt, Tab away from the board, letters without Ctrl or Cmd…).
+/// The command `press` asks for; none for keys the board leaves alone (Alt
+/// with anything but an arrow, Tab away from the board, letters without Ctrl
+/// or Cmd…).
 pub fn map(press: &KeyPress) -> Option<Binding> {
-    if press.alt {
-        return None;
-    }
     let key = press.key.as_str();
+    let step = if press.shift { BIG_STEP } else { STEP };
+    if press.alt {
+        let (dw, dh) = match key {
+            _ if press.ctrl || press.meta => return None,
+            "ArrowLeft" => (-step, 0.0),
+            "ArrowRight" => (step, 0.0),
+            "ArrowUp" => (0.0, -step),
+            "ArrowDown" => (0.0, step),
+            _ => return None,
+        };
+        return Some(Binding { command: Command::Resize { dw, dh }, claim: Claim::IfHandled });
+    }
     if press.ctrl || press.meta {
         // Matched by hand: `to_lowercase` would bring Unicode's case tables.
         let command = match (key, press.shift) {
@@ -101,7 +119,6 @@ pub fn map(press: &KeyPress) -> Option<Binding> {
         };
         return Some(Binding { command, claim: Claim::Always });
     }
-    let step = if press.shift { BIG_STEP } else { STEP };
     let command = match key {
         // Only on the board itself; past the last shape, focus moves on as usual.
         "Tab" if press.on_board => Command::Cycle { back: press.shift },
@@ -111,6 +128,9 @@ pub fn map(press: &KeyPress) -> Option<Binding> {
         "ArrowDown" => Command::Nudge { dx: 0.0, dy: step },
         "Delete" | "Backspace" => Command::Delete,
         "Escape" => Command::ClearSelection,
+        // The characters, whatever keys make them on this keyboard.
+        ">" => Command::Rotate { degrees: TURN_STEP },
+        "<" => Command::Rotate { degrees: -TURN_STEP },
         _ => return None,
     };
     Some(Binding { command, claim: Claim::IfHandled })

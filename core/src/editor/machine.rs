@@ -3,8 +3,9 @@
 //! and placing add to it (`commands.rs`, `placing.rs`).
 
 use super::document::{Dirty, Document, NewId};
+use super::handles::{Frame, Handle};
 use super::select::Select;
-use super::shared::Shared;
+use super::shared::{Held, Shared};
 use crate::model::{Board, Change, Color, ShapeId};
 use crate::undo::History;
 
@@ -30,6 +31,8 @@ impl Editor {
             new_id,
             dirty: Dirty::default(),
             lost: false,
+            pixel: 1.0,
+            keys: Held::default(),
         };
         Editor { tool: Tool::Select(Select::default()), shared }
     }
@@ -62,6 +65,16 @@ impl Editor {
         }
     }
 
+    /// The frame the selection's handles sit on (`handles`), as `board` has it.
+    pub fn frame(&self, board: &Board) -> Option<Frame> {
+        Frame::of(&self.shared.selection(board))
+    }
+
+    /// The handle of the selection's frame a press at (`x`, `y`) would grab.
+    pub fn handle_at(&self, board: &Board, x: f64, y: f64) -> Option<Handle> {
+        self.frame(board)?.handle_at(x, y, self.shared.pixel)
+    }
+
     pub fn can_undo(&self) -> bool {
         self.shared.history.can_undo()
     }
@@ -86,6 +99,20 @@ impl Editor {
     }
 
     // ---- the pointer -----------------------------------------------------------
+
+    /// How many board units one screen pixel is now (the handles are sized
+    /// in pixels). Ignored unless a positive number.
+    pub fn set_pixel(&mut self, units: f64) {
+        if units.is_finite() && units > 0.0 {
+            self.shared.pixel = units;
+        }
+    }
+
+    /// The modifier keys held as the pointer moves: Shift keeps proportions
+    /// and snaps turns, Alt resizes about the centre.
+    pub fn hold(&mut self, keys: Held) {
+        self.shared.keys = keys;
+    }
 
     /// The main button went down at (`x`, `y`); with Shift, `add`. Returns
     /// whether the pointer is the editor's until released.

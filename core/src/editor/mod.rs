@@ -7,30 +7,35 @@
 //! changed since it was last asked (`Dirty`).
 //!
 //! The active tool is a state machine (`Tool`), as in tldraw's editor: today
-//! the select tool alone (`select`: idle, dragging shapes, a selection
-//! rectangle). Tools with gestures of their own (pen, line, eraser, hand,
+//! the select tool alone (`select`: idle, dragging shapes, dragging a handle
+//! of the selection's frame, a selection rectangle). Tools with gestures of their own (pen, line, eraser, hand,
 //! text…) join it as new variants, each in a file of its own, without touching
 //! the others. What every tool shares (the selection, the undo history, the
 //! colour for new shapes) is `Shared`, here, with the bookkeeping that makes
 //! each action one change and one undo step (`shared`). Commands on the
 //! selection are in `commands`; where new shapes, duplicates and pastes go, in
-//! `placing`.
+//! `placing`; the geometry of resizing and turning, in `transform`, and the
+//! frame's handles, in `handles`.
 //!
 //! The editor reads no clock (the caller passes `now_ms` where time matters)
 //! and draws no randomness (new ids come from the generator it is given).
 
 mod commands;
 mod document;
+mod handles;
 pub mod keys;
 mod machine;
 mod placing;
 mod select;
 mod shared;
+mod transform;
 
 pub use commands::Stack;
 pub use document::{Clipboard, Dirty, Document, NewId};
+pub use handles::{Frame, Handle};
 pub use keys::{Binding, Claim, Command, KeyPress};
 pub use machine::Editor;
+pub use shared::Held;
 
 #[cfg(test)]
 mod tests;

@@ -40,7 +40,7 @@ impl Editor {
         if shapes.is_empty() {
             return false;
         }
-        let (dx, dy) = clamp_offset(shapes.iter().map(|s| (s.kind, s.x, s.y)), COPY_OFFSET, COPY_OFFSET);
+        let (dx, dy) = clamp_offset(shapes.iter().map(Shape::frame), COPY_OFFSET, COPY_OFFSET);
         self.place_copies(doc, shapes, dx, dy);
         true
     }
@@ -59,7 +59,7 @@ impl Editor {
             return false;
         }
         for s in &mut shapes {
-            (s.x, s.y) = clamp_to_board(s.kind, s.x, s.y);
+            (s.x, s.y) = clamp_to_board(s.size(), s.x, s.y);
         }
         let (dx, dy) = paste_offset(doc.view(), &shapes);
         self.place_copies(doc, shapes, dx, dy);
@@ -115,7 +115,7 @@ fn paste_offset(board: &crate::model::Board, shapes: &[Shape]) -> (f64, f64) {
         if !covers {
             break;
         }
-        (dx, dy) = clamp_offset(shapes.iter().map(|s| (s.kind, s.x, s.y)), dx + COPY_OFFSET, dy + COPY_OFFSET);
+        (dx, dy) = clamp_offset(shapes.iter().map(Shape::frame), dx + COPY_OFFSET, dy + COPY_OFFSET);
     }
     (dx, dy)
 }

@@ -1,11 +1,14 @@
-//! The select tool: a press on a shape selects it and drags the selection; a
-//! press on empty board draws a selection rectangle. Its states are `Idle`,
-//! `Dragging` and `Marquee`; each pointer event moves between them.
+//! The select tool: a press on a handle of the selection's frame resizes or
+//! turns the selection (`handles`); a press on a shape selects it and drags
+//! the selection; a press on empty board draws a selection rectangle. Its
+//! states are `Idle`, `Dragging`, `Gripping` and `Marquee`; each pointer event
+//! moves between them.
 //!
 //! A drag streams: a pointer move only stores where the pointer is, and
-//! `flush` (once per animation frame) sends the moves, as one batch, so the
-//! room hears the display's rate however fast the pointer reports. The whole
-//! drag is one undo step, remembered on release.
+//! `flush` (once per animation frame) sends the moves (or resizes, or turns),
+//! as one batch, so the room hears the display's rate however fast the
+//! pointer reports, and others see the gesture as it happens. The whole
+//! gesture is one undo step, remembered on release.
 
 use std::collections::HashSet;
 
@@ -13,7 +16,9 @@ use crate::model::{Board, Change, ShapeId, clamp_offset};
 use crate::undo::Step;
 
 use super::document::Document;
+use super::handles::{Frame, Grip};
 use super::shared::Shared;
+use super::transform::changed;
 
 /// Where the select tool's gesture stands.
 #[derive(Default)]
@@ -22,8 +27,17 @@ pub(super) enum Select {
     Idle,
     /// Moving the selection: each shape keeps its offset from the pointer.
     Dragging(Drag),
+    /// Resizing or turning the selection by a handle.
+    Gripping(Gripping),
     /// A selection rectangle.
     Marquee(Marquee),
+}
+
+pub(super) struct Gripping {
+    grip: Grip,
+    /// The pointer's latest position and keys (Shift, Alt), if not acted on yet.
+    target: Option<((f64, f64), bool, bool)>,
+    step: Step,
 }
 
 pub(super) struct Drag {
@@ -62,7 +76,7 @@ impl Select {
     }
 
     pub(super) fn dragging_shapes(&self) -> bool {
-        matches!(self, Select::Dragging(_))
+        matches!(self, Select::Dragging(_) | Select::Gripping(_))
     }
 
     pub(super) fn pressing(&self) -> bool {
@@ -75,6 +89,16 @@ impl Select {
     /// rectangle. Returns true: the pointer is the tool's until released.
     pub(super) fn down(&mut self, shared: &mut Shared, doc: &dyn Document, x: f64, y: f64, add: bool) -> bool {
         let board = doc.view();
+        if !add {
+            let shapes = shared.selection(board);
+            let frame = Frame::of(&shapes);
+            if let Some((frame, handle)) = frame.and_then(|f| Some((f, f.handle_at(x, y, shared.pixel)?))) {
+                let step = Step::touching(board, shapes.iter().map(|s| &s.id));
+                let grip = Grip { handle, frame, from: shapes, start: (x, y) };
+                *self = Select::Gripping(Gripping { grip, target: None, step });
+                return true;
+            }
+        }
         let hit = board.hit_test(x, y).map(|s| s.id.clone());
         let before = shared.selected.clone();
         let mut selected = before.clone();
@@ -119,6 +143,11 @@ impl Select {
                 shared.dirty.redraw = true;
                 true
             }
+            Select::Gripping(g) => {
+                g.target = Some(((x, y), shared.keys.shift, shared.keys.alt));
+                shared.dirty.redraw = true;
+                true
+            }
             Select::Marquee(m) => {
                 m.to = (x, y);
                 let area = rect(m.start, m.to);
@@ -138,9 +167,13 @@ impl Select {
     /// The press ended: a drag sends its last position and becomes one undo step.
     pub(super) fn up(&mut self, shared: &mut Shared, doc: &mut dyn Document) {
         self.flush(shared, doc);
-        if let Select::Dragging(drag) = std::mem::take(self) {
-            let step = drag.step.finish(doc.view());
-            shared.remember(step, false);
+        let step = match std::mem::take(self) {
+            Select::Dragging(drag) => Some(drag.step),
+            Select::Gripping(g) => Some(g.step),
+            _ => None,
+        };
+        if let Some(step) = step {
+            shared.remember(step.finish(doc.view()), false);
         }
         shared.prune(doc.view());
     }
@@ -158,13 +191,22 @@ impl Select {
 
     /// Sends the drag's latest position, if it has not been sent.
     pub(super) fn flush(&mut self, shared: &mut Shared, doc: &mut dyn Document) {
+        if let Select::Gripping(g) = self {
+            let Some((at, keep, centred)) = g.target.take() else { return };
+            let view = doc.view();
+            // Shapes someone deleted mid-gesture drop out of it.
+            g.grip.from.retain(|s| view.get(&s.id).is_some());
+            let changes = changed(view, g.grip.changes(at, keep, centred));
+            shared.send_parts(doc, changes);
+            return;
+        }
         let Select::Dragging(drag) = self else { return };
         let Some((x, y)) = drag.target.take() else { return };
         let view = doc.view();
         // Shapes someone deleted mid-drag drop out of it.
         drag.from.retain(|(id, ..)| view.get(id).is_some());
-        let kinds = drag.from.iter().filter_map(|(id, fx, fy)| Some((view.get(id)?.kind, *fx, *fy)));
-        let (dx, dy) = clamp_offset(kinds, x - drag.start.0, y - drag.start.1);
+        let boxes = drag.from.iter().filter_map(|(id, fx, fy)| view.get(id).map(|s| [*fx, *fy, s.w, s.h]));
+        let (dx, dy) = clamp_offset(boxes, x - drag.start.0, y - drag.start.1);
         let moves = drag.from.iter().map(|(id, fx, fy)| Change::Move { id: id.clone(), x: fx + dx, y: fy + dy });
         let moves = moves.collect();
         shared.send_parts(doc, moves);

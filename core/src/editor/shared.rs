@@ -18,13 +18,36 @@ pub(super) struct Shared {
     pub(super) history: History,
     /// The colour new shapes take: the last one chosen.
     pub(super) color: Option<Color>,
-    /// When the last arrow-key move was made, while a burst of them goes on.
-    pub(super) last_nudge: Option<f64>,
+    /// What the last key that moved, resized or turned the selection did,
+    /// and when, while a burst of them goes on.
+    pub(super) last_nudge: Option<(KeyBurst, f64)>,
     pub(super) new_id: NewId,
     pub(super) dirty: Dirty,
     /// Shapes left the selection because they left the board, and the tool
     /// has not heard yet (`Editor::settle`).
     pub(super) lost: bool,
+    /// Board units in one screen pixel, for the handles' reach.
+    pub(super) pixel: f64,
+    /// The keys held as the pointer last moved.
+    pub(super) keys: Held,
+}
+
+/// What a burst of key presses does: presses of one kind in a burst are one
+/// undo step; another kind starts a step of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyBurst {
+    Move,
+    Resize,
+    Turn,
+}
+
+/// Modifier keys held during a gesture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Keeps proportions, snaps turns.
+    pub shift: bool,
+    /// Resizes about the centre.
+    pub alt: bool,
 }
 
 impl Shared {

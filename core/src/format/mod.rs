@@ -7,12 +7,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Board, Color, MAX_LAYER, MAX_SHAPES, Shape, ShapeId, ShapeKind, clamp_to_board};
+use crate::model::{
+    Board, Color, MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape, ShapeId, ShapeKind, clamp_to_board, size_fits,
+};
 
 /// What the `format` field of every board file says.
 pub const FORMAT: &str = "sketchboard";
-/// The version this build writes, and the newest it reads.
-pub const VERSION: u32 = 1;
+/// The version this build writes, and the newest it reads. Version 2 added
+/// each shape's size and rotation; a version-1 file's shapes have their
+/// kind's size and no rotation.
+pub const VERSION: u32 = 2;
 /// The largest file Import reads: a full board (10,000 shapes) is about 1 MB.
 pub const MAX_FILE_BYTES: usize = 4 << 20;
 
@@ -43,10 +47,28 @@ struct FileShape {
     kind: ShapeKind,
     x: f64,
     y: f64,
+    /// Its size; left out (version 1), its kind's.
+    #[serde(default)]
+    w: Option<f64>,
+    #[serde(default)]
+    h: Option<f64>,
+    #[serde(default, skip_serializing_if = "is_upright")]
+    rotation: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     color: Option<Color>,
     #[serde(default)]
     z: i64,
+}
+
+fn is_upright(r: &f64) -> bool {
+    *r == 0.0
+}
+
+impl FileShape {
+    fn size(&self) -> (f64, f64) {
+        let (w, h) = self.kind.size();
+        (self.w.unwrap_or(w), self.h.unwrap_or(h))
+    }
 }
 
 /// Why a file cannot be imported. Each says what is wrong in words a person can act on.
@@ -64,6 +86,10 @@ pub enum FormatError {
     Empty,
     #[error("shape {0} of the file: its position is not a number")]
     BadPosition(usize),
+    #[error("shape {0} of the file: its size is not {MIN_SIDE} to the board's width and height")]
+    BadSize(usize),
+    #[error("shape {0} of the file: its rotation is not 0 up to (not including) 360 degrees")]
+    BadRotation(usize),
     #[error("shape {0} of the file: its layer {1} is beyond ±{MAX_LAYER}")]
     BadLayer(usize, i64),
     #[error("the file holds {file} shapes and the board {board}: a board holds at most {MAX_SHAPES}")]
@@ -74,7 +100,17 @@ pub enum FormatError {
 pub fn write(board: &Board) -> String {
     let shapes = board
         .shapes()
-        .map(|s| FileShape { id: Some(s.id.to_string()), kind: s.kind, x: s.x, y: s.y, color: s.color, z: s.z })
+        .map(|s| FileShape {
+            id: Some(s.id.to_string()),
+            kind: s.kind,
+            x: s.x,
+            y: s.y,
+            w: Some(s.w),
+            h: Some(s.h),
+            rotation: s.rotation,
+            color: s.color,
+            z: s.z,
+        })
         .collect();
     let file = File {
         format: FORMAT.to_owned(),
@@ -117,6 +153,13 @@ pub fn read(text: &str, board: &Board, mut new_id: impl FnMut() -> ShapeId) -> R
         if !(s.x.is_finite() && s.y.is_finite()) {
             return Err(FormatError::BadPosition(i + 1));
         }
+        let (w, h) = s.size();
+        if !size_fits(w, h) {
+            return Err(FormatError::BadSize(i + 1));
+        }
+        if !(0.0..360.0).contains(&s.rotation) {
+            return Err(FormatError::BadRotation(i + 1));
+        }
         if s.z.abs() > MAX_LAYER {
             return Err(FormatError::BadLayer(i + 1, s.z));
         }
@@ -128,9 +171,10 @@ pub fn read(text: &str, board: &Board, mut new_id: impl FnMut() -> ShapeId) -> R
         .shapes
         .into_iter()
         .map(|s| {
-            let (x, y) = clamp_to_board(s.kind, s.x, s.y);
+            let (w, h) = s.size();
+            let (x, y) = clamp_to_board((w, h), s.x, s.y);
             let z = s.z.saturating_add(lift).clamp(-MAX_LAYER, MAX_LAYER);
-            Shape { color: s.color, z, ..Shape::new(new_id(), s.kind, x, y) }
+            Shape { w, h, rotation: s.rotation, color: s.color, z, ..Shape::new(new_id(), s.kind, x, y) }
         })
         .collect())
 }

@@ -22,12 +22,15 @@ fn sample() -> Board {
         board.apply(&Change::Create { shape }).unwrap();
     }
     board.apply(&Change::Color { id: ShapeId::parse("b").unwrap(), color: Color::Pink }).unwrap();
+    let c = ShapeId::parse("c").unwrap();
+    board.apply(&Change::Resize { id: c.clone(), x: 600.0, y: 20.0, w: 300.5, h: 40.0 }).unwrap();
+    board.apply(&Change::Rotate { id: c, rotation: 22.5 }).unwrap();
     board
 }
 
 /// What a board shows, in drawing order, ids aside.
-fn looks(board: &Board) -> Vec<(ShapeKind, f64, f64, Color, i64)> {
-    board.shapes().map(|s| (s.kind, s.x, s.y, s.fill(), s.z)).collect()
+fn looks(board: &Board) -> Vec<(ShapeKind, [f64; 4], f64, Color, i64)> {
+    board.shapes().map(|s| (s.kind, s.frame(), s.rotation, s.fill(), s.z)).collect()
 }
 
 fn onto(board: &Board, shapes: Vec<Shape>) -> Board {
@@ -41,7 +44,8 @@ fn onto(board: &Board, shapes: Vec<Shape>) -> Board {
 #[test]
 fn an_export_imports_into_an_empty_board_as_the_same_board() {
     let text = write(&sample());
-    assert!(text.contains("\"format\": \"sketchboard\"") && text.contains("\"version\": 1"), "{text}");
+    assert!(text.contains("\"format\": \"sketchboard\"") && text.contains("\"version\": 2"), "{text}");
+    assert!(text.contains("\"w\": 300.5") && text.contains("\"rotation\": 22.5"), "{text}");
     let shapes = read(&text, &Board::new(), ids()).unwrap();
     assert!(shapes.iter().all(|s| s.id.as_str().starts_with("new")), "new ids");
     assert_eq!(looks(&onto(&Board::new(), shapes)), looks(&sample()));
@@ -84,4 +88,26 @@ fn bad_files_are_refused_whole_with_a_reason() {
         vec![r#"{"kind":"circle","x":1,"y":1}"#; MAX_SHAPES - 2].join(",")
     );
     assert_eq!(refused(&many), FormatError::TooMany { file: MAX_SHAPES - 2, board: 3 });
+}
+
+#[test]
+fn a_version_1_file_reads_with_each_kinds_size_upright() {
+    let text = r#"{"format":"sketchboard","version":1,"shapes":[
+        {"kind":"triangle","x":5,"y":6},{"kind":"circle","x":1,"y":2,"color":"red"}]}"#;
+    let shapes = read(text, &Board::new(), ids()).unwrap();
+    let sizes: Vec<_> = shapes.iter().map(|s| (s.w, s.h, s.rotation)).collect();
+    assert_eq!(sizes, [(140.0, 120.0, 0.0), (120.0, 120.0, 0.0)]);
+}
+
+#[test]
+fn a_size_or_rotation_out_of_range_refuses_the_file() {
+    let file = |shape: &str| format!(r#"{{"format":"sketchboard","version":2,"shapes":[{shape}]}}"#);
+    let refused = |shape: &str| read(&file(shape), &Board::new(), ids()).unwrap_err();
+    assert_eq!(refused(r#"{"kind":"circle","x":1,"y":1,"w":0,"h":50}"#), FormatError::BadSize(1));
+    assert_eq!(refused(r#"{"kind":"circle","x":1,"y":1,"h":5000}"#), FormatError::BadSize(1));
+    assert_eq!(refused(r#"{"kind":"circle","x":1,"y":1,"rotation":1e308}"#), FormatError::BadRotation(1));
+    assert_eq!(refused(r#"{"kind":"circle","x":1,"y":1,"rotation":-5}"#), FormatError::BadRotation(1));
+    // A big shape partly off the board is clamped on at its size.
+    let shapes = read(&file(r#"{"kind":"rectangle","x":1500,"y":0,"w":400,"h":30}"#), &Board::new(), ids()).unwrap();
+    assert_eq!(shapes[0].frame(), [1200.0, 0.0, 400.0, 30.0]);
 }

@@ -8,7 +8,7 @@ use crate::tagged::{self, TagFirst};
 
 use super::color::Color;
 use super::ident::ShapeId;
-use super::shape::{MAX_LAYER, MAX_SHAPES, Shape, ShapeKind};
+use super::shape::{MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape};
 
 /// The most changes one batch holds: enough to replace a full board in one
 /// change (delete every shape, create as many), so an import, a restore or
@@ -16,9 +16,11 @@ use super::shape::{MAX_LAYER, MAX_SHAPES, Shape, ShapeKind};
 /// too big for one message travels in `part` messages (`protocol`).
 pub const MAX_BATCH: usize = 2 * MAX_SHAPES;
 
-/// One change to a board. Moves, colours and layers are absolute, so the last
-/// one in server order wins and replaying one is harmless; deleting a shape
-/// that is gone is a no-op. On the wire, `{"op": "move", …}` with `op` first
+/// One change to a board. Each sets one property of a shape (its position,
+/// its frame, its turn, its colour, its layer) to an absolute value, so the
+/// last one in server order wins per property, two people changing different
+/// properties of one shape both keep theirs, and replaying one is harmless;
+/// deleting a shape that is gone is a no-op. On the wire, `{"op": "move", …}` with `op` first
 /// (read by `tagged`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -33,6 +35,20 @@ pub enum Change {
     },
     Delete {
         id: ShapeId,
+    },
+    /// Gives a shape this box: a size, and the position that goes with it (a
+    /// shape resized by its left or top edge moves too).
+    Resize {
+        id: ShapeId,
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+    },
+    /// Turns a shape to this angle, in degrees clockwise about its centre.
+    Rotate {
+        id: ShapeId,
+        rotation: f64,
     },
     /// Gives a shape this fill.
     Color {
@@ -59,7 +75,8 @@ impl<'de> Deserialize<'de> for Change {
 
 impl TagFirst for Change {
     const TAG: &'static str = "op";
-    const VARIANTS: &'static [&'static str] = &["create", "move", "delete", "color", "layer", "batch"];
+    const VARIANTS: &'static [&'static str] =
+        &["create", "move", "delete", "resize", "rotate", "color", "layer", "batch"];
 
     fn variant<'de, A: MapAccess<'de>>(tag: &str, rest: A) -> Result<Change, A::Error> {
         #[derive(Deserialize)]
@@ -81,6 +98,21 @@ impl TagFirst for Change {
         }
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
+        struct Resize {
+            id: ShapeId,
+            x: f64,
+            y: f64,
+            w: f64,
+            h: f64,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Rotate {
+            id: ShapeId,
+            rotation: f64,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Paint {
             id: ShapeId,
             color: Color,
@@ -99,6 +131,11 @@ impl TagFirst for Change {
         Ok(match tag {
             "create" => tagged::rest::<_, Create>(rest).map(|c| Change::Create { shape: c.shape })?,
             "move" => tagged::rest::<_, Move>(rest).map(|m| Change::Move { id: m.id, x: m.x, y: m.y })?,
+            "resize" => {
+                let r = tagged::rest::<_, Resize>(rest)?;
+                Change::Resize { id: r.id, x: r.x, y: r.y, w: r.w, h: r.h }
+            }
+            "rotate" => tagged::rest::<_, Rotate>(rest).map(|r| Change::Rotate { id: r.id, rotation: r.rotation })?,
             "color" => tagged::rest::<_, Paint>(rest).map(|p| Change::Color { id: p.id, color: p.color })?,
             "layer" => tagged::rest::<_, Layer>(rest).map(|l| Change::Layer { id: l.id, z: l.z })?,
             "batch" => tagged::rest::<_, Batch>(rest).map(|b| Change::Batch { changes: b.changes })?,
@@ -120,9 +157,12 @@ impl Change {
     pub fn shape_id(&self) -> Option<&ShapeId> {
         match self {
             Change::Create { shape } => Some(&shape.id),
-            Change::Move { id, .. } | Change::Delete { id } | Change::Color { id, .. } | Change::Layer { id, .. } => {
-                Some(id)
-            }
+            Change::Move { id, .. }
+            | Change::Delete { id }
+            | Change::Resize { id, .. }
+            | Change::Rotate { id, .. }
+            | Change::Color { id, .. }
+            | Change::Layer { id, .. } => Some(id),
             Change::Batch { .. } => None,
         }
     }
@@ -144,8 +184,12 @@ pub enum ChangeError {
     UnknownShape(ShapeId),
     #[error("a shape with id {0} already exists")]
     DuplicateShape(ShapeId),
-    #[error("position ({}, {}) is outside the board for a {}", Coord(*.x), Coord(*.y), .kind.css_name())]
-    OutOfBounds { kind: ShapeKind, x: f64, y: f64 },
+    #[error("position ({}, {}) is outside the board for a shape of {} × {}", Coord(*.x), Coord(*.y), Coord(*.w), Coord(*.h))]
+    OutOfBounds { w: f64, h: f64, x: f64, y: f64 },
+    #[error("a size of {} × {} is not one a shape can have: each side is {MIN_SIDE} to the board's", Coord(*.w), Coord(*.h))]
+    BadSize { w: f64, h: f64 },
+    #[error("a rotation of {} is not an angle: it is 0 up to (not including) 360 degrees", Coord(*.0))]
+    BadRotation(f64),
     #[error("the board already holds the maximum of {MAX_SHAPES} shapes")]
     TooManyShapes,
     #[error("layer {0} is beyond ±{MAX_LAYER}")]

@@ -1,9 +1,10 @@
-//! A shape: one of three kinds, each with a fixed size, at a position, in a
-//! colour and on a layer.
+//! A shape: one of three kinds, at a position, of a size, turned, in a colour
+//! and on a layer.
 
 use serde::{Deserialize, Serialize};
 
 use super::color::Color;
+use super::frame::{corners, quad_meets_rect, turn};
 use super::ident::ShapeId;
 
 /// The most shapes one room may hold.
@@ -13,7 +14,11 @@ pub const MAX_SHAPES: usize = 10_000;
 /// layer is an integer a browser's JSON reads exactly (below 2^53).
 pub const MAX_LAYER: i64 = 1 << 40;
 
-/// The three kinds of shape. Each has one fixed size, as the original exercise asks.
+/// The smallest a side of a shape may be, in board units: big enough to see
+/// and to grab.
+pub const MIN_SIDE: f64 = 10.0;
+
+/// The three kinds of shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShapeKind {
@@ -25,7 +30,8 @@ pub enum ShapeKind {
 impl ShapeKind {
     pub const ALL: [ShapeKind; 3] = [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle];
 
-    /// Width and height of the shape's bounding box, in board units.
+    /// The width and height a new shape of this kind has (what the toolbar's
+    /// buttons add, and what shapes recorded before sizes had), in board units.
     pub fn size(self) -> (f64, f64) {
         match self {
             ShapeKind::Rectangle => (160.0, 100.0),
@@ -63,14 +69,22 @@ impl ShapeKind {
     }
 }
 
-/// A shape on a board. `x` and `y` are the top-left corner of its bounding box.
+/// A shape on a board. `x` and `y` are the top-left corner of its box of `w`
+/// × `h` before it is turned `rotation` degrees clockwise about its centre
+/// (`frame`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "ShapeRecord")]
 pub struct Shape {
     pub id: ShapeId,
     pub kind: ShapeKind,
     pub x: f64,
     pub y: f64,
+    /// Its size, in board units: `MIN_SIDE` up to the board's.
+    pub w: f64,
+    pub h: f64,
+    /// Degrees clockwise, 0 ≤ r < 360. Left out of the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub rotation: f64,
     /// Its fill; none yet is its kind's own colour (`fill()`). Left out of
     /// the JSON when none, so boards from before colours read as they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,14 +95,57 @@ pub struct Shape {
     pub z: i64,
 }
 
+/// A shape as it is read: without a size (written before shapes had one) it
+/// has its kind's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShapeRecord {
+    id: ShapeId,
+    kind: ShapeKind,
+    x: f64,
+    y: f64,
+    #[serde(default)]
+    w: Option<f64>,
+    #[serde(default)]
+    h: Option<f64>,
+    #[serde(default)]
+    rotation: f64,
+    #[serde(default)]
+    color: Option<Color>,
+    #[serde(default)]
+    z: i64,
+}
+
+impl From<ShapeRecord> for Shape {
+    fn from(r: ShapeRecord) -> Shape {
+        let (w, h) = r.kind.size();
+        Shape {
+            id: r.id,
+            kind: r.kind,
+            x: r.x,
+            y: r.y,
+            w: r.w.unwrap_or(w),
+            h: r.h.unwrap_or(h),
+            rotation: r.rotation,
+            color: r.color,
+            z: r.z,
+        }
+    }
+}
+
 fn is_zero(z: &i64) -> bool {
     *z == 0
 }
 
+fn is_zero_f64(r: &f64) -> bool {
+    *r == 0.0
+}
+
 impl Shape {
-    /// A shape in its kind's colour, on the bottom layer.
+    /// A shape of its kind's size and colour, upright, on the bottom layer.
     pub fn new(id: ShapeId, kind: ShapeKind, x: f64, y: f64) -> Shape {
-        Shape { id, kind, x, y, color: None, z: 0 }
+        let (w, h) = kind.size();
+        Shape { id, kind, x, y, w, h, rotation: 0.0, color: None, z: 0 }
     }
 
     /// The colour it is drawn in.
@@ -96,17 +153,51 @@ impl Shape {
         self.color.unwrap_or(self.kind.default_color())
     }
 
-    /// Whether its box meets the rectangle [x0, y0, x1, y1] (a selection
-    /// rectangle selects what it touches).
-    pub fn meets(&self, [x0, y0, x1, y1]: [f64; 4]) -> bool {
-        let (w, h) = self.kind.size();
-        self.x <= x1 && self.x + w >= x0 && self.y <= y1 && self.y + h >= y0
+    /// Its width and height, before turning.
+    pub fn size(&self) -> (f64, f64) {
+        (self.w, self.h)
+    }
+
+    /// Its box before turning: `x`, `y`, `w`, `h`.
+    pub fn frame(&self) -> [f64; 4] {
+        [self.x, self.y, self.w, self.h]
+    }
+
+    /// The centre it turns about.
+    pub fn centre(&self) -> (f64, f64) {
+        (self.x + self.w / 2.0, self.y + self.h / 2.0)
+    }
+
+    /// The corners of its turned box: top-left, top-right, bottom-right,
+    /// bottom-left as they were before turning.
+    pub fn corners(&self) -> [(f64, f64); 4] {
+        corners(self.x, self.y, self.w, self.h, self.rotation)
+    }
+
+    /// The upright rectangle [x0, y0, x1, y1] its turned box fits in.
+    pub fn bounds(&self) -> [f64; 4] {
+        if self.rotation == 0.0 {
+            return [self.x, self.y, self.x + self.w, self.y + self.h];
+        }
+        super::frame::bounds_of(&self.corners())
+    }
+
+    /// Whether its turned box meets the rectangle [x0, y0, x1, y1] (a
+    /// selection rectangle selects what it touches).
+    pub fn meets(&self, rect: [f64; 4]) -> bool {
+        if self.rotation == 0.0 {
+            let [x0, y0, x1, y1] = rect;
+            return self.x <= x1 && self.x + self.w >= x0 && self.y <= y1 && self.y + self.h >= y0;
+        }
+        quad_meets_rect(&self.corners(), rect)
     }
 
     /// Whether the point (`px`, `py`) lies on the shape itself, not just its box:
     /// a click in the corner beside a circle or triangle misses it.
     pub fn contains(&self, px: f64, py: f64) -> bool {
-        let (w, h) = self.kind.size();
+        // Turned back about the centre, the point meets the upright shape.
+        let (px, py) = turn((px, py), self.centre(), -self.rotation);
+        let (w, h) = (self.w, self.h);
         let (lx, ly) = (px - self.x, py - self.y);
         if !(0.0..=w).contains(&lx) || !(0.0..=h).contains(&ly) {
             return false;
@@ -156,6 +247,29 @@ mod tests {
         assert!(s.meets([0.0, 0.0, 100.0, 100.0]), "a corner touching");
         assert!(s.meets([150.0, 150.0, 160.0, 160.0]), "inside");
         assert!(!s.meets([0.0, 0.0, 99.0, 500.0]), "left of it");
+    }
+
+    #[test]
+    fn a_resized_turned_shape_is_hit_where_it_is_drawn() {
+        // A 200 × 40 bar centred on (200, 120), turned upright: 40 wide, 200 tall.
+        let s = Shape { w: 200.0, h: 40.0, rotation: 90.0, ..at(ShapeKind::Rectangle) };
+        assert!(s.contains(200.0, 30.0), "near its top, once turned");
+        assert!(!s.contains(110.0, 120.0), "where its left end was before turning");
+        assert_eq!(s.bounds().map(|v| v.round()), [180.0, 20.0, 220.0, 220.0]);
+        assert!(s.meets([215.0, 200.0, 300.0, 300.0]));
+        assert!(!s.meets([100.0, 100.0, 170.0, 140.0]), "its unturned left end");
+    }
+
+    #[test]
+    fn a_shape_from_before_sizes_reads_with_its_kinds_size() {
+        let s: Shape = serde_json::from_str(r#"{"id":"s","kind":"triangle","x":1,"y":2}"#).unwrap();
+        assert_eq!((s.w, s.h, s.rotation), (140.0, 120.0, 0.0));
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, r#"{"id":"s","kind":"triangle","x":1.0,"y":2.0,"w":140.0,"h":120.0}"#);
+        let turned = Shape { rotation: 30.0, ..s };
+        let back: Shape = serde_json::from_str(&serde_json::to_string(&turned).unwrap()).unwrap();
+        assert_eq!(back, turned);
+        assert!(serde_json::from_str::<Shape>(r#"{"id":"s","kind":"circle","x":1,"y":2,"d":3}"#).is_err());
     }
 
     #[test]

@@ -48,6 +48,10 @@ error_codes! {
     BadBatch = "bad_batch",
     /// A layer beyond ±`MAX_LAYER`.
     BadLayer = "bad_layer",
+    /// A width or height below `MIN_SIDE` or beyond the board's, or not a number.
+    BadSize = "bad_size",
+    /// A rotation outside 0 ≤ r < 360 degrees, or not a number.
+    BadRotation = "bad_rotation",
     /// The `op` is not above the last one this room accepted from this
     /// client: it was applied before (or refused before) and is not applied again.
     StaleOp = "stale_op",
@@ -80,6 +84,8 @@ impl ErrorCode {
             ChangeError::TooManyShapes => ErrorCode::TooManyShapes,
             ChangeError::BatchSize(_) | ChangeError::NestedBatch | ChangeError::InBatch { .. } => ErrorCode::BadBatch,
             ChangeError::LayerOutOfRange(_) => ErrorCode::BadLayer,
+            ChangeError::BadSize { .. } => ErrorCode::BadSize,
+            ChangeError::BadRotation(_) => ErrorCode::BadRotation,
             ChangeError::LayersOutOfOrder => ErrorCode::BadMessage,
         }
     }

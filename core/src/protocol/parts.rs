@@ -7,8 +7,9 @@ use super::messages::ClientMsg;
 use crate::model::Change;
 
 /// No single change (not a batch) encodes to more than this many bytes: a
-/// create with the longest id, long coordinates, a colour and the farthest layer.
-pub const LONGEST_CHANGE: usize = 256;
+/// create with the longest id, long coordinates and sizes, a turn, a colour
+/// and the farthest layer.
+pub const LONGEST_CHANGE: usize = 384;
 
 /// Room in one message for changes, past the envelope (`{"type":"applied_part","seq":…,"by":…}`).
 const ROOM: usize = MAX_MESSAGE_BYTES - 256;

@@ -29,7 +29,7 @@ fn client_messages_have_the_documented_form() {
 
 #[test]
 fn error_codes_are_named_as_on_the_wire() {
-    assert_eq!(ErrorCode::ALL.len(), 18);
+    assert_eq!(ErrorCode::ALL.len(), 20);
     for &code in ErrorCode::ALL {
         assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         assert_eq!(serde_json::from_value::<ErrorCode>(code.as_str().into()).unwrap(), code);
@@ -51,6 +51,10 @@ fn junk_is_refused() {
         r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"hexagon","x":1,"y":2}}}"#,
         r#"{"type":"change","op":1,"change":{"op":"delete","id":"a","colour":"red"}}"#,
         r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"circle","x":1,"y":2,"r":9}}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"resize","id":"a","x":1,"y":2,"w":3}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"resize","id":"a","x":1,"y":2,"w":3,"h":"4"}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"rotate","id":"a","rotation":1e999}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"rotate","id":"a","angle":15}}"#,
     ] {
         assert!(ClientMsg::decode(junk).is_err(), "{junk}");
     }
@@ -155,12 +159,15 @@ fn ranges_the_types_cannot_express_are_checked() {
 fn no_change_encodes_longer_than_longest_change() {
     use crate::model::{Color, MAX_IDENT_LEN, MAX_LAYER, Shape, ShapeId, ShapeKind};
     let id = ShapeId::parse("x".repeat(MAX_IDENT_LEN)).unwrap();
-    let mut shape =
-        Shape::new(id.clone(), ShapeKind::Rectangle, 1439.9999999999998, 0.000_000_000_123_456_789_012_345_67);
+    let long = 0.000_000_000_123_456_789_012_345_67;
+    let mut shape = Shape::new(id.clone(), ShapeKind::Rectangle, 1439.9999999999998, long);
     shape.color = Some(Color::Violet);
     shape.z = -MAX_LAYER;
+    (shape.w, shape.h, shape.rotation) = (159.99999999999997, 10.000000000000002, long);
     let longest = [
         Change::Create { shape },
+        Change::Resize { id: id.clone(), x: 1439.9999999999998, y: long, w: 159.99999999999997, h: long },
+        Change::Rotate { id: id.clone(), rotation: long },
         Change::Move { id: id.clone(), x: 1439.9999999999998, y: 0.000_000_000_123_456_789_012_345_67 },
         Change::Layer { id: id.clone(), z: -MAX_LAYER },
         Change::Color { id, color: Color::Violet },

@@ -64,8 +64,10 @@ fn draw<'a>(shapes: impl Iterator<Item = &'a Shape>, scale: f32) -> Option<Pixma
             }
         };
         let (fill, stroke) = shape.fill().paint();
-        pixmap.fill_path(&path, &paint(fill), FillRule::Winding, at, None);
-        pixmap.stroke_path(&path, &paint(stroke), &outline, at, None);
+        let (cx, cy) = shape.centre();
+        let turned = at.pre_concat(Transform::from_rotate_at(shape.rotation as f32, cx as f32, cy as f32));
+        pixmap.fill_path(&path, &paint(fill), FillRule::Winding, turned, None);
+        pixmap.stroke_path(&path, &paint(stroke), &outline, turned, None);
     }
     Some(pixmap)
 }
@@ -75,7 +77,8 @@ mod tests {
     use super::*;
 
     /// A board as crowded as people make them: `n` shapes of every kind and
-    /// colour, anywhere on the sheet, some on exactly the same spot.
+    /// colour, anywhere on the sheet, some on exactly the same spot, some
+    /// resized and some turned.
     fn crowded(n: usize, seed: u64) -> Board {
         use rand::{Rng, SeedableRng, rngs::StdRng};
         use sketchboard_core::model::{Change, Color, ShapeId, ShapeKind, clamp_to_board};
@@ -89,9 +92,14 @@ mod tests {
             } else {
                 (rng.random_range(-50.0..BOARD_WIDTH), rng.random_range(-50.0..BOARD_HEIGHT))
             };
-            let (x, y) = clamp_to_board(kind, x, y);
+            let (w, h) = match i % 7 {
+                0 => (rng.random_range(10.0..400.0), rng.random_range(10.0..300.0)),
+                _ => kind.size(),
+            };
+            let rotation = if i % 5 == 0 { rng.random_range(0.0..360.0) } else { 0.0 };
+            let (x, y) = clamp_to_board((w, h), x, y);
             let Ok(id) = ShapeId::parse(format!("s{i}")) else { continue };
-            let shape = Shape::new(id.clone(), kind, x, y);
+            let shape = Shape { w, h, rotation, ..Shape::new(id.clone(), kind, x, y) };
             let color = Color::ALL[rng.random_range(0..Color::ALL.len())];
             let done = board.apply(&Change::Create { shape }).and_then(|_| board.apply(&Change::Color { id, color }));
             assert!(done.is_ok());

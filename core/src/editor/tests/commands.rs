@@ -13,8 +13,8 @@ fn select(e: &mut Editor, r: &mut Room, names: &[&str]) {
     e.clear_selection();
     for name in names {
         let s = r.board.get(&id(name)).unwrap().clone();
-        let (w, h) = s.kind.size();
-        e.pointer_down(r, s.x + w / 2.0, s.y + h / 2.0, true);
+        let (x, y) = s.centre();
+        e.pointer_down(r, x, y, true);
         e.pointer_up(r);
     }
     assert_eq!(selected(e), names);

@@ -2,7 +2,7 @@
 //! whether it takes the key from the page.
 
 use super::*;
-use crate::editor::keys::{BIG_STEP, STEP, map};
+use crate::editor::keys::{BIG_STEP, STEP, TURN_STEP, map};
 
 #[derive(Clone, Copy)]
 struct Mods {
@@ -21,6 +21,7 @@ const CTRL_SHIFT: Mods = Mods { ctrl: true, shift: true, ..NONE };
 const CMD_SHIFT: Mods = Mods { meta: true, shift: true, ..NONE };
 const CTRL_ALT: Mods = Mods { ctrl: true, alt: true, ..NONE };
 const ALT: Mods = Mods { alt: true, ..NONE };
+const SHIFT_ALT: Mods = Mods { shift: true, alt: true, ..NONE };
 const OFF_BOARD: Mods = Mods { off_board: true, ..NONE };
 const SHIFT_OFF_BOARD: Mods = Mods { shift: true, off_board: true, ..NONE };
 
@@ -69,9 +70,18 @@ fn the_key_mapping() {
         ("x", CTRL, None),
         ("ArrowLeft", CTRL, None),
         ("Delete", CTRL, None),
-        // Alt: never the board's.
+        // Alt: only with arrows, which resize; Right and Down grow.
         ("z", CTRL_ALT, None),
-        ("ArrowLeft", ALT, None),
+        ("ArrowLeft", CTRL_ALT, None),
+        ("z", ALT, None),
+        ("ArrowLeft", ALT, Some((Resize { dw: -STEP, dh: 0.0 }, IfHandled))),
+        ("ArrowRight", ALT, Some((Resize { dw: STEP, dh: 0.0 }, IfHandled))),
+        ("ArrowUp", ALT, Some((Resize { dw: 0.0, dh: -STEP }, IfHandled))),
+        ("ArrowDown", SHIFT_ALT, Some((Resize { dw: 0.0, dh: BIG_STEP }, IfHandled))),
+        // `>` and `<` (Shift+. and Shift+, on most keyboards) turn.
+        (">", SHIFT, Some((Rotate { degrees: TURN_STEP }, IfHandled))),
+        ("<", SHIFT, Some((Rotate { degrees: -TURN_STEP }, IfHandled))),
+        (">", CTRL, None),
         // Arrows: only when something is selected (the page scrolls otherwise).
         ("ArrowLeft", NONE, Some((Nudge { dx: -STEP, dy: 0.0 }, IfHandled))),
         ("ArrowRight", NONE, Some((Nudge { dx: STEP, dy: 0.0 }, IfHandled))),

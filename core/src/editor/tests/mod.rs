@@ -6,6 +6,7 @@ mod commands;
 mod keys;
 mod placing;
 mod pointer;
+mod transform;
 
 use super::*;
 use crate::model::{Board, Change, Shape, ShapeId, ShapeKind};

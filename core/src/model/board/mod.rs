@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::change::{Change, ChangeError, MAX_BATCH};
 use super::ident::ShapeId;
-use super::shape::{MAX_LAYER, MAX_SHAPES, Shape, ShapeKind};
+use super::shape::{MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape, ShapeKind};
 
 pub const BOARD_WIDTH: f64 = 1600.0;
 pub const BOARD_HEIGHT: f64 = 1000.0;
@@ -26,28 +26,46 @@ fn check_layer(z: i64) -> Result<(), ChangeError> {
     if z.abs() > MAX_LAYER { Err(ChangeError::LayerOutOfRange(z)) } else { Ok(()) }
 }
 
-/// Whether a shape of `kind` with its top-left corner at (`x`, `y`) lies wholly on
-/// the board. Also rejects NaN and infinities, which fail every comparison.
-fn in_bounds(kind: ShapeKind, x: f64, y: f64) -> bool {
-    let (w, h) = kind.size();
+/// Whether a box of `w` × `h` with its top-left corner at (`x`, `y`) lies
+/// wholly on the board (a turned shape's box is its box before turning).
+/// Also rejects NaN and infinities, which fail every comparison.
+fn in_bounds((w, h): (f64, f64), x: f64, y: f64) -> bool {
     (0.0..=BOARD_WIDTH - w).contains(&x) && (0.0..=BOARD_HEIGHT - h).contains(&y)
 }
 
-/// Moves (`x`, `y`) the least distance that puts a shape of `kind` wholly on the board.
-pub fn clamp_to_board(kind: ShapeKind, x: f64, y: f64) -> (f64, f64) {
-    let (w, h) = kind.size();
-    let x = if x.is_finite() { x } else { 0.0 };
-    let y = if y.is_finite() { y } else { 0.0 };
-    (x.clamp(0.0, BOARD_WIDTH - w), y.clamp(0.0, BOARD_HEIGHT - h))
+/// Whether a shape may have a box of `w` × `h`: each side from `MIN_SIDE` to the board's.
+pub fn size_fits(w: f64, h: f64) -> bool {
+    (MIN_SIDE..=BOARD_WIDTH).contains(&w) && (MIN_SIDE..=BOARD_HEIGHT).contains(&h)
 }
 
-/// The largest part of (`dx`, `dy`) that keeps every one of `shapes` (kind
-/// and position) wholly on the board: a group moves as one, stopping when its
+/// `w` × `h` made a size a shape may have (`size_fits`).
+pub fn clamp_size(w: f64, h: f64) -> (f64, f64) {
+    let w = if w.is_finite() { w } else { MIN_SIDE };
+    let h = if h.is_finite() { h } else { MIN_SIDE };
+    (w.clamp(MIN_SIDE, BOARD_WIDTH), h.clamp(MIN_SIDE, BOARD_HEIGHT))
+}
+
+fn check_size(w: f64, h: f64) -> Result<(), ChangeError> {
+    if size_fits(w, h) { Ok(()) } else { Err(ChangeError::BadSize { w, h }) }
+}
+
+fn check_rotation(r: f64) -> Result<(), ChangeError> {
+    if (0.0..360.0).contains(&r) { Ok(()) } else { Err(ChangeError::BadRotation(r)) }
+}
+
+/// Moves (`x`, `y`) the least distance that puts a box of `size` wholly on the board.
+pub fn clamp_to_board((w, h): (f64, f64), x: f64, y: f64) -> (f64, f64) {
+    let x = if x.is_finite() { x } else { 0.0 };
+    let y = if y.is_finite() { y } else { 0.0 };
+    (x.clamp(0.0, (BOARD_WIDTH - w).max(0.0)), y.clamp(0.0, (BOARD_HEIGHT - h).max(0.0)))
+}
+
+/// The largest part of (`dx`, `dy`) that keeps every one of `boxes` (`x`,
+/// `y`, `w`, `h`) wholly on the board: a group moves as one, stopping when its
 /// first shape meets an edge, so it keeps its shape.
-pub fn clamp_offset(shapes: impl Iterator<Item = (ShapeKind, f64, f64)>, dx: f64, dy: f64) -> (f64, f64) {
+pub fn clamp_offset(boxes: impl Iterator<Item = [f64; 4]>, dx: f64, dy: f64) -> (f64, f64) {
     let (mut lo_x, mut hi_x, mut lo_y, mut hi_y) = (f64::MIN, f64::MAX, f64::MIN, f64::MAX);
-    for (kind, x, y) in shapes {
-        let (w, h) = kind.size();
+    for [x, y, w, h] in boxes {
         lo_x = lo_x.max(-x);
         hi_x = hi_x.min(BOARD_WIDTH - w - x);
         lo_y = lo_y.max(-y);
@@ -97,10 +115,11 @@ impl TryFrom<Vec<Shape>> for Board {
 }
 
 /// What the changes of a batch checked so far have done, as the later ones
-/// see it: which shapes they made (with their kinds) or deleted (`None`).
+/// see it: the sizes of the shapes they made or resized, and which they
+/// deleted (`None`).
 #[derive(Default)]
 struct Trial {
-    kinds: HashMap<ShapeId, Option<ShapeKind>>,
+    sizes: HashMap<ShapeId, Option<(f64, f64)>>,
 }
 
 // Written by hand rather than through `into = "Vec<Shape>"`, which would copy
@@ -159,12 +178,15 @@ impl Board {
             self.check(part, &trial, count).map_err(refused)?;
             match part {
                 Change::Create { shape } => {
-                    trial.kinds.insert(shape.id.clone(), Some(shape.kind));
+                    trial.sizes.insert(shape.id.clone(), Some(shape.size()));
                     count += 1;
                 }
-                Change::Delete { id } if self.kind_in(&trial, id).is_some() => {
-                    trial.kinds.insert(id.clone(), None);
+                Change::Delete { id } if self.size_in(&trial, id).is_some() => {
+                    trial.sizes.insert(id.clone(), None);
                     count -= 1;
+                }
+                Change::Resize { id, w, h, .. } => {
+                    trial.sizes.insert(id.clone(), Some((*w, *h)));
                 }
                 _ => {}
             }
@@ -206,27 +228,38 @@ impl Board {
         Ok(())
     }
 
-    /// The kind of shape `id` is, with the batch so far applied; none if
-    /// there is no such shape.
-    fn kind_in(&self, trial: &Trial, id: &ShapeId) -> Option<ShapeKind> {
-        match trial.kinds.get(id) {
-            Some(kind) => *kind,
-            None => self.shapes.get(id).map(|s| s.kind),
+    /// The size of shape `id`, with the batch so far applied; none if there
+    /// is no such shape.
+    fn size_in(&self, trial: &Trial, id: &ShapeId) -> Option<(f64, f64)> {
+        match trial.sizes.get(id) {
+            Some(size) => *size,
+            None => self.shapes.get(id).map(Shape::size),
         }
     }
 
     /// Checks one change that is not a batch; `count` shapes are on the board.
     fn check(&self, change: &Change, trial: &Trial, count: usize) -> Result<(), ChangeError> {
-        let known = |id: &ShapeId| self.kind_in(trial, id).ok_or_else(|| ChangeError::UnknownShape(id.clone()));
+        let known = |id: &ShapeId| self.size_in(trial, id).ok_or_else(|| ChangeError::UnknownShape(id.clone()));
         match change {
             Change::Create { shape } => self.check_new(shape, trial, count)?,
             Change::Move { id, x, y } => {
-                let kind = known(id)?;
-                if !in_bounds(kind, *x, *y) {
-                    return Err(ChangeError::OutOfBounds { kind, x: *x, y: *y });
+                let (w, h) = known(id)?;
+                if !in_bounds((w, h), *x, *y) {
+                    return Err(ChangeError::OutOfBounds { w, h, x: *x, y: *y });
                 }
             }
             Change::Delete { .. } => {}
+            Change::Resize { id, x, y, w, h } => {
+                known(id)?;
+                check_size(*w, *h)?;
+                if !in_bounds((*w, *h), *x, *y) {
+                    return Err(ChangeError::OutOfBounds { w: *w, h: *h, x: *x, y: *y });
+                }
+            }
+            Change::Rotate { id, rotation } => {
+                known(id)?;
+                check_rotation(*rotation)?;
+            }
             Change::Color { id, .. } => {
                 known(id)?;
             }
@@ -240,15 +273,17 @@ impl Board {
     }
 
     fn check_new(&self, shape: &Shape, trial: &Trial, count: usize) -> Result<(), ChangeError> {
-        if self.kind_in(trial, &shape.id).is_some() {
+        if self.size_in(trial, &shape.id).is_some() {
             return Err(ChangeError::DuplicateShape(shape.id.clone()));
         }
         if count >= MAX_SHAPES {
             return Err(ChangeError::TooManyShapes);
         }
-        if !in_bounds(shape.kind, shape.x, shape.y) {
-            return Err(ChangeError::OutOfBounds { kind: shape.kind, x: shape.x, y: shape.y });
+        check_size(shape.w, shape.h)?;
+        if !in_bounds(shape.size(), shape.x, shape.y) {
+            return Err(ChangeError::OutOfBounds { w: shape.w, h: shape.h, x: shape.x, y: shape.y });
         }
+        check_rotation(shape.rotation)?;
         check_layer(shape.z)
     }
 
@@ -264,6 +299,16 @@ impl Board {
             }
             Change::Delete { id } => {
                 self.shapes.shift_remove(id);
+            }
+            Change::Resize { id, x, y, w, h } => {
+                if let Some(shape) = self.shapes.get_mut(id) {
+                    (shape.x, shape.y, shape.w, shape.h) = (*x, *y, *w, *h);
+                }
+            }
+            Change::Rotate { id, rotation } => {
+                if let Some(shape) = self.shapes.get_mut(id) {
+                    shape.rotation = *rotation;
+                }
             }
             Change::Color { id, color } => {
                 if let Some(shape) = self.shapes.get_mut(id) {
@@ -338,11 +383,11 @@ impl Board {
         let mut sums = vec![0u32; (cols + 1) * (rows + 1)];
         let idx = |c: usize, r: usize| r * (cols + 1) + c;
         for s in self.shapes.values() {
-            let (w, h) = s.kind.size();
-            let c0 = (s.x / CELL).floor() as usize;
-            let r0 = (s.y / CELL).floor() as usize;
-            let c1 = (((s.x + w) / CELL).ceil() as usize).min(cols);
-            let r1 = (((s.y + h) / CELL).ceil() as usize).min(rows);
+            let [x0, y0, x1, y1] = s.bounds();
+            let c0 = (x0.max(0.0) / CELL).floor() as usize;
+            let r0 = (y0.max(0.0) / CELL).floor() as usize;
+            let c1 = ((x1.max(0.0) / CELL).ceil() as usize).min(cols);
+            let r1 = ((y1.max(0.0) / CELL).ceil() as usize).min(rows);
             for r in r0..r1 {
                 for c in c0..c1 {
                     sums[idx(c + 1, r + 1)] = 1;
@@ -364,12 +409,12 @@ impl Board {
                 if filled == 0 {
                     let x = c as f64 * CELL + MARGIN / 2.0;
                     let y = r as f64 * CELL + MARGIN / 2.0;
-                    return clamp_to_board(kind, x, y);
+                    return clamp_to_board((w, h), x, y);
                 }
             }
         }
         let step = (self.shapes.len() % 20) as f64 * 24.0;
-        clamp_to_board(kind, 40.0 + step, 40.0 + step)
+        clamp_to_board((w, h), 40.0 + step, 40.0 + step)
     }
 }
 

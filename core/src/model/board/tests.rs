@@ -55,8 +55,8 @@ fn coordinates_read_well_without_float_formatting() {
         (shown(f64::NAN), shown(f64::INFINITY), shown(-1e300)),
         ("NaN".into(), "infinity".into(), shown(i64::MIN as f64 / 100.0))
     );
-    let e = ChangeError::OutOfBounds { kind: ShapeKind::Circle, x: 1500.5, y: -3.0 };
-    assert_eq!(e.to_string(), "position (1500.5, -3) is outside the board for a circle");
+    let e = ChangeError::OutOfBounds { w: 120.0, h: 120.0, x: 1500.5, y: -3.0 };
+    assert_eq!(e.to_string(), "position (1500.5, -3) is outside the board for a shape of 120 × 120");
 }
 
 #[test]
@@ -70,7 +70,7 @@ fn shape_limit_is_enforced() {
 
 #[test]
 fn a_group_moves_as_one_up_to_the_edge() {
-    let group = [(ShapeKind::Circle, 10.0, 500.0), (ShapeKind::Rectangle, 1400.0, 20.0)];
+    let group = [[10.0, 500.0, 120.0, 120.0], [1400.0, 20.0, 160.0, 100.0]];
     // The rectangle meets the right edge after 40, the circle the left after 10.
     assert_eq!(clamp_offset(group.into_iter(), 100.0, 0.0), (40.0, 0.0));
     assert_eq!(clamp_offset(group.into_iter(), -100.0, -100.0), (-10.0, -20.0));
@@ -96,7 +96,7 @@ fn free_spot_avoids_existing_shapes() {
         let (x, y) = b.free_spot(kind);
         let (w, h) = kind.size();
         for s in b.shapes() {
-            let (sw, sh) = s.kind.size();
+            let (sw, sh) = s.size();
             let apart = x + w <= s.x || s.x + sw <= x || y + h <= s.y || s.y + sh <= y;
             assert!(apart, "spot {i} at ({x}, {y}) overlaps {}", s.id);
         }
@@ -172,4 +172,67 @@ fn a_batch_of_many_layer_changes_ends_as_the_same_changes_one_by_one() {
     }
     board.apply(&Change::Batch { changes }).unwrap();
     assert_eq!(board, one_by_one, "the same shapes, in the same drawing order");
+}
+
+#[test]
+fn a_shape_is_resized_and_turned_within_the_rules() {
+    let mut b = Board::new();
+    b.apply(&create("a", ShapeKind::Rectangle, 100.0, 100.0)).unwrap();
+    let resize = |x, y, w, h| Change::Resize { id: id("a"), x, y, w, h };
+    b.apply(&resize(90.0, 80.0, 300.0, 10.0)).unwrap();
+    let a = b.get(&id("a")).unwrap();
+    assert_eq!((a.x, a.y, a.w, a.h), (90.0, 80.0, 300.0, 10.0));
+    // Moves keep the board's edge for its new size.
+    assert!(b.apply(&Change::Move { id: id("a"), x: 1400.0, y: 0.0 }).is_err());
+    b.apply(&Change::Move { id: id("a"), x: 1300.0, y: 990.0 }).unwrap();
+    let refused = [
+        (resize(0.0, 0.0, 9.9, 50.0), "bad_size"),
+        (resize(0.0, 0.0, 50.0, 0.0), "bad_size"),
+        (resize(0.0, 0.0, f64::NAN, 50.0), "bad_size"),
+        (resize(0.0, 0.0, 1601.0, 50.0), "bad_size"),
+        (resize(1.0, 0.0, 1600.0, 50.0), "out_of_bounds"),
+        (resize(0.0, f64::INFINITY, 50.0, 50.0), "out_of_bounds"),
+        (Change::Rotate { id: id("a"), rotation: 360.0 }, "bad_rotation"),
+        (Change::Rotate { id: id("a"), rotation: -1.0 }, "bad_rotation"),
+        (Change::Rotate { id: id("a"), rotation: 1e308 }, "bad_rotation"),
+        (Change::Rotate { id: id("a"), rotation: f64::NAN }, "bad_rotation"),
+        (Change::Rotate { id: id("gone"), rotation: 10.0 }, "unknown_shape"),
+        (Change::Resize { id: id("gone"), x: 0.0, y: 0.0, w: 50.0, h: 50.0 }, "unknown_shape"),
+    ];
+    let before = b.clone();
+    for (change, code) in refused {
+        let e = b.apply(&change).unwrap_err();
+        assert_eq!(crate::protocol::ErrorCode::for_change_error(&e).as_str(), code, "{change:?}: {e}");
+        assert_eq!(b, before);
+    }
+    b.apply(&Change::Rotate { id: id("a"), rotation: 359.5 }).unwrap();
+    assert_eq!(b.get(&id("a")).unwrap().rotation, 359.5);
+    // A new shape of a size of its own, turned.
+    let big = Shape { w: 1600.0, h: 1000.0, rotation: 45.0, ..Shape::new(id("big"), ShapeKind::Circle, 0.0, 0.0) };
+    b.apply(&Change::Create { shape: big }).unwrap();
+    let bad = Shape { w: 5.0, ..Shape::new(id("small"), ShapeKind::Circle, 0.0, 0.0) };
+    assert!(matches!(b.apply(&Change::Create { shape: bad }), Err(ChangeError::BadSize { .. })));
+}
+
+#[test]
+fn a_batch_sees_the_sizes_its_earlier_changes_gave() {
+    let mut b = Board::new();
+    b.apply(&create("a", ShapeKind::Rectangle, 0.0, 0.0)).unwrap();
+    // Made smaller first, the shape then fits where its old size would not.
+    let shrink_then_move = Change::Batch {
+        changes: vec![
+            Change::Resize { id: id("a"), x: 0.0, y: 0.0, w: 20.0, h: 20.0 },
+            Change::Move { id: id("a"), x: 1580.0, y: 980.0 },
+        ],
+    };
+    b.apply(&shrink_then_move).unwrap();
+    let grow = Change::Batch {
+        changes: vec![
+            Change::Move { id: id("a"), x: 1000.0, y: 0.0 },
+            Change::Resize { id: id("a"), x: 1000.0, y: 0.0, w: 500.0, h: 20.0 },
+            Change::Move { id: id("a"), x: 1200.0, y: 0.0 },
+        ],
+    };
+    let e = b.apply(&grow).unwrap_err();
+    assert!(matches!(e, ChangeError::InBatch { index: 2, .. }), "{e}");
 }

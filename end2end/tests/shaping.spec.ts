@@ -1,0 +1,71 @@
+import { expect, test, type Page } from '@playwright/test';
+import { closeParticipants, expectShapeCount, openRoom, shapes, toPage, uniqueRoom } from './helpers';
+
+test.afterEach(closeParticipants);
+
+/** Size and turn as the text alternative of `page` lists them, for the first shape. */
+const frame = async (page: Page) => {
+  const [s] = await shapes(page);
+  return { x: s.x, y: s.y, w: s.w, h: s.h, rotation: s.rotation };
+};
+
+test('resize and rotate by keys and by handles, seen live by the other tab, each undone in one step', async ({ browser }) => {
+  const room = uniqueRoom('e2e-shape');
+  const alice = await openRoom(browser, room);
+  const bob = await openRoom(browser, room);
+  await alice.getByRole('button', { name: 'Rectangle', exact: true }).click();
+  const [rect] = await expectShapeCount(bob, 1);
+  expect([rect.w, rect.h, rect.rotation]).toEqual([160, 100, 0]);
+
+  // Keys: Alt+Right twice, Shift+Alt+Down once; then > twice and < once.
+  await alice.keyboard.press('Alt+ArrowRight');
+  await alice.keyboard.press('Alt+ArrowRight');
+  await alice.keyboard.press('Alt+Shift+ArrowDown');
+  await expect.poll(() => frame(bob)).toEqual({ x: rect.x, y: rect.y, w: 180, h: 150, rotation: 0 });
+  await alice.keyboard.press('Shift+Period');
+  await alice.keyboard.press('Shift+Period');
+  await alice.keyboard.press('Shift+Comma');
+  await expect.poll(() => frame(bob)).toEqual({ x: rect.x, y: rect.y, w: 180, h: 150, rotation: 15 });
+  // The turns were one step, the resizes another.
+  await alice.keyboard.press('Control+z');
+  await expect.poll(() => frame(bob)).toEqual({ x: rect.x, y: rect.y, w: 180, h: 150, rotation: 0 });
+  await alice.keyboard.press('Control+z');
+  await expect.poll(() => frame(bob)).toEqual({ x: rect.x, y: rect.y, w: 160, h: 100, rotation: 0 });
+
+  // The bottom-right handle, dragged 140 × 60 board units out: Bob sees it grow
+  // before the button is released.
+  const [hx, hy] = await toPage(alice, rect.x + 160, rect.y + 100);
+  const [tx, ty] = await toPage(alice, rect.x + 300, rect.y + 160);
+  await alice.mouse.move(hx, hy);
+  await expect(alice.locator('canvas.board')).toHaveCSS('cursor', 'nwse-resize');
+  await alice.mouse.down();
+  await alice.mouse.move((hx + tx) / 2, (hy + ty) / 2, { steps: 6 });
+  await expect.poll(async () => (await frame(bob)).w).toBeGreaterThan(180);
+  await alice.mouse.move(tx, ty, { steps: 6 });
+  await alice.mouse.up();
+  // The pointer lands on whole device pixels: allow a unit or two.
+  await expect.poll(async () => Math.abs((await frame(alice)).w - 300)).toBeLessThanOrEqual(2);
+  await expect.poll(async () => Math.abs((await frame(alice)).h - 160)).toBeLessThanOrEqual(2);
+  const grown = await frame(alice);
+  expect([grown.x, grown.y]).toEqual([rect.x, rect.y]);
+  await expect.poll(() => frame(bob)).toEqual(grown);
+
+  // The rotation handle (24 pixels above the top edge's middle), dragged with
+  // Shift to the right of the centre: a quarter turn, snapped.
+  const [cx, cy] = await toPage(alice, rect.x + grown.w / 2, rect.y + grown.h / 2);
+  const [topX, topY] = await toPage(alice, rect.x + grown.w / 2, rect.y);
+  await alice.mouse.move(topX, topY - 24);
+  await expect(alice.locator('canvas.board')).toHaveCSS('cursor', 'grab');
+  await alice.mouse.down();
+  await alice.keyboard.down('Shift');
+  await alice.mouse.move(cx + 150, cy + 10, { steps: 8 });
+  await alice.mouse.up();
+  await alice.keyboard.up('Shift');
+  await expect.poll(() => frame(bob)).toEqual({ ...grown, rotation: 90 });
+
+  // Each gesture is one undo step.
+  await alice.keyboard.press('Control+z');
+  await expect.poll(() => frame(bob)).toEqual(grown);
+  await alice.keyboard.press('Control+z');
+  await expect.poll(() => frame(bob)).toEqual({ x: rect.x, y: rect.y, w: 160, h: 100, rotation: 0 });
+});
