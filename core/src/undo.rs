@@ -8,8 +8,10 @@
 //! - a shape you created is deleted, wherever others have moved it since;
 //! - a shape you deleted comes back as it was (same id, place, colour and
 //!   layer: on top of that layer), unless it is on the board again;
-//! - a position, size, rotation, colour or layer you set goes back to what it
-//!   was (each property on its own), but only if
+//! - text you wrote is erased and text you erased comes back, character by
+//!   character, wherever others have written since (their characters stay);
+//! - a position, size, rotation, text size, colour or layer you set goes back
+//!   to what it was (each property on its own), but only if
 //!   nobody has set it since (`observe` hears of others' changes) and it is
 //!   still what you set: if someone changed it since, theirs stays (one
 //!   exception: a size you set back that no longer fits where someone moved
@@ -21,7 +23,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Board, Change, Shape, ShapeId, clamp_to_board};
+use std::collections::{HashMap, HashSet};
+
+use crate::model::{Board, Change, CharId, Run, Shape, ShapeId, Text, clamp_to_board};
 
 /// The most steps kept; older ones are forgotten.
 pub const MAX_STEPS: usize = 100;
@@ -44,6 +48,7 @@ const COLORED: u8 = 2;
 const LAYERED: u8 = 4;
 const RESIZED: u8 = 8;
 const ROTATED: u8 = 16;
+const TEXT_SIZED: u8 = 32;
 
 /// What one action did.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -102,8 +107,10 @@ impl Step {
                     reverse.push(Touched { id: t.id.clone(), before: Some(now.clone()), after: None, taken: 0 });
                 }
                 (Some(before), None, None) => {
-                    changes.push(Change::Create { shape: before.clone() });
-                    reverse.push(Touched { id: t.id.clone(), before: None, after: Some(before.clone()), taken: 0 });
+                    // Its text comes back whole: a new shape carries no erased characters.
+                    let shape = before.with_whole_text();
+                    changes.push(Change::Create { shape: shape.clone() });
+                    reverse.push(Touched { id: t.id.clone(), before: None, after: Some(shape), taken: 0 });
                 }
                 (Some(before), Some(after), Some(now)) => {
                     let mut back = now.clone();
@@ -125,6 +132,20 @@ impl Step {
                     if ours(ROTATED) && now.rotation == after.rotation && before.rotation != after.rotation {
                         changes.push(Change::Rotate { id: t.id.clone(), rotation: before.rotation });
                         back.rotation = before.rotation;
+                    }
+                    if let Some((erase, unerase)) = text_back(&before.text, &after.text, &now.text) {
+                        if !erase.is_empty() {
+                            back.text.erase(&erase);
+                            changes.push(Change::Erase { id: t.id.clone(), chars: erase });
+                        }
+                        if let Some((chars, text)) = unerase {
+                            back.text.unerase(&chars, &text);
+                            changes.push(Change::Unerase { id: t.id.clone(), chars, text });
+                        }
+                    }
+                    if ours(TEXT_SIZED) && now.text_size == after.text_size && before.text_size != after.text_size {
+                        changes.push(Change::TextSize { id: t.id.clone(), size: before.text_size });
+                        back.text_size = before.text_size;
                     }
                     if ours(COLORED) && now.fill() == after.fill() && before.fill() != after.fill() {
                         changes.push(Change::Color { id: t.id.clone(), color: before.fill() });
@@ -150,6 +171,36 @@ impl Step {
         }
         (changes, Step { touched: reverse })
     }
+}
+
+/// Characters to bring back, and what they were.
+type Unerased = (Vec<Run>, String);
+
+/// What takes a text from how a step left it (`after`) back to how it found
+/// it (`before`), character by character, where it still is as the step left
+/// it (`now`): what the step wrote and is still there is erased, what it
+/// erased and is still erased comes back. Others' characters are never
+/// touched. None when the step did nothing to the text.
+fn text_back(before: &Text, after: &Text, now: &Text) -> Option<(Vec<Run>, Option<Unerased>)> {
+    if before == after {
+        return None;
+    }
+    let was: HashMap<CharId, char> = before.shown_chars().collect();
+    let left: HashSet<CharId> = after.shown_ids().collect();
+    // In the order the characters stand now, so runs stay long.
+    let (mut erase, mut unerase, mut back) = (Vec::new(), Vec::new(), String::new());
+    for (id, shown) in now.all_ids() {
+        match (was.get(&id), left.contains(&id), shown) {
+            (None, true, true) => erase.push(id),
+            (Some(&ch), false, false) => {
+                unerase.push(id);
+                back.push(ch);
+            }
+            _ => {}
+        }
+    }
+    let unerase = (!unerase.is_empty()).then(|| (Text::runs_of(&unerase), back));
+    Some((Text::runs_of(&erase), unerase))
 }
 
 /// One tab's undo and redo stacks.
@@ -199,6 +250,7 @@ impl History {
                 Change::Move { .. } => MOVED,
                 Change::Resize { .. } => MOVED | RESIZED,
                 Change::Rotate { .. } => ROTATED,
+                Change::TextSize { .. } => TEXT_SIZED,
                 Change::Color { .. } => COLORED,
                 Change::Layer { .. } => LAYERED,
                 _ => continue,

@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
-use sketchboard_core::model::{Board, Change, ClientId, Color, RoomName, Shape, ShapeId, ShapeKind};
+use sketchboard_core::model::{Board, Change, CharId, ClientId, Color, RoomName, Run, Shape, ShapeId, ShapeKind};
 use sketchboard_core::protocol::{ClientMsg, ErrorCode, PROTOCOL_VERSION, ServerMsg};
 use sketchboard_core::session::{Event, Phase, Session};
 use sketchboard_core::undo::{History, Step as UndoStep};
@@ -24,8 +24,9 @@ use sketchboard_core::undo::{History, Step as UndoStep};
 #[derive(Debug, Clone)]
 enum Step {
     /// Tab `who` makes a change: `what` picks create / move / delete / colour
-    /// / layer / a batch / undo / redo, `pick` which shape, (`x`, `y`) where
-    /// (possibly off the board, to be refused).
+    /// / layer / a batch / undo / redo / resize / turn / write / erase, `pick`
+    /// which shape, (`x`, `y`) where (possibly off the board, to be refused;
+    /// for text, `x` picks the place).
     Local { who: usize, what: u8, pick: usize, x: f64, y: f64, kind: usize },
     /// The server takes the next message from tab `who`.
     Serve { who: usize },
@@ -43,7 +44,7 @@ const EPOCH: u64 = 77;
 
 fn step(tabs: usize) -> impl Strategy<Value = Step> {
     prop_oneof![
-        4 => (0..tabs, 0u8..10, 0usize..16, -50.0..1600.0f64, -50.0..1000.0f64, 0usize..3)
+        4 => (0..tabs, 0u8..12, 0usize..16, -50.0..1600.0f64, -50.0..1000.0f64, 0usize..3)
             .prop_map(|(who, what, pick, x, y, kind)| Step::Local { who, what, pick, x, y, kind }),
         4 => (0..tabs).prop_map(|who| Step::Serve { who }),
         4 => (0..tabs).prop_map(|who| Step::Deliver { who }),
@@ -65,6 +66,10 @@ struct World {
     up: Vec<VecDeque<(u64, Change)>>,
     down: Vec<VecDeque<ServerMsg>>,
     next_shape: usize,
+    /// Each tab's count of the characters it has written (its writer number is its index + 1).
+    written: Vec<u32>,
+    /// Every write a tab made: the character it went after, and its first character.
+    writes: Vec<(Option<CharId>, CharId)>,
 }
 
 impl World {
@@ -79,6 +84,8 @@ impl World {
             up: vec![VecDeque::new(); n],
             down: (0..n).map(|_| VecDeque::new()).collect(),
             next_shape: 0,
+            written: vec![0; n],
+            writes: Vec::new(),
         };
         for who in 0..n {
             world.run(&Step::Reconnect { who });
@@ -167,6 +174,24 @@ impl World {
                         Change::Resize { id: id.clone(), x, y, w, h }
                     }
                     (9, Some(id)) => Change::Rotate { id: id.clone(), rotation: x.rem_euclid(360.0) },
+                    (10, Some(id)) => {
+                        // One or two letters, at a place picked among the shown ones.
+                        let shown: Vec<CharId> = view.get(id).unwrap().text.shown_ids().collect();
+                        let place = (x.abs() as usize) % (shown.len() + 1);
+                        let after = place.checked_sub(1).map(|i| shown[i]);
+                        let text = ["a", "bc", "é", "😀"][kind % 4].to_owned();
+                        let at = CharId(who as u32 + 1, self.written[who]);
+                        self.written[who] += text.chars().count() as u32;
+                        self.writes.push((after, at));
+                        Change::Write { id: id.clone(), after, at, text }
+                    }
+                    (11, Some(id)) => {
+                        let shown: Vec<CharId> = view.get(id).unwrap().text.shown_ids().collect();
+                        match shown.get((x.abs() as usize) % shown.len().max(1)) {
+                            Some(c) => Change::Erase { id: id.clone(), chars: vec![Run(c.0, c.1, 1)] },
+                            None => return,
+                        }
+                    }
                     (5, Some(id)) => Change::Batch {
                         changes: vec![
                             Change::Move { id: id.clone(), x, y },
@@ -176,7 +201,8 @@ impl World {
                     _ => {
                         self.next_shape += 1;
                         let id = ShapeId::parse(format!("s{}", self.next_shape)).unwrap();
-                        Change::Create { shape: Shape::new(id, ShapeKind::ALL[kind], x.max(0.0), y.max(0.0)) }
+                        let kind = ShapeKind::ALL[kind % ShapeKind::ALL.len()];
+                        Change::Create { shape: Shape::new(id, kind, x.max(0.0), y.max(0.0)) }
                     }
                 };
                 let step = UndoStep::before(view, &change);
@@ -259,8 +285,67 @@ impl World {
     }
 }
 
+/// Steps of two or three people writing in one note: typing (at any place),
+/// erasing, undoing and redoing, with deliveries, drops and reconnects.
+fn typing_step(tabs: usize) -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => (0..tabs, 0.0..1000.0f64, 0usize..4).prop_map(|(who, x, kind)| Step::Local { who, what: 10, pick: 0, x, y: 0.0, kind }),
+        2 => (0..tabs, 0.0..1000.0f64).prop_map(|(who, x)| Step::Local { who, what: 11, pick: 0, x, y: 0.0, kind: 0 }),
+        1 => (0..tabs, 6u8..8).prop_map(|(who, what)| Step::Local { who, what, pick: 0, x: 0.0, y: 0.0, kind: 0 }),
+        4 => (0..tabs).prop_map(|who| Step::Serve { who }),
+        4 => (0..tabs).prop_map(|who| Step::Deliver { who }),
+        1 => (0..tabs).prop_map(|who| Step::Drop { who }),
+        1 => (0..tabs).prop_map(|who| Step::Reconnect { who }),
+    ]
+}
+
+/// Every write's characters stand after the character it went after, in
+/// every text that holds both: each writer's characters keep their order.
+fn writes_keep_their_order(world: &World) -> Result<(), TestCaseError> {
+    for shape in world.board.shapes() {
+        let order: std::collections::HashMap<CharId, usize> =
+            shape.text.all_ids().enumerate().map(|(i, (id, _))| (id, i)).collect();
+        for (after, at) in &world.writes {
+            if let (Some(after), Some(at)) = (after.and_then(|a| order.get(&a)), order.get(at)) {
+                prop_assert!(after < at, "a write went before the character it followed in {}", shape.id);
+            }
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Two or three people typing in one note at once, with drops and
+    /// reconnects, undoing and redoing: every tab ends with the server's text,
+    /// every letter typed and not erased is there once, and each writer's
+    /// letters keep their order.
+    #[test]
+    fn writers_in_one_note_converge_keeping_every_letter(
+        (tabs, steps) in (2usize..=3).prop_flat_map(|n| (Just(n), prop::collection::vec(typing_step(n), 0..300)))
+    ) {
+        let mut world = World::new(tabs);
+        world.run(&Step::Local { who: 0, what: 0, pick: 0, x: 100.0, y: 100.0, kind: 0 });
+        world.quiesce();
+        // The note stays: nobody's undo takes it away.
+        world.histories[0] = History::new();
+        for s in &steps {
+            world.run(s);
+        }
+        world.quiesce();
+        for (i, tab) in world.tabs.iter().enumerate() {
+            prop_assert_eq!(tab.view(), &world.board, "tab {} differs from the server", i);
+            prop_assert_eq!(tab.pending(), 0);
+        }
+        let note = world.board.shapes().next().unwrap();
+        let kept = note.text.all_ids().count();
+        let unique: std::collections::HashSet<CharId> = note.text.all_ids().map(|(id, _)| id).collect();
+        prop_assert_eq!(unique.len(), kept, "a character twice");
+        let typed: u32 = world.written.iter().sum();
+        prop_assert_eq!(kept as u32, typed, "every character written is kept, shown or erased");
+        writes_keep_their_order(&world)?;
+    }
 
     #[test]
     fn sessions_converge_on_the_servers_board(
@@ -276,6 +361,7 @@ proptest! {
             prop_assert_eq!(tab.pending(), 0);
             prop_assert_eq!(tab.replica().seq(), world.seq());
         }
+        writes_keep_their_order(&world)?;
     }
 
     /// A move, a colour and a layer on one shape commute (docs/protocol.md:

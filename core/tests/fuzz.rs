@@ -45,6 +45,8 @@ const VALID: &[&str] = &[
     r#"{"type":"change","op":10,"change":{"op":"resize","id":"s1","x":300,"y":200,"w":40,"h":300}}"#,
     r#"{"type":"change","op":11,"change":{"op":"rotate","id":"s0","rotation":22.5}}"#,
     r#"{"type":"change","op":12,"change":{"op":"create","shape":{"id":"n2","kind":"circle","x":1,"y":2,"w":30,"h":40,"rotation":90}}}"#,
+    r#"{"type":"change","op":13,"change":{"op":"write","id":"s1","after":null,"at":[7,0],"text":"Plan ✓"}}"#,
+    r#"{"type":"change","op":14,"change":{"op":"create","shape":{"id":"n3","kind":"circle","x":1,"y":2,"text":"hi","chars":[[0,0,1,0],[0,1,1,1],[4,0,1,0]]}}}"#,
     r#"{"type":"name","name":"Blue Otter"}"#,
     r#"{"type":"pointer","at":[12.5,300]}"#,
     r#"{"type":"selection","ids":["s1","s2"]}"#,
@@ -112,6 +114,21 @@ proptest! {
     }
 
     #[test]
+    fn hostile_text_is_refused_cleanly(
+        text in prop_oneof![Just("x".to_owned()), "\\PC{0,12}", ".{0,12}", Just("y".repeat(5_001))],
+        w in number(), n in number(), len in number(),
+        after in prop_oneof![Just("null".to_owned()), Just("[0,0]".to_owned()), Just("[1]".to_owned()), number()],
+    ) {
+        let text = serde_json::to_string(&text).unwrap();
+        feed(&format!(r#"{{"type":"change","op":1,"change":{{"op":"write","id":"s1","after":{after},"at":[{w},{n}],"text":{text}}}}}"#));
+        feed(&format!(r#"{{"type":"change","op":1,"change":{{"op":"erase","id":"s1","chars":[[{w},{n},{len}]]}}}}"#));
+        feed(&format!(r#"{{"type":"change","op":1,"change":{{"op":"unerase","id":"s1","chars":[[{w},{n},{len}]],"text":{text}}}}}"#));
+        feed(&format!(
+            r#"{{"type":"change","op":1,"change":{{"op":"create","shape":{{"id":"n","kind":"circle","x":1,"y":1,"text":{text},"chars":[[{w},{n},{len},0]]}}}}}}"#
+        ));
+    }
+
+    #[test]
     fn hostile_sizes_and_rotations_are_refused_cleanly(
         x in number(), y in number(), w in number(), h in number(), r in number(),
         id in prop_oneof![Just("s1".to_owned()), Just("gone".to_owned())],
@@ -132,5 +149,6 @@ fn the_fuzzer_reaches_valid_changes_too() {
     assert!(feed(VALID[2]));
     assert!(feed(VALID[1]));
     assert!(feed(VALID[4]) && feed(VALID[5]) && feed(VALID[6]));
+    assert!(feed(VALID[7]) && feed(VALID[8]));
     assert!(!feed(r#"{"type":"change","op":8,"change":{"op":"move","id":"s1","x":1e999,"y":200}}"#));
 }

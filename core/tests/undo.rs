@@ -5,7 +5,8 @@
 
 use proptest::prelude::*;
 use sketchboard_core::model::{
-    BOARD_HEIGHT, BOARD_WIDTH, Board, Change, ChangeError, Color, MAX_BATCH, Shape, ShapeId, ShapeKind,
+    BOARD_HEIGHT, BOARD_WIDTH, Board, Change, ChangeError, CharId, Color, MAX_BATCH, Run, Shape, ShapeId, ShapeKind,
+    TextSize,
 };
 use sketchboard_core::undo::{History, Step};
 
@@ -171,7 +172,7 @@ struct Action {
 }
 
 fn action() -> impl Strategy<Value = Action> {
-    (any::<bool>(), 0u8..8, 0usize..8, 0.0..1400.0f64, 0usize..9).prop_map(|(mine, what, pick, x, color)| Action {
+    (any::<bool>(), 0u8..10, 0usize..8, 0.0..1400.0f64, 0usize..9).prop_map(|(mine, what, pick, x, color)| Action {
         mine,
         what,
         pick,
@@ -196,6 +197,22 @@ fn change_for(board: &Board, a: &Action, made: &mut usize) -> Change {
         4 => Change::Layer { id: target, z: board.top_layer() + 1 },
         6 => Change::Resize { id: target, x: a.x / 2.0, y: 10.0, w: 10.0 + a.x / 2.0, h: 10.0 + 30.0 * a.color as f64 },
         7 => Change::Rotate { id: target, rotation: a.x % 360.0 },
+        8 => {
+            // A letter or two at a place picked among the shown ones, by writer 1 (me) or 2.
+            let shown: Vec<CharId> = board.get(&target).map(|s| s.text.shown_ids().collect()).unwrap_or_default();
+            let place = (a.x as usize) % (shown.len() + 1);
+            *made += 1;
+            let at = CharId(if a.mine { 1 } else { 2 }, 2 * *made as u32);
+            let text = ["a", "bc"][a.color % 2].to_owned();
+            Change::Write { id: target, after: place.checked_sub(1).map(|i| shown[i]), at, text }
+        }
+        9 => {
+            let shown: Vec<CharId> = board.get(&target).map(|s| s.text.shown_ids().collect()).unwrap_or_default();
+            match shown.get((a.x as usize) % shown.len().max(1)) {
+                Some(c) => Change::Erase { id: target, chars: vec![Run(c.0, c.1, 1)] },
+                None => Change::TextSize { id: target, size: TextSize::ALL[a.color % 4] },
+            }
+        }
         _ => Change::Batch {
             changes: ids
                 .iter()
@@ -207,9 +224,14 @@ fn change_for(board: &Board, a: &Action, made: &mut usize) -> Change {
     }
 }
 
-/// Box, turn, colour and layer of every shape, by id.
-fn looks(board: &Board) -> Vec<(String, [f64; 4], f64, Color, i64)> {
-    let mut all: Vec<_> = board.shapes().map(|s| (s.id.to_string(), s.frame(), s.rotation, s.fill(), s.z)).collect();
+/// What every shape looks like, by id: box, turn, colour, layer, text and its size.
+type Looks = (String, [f64; 4], f64, Color, i64, String, TextSize);
+
+fn looks(board: &Board) -> Vec<Looks> {
+    let mut all: Vec<Looks> = board
+        .shapes()
+        .map(|s| (s.id.to_string(), s.frame(), s.rotation, s.fill(), s.z, s.text.shown(), s.text_size))
+        .collect();
     all.sort_by(|a, b| a.0.cmp(&b.0));
     all
 }
@@ -287,6 +309,12 @@ proptest! {
                 if last.theirs(&s.id, 5) {
                     prop_assert_eq!(now.rotation, s.rotation, "their turn of {} undone", s.id);
                 }
+                // A character whose showing or erasing was theirs last stays as they left it.
+                for (c, shown) in s.text.all_ids() {
+                    if last.1.get(&(s.id.clone(), c)) == Some(&true) {
+                        prop_assert_eq!(now.text.is_shown(c), Some(shown), "their edit of {:?} in {} undone", c, s.id);
+                    }
+                }
             }
             for now in board.shapes() {
                 let deleted_by_them = was.get(&now.id).is_none() && last.theirs(&now.id, 3);
@@ -298,9 +326,12 @@ proptest! {
 }
 
 /// Who last set each shape's position (0), colour (1), layer (2),
-/// existence (3), size (4) and turn (5): whether it was the other person.
+/// existence (3), size (4) and turn (5), and who last wrote or erased each
+/// character: whether it was the other person.
 #[derive(Default)]
-struct LastSetBy(std::collections::HashMap<(ShapeId, u8), bool>);
+struct LastSetBy(std::collections::HashMap<(ShapeId, u8), bool>, LastChars);
+
+type LastChars = std::collections::HashMap<(ShapeId, CharId), bool>;
 
 impl LastSetBy {
     fn note(&mut self, before: &Board, after: &Board, theirs: bool) {
@@ -322,6 +353,13 @@ impl LastSetBy {
             };
             for p in changed {
                 self.0.insert((id.clone(), p), theirs);
+            }
+            if let (Some(b), Some(a)) = (before.get(&id), after.get(&id)) {
+                for (c, shown) in a.text.all_ids() {
+                    if b.text.is_shown(c) != Some(shown) {
+                        self.1.insert((id.clone(), c), theirs);
+                    }
+                }
             }
         }
     }

@@ -39,6 +39,8 @@ export interface ShapeItem {
   w: number;
   h: number;
   rotation: number;
+  /** What is written on it (at most its first 200 characters). */
+  text: string;
   selected: boolean;
 }
 
@@ -63,13 +65,13 @@ export function shapeList(page: Page): Locator {
 export async function shapes(page: Page): Promise<ShapeItem[]> {
   const texts = await shapeList(page).getByRole('listitem').allTextContents();
   return texts.map((t) => {
-    const m = /^([A-Z][a-z]+) (rectangle|triangle|circle) at (-?\d+), (-?\d+), (\d+) × (\d+)(?:, rotated (\d+)°)?(, selected)?$/.exec(
+    const m = /^([A-Z][a-z]+) (rectangle|triangle|circle) at (-?\d+), (-?\d+), (\d+) × (\d+)(?:, rotated (\d+)°)?(?:, “(.*)”)?(, selected)?$/.exec(
       t.trim(),
     );
     if (!m) throw new Error(`unexpected shape description: ${t}`);
     const kind = (m[2][0].toUpperCase() + m[2].slice(1)) as Kind;
     const [x, y, w, h, rotation] = [m[3], m[4], m[5], m[6], m[7] ?? '0'].map(Number);
-    return { kind, colour: m[1], x, y, w, h, rotation, selected: !!m[8] };
+    return { kind, colour: m[1], x, y, w, h, rotation, text: m[8] ?? '', selected: !!m[9] };
   });
 }
 

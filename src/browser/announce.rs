@@ -29,6 +29,10 @@ pub(super) fn what(change: &Change, board: &Board) -> String {
         Change::Delete { .. } => "deleted a shape".to_owned(),
         Change::Resize { id, .. } => format!("resized {}", shape(id)),
         Change::Rotate { id, .. } => format!("turned {}", shape(id)),
+        Change::Write { id, .. } | Change::Erase { id, .. } | Change::Unerase { id, .. } => {
+            format!("wrote on {}", shape(id))
+        }
+        Change::TextSize { id, .. } => format!("resized the text of {}", shape(id)),
         Change::Color { id, .. } => format!("coloured {}", shape(id)),
         Change::Layer { id, .. } => format!("restacked {}", shape(id)),
         Change::Batch { changes } => {

@@ -1,5 +1,5 @@
 //! The canvas's text alternative: one line per shape ("Green circle at 120,
-//! 40, 120 × 120, rotated 30°, selected"), in drawing order, for screen readers (and the browser tests).
+//! 40, 120 × 120, rotated 30°, “Plan”, selected"), in drawing order, for screen readers (and the browser tests).
 //!
 //! On a crowded board it lists only the topmost `MAX_LINES` shapes (plus the
 //! selected ones, wherever they are) and says how many more lie beneath: a list of
@@ -14,6 +14,8 @@ use crate::board_ui::ShapeLine;
 use sketchboard_core::model::{Board, Shape, ShapeId};
 
 const MAX_LINES: usize = 100;
+/// The most characters of a shape's text its line reads out.
+const TEXT_SHOWN: usize = 200;
 
 pub(super) fn update(lines: RwSignal<Vec<ShapeLine>>, board: &Board, selected: &[ShapeId]) {
     // A set: this runs every frame, and after select-all a list lookup per shape is quadratic.
@@ -44,5 +46,20 @@ fn line(s: &Shape, selected: bool) -> ShapeLine {
         r => format!(", rotated {r}°"),
     };
     let (color, kind) = (s.fill().label(), s.kind.css_name());
-    ShapeLine { id: s.id.to_string(), text: format!("{color} {kind} at {x}, {y}, {w} × {h}{turned}{mark}") }
+    let written = match s.text.is_empty() {
+        true => String::new(),
+        false => format!(", “{}”", shown_text(s)),
+    };
+    ShapeLine { id: s.id.to_string(), text: format!("{color} {kind} at {x}, {y}, {w} × {h}{turned}{written}{mark}") }
+}
+
+/// A shape's text as a line of the list: its first `TEXT_SHOWN` characters,
+/// line breaks as spaces.
+fn shown_text(s: &Shape) -> String {
+    let mut out: String =
+        s.text.shown().chars().take(TEXT_SHOWN).map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+    if s.text.len() > TEXT_SHOWN {
+        out.push('…');
+    }
+    out
 }

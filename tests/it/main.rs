@@ -6,6 +6,7 @@
 //! - `sockets`: real-time behaviour (order, rooms, confirmations, presence);
 //! - `editing`: batches, colours and layers; `parts`: batches too large for one message;
 //! - `shaping`: resizes and turns, merged by property, refused when bad, kept across restarts;
+//! - `typing`: two people typing in one note at once, on one node and on two;
 //! - `persist`: what storage keeps across restarts; `resume`: catching up after a drop;
 //! - `crash`: SIGKILL while tabs send; `chaos`: seeded random tabs and drops (one node, and two);
 //! - `limits`: room, member and rate limits; `hostile`: bad input and origins;
@@ -49,3 +50,4 @@ mod shaping;
 mod sharing;
 mod sockets;
 mod store_contract;
+mod typing;

@@ -87,7 +87,7 @@ impl Editor {
         let z = doc.view().top_layer();
         let copies = shapes
             .into_iter()
-            .map(|s| Shape { id: (self.shared.new_id)(), x: s.x + dx, y: s.y + dy, z, ..s })
+            .map(|s| Shape { id: (self.shared.new_id)(), x: s.x + dx, y: s.y + dy, z, ..s.with_whole_text() })
             .collect();
         self.add(doc, copies)
     }

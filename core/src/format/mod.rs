@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Board, Color, MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape, ShapeId, ShapeKind, clamp_to_board, size_fits,
+    Board, Color, MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape, ShapeId, ShapeKind, Text, TextError, TextSize,
+    clamp_to_board, size_fits,
 };
 
 /// What the `format` field of every board file says.
@@ -58,6 +59,15 @@ struct FileShape {
     color: Option<Color>,
     #[serde(default)]
     z: i64,
+    /// What is written on it (version 2); left out when nothing is.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    text: String,
+    #[serde(default, skip_serializing_if = "is_medium")]
+    text_size: TextSize,
+}
+
+fn is_medium(size: &TextSize) -> bool {
+    *size == TextSize::M
 }
 
 fn is_upright(r: &f64) -> bool {
@@ -90,6 +100,8 @@ pub enum FormatError {
     BadSize(usize),
     #[error("shape {0} of the file: its rotation is not 0 up to (not including) 360 degrees")]
     BadRotation(usize),
+    #[error("shape {0} of the file: its text: {1}")]
+    BadText(usize, TextError),
     #[error("shape {0} of the file: its layer {1} is beyond ±{MAX_LAYER}")]
     BadLayer(usize, i64),
     #[error("the file holds {file} shapes and the board {board}: a board holds at most {MAX_SHAPES}")]
@@ -110,6 +122,8 @@ pub fn write(board: &Board) -> String {
             rotation: s.rotation,
             color: s.color,
             z: s.z,
+            text: s.text.shown(),
+            text_size: s.text_size,
         })
         .collect();
     let file = File {
@@ -163,6 +177,7 @@ pub fn read(text: &str, board: &Board, mut new_id: impl FnMut() -> ShapeId) -> R
         if s.z.abs() > MAX_LAYER {
             return Err(FormatError::BadLayer(i + 1, s.z));
         }
+        Text::whole(&s.text).map_err(|e| FormatError::BadText(i + 1, e))?;
     }
     let lowest = file.shapes.iter().map(|s| s.z).min().unwrap_or(0);
     // Onto an empty board the layers stay as they were; otherwise above everything there.
@@ -174,7 +189,9 @@ pub fn read(text: &str, board: &Board, mut new_id: impl FnMut() -> ShapeId) -> R
             let (w, h) = s.size();
             let (x, y) = clamp_to_board((w, h), s.x, s.y);
             let z = s.z.saturating_add(lift).clamp(-MAX_LAYER, MAX_LAYER);
-            Shape { w, h, rotation: s.rotation, color: s.color, z, ..Shape::new(new_id(), s.kind, x, y) }
+            let text = Text::whole(&s.text).unwrap_or_default();
+            let (rotation, text_size) = (s.rotation, s.text_size);
+            Shape { w, h, rotation, color: s.color, z, text, text_size, ..Shape::new(new_id(), s.kind, x, y) }
         })
         .collect())
 }

@@ -8,13 +8,18 @@ use crate::tagged::{self, TagFirst};
 
 use super::color::Color;
 use super::ident::ShapeId;
-use super::shape::{MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape};
+use super::shape::{MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape, TextSize};
+use super::text::{CharId, Run, TextError};
 
 /// The most changes one batch holds: enough to replace a full board in one
 /// change (delete every shape, create as many), so an import, a restore or
 /// an action on every shape is one recorded change and one undo step. A batch
 /// too big for one message travels in `part` messages (`protocol`).
 pub const MAX_BATCH: usize = 2 * MAX_SHAPES;
+
+/// The most characters all the texts of one board keep, shown or erased
+/// (`text::MAX_STORED` each at most): about 12 MB of memory for a room.
+pub const MAX_BOARD_TEXT: usize = 1_000_000;
 
 /// One change to a board. Each sets one property of a shape (its position,
 /// its frame, its turn, its colour, its layer) to an absolute value, so the
@@ -50,6 +55,31 @@ pub enum Change {
         id: ShapeId,
         rotation: f64,
     },
+    /// Writes `text` in a shape, right after character `after` (none: at
+    /// the start), its characters numbered `at`, `at + 1`, … (`text`).
+    Write {
+        id: ShapeId,
+        after: Option<CharId>,
+        at: CharId,
+        text: String,
+    },
+    /// Erases these characters of a shape's text.
+    Erase {
+        id: ShapeId,
+        chars: Vec<Run>,
+    },
+    /// Brings back erased characters of a shape's text, as `text` has them
+    /// (one for each id of `chars`, in order): how an erase is undone.
+    Unerase {
+        id: ShapeId,
+        chars: Vec<Run>,
+        text: String,
+    },
+    /// Draws a shape's text this big.
+    TextSize {
+        id: ShapeId,
+        size: TextSize,
+    },
     /// Gives a shape this fill.
     Color {
         id: ShapeId,
@@ -75,8 +105,20 @@ impl<'de> Deserialize<'de> for Change {
 
 impl TagFirst for Change {
     const TAG: &'static str = "op";
-    const VARIANTS: &'static [&'static str] =
-        &["create", "move", "delete", "resize", "rotate", "color", "layer", "batch"];
+    const VARIANTS: &'static [&'static str] = &[
+        "create",
+        "move",
+        "delete",
+        "resize",
+        "rotate",
+        "write",
+        "erase",
+        "unerase",
+        "text_size",
+        "color",
+        "layer",
+        "batch",
+    ];
 
     fn variant<'de, A: MapAccess<'de>>(tag: &str, rest: A) -> Result<Change, A::Error> {
         #[derive(Deserialize)]
@@ -113,6 +155,33 @@ impl TagFirst for Change {
         }
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
+        struct Write {
+            id: ShapeId,
+            after: Option<CharId>,
+            at: CharId,
+            text: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Erase {
+            id: ShapeId,
+            chars: Vec<Run>,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Unerase {
+            id: ShapeId,
+            chars: Vec<Run>,
+            text: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Size {
+            id: ShapeId,
+            size: TextSize,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Paint {
             id: ShapeId,
             color: Color,
@@ -136,6 +205,16 @@ impl TagFirst for Change {
                 Change::Resize { id: r.id, x: r.x, y: r.y, w: r.w, h: r.h }
             }
             "rotate" => tagged::rest::<_, Rotate>(rest).map(|r| Change::Rotate { id: r.id, rotation: r.rotation })?,
+            "write" => {
+                let w = tagged::rest::<_, Write>(rest)?;
+                Change::Write { id: w.id, after: w.after, at: w.at, text: w.text }
+            }
+            "erase" => tagged::rest::<_, Erase>(rest).map(|e| Change::Erase { id: e.id, chars: e.chars })?,
+            "unerase" => {
+                let u = tagged::rest::<_, Unerase>(rest)?;
+                Change::Unerase { id: u.id, chars: u.chars, text: u.text }
+            }
+            "text_size" => tagged::rest::<_, Size>(rest).map(|t| Change::TextSize { id: t.id, size: t.size })?,
             "color" => tagged::rest::<_, Paint>(rest).map(|p| Change::Color { id: p.id, color: p.color })?,
             "layer" => tagged::rest::<_, Layer>(rest).map(|l| Change::Layer { id: l.id, z: l.z })?,
             "batch" => tagged::rest::<_, Batch>(rest).map(|b| Change::Batch { changes: b.changes })?,
@@ -161,9 +240,25 @@ impl Change {
             | Change::Delete { id }
             | Change::Resize { id, .. }
             | Change::Rotate { id, .. }
+            | Change::Write { id, .. }
+            | Change::Erase { id, .. }
+            | Change::Unerase { id, .. }
+            | Change::TextSize { id, .. }
             | Change::Color { id, .. }
             | Change::Layer { id, .. } => Some(id),
             Change::Batch { .. } => None,
+        }
+    }
+
+    /// Whether it may encode longer than `LONGEST_CHANGE` (a shape made with
+    /// text, a write, characters erased or brought back): such changes are
+    /// measured before they are sent.
+    pub fn may_be_long(&self) -> bool {
+        match self {
+            Change::Create { shape } => shape.text.kept() > 0,
+            Change::Write { .. } | Change::Erase { .. } | Change::Unerase { .. } => true,
+            Change::Batch { changes } => changes.iter().any(Change::may_be_long),
+            _ => false,
         }
     }
 
@@ -190,6 +285,10 @@ pub enum ChangeError {
     BadSize { w: f64, h: f64 },
     #[error("a rotation of {} is not an angle: it is 0 up to (not including) 360 degrees", Coord(*.0))]
     BadRotation(f64),
+    #[error("the text of shape {id}: {source}")]
+    Text { id: ShapeId, source: TextError },
+    #[error("the board holds as much text as it may ({MAX_BOARD_TEXT} characters, erased ones included)")]
+    BoardTextFull,
     #[error("the board already holds the maximum of {MAX_SHAPES} shapes")]
     TooManyShapes,
     #[error("layer {0} is beyond ±{MAX_LAYER}")]

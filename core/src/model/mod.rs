@@ -12,14 +12,16 @@ mod ident;
 mod replica;
 mod restore;
 mod shape;
+pub mod text;
 
 pub use board::{BOARD_HEIGHT, BOARD_WIDTH, Board, clamp_offset, clamp_size, clamp_to_board, size_fits};
-pub use change::{Change, ChangeError, MAX_BATCH};
+pub use change::{Change, ChangeError, MAX_BATCH, MAX_BOARD_TEXT};
 pub use color::Color;
 pub use ident::{ClientId, IdentError, MAX_IDENT_LEN, RoomName, ShapeId, ident_pattern, ident_rule};
 pub use replica::{Replica, ReplicaError, Unsent};
 pub use restore::changes_between;
-pub use shape::{MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape, ShapeKind};
+pub use shape::{MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape, ShapeKind, TextSize};
+pub use text::{CharId, Run, Text, TextError};
 
 /// Small builders the unit tests of this crate share.
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! A shape: one of three kinds, at a position, of a size, turned, in a colour
 //! and on a layer.
 
+use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
 use super::color::Color;
 use super::frame::{corners, quad_meets_rect, turn};
 use super::ident::ShapeId;
+use super::text::{Run, Text, TextError};
 
 /// The most shapes one room may hold.
 pub const MAX_SHAPES: usize = 10_000;
@@ -69,11 +71,52 @@ impl ShapeKind {
     }
 }
 
+/// How big a shape's text is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSize {
+    S,
+    #[default]
+    M,
+    L,
+    Xl,
+}
+
+impl TextSize {
+    pub const ALL: [TextSize; 4] = [TextSize::S, TextSize::M, TextSize::L, TextSize::Xl];
+
+    /// The font's size, in board units.
+    pub fn units(self) -> f64 {
+        match self {
+            TextSize::S => 16.0,
+            TextSize::M => 24.0,
+            TextSize::L => 36.0,
+            TextSize::Xl => 48.0,
+        }
+    }
+
+    /// Its name on the toolbar.
+    pub fn label(self) -> &'static str {
+        match self {
+            TextSize::S => "S",
+            TextSize::M => "M",
+            TextSize::L => "L",
+            TextSize::Xl => "XL",
+        }
+    }
+}
+
 /// A shape on a board. `x` and `y` are the top-left corner of its box of `w`
 /// × `h` before it is turned `rotation` degrees clockwise about its centre
 /// (`frame`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "ShapeRecord")]
+///
+/// In JSON, its `text` is what it shows, and `chars` the ids of its
+/// characters in order, erased ones too (`text::Text`), as runs `[writer,
+/// first, count, erased]`; both are left out when there are none, and a
+/// `text` without `chars` (a file, a shape made with its text) is numbered
+/// as text that arrived whole.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "ShapeRecord")]
 pub struct Shape {
     pub id: ShapeId,
     pub kind: ShapeKind,
@@ -83,16 +126,53 @@ pub struct Shape {
     pub w: f64,
     pub h: f64,
     /// Degrees clockwise, 0 ≤ r < 360. Left out of the JSON when 0.
-    #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub rotation: f64,
     /// Its fill; none yet is its kind's own colour (`fill()`). Left out of
     /// the JSON when none, so boards from before colours read as they were.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<Color>,
     /// Its layer: a higher one is drawn above a lower one; within one layer,
     /// shapes keep the order they arrived in. Left out of the JSON when 0.
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub z: i64,
+    /// What is written on it.
+    pub text: Text,
+    /// How big its text is drawn. Left out of the JSON when `M`.
+    pub text_size: TextSize,
+}
+
+/// One run of a text's character ids: `[writer, first, count, erased]`.
+type RunRecord = (u32, u32, u32, u8);
+
+impl Serialize for Shape {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Shape", 12)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("kind", &self.kind)?;
+        out.serialize_field("x", &self.x)?;
+        out.serialize_field("y", &self.y)?;
+        out.serialize_field("w", &self.w)?;
+        out.serialize_field("h", &self.h)?;
+        if self.rotation != 0.0 {
+            out.serialize_field("rotation", &self.rotation)?;
+        }
+        if let Some(color) = self.color {
+            out.serialize_field("color", &color)?;
+        }
+        if self.z != 0 {
+            out.serialize_field("z", &self.z)?;
+        }
+        if !self.text.is_empty() {
+            out.serialize_field("text", &self.text.shown())?;
+        }
+        if self.text.kept() > 0 {
+            let runs: Vec<RunRecord> =
+                self.text.runs().into_iter().map(|(Run(w, n, len), gone)| (w, n, len, u8::from(gone))).collect();
+            out.serialize_field("chars", &runs)?;
+        }
+        if self.text_size != TextSize::M {
+            out.serialize_field("text_size", &self.text_size)?;
+        }
+        out.end()
+    }
 }
 
 /// A shape as it is read: without a size (written before shapes had one) it
@@ -114,12 +194,28 @@ struct ShapeRecord {
     color: Option<Color>,
     #[serde(default)]
     z: i64,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    chars: Option<Vec<RunRecord>>,
+    #[serde(default)]
+    text_size: TextSize,
 }
 
-impl From<ShapeRecord> for Shape {
-    fn from(r: ShapeRecord) -> Shape {
+impl TryFrom<ShapeRecord> for Shape {
+    type Error = TextError;
+
+    fn try_from(r: ShapeRecord) -> Result<Shape, TextError> {
         let (w, h) = r.kind.size();
-        Shape {
+        let text = match r.chars {
+            None => Text::whole(&r.text)?,
+            Some(runs) => {
+                let runs: Vec<(Run, bool)> =
+                    runs.into_iter().map(|(w, n, len, gone)| (Run(w, n, len), gone != 0)).collect();
+                Text::from_parts(&r.text, &runs)?
+            }
+        };
+        Ok(Shape {
             id: r.id,
             kind: r.kind,
             x: r.x,
@@ -129,23 +225,29 @@ impl From<ShapeRecord> for Shape {
             rotation: r.rotation,
             color: r.color,
             z: r.z,
-        }
+            text,
+            text_size: r.text_size,
+        })
     }
-}
-
-fn is_zero(z: &i64) -> bool {
-    *z == 0
-}
-
-fn is_zero_f64(r: &f64) -> bool {
-    *r == 0.0
 }
 
 impl Shape {
     /// A shape of its kind's size and colour, upright, on the bottom layer.
     pub fn new(id: ShapeId, kind: ShapeKind, x: f64, y: f64) -> Shape {
         let (w, h) = kind.size();
-        Shape { id, kind, x, y, w, h, rotation: 0.0, color: None, z: 0 }
+        Shape { id, kind, x, y, w, h, rotation: 0.0, color: None, z: 0, text: Text::default(), text_size: TextSize::M }
+    }
+
+    /// The same shape with its text as text that arrived whole (writer 0, no
+    /// erased characters): what a new shape made from this one carries, so
+    /// that it travels small.
+    pub fn with_whole_text(&self) -> Shape {
+        let text = if self.text.kept() == self.text.len() && self.text.runs().len() <= 1 {
+            self.text.clone()
+        } else {
+            Text::whole(&self.text.shown()).unwrap_or_default()
+        };
+        Shape { text, ..self.clone() }
     }
 
     /// The colour it is drawn in.

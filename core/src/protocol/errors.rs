@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ChangeError;
+use crate::model::{ChangeError, TextError};
 
 /// Defines `ErrorCode` with each code's name on the wire written once: serde
 /// reads and writes it, `as_str` gives it, `ALL` lists every code.
@@ -52,6 +52,12 @@ error_codes! {
     BadSize = "bad_size",
     /// A rotation outside 0 ≤ r < 360 degrees, or not a number.
     BadRotation = "bad_rotation",
+    /// Text past its limits: 5,000 characters shown in a shape, as many kept
+    /// as a shape or a board may keep.
+    TextTooLong = "text_too_long",
+    /// A text edit naming a character that is not there, reusing an id,
+    /// empty, or with control characters.
+    BadText = "bad_text",
     /// The `op` is not above the last one this room accepted from this
     /// client: it was applied before (or refused before) and is not applied again.
     StaleOp = "stale_op",
@@ -86,6 +92,9 @@ impl ErrorCode {
             ChangeError::LayerOutOfRange(_) => ErrorCode::BadLayer,
             ChangeError::BadSize { .. } => ErrorCode::BadSize,
             ChangeError::BadRotation(_) => ErrorCode::BadRotation,
+            ChangeError::Text { source: TextError::TooLong(_) | TextError::TooMuchKept, .. }
+            | ChangeError::BoardTextFull => ErrorCode::TextTooLong,
+            ChangeError::Text { .. } => ErrorCode::BadText,
             ChangeError::LayersOutOfOrder => ErrorCode::BadMessage,
         }
     }

@@ -6,9 +6,10 @@ use super::limits::{MAX_MESSAGE_BYTES, MAX_PARTS};
 use super::messages::ClientMsg;
 use crate::model::Change;
 
-/// No single change (not a batch) encodes to more than this many bytes: a
-/// create with the longest id, long coordinates and sizes, a turn, a colour
-/// and the farthest layer.
+/// No single change (not a batch) but those with text (`Change::may_be_long`)
+/// encodes to more than this many bytes: a create with the longest id, long
+/// coordinates and sizes, a turn, a colour and the farthest layer. Changes
+/// with text are measured.
 pub const LONGEST_CHANGE: usize = 384;
 
 /// Room in one message for changes, past the envelope (`{"type":"applied_part","seq":…,"by":…}`).
@@ -44,7 +45,8 @@ impl ClientMsg {
     pub fn for_change(op: u64, change: Change) -> Vec<ClientMsg> {
         let whole = ClientMsg::Change { op, change };
         let ClientMsg::Change { change: Change::Batch { changes }, .. } = &whole else { return vec![whole] };
-        if changes.len() <= ALWAYS_ONE_MESSAGE || whole.to_json().len() <= MAX_MESSAGE_BYTES {
+        let short = changes.len() <= ALWAYS_ONE_MESSAGE && !changes.iter().any(Change::may_be_long);
+        if short || whole.to_json().len() <= MAX_MESSAGE_BYTES {
             return vec![whole];
         }
         let split = in_parts(changes);

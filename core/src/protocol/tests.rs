@@ -29,7 +29,7 @@ fn client_messages_have_the_documented_form() {
 
 #[test]
 fn error_codes_are_named_as_on_the_wire() {
-    assert_eq!(ErrorCode::ALL.len(), 20);
+    assert_eq!(ErrorCode::ALL.len(), 22);
     for &code in ErrorCode::ALL {
         assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         assert_eq!(serde_json::from_value::<ErrorCode>(code.as_str().into()).unwrap(), code);
@@ -55,6 +55,12 @@ fn junk_is_refused() {
         r#"{"type":"change","op":1,"change":{"op":"resize","id":"a","x":1,"y":2,"w":3,"h":"4"}}"#,
         r#"{"type":"change","op":1,"change":{"op":"rotate","id":"a","rotation":1e999}}"#,
         r#"{"type":"change","op":1,"change":{"op":"rotate","id":"a","angle":15}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"write","id":"a","after":null,"at":[1],"text":"x"}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"write","id":"a","after":null,"at":[1,-2],"text":"x"}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"write","id":"a","after":null,"at":[1,2],"text":"\ud800"}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"erase","id":"a","chars":[[1,2]]}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"text_size","id":"a","size":"xxl"}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"circle","x":1,"y":2,"text":"ab","chars":[[1,0,1,0]]}}}"#,
     ] {
         assert!(ClientMsg::decode(junk).is_err(), "{junk}");
     }
@@ -168,6 +174,7 @@ fn no_change_encodes_longer_than_longest_change() {
         Change::Create { shape },
         Change::Resize { id: id.clone(), x: 1439.9999999999998, y: long, w: 159.99999999999997, h: long },
         Change::Rotate { id: id.clone(), rotation: long },
+        Change::TextSize { id: id.clone(), size: crate::model::TextSize::Xl },
         Change::Move { id: id.clone(), x: 1439.9999999999998, y: 0.000_000_000_123_456_789_012_345_67 },
         Change::Layer { id: id.clone(), z: -MAX_LAYER },
         Change::Color { id, color: Color::Violet },

@@ -198,7 +198,7 @@ impl Session {
     pub fn change(&mut self, change: Change) -> Result<Made, ChangeError> {
         // The server would refuse it without saying which change it was.
         if let Change::Batch { changes } = &change
-            && changes.len() > ALWAYS_FITS_PARTS
+            && (changes.len() > ALWAYS_FITS_PARTS || change.may_be_long())
             && in_parts(changes).len() > MAX_PARTS as usize
         {
             return Err(ChangeError::BatchSize(changes.len()));

@@ -11,9 +11,10 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::change::{Change, ChangeError, MAX_BATCH};
+use super::change::{Change, ChangeError, MAX_BATCH, MAX_BOARD_TEXT};
 use super::ident::ShapeId;
 use super::shape::{MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape, ShapeKind};
+use super::text::Text;
 
 pub const BOARD_WIDTH: f64 = 1600.0;
 pub const BOARD_HEIGHT: f64 = 1000.0;
@@ -82,6 +83,8 @@ pub fn clamp_offset(boxes: impl Iterator<Item = [f64; 4]>, dx: f64, dy: f64) -> 
 #[serde(try_from = "Vec<Shape>")]
 pub struct Board {
     shapes: IndexMap<ShapeId, Shape>,
+    /// The characters all its texts keep, shown or erased (`MAX_BOARD_TEXT`).
+    kept: usize,
 }
 
 /// Two boards are equal when they hold the same shapes in the same drawing
@@ -108,6 +111,7 @@ impl TryFrom<Vec<Shape>> for Board {
             if board.shapes.last().is_some_and(|(_, last)| shape.z < last.z) {
                 return Err(ChangeError::LayersOutOfOrder);
             }
+            board.kept += shape.text.kept();
             board.shapes.insert(shape.id.clone(), shape);
         }
         Ok(board)
@@ -116,10 +120,13 @@ impl TryFrom<Vec<Shape>> for Board {
 
 /// What the changes of a batch checked so far have done, as the later ones
 /// see it: the sizes of the shapes they made or resized, and which they
-/// deleted (`None`).
+/// deleted (`None`); the texts they edited, as edited; the characters they
+/// added to the board's texts.
 #[derive(Default)]
 struct Trial {
     sizes: HashMap<ShapeId, Option<(f64, f64)>>,
+    texts: HashMap<ShapeId, Text>,
+    kept: usize,
 }
 
 // Written by hand rather than through `into = "Vec<Shape>"`, which would copy
@@ -179,6 +186,8 @@ impl Board {
             match part {
                 Change::Create { shape } => {
                     trial.sizes.insert(shape.id.clone(), Some(shape.size()));
+                    trial.texts.insert(shape.id.clone(), shape.text.clone());
+                    trial.kept += shape.text.kept();
                     count += 1;
                 }
                 Change::Delete { id } if self.size_in(&trial, id).is_some() => {
@@ -188,6 +197,12 @@ impl Board {
                 Change::Resize { id, w, h, .. } => {
                     trial.sizes.insert(id.clone(), Some((*w, *h)));
                 }
+                Change::Write { id, after, at, text } => {
+                    trial.kept += text.chars().count();
+                    self.edit_in(&mut trial, id, |t| t.write(*after, *at, text));
+                }
+                Change::Erase { id, chars } => self.edit_in(&mut trial, id, |t| t.erase(chars)),
+                Change::Unerase { id, chars, text } => self.edit_in(&mut trial, id, |t| t.unerase(chars, text)),
                 _ => {}
             }
         }
@@ -212,6 +227,7 @@ impl Board {
                     .filter_map(|c| if let Change::Delete { id } = c { Some(id) } else { None })
                     .collect();
                 self.shapes.retain(|id, _| !gone.contains(id));
+                self.kept = self.shapes.values().map(|s| s.text.kept()).sum();
                 at += run;
                 continue;
             }
@@ -226,6 +242,22 @@ impl Board {
             at += 1;
         }
         Ok(())
+    }
+
+    /// The text of shape `id`, with the batch so far applied (the shape is known to be there).
+    fn text_in<'a>(&'a self, trial: &'a Trial, id: &ShapeId) -> Option<&'a Text> {
+        trial.texts.get(id).or_else(|| self.shapes.get(id).map(|s| &s.text))
+    }
+
+    /// Edits the batch's copy of shape `id`'s text.
+    fn edit_in(&self, trial: &mut Trial, id: &ShapeId, edit: impl FnOnce(&mut Text)) {
+        if !trial.texts.contains_key(id) {
+            let Some(text) = self.shapes.get(id).map(|s| s.text.clone()) else { return };
+            trial.texts.insert(id.clone(), text);
+        }
+        if let Some(text) = trial.texts.get_mut(id) {
+            edit(text);
+        }
     }
 
     /// The size of shape `id`, with the batch so far applied; none if there
@@ -260,6 +292,27 @@ impl Board {
                 known(id)?;
                 check_rotation(*rotation)?;
             }
+            Change::Write { id, after, at, text } => {
+                known(id)?;
+                let refused = |source| ChangeError::Text { id: id.clone(), source };
+                self.text_in(trial, id).map_or(Ok(()), |t| t.check_write(*after, *at, text)).map_err(refused)?;
+                if self.kept + trial.kept + text.chars().count() > MAX_BOARD_TEXT {
+                    return Err(ChangeError::BoardTextFull);
+                }
+            }
+            Change::Erase { id, chars } => {
+                known(id)?;
+                let refused = |source| ChangeError::Text { id: id.clone(), source };
+                self.text_in(trial, id).map_or(Ok(()), |t| t.check_erase(chars)).map_err(refused)?;
+            }
+            Change::Unerase { id, chars, text } => {
+                known(id)?;
+                let refused = |source| ChangeError::Text { id: id.clone(), source };
+                self.text_in(trial, id).map_or(Ok(()), |t| t.check_unerase(chars, text)).map_err(refused)?;
+            }
+            Change::TextSize { id, .. } => {
+                known(id)?;
+            }
             Change::Color { id, .. } => {
                 known(id)?;
             }
@@ -284,13 +337,19 @@ impl Board {
             return Err(ChangeError::OutOfBounds { w: shape.w, h: shape.h, x: shape.x, y: shape.y });
         }
         check_rotation(shape.rotation)?;
+        if self.kept + trial.kept + shape.text.kept() > MAX_BOARD_TEXT {
+            return Err(ChangeError::BoardTextFull);
+        }
         check_layer(shape.z)
     }
 
     /// Applies one checked change that is not a batch.
     fn apply_checked(&mut self, change: &Change) {
         match change {
-            Change::Create { shape } => self.put_on_layer(shape.clone()),
+            Change::Create { shape } => {
+                self.kept += shape.text.kept();
+                self.put_on_layer(shape.clone());
+            }
             Change::Move { id, x, y } => {
                 if let Some(shape) = self.shapes.get_mut(id) {
                     shape.x = *x;
@@ -298,7 +357,30 @@ impl Board {
                 }
             }
             Change::Delete { id } => {
-                self.shapes.shift_remove(id);
+                if let Some(gone) = self.shapes.shift_remove(id) {
+                    self.kept -= gone.text.kept();
+                }
+            }
+            Change::Write { id, after, at, text } => {
+                if let Some(shape) = self.shapes.get_mut(id) {
+                    shape.text.write(*after, *at, text);
+                    self.kept += text.chars().count();
+                }
+            }
+            Change::Erase { id, chars } => {
+                if let Some(shape) = self.shapes.get_mut(id) {
+                    shape.text.erase(chars);
+                }
+            }
+            Change::Unerase { id, chars, text } => {
+                if let Some(shape) = self.shapes.get_mut(id) {
+                    shape.text.unerase(chars, text);
+                }
+            }
+            Change::TextSize { id, size } => {
+                if let Some(shape) = self.shapes.get_mut(id) {
+                    shape.text_size = *size;
+                }
             }
             Change::Resize { id, x, y, w, h } => {
                 if let Some(shape) = self.shapes.get_mut(id) {

@@ -236,3 +236,67 @@ fn a_batch_sees_the_sizes_its_earlier_changes_gave() {
     let e = b.apply(&grow).unwrap_err();
     assert!(matches!(e, ChangeError::InBatch { index: 2, .. }), "{e}");
 }
+
+#[test]
+fn text_is_written_erased_and_sized_within_the_rules() {
+    use crate::model::{CharId, Run, TextSize};
+    let mut b = Board::new();
+    b.apply(&create("n", ShapeKind::Rectangle, 0.0, 0.0)).unwrap();
+    let write = |after, at, text: &str| Change::Write { id: id("n"), after, at, text: text.to_owned() };
+    b.apply(&write(None, CharId(5, 0), "Plan")).unwrap();
+    b.apply(&Change::TextSize { id: id("n"), size: TextSize::Xl }).unwrap();
+    let code = |b: &mut Board, c: &Change| {
+        let before = b.clone();
+        let e = b.apply(c).unwrap_err();
+        assert_eq!(*b, before, "{c:?} changed the board");
+        crate::protocol::ErrorCode::for_change_error(&e).as_str()
+    };
+    assert_eq!(code(&mut b, &write(Some(CharId(9, 9)), CharId(6, 0), "x")), "bad_text");
+    assert_eq!(code(&mut b, &write(None, CharId(5, 2), "x")), "bad_text", "an id used already");
+    assert_eq!(code(&mut b, &write(None, CharId(6, 0), &"x".repeat(4_997))), "text_too_long");
+    assert_eq!(
+        code(&mut b, &Change::Write { id: id("gone"), after: None, at: CharId(1, 0), text: "x".into() }),
+        "unknown_shape"
+    );
+    assert_eq!(code(&mut b, &Change::Erase { id: id("n"), chars: vec![Run(5, 3, 2)] }), "bad_text");
+    // A batch sees its own writes: write, then write after it, then erase the first.
+    let batch = Change::Batch {
+        changes: vec![
+            write(Some(CharId(5, 3)), CharId(6, 0), "!"),
+            write(Some(CharId(6, 0)), CharId(6, 1), "?"),
+            Change::Erase { id: id("n"), chars: vec![Run(6, 0, 1)] },
+        ],
+    };
+    b.apply(&batch).unwrap();
+    let n = b.get(&id("n")).unwrap();
+    assert_eq!((n.text.shown(), n.text_size), ("Plan?".to_owned(), TextSize::Xl));
+    // It reads back from JSON with its ids and tombstones.
+    let json = serde_json::to_value(n).unwrap();
+    assert_eq!(json["text"], "Plan?");
+    assert_eq!(json["chars"], serde_json::json!([[5, 0, 4, 0], [6, 0, 1, 1], [6, 1, 1, 0]]));
+    assert_eq!(json["text_size"], "xl");
+    let back: Shape = serde_json::from_value(json).unwrap();
+    assert_eq!(&back, n);
+}
+
+#[test]
+fn a_board_keeps_at_most_so_much_text() {
+    use crate::model::{CharId, MAX_BOARD_TEXT, Text};
+    let mut b = Board::new();
+    let full = "x".repeat(5_000);
+    for i in 0..MAX_BOARD_TEXT / 5_000 {
+        let shape = Shape {
+            text: Text::whole(&full).unwrap(),
+            ..Shape::new(id(&format!("s{i}")), ShapeKind::Rectangle, 0.0, 0.0)
+        };
+        b.apply(&Change::Create { shape }).unwrap();
+    }
+    let one_more = Shape { text: Text::whole("y").unwrap(), ..Shape::new(id("more"), ShapeKind::Rectangle, 0.0, 0.0) };
+    assert_eq!(b.apply(&Change::Create { shape: one_more }), Err(ChangeError::BoardTextFull));
+    b.apply(&create("empty", ShapeKind::Rectangle, 0.0, 0.0)).unwrap();
+    let w = Change::Write { id: id("empty"), after: None, at: CharId(1, 0), text: "z".into() };
+    assert_eq!(b.apply(&w), Err(ChangeError::BoardTextFull));
+    // Deleting a shape makes room again.
+    b.apply(&Change::Delete { id: id("s0") }).unwrap();
+    b.apply(&w).unwrap();
+}
