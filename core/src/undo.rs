@@ -23,9 +23,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use std::collections::{HashMap, HashSet};
-
-use crate::model::{Board, Change, CharId, Run, Shape, ShapeId, Text, clamp_to_board};
+use crate::model::text::Chars;
+use crate::model::{Board, Change, Run, Shape, ShapeId, Text, clamp_to_board};
 
 /// The most steps kept; older ones are forgotten.
 pub const MAX_STEPS: usize = 100;
@@ -185,14 +184,14 @@ fn text_back(before: &Text, after: &Text, now: &Text) -> Option<(Vec<Run>, Optio
     if before == after {
         return None;
     }
-    let was: HashMap<CharId, char> = before.shown_chars().collect();
-    let left: HashSet<CharId> = after.shown_ids().collect();
+    let was = Chars::of(before.shown_chars());
+    let left = Chars::ids(after.shown_ids());
     // In the order the characters stand now, so runs stay long.
     let (mut erase, mut unerase, mut back) = (Vec::new(), Vec::new(), String::new());
     for (id, shown) in now.all_ids() {
-        match (was.get(&id), left.contains(&id), shown) {
+        match (was.get(id), left.contains(id), shown) {
             (None, true, true) => erase.push(id),
-            (Some(&ch), false, false) => {
+            (Some(ch), false, false) => {
                 unerase.push(id);
                 back.push(ch);
             }

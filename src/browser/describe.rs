@@ -56,8 +56,13 @@ fn line(s: &Shape, selected: bool) -> ShapeLine {
 /// A shape's text as a line of the list: its first `TEXT_SHOWN` characters,
 /// line breaks as spaces.
 fn shown_text(s: &Shape) -> String {
-    let mut out: String =
-        s.text.shown().chars().take(TEXT_SHOWN).map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+    let mut out: String = s
+        .text
+        .shown()
+        .chars()
+        .take(TEXT_SHOWN)
+        .map(|c| if matches!(c, '\n' | '\t' | '\r') { ' ' } else { c })
+        .collect();
     if s.text.len() > TEXT_SHOWN {
         out.push('…');
     }

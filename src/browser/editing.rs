@@ -9,7 +9,7 @@
 
 use sketchboard_core::editor::{Dirty, Document, Editor, Handle, Held, Stack, keys};
 use sketchboard_core::model::{Board, Change, Color, ShapeKind};
-use sketchboard_core::protocol::ClientMsg;
+use sketchboard_core::protocol::{ClientMsg, ErrorCode};
 use sketchboard_core::session::Session;
 
 use super::canvas::Canvas;
@@ -36,7 +36,8 @@ impl Document for Tab<'_> {
         let made = match self.session.change(change.clone()) {
             Ok(made) => made,
             Err(e) => {
-                leptos::logging::warn!("change not applied: {e}");
+                // The code, not the sentence: the refusals' wording stays out of the bundle.
+                leptos::logging::warn!("change not applied: {}", ErrorCode::for_change_error(&e).as_str());
                 return false;
             }
         };

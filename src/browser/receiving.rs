@@ -7,7 +7,7 @@ use leptos::prelude::Set;
 use super::connection::{Owner, Verdict};
 use super::live_board::LiveBoard;
 use crate::board_ui::ConnStatus;
-use sketchboard_core::model::Change;
+use sketchboard_core::model::{Change, ReplicaError};
 use sketchboard_core::protocol::ErrorCode;
 use sketchboard_core::roster::Seen;
 use sketchboard_core::session::Event;
@@ -86,7 +86,14 @@ impl Owner for LiveBoard {
                 Verdict::Continue
             }
             Event::Resync(e) => {
-                leptos::logging::warn!("resynchronising: {e}");
+                // Which way it failed, not the whole sentence: the wording of
+                // refusals (`ChangeError`) stays out of the bundle.
+                let why = match e {
+                    ReplicaError::OutOfOrder { .. } => "a change came out of order",
+                    ReplicaError::Diverged { .. } => "the server's change does not apply here",
+                    ReplicaError::BadBoard(_) => "the welcome's board did not come whole",
+                };
+                leptos::logging::warn!("resynchronising: {why}");
                 Verdict::Reconnect
             }
             Event::Outdated(why) => {

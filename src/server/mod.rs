@@ -14,10 +14,11 @@
 //! - `lobby`: the room list; `state`: what handlers share; `frame`: a message on its way out;
 //! - `sharing`: private rooms and view-only links; `api`: the read-only JSON API and history;
 //!   `pictures`: the board as SVG, PNG and file; `painter`: whose turn to draw, one drawing
-//!   per board state, what was drawn lately;
+//!   per board state, what was drawn lately; `board_file`: board files read for Import;
 //! - `config` and `shutdown`.
 
 mod api;
+mod board_file;
 mod client_addr;
 mod config;
 mod connection;

@@ -5,11 +5,12 @@
 use axum::Router;
 use std::net::SocketAddr;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, Path, Query, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use rand::Rng;
 use serde::Deserialize;
 use tower_http::compression::CompressionLayer;
@@ -18,7 +19,7 @@ use super::api::{self, By, Page};
 use super::client_addr::ClientAddr;
 use super::for_pages::PageData;
 use super::state::AppState;
-use super::{pictures, sharing, sockets};
+use super::{board_file, pictures, sharing, sockets};
 use sketchboard_core::model::RoomName;
 
 /// Mounts the site's pages (the Leptos app) on the server's router: every
@@ -47,6 +48,10 @@ pub(crate) fn router(state: AppState, mount_pages: MountPages) -> Router {
         .route(
             "/api/v/{token}/versions/{seq}",
             get(|State(s), ClientAddr(from), Path((k, n))| api::version(s, k, By::Token(from), n)),
+        )
+        .route(
+            "/api/board-file",
+            post(board_file::read).layer(DefaultBodyLimit::max(sketchboard_core::format::MAX_FILE_BYTES)),
         )
         .route("/new", get(new_room));
     let pages = mount_pages(routes, &state, PageData::new(state.clone()))

@@ -285,3 +285,33 @@ async fn an_exported_board_imports_whole_and_bad_files_change_nothing() {
     assert_eq!(after["seq"], full["seq"], "the room is unchanged");
     assert_eq!(board_of(&after["shapes"]), board, "not one shape of the file went in");
 }
+
+/// Import's reader, on the server: a file's shapes as they would land on an
+/// empty board, or what is wrong with it; a file past the limit is refused
+/// before it is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_reads_board_files_for_import() {
+    use crate::common::http_with_body;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let post = |body: String| async move { http_with_body(server.addr, "POST", "/api/board-file", "", &body).await };
+    let file = r#"{"format":"sketchboard","version":2,"shapes":[
+        {"kind":"rectangle","x":1500,"y":10,"w":300,"h":50,"rotation":30,"text":"Plan","z":3},
+        {"kind":"circle","x":5,"y":6}]}"#;
+    let (status, _, body) = post(file.to_owned()).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let first = &answer["shapes"][0];
+    assert_eq!(
+        (first["x"].clone(), first["w"].clone(), first["text"].clone()),
+        (json!(1300.0), json!(300.0), json!("Plan"))
+    );
+    assert_eq!((first["rotation"].clone(), first["z"].clone()), (json!(30.0), json!(3)));
+    assert_eq!(answer["shapes"][1]["w"], 120.0);
+    let (status, _, body) = post(r#"{"format":"excalidraw","elements":[]}"#.to_owned()).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("not a Sketchboard board file"), "{body}");
+    let (status, _, _) = post("x".repeat(sketchboard_core::format::MAX_FILE_BYTES + 1)).await;
+    assert_eq!(status, 413, "past the limit");
+    server.stop().await;
+}

@@ -151,14 +151,10 @@ impl Editor {
     /// Sends a key's changes, as part of the last step if a key of the same
     /// `kind` acted less than `NUDGE_BURST_MS` ago on the same shapes.
     fn in_burst(&mut self, doc: &mut dyn Document, changes: Vec<Change>, kind: KeyBurst, now_ms: f64) {
-        if changes.is_empty() {
-            return;
+        if !changes.is_empty() {
+            self.shared.act_in_burst(doc, changes, kind, now_ms);
+            self.settle();
         }
-        let last = self.shared.last_nudge.replace((kind, now_ms));
-        let burst = last.is_some_and(|(was, then)| was == kind && now_ms - then < NUDGE_BURST_MS);
-        self.shared.act(doc, changes, burst);
-        self.shared.last_nudge = Some((kind, now_ms));
-        self.settle();
     }
 
     /// Selects every shape.

@@ -94,7 +94,7 @@ impl Frame {
         let all = Handle::RESIZE.into_iter().chain([Handle::Rotate]);
         let near = all.map(|h| {
             let (hx, hy) = self.at(h, pixel);
-            (h, (hx - x).hypot(hy - y))
+            (h, ((hx - x) * (hx - x) + (hy - y) * (hy - y)).sqrt())
         });
         near.filter(|(_, d)| *d <= reach).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(h, _)| h)
     }

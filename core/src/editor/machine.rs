@@ -32,6 +32,7 @@ impl Editor {
             dirty: Dirty::default(),
             lost: false,
             pixel: 1.0,
+            writing: None,
             keys: Held::default(),
         };
         Editor { tool: Tool::Select(Select::default()), shared }

@@ -15,7 +15,7 @@
 //! each action one change and one undo step (`shared`). Commands on the
 //! selection are in `commands`; where new shapes, duplicates and pastes go, in
 //! `placing`; the geometry of resizing and turning, in `transform`, and the
-//! frame's handles, in `handles`.
+//! frame's handles, in `handles`; writing in a shape, in `writing`.
 //!
 //! The editor reads no clock (the caller passes `now_ms` where time matters)
 //! and draws no randomness (new ids come from the generator it is given).
@@ -29,6 +29,7 @@ mod placing;
 mod select;
 mod shared;
 mod transform;
+mod writing;
 
 pub use commands::Stack;
 pub use document::{Clipboard, Dirty, Document, NewId};

@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use crate::model::{Board, Change, Color, MAX_BATCH, Shape, ShapeId};
 use crate::undo::{History, Step};
 
+use super::commands::NUDGE_BURST_MS;
 use super::document::{Dirty, Document, NewId};
+use super::writing::Writing;
 
 /// What every tool and command works on besides the board.
 pub(super) struct Shared {
@@ -28,6 +30,8 @@ pub(super) struct Shared {
     pub(super) lost: bool,
     /// Board units in one screen pixel, for the handles' reach.
     pub(super) pixel: f64,
+    /// The shape being written in, if any (`writing`).
+    pub(super) writing: Option<Writing>,
     /// The keys held as the pointer last moved.
     pub(super) keys: Held,
 }
@@ -39,6 +43,7 @@ pub(super) enum KeyBurst {
     Move,
     Resize,
     Turn,
+    Type,
 }
 
 /// Modifier keys held during a gesture.
@@ -71,6 +76,9 @@ impl Shared {
     pub(super) fn prune(&mut self, board: &Board) {
         let before = self.selected.len();
         self.selected.retain(|id| board.get(id).is_some());
+        if self.writing.as_ref().is_some_and(|w| board.get(&w.id).is_none()) {
+            self.writing = None;
+        }
         if self.selected.len() != before {
             self.lost = true;
             self.dirty.selection = true;
@@ -117,6 +125,26 @@ impl Shared {
         }
         self.remember(step, merge);
         all
+    }
+
+    /// `act`, as part of the last step if an action of the same `kind`
+    /// (a key's, or typing) happened less than `NUDGE_BURST_MS` ago on the
+    /// same shapes. Whether the board took it all.
+    pub(super) fn act_in_burst(
+        &mut self,
+        doc: &mut dyn Document,
+        parts: Vec<Change>,
+        kind: KeyBurst,
+        now_ms: f64,
+    ) -> bool {
+        if parts.is_empty() {
+            return false;
+        }
+        let last = self.last_nudge.replace((kind, now_ms));
+        let burst = last.is_some_and(|(was, then)| was == kind && now_ms - then < NUDGE_BURST_MS);
+        let done = self.act(doc, parts, burst);
+        self.last_nudge = Some((kind, now_ms));
+        done
     }
 
     pub(super) fn remember(&mut self, step: Step, merge: bool) {

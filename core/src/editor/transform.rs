@@ -17,7 +17,7 @@
 //! computes from where the shapes were when it began, and must be able to
 //! put them back); `changed` keeps what differs from the board.
 
-use crate::model::frame::{normalize_degrees, turn};
+use crate::model::frame::{normalize_degrees, sin_cos_degrees, turn};
 use crate::model::{Board, Change, Shape, clamp_size, clamp_to_board};
 
 /// The upright box [x0, y0, x1, y1] around `shapes` as drawn.
@@ -54,7 +54,7 @@ pub(crate) fn scale_all(shapes: &[Shape], from: [f64; 4], to: [f64; 4]) -> Vec<C
     let (sx, sy) = (factor(from[0], from[2], to[0], to[2]), factor(from[1], from[3], to[1], to[3]));
     let mut changes = Vec::with_capacity(shapes.len());
     for s in shapes {
-        let (sin, cos) = s.rotation.to_radians().sin_cos();
+        let (sin, cos) = sin_cos_degrees(s.rotation);
         let (fw, fh) = if sin.abs() > cos.abs() { (sy, sx) } else { (sx, sy) };
         let (w, h) = clamp_size(s.w * fw, s.h * fh);
         let (cx, cy) = s.centre();

@@ -139,8 +139,16 @@ pub fn write(board: &Board) -> String {
 /// `new_id`, positions clamped onto the board, layers lifted above
 /// `board`'s top one (their order kept). All of them or an error: the
 /// file is refused whole if any part of it is wrong, or if the board
-/// could not take them all.
-pub fn read(text: &str, board: &Board, mut new_id: impl FnMut() -> ShapeId) -> Result<Vec<Shape>, FormatError> {
+/// could not take them all. (`parse`, then `place`.)
+pub fn read(text: &str, board: &Board, new_id: impl FnMut() -> ShapeId) -> Result<Vec<Shape>, FormatError> {
+    place(parse(text)?, board, new_id)
+}
+
+/// The shapes of a board file as they would land on an empty board: checked,
+/// clamped onto the sheet, with their own layers and ids `f1`, `f2`, … The
+/// server reads files for the page (`POST /api/board-file`), so this reader
+/// and its messages stay out of the browser's bundle.
+pub fn parse(text: &str) -> Result<Vec<Shape>, FormatError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(FormatError::TooBig(text.len()));
     }
@@ -160,8 +168,8 @@ pub fn read(text: &str, board: &Board, mut new_id: impl FnMut() -> ShapeId) -> R
     if file.shapes.is_empty() {
         return Err(FormatError::Empty);
     }
-    if board.len() + file.shapes.len() > MAX_SHAPES {
-        return Err(FormatError::TooMany { file: file.shapes.len(), board: board.len() });
+    if file.shapes.len() > MAX_SHAPES {
+        return Err(FormatError::TooMany { file: file.shapes.len(), board: 0 });
     }
     for (i, s) in file.shapes.iter().enumerate() {
         if !(s.x.is_finite() && s.y.is_finite()) {
@@ -179,20 +187,38 @@ pub fn read(text: &str, board: &Board, mut new_id: impl FnMut() -> ShapeId) -> R
         }
         Text::whole(&s.text).map_err(|e| FormatError::BadText(i + 1, e))?;
     }
-    let lowest = file.shapes.iter().map(|s| s.z).min().unwrap_or(0);
-    // Onto an empty board the layers stay as they were; otherwise above everything there.
-    let lift = if board.is_empty() { 0 } else { board.top_layer() + 1 - lowest };
+    let mut n = 0;
     Ok(file
         .shapes
         .into_iter()
-        .map(|s| {
+        .filter_map(|s| {
             let (w, h) = s.size();
             let (x, y) = clamp_to_board((w, h), s.x, s.y);
-            let z = s.z.saturating_add(lift).clamp(-MAX_LAYER, MAX_LAYER);
             let text = Text::whole(&s.text).unwrap_or_default();
-            let (rotation, text_size) = (s.rotation, s.text_size);
-            Shape { w, h, rotation, color: s.color, z, text, text_size, ..Shape::new(new_id(), s.kind, x, y) }
+            let (rotation, text_size, color, z) = (s.rotation, s.text_size, s.color, s.z);
+            n += 1;
+            let id = ShapeId::parse(format!("f{n}")).ok()?;
+            Some(Shape { w, h, rotation, color, z, text, text_size, ..Shape::new(id, s.kind, x, y) })
         })
+        .collect())
+}
+
+/// `shapes` (as `parse` gives them) ready to add to `board`: new ids from
+/// `new_id`, layers lifted above `board`'s top one, their order kept (onto an
+/// empty board they keep their own); refused if the board cannot take them all.
+pub fn place(
+    shapes: Vec<Shape>,
+    board: &Board,
+    mut new_id: impl FnMut() -> ShapeId,
+) -> Result<Vec<Shape>, FormatError> {
+    if board.len() + shapes.len() > MAX_SHAPES {
+        return Err(FormatError::TooMany { file: shapes.len(), board: board.len() });
+    }
+    let lowest = shapes.iter().map(|s| s.z).min().unwrap_or(0);
+    let lift = if board.is_empty() { 0 } else { board.top_layer() + 1 - lowest };
+    Ok(shapes
+        .into_iter()
+        .map(|s| Shape { id: new_id(), z: s.z.saturating_add(lift).clamp(-MAX_LAYER, MAX_LAYER), ..s })
         .collect())
 }
 

@@ -1,7 +1,7 @@
 //! The changes people make to a board, as they travel and as they are stored,
 //! and why one can be refused.
 
-use serde::de::MapAccess;
+use serde::de::{self, MapAccess};
 use serde::{Deserialize, Serialize};
 
 use crate::tagged::{self, TagFirst};
@@ -121,105 +121,107 @@ impl TagFirst for Change {
     ];
 
     fn variant<'de, A: MapAccess<'de>>(tag: &str, rest: A) -> Result<Change, A::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Create {
-            shape: Shape,
+        let f: Fields = tagged::rest(rest)?;
+        let allowed: &'static [&'static str] = match tag {
+            "create" => &["shape"],
+            "move" => &["id", "x", "y"],
+            "delete" => &["id"],
+            "resize" => &["id", "x", "y", "w", "h"],
+            "rotate" => &["id", "rotation"],
+            "write" => &["id", "after", "at", "text"],
+            "erase" => &["id", "chars"],
+            "unerase" => &["id", "chars", "text"],
+            "text_size" => &["id", "size"],
+            "color" => &["id", "color"],
+            "layer" => &["id", "z"],
+            _ => &["changes"],
+        };
+        // Each field it takes is required below: any more than that many is one it does not take.
+        if f.count() > allowed.len() {
+            return Err(de::Error::custom(format_args!("\"{tag}\" takes only the fields {}", allowed.join(", "))));
         }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Move {
-            id: ShapeId,
-            x: f64,
-            y: f64,
+        fn need<T, E: de::Error>(field: Option<T>, name: &'static str) -> Result<T, E> {
+            field.ok_or_else(|| E::missing_field(name))
         }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Delete {
-            id: ShapeId,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Resize {
-            id: ShapeId,
-            x: f64,
-            y: f64,
-            w: f64,
-            h: f64,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Rotate {
-            id: ShapeId,
-            rotation: f64,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Write {
-            id: ShapeId,
-            after: Option<CharId>,
-            at: CharId,
-            text: String,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Erase {
-            id: ShapeId,
-            chars: Vec<Run>,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Unerase {
-            id: ShapeId,
-            chars: Vec<Run>,
-            text: String,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Size {
-            id: ShapeId,
-            size: TextSize,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Paint {
-            id: ShapeId,
-            color: Color,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Layer {
-            id: ShapeId,
-            z: i64,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Batch {
-            changes: Vec<Change>,
-        }
+        let id = || need(f.id.clone(), "id");
         Ok(match tag {
-            "create" => tagged::rest::<_, Create>(rest).map(|c| Change::Create { shape: c.shape })?,
-            "move" => tagged::rest::<_, Move>(rest).map(|m| Change::Move { id: m.id, x: m.x, y: m.y })?,
+            "create" => Change::Create { shape: need(f.shape, "shape")? },
+            "move" => Change::Move { id: id()?, x: need(f.x, "x")?, y: need(f.y, "y")? },
+            "delete" => Change::Delete { id: id()? },
             "resize" => {
-                let r = tagged::rest::<_, Resize>(rest)?;
-                Change::Resize { id: r.id, x: r.x, y: r.y, w: r.w, h: r.h }
+                let (x, y) = (need(f.x, "x")?, need(f.y, "y")?);
+                Change::Resize { id: id()?, x, y, w: need(f.w, "w")?, h: need(f.h, "h")? }
             }
-            "rotate" => tagged::rest::<_, Rotate>(rest).map(|r| Change::Rotate { id: r.id, rotation: r.rotation })?,
+            "rotate" => Change::Rotate { id: id()?, rotation: need(f.rotation, "rotation")? },
             "write" => {
-                let w = tagged::rest::<_, Write>(rest)?;
-                Change::Write { id: w.id, after: w.after, at: w.at, text: w.text }
+                let (after, at) = (need(f.after, "after")?, need(f.at, "at")?);
+                Change::Write { id: id()?, after, at, text: need(f.text, "text")? }
             }
-            "erase" => tagged::rest::<_, Erase>(rest).map(|e| Change::Erase { id: e.id, chars: e.chars })?,
-            "unerase" => {
-                let u = tagged::rest::<_, Unerase>(rest)?;
-                Change::Unerase { id: u.id, chars: u.chars, text: u.text }
-            }
-            "text_size" => tagged::rest::<_, Size>(rest).map(|t| Change::TextSize { id: t.id, size: t.size })?,
-            "color" => tagged::rest::<_, Paint>(rest).map(|p| Change::Color { id: p.id, color: p.color })?,
-            "layer" => tagged::rest::<_, Layer>(rest).map(|l| Change::Layer { id: l.id, z: l.z })?,
-            "batch" => tagged::rest::<_, Batch>(rest).map(|b| Change::Batch { changes: b.changes })?,
-            _ => tagged::rest::<_, Delete>(rest).map(|d| Change::Delete { id: d.id })?,
+            "erase" => Change::Erase { id: id()?, chars: need(f.chars, "chars")? },
+            "unerase" => Change::Unerase { id: id()?, chars: need(f.chars, "chars")?, text: need(f.text, "text")? },
+            "text_size" => Change::TextSize { id: id()?, size: need(f.size, "size")? },
+            "color" => Change::Color { id: id()?, color: need(f.color, "color")? },
+            "layer" => Change::Layer { id: id()?, z: need(f.z, "z")? },
+            _ => Change::Batch { changes: need(f.changes, "changes")? },
         })
+    }
+}
+
+/// Every field a change may have, read at once and then checked against
+/// what its `op` takes (`TagFirst::variant`). One struct for every op rather
+/// than one each: each struct read costs the browser's bundle code of its own.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    #[serde(default, deserialize_with = "present")]
+    shape: Option<Shape>,
+    #[serde(default, deserialize_with = "present")]
+    id: Option<ShapeId>,
+    #[serde(default, deserialize_with = "present")]
+    x: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
+    y: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
+    w: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
+    h: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
+    rotation: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
+    color: Option<Color>,
+    #[serde(default, deserialize_with = "present")]
+    z: Option<i64>,
+    /// Present, and maybe `null` (at the start): `Some(None)`.
+    #[serde(default, deserialize_with = "present")]
+    after: Option<Option<CharId>>,
+    #[serde(default, deserialize_with = "present")]
+    at: Option<CharId>,
+    #[serde(default, deserialize_with = "present")]
+    text: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    chars: Option<Vec<Run>>,
+    #[serde(default, deserialize_with = "present")]
+    size: Option<TextSize>,
+    #[serde(default, deserialize_with = "present")]
+    changes: Option<Vec<Change>>,
+}
+
+/// A field that was there, as its type reads it: `null` is refused where its
+/// type takes no `null`, rather than taken for a field left out.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+impl Fields {
+    /// How many fields were there.
+    fn count(&self) -> usize {
+        let f = self;
+        [f.shape.is_some(), f.id.is_some(), f.x.is_some(), f.y.is_some(), f.w.is_some(), f.h.is_some()]
+            .into_iter()
+            .chain([f.rotation.is_some(), f.color.is_some(), f.z.is_some(), f.after.is_some(), f.at.is_some()])
+            .chain([f.text.is_some(), f.chars.is_some(), f.size.is_some(), f.changes.is_some()])
+            .filter(|there| *there)
+            .count()
     }
 }
 

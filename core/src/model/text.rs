@@ -24,8 +24,6 @@
 //! 2011) with the server's order in place of its timestamps, and the run
 //! compression of Yjs for what is stored.
 
-use std::collections::{HashMap, HashSet};
-
 use serde::{Deserialize, Serialize};
 
 /// The most characters a shape's text shows.
@@ -50,6 +48,54 @@ impl Run {
     }
 }
 
+/// Characters looked up by id: a sorted list rather than a hash map, which
+/// would cost the browser's bundle a table of its own for this one key type.
+#[derive(Debug, Default)]
+pub struct Chars(Vec<u128>);
+
+impl Chars {
+    /// These characters (the first of an id, if one comes twice).
+    pub fn of(chars: impl Iterator<Item = (CharId, char)>) -> Chars {
+        let mut all: Vec<u128> = chars
+            .map(|(id, ch)| (u128::from(id.0) << 64) | (u128::from(id.1) << 32) | u128::from(u32::from(ch)))
+            .collect();
+        all.sort_unstable();
+        Chars(all)
+    }
+
+    /// These ids, with no characters.
+    pub fn ids(ids: impl Iterator<Item = CharId>) -> Chars {
+        Chars::of(ids.map(|id| (id, '\0')))
+    }
+
+    fn find(&self, id: CharId) -> Option<u128> {
+        let key = (u128::from(id.0) << 32) | u128::from(id.1);
+        self.0.binary_search_by(|e| (e >> 32).cmp(&key)).ok().map(|i| self.0[i])
+    }
+
+    pub fn contains(&self, id: CharId) -> bool {
+        self.find(id).is_some()
+    }
+
+    /// The character kept for `id`.
+    pub fn get(&self, id: CharId) -> Option<char> {
+        self.find(id).and_then(|e| char::from_u32(e as u32))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// An id that comes twice, if one does.
+    fn repeated(&self) -> Option<CharId> {
+        self.0.windows(2).find(|w| w[0] >> 32 == w[1] >> 32).map(|w| CharId((w[0] >> 64) as u32, (w[0] >> 32) as u32))
+    }
+}
+
 /// Why an edit of a text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
@@ -57,9 +103,9 @@ pub enum TextError {
     TooLong(usize),
     #[error("this text has been edited past the {MAX_STORED} characters it keeps: start a new one")]
     TooMuchKept,
-    #[error("there is no character {0:?} in this text")]
+    #[error("there is no character [{}, {}] in this text", .0.0, .0.1)]
     UnknownChar(CharId),
-    #[error("character {0:?} is already in this text")]
+    #[error("character [{}, {}] is already in this text", .0.0, .0.1)]
     DuplicateChar(CharId),
     #[error("a write holds 1 to {MAX_TEXT} characters, and no control characters but line breaks and tabs")]
     BadWrite,
@@ -131,10 +177,8 @@ impl Text {
         if self.slots.iter().filter_map(|s| s.ch).any(|c| !writable(c)) {
             return Err(TextError::BadWrite);
         }
-        let mut ids: Vec<CharId> = self.slots.iter().map(|s| s.id).collect();
-        ids.sort_unstable();
-        match ids.windows(2).find(|w| w[0] == w[1]) {
-            Some(w) => Err(TextError::DuplicateChar(w[0])),
+        match Chars::ids(self.slots.iter().map(|s| s.id)).repeated() {
+            Some(id) => Err(TextError::DuplicateChar(id)),
             None => Ok(()),
         }
     }
@@ -204,6 +248,13 @@ impl Text {
         runs
     }
 
+    /// Where a caret after character `id` stands: how many shown characters
+    /// come up to it (an erased one counts where it was).
+    pub fn caret_after(&self, id: CharId) -> usize {
+        let Some(at) = self.position(id) else { return self.shown };
+        self.slots[..=at].iter().filter(|s| s.ch.is_some()).count()
+    }
+
     /// Whether character `id` is here and shown (`Some(true)`), here and
     /// erased (`Some(false)`), or was never here.
     pub fn is_shown(&self, id: CharId) -> Option<bool> {
@@ -256,8 +307,8 @@ impl Text {
 
     /// Erases the characters of `runs`, keeping their places.
     pub fn erase(&mut self, runs: &[Run]) {
-        let ids: HashSet<CharId> = runs.iter().flat_map(|r| r.ids()).collect();
-        for slot in self.slots.iter_mut().filter(|s| ids.contains(&s.id)) {
+        let ids = Chars::ids(runs.iter().flat_map(|r| r.ids()));
+        for slot in self.slots.iter_mut().filter(|s| ids.contains(s.id)) {
             if slot.ch.take().is_some() {
                 self.shown -= 1;
             }
@@ -282,9 +333,9 @@ impl Text {
     /// Brings back the erased characters of `runs` as `s` has them, each
     /// where it was (shown ones stay as they are).
     pub fn unerase(&mut self, runs: &[Run], s: &str) {
-        let chars: HashMap<CharId, char> = runs.iter().flat_map(|r| r.ids()).zip(s.chars()).collect();
+        let chars = Chars::of(runs.iter().flat_map(|r| r.ids()).zip(s.chars()));
         for slot in self.slots.iter_mut().filter(|s| s.ch.is_none()) {
-            if let Some(&ch) = chars.get(&slot.id) {
+            if let Some(ch) = chars.get(slot.id) {
                 slot.ch = Some(ch);
                 self.shown += 1;
             }
@@ -293,18 +344,18 @@ impl Text {
 
     /// Whether every character of `runs` is here; how many of them are erased.
     fn find_all(&self, runs: &[Run]) -> Result<usize, TextError> {
-        let wanted: HashSet<CharId> = runs.iter().flat_map(|r| r.ids()).collect();
+        let wanted = Chars::ids(runs.iter().flat_map(|r| r.ids()));
         let (mut found, mut erased) = (0, 0);
-        for slot in self.slots.iter().filter(|s| wanted.contains(&s.id)) {
+        for slot in self.slots.iter().filter(|s| wanted.contains(s.id)) {
             found += 1;
             erased += usize::from(slot.ch.is_none());
         }
-        if found == wanted.len() {
+        if found == wanted.len() && wanted.repeated().is_none() {
             return Ok(erased);
         }
-        let here: HashSet<CharId> = self.slots.iter().map(|s| s.id).collect();
-        let missing = wanted.into_iter().filter(|id| !here.contains(id)).min();
-        Err(TextError::UnknownChar(missing.unwrap_or(CharId(0, 0))))
+        let here = Chars::ids(self.slots.iter().map(|s| s.id));
+        let missing = runs.iter().flat_map(|r| r.ids()).find(|id| !here.contains(*id));
+        Err(missing.map_or(TextError::BadWrite, TextError::UnknownChar))
     }
 }
 

@@ -25,6 +25,14 @@ fn client_messages_have_the_documented_form() {
     .unwrap();
     let shape = Shape::new(ShapeId::parse("s1").unwrap(), ShapeKind::Circle, 1.0, 2.0);
     assert_eq!(change, ClientMsg::Change { op: 7, change: Change::Create { shape } });
+    // `after` may be null (at the start), but not left out.
+    let write: ClientMsg = serde_json::from_str(
+        r#"{"type":"change","op":8,"change":{"op":"write","id":"s1","after":null,"at":[3,0],"text":"hi"}}"#,
+    )
+    .unwrap();
+    let id = ShapeId::parse("s1").unwrap();
+    let expected = Change::Write { id, after: None, at: crate::model::CharId(3, 0), text: "hi".into() };
+    assert_eq!(write, ClientMsg::Change { op: 8, change: expected });
 }
 
 #[test]
@@ -60,6 +68,10 @@ fn junk_is_refused() {
         r#"{"type":"change","op":1,"change":{"op":"write","id":"a","after":null,"at":[1,2],"text":"\ud800"}}"#,
         r#"{"type":"change","op":1,"change":{"op":"erase","id":"a","chars":[[1,2]]}}"#,
         r#"{"type":"change","op":1,"change":{"op":"text_size","id":"a","size":"xxl"}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"move","id":"a","x":1,"y":2,"color":null}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"move","id":"a","x":null,"y":2}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"write","id":"a","at":[1,2],"text":"x"}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"delete","id":"a","changes":[]}}"#,
         r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"circle","x":1,"y":2,"text":"ab","chars":[[1,0,1,0]]}}}"#,
     ] {
         assert!(ClientMsg::decode(junk).is_err(), "{junk}");

@@ -315,7 +315,8 @@ impl Session {
                 self.replica.reset(seq, board, last_op);
                 self.joined(members, false)
             }
-            Err(e) => self.resync(ReplicaError::BadBoard(e.to_string())),
+            // Its code, not its sentence: the wording of refusals stays out of the browser's bundle.
+            Err(e) => self.resync(ReplicaError::BadBoard(ErrorCode::for_change_error(&e).as_str().to_owned())),
         }
     }
 

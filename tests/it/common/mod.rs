@@ -353,9 +353,22 @@ pub(crate) async fn put_json(addr: SocketAddr, path: &str) -> (u16, Value) {
 }
 
 async fn http_bodiless(addr: SocketAddr, method: &str, path: &str, headers: &str) -> (u16, String, String) {
+    http_with_body(addr, method, path, headers, "").await
+}
+
+/// A request with `body`: the status code, the head and the body of the answer.
+pub(crate) async fn http_with_body(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let req =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n");
+    let length = body.len();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {length}\r\nConnection: close\r\n\r\n{body}"
+    );
     stream.write_all(req.as_bytes()).await.expect("write");
     let mut buf = Vec::new();
     tokio::time::timeout(PATIENCE, stream.read_to_end(&mut buf)).await.expect("response in time").expect("read");

@@ -7,6 +7,7 @@ mod keys;
 mod placing;
 mod pointer;
 mod transform;
+mod writing;
 
 use super::*;
 use crate::model::{Board, Change, Shape, ShapeId, ShapeKind};

@@ -124,9 +124,16 @@ impl TryFrom<Vec<Shape>> for Board {
 /// added to the board's texts.
 #[derive(Default)]
 struct Trial {
-    sizes: HashMap<ShapeId, Option<(f64, f64)>>,
-    texts: HashMap<ShapeId, Text>,
+    shapes: HashMap<ShapeId, Tried>,
     kept: usize,
+}
+
+/// A shape as the batch so far left it: its size (none: deleted), and its
+/// text if the batch edited it.
+#[derive(Default)]
+struct Tried {
+    size: Option<(f64, f64)>,
+    text: Option<Text>,
 }
 
 // Written by hand rather than through `into = "Vec<Shape>"`, which would copy
@@ -185,17 +192,18 @@ impl Board {
             self.check(part, &trial, count).map_err(refused)?;
             match part {
                 Change::Create { shape } => {
-                    trial.sizes.insert(shape.id.clone(), Some(shape.size()));
-                    trial.texts.insert(shape.id.clone(), shape.text.clone());
+                    let tried = Tried { size: Some(shape.size()), text: Some(shape.text.clone()) };
+                    trial.shapes.insert(shape.id.clone(), tried);
                     trial.kept += shape.text.kept();
                     count += 1;
                 }
                 Change::Delete { id } if self.size_in(&trial, id).is_some() => {
-                    trial.sizes.insert(id.clone(), None);
+                    trial.shapes.insert(id.clone(), Tried::default());
                     count -= 1;
                 }
                 Change::Resize { id, w, h, .. } => {
-                    trial.sizes.insert(id.clone(), Some((*w, *h)));
+                    let text = trial.shapes.remove(id).and_then(|t| t.text);
+                    trial.shapes.insert(id.clone(), Tried { size: Some((*w, *h)), text });
                 }
                 Change::Write { id, after, at, text } => {
                     trial.kept += text.chars().count();
@@ -246,16 +254,21 @@ impl Board {
 
     /// The text of shape `id`, with the batch so far applied (the shape is known to be there).
     fn text_in<'a>(&'a self, trial: &'a Trial, id: &ShapeId) -> Option<&'a Text> {
-        trial.texts.get(id).or_else(|| self.shapes.get(id).map(|s| &s.text))
+        match trial.shapes.get(id) {
+            Some(Tried { text: Some(text), .. }) => Some(text),
+            _ => self.shapes.get(id).map(|s| &s.text),
+        }
     }
 
     /// Edits the batch's copy of shape `id`'s text.
     fn edit_in(&self, trial: &mut Trial, id: &ShapeId, edit: impl FnOnce(&mut Text)) {
-        if !trial.texts.contains_key(id) {
-            let Some(text) = self.shapes.get(id).map(|s| s.text.clone()) else { return };
-            trial.texts.insert(id.clone(), text);
+        let size = self.size_in(trial, id);
+        let board_text = || self.shapes.get(id).map(|s| s.text.clone());
+        let tried = trial.shapes.entry(id.clone()).or_insert_with(|| Tried { size, text: None });
+        if tried.text.is_none() {
+            tried.text = board_text();
         }
-        if let Some(text) = trial.texts.get_mut(id) {
+        if let Some(text) = &mut tried.text {
             edit(text);
         }
     }
@@ -263,8 +276,8 @@ impl Board {
     /// The size of shape `id`, with the batch so far applied; none if there
     /// is no such shape.
     fn size_in(&self, trial: &Trial, id: &ShapeId) -> Option<(f64, f64)> {
-        match trial.sizes.get(id) {
-            Some(size) => *size,
+        match trial.shapes.get(id) {
+            Some(tried) => tried.size,
             None => self.shapes.get(id).map(Shape::size),
         }
     }
