@@ -71,6 +71,26 @@ pub enum Scenario {
     PartsFlood(PartsFlood),
     /// 11. Pictures: many asking for pictures of full boards while a newcomer joins.
     Pictures(Pictures),
+    /// 12. Typing: people typing a letter at a time in their own shapes while others drag.
+    Typing(TypingLoad),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TypingLoad {
+    /// People typing, each in a shape of their own.
+    #[arg(long, default_value_t = 10)]
+    pub typists: usize,
+    /// People moving a shape of their own, at the same rate.
+    #[arg(long, default_value_t = 2)]
+    pub draggers: usize,
+    /// Members that only watch.
+    #[arg(long, default_value_t = 0)]
+    pub readers: usize,
+    /// Keystrokes (and moves) per second per person.
+    #[arg(long, default_value_t = 5.0)]
+    pub rate_hz: f64,
+    #[command(flatten)]
+    pub length: Length,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::report::Latencies;
-use sketchboard_core::model::{Change, ShapeId};
+use sketchboard_core::model::{Change, CharId, ShapeId};
 
 /// Counters are laid out on the board in rows of this many units, so counter
 /// `k` puts the shape at (`k mod 1000`, `k div 1000`).
@@ -41,8 +41,22 @@ impl Mark {
         Change::Move { id: Self::shape_id(self.sender), x: (self.counter % ROW) as f64, y: (self.counter / ROW) as f64 }
     }
 
-    /// The mark a change carries, if it is one of the generator's moves.
+    /// The keystroke that carries this mark (scenario 12): one letter typed
+    /// in the sender's shape after its last one, its id naming the counter
+    /// (writer `sender + 1`, count `counter − 1`).
+    pub(crate) fn to_write(self) -> Change {
+        let writer = self.sender + 1;
+        let count = (self.counter - 1) as u32;
+        let after = count.checked_sub(1).map(|n| CharId(writer, n));
+        Change::Write { id: Self::shape_id(self.sender), after, at: CharId(writer, count), text: "a".to_owned() }
+    }
+
+    /// The mark a change carries, if it is one of the generator's moves or keystrokes.
     pub(crate) fn from_change(change: &Change) -> Option<Mark> {
+        if let Change::Write { id, at, .. } = change {
+            let sender: u32 = id.as_str().strip_prefix('s')?.parse().ok()?;
+            return (at.0 == sender + 1).then_some(Mark { sender, counter: u64::from(at.1) + 1 });
+        }
         let Change::Move { id, x, y } = change else { return None };
         let sender = id.as_str().strip_prefix('s')?.parse().ok()?;
         let whole = |v: f64| (v.fract() == 0.0 && v >= 0.0).then_some(v as u64);
@@ -257,6 +271,7 @@ mod tests {
             let mark = Mark { sender: 42, counter };
             let change = mark.to_move();
             assert_eq!(Mark::from_change(&change), Some(mark));
+            assert_eq!(Mark::from_change(&mark.to_write()), Some(mark), "a keystroke carries its mark too");
             let mut board = Board::new();
             let shape = Shape::new(Mark::shape_id(42), ShapeKind::Circle, 0.0, 0.0);
             board.apply(&Change::Create { shape }).unwrap();

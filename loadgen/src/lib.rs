@@ -3,8 +3,8 @@
 //! `src/main.rs` is its command line; `docs/benchmarks.md` its method
 //! and results.
 //!
-//! - `traffic`: scenarios 1, 2, 3, 6 and 8 (moving shapes, counting every copy;
-//!   in 8, with everyone's pointers moving too);
+//! - `traffic`: scenarios 1, 2, 3, 6, 8 and 12 (moving shapes, counting every
+//!   copy; in 8, with everyone's pointers moving too; in 12, typing letters);
 //! - `joins`: scenarios 4, 5 and 7 (a join storm, idle and stalled connections);
 //! - `history`: scenario 9 (seeking to versions of a room with a long log);
 //! - `abuse`: scenario 10 (an honest import while many addresses flood the
@@ -29,7 +29,7 @@ mod wire;
 
 pub use args::{
     Ack, AllToAll, Args, Fanout, History, Idle, JoinStorm, Length, PartsFlood, Pictures, PresenceLoad, Rooms, Scenario,
-    Stalled,
+    Stalled, TypingLoad,
 };
 pub use report::{Report, ServerUse, Summary};
 pub use run::Run;
@@ -57,6 +57,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 changes,
                 stagger: false,
                 pointer_hz: 0.0,
+                typists: 0,
             };
             traffic::run(target, plan, FirstRoom { shapes: s.shapes, stalled: s.stalled, flooders: 0 }).await
         }
@@ -66,7 +67,16 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }; s.rooms];
             traffic::run(
                 target,
-                Plan { scenario: "rooms", params, rooms, rate_hz: s.rate_hz, changes, stagger: true, pointer_hz: 0.0 },
+                Plan {
+                    scenario: "rooms",
+                    params,
+                    rooms,
+                    rate_hz: s.rate_hz,
+                    changes,
+                    stagger: true,
+                    pointer_hz: 0.0,
+                    typists: 0,
+                },
                 FirstRoom { shapes: s.shapes, stalled: 0, flooders: 0 },
             )
             .await
@@ -83,6 +93,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 changes: 1,
                 stagger: false,
                 pointer_hz: 0.0,
+                typists: 0,
             };
             traffic::run(target, plan, FirstRoom::default()).await
         }
@@ -90,8 +101,16 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             let changes = s.length.count(s.rate_hz);
             let params = format!("{} writers in own rooms, {} Hz, {changes} changes", s.writers, s.rate_hz);
             let rooms = vec![RoomPlan { senders: 1, readers: 0, senders_receive: false }; s.writers];
-            let plan =
-                Plan { scenario: "ack", params, rooms, rate_hz: s.rate_hz, changes, stagger: true, pointer_hz: 0.0 };
+            let plan = Plan {
+                scenario: "ack",
+                params,
+                rooms,
+                rate_hz: s.rate_hz,
+                changes,
+                stagger: true,
+                pointer_hz: 0.0,
+                typists: 0,
+            };
             let mut report = traffic::run(target, plan, FirstRoom::default()).await?;
             // Nobody else receives these changes: the confirmations are the measure.
             report.measures = "ack";
@@ -123,8 +142,28 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 changes,
                 stagger: true,
                 pointer_hz: s.pointer_hz,
+                typists: 0,
             };
             traffic::run(target, plan, FirstRoom { flooders: s.flood_selections, ..FirstRoom::default() }).await
+        }
+        Scenario::Typing(s) => {
+            let changes = s.length.count(s.rate_hz);
+            let params = format!(
+                "{} typing in their own shapes, {} dragging, {} Hz each, {changes} changes",
+                s.typists, s.draggers, s.rate_hz
+            );
+            let rooms = vec![RoomPlan { senders: s.typists + s.draggers, readers: s.readers, senders_receive: true }];
+            let plan = Plan {
+                scenario: "typing",
+                params,
+                rooms,
+                rate_hz: s.rate_hz,
+                changes,
+                stagger: true,
+                pointer_hz: 0.0,
+                typists: s.typists,
+            };
+            traffic::run(target, plan, FirstRoom::default()).await
         }
         Scenario::JoinStorm(s) => joins::storm(target, s).await,
         Scenario::Idle(s) => joins::idle(target, s).await,

@@ -1,6 +1,7 @@
-//! Scenarios 1, 2, 3, 6 and 8: senders that each move their own shape on a
-//! fixed schedule, and receivers that tally every copy they get; in scenario
-//! 8, every member also moves its pointer (presence) the whole time.
+//! Scenarios 1, 2, 3, 6, 8 and 12: senders that each move their own shape on
+//! a fixed schedule (in 12, some type in it instead, a letter a change), and
+//! receivers that tally every copy they get; in scenario 8, every member also
+//! moves its pointer (presence) the whole time.
 //!
 //! A run has three phases. Setup: every connection joins (and starts reading
 //! at once, so presence updates never pile up), and every sender creates its
@@ -56,6 +57,9 @@ pub(crate) struct Plan {
     pub stagger: bool,
     /// Every member also reports its pointer this often (0: never).
     pub pointer_hz: f64,
+    /// Senders numbered below this type a letter in their shape instead of
+    /// moving it (scenario 12).
+    pub typists: usize,
 }
 
 /// One connection's part in a run.
@@ -189,7 +193,10 @@ pub(crate) async fn run(target: &Run, plan: Plan, first: FirstRoom) -> anyhow::R
     };
     let sending: Vec<_> = writers
         .into_iter()
-        .map(|(n, sink)| tokio::spawn(send(sink, n, plan.changes, ledger.clone(), pointer_every)))
+        .map(|(n, sink)| {
+            let typing = (n as usize) < plan.typists;
+            tokio::spawn(send(sink, n, plan.changes, ledger.clone(), pointer_every, typing))
+        })
         .collect();
     for task in sending {
         if let Err(e) = task.await.context("a sender task panicked")? {
@@ -257,6 +264,7 @@ async fn send(
     changes: u64,
     ledger: Arc<Ledger>,
     pointer_every: Option<Duration>,
+    typing: bool,
 ) -> anyhow::Result<()> {
     let mut pointer = pointer_every.map(tokio::time::interval);
     let mut turn = 0u32;
@@ -280,7 +288,8 @@ async fn send(
             }
         }
         // op 1 was the shape's creation.
-        client::send_change(&mut sink, counter + 1, mark.to_move()).await?;
+        let change = if typing { mark.to_write() } else { mark.to_move() };
+        client::send_change(&mut sink, counter + 1, change).await?;
         ledger.record_sent(mark);
     }
     Ok(())

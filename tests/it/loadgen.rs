@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::common::TestServer;
 use sketchboard_loadgen::{
-    self as loadgen, Ack, AllToAll, Fanout, Idle, JoinStorm, Length, Report, Rooms, Run, Scenario, Stalled,
+    self as loadgen, Ack, AllToAll, Fanout, Idle, JoinStorm, Length, Report, Rooms, Run, Scenario, Stalled, TypingLoad,
 };
 
 async fn run(server: &TestServer, scenario: Scenario) -> Report {
@@ -34,6 +34,18 @@ async fn fanout_counts_each_copy_once() {
     assert_eq!(report.ack.as_ref().map(|a| a.count), Some(20), "the writer's confirmations");
     assert!(report.server.is_some(), "the server's CPU and memory are read");
     assert!(Report::HEADER.lines().count() == 2 && report.row().starts_with("| fanout |"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_counts_every_keystroke_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let typing = TypingLoad { typists: 3, draggers: 1, readers: 1, rate_hz: 50.0, length: Length::changes(8) };
+    let report = run(&server, Scenario::Typing(typing)).await;
+    assert_clean(&report);
+    // 4 senders × 8 changes (24 of them letters), each reaching all 5 members.
+    assert_eq!((report.sent, report.delivered), (32, 160));
     server.stop().await;
 }
 
