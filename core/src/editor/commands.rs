@@ -15,10 +15,6 @@ use super::machine::Editor;
 use super::shared::KeyBurst;
 use super::transform;
 
-/// Arrow-key presses closer together than this, on the same selection, are
-/// one undo step.
-pub(super) const NUDGE_BURST_MS: f64 = 1000.0;
-
 /// A layer command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stack {

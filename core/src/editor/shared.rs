@@ -9,9 +9,19 @@ use std::collections::HashSet;
 use crate::model::{Board, Change, Color, MAX_BATCH, Shape, ShapeId};
 use crate::undo::{History, Step};
 
-use super::commands::NUDGE_BURST_MS;
 use super::document::{Dirty, Document, NewId};
-use super::writing::Writing;
+
+/// Key presses (arrows, Alt+arrows, `<` and `>`) or letters typed closer
+/// together than this, of one kind and on the same selection, are one undo step.
+pub(super) const NUDGE_BURST_MS: f64 = 1000.0;
+
+/// Writing in shape `id`, as writer `writer`, whose next letter is `next`
+/// (`writing`).
+pub(super) struct Writing {
+    pub(super) id: ShapeId,
+    pub(super) writer: u32,
+    pub(super) next: u32,
+}
 
 /// What every tool and command works on besides the board.
 pub(super) struct Shared {

@@ -13,17 +13,10 @@ use crate::model::{Change, CharId, ShapeId, Text};
 
 use super::document::Document;
 use super::machine::Editor;
-use super::shared::KeyBurst;
+use super::shared::{KeyBurst, Writing};
 
 /// The most runs one `erase` names: one erase stays well within a message.
 const RUNS_PER_ERASE: usize = 1_000;
-
-/// Writing in shape `id`, as writer `writer`, whose next letter is `next`.
-pub(super) struct Writing {
-    pub(super) id: ShapeId,
-    writer: u32,
-    next: u32,
-}
 
 /// A writer number from a fresh random id (FNV-1a of its text); never 0,
 /// which is text that arrived whole.

@@ -2,7 +2,7 @@
 //! layers, Tab cycling, select all, undo and redo, and `run`'s clipboard.
 
 use super::*;
-use crate::editor::commands::NUDGE_BURST_MS;
+use crate::editor::shared::NUDGE_BURST_MS;
 use crate::model::{BOARD_WIDTH, Color};
 
 fn three() -> Room {

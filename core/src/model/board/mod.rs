@@ -5,16 +5,20 @@
 //! the same thing on every screen. Shapes are kept in drawing order: by layer
 //! (`Shape::z`), and within a layer in the order they arrived there. Later
 //! shapes are drawn on top and hit first.
+//!
+//! A change is checked (`check`: the rules, a batch as a whole) and then
+//! applied here; `bounds` says where a shape may be and how big.
 
 use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::change::{Change, ChangeError, MAX_BATCH, MAX_BOARD_TEXT};
+use super::change::{Change, ChangeError};
 use super::ident::ShapeId;
-use super::shape::{MAX_LAYER, MAX_SHAPES, MIN_SIDE, Shape, ShapeKind};
-use super::text::Text;
+use super::shape::{MAX_SHAPES, Shape, ShapeKind};
+pub use bounds::{clamp_offset, clamp_size, clamp_to_board, size_fits};
+use check::Trial;
 
 pub const BOARD_WIDTH: f64 = 1600.0;
 pub const BOARD_HEIGHT: f64 = 1000.0;
@@ -22,60 +26,6 @@ pub const BOARD_HEIGHT: f64 = 1000.0;
 /// From this many deletes (or layer changes) in a row, a batch makes them in
 /// one pass over the board.
 const IN_ONE_PASS: usize = 16;
-
-fn check_layer(z: i64) -> Result<(), ChangeError> {
-    if z.abs() > MAX_LAYER { Err(ChangeError::LayerOutOfRange(z)) } else { Ok(()) }
-}
-
-/// Whether a box of `w` × `h` with its top-left corner at (`x`, `y`) lies
-/// wholly on the board (a turned shape's box is its box before turning).
-/// Also rejects NaN and infinities, which fail every comparison.
-fn in_bounds((w, h): (f64, f64), x: f64, y: f64) -> bool {
-    (0.0..=BOARD_WIDTH - w).contains(&x) && (0.0..=BOARD_HEIGHT - h).contains(&y)
-}
-
-/// Whether a shape may have a box of `w` × `h`: each side from `MIN_SIDE` to the board's.
-pub fn size_fits(w: f64, h: f64) -> bool {
-    (MIN_SIDE..=BOARD_WIDTH).contains(&w) && (MIN_SIDE..=BOARD_HEIGHT).contains(&h)
-}
-
-/// `w` × `h` made a size a shape may have (`size_fits`).
-pub fn clamp_size(w: f64, h: f64) -> (f64, f64) {
-    let w = if w.is_finite() { w } else { MIN_SIDE };
-    let h = if h.is_finite() { h } else { MIN_SIDE };
-    (w.clamp(MIN_SIDE, BOARD_WIDTH), h.clamp(MIN_SIDE, BOARD_HEIGHT))
-}
-
-fn check_size(w: f64, h: f64) -> Result<(), ChangeError> {
-    if size_fits(w, h) { Ok(()) } else { Err(ChangeError::BadSize { w, h }) }
-}
-
-fn check_rotation(r: f64) -> Result<(), ChangeError> {
-    if (0.0..360.0).contains(&r) { Ok(()) } else { Err(ChangeError::BadRotation(r)) }
-}
-
-/// Moves (`x`, `y`) the least distance that puts a box of `size` wholly on the board.
-pub fn clamp_to_board((w, h): (f64, f64), x: f64, y: f64) -> (f64, f64) {
-    let x = if x.is_finite() { x } else { 0.0 };
-    let y = if y.is_finite() { y } else { 0.0 };
-    (x.clamp(0.0, (BOARD_WIDTH - w).max(0.0)), y.clamp(0.0, (BOARD_HEIGHT - h).max(0.0)))
-}
-
-/// The largest part of (`dx`, `dy`) that keeps every one of `boxes` (`x`,
-/// `y`, `w`, `h`) wholly on the board: a group moves as one, stopping when its
-/// first shape meets an edge, so it keeps its shape.
-pub fn clamp_offset(boxes: impl Iterator<Item = [f64; 4]>, dx: f64, dy: f64) -> (f64, f64) {
-    let (mut lo_x, mut hi_x, mut lo_y, mut hi_y) = (f64::MIN, f64::MAX, f64::MIN, f64::MAX);
-    for [x, y, w, h] in boxes {
-        lo_x = lo_x.max(-x);
-        hi_x = hi_x.min(BOARD_WIDTH - w - x);
-        lo_y = lo_y.max(-y);
-        hi_y = hi_y.min(BOARD_HEIGHT - h - y);
-    }
-    let dx = if dx.is_finite() { dx.clamp(lo_x.min(0.0), hi_x.max(0.0)) } else { 0.0 };
-    let dy = if dy.is_finite() { dy.clamp(lo_y.min(0.0), hi_y.max(0.0)) } else { 0.0 };
-    (dx, dy)
-}
 
 /// A board serialises as the list of its shapes in drawing order, and reads
 /// back only if that list is one a board can hold (see `TryFrom`).
@@ -118,24 +68,6 @@ impl TryFrom<Vec<Shape>> for Board {
     }
 }
 
-/// What the changes of a batch checked so far have done, as the later ones
-/// see it: the sizes of the shapes they made or resized, and which they
-/// deleted (`None`); the texts they edited, as edited; the characters they
-/// added to the board's texts.
-#[derive(Default)]
-struct Trial {
-    shapes: HashMap<ShapeId, Tried>,
-    kept: usize,
-}
-
-/// A shape as the batch so far left it: its size (none: deleted), and its
-/// text if the batch edited it.
-#[derive(Default)]
-struct Tried {
-    size: Option<(f64, f64)>,
-    text: Option<Text>,
-}
-
 // Written by hand rather than through `into = "Vec<Shape>"`, which would copy
 // the whole board for every snapshot sent.
 impl Serialize for Board {
@@ -176,47 +108,6 @@ impl Board {
         self.shapes.first().map_or(0, |(_, s)| s.z)
     }
 
-    /// Checks a change against this board without applying it: a batch as a
-    /// whole, each of its changes seeing the ones before it.
-    pub fn validate(&self, change: &Change) -> Result<(), ChangeError> {
-        let Change::Batch { changes } = change else {
-            return self.check(change, &Trial::default(), self.len());
-        };
-        if changes.is_empty() || changes.len() > MAX_BATCH {
-            return Err(ChangeError::BatchSize(changes.len()));
-        }
-        let mut trial = Trial::default();
-        let mut count = self.len();
-        for (index, part) in changes.iter().enumerate() {
-            let refused = |e| ChangeError::InBatch { index, source: Box::new(e) };
-            self.check(part, &trial, count).map_err(refused)?;
-            match part {
-                Change::Create { shape } => {
-                    let tried = Tried { size: Some(shape.size()), text: Some(shape.text.clone()) };
-                    trial.shapes.insert(shape.id.clone(), tried);
-                    trial.kept += shape.text.kept();
-                    count += 1;
-                }
-                Change::Delete { id } if self.size_in(&trial, id).is_some() => {
-                    trial.shapes.insert(id.clone(), Tried::default());
-                    count -= 1;
-                }
-                Change::Resize { id, w, h, .. } => {
-                    let text = trial.shapes.remove(id).and_then(|t| t.text);
-                    trial.shapes.insert(id.clone(), Tried { size: Some((*w, *h)), text });
-                }
-                Change::Write { id, after, at, text } => {
-                    trial.kept += text.chars().count();
-                    self.edit_in(&mut trial, id, |t| t.write(*after, *at, text));
-                }
-                Change::Erase { id, chars } => self.edit_in(&mut trial, id, |t| t.erase(chars)),
-                Change::Unerase { id, chars, text } => self.edit_in(&mut trial, id, |t| t.unerase(chars, text)),
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
     /// Validates and applies a change: the one code path the server and the
     /// browser both use. On error the board is unchanged.
     pub fn apply(&mut self, change: &Change) -> Result<(), ChangeError> {
@@ -250,110 +141,6 @@ impl Board {
             at += 1;
         }
         Ok(())
-    }
-
-    /// The text of shape `id`, with the batch so far applied (the shape is known to be there).
-    fn text_in<'a>(&'a self, trial: &'a Trial, id: &ShapeId) -> Option<&'a Text> {
-        match trial.shapes.get(id) {
-            Some(Tried { text: Some(text), .. }) => Some(text),
-            _ => self.shapes.get(id).map(|s| &s.text),
-        }
-    }
-
-    /// Edits the batch's copy of shape `id`'s text.
-    fn edit_in(&self, trial: &mut Trial, id: &ShapeId, edit: impl FnOnce(&mut Text)) {
-        let size = self.size_in(trial, id);
-        let board_text = || self.shapes.get(id).map(|s| s.text.clone());
-        let tried = trial.shapes.entry(id.clone()).or_insert_with(|| Tried { size, text: None });
-        if tried.text.is_none() {
-            tried.text = board_text();
-        }
-        if let Some(text) = &mut tried.text {
-            edit(text);
-        }
-    }
-
-    /// The size of shape `id`, with the batch so far applied; none if there
-    /// is no such shape.
-    fn size_in(&self, trial: &Trial, id: &ShapeId) -> Option<(f64, f64)> {
-        match trial.shapes.get(id) {
-            Some(tried) => tried.size,
-            None => self.shapes.get(id).map(Shape::size),
-        }
-    }
-
-    /// Checks one change that is not a batch; `count` shapes are on the board.
-    fn check(&self, change: &Change, trial: &Trial, count: usize) -> Result<(), ChangeError> {
-        let known = |id: &ShapeId| self.size_in(trial, id).ok_or_else(|| ChangeError::UnknownShape(id.clone()));
-        match change {
-            Change::Create { shape } => self.check_new(shape, trial, count)?,
-            Change::Move { id, x, y } => {
-                let (w, h) = known(id)?;
-                if !in_bounds((w, h), *x, *y) {
-                    return Err(ChangeError::OutOfBounds { w, h, x: *x, y: *y });
-                }
-            }
-            Change::Delete { .. } => {}
-            Change::Resize { id, x, y, w, h } => {
-                known(id)?;
-                check_size(*w, *h)?;
-                if !in_bounds((*w, *h), *x, *y) {
-                    return Err(ChangeError::OutOfBounds { w: *w, h: *h, x: *x, y: *y });
-                }
-            }
-            Change::Rotate { id, rotation } => {
-                known(id)?;
-                check_rotation(*rotation)?;
-            }
-            Change::Write { id, after, at, text } => {
-                known(id)?;
-                let refused = |source| ChangeError::Text { id: id.clone(), source };
-                self.text_in(trial, id).map_or(Ok(()), |t| t.check_write(*after, *at, text)).map_err(refused)?;
-                if self.kept + trial.kept + text.chars().count() > MAX_BOARD_TEXT {
-                    return Err(ChangeError::BoardTextFull);
-                }
-            }
-            Change::Erase { id, chars } => {
-                known(id)?;
-                let refused = |source| ChangeError::Text { id: id.clone(), source };
-                self.text_in(trial, id).map_or(Ok(()), |t| t.check_erase(chars)).map_err(refused)?;
-            }
-            Change::Unerase { id, chars, text } => {
-                known(id)?;
-                let refused = |source| ChangeError::Text { id: id.clone(), source };
-                self.text_in(trial, id).map_or(Ok(()), |t| t.check_unerase(chars, text)).map_err(refused)?;
-            }
-            Change::TextSize { id, .. } => {
-                known(id)?;
-            }
-            Change::Color { id, .. } => {
-                known(id)?;
-            }
-            Change::Layer { id, z } => {
-                known(id)?;
-                check_layer(*z)?;
-            }
-            Change::Batch { .. } => return Err(ChangeError::NestedBatch),
-        }
-        Ok(())
-    }
-
-    fn check_new(&self, shape: &Shape, trial: &Trial, count: usize) -> Result<(), ChangeError> {
-        if self.size_in(trial, &shape.id).is_some() {
-            return Err(ChangeError::DuplicateShape(shape.id.clone()));
-        }
-        if count >= MAX_SHAPES {
-            return Err(ChangeError::TooManyShapes);
-        }
-        check_size(shape.w, shape.h)?;
-        if !in_bounds(shape.size(), shape.x, shape.y) {
-            return Err(ChangeError::OutOfBounds { w: shape.w, h: shape.h, x: shape.x, y: shape.y });
-        }
-        check_rotation(shape.rotation)?;
-        if self.kept + trial.kept + shape.text.kept() > MAX_BOARD_TEXT {
-            return Err(ChangeError::BoardTextFull);
-        }
-        check_layer(shape.z)
     }
 
     /// Applies one checked change that is not a batch.
@@ -513,5 +300,7 @@ impl Board {
     }
 }
 
+mod bounds;
+mod check;
 #[cfg(test)]
 mod tests;
