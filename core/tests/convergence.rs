@@ -299,6 +299,16 @@ fn typing_step(tabs: usize) -> impl Strategy<Value = Step> {
     ]
 }
 
+/// Every tab shows the server's board, as of its last change, with nothing pending.
+fn all_agree(world: &World) -> Result<(), TestCaseError> {
+    for (i, tab) in world.tabs.iter().enumerate() {
+        prop_assert_eq!(tab.view(), &world.board, "tab {} differs from the server", i);
+        prop_assert_eq!(tab.pending(), 0);
+        prop_assert_eq!(tab.replica().seq(), world.seq());
+    }
+    Ok(())
+}
+
 /// Every write's characters stand after the character it went after, in
 /// every text that holds both: each writer's characters keep their order.
 fn writes_keep_their_order(world: &World) -> Result<(), TestCaseError> {
@@ -334,10 +344,7 @@ proptest! {
             world.run(s);
         }
         world.quiesce();
-        for (i, tab) in world.tabs.iter().enumerate() {
-            prop_assert_eq!(tab.view(), &world.board, "tab {} differs from the server", i);
-            prop_assert_eq!(tab.pending(), 0);
-        }
+        all_agree(&world)?;
         let note = world.board.shapes().next().unwrap();
         let kept = note.text.all_ids().count();
         let unique: std::collections::HashSet<CharId> = note.text.all_ids().map(|(id, _)| id).collect();
@@ -356,11 +363,7 @@ proptest! {
             world.run(s);
         }
         world.quiesce();
-        for (i, tab) in world.tabs.iter().enumerate() {
-            prop_assert_eq!(tab.view(), &world.board, "tab {} differs from the server", i);
-            prop_assert_eq!(tab.pending(), 0);
-            prop_assert_eq!(tab.replica().seq(), world.seq());
-        }
+        all_agree(&world)?;
         writes_keep_their_order(&world)?;
     }
 

@@ -49,16 +49,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 params.push_str(&format!(", {} members never reading", s.stalled));
             }
             let rooms = vec![RoomPlan { senders: 1, readers: s.readers, senders_receive: false }];
-            let plan = Plan {
-                scenario: "fanout",
-                params,
-                rooms,
-                rate_hz: s.rate_hz,
-                changes,
-                stagger: false,
-                pointer_hz: 0.0,
-                typists: 0,
-            };
+            let plan = Plan { stagger: false, ..Plan::moving("fanout", params, rooms, s.rate_hz, changes) };
             traffic::run(target, plan, FirstRoom { shapes: s.shapes, stalled: s.stalled, flooders: 0 }).await
         }
         Scenario::Rooms(s) => {
@@ -67,16 +58,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }; s.rooms];
             traffic::run(
                 target,
-                Plan {
-                    scenario: "rooms",
-                    params,
-                    rooms,
-                    rate_hz: s.rate_hz,
-                    changes,
-                    stagger: true,
-                    pointer_hz: 0.0,
-                    typists: 0,
-                },
+                Plan::moving("rooms", params, rooms, s.rate_hz, changes),
                 FirstRoom { shapes: s.shapes, stalled: 0, flooders: 0 },
             )
             .await
@@ -85,32 +67,14 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
             let params = format!("{} members, 1 change each", s.members);
             let rooms = vec![RoomPlan { senders: s.members, readers: 0, senders_receive: true }];
             // One change each, all due at the same instant: the rate is moot.
-            let plan = Plan {
-                scenario: "all-to-all",
-                params,
-                rooms,
-                rate_hz: 1.0,
-                changes: 1,
-                stagger: false,
-                pointer_hz: 0.0,
-                typists: 0,
-            };
+            let plan = Plan { stagger: false, ..Plan::moving("all-to-all", params, rooms, 1.0, 1) };
             traffic::run(target, plan, FirstRoom::default()).await
         }
         Scenario::Ack(s) => {
             let changes = s.length.count(s.rate_hz);
             let params = format!("{} writers in own rooms, {} Hz, {changes} changes", s.writers, s.rate_hz);
             let rooms = vec![RoomPlan { senders: 1, readers: 0, senders_receive: false }; s.writers];
-            let plan = Plan {
-                scenario: "ack",
-                params,
-                rooms,
-                rate_hz: s.rate_hz,
-                changes,
-                stagger: true,
-                pointer_hz: 0.0,
-                typists: 0,
-            };
+            let plan = Plan::moving("ack", params, rooms, s.rate_hz, changes);
             let mut report = traffic::run(target, plan, FirstRoom::default()).await?;
             // Nobody else receives these changes: the confirmations are the measure.
             report.measures = "ack";
@@ -134,16 +98,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 params.push_str(&format!(", {} flooding the largest selections", s.flood_selections));
             }
             let rooms = vec![RoomPlan { senders: s.draggers, readers: s.people - s.draggers, senders_receive: true }];
-            let plan = Plan {
-                scenario: "presence",
-                params,
-                rooms,
-                rate_hz: s.rate_hz,
-                changes,
-                stagger: true,
-                pointer_hz: s.pointer_hz,
-                typists: 0,
-            };
+            let plan = Plan { pointer_hz: s.pointer_hz, ..Plan::moving("presence", params, rooms, s.rate_hz, changes) };
             traffic::run(target, plan, FirstRoom { flooders: s.flood_selections, ..FirstRoom::default() }).await
         }
         Scenario::Typing(s) => {
@@ -153,16 +108,7 @@ pub async fn run(target: &Run, scenario: &Scenario) -> anyhow::Result<Report> {
                 s.typists, s.draggers, s.rate_hz
             );
             let rooms = vec![RoomPlan { senders: s.typists + s.draggers, readers: s.readers, senders_receive: true }];
-            let plan = Plan {
-                scenario: "typing",
-                params,
-                rooms,
-                rate_hz: s.rate_hz,
-                changes,
-                stagger: true,
-                pointer_hz: 0.0,
-                typists: s.typists,
-            };
+            let plan = Plan { typists: s.typists, ..Plan::moving("typing", params, rooms, s.rate_hz, changes) };
             traffic::run(target, plan, FirstRoom::default()).await
         }
         Scenario::JoinStorm(s) => joins::storm(target, s).await,

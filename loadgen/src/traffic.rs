@@ -62,6 +62,19 @@ pub(crate) struct Plan {
     pub typists: usize,
 }
 
+impl Plan {
+    /// Senders moving their shapes at `rate_hz`, staggered, with no pointers and nobody typing.
+    pub(crate) fn moving(
+        scenario: &'static str,
+        params: String,
+        rooms: Vec<RoomPlan>,
+        rate_hz: f64,
+        changes: u64,
+    ) -> Plan {
+        Plan { scenario, params, rooms, rate_hz, changes, stagger: true, pointer_hz: 0.0, typists: 0 }
+    }
+}
+
 /// One connection's part in a run.
 #[derive(Debug, Clone, Copy)]
 struct Role {

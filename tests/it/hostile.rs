@@ -6,6 +6,7 @@ use crate::common;
 use crate::common::{Client, TestServer, http_get, try_connect_with};
 use futures_util::SinkExt;
 use serde_json::json;
+use sketchboard_core::protocol::PROTOCOL_VERSION;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Sends `text` and expects an error with `code`; then proves the room is unchanged.
@@ -92,9 +93,13 @@ async fn the_handshake_is_checked() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&dir).await;
 
+    // A tab of the protocol before this one (5: shapes without sizes) is told to reload.
     let mut c = Client::wrap(Client::raw(&server, "hs").await);
-    c.send_text(r#"{"type":"hello","version":99,"client":"old"}"#).await;
-    assert_eq!(c.recv_event().await["code"], "version_mismatch");
+    let old_tab = json!({"type": "hello", "version": PROTOCOL_VERSION - 1, "client": "old"});
+    c.send_json(&old_tab).await;
+    let answer = c.recv_event().await;
+    assert_eq!(answer["code"], "version_mismatch");
+    assert!(answer["message"].as_str().unwrap_or_default().contains("reload the page"), "{answer}");
     assert_eq!(c.closed().await.map(|f| u16::from(f.code)), Some(4001));
 
     c = Client::wrap(Client::raw(&server, "hs").await);

@@ -84,17 +84,3 @@ async fn resizes_and_turns_reach_everyone_merge_by_property_and_survive_a_restar
     );
     server.stop().await;
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tab_of_the_protocol_before_sizes_is_told_to_reload() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(&dir).await;
-    let mut old = Client::wrap(Client::raw(&server, "old").await);
-    old.send_json(&json!({"type": "hello", "version": 5, "client": "old-tab"})).await;
-    let answer = old.recv().await;
-    assert_eq!((answer["type"].clone(), answer["code"].clone()), (json!("error"), json!("version_mismatch")));
-    assert!(answer["message"].as_str().unwrap_or_default().contains("reload"), "{answer}");
-    let close = old.closed().await;
-    assert_eq!(close.map(|c| u16::from(c.code)), Some(4001));
-    server.stop().await;
-}

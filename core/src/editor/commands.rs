@@ -202,7 +202,7 @@ impl Editor {
     /// up meanwhile, say) is forgotten rather than kept to fail again.
     fn after_history(&mut self, doc: &mut dyn Document, had: bool, change: Option<Change>, undoing: bool) -> bool {
         let shared = &mut self.shared;
-        shared.last_nudge = None;
+        shared.last_burst = None;
         // A step was used up even when nothing was left to send.
         shared.dirty.history |= had;
         let done = match change {

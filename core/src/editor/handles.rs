@@ -61,10 +61,13 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// The frame of these selected shapes; none if there are none.
-    pub fn of(shapes: &[Shape]) -> Option<Frame> {
-        match shapes {
-            [one] => Some(Frame { x: one.x, y: one.y, w: one.w, h: one.h, rotation: one.rotation }),
+    /// The frame of these selected shapes; none if there are none. Reads
+    /// them where they are (it runs every frame and every pointer move).
+    pub fn of<'a>(shapes: impl IntoIterator<Item = &'a Shape, IntoIter: Clone>) -> Option<Frame> {
+        let shapes = shapes.into_iter();
+        let mut two = shapes.clone().take(2);
+        match (two.next(), two.next()) {
+            (Some(one), None) => Some(Frame { x: one.x, y: one.y, w: one.w, h: one.h, rotation: one.rotation }),
             _ => bounds(shapes).map(|[x0, y0, x1, y1]| Frame { x: x0, y: y0, w: x1 - x0, h: y1 - y0, rotation: 0.0 }),
         }
     }

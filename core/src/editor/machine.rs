@@ -27,7 +27,7 @@ impl Editor {
             selected: Vec::new(),
             history,
             color: None,
-            last_nudge: None,
+            last_burst: None,
             new_id,
             dirty: Dirty::default(),
             lost: false,
@@ -68,7 +68,7 @@ impl Editor {
 
     /// The frame the selection's handles sit on (`handles`), as `board` has it.
     pub fn frame(&self, board: &Board) -> Option<Frame> {
-        Frame::of(&self.shared.selection(board))
+        Frame::of(self.shared.selected.iter().filter_map(|id| board.get(id)))
     }
 
     /// The handle of the selection's frame a press at (`x`, `y`) would grab.

@@ -90,9 +90,9 @@ impl Select {
     pub(super) fn down(&mut self, shared: &mut Shared, doc: &dyn Document, x: f64, y: f64, add: bool) -> bool {
         let board = doc.view();
         if !add {
-            let shapes = shared.selection(board);
-            let frame = Frame::of(&shapes);
+            let frame = Frame::of(shared.selected.iter().filter_map(|id| board.get(id)));
             if let Some((frame, handle)) = frame.and_then(|f| Some((f, f.handle_at(x, y, shared.pixel)?))) {
+                let shapes = shared.selection(board);
                 let step = Step::touching(board, shapes.iter().map(|s| &s.id));
                 let grip = Grip { handle, frame, from: shapes, start: (x, y) };
                 *self = Select::Gripping(Gripping { grip, target: None, step });

@@ -32,7 +32,7 @@ pub(super) struct Shared {
     pub(super) color: Option<Color>,
     /// What the last key that moved, resized or turned the selection did,
     /// and when, while a burst of them goes on.
-    pub(super) last_nudge: Option<(KeyBurst, f64)>,
+    pub(super) last_burst: Option<(KeyBurst, f64)>,
     pub(super) new_id: NewId,
     pub(super) dirty: Dirty,
     /// Shapes left the selection because they left the board, and the tool
@@ -131,7 +131,7 @@ impl Shared {
         // What did apply is the step, even if a batch of it was refused.
         let step = step.finish(doc.view());
         if !merge {
-            self.last_nudge = None;
+            self.last_burst = None;
         }
         self.remember(step, merge);
         all
@@ -150,10 +150,10 @@ impl Shared {
         if parts.is_empty() {
             return false;
         }
-        let last = self.last_nudge.replace((kind, now_ms));
+        let last = self.last_burst.replace((kind, now_ms));
         let burst = last.is_some_and(|(was, then)| was == kind && now_ms - then < NUDGE_BURST_MS);
         let done = self.act(doc, parts, burst);
-        self.last_nudge = Some((kind, now_ms));
+        self.last_burst = Some((kind, now_ms));
         done
     }
 

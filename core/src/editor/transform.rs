@@ -21,8 +21,11 @@ use crate::model::frame::{normalize_degrees, sin_cos_degrees, turn};
 use crate::model::{Board, Change, Shape, clamp_size, clamp_to_board};
 
 /// The upright box [x0, y0, x1, y1] around `shapes` as drawn.
-pub(crate) fn bounds(shapes: &[Shape]) -> Option<[f64; 4]> {
-    shapes.iter().map(Shape::bounds).reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+pub(crate) fn bounds<'a>(shapes: impl IntoIterator<Item = &'a Shape>) -> Option<[f64; 4]> {
+    shapes
+        .into_iter()
+        .map(Shape::bounds)
+        .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
 }
 
 /// Of `changes`, those that would change `board`.

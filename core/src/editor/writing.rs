@@ -57,7 +57,7 @@ impl Editor {
     /// Ends writing (Escape, a click elsewhere, the shape gone).
     pub fn stop_writing(&mut self) {
         if self.shared.writing.take().is_some() {
-            self.shared.last_nudge = None;
+            self.shared.last_burst = None;
             self.shared.dirty.redraw = true;
         }
     }

@@ -94,16 +94,6 @@ impl TextSize {
             TextSize::Xl => 48.0,
         }
     }
-
-    /// Its name on the toolbar.
-    pub fn label(self) -> &'static str {
-        match self {
-            TextSize::S => "S",
-            TextSize::M => "M",
-            TextSize::L => "L",
-            TextSize::Xl => "XL",
-        }
-    }
 }
 
 /// A shape on a board. `x` and `y` are the top-left corner of its box of `w`
