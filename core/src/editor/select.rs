@@ -151,13 +151,10 @@ impl Select {
             Select::Marquee(m) => {
                 m.to = (x, y);
                 let area = rect(m.start, m.to);
+                let base: HashSet<&ShapeId> = if m.add { m.base.iter().collect() } else { HashSet::new() };
                 let mut chosen = if m.add { m.base.clone() } else { Vec::new() };
-                let mut seen: HashSet<ShapeId> = chosen.iter().cloned().collect();
-                for s in board.shapes().filter(|s| s.meets(area)) {
-                    if seen.insert(s.id.clone()) {
-                        chosen.push(s.id.clone());
-                    }
-                }
+                // Ids on a board are unique: only the base can repeat one.
+                chosen.extend(board.shapes().filter(|s| s.meets(area) && !base.contains(&s.id)).map(|s| s.id.clone()));
                 shared.select(chosen);
                 false
             }

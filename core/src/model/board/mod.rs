@@ -9,7 +9,7 @@
 //! A change is checked (`check`: the rules, a batch as a whole) and then
 //! applied here; `bounds` says where a shape may be and how big.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -91,6 +91,11 @@ impl Board {
 
     pub fn get(&self, id: &ShapeId) -> Option<&Shape> {
         self.shapes.get(id)
+    }
+
+    /// Where shape `id` is in the drawing order (0: the bottom).
+    pub fn position(&self, id: &ShapeId) -> Option<usize> {
+        self.shapes.get_index_of(id)
     }
 
     /// The shapes in drawing order (bottom first).
@@ -212,17 +217,21 @@ impl Board {
     /// layer, so the moved shapes end above the others there, in the order of
     /// their last change.
     fn relayer(&mut self, run: &[Change]) {
-        let mut last: HashMap<&ShapeId, (usize, i64)> = HashMap::new();
+        // For each shape (by its place in the drawing order), its last
+        // change in the run and the layer it gives.
+        let mut last: Vec<Option<(usize, i64)>> = vec![None; self.shapes.len()];
         for (i, change) in run.iter().enumerate() {
-            if let Change::Layer { id, z } = change {
-                last.insert(id, (i, *z));
+            if let Change::Layer { id, z } = change
+                && let Some(at) = self.shapes.get_index_of(id)
+            {
+                last[at] = Some((i, *z));
             }
         }
-        let mut moved: Vec<(usize, Shape)> = Vec::with_capacity(last.len());
+        let mut moved: Vec<(usize, Shape)> = Vec::new();
         let mut stay = IndexMap::with_capacity(self.shapes.len());
-        for (id, shape) in std::mem::take(&mut self.shapes) {
-            match last.get(&id) {
-                Some(&(i, z)) => moved.push((i, Shape { z, ..shape })),
+        for ((id, shape), last) in std::mem::take(&mut self.shapes).into_iter().zip(last) {
+            match last {
+                Some((i, z)) => moved.push((i, Shape { z, ..shape })),
                 None => {
                     stay.insert(id, shape);
                 }
