@@ -17,6 +17,7 @@
 //! - `saved`: what a tab keeps across a reload; `identity`: one id per tab;
 //!   `recent`: the rooms this browser opened; `share_link`: view-only links;
 //! - `replay`: history on the live board (a version shown, restored);
+//!   `fetching`: GETs of the JSON API (history, the lobby's list);
 //!   `importing`: a board file added (the Import button, or dropped on the board);
 //! - `presence`: your name and person, what this tab tells the room of its
 //!   pointer and selection, and who else is here.
@@ -27,6 +28,7 @@ mod clipboard;
 mod connection;
 mod describe;
 mod editing;
+pub(crate) mod fetching;
 mod identity;
 mod importing;
 mod input;

@@ -6,9 +6,8 @@
 //! live like any other.
 
 use serde::Deserialize;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
+use super::fetching::get;
 use super::live_board::LiveBoard;
 use sketchboard_core::model::{Board, RoomName, changes_between};
 
@@ -23,22 +22,9 @@ pub(crate) struct Version {
     pub shapes: Board,
 }
 
-fn why(e: JsValue) -> String {
-    e.as_string().unwrap_or_else(|| format!("{e:?}"))
-}
-
 /// Where the JSON API answers for this room.
 fn base(key: &RoomName, view: bool) -> String {
     if view { format!("/api/v/{key}") } else { format!("/api/rooms/{key}") }
-}
-
-/// The body of a GET, or the server's words when it refuses.
-async fn get(url: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str(url)).await.map_err(why)?.dyn_into().map_err(why)?;
-    let text = JsFuture::from(response.text().map_err(why)?).await.map_err(why)?.as_string().unwrap_or_default();
-    if response.ok() { Ok(text) } else { Err(text) }
 }
 
 /// Fetches version `seq` of the room `key` names (a token when `view`);

@@ -8,15 +8,28 @@ use leptos::prelude::*;
 use sketchboard_core::lobby::LobbyRoom;
 use sketchboard_core::model::{MAX_IDENT_LEN, ident_pattern, ident_rule};
 
-/// Rooms with people in them now, then the other most recently changed ones.
-#[server]
-#[allow(unreachable_pub)] // the macro gives what it generates `pub`
-pub async fn list_rooms() -> Result<Vec<LobbyRoom>, ServerFnError> {
-    let pages = use_context::<crate::server::PageData>().ok_or_else(|| ServerFnError::new("server state missing"))?;
-    pages.rooms().await.map_err(|e| {
-        tracing::error!(error = %e, "listing rooms failed");
-        ServerFnError::new("the room list is unavailable right now")
-    })
+/// Rooms with people in them now, then the other most recently changed
+/// ones, as the server renders the page (the island below refreshes them
+/// from `GET /api/lobby`: a plain fetch, not a server function, whose client
+/// would weigh several kilobytes of the room page's bundle).
+async fn rooms_now() -> Result<Vec<LobbyRoom>, String> {
+    #[cfg(feature = "ssr")]
+    {
+        let pages = use_context::<crate::server::PageData>().ok_or("server state missing")?;
+        pages.rooms().await.map_err(|e| {
+            tracing::error!(error = %e, "listing rooms failed");
+            "the room list is unavailable right now".to_owned()
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    Err("the lobby is rendered by the server".to_owned())
+}
+
+/// The rooms as `GET /api/lobby` lists them now.
+#[cfg(feature = "hydrate")]
+async fn fetch_rooms() -> Result<Vec<LobbyRoom>, String> {
+    let text = crate::browser::fetching::get("/api/lobby").await?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -26,7 +39,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 #[component]
 #[allow(unreachable_pub)] // the macro gives its generated props `pub`
 pub fn LobbyPage() -> impl IntoView {
-    let rooms = Resource::new(|| (), |_| list_rooms());
+    let rooms = Resource::new(|| (), |_| rooms_now());
     view! {
         <main class="lobby">
             <header class="lobby-head">
@@ -55,7 +68,7 @@ pub fn LobbyPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match rooms.await {
                             Ok(list) => Either::Left(view! { <RoomList rooms=list /> }),
-                            Err(e) => Either::Right(view! { <p class="error">{e.to_string()}</p> }),
+                            Err(e) => Either::Right(view! { <p class="error">{e}</p> }),
                         }
                     })}
                 </Suspense>
@@ -100,7 +113,7 @@ fn RoomList(rooms: Vec<LobbyRoom>) -> impl IntoView {
     {
         let refresh = move || {
             leptos::task::spawn_local(async move {
-                if let Ok(list) = list_rooms().await {
+                if let Ok(list) = fetch_rooms().await {
                     rooms.set(list);
                 }
             })

@@ -9,7 +9,7 @@ mod room;
 mod share;
 mod view;
 
-pub use lobby::{LobbyPage, list_rooms};
+pub use lobby::LobbyPage;
 pub use not_found::NotFound;
 pub use room::RoomPage;
 pub use view::ViewPage;

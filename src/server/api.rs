@@ -44,6 +44,15 @@ pub(super) fn unavailable(e: impl std::fmt::Display) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, "storage is unavailable right now").into_response()
 }
 
+/// `GET /api/lobby`: the rooms the lobby lists (`lobby::rooms`), which its
+/// page refreshes itself from.
+pub(super) async fn lobby(state: AppState) -> Response {
+    match super::lobby::rooms(&state).await {
+        Ok(rooms) => Json(rooms).into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
 #[derive(Serialize)]
 struct RoomNow {
     /// The latest recorded change's number (0: none yet).

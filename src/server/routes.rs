@@ -34,6 +34,7 @@ pub(crate) fn router(state: AppState, mount_pages: MountPages) -> Router {
             "/api/rooms/{room}/view-link",
             get(sharing::view_link).put(sharing::ensure_view_link).post(sharing::replace_view_link),
         )
+        .route("/api/lobby", get(|State(s)| api::lobby(s)))
         .route("/api/rooms/{room}", get(|State(s), Path(k)| api::room(s, k, By::Name)))
         .route(
             "/api/rooms/{room}/changes",

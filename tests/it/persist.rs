@@ -96,6 +96,12 @@ async fn the_lobby_lists_recorded_rooms() {
     assert!(body.contains("lobby-check"), "the lobby's server-rendered HTML names the room");
     assert!(body.contains("2 shapes"), "and counts its shapes");
     assert!(body.contains("1 person here"), "and the people in it");
+    // The same list as JSON, which the page refreshes itself from.
+    let (status, _, body) = http_get(server.addr, "/api/lobby").await;
+    assert_eq!(status, 200);
+    let rooms: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let line = rooms.as_array().unwrap().iter().find(|r| r["name"] == "lobby-check").unwrap();
+    assert_eq!((line["shapes"].as_u64(), line["members"].as_u64()), (Some(2), Some(1)), "{line}");
     server.stop().await;
 }
 
