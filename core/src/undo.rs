@@ -227,6 +227,21 @@ impl History {
             && last.ids().eq(step.ids())
         {
             for (kept, newer) in last.touched.iter_mut().zip(step.touched) {
+                if let (Some(before), Some(after), Some(found)) = (&mut kept.before, &kept.after, &newer.before)
+                    && found.text != after.text
+                {
+                    // Others' letters came between the two: they are not this
+                    // step's. The step now starts from the text as the newer
+                    // part found it, the older part's own letters taken back.
+                    let mut was = found.text.clone();
+                    if let Some((erase, unerase)) = text_back(&before.text, &after.text, &was) {
+                        was.erase(&erase);
+                        if let Some((chars, text)) = unerase {
+                            was.unerase(&chars, &text);
+                        }
+                    }
+                    before.text = was;
+                }
                 kept.after = newer.after;
             }
             last.touched.retain(|t| t.before != t.after);

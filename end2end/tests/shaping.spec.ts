@@ -69,3 +69,46 @@ test('resize and rotate by keys and by handles, seen live by the other tab, each
   await alice.keyboard.press('Control+z');
   await expect.poll(() => frame(bob)).toEqual({ x: rect.x, y: rect.y, w: 160, h: 100, rotation: 0 });
 });
+
+test('write in a shape, seen live by the other tab; two tabs typing in one shape at once both keep their letters; undo', async ({ browser }) => {
+  const room = uniqueRoom('e2e-write');
+  const alice = await openRoom(browser, room);
+  const bob = await openRoom(browser, room);
+  await alice.getByRole('button', { name: 'Rectangle', exact: true }).click();
+  const [rect] = await expectShapeCount(bob, 1);
+  const textOf = async (page: Page) => (await shapes(page))[0].text;
+
+  // Enter on the selected shape opens its text field; typing shows on the other tab as it goes.
+  await alice.keyboard.press('Enter');
+  const field = alice.getByRole('textbox', { name: 'Text' });
+  await expect(field).toBeFocused();
+  await alice.keyboard.type('Plan', { delay: 30 });
+  await expect.poll(() => textOf(bob)).toBe('Plan');
+  await alice.keyboard.press('Escape');
+  await expect(field).toBeHidden();
+
+  // A double-click on the shape opens it on Bob's side too; both type at the end at once.
+  const [cx, cy] = await toPage(bob, rect.x + 80, rect.y + 50);
+  await bob.mouse.dblclick(cx, cy);
+  const bobField = bob.getByRole('textbox', { name: 'Text' });
+  await expect(bobField).toBeFocused();
+  await bob.keyboard.press('End');
+  await alice.keyboard.press('Enter');
+  await expect(field).toBeFocused();
+  await alice.keyboard.press('End');
+  await Promise.all([alice.keyboard.type(' AAAA', { delay: 40 }), bob.keyboard.type(' BBBB', { delay: 40 })]);
+  const both = async (page: Page) => {
+    const t = await textOf(page);
+    return t.startsWith('Plan') && t.includes(' AAAA') && t.includes(' BBBB') && t.length === 'Plan'.length + 10;
+  };
+  await expect.poll(() => both(alice)).toBe(true);
+  await expect.poll(() => both(bob)).toBe(true);
+  expect(await textOf(alice)).toBe(await textOf(bob));
+
+  // Undo takes back Alice's typing only, and Bob's letters stay.
+  await alice.keyboard.press('Escape');
+  await alice.keyboard.press('Control+z');
+  await expect.poll(() => textOf(bob)).toBe('Plan BBBB');
+  await alice.keyboard.press('Control+z');
+  await expect.poll(() => textOf(bob)).toBe(' BBBB');
+});

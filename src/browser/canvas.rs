@@ -15,6 +15,7 @@ use std::cell::{Cell, RefCell};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
+use super::lettering::Lettering;
 use super::marks;
 use super::pen::Pen;
 use sketchboard_core::editor::Frame;
@@ -73,6 +74,10 @@ pub(super) struct Canvas {
     motion: RefCell<Motion>,
     /// The next full repaint may be rough (`rough_next`).
     rough: Cell<bool>,
+    /// The text on shapes, wrapped.
+    lettering: Lettering,
+    /// The shape being written in: its text field shows its text, not the canvas.
+    writing: RefCell<Option<ShapeId>>,
 }
 
 impl Canvas {
@@ -89,6 +94,8 @@ impl Canvas {
             layers: RefCell::new(None),
             motion: RefCell::new(Motion::Many),
             rough: Cell::new(false),
+            lettering: Lettering::default(),
+            writing: RefCell::new(None),
         };
         canvas.fit();
         Ok(canvas)
@@ -196,6 +203,33 @@ impl Canvas {
         dpr / (self.scale.get() * self.view.get().zoom).max(f64::MIN_POSITIVE)
     }
 
+    /// Draws `shape`'s text, unless its text field shows it.
+    fn letter(&self, ctx: &CanvasRenderingContext2d, shape: &Shape) {
+        if self.writing.borrow().as_ref() != Some(&shape.id) {
+            self.lettering.draw(ctx, shape);
+        }
+    }
+
+    /// Says which shape is being written in (its text field shows its
+    /// text), and forgets the wrapping of shapes no longer on `board`.
+    pub(super) fn set_writing(&self, board: &Board, id: Option<&ShapeId>) {
+        let mut writing = self.writing.borrow_mut();
+        if writing.as_ref() != id {
+            *writing = id.cloned();
+            self.changed();
+        }
+        self.lettering.keep_only(board);
+    }
+
+    /// Where board point (`bx`, `by`) is on the canvas, in CSS pixels from
+    /// its top-left corner, and how many CSS pixels a board unit is.
+    pub(super) fn css_of(&self, bx: f64, by: f64) -> (f64, f64, f64) {
+        let rect = self.el.get_bounding_client_rect();
+        let view = self.view.get();
+        let k = rect.width() / BOARD_WIDTH * view.zoom;
+        ((bx - view.x) * k, (by - view.y) * k, k)
+    }
+
     /// Sets the pointer's look over the board (a CSS `cursor`).
     pub(super) fn set_cursor(&self, cursor: &str) {
         let _ = self.el.style().set_property("cursor", cursor);
@@ -226,6 +260,7 @@ impl Canvas {
             self.board_transform(ctx);
             ctx.set_line_width(OUTLINE_WIDTH);
             Pen::default().draw(ctx, shape);
+            self.letter(ctx, shape);
             let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
         }
         if let Some(above) = &l.above {
@@ -310,6 +345,7 @@ impl Canvas {
         let pixel = 1.0 / (self.scale.get() * self.view.get().zoom * factor);
         for shape in visible(shapes, pixel) {
             pen.draw(ctx, shape);
+            self.letter(ctx, shape);
         }
     }
 

@@ -123,9 +123,15 @@ impl LiveBoard {
         // (others would see a pointer over a board they do not have).
         let looking = matches!(
             input,
-            Input::PointerMove { .. } | Input::PointerLeave | Input::Pinch { .. } | Input::Resized | Input::Network(_)
+            Input::PointerMove { .. }
+                | Input::PointerLeave
+                | Input::Pinch { .. }
+                | Input::Resized
+                | Input::Network(_)
+                | Input::StopWriting { .. }
         );
-        let shown = matches!(input, Input::Pinch { .. } | Input::Resized | Input::Network(_));
+        let shown =
+            matches!(input, Input::Pinch { .. } | Input::Resized | Input::Network(_) | Input::StopWriting { .. });
         let blocked = (self.view_only && !looking) || (self.looking_at_history() && !shown);
         match input {
             Input::Key(press) => {
@@ -184,7 +190,37 @@ impl LiveBoard {
                 self.connection.network_changed(event);
                 false
             }
+            Input::DoubleClick { x, y } => {
+                let (x, y) = self.canvas.under(x, y);
+                let hit = self.session.borrow().view().hit_test(x, y).map(|s| s.id.clone());
+                hit.is_some_and(|id| self.edit(|e, doc| e.start_writing(doc, &id)))
+            }
+            Input::Typed { composing } => self.typed(composing),
+            Input::StopWriting { to_board } => {
+                self.editor.borrow_mut().stop_writing();
+                if to_board {
+                    let _ = self.canvas.element().focus();
+                }
+                self.invalidate();
+                false
+            }
         }
+    }
+}
+
+impl LiveBoard {
+    /// The text field changed: what was typed goes to the shape (once an
+    /// input method has finished composing it).
+    fn typed(&self, composing: bool) -> bool {
+        let Some(field) = &self.field else { return false };
+        field.composing.set(composing);
+        if composing {
+            return false;
+        }
+        let value = field.value();
+        let done = self.edit(|e, doc| e.typed(doc, &value, js_sys::Date::now()));
+        self.invalidate();
+        done
     }
 }
 

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
-use web_sys::{Element, Event, HtmlCanvasElement, KeyboardEvent, PointerEvent};
+use web_sys::{Element, Event, HtmlCanvasElement, HtmlTextAreaElement, KeyboardEvent, MouseEvent, PointerEvent};
 
 use super::canvas::to_board;
 use super::connection::Network;
@@ -52,6 +52,21 @@ pub(super) enum Input {
     /// A key went down, not in a text field. The handler says whether the
     /// page's own action for it must be stopped.
     Key(KeyPress),
+    /// Two clicks on the board: write in the shape there.
+    DoubleClick {
+        x: f64,
+        y: f64,
+    },
+    /// The text field's value changed (`composing`: an input method is
+    /// still composing it).
+    Typed {
+        composing: bool,
+    },
+    /// Escape in the text field (`to_board`: the focus goes back to the
+    /// board), or the field lost the focus.
+    StopWriting {
+        to_board: bool,
+    },
     Resized,
     Network(Network),
 }
@@ -141,6 +156,13 @@ pub(super) fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventLi
         h(Input::PointerMove { x, y, shift: e.shift_key(), alt: e.alt_key() });
     }));
 
+    let (h, el) = (handle.clone(), canvas.clone());
+    listeners.push(EventListener::new(canvas, "dblclick", move |e| {
+        let Some(e) = e.dyn_ref::<MouseEvent>() else { return };
+        let (x, y) = to_board(&el, e.client_x().into(), e.client_y().into());
+        h(Input::DoubleClick { x, y });
+    }));
+
     let h = handle.clone();
     listeners.push(EventListener::new(canvas, "pointerleave", move |_| {
         h(Input::PointerLeave);
@@ -194,6 +216,29 @@ pub(super) fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventLi
         handle(Input::Resized);
     }));
 
+    listeners
+}
+
+/// Listens to the text field over a shape being written in.
+pub(super) fn attach_field(field: &HtmlTextAreaElement, handle: Handler) -> Vec<EventListener> {
+    let mut listeners = Vec::new();
+    for (name, composing) in [("input", None), ("compositionstart", Some(true)), ("compositionend", Some(false))] {
+        let h = handle.clone();
+        listeners.push(EventListener::new(field, name, move |e| {
+            let composing =
+                composing.unwrap_or_else(|| e.dyn_ref::<web_sys::InputEvent>().is_some_and(|e| e.is_composing()));
+            h(Input::Typed { composing });
+        }));
+    }
+    let h = handle.clone();
+    listeners.push(EventListener::new(field, "keydown", move |e| {
+        if e.dyn_ref::<KeyboardEvent>().is_some_and(|k| k.key() == "Escape") {
+            h(Input::StopWriting { to_board: true });
+        }
+    }));
+    listeners.push(EventListener::new(field, "blur", move |_| {
+        handle(Input::StopWriting { to_board: false });
+    }));
     listeners
 }
 

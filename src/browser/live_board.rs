@@ -23,6 +23,7 @@ use super::connection::Connection;
 use super::identity::{self, new_shape_id, random_id};
 use super::input;
 use super::presence::TabPresence;
+use super::writing_field::WritingField;
 use super::{describe, saved};
 use crate::board_ui::{BoardUi, ConnStatus};
 use sketchboard_core::editor::Editor;
@@ -40,6 +41,8 @@ pub(crate) struct LiveBoard {
     pub(super) ui: BoardUi,
     /// The editing rules and their state: selection, gesture, undo history.
     pub(super) editor: RefCell<Editor>,
+    /// The text field over a shape being written in (none on a view-only board).
+    pub(super) field: Option<WritingField>,
     /// Who is here, and what this tab tells them.
     pub(super) presence: TabPresence,
     /// Others' changes, told to screen readers.
@@ -82,6 +85,7 @@ impl LiveBoard {
         ui.name.set(presence.name());
         let url = socket_url(&room, view_only)?;
         let room_for_history = room.clone();
+        let field = if view_only { None } else { WritingField::new(&el) };
         let canvas = Canvas::new(el)?;
         let (connection, runner) = Connection::new();
         let board = Rc::new_cyclic(|me| LiveBoard {
@@ -95,6 +99,7 @@ impl LiveBoard {
                 if restored { saved::load_history(&room_for_history) } else { History::new() },
                 Box::new(new_shape_id),
             )),
+            field,
             presence,
             view_only,
             showing: RefCell::new(None),
@@ -108,7 +113,11 @@ impl LiveBoard {
         });
         let weak = Rc::downgrade(&board);
         let on_input: input::Handler = Rc::new(move |input| weak.upgrade().is_some_and(|b| b.on_input(input)));
-        *board.listeners.borrow_mut() = input::attach(board.canvas.element(), on_input);
+        *board.listeners.borrow_mut() = input::attach(board.canvas.element(), on_input.clone());
+        if let Some(field) = &board.field {
+            let typing = input::attach_field(field.element(), on_input);
+            board.listeners.borrow_mut().extend(typing);
+        }
         if !view_only {
             let drops = board.accept_drops();
             board.listeners.borrow_mut().extend(drops);
@@ -218,6 +227,28 @@ impl LiveBoard {
         self.invalidate();
     }
 
+    /// The text field over the shape being written in: placed over it, and
+    /// given its text when others' letters changed it (not while an input
+    /// method is composing); hidden when nothing is being written in.
+    fn update_field(&self) {
+        let Some(field) = &self.field else { return };
+        let session = self.session.borrow();
+        let mut editor = self.editor.borrow_mut();
+        let live = self.showing.borrow().is_none();
+        let Some(shape) = editor.writing().filter(|_| live).and_then(|id| session.view().get(id)) else {
+            field.hide();
+            return;
+        };
+        field.place(shape, self.canvas.css_of(shape.x, shape.y));
+        if !field.composing.get() {
+            let (start, end) = field.selection();
+            if let Some(text) = editor.field_text(session.view(), start, end) {
+                field.set(&text);
+            }
+        }
+        field.reveal();
+    }
+
     /// Asks for a redraw at the next animation frame (once, however often called).
     pub(super) fn invalidate(&self) {
         if self.frame_requested.replace(true) {
@@ -236,6 +267,7 @@ impl LiveBoard {
         // A drag's latest position goes out once per frame.
         self.edit(|e, doc| e.flush_drag(doc));
         self.editor.borrow_mut().set_pixel(self.canvas.pixel());
+        self.update_field();
         let session = self.session.borrow();
         let editor = self.editor.borrow();
         let selected = editor.selection();
@@ -243,6 +275,8 @@ impl LiveBoard {
         let board = version.as_ref().unwrap_or(session.view());
         // Handles only where the selection can be changed.
         let frame = if version.is_none() && !self.view_only { editor.frame(board) } else { None };
+        let writing = editor.writing().filter(|_| version.is_none());
+        self.canvas.set_writing(board, writing);
         self.canvas.draw(board, selected, frame, editor.marquee());
         let now = js_sys::Date::now();
         // Others point at the live board, not at a version from history.

@@ -9,9 +9,10 @@
 //!   `clipboard`: copy and paste's `localStorage`;
 //! - `connection`: the WebSocket, reconnecting with backoff; `receiving`: what
 //!   the live board does with what it hears;
-//! - `canvas`: drawing the board; `pen`: a shape's path; `marks`: what is
-//!   drawn over it (selections, handles, others' pointers); `describe`: the
-//!   canvas's text alternative;
+//! - `canvas`: drawing the board; `pen`: a shape's path; `lettering`: the
+//!   text on shapes; `marks`: what is drawn over it (selections, handles,
+//!   others' pointers); `describe`: the canvas's text alternative;
+//!   `writing_field`: the text field over a shape being written in;
 //!   `announce`: others' changes, told to screen readers;
 //! - `input`: pointer, keyboard and window events, as `Input`s;
 //! - `saved`: what a tab keeps across a reload; `identity`: one id per tab;
@@ -32,6 +33,7 @@ pub(crate) mod fetching;
 mod identity;
 mod importing;
 mod input;
+mod lettering;
 pub(crate) mod live_board;
 mod marks;
 mod pen;
@@ -41,3 +43,4 @@ pub(crate) mod recent;
 pub(crate) mod replay;
 mod saved;
 pub(crate) mod share_link;
+mod writing_field;

@@ -55,6 +55,7 @@ impl Editor {
             },
             Command::Paste => clipboard.read().is_some_and(|shapes| self.paste(doc, shapes)),
             Command::Cycle { back } => self.cycle(doc, back),
+            Command::Write => self.write_in_selection(doc),
         }
     }
 

@@ -59,6 +59,8 @@ pub enum Command {
     Paste,
     /// Tab (Shift+Tab: `back`) on the focused board: select the next shape.
     Cycle { back: bool },
+    /// Enter: write in the selected shape.
+    Write,
 }
 
 /// When the page's own action for a key gives way to the board's.
@@ -128,6 +130,7 @@ pub fn map(press: &KeyPress) -> Option<Binding> {
         "ArrowDown" => Command::Nudge { dx: 0.0, dy: step },
         "Delete" | "Backspace" => Command::Delete,
         "Escape" => Command::ClearSelection,
+        "Enter" => Command::Write,
         // The characters, whatever keys make them on this keyboard.
         ">" => Command::Rotate { degrees: TURN_STEP },
         "<" => Command::Rotate { degrees: -TURN_STEP },

@@ -37,6 +37,7 @@ pub use handles::{Frame, Handle};
 pub use keys::{Binding, Claim, Command, KeyPress};
 pub use machine::Editor;
 pub use shared::Held;
+pub use writing::FieldText;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use crate::model::{Board, Change, Color, MAX_BATCH, Shape, ShapeId};
+use crate::model::{Board, Change, CharId, Color, MAX_BATCH, Shape, ShapeId};
 use crate::undo::{History, Step};
 
 use super::document::{Dirty, Document, NewId};
@@ -21,6 +21,9 @@ pub(super) struct Writing {
     pub(super) id: ShapeId,
     pub(super) writer: u32,
     pub(super) next: u32,
+    /// What the text field shows, letter by letter with their ids; `None`
+    /// until it is given the shape's text (and after a refused edit).
+    pub(super) field: Option<Vec<(CharId, char)>>,
 }
 
 /// What every tool and command works on besides the board.

@@ -100,7 +100,8 @@ fn the_key_mapping() {
         ("Tab", SHIFT_OFF_BOARD, None),
         ("z", NONE, None),
         ("a", SHIFT, None),
-        ("Enter", NONE, None),
+        ("Enter", NONE, Some((Write, IfHandled))),
+        ("Enter", CTRL, None),
     ];
     for (key, mods, expected) in table {
         assert_eq!(

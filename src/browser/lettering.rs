@@ -1,0 +1,147 @@
+//! The text on shapes, on the canvas: centred, wrapped at word boundaries
+//! to the shape's width, turned with it and cut off at its box. Measuring
+//! text is the slow part, so each shape's lines are kept until its text,
+//! width or text size changes: a board of thousands of labelled shapes
+//! measures nothing while one of them is dragged.
+
+use std::cell::{Cell, RefCell};
+
+use web_sys::CanvasRenderingContext2d;
+
+use sketchboard_core::model::{Board, Shape, ShapeId, TextSize};
+
+/// Text is drawn in this colour, on every fill of the palette.
+const INK: &str = "#1e1e1e";
+/// Room left between the text and the shape's box, in board units.
+const PAD: f64 = 8.0;
+
+/// A shape's text as wrapped, and what it was wrapped for.
+struct Wrapped {
+    id: ShapeId,
+    text: String,
+    width: f64,
+    size: TextSize,
+    lines: Vec<String>,
+}
+
+/// The lines of every shape's text, as last wrapped, in the order they were
+/// drawn. Shapes are drawn in the same order frame after frame, so the next
+/// one wanted is almost always the one after the last: `next` remembers
+/// where to look first, and a miss costs one pass (a plain list, not a map:
+/// each map type costs the bundle its own copy of the hashing code).
+#[derive(Default)]
+pub(super) struct Lettering {
+    wrapped: RefCell<Vec<Wrapped>>,
+    next: Cell<usize>,
+}
+
+/// The canvas font for each text size (fixed strings: no formatting per frame).
+fn font(size: TextSize) -> &'static str {
+    match size {
+        TextSize::S => "16px system-ui, sans-serif",
+        TextSize::M => "24px system-ui, sans-serif",
+        TextSize::L => "36px system-ui, sans-serif",
+        TextSize::Xl => "48px system-ui, sans-serif",
+    }
+}
+
+impl Lettering {
+    /// Draws `shape`'s text (if any) in `ctx`, in board units; the
+    /// context's state is as it was afterwards.
+    pub(super) fn draw(&self, ctx: &CanvasRenderingContext2d, shape: &Shape) {
+        if shape.text.is_empty() {
+            return;
+        }
+        ctx.save();
+        let (cx, cy) = shape.centre();
+        let _ = ctx.translate(cx, cy);
+        let _ = ctx.rotate(shape.rotation.to_radians());
+        ctx.begin_path();
+        ctx.rect(-shape.w / 2.0, -shape.h / 2.0, shape.w, shape.h);
+        ctx.clip();
+        ctx.set_font(font(shape.text_size));
+        ctx.set_fill_style_str(INK);
+        ctx.set_text_align("center");
+        ctx.set_text_baseline("middle");
+        let line_height = shape.text_size.units() * 1.25;
+        let mut wrapped = self.wrapped.borrow_mut();
+        let at = self.slot_of(&mut wrapped, ctx, shape);
+        let lines = &wrapped[at].lines;
+        let top = -(lines.len() as f64 - 1.0) * line_height / 2.0;
+        for (i, line) in lines.iter().enumerate() {
+            let _ = ctx.fill_text(line, 0.0, top + i as f64 * line_height);
+        }
+        ctx.restore();
+    }
+
+    /// Where `shape`'s lines are kept, wrapped anew if its text, width or
+    /// size changed since (or never wrapped).
+    fn slot_of(&self, wrapped: &mut Vec<Wrapped>, ctx: &CanvasRenderingContext2d, shape: &Shape) -> usize {
+        let next = self.next.get().min(wrapped.len());
+        let found = match wrapped.get(next) {
+            Some(w) if w.id == shape.id => Some(next),
+            _ => wrapped.iter().position(|w| w.id == shape.id),
+        };
+        let text = shape.text.shown();
+        let fresh = |w: &Wrapped| w.text == text && w.width == shape.w && w.size == shape.text_size;
+        let at = match found {
+            Some(at) if fresh(&wrapped[at]) => at,
+            found => {
+                let lines = wrap(ctx, &text, (shape.w - 2.0 * PAD).max(1.0));
+                let new = Wrapped { id: shape.id.clone(), text, width: shape.w, size: shape.text_size, lines };
+                match found {
+                    Some(at) => {
+                        wrapped[at] = new;
+                        at
+                    }
+                    None => {
+                        wrapped.insert(next, new);
+                        next
+                    }
+                }
+            }
+        };
+        self.next.set(at + 1);
+        at
+    }
+
+    /// Forgets the lines of shapes no longer on `board` (only when some are
+    /// kept that cannot be there, so most frames pay nothing).
+    pub(super) fn keep_only(&self, board: &Board) {
+        let mut wrapped = self.wrapped.borrow_mut();
+        if wrapped.len() > board.len() {
+            wrapped.retain(|w| board.get(&w.id).is_some());
+        }
+        self.next.set(0);
+    }
+}
+
+/// `text` in lines no wider than `width` (as `ctx` measures in its font),
+/// broken at spaces where it can, inside words where one word is too long.
+fn wrap(ctx: &CanvasRenderingContext2d, text: &str, width: f64) -> Vec<String> {
+    let measure = |s: &str| ctx.measure_text(s).map(|m| m.width()).unwrap_or(0.0);
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split(' ') {
+            let tried = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+            if measure(&tried) <= width || line.is_empty() && word.is_empty() {
+                line = tried;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            // A word wider than the line goes letter by letter.
+            for ch in word.chars() {
+                line.push(ch);
+                if measure(&line) > width && line.chars().count() > 1 {
+                    line.pop();
+                    lines.push(std::mem::replace(&mut line, ch.to_string()));
+                }
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}

@@ -1,0 +1,106 @@
+//! The text field laid over a shape being written in: a real `<textarea>`,
+//! so the system's input methods, selection, copy and paste and screen
+//! readers all work. It is placed, sized and turned over the shape each
+//! frame. What it shows comes from the editor (`Editor::field_text`), which
+//! keeps the caret by the same letters when someone else's change the text.
+
+use std::cell::Cell;
+
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlCanvasElement, HtmlTextAreaElement};
+
+use sketchboard_core::editor::FieldText;
+use sketchboard_core::model::Shape;
+use sketchboard_core::model::text::MAX_TEXT;
+
+pub(super) struct WritingField {
+    el: HtmlTextAreaElement,
+    /// An input method is composing: the field's value is not final yet.
+    pub(super) composing: Cell<bool>,
+}
+
+impl WritingField {
+    /// A hidden field beside `canvas`, in its positioned parent.
+    pub(super) fn new(canvas: &HtmlCanvasElement) -> Option<WritingField> {
+        let document = web_sys::window()?.document()?;
+        let el = document.create_element("textarea").ok()?.dyn_into::<HtmlTextAreaElement>().ok()?;
+        el.set_class_name("writing");
+        let _ = el.set_attribute("aria-label", "Text");
+        el.set_max_length(MAX_TEXT as i32);
+        el.set_hidden(true);
+        canvas.parent_element()?.append_child(&el).ok()?;
+        Some(WritingField { el, composing: Cell::new(false) })
+    }
+
+    pub(super) fn element(&self) -> &HtmlTextAreaElement {
+        &self.el
+    }
+
+    pub(super) fn value(&self) -> String {
+        self.el.value()
+    }
+
+    /// The selection's ends, in characters.
+    pub(super) fn selection(&self) -> (usize, usize) {
+        let value = self.el.value();
+        let at = |units: Option<u32>| utf16_to_chars(&value, units.unwrap_or(0) as usize);
+        (at(self.el.selection_start().ok().flatten()), at(self.el.selection_end().ok().flatten()))
+    }
+
+    /// Places the field over `shape`, its corner at (`left`, `top`) CSS
+    /// pixels from the canvas's and `k` CSS pixels to a board unit.
+    pub(super) fn place(&self, shape: &Shape, (left, top, k): (f64, f64, f64)) {
+        let style = self.el.style();
+        // Whole pixels and degrees: the bundle then needs no float formatting.
+        let px = |v: f64| format!("{}px", v.round() as i64);
+        let _ = style.set_property("left", &px(left));
+        let _ = style.set_property("top", &px(top));
+        let _ = style.set_property("width", &px(shape.w * k));
+        let _ = style.set_property("height", &px(shape.h * k));
+        let _ = style.set_property("font-size", &px(shape.text_size.units() * k));
+        let _ = style.set_property("transform", &format!("rotate({}deg)", shape.rotation.round() as i64));
+    }
+
+    /// Shows `text`, with its selection.
+    pub(super) fn set(&self, text: &FieldText) {
+        self.el.set_value(&text.value);
+        let at = |chars: usize| chars_to_utf16(&text.value, chars) as u32;
+        let _ = self.el.set_selection_range(at(text.start), at(text.end));
+    }
+
+    /// Shows the field and gives it the focus, the caret after the last
+    /// letter (as in a text editor); nothing if it is showing already.
+    pub(super) fn reveal(&self) {
+        if self.el.hidden() {
+            self.el.set_hidden(false);
+            let _ = self.el.focus();
+            let end = self.el.value().encode_utf16().count() as u32;
+            let _ = self.el.set_selection_range(end, end);
+        }
+    }
+
+    pub(super) fn hide(&self) {
+        if !self.el.hidden() {
+            self.el.set_hidden(true);
+            self.el.set_value("");
+            self.composing.set(false);
+        }
+    }
+}
+
+/// How many characters the first `units` UTF-16 code units of `s` hold (a
+/// text field counts in UTF-16; letters here are Unicode scalar values).
+fn utf16_to_chars(s: &str, units: usize) -> usize {
+    let mut seen = 0;
+    s.chars()
+        .take_while(|c| {
+            seen += c.len_utf16();
+            seen <= units
+        })
+        .count()
+}
+
+/// The UTF-16 length of the first `chars` characters of `s`.
+fn chars_to_utf16(s: &str, chars: usize) -> usize {
+    s.chars().take(chars).map(char::len_utf16).sum()
+}
