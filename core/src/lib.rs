@@ -8,11 +8,13 @@
 //! a message and resume a connection with the very same code. `presence` is
 //! the channel beside the changes (`roster`: who is here, where they point); `viewport`
 //! the part of the board a tab shows (zoom and pan); `picture` a board drawn
-//! (outlines, SVG) alike everywhere, `occlusion` only what can be seen of it; `format`
-//! the board file of Export and Import.
+//! (outlines, SVG) alike everywhere, `lettering` the text on its shapes laid
+//! out alike, `occlusion` only what can be seen of it; `format` the board file
+//! of Export and Import.
 
 pub mod editor;
 pub mod format;
+pub mod lettering;
 pub mod lobby;
 pub mod model;
 pub mod occlusion;

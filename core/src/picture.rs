@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use crate::lettering::{FONT_FAMILY, INK, LINE_HEIGHT, PAD, estimated_width, first_line_offset, wrap};
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeKind};
 
 /// The sheet's colour, and its grid's.
@@ -42,7 +43,7 @@ impl Outline {
         let (w, h) = shape.size();
         let (x, y) = (shape.x, shape.y);
         match shape.kind {
-            ShapeKind::Rectangle => Outline::Rect { x, y, w, h },
+            ShapeKind::Rectangle | ShapeKind::Note => Outline::Rect { x, y, w, h },
             ShapeKind::Triangle => Outline::Triangle([(x + w / 2.0, y), (x + w, y + h), (x, y + h)]),
             ShapeKind::Circle => Outline::Ellipse { cx: x + w / 2.0, cy: y + h / 2.0, rx: w / 2.0, ry: h / 2.0 },
         }
@@ -57,8 +58,9 @@ pub fn grid_lines() -> impl Iterator<Item = [(f64, f64); 2]> {
 }
 
 /// The board as a standalone SVG document (also valid inline in HTML): the
-/// sheet, the grid, then the shapes bottom first. Nothing a client typed
-/// reaches it (only validated numbers and the palette), so it needs no escaping.
+/// sheet, the grid, then the shapes bottom first, each with its text. What
+/// people wrote is the only thing in it a client typed, and it is escaped
+/// (`text_of`); the rest is validated numbers, ids and the palette.
 pub fn svg(board: &Board) -> String {
     svg_of(board.len(), board.shapes())
 }
@@ -100,9 +102,57 @@ pub fn svg_of<'a>(count: usize, shapes: impl Iterator<Item = &'a Shape>) -> Stri
                 write!(out, "<ellipse cx=\"{cx}\" cy=\"{cy}\" rx=\"{rx}\" ry=\"{ry}\" {paint}/>")
             }
         };
+        text_of(&mut out, shape);
     }
     out.push_str("</svg>");
     out
+}
+
+/// `shape`'s text as SVG (nothing when it has none): laid out as on the
+/// canvas (`lettering`, widths estimated), turned with the shape and cut
+/// off at its box.
+fn text_of(out: &mut String, shape: &Shape) {
+    if shape.text.is_empty() {
+        return;
+    }
+    let size = shape.text_size.units();
+    let lines = wrap(&shape.text.shown(), (shape.w - 2.0 * PAD).max(1.0), |line| estimated_width(line, size));
+    let (cx, cy) = shape.centre();
+    let (x, y, w, h, id) = (shape.x, shape.y, shape.w, shape.h, &shape.id);
+    let _ =
+        write!(out, "<clipPath id=\"text-{id}\"><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"/></clipPath>");
+    let _ = write!(
+        out,
+        "<text font-family=\"{FONT_FAMILY}\" font-size=\"{size}\" fill=\"{INK}\" text-anchor=\"middle\" \
+         dominant-baseline=\"central\" clip-path=\"url(#text-{id})\""
+    );
+    if shape.rotation != 0.0 {
+        let _ = write!(out, " transform=\"rotate({} {cx} {cy})\"", shape.rotation);
+    }
+    out.push('>');
+    let top = cy + first_line_offset(lines.len(), size);
+    for (i, line) in lines.iter().enumerate() {
+        let _ = write!(out, "<tspan x=\"{cx}\" y=\"{}\">", top + i as f64 * size * LINE_HEIGHT);
+        escape_into(out, line);
+        out.push_str("</tspan>");
+    }
+    out.push_str("</text>");
+}
+
+/// `s` as XML character data: markup characters as entities, and the two
+/// characters XML does not allow (U+FFFE, U+FFFF) as U+FFFD.
+fn escape_into(out: &mut String, s: &str) {
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            ch => out.push(ch),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +196,35 @@ mod tests {
             svg.contains("<rect x=\"10\" y=\"20\" width=\"200\" height=\"50\" fill=\"#a5d8ff\" stroke=\"#1c7ed6\" stroke-width=\"2\" transform=\"rotate(30 110 45)\"/>"),
             "{svg}"
         );
+    }
+
+    #[test]
+    fn text_is_drawn_escaped_wrapped_centred_turned_and_cut_off_at_the_box() {
+        let mut board = Board::new();
+        let shape = Shape {
+            w: 200.0,
+            h: 100.0,
+            rotation: 90.0,
+            text: crate::model::Text::whole("<b>Tom & \"Jerry\"</b> \u{fffe}").unwrap(),
+            ..Shape::new(ShapeId::parse("n1").unwrap(), ShapeKind::Rectangle, 100.0, 100.0)
+        };
+        board.apply(&Change::Create { shape }).unwrap();
+        let svg = svg(&board);
+        assert!(!svg.contains("<b>") && !svg.contains("Tom & "), "no markup gets through: {svg}");
+        assert!(
+            svg.contains(">&lt;b&gt;Tom &amp;</tspan>") && svg.contains(">&quot;Jerry&quot;&lt;/b&gt; \u{fffd}<"),
+            "{svg}"
+        );
+        assert!(svg.contains("\u{fffd}") && !svg.contains('\u{fffe}'));
+        assert!(
+            svg.contains(
+                "<clipPath id=\"text-n1\"><rect x=\"100\" y=\"100\" width=\"200\" height=\"100\"/></clipPath>"
+            )
+        );
+        assert!(svg.contains("clip-path=\"url(#text-n1)\" transform=\"rotate(90 200 150)\">"), "{svg}");
+        // 22 letters of 24 units, about 13 units wide each, do not fit in 184: two lines about the centre.
+        assert_eq!(svg.matches("<tspan x=\"200\"").count(), 2, "{svg}");
+        assert!(svg.contains("y=\"135\"") && svg.contains("y=\"165\""), "{svg}");
     }
 
     #[test]

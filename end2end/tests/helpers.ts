@@ -26,6 +26,7 @@ export const KINDS = {
   Rectangle: { w: 160, h: 100, fill: [0xa5, 0xd8, 0xff] },
   Triangle: { w: 140, h: 120, fill: [0xff, 0xd8, 0xa8] },
   Circle: { w: 120, h: 120, fill: [0xb2, 0xf2, 0xbb] },
+  Note: { w: 200, h: 200, fill: [0xff, 0xec, 0x99] },
 } as const;
 export type Kind = keyof typeof KINDS;
 
@@ -65,7 +66,7 @@ export function shapeList(page: Page): Locator {
 export async function shapes(page: Page): Promise<ShapeItem[]> {
   const texts = await shapeList(page).getByRole('listitem').allTextContents();
   return texts.map((t) => {
-    const m = /^([A-Z][a-z]+) (rectangle|triangle|circle) at (-?\d+), (-?\d+), (\d+) × (\d+)(?:, rotated (\d+)°)?(?:, “(.*)”)?(, selected)?$/.exec(
+    const m = /^([A-Z][a-z]+) (rectangle|triangle|circle|note) at (-?\d+), (-?\d+), (\d+) × (\d+)(?:, rotated (\d+)°)?(?:, “(.*)”)?(, selected)?$/.exec(
       t.trim(),
     );
     if (!m) throw new Error(`unexpected shape description: ${t}`);

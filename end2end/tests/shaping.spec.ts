@@ -70,7 +70,7 @@ test('resize and rotate by keys and by handles, seen live by the other tab, each
   await expect.poll(() => frame(bob)).toEqual({ x: rect.x, y: rect.y, w: 160, h: 100, rotation: 0 });
 });
 
-test('write in a shape, seen live by the other tab; two tabs typing in one shape at once both keep their letters; undo', async ({ browser }) => {
+test('write in a shape, seen live by the other tab; two tabs typing in one shape at once both keep their letters; undo; text size', async ({ browser }) => {
   const room = uniqueRoom('e2e-write');
   const alice = await openRoom(browser, room);
   const bob = await openRoom(browser, room);
@@ -111,4 +111,29 @@ test('write in a shape, seen live by the other tab; two tabs typing in one shape
   await expect.poll(() => textOf(bob)).toBe('Plan BBBB');
   await alice.keyboard.press('Control+z');
   await expect.poll(() => textOf(bob)).toBe(' BBBB');
+
+  // A text size for the selection, recorded for everyone, undone in one step.
+  const textSize = async () => (await (await alice.request.get(`/api/rooms/${room}`)).json()).shapes[0].text_size ?? 'm';
+  await alice.getByRole('toolbar', { name: 'Text size' }).getByRole('button', { name: 'XL', exact: true }).click();
+  await expect.poll(textSize).toBe('xl');
+  await alice.keyboard.press('Control+z');
+  await expect.poll(textSize).toBe('m');
+});
+
+test('a sticky note: N or the Note button adds a yellow square to write in, seen by the other tab', async ({ browser }) => {
+  const room = uniqueRoom('e2e-note');
+  const alice = await openRoom(browser, room);
+  const bob = await openRoom(browser, room);
+  await alice.getByRole('button', { name: 'Note', exact: true }).click();
+  const [first] = await expectShapeCount(bob, 1);
+  expect([first.kind, first.colour, first.w, first.h]).toEqual(['Note', 'Yellow', 200, 200]);
+  await alice.locator('canvas.board').focus();
+  await alice.keyboard.press('n');
+  const [, note] = await expectShapeCount(bob, 2);
+  expect(note.kind).toBe('Note');
+  // The new note is selected: Enter writes in it.
+  await alice.keyboard.press('Enter');
+  await alice.keyboard.type('Buy milk');
+  await alice.keyboard.press('Escape');
+  await expect.poll(async () => (await shapes(bob))[1].text).toBe('Buy milk');
 });

@@ -8,7 +8,7 @@
 //! editing inputs never reach the editor.
 
 use sketchboard_core::editor::{Dirty, Document, Editor, Handle, Held, Stack, keys};
-use sketchboard_core::model::{Board, Change, Color, ShapeKind};
+use sketchboard_core::model::{Board, Change, Color, ShapeKind, TextSize};
 use sketchboard_core::protocol::{ClientMsg, ErrorCode};
 use sketchboard_core::session::Session;
 
@@ -102,6 +102,11 @@ impl LiveBoard {
         self.edit(|e, doc| e.paint(doc, color));
     }
 
+    /// Gives the selection's text a size.
+    pub(crate) fn set_text_size(&self, size: TextSize) {
+        self.edit(|e, doc| e.size_text(doc, size));
+    }
+
     /// Brings the selection to the front, or sends it to the back.
     pub(crate) fn restack(&self, to: Stack) -> bool {
         self.edit(|e, doc| e.restack(doc, to))
@@ -138,6 +143,10 @@ impl LiveBoard {
                 let Some(binding) = keys::map(&press) else { return false };
                 let handled = !blocked
                     && self.edit(|e, doc| e.run(doc, binding.command, js_sys::Date::now(), &mut LocalClipboard));
+                if handled && binding.command == keys::Command::Write {
+                    // The field takes the focus now, not at the next frame: the next key is already its.
+                    self.update_field();
+                }
                 binding.claims(handled)
             }
             _ if blocked => false,
@@ -193,7 +202,11 @@ impl LiveBoard {
             Input::DoubleClick { x, y } => {
                 let (x, y) = self.canvas.under(x, y);
                 let hit = self.session.borrow().view().hit_test(x, y).map(|s| s.id.clone());
-                hit.is_some_and(|id| self.edit(|e, doc| e.start_writing(doc, &id)))
+                let started = hit.is_some_and(|id| self.edit(|e, doc| e.start_writing(doc, &id)));
+                if started {
+                    self.update_field();
+                }
+                started
             }
             Input::Typed { composing } => self.typed(composing),
             Input::StopWriting { to_board } => {

@@ -8,12 +8,8 @@ use std::cell::{Cell, RefCell};
 
 use web_sys::CanvasRenderingContext2d;
 
+use sketchboard_core::lettering::{INK, LINE_HEIGHT, PAD, first_line_offset, wrap};
 use sketchboard_core::model::{Board, Shape, ShapeId, TextSize};
-
-/// Text is drawn in this colour, on every fill of the palette.
-const INK: &str = "#1e1e1e";
-/// Room left between the text and the shape's box, in board units.
-const PAD: f64 = 8.0;
 
 /// A shape's text as wrapped, and what it was wrapped for.
 struct Wrapped {
@@ -63,11 +59,11 @@ impl Lettering {
         ctx.set_fill_style_str(INK);
         ctx.set_text_align("center");
         ctx.set_text_baseline("middle");
-        let line_height = shape.text_size.units() * 1.25;
+        let line_height = shape.text_size.units() * LINE_HEIGHT;
         let mut wrapped = self.wrapped.borrow_mut();
         let at = self.slot_of(&mut wrapped, ctx, shape);
         let lines = &wrapped[at].lines;
-        let top = -(lines.len() as f64 - 1.0) * line_height / 2.0;
+        let top = first_line_offset(lines.len(), shape.text_size.units());
         for (i, line) in lines.iter().enumerate() {
             let _ = ctx.fill_text(line, 0.0, top + i as f64 * line_height);
         }
@@ -87,7 +83,8 @@ impl Lettering {
         let at = match found {
             Some(at) if fresh(&wrapped[at]) => at,
             found => {
-                let lines = wrap(ctx, &text, (shape.w - 2.0 * PAD).max(1.0));
+                let measure = |s: &str| ctx.measure_text(s).map(|m| m.width()).unwrap_or(0.0);
+                let lines = wrap(&text, (shape.w - 2.0 * PAD).max(1.0), measure);
                 let new = Wrapped { id: shape.id.clone(), text, width: shape.w, size: shape.text_size, lines };
                 match found {
                     Some(at) => {
@@ -114,34 +111,4 @@ impl Lettering {
         }
         self.next.set(0);
     }
-}
-
-/// `text` in lines no wider than `width` (as `ctx` measures in its font),
-/// broken at spaces where it can, inside words where one word is too long.
-fn wrap(ctx: &CanvasRenderingContext2d, text: &str, width: f64) -> Vec<String> {
-    let measure = |s: &str| ctx.measure_text(s).map(|m| m.width()).unwrap_or(0.0);
-    let mut lines = Vec::new();
-    for paragraph in text.split('\n') {
-        let mut line = String::new();
-        for word in paragraph.split(' ') {
-            let tried = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
-            if measure(&tried) <= width || line.is_empty() && word.is_empty() {
-                line = tried;
-                continue;
-            }
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-            }
-            // A word wider than the line goes letter by letter.
-            for ch in word.chars() {
-                line.push(ch);
-                if measure(&line) > width && line.chars().count() > 1 {
-                    line.pop();
-                    lines.push(std::mem::replace(&mut line, ch.to_string()));
-                }
-            }
-        }
-        lines.push(line);
-    }
-    lines
 }

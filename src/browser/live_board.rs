@@ -230,7 +230,7 @@ impl LiveBoard {
     /// The text field over the shape being written in: placed over it, and
     /// given its text when others' letters changed it (not while an input
     /// method is composing); hidden when nothing is being written in.
-    fn update_field(&self) {
+    pub(super) fn update_field(&self) {
         let Some(field) = &self.field else { return };
         let session = self.session.borrow();
         let mut editor = self.editor.borrow_mut();

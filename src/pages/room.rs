@@ -13,7 +13,7 @@ use super::message::MessagePage;
 use super::picture::{BoardPicture, Preview, board_picture};
 use super::share::Share;
 use crate::board_ui::{BoardUi, ConnStatus};
-use sketchboard_core::model::{Color, RoomName, ShapeKind};
+use sketchboard_core::model::{Color, RoomName, ShapeKind, TextSize};
 use sketchboard_core::presence::MAX_NAME_CHARS;
 
 /// `/r/{room}`, and with `history` `/r/{room}/history`.
@@ -117,6 +117,7 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
                         board.delete_selected();
                     }
                     Action::Paint(color) => board.set_color(color),
+                    Action::TextSize(size) => board.set_text_size(size),
                     Action::ToFront => {
                         board.restack(Stack::ToFront);
                     }
@@ -262,30 +263,13 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
             <div class="room-tools">
                 {history.then(|| view! { <HistoryPanel room=room.clone() view board=replay /> })}
                 {(!view && !history).then(|| view! {
-                    <div class="toolbar" role="toolbar" aria-label="Edit">
-                        // One button type for all four (a row of the same shape costs
-                        // the bundle once, four written out cost it four times).
-                        {[
-                            ("Undo", ui.can_undo, Action::Undo),
-                            ("Redo", ui.can_redo, Action::Redo),
-                            ("Bring to front", ui.has_selection, Action::ToFront),
-                            ("Send to back", ui.has_selection, Action::ToBack),
-                        ]
-                            .into_iter()
-                            .map(|(label, enabled, action)| {
-                                view! {
-                                    <button
-                                        type="button"
-                                        class="tool"
-                                        disabled=move || !enabled.get()
-                                        on:click=move |_| act(action)
-                                    >
-                                        {label}
-                                    </button>
-                                }
-                            })
-                            .collect_view()}
-                    </div>
+                    {tool_row("Edit", vec![
+                        ("Undo", ui.can_undo, Action::Undo),
+                        ("Redo", ui.can_redo, Action::Redo),
+                        ("Bring to front", ui.has_selection, Action::ToFront),
+                        ("Send to back", ui.has_selection, Action::ToBack),
+                    ], act)}
+                    {tool_row("Text size", TextSize::ALL.into_iter().map(|size| (size.name(), ui.has_selection, Action::TextSize(size))).collect(), act)}
                     <div class="toolbar colours" role="toolbar" aria-label="Colour">
                         {Color::ALL
                             .into_iter()
@@ -381,6 +365,30 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
     }
 }
 
+/// A toolbar of plain buttons, each enabled while its signal says so. One
+/// function (and a list, not arrays of each length) so every such row costs
+/// the bundle once.
+fn tool_row(
+    name: &'static str,
+    buttons: Vec<(&'static str, RwSignal<bool>, Action)>,
+    act: impl Fn(Action) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="toolbar" role="toolbar" aria-label=name>
+            {buttons
+                .into_iter()
+                .map(|(label, enabled, action)| {
+                    view! {
+                        <button type="button" class="tool" disabled=move || !enabled.get() on:click=move |_| act(action)>
+                            {label}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
 /// What a toolbar button asks the board to do.
 #[derive(Clone, Copy)]
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -388,6 +396,7 @@ enum Action {
     Add(ShapeKind),
     DeleteSelected,
     Paint(Color),
+    TextSize(TextSize),
     ToFront,
     ToBack,
     Undo,

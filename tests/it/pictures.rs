@@ -16,6 +16,9 @@ async fn the_boards_svg_and_png_show_its_shapes() {
     alice.create("r", "rectangle", 800.0, 500.0).await;
     let op = alice.change(json!({"op": "color", "id": "r", "color": "red"})).await; // centre (880, 550)
     alice.confirmed(op).await;
+    // Its text too, as text: what was written never becomes markup.
+    let op = alice.change(json!({"op": "write", "id": "r", "after": null, "at": [7, 0], "text": "<i>Go</i>"})).await;
+    alice.confirmed(op).await;
 
     let (status, head, svg) = http_get(server.addr, "/r/pic.svg").await;
     assert_eq!(status, 200);
@@ -24,6 +27,8 @@ async fn the_boards_svg_and_png_show_its_shapes() {
     assert_eq!(svg.matches("<ellipse").count(), 1);
     assert!(svg.contains("<ellipse cx=\"160\" cy=\"160\" rx=\"60\" ry=\"60\" fill=\"#b2f2bb\""), "{svg}");
     assert!(svg.contains("<rect x=\"800\" y=\"500\" width=\"160\" height=\"100\" fill=\"#ffc9c9\""), "{svg}");
+    assert!(svg.contains("<tspan x=\"880\" y=\"550\">&lt;i&gt;Go&lt;/i&gt;</tspan>"), "{svg}");
+    assert!(!svg.contains("<i>"), "{svg}");
 
     let (status, head, png) = http_get_bytes(server.addr, "/r/pic.png", &server.addr.to_string(), "").await;
     assert_eq!(status, 200);

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use crate::model::{Change, Color, Shape, ShapeId, clamp_offset};
+use crate::model::{Change, Color, Shape, ShapeId, TextSize, clamp_offset};
 
 use super::document::{Clipboard, Document};
 use super::keys::Command;
@@ -56,6 +56,7 @@ impl Editor {
             Command::Paste => clipboard.read().is_some_and(|shapes| self.paste(doc, shapes)),
             Command::Cycle { back } => self.cycle(doc, back),
             Command::Write => self.write_in_selection(doc),
+            Command::Add(kind) => self.add_shape(doc, kind),
         }
     }
 
@@ -78,6 +79,15 @@ impl Editor {
         self.shared.color = Some(color);
         let parts = self.shared.selection(doc.view()).into_iter().filter(|s| s.fill() != color);
         let done = self.shared.act(doc, parts.map(|s| Change::Color { id: s.id, color }).collect(), false);
+        self.settle();
+        done
+    }
+
+    /// Gives the selection's text `size` (the **Text size** buttons), as one
+    /// step; whether any shape's size changed.
+    pub fn size_text(&mut self, doc: &mut dyn Document, size: TextSize) -> bool {
+        let parts = self.shared.selection(doc.view()).into_iter().filter(|s| s.text_size != size);
+        let done = self.shared.act(doc, parts.map(|s| Change::TextSize { id: s.id, size }).collect(), false);
         self.settle();
         done
     }

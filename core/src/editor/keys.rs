@@ -6,6 +6,8 @@
 //! arrows scroll the page; Ctrl+C copies the page's text when no shape is
 //! selected; Tab moves the focus on past the last shape.
 
+use crate::model::ShapeKind;
+
 /// Board units an arrow key moves the selection (with Alt: resizes it); with
 /// Shift, `BIG_STEP`.
 pub const STEP: f64 = 10.0;
@@ -61,6 +63,8 @@ pub enum Command {
     Cycle { back: bool },
     /// Enter: write in the selected shape.
     Write,
+    /// N: add a shape of this kind (a note), as its toolbar button does.
+    Add(ShapeKind),
 }
 
 /// When the page's own action for a key gives way to the board's.
@@ -131,6 +135,7 @@ pub fn map(press: &KeyPress) -> Option<Binding> {
         "Delete" | "Backspace" => Command::Delete,
         "Escape" => Command::ClearSelection,
         "Enter" => Command::Write,
+        "n" | "N" => Command::Add(ShapeKind::Note),
         // The characters, whatever keys make them on this keyboard.
         ">" => Command::Rotate { degrees: TURN_STEP },
         "<" => Command::Rotate { degrees: -TURN_STEP },

@@ -20,17 +20,19 @@ pub const MAX_LAYER: i64 = 1 << 40;
 /// and to grab.
 pub const MIN_SIDE: f64 = 10.0;
 
-/// The three kinds of shape.
+/// The kinds of shape. A note is a sticky note: a square in a note colour,
+/// made to be written in; it is drawn, picked and turned as a rectangle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShapeKind {
     Rectangle,
     Triangle,
     Circle,
+    Note,
 }
 
 impl ShapeKind {
-    pub const ALL: [ShapeKind; 3] = [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle];
+    pub const ALL: [ShapeKind; 4] = [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle, ShapeKind::Note];
 
     /// The width and height a new shape of this kind has (what the toolbar's
     /// buttons add, and what shapes recorded before sizes had), in board units.
@@ -39,6 +41,7 @@ impl ShapeKind {
             ShapeKind::Rectangle => (160.0, 100.0),
             ShapeKind::Triangle => (140.0, 120.0),
             ShapeKind::Circle => (120.0, 120.0),
+            ShapeKind::Note => (200.0, 200.0),
         }
     }
 
@@ -48,6 +51,7 @@ impl ShapeKind {
             ShapeKind::Rectangle => "rectangle",
             ShapeKind::Triangle => "triangle",
             ShapeKind::Circle => "circle",
+            ShapeKind::Note => "note",
         }
     }
 
@@ -57,6 +61,7 @@ impl ShapeKind {
             ShapeKind::Rectangle => "Rectangle",
             ShapeKind::Triangle => "Triangle",
             ShapeKind::Circle => "Circle",
+            ShapeKind::Note => "Note",
         }
     }
 
@@ -67,6 +72,7 @@ impl ShapeKind {
             ShapeKind::Rectangle => Color::Blue,
             ShapeKind::Triangle => Color::Orange,
             ShapeKind::Circle => Color::Green,
+            ShapeKind::Note => Color::Yellow,
         }
     }
 }
@@ -84,6 +90,16 @@ pub enum TextSize {
 
 impl TextSize {
     pub const ALL: [TextSize; 4] = [TextSize::S, TextSize::M, TextSize::L, TextSize::Xl];
+
+    /// Its name on the **Text size** buttons.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextSize::S => "S",
+            TextSize::M => "M",
+            TextSize::L => "L",
+            TextSize::Xl => "XL",
+        }
+    }
 
     /// The font's size, in board units.
     pub fn units(self) -> f64 {
@@ -295,7 +311,7 @@ impl Shape {
             return false;
         }
         match self.kind {
-            ShapeKind::Rectangle => true,
+            ShapeKind::Rectangle | ShapeKind::Note => true,
             ShapeKind::Circle => {
                 let (rx, ry) = (w / 2.0, h / 2.0);
                 let (dx, dy) = ((lx - rx) / rx, (ly - ry) / ry);

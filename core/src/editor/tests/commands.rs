@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::editor::shared::NUDGE_BURST_MS;
-use crate::model::{BOARD_WIDTH, Color};
+use crate::model::{BOARD_WIDTH, Color, TextSize};
 
 fn three() -> Room {
     room(&[("a", R, 100.0, 100.0), ("b", C, 400.0, 100.0), ("c", T, 700.0, 100.0)])
@@ -243,4 +243,18 @@ fn run_carries_out_each_key_command() {
     assert!(run(&mut e, &mut r, Command::Delete));
     assert!(r.board.is_empty());
     assert!(!run(&mut e, &mut r, Command::ClearSelection));
+}
+
+#[test]
+fn text_size_changes_the_selection_that_differs_as_one_step() {
+    let (mut e, mut r) = (editor(), three());
+    assert!(!e.size_text(&mut r, TextSize::L), "nothing selected");
+    select(&mut e, &mut r, &["a", "b"]);
+    assert!(e.size_text(&mut r, TextSize::L));
+    assert_eq!((r.sent.len(), last_parts(&r)), (1, 2));
+    assert!(!e.size_text(&mut r, TextSize::L), "both large already");
+    let sizes = |r: &Room| r.board.shapes().map(|s| s.text_size).collect::<Vec<_>>();
+    assert_eq!(sizes(&r), [TextSize::L, TextSize::L, TextSize::M]);
+    e.undo(&mut r);
+    assert_eq!(sizes(&r), [TextSize::M; 3]);
 }

@@ -102,6 +102,9 @@ fn the_key_mapping() {
         ("a", SHIFT, None),
         ("Enter", NONE, Some((Write, IfHandled))),
         ("Enter", CTRL, None),
+        ("n", NONE, Some((Add(ShapeKind::Note), IfHandled))),
+        ("N", SHIFT, Some((Add(ShapeKind::Note), IfHandled))),
+        ("n", CTRL, None),
     ];
     for (key, mods, expected) in table {
         assert_eq!(

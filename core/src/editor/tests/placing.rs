@@ -2,7 +2,7 @@
 //! restored; each one step, on top, selected.
 
 use super::*;
-use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, MAX_SHAPES, changes_between};
+use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Color, MAX_SHAPES, changes_between};
 
 #[test]
 fn a_new_shape_goes_to_a_free_spot_on_top_selected_as_one_step() {
@@ -127,4 +127,14 @@ fn restoring_a_version_is_one_step() {
     assert!(!e.restore(&mut r, changes), "nothing to do");
     e.undo(&mut r);
     assert_eq!((order(&r), at(&r, "b")), (vec!["b"], (0.0, 0.0)));
+}
+
+#[test]
+fn a_note_is_a_yellow_square_of_200() {
+    let (mut e, mut r) = (editor(), room(&[]));
+    assert!(e.add_shape(&mut r, ShapeKind::Note));
+    let note = r.board.shapes().next().unwrap();
+    assert_eq!((note.kind, note.size(), note.fill()), (ShapeKind::Note, (200.0, 200.0), Color::Yellow));
+    assert!(note.contains(note.x + 1.0, note.y + 1.0), "picked to its corners, as a rectangle");
+    assert_eq!(selected(&e), [note.id.as_str()]);
 }
