@@ -40,7 +40,19 @@ async fn the_boards_svg_and_png_show_its_shapes() {
         (p.red(), p.green(), p.blue())
     };
     assert_eq!(at(160.0, 160.0), (0xb2, 0xf2, 0xbb), "the circle's fill at its centre");
-    assert_eq!(at(880.0, 550.0), (0xff, 0xc9, 0xc9), "the red rectangle's fill");
+    assert_eq!(at(880.0, 520.0), (0xff, 0xc9, 0xc9), "the red rectangle's fill, above its text");
+    // Its text, in ink, across its middle (and only there).
+    let inked = |y0: f64, y1: f64| {
+        let spots = (800..960).flat_map(|x| (y0 as u32..y1 as u32).map(move |y| (f64::from(x), f64::from(y))));
+        spots
+            .filter(|&(x, y)| {
+                let (r, g, b) = at(x, y);
+                r < 0x60 && g < 0x60 && b < 0x60
+            })
+            .count()
+    };
+    assert!(inked(538.0, 562.0) > 40, "the text is drawn: {}", inked(538.0, 562.0));
+    assert_eq!(inked(502.0, 530.0) + inked(570.0, 598.0), 0, "and nothing above or below it");
     assert_eq!(at(1450.0, 150.0), (0xff, 0xff, 0xff), "empty board");
     assert_eq!(http_get(server.addr, "/r/bad.name.png").await.0, 400, "an invalid name");
 }

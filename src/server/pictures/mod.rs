@@ -1,12 +1,14 @@
 //! The board as an image or a file: `GET /r/{room}.svg`, `.png` and `.json`,
 //! and the same under `/v/{token}` for view-only links. The SVG is
 //! `picture::svg`, the very markup the room page shows before (or without)
-//! JavaScript; the PNG is the same outlines rasterised (`raster`); the JSON
+//! JavaScript; the PNG is the same outlines rasterised (`raster`), with the text
+//! drawn in the font the project ships (`glyphs`); the JSON
 //! is the board file (`format`, docs/format.md). All show the board as
 //! recorded. Each is drawn in a turn (`server::painter`): the room's head is read
 //! first (cheap), a picture of that state drawn lately is served again, and
 //! only a request with a turn loads the board.
 
+mod glyphs;
 mod raster;
 
 use axum::extract::{Request, State};
