@@ -17,9 +17,9 @@ const SHAPES = 10_000;
 /** Writes `total` changes into `room` through the real protocol from inside the page, 1,000 per connection,
  * one connection after the other (members each receiving everyone's thousands at once would fall behind and
  * be dropped for a resync, as the protocol says): `shapes` creates, then moves of those shapes. */
-async function write(page: Page, room: string, total: number, shapes: number) {
+async function write(page: Page, room: string, total: number, shapes: number, labelled = 0) {
   await page.evaluate(
-    async ({ room, total, shapes }) => {
+    async ({ room, total, shapes, labelled }) => {
       const per = 1000;
       const kinds = ['rectangle', 'triangle', 'circle'];
       const one = (c: number) =>
@@ -31,7 +31,9 @@ async function write(page: Page, room: string, total: number, shapes: number) {
             for (let i = 1; i <= per; i++) {
               const n = c * per + i;
               const [id, x, y] = [`f${((n - 1) % shapes) + 1}`, (n * 37) % 1440, (n * 53) % 880];
-              const change = n <= shapes ? { op: 'create', shape: { id, kind: kinds[n % 3], x, y } } : { op: 'move', id, x, y };
+              // The first `labelled` shapes carry a label of a few words (wrapped on two lines).
+              const text = n <= labelled ? `Step ${n} of the plan` : undefined;
+              const change = n <= shapes ? { op: 'create', shape: { id, kind: kinds[n % 3], x, y, text } } : { op: 'move', id, x, y };
               ws.send(JSON.stringify({ type: 'change', op: i, change }));
             }
           };
@@ -46,7 +48,7 @@ async function write(page: Page, room: string, total: number, shapes: number) {
         });
       for (let c = 0; c < total / per; c++) await one(c);
     },
-    { room, total, shapes },
+    { room, total, shapes, labelled },
   );
 }
 
@@ -78,12 +80,12 @@ function summary(xs: number[]) {
   return { frames: s.length, p10: f(q(0.1)), p50: f(q(0.5)), p90: f(q(0.9)), p95: f(q(0.95)), max: f(s[s.length - 1]) };
 }
 
-test('10,000 shapes: first paint and frame times while dragging', async ({ browser }) => {
+for (const labelled of [0, 2_000]) test(`10,000 shapes, ${labelled} with text: first paint and frame times while dragging`, async ({ browser }) => {
   test.setTimeout(300_000);
   const room = uniqueRoom('perf');
   const filler = await newParticipant(browser);
   await filler.goto('/');
-  await write(filler, room, SHAPES, SHAPES);
+  await write(filler, room, SHAPES, SHAPES, labelled);
 
   const page = await newParticipant(browser);
   await timeFrames(page);
@@ -126,7 +128,7 @@ test('10,000 shapes: first paint and frame times while dragging', async ({ brows
     return (await res.arrayBuffer()).byteLength;
   });
   console.log(
-    JSON.stringify({ shapes: SHAPES, first_full_paint_ms: firstPaint, drag_frame_ms: summary(frames), drag_script_ms: summary(script), wasm_bytes: wasm }),
+    JSON.stringify({ shapes: SHAPES, with_text: labelled, first_full_paint_ms: firstPaint, drag_frame_ms: summary(frames), drag_script_ms: summary(script), wasm_bytes: wasm }),
   );
 });
 
