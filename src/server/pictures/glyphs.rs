@@ -35,19 +35,27 @@ fn units(font: &FontRef<'_>, size: f64) -> f64 {
     size / f64::from(font.units_per_em().unwrap_or(2048.0))
 }
 
-/// How wide `line` is at `size`, in board units: the glyphs' advances with kerning.
-pub(super) fn measure(font: &FontRef<'_>, line: &str, size: f64) -> f64 {
-    let mut width = 0.0;
+/// `line`'s glyphs, each with where it starts along the line, and where the
+/// line ends, in font units: the glyphs' advances with kerning.
+fn placed(font: &FontRef<'_>, line: &str) -> (Vec<(ab_glyph::GlyphId, f32)>, f32) {
+    let mut glyphs = Vec::with_capacity(line.len());
+    let mut pen = 0.0_f32;
     let mut last = None;
     for ch in line.chars() {
         let id = font.glyph_id(ch);
         if let Some(prev) = last {
-            width += font.kern_unscaled(prev, id);
+            pen += font.kern_unscaled(prev, id);
         }
-        width += font.h_advance_unscaled(id);
+        glyphs.push((id, pen));
+        pen += font.h_advance_unscaled(id);
         last = Some(id);
     }
-    f64::from(width) * units(font, size)
+    (glyphs, pen)
+}
+
+/// How wide `line` is at `size`, in board units.
+pub(super) fn measure(font: &FontRef<'_>, line: &str, size: f64) -> f64 {
+    f64::from(placed(font, line).1) * units(font, size)
 }
 
 /// Draws `shape`'s text into `pixmap` through `at` (board units to
@@ -78,48 +86,39 @@ pub(super) fn draw_text(pixmap: &mut Pixmap, shape: &Shape, at: Transform, ink: 
 /// `left` on the baseline `baseline`, `k` board units per font unit.
 fn line_path(font: &FontRef<'_>, line: &str, left: f64, baseline: f64, k: f64) -> Option<tiny_skia::Path> {
     let mut path = PathBuilder::new();
-    let mut pen = 0.0_f32;
-    let mut last = None;
-    for ch in line.chars() {
-        let id = font.glyph_id(ch);
-        if let Some(prev) = last {
-            pen += font.kern_unscaled(prev, id);
-        }
-        last = Some(id);
-        if let Some(outline) = font.outline(id) {
-            // Font units, y up, to board units, y down.
-            let p = |pt: ab_glyph::Point| {
-                (((f64::from(pen + pt.x)) * k + left) as f32, (baseline - f64::from(pt.y) * k) as f32)
+    for (id, pen) in placed(font, line).0 {
+        let Some(outline) = font.outline(id) else { continue };
+        // Font units, y up, to board units, y down.
+        let p = |pt: ab_glyph::Point| {
+            (((f64::from(pen + pt.x)) * k + left) as f32, (baseline - f64::from(pt.y) * k) as f32)
+        };
+        let mut at = None;
+        for curve in &outline.curves {
+            let start = match curve {
+                OutlineCurve::Line(a, _) | OutlineCurve::Quad(a, _, _) | OutlineCurve::Cubic(a, _, _, _) => p(*a),
             };
-            let mut at = None;
-            for curve in &outline.curves {
-                let start = match curve {
-                    OutlineCurve::Line(a, _) | OutlineCurve::Quad(a, _, _) | OutlineCurve::Cubic(a, _, _, _) => p(*a),
-                };
-                if at != Some(start) {
-                    path.move_to(start.0, start.1);
-                }
-                let end = match curve {
-                    OutlineCurve::Line(_, b) => {
-                        let b = p(*b);
-                        path.line_to(b.0, b.1);
-                        b
-                    }
-                    OutlineCurve::Quad(_, c, b) => {
-                        let (c, b) = (p(*c), p(*b));
-                        path.quad_to(c.0, c.1, b.0, b.1);
-                        b
-                    }
-                    OutlineCurve::Cubic(_, c1, c2, b) => {
-                        let (c1, c2, b) = (p(*c1), p(*c2), p(*b));
-                        path.cubic_to(c1.0, c1.1, c2.0, c2.1, b.0, b.1);
-                        b
-                    }
-                };
-                at = Some(end);
+            if at != Some(start) {
+                path.move_to(start.0, start.1);
             }
+            let end = match curve {
+                OutlineCurve::Line(_, b) => {
+                    let b = p(*b);
+                    path.line_to(b.0, b.1);
+                    b
+                }
+                OutlineCurve::Quad(_, c, b) => {
+                    let (c, b) = (p(*c), p(*b));
+                    path.quad_to(c.0, c.1, b.0, b.1);
+                    b
+                }
+                OutlineCurve::Cubic(_, c1, c2, b) => {
+                    let (c1, c2, b) = (p(*c1), p(*c2), p(*b));
+                    path.cubic_to(c1.0, c1.1, c2.0, c2.1, b.0, b.1);
+                    b
+                }
+            };
+            at = Some(end);
         }
-        pen += font.h_advance_unscaled(id);
     }
     path.finish()
 }
