@@ -78,11 +78,16 @@ impl Lettering {
             Some(w) if w.id == shape.id => Some(next),
             _ => wrapped.iter().position(|w| w.id == shape.id),
         };
-        let text = shape.text.shown();
-        let fresh = |w: &Wrapped| w.text == text && w.width == shape.w && w.size == shape.text_size;
+        // Compared letter by letter: a shape whose text is as wrapped costs no allocation.
+        let fresh = |w: &Wrapped| {
+            w.width == shape.w
+                && w.size == shape.text_size
+                && w.text.chars().eq(shape.text.shown_chars().map(|(_, c)| c))
+        };
         let at = match found {
             Some(at) if fresh(&wrapped[at]) => at,
             found => {
+                let text = shape.text.shown();
                 let measure = |s: &str| ctx.measure_text(s).map(|m| m.width()).unwrap_or(0.0);
                 let lines = wrap(&text, (shape.w - 2.0 * PAD).max(1.0), measure);
                 let new = Wrapped { id: shape.id.clone(), text, width: shape.w, size: shape.text_size, lines };

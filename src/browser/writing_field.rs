@@ -17,6 +17,9 @@ pub(super) struct WritingField {
     el: HtmlTextAreaElement,
     /// An input method is composing: the field's value is not final yet.
     pub(super) composing: Cell<bool>,
+    /// Where it was last placed (whole pixels and degrees): a frame that
+    /// moves nothing writes no style.
+    placed: Cell<Option<[i64; 6]>>,
 }
 
 impl WritingField {
@@ -29,7 +32,7 @@ impl WritingField {
         el.set_max_length(MAX_TEXT as i32);
         el.set_hidden(true);
         canvas.parent_element()?.append_child(&el).ok()?;
-        Some(WritingField { el, composing: Cell::new(false) })
+        Some(WritingField { el, composing: Cell::new(false), placed: Cell::new(None) })
     }
 
     pub(super) fn element(&self) -> &HtmlTextAreaElement {
@@ -50,15 +53,18 @@ impl WritingField {
     /// Places the field over `shape`, its corner at (`left`, `top`) CSS
     /// pixels from the canvas's and `k` CSS pixels to a board unit.
     pub(super) fn place(&self, shape: &Shape, (left, top, k): (f64, f64, f64)) {
-        let style = self.el.style();
         // Whole pixels and degrees: the bundle then needs no float formatting.
-        let px = |v: f64| format!("{}px", v.round() as i64);
-        let _ = style.set_property("left", &px(left));
-        let _ = style.set_property("top", &px(top));
-        let _ = style.set_property("width", &px(shape.w * k));
-        let _ = style.set_property("height", &px(shape.h * k));
-        let _ = style.set_property("font-size", &px(shape.text_size.units() * k));
-        let _ = style.set_property("transform", &format!("rotate({}deg)", shape.rotation.round() as i64));
+        let [left, top, w, h, font, turn] =
+            [left, top, shape.w * k, shape.h * k, shape.text_size.units() * k, shape.rotation]
+                .map(|v| v.round() as i64);
+        if self.placed.replace(Some([left, top, w, h, font, turn])) == Some([left, top, w, h, font, turn]) {
+            return;
+        }
+        let style = self.el.style();
+        for (name, px) in [("left", left), ("top", top), ("width", w), ("height", h), ("font-size", font)] {
+            let _ = style.set_property(name, &format!("{px}px"));
+        }
+        let _ = style.set_property("transform", &format!("rotate({turn}deg)"));
     }
 
     /// Shows `text`, with its selection.
@@ -84,6 +90,7 @@ impl WritingField {
             self.el.set_hidden(true);
             self.el.set_value("");
             self.composing.set(false);
+            self.placed.set(None);
         }
     }
 }
