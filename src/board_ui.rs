@@ -73,6 +73,8 @@ pub struct BoardUi {
     pub has_selection: RwSignal<bool>,
     pub can_undo: RwSignal<bool>,
     pub can_redo: RwSignal<bool>,
+    /// The Text tool is in hand (the next click on the board writes there).
+    pub text_tool: RwSignal<bool>,
     /// Who is here, yourself first (empty while not connected).
     pub people: RwSignal<Vec<PersonLine>>,
     /// Your display name, as the field shows it.
@@ -93,6 +95,7 @@ impl BoardUi {
             has_selection: RwSignal::new(false),
             can_undo: RwSignal::new(false),
             can_redo: RwSignal::new(false),
+            text_tool: RwSignal::new(false),
             people: RwSignal::new(Vec::new()),
             name: RwSignal::new(String::new()),
             announce: RwSignal::new(String::new()),

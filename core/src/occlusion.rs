@@ -33,7 +33,8 @@ where
     let mut cover = Cover::new();
     let mut seen: Vec<&Shape> = Vec::new();
     for shape in shapes.rev() {
-        if cover.hides(shape, reach) {
+        // A text box's letters may run past its box: it is always kept.
+        if shape.kind.has_body() && cover.hides(shape, reach) {
             continue;
         }
         cover.add(shape, inset);
@@ -77,9 +78,10 @@ impl Cover {
 
     /// Marks the cells that lie wholly inside `shape`'s outline, `inset` from
     /// its edge. A turned shape marks none: it still hides nothing, which is
-    /// safe, and boards are mostly upright.
+    /// safe, and boards are mostly upright. A text box marks none: only its
+    /// letters are painted.
     fn add(&mut self, shape: &Shape, inset: f64) {
-        if shape.rotation != 0.0 {
+        if shape.rotation != 0.0 || !shape.kind.has_body() {
             return;
         }
         let outline = Outline::of(shape);
@@ -221,6 +223,17 @@ mod tests {
         // Its corners reach out beside them once turned: kept.
         let long = Shape { w: 300.0, h: 20.0, ..turned(shape(0, ShapeKind::Rectangle, 50.0, 120.0)) };
         assert_eq!(visible(under_four(long).iter(), 0.5).len(), 6);
+    }
+
+    #[test]
+    fn a_text_box_hides_nothing_and_is_never_left_out() {
+        let text = |s: Shape| Shape { w: 400.0, h: 300.0, ..s };
+        // Over a circle: the circle shows through around its letters.
+        let over = [shape(0, ShapeKind::Circle, 120.0, 70.0), text(shape(1, ShapeKind::Text, 0.0, 0.0))];
+        assert_eq!(visible(over.iter(), 0.5).len(), 2);
+        // Under four rectangles covering its box: kept, its letters may run past it.
+        let under = under_four(shape(0, ShapeKind::Text, 130.0, 95.0));
+        assert_eq!(visible(under.iter(), 0.5).len(), 6);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::lettering::{FONT_FAMILY, INK, LINE_HEIGHT, PAD, estimated_width, first_line_offset, wrap};
+use crate::lettering::{FONT_FAMILY, LINE_HEIGHT, estimated_width, first_line_offset, ink, line_width, wrap};
 use crate::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeKind};
 
 /// The sheet's colour, and its grid's.
@@ -43,7 +43,7 @@ impl Outline {
         let (w, h) = shape.size();
         let (x, y) = (shape.x, shape.y);
         match shape.kind {
-            ShapeKind::Rectangle | ShapeKind::Note => Outline::Rect { x, y, w, h },
+            ShapeKind::Rectangle | ShapeKind::Note | ShapeKind::Text => Outline::Rect { x, y, w, h },
             ShapeKind::Triangle => Outline::Triangle([(x + w / 2.0, y), (x + w, y + h), (x, y + h)]),
             ShapeKind::Circle => Outline::Ellipse { cx: x + w / 2.0, cy: y + h / 2.0, rx: w / 2.0, ry: h / 2.0 },
         }
@@ -85,6 +85,10 @@ pub fn svg_of<'a>(count: usize, shapes: impl Iterator<Item = &'a Shape>) -> Stri
     }
     let _ = write!(out, "\" stroke=\"{GRID}\" stroke-width=\"1\"/>");
     for shape in shapes {
+        if !shape.kind.has_body() {
+            text_of(&mut out, shape);
+            continue;
+        }
         let (fill, stroke) = shape.fill().paint();
         let mut paint = format!("fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{OUTLINE_WIDTH}\"");
         if shape.rotation != 0.0 {
@@ -110,22 +114,30 @@ pub fn svg_of<'a>(count: usize, shapes: impl Iterator<Item = &'a Shape>) -> Stri
 
 /// `shape`'s text as SVG (nothing when it has none): laid out as on the
 /// canvas (`lettering`, widths estimated), turned with the shape and cut
-/// off at its box.
+/// off at its box (a text box's text is not).
 fn text_of(out: &mut String, shape: &Shape) {
     if shape.text.is_empty() {
         return;
     }
     let size = shape.text_size.units();
-    let lines = wrap(&shape.text.shown(), (shape.w - 2.0 * PAD).max(1.0), |line| estimated_width(line, size));
+    let lines = wrap(&shape.text.shown(), line_width(shape), |line| estimated_width(line, size));
     let (cx, cy) = shape.centre();
     let (x, y, w, h, id) = (shape.x, shape.y, shape.w, shape.h, &shape.id);
-    let _ =
-        write!(out, "<clipPath id=\"text-{id}\"><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"/></clipPath>");
+    if shape.kind.has_body() {
+        let _ = write!(
+            out,
+            "<clipPath id=\"text-{id}\"><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"/></clipPath>"
+        );
+    }
+    let ink = ink(shape);
     let _ = write!(
         out,
-        "<text font-family=\"{FONT_FAMILY}\" font-size=\"{size}\" fill=\"{INK}\" text-anchor=\"middle\" \
-         dominant-baseline=\"central\" clip-path=\"url(#text-{id})\""
+        "<text font-family=\"{FONT_FAMILY}\" font-size=\"{size}\" fill=\"{ink}\" text-anchor=\"middle\" \
+         dominant-baseline=\"central\""
     );
+    if shape.kind.has_body() {
+        let _ = write!(out, " clip-path=\"url(#text-{id})\"");
+    }
     if shape.rotation != 0.0 {
         let _ = write!(out, " transform=\"rotate({} {cx} {cy})\"", shape.rotation);
     }
@@ -225,6 +237,25 @@ mod tests {
         // 22 letters of 24 units, about 13 units wide each, do not fit in 184: two lines about the centre.
         assert_eq!(svg.matches("<tspan x=\"200\"").count(), 2, "{svg}");
         assert!(svg.contains("y=\"135\"") && svg.contains("y=\"165\""), "{svg}");
+    }
+
+    #[test]
+    fn a_text_box_is_only_its_text_in_its_ink_never_cut_off() {
+        let mut board = Board::new();
+        let shape = Shape {
+            w: 120.0,
+            text: crate::model::Text::whole("Plan").unwrap(),
+            color: Some(crate::model::Color::Blue),
+            ..Shape::new(ShapeId::parse("t1").unwrap(), ShapeKind::Text, 100.0, 100.0)
+        };
+        board.apply(&Change::Create { shape }).unwrap();
+        let svg = svg(&board);
+        let shape_part = &svg[svg.find("<text").unwrap()..];
+        assert!(
+            shape_part.starts_with("<text font-family=\"system-ui, sans-serif\" font-size=\"24\" fill=\"#1c7ed6\"")
+        );
+        assert!(!svg.contains("clip") && !svg.contains("<rect x=\"100\""), "no box, no clip: {svg}");
+        assert!(svg.contains("<tspan x=\"160\" y=\"123\">Plan</tspan>"), "{svg}");
     }
 
     #[test]

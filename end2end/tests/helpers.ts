@@ -27,6 +27,8 @@ export const KINDS = {
   Triangle: { w: 140, h: 120, fill: [0xff, 0xd8, 0xa8] },
   Circle: { w: 120, h: 120, fill: [0xb2, 0xf2, 0xbb] },
   Note: { w: 200, h: 200, fill: [0xff, 0xec, 0x99] },
+  // A text box has no fill: this is its letters' grey.
+  Text: { w: 28, h: 46, fill: [0x49, 0x50, 0x57] },
 } as const;
 export type Kind = keyof typeof KINDS;
 
@@ -66,7 +68,7 @@ export function shapeList(page: Page): Locator {
 export async function shapes(page: Page): Promise<ShapeItem[]> {
   const texts = await shapeList(page).getByRole('listitem').allTextContents();
   return texts.map((t) => {
-    const m = /^([A-Z][a-z]+) (rectangle|triangle|circle|note) at (-?\d+), (-?\d+), (\d+) × (\d+)(?:, rotated (\d+)°)?(?:, “(.*)”)?(, selected)?$/.exec(
+    const m = /^([A-Z][a-z]+) (rectangle|triangle|circle|note|text) at (-?\d+), (-?\d+), (\d+) × (\d+)(?:, rotated (\d+)°)?(?:, “(.*)”)?(, selected)?$/.exec(
       t.trim(),
     );
     if (!m) throw new Error(`unexpected shape description: ${t}`);

@@ -27,7 +27,7 @@ async function write(page: Page, room: string, total: number, shapes: number, la
           const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/ws/${room}`);
           ws.onerror = () => reject(new Error('writer socket failed'));
           ws.onopen = () => {
-            ws.send(JSON.stringify({ type: 'hello', version: 7, client: `writer${c}` }));
+            ws.send(JSON.stringify({ type: 'hello', version: 8, client: `writer${c}` }));
             for (let i = 1; i <= per; i++) {
               const n = c * per + i;
               const [id, x, y] = [`f${((n - 1) % shapes) + 1}`, (n * 37) % 1440, (n * 53) % 880];

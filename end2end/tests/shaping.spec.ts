@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { closeParticipants, expectShapeCount, openRoom, shapes, toPage, uniqueRoom } from './helpers';
+import { clickBoard, closeParticipants, expectShapeCount, openRoom, shapes, toPage, uniqueRoom } from './helpers';
 
 test.afterEach(closeParticipants);
 
@@ -136,4 +136,58 @@ test('a sticky note: N or the Note button adds a yellow square to write in, seen
   await alice.keyboard.type('Buy milk');
   await alice.keyboard.press('Escape');
   await expect.poll(async () => (await shapes(bob))[1].text).toBe('Buy milk');
+});
+
+/** How many pixels of `page`'s canvas inside the board rectangle [x0, y0, x1, y1] are dark (letters). */
+const darkPixels = (page: Page, area: number[]) =>
+  page.evaluate(([x0, y0, x1, y1]) => {
+    const c = document.querySelector('canvas.board') as HTMLCanvasElement;
+    const k = c.width / 1600;
+    const [w, h] = [Math.round((x1 - x0) * k), Math.round((y1 - y0) * k)];
+    const d = c.getContext('2d')!.getImageData(Math.round(x0 * k), Math.round(y0 * k), w, h).data;
+    let dark = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 140 && d[i + 1] < 140 && d[i + 2] < 140) dark++;
+    return dark;
+  }, area);
+
+test('a text box: the Text tool or T, a click on the board, typing that grows it, seen live; one undo; empty ones go', async ({ browser }) => {
+  const room = uniqueRoom('e2e-text');
+  const alice = await openRoom(browser, room);
+  const bob = await openRoom(browser, room);
+  const tool = alice.getByRole('button', { name: 'Text', exact: true });
+  await tool.click();
+  await expect(tool).toHaveAttribute('aria-pressed', 'true');
+  await clickBoard(alice, 400, 300);
+  const field = alice.getByRole('textbox', { name: 'Text' });
+  await expect(field).toBeFocused();
+  await expect(tool).toHaveAttribute('aria-pressed', 'false');
+
+  // The click is at the start of the first line; the box grows with each letter and line, live on Bob's side.
+  await alice.keyboard.type('Hello', { delay: 30 });
+  await alice.keyboard.press('Enter');
+  await alice.keyboard.type('there, world', { delay: 30 });
+  await expect.poll(async () => (await shapes(bob))[0]?.text).toBe('Hello there, world');
+  const [box] = await shapes(bob);
+  expect([box.kind, box.colour, box.h]).toEqual(['Text', 'Grey', 76]);
+  // Within a unit of the click (the page's pixels are not whole board units).
+  expect(Math.abs(box.x - 392) <= 1 && Math.abs(box.y - 277) <= 1).toBe(true);
+  expect(box.w).toBeGreaterThan(120);
+  // Bob's canvas draws the letters, with no fill or outline around them.
+  await expect.poll(() => darkPixels(bob, [box.x, box.y, box.x + box.w, box.y + box.h])).toBeGreaterThan(100);
+  expect(await darkPixels(bob, [box.x + 1, box.y + 1, box.x + 6, box.y + 6])).toBe(0);
+  await alice.keyboard.press('Escape');
+  await expect(field).toBeHidden();
+
+  // The box and the letters typed into it are one step.
+  await alice.keyboard.press('Control+z');
+  await expectShapeCount(bob, 0);
+
+  // T, a click, nothing typed: the box others saw while it waited is gone again.
+  await alice.keyboard.press('t');
+  await clickBoard(alice, 800, 500);
+  await expect(field).toBeFocused();
+  await expectShapeCount(bob, 1);
+  await alice.keyboard.press('Escape');
+  await expectShapeCount(bob, 0);
+  await expectShapeCount(alice, 0);
 });

@@ -18,7 +18,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use super::lettering::Lettering;
 use super::marks;
 use super::pen::Pen;
-use sketchboard_core::editor::Frame;
+use sketchboard_core::editor::{Frame, Measure};
 use sketchboard_core::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape, ShapeId};
 use sketchboard_core::occlusion::visible;
 use sketchboard_core::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, grid_lines};
@@ -195,6 +195,12 @@ impl Canvas {
         if let Some(area) = marquee {
             marks::marquee(&self.ctx, area);
         }
+    }
+
+    /// How wide text is on this canvas, for the editor (`Editor::set_measure`).
+    pub(super) fn measure(&self) -> Measure {
+        let ctx = self.ctx.clone();
+        Box::new(move |line, size| super::lettering::measure(&ctx, line, size))
     }
 
     /// Board units in one CSS pixel, at the current zoom.

@@ -7,7 +7,7 @@
 //! A view-only board and a version from history are only looked at: their
 //! editing inputs never reach the editor.
 
-use sketchboard_core::editor::{Dirty, Document, Editor, Handle, Held, Stack, keys};
+use sketchboard_core::editor::{Dirty, Document, Editor, Handle, Held, Stack, ToolKind, keys};
 use sketchboard_core::model::{Board, Change, Color, ShapeKind, TextSize};
 use sketchboard_core::protocol::{ClientMsg, ErrorCode};
 use sketchboard_core::session::Session;
@@ -92,6 +92,12 @@ impl LiveBoard {
         self.edit(|e, doc| e.add_shape(doc, kind));
     }
 
+    /// Takes up the Text tool: the next click on the board writes there.
+    pub(crate) fn take_text_tool(&self) {
+        self.edit(|e, _| e.choose_tool(ToolKind::Text));
+        let _ = self.canvas.element().focus();
+    }
+
     /// Deletes the selection; returns whether there was one.
     pub(crate) fn delete_selected(&self) -> bool {
         self.edit(|e, doc| e.delete_selected(doc))
@@ -159,13 +165,20 @@ impl LiveBoard {
                 self.presence.pointer(Some((x, y)));
                 self.flush_presence();
                 self.editor.borrow_mut().hold(Held { shift, alt });
-                let handle = {
+                let (handle, text) = {
                     let editor = self.editor.borrow();
-                    if editor.pressing() { None } else { editor.handle_at(self.session.borrow().view(), x, y) }
+                    let text = editor.tool() == ToolKind::Text;
+                    let handle = if editor.pressing() || text {
+                        None
+                    } else {
+                        editor.handle_at(self.session.borrow().view(), x, y)
+                    };
+                    (handle, text)
                 };
                 let over = self.edit(|e, doc| e.pointer_move(doc, x, y));
                 self.canvas.set_cursor(match handle {
                     Some(handle) => cursor_for(handle),
+                    None if text => "text",
                     None if over => "move",
                     None => "default",
                 });
@@ -182,7 +195,12 @@ impl LiveBoard {
                 false
             }
             Input::Release => {
+                let was = self.editor.borrow().writing().cloned();
                 self.edit(|e, doc| e.pointer_up(doc));
+                if self.editor.borrow().writing().is_some_and(|id| Some(id) != was.as_ref()) {
+                    // A click of the Text tool: the field takes the focus now, for the next key.
+                    self.update_field();
+                }
                 false
             }
             Input::Cancel => {
@@ -210,7 +228,7 @@ impl LiveBoard {
             }
             Input::Typed { composing } => self.typed(composing),
             Input::StopWriting { to_board } => {
-                self.editor.borrow_mut().stop_writing();
+                self.edit(|e, doc| e.stop_writing(doc));
                 if to_board {
                     let _ = self.canvas.element().focus();
                 }

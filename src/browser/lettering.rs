@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 
 use web_sys::CanvasRenderingContext2d;
 
-use sketchboard_core::lettering::{INK, LINE_HEIGHT, PAD, first_line_offset, wrap};
+use sketchboard_core::lettering::{LINE_HEIGHT, first_line_offset, ink, line_width, wrap};
 use sketchboard_core::model::{Board, Shape, ShapeId, TextSize};
 
 /// A shape's text as wrapped, and what it was wrapped for.
@@ -41,6 +41,13 @@ fn font(size: TextSize) -> &'static str {
     }
 }
 
+/// How wide `line` is drawn at `size`, in board units (a font of `size`
+/// board units): what text boxes fit their text by.
+pub(super) fn measure(ctx: &CanvasRenderingContext2d, line: &str, size: TextSize) -> f64 {
+    ctx.set_font(font(size));
+    ctx.measure_text(line).map(|m| m.width()).unwrap_or(0.0)
+}
+
 impl Lettering {
     /// Draws `shape`'s text (if any) in `ctx`, in board units; the
     /// context's state is as it was afterwards.
@@ -52,11 +59,13 @@ impl Lettering {
         let (cx, cy) = shape.centre();
         let _ = ctx.translate(cx, cy);
         let _ = ctx.rotate(shape.rotation.to_radians());
-        ctx.begin_path();
-        ctx.rect(-shape.w / 2.0, -shape.h / 2.0, shape.w, shape.h);
-        ctx.clip();
+        if shape.kind.has_body() {
+            ctx.begin_path();
+            ctx.rect(-shape.w / 2.0, -shape.h / 2.0, shape.w, shape.h);
+            ctx.clip();
+        }
         ctx.set_font(font(shape.text_size));
-        ctx.set_fill_style_str(INK);
+        ctx.set_fill_style_str(ink(shape));
         ctx.set_text_align("center");
         ctx.set_text_baseline("middle");
         let line_height = shape.text_size.units() * LINE_HEIGHT;
@@ -89,7 +98,7 @@ impl Lettering {
             found => {
                 let text = shape.text.shown();
                 let measure = |s: &str| ctx.measure_text(s).map(|m| m.width()).unwrap_or(0.0);
-                let lines = wrap(&text, (shape.w - 2.0 * PAD).max(1.0), measure);
+                let lines = wrap(&text, line_width(shape), measure);
                 let new = Wrapped { id: shape.id.clone(), text, width: shape.w, size: shape.text_size, lines };
                 match found {
                     Some(at) => {

@@ -26,7 +26,7 @@ use super::presence::TabPresence;
 use super::writing_field::WritingField;
 use super::{describe, saved};
 use crate::board_ui::{BoardUi, ConnStatus};
-use sketchboard_core::editor::Editor;
+use sketchboard_core::editor::{Editor, ToolKind};
 use sketchboard_core::model::{Change, ClientId, RoomName};
 use sketchboard_core::session::{Phase, Session};
 use sketchboard_core::undo::History;
@@ -111,6 +111,7 @@ impl LiveBoard {
             redraw_timer: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
         });
+        board.editor.borrow_mut().set_measure(board.canvas.measure());
         let weak = Rc::downgrade(&board);
         let on_input: input::Handler = Rc::new(move |input| weak.upgrade().is_some_and(|b| b.on_input(input)));
         *board.listeners.borrow_mut() = input::attach(board.canvas.element(), on_input.clone());
@@ -296,6 +297,10 @@ impl LiveBoard {
         let has_selection = !selected.is_empty();
         if self.ui.has_selection.get_untracked() != has_selection {
             self.ui.has_selection.set(has_selection);
+        }
+        let text_tool = editor.tool() == ToolKind::Text;
+        if self.ui.text_tool.get_untracked() != text_tool {
+            self.ui.text_tool.set(text_tool);
         }
         let (undo, redo) = (editor.can_undo(), editor.can_redo());
         if self.ui.can_undo.get_untracked() != undo {

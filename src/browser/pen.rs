@@ -17,6 +17,9 @@ pub(super) struct Pen {
 
 impl Pen {
     pub(super) fn draw(&mut self, ctx: &CanvasRenderingContext2d, shape: &Shape) {
+        if !shape.kind.has_body() {
+            return;
+        }
         let (fill, stroke) = shape.fill().paint();
         trace(ctx, shape);
         if self.fill != fill {

@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlCanvasElement, HtmlTextAreaElement};
 
 use sketchboard_core::editor::FieldText;
+use sketchboard_core::lettering::{PAD, ink};
 use sketchboard_core::model::Shape;
 use sketchboard_core::model::text::MAX_TEXT;
 
@@ -17,9 +18,9 @@ pub(super) struct WritingField {
     el: HtmlTextAreaElement,
     /// An input method is composing: the field's value is not final yet.
     pub(super) composing: Cell<bool>,
-    /// Where it was last placed (whole pixels and degrees): a frame that
-    /// moves nothing writes no style.
-    placed: Cell<Option<[i64; 6]>>,
+    /// Where it was last placed (whole pixels and degrees, and its ink): a
+    /// frame that moves nothing writes no style.
+    placed: Cell<Option<([i64; 7], &'static str, bool)>>,
 }
 
 impl WritingField {
@@ -51,20 +52,25 @@ impl WritingField {
     }
 
     /// Places the field over `shape`, its corner at (`left`, `top`) CSS
-    /// pixels from the canvas's and `k` CSS pixels to a board unit.
+    /// pixels from the canvas's and `k` CSS pixels to a board unit: its
+    /// margin and font scaled as the canvas draws them, in the text's ink,
+    /// its lines wrapped as the canvas wraps them (a text box's: never).
     pub(super) fn place(&self, shape: &Shape, (left, top, k): (f64, f64, f64)) {
         // Whole pixels and degrees: the bundle then needs no float formatting.
-        let [left, top, w, h, font, turn] =
-            [left, top, shape.w * k, shape.h * k, shape.text_size.units() * k, shape.rotation]
-                .map(|v| v.round() as i64);
-        if self.placed.replace(Some([left, top, w, h, font, turn])) == Some([left, top, w, h, font, turn]) {
+        let units = [left, top, shape.w * k, shape.h * k, shape.text_size.units() * k, PAD * k, shape.rotation];
+        let [left, top, w, h, font, pad, turn] = units.map(|v| v.round() as i64);
+        let placed = ([left, top, w, h, font, pad, turn], ink(shape), shape.kind.has_body());
+        if self.placed.replace(Some(placed)) == Some(placed) {
             return;
         }
         let style = self.el.style();
-        for (name, px) in [("left", left), ("top", top), ("width", w), ("height", h), ("font-size", font)] {
+        let sizes = [("left", left), ("top", top), ("width", w), ("height", h), ("font-size", font), ("padding", pad)];
+        for (name, px) in sizes {
             let _ = style.set_property(name, &format!("{px}px"));
         }
         let _ = style.set_property("transform", &format!("rotate({turn}deg)"));
+        let _ = style.set_property("color", placed.1);
+        let _ = style.set_property("white-space", if placed.2 { "pre-wrap" } else { "pre" });
     }
 
     /// Shows `text`, with its selection.

@@ -7,6 +7,7 @@ mod not_found;
 mod picture;
 mod room;
 mod share;
+mod tools;
 mod view;
 
 pub use lobby::LobbyPage;

@@ -12,8 +12,9 @@ use super::history::{HistoryPanel, Replay};
 use super::message::MessagePage;
 use super::picture::{BoardPicture, Preview, board_picture};
 use super::share::Share;
+use super::tools::{Action, add_row, tool_row};
 use crate::board_ui::{BoardUi, ConnStatus};
-use sketchboard_core::model::{Color, RoomName, ShapeKind, TextSize};
+use sketchboard_core::model::{Color, RoomName, TextSize};
 use sketchboard_core::presence::MAX_NAME_CHARS;
 
 /// `/r/{room}`, and with `history` `/r/{room}/history`.
@@ -113,6 +114,7 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
                 use sketchboard_core::editor::Stack;
                 match action {
                     Action::Add(kind) => board.add_shape(kind),
+                    Action::Text => board.take_text_tool(),
                     Action::DeleteSelected => {
                         board.delete_selected();
                     }
@@ -229,29 +231,7 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
                         view! { <a class="tool" href=format!("{base}/history")>"History"</a> }
                     }
                 }
-                {(!view && !history).then(|| view! {
-                    <div class="toolbar" role="toolbar" aria-label="Add a shape">
-                        {ShapeKind::ALL
-                            .into_iter()
-                            .map(|kind| {
-                                view! {
-                                    <button type="button" class="tool" on:click=move |_| act(Action::Add(kind))>
-                                        <span class=format!("icon {}", kind.css_name()) aria-hidden="true"></span>
-                                        {kind.label()}
-                                    </button>
-                                }
-                            })
-                            .collect_view()}
-                        <button
-                            type="button"
-                            class="tool danger"
-                            disabled=move || !ui.has_selection.get()
-                            on:click=move |_| act(Action::DeleteSelected)
-                        >
-                            "Delete"
-                        </button>
-                    </div>
-                })}
+                {(!view && !history).then(|| add_row(ui, act))}
                 <div class="presence">
                     <span class=move || format!("status {}", ui.status.get().css()) role="status">
                         {move || ui.status.get().label()}
@@ -350,7 +330,7 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
             // would cost the bundle a whole new tuple of views.
             <footer class="room-foot">
                 <p class="hint">
-                    "Click a shape to select it (Shift+click: several), or drag on empty board to select an area; drag to move. Arrow keys nudge (Shift: further); Delete removes; Ctrl+A selects all, Ctrl+D duplicates, Ctrl+C and Ctrl+V copy and paste (between rooms too); Ctrl+Z undoes, Ctrl+Shift+Z redoes. Drag a handle to resize or turn (Alt+arrows resize, > and < turn). Double-click a shape or press Enter to write in it; N adds a note. On the focused board, Tab and Shift+Tab move from shape to shape."
+                    "Click a shape to select it (Shift+click: several), or drag on empty board to select an area; drag to move. Arrow keys nudge (Shift: further); Delete removes; Ctrl+A selects all, Ctrl+D duplicates, Ctrl+C and Ctrl+V copy and paste (between rooms too); Ctrl+Z undoes, Ctrl+Shift+Z redoes. Drag a handle to resize or turn (Alt+arrows resize, > and < turn). Double-click a shape or press Enter to write in it; N adds a note; T, then a click, writes a text box there. On the focused board, Tab and Shift+Tab move from shape to shape."
                 </p>
                 <p class="visually-hidden" aria-live="polite" data-testid="announcements">
                     {move || ui.announce.get()}
@@ -363,42 +343,4 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
             </footer>
         </main>
     }
-}
-
-/// A toolbar of plain buttons, each enabled while its signal says so. One
-/// function (and a list, not arrays of each length) so every such row costs
-/// the bundle once.
-fn tool_row(
-    name: &'static str,
-    buttons: Vec<(&'static str, RwSignal<bool>, Action)>,
-    act: impl Fn(Action) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    view! {
-        <div class="toolbar" role="toolbar" aria-label=name>
-            {buttons
-                .into_iter()
-                .map(|(label, enabled, action)| {
-                    view! {
-                        <button type="button" class="tool" disabled=move || !enabled.get() on:click=move |_| act(action)>
-                            {label}
-                        </button>
-                    }
-                })
-                .collect_view()}
-        </div>
-    }
-}
-
-/// What a toolbar button asks the board to do.
-#[derive(Clone, Copy)]
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-enum Action {
-    Add(ShapeKind),
-    DeleteSelected,
-    Paint(Color),
-    TextSize(TextSize),
-    ToFront,
-    ToBack,
-    Undo,
-    Redo,
 }

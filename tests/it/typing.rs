@@ -117,3 +117,36 @@ async fn two_writers_on_two_nodes_keep_every_letter() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_box_fitted_as_it_is_typed_survives_a_restart_and_is_drawn_as_its_text_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (mut alice, _) = Client::join(&server, "texts", "alice").await;
+    // What the Text tool sends: an empty box where the click was, then each burst of letters with
+    // the box fitted to them in the same batch.
+    let create = json!({"op": "create", "shape": {"id": "t1", "kind": "text", "x": 392, "y": 277, "w": 28, "h": 46}});
+    let op = alice.change(create).await;
+    alice.confirmed(op).await;
+    let typed = json!({"op": "batch", "changes": [
+        {"op": "write", "id": "t1", "after": null, "at": [7, 0], "text": "Plan <b>"},
+        {"op": "resize", "id": "t1", "x": 392, "y": 277, "w": 124, "h": 46},
+    ]});
+    let op = alice.change(typed).await;
+    alice.confirmed(op).await;
+    server.stop().await;
+
+    let server = TestServer::start(&dir).await;
+    let (_, welcome) = Client::join(&server, "texts", "bob").await;
+    let shape = &welcome["shapes"][0];
+    assert_eq!(
+        (&shape["kind"], &shape["text"], &shape["w"], &shape["h"]),
+        (&json!("text"), &json!("Plan <b>"), &json!(124.0), &json!(46.0))
+    );
+    let (status, _, svg) = crate::common::http_get(server.addr, "/r/texts.svg").await;
+    assert_eq!(status, 200);
+    // Its text, escaped, in grey's dark shade; no box drawn around it, nothing cut off.
+    assert!(svg.contains("fill=\"#495057\"") && svg.contains(">Plan &lt;b&gt;</tspan>"), "{svg}");
+    assert!(!svg.contains("<rect x=\"392\"") && !svg.contains("clip"), "{svg}");
+    server.stop().await;
+}

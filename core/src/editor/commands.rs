@@ -13,6 +13,7 @@ use super::document::{Clipboard, Document};
 use super::keys::Command;
 use super::machine::Editor;
 use super::shared::KeyBurst;
+use super::text_box::ToolKind;
 use super::transform;
 
 /// A layer command.
@@ -39,7 +40,12 @@ impl Editor {
             Command::Resize { dw, dh } => self.grow(doc, dw, dh, now_ms),
             Command::Rotate { degrees } => self.rotate(doc, degrees, now_ms),
             Command::Delete => self.delete_selected(doc),
-            Command::ClearSelection => self.clear_selection(),
+            Command::ClearSelection => {
+                // Escape also puts down a tool taken up and not used yet.
+                let tool = self.tool() != ToolKind::Select;
+                self.choose_tool(ToolKind::Select);
+                self.clear_selection() || tool
+            }
             Command::Undo => self.undo(doc),
             Command::Redo => self.redo(doc),
             Command::ToFront => self.restack(doc, Stack::ToFront),
@@ -57,6 +63,10 @@ impl Editor {
             Command::Cycle { back } => self.cycle(doc, back),
             Command::Write => self.write_in_selection(doc),
             Command::Add(kind) => self.add_shape(doc, kind),
+            Command::Tool(kind) => {
+                self.choose_tool(kind);
+                true
+            }
         }
     }
 
@@ -84,10 +94,15 @@ impl Editor {
     }
 
     /// Gives the selection's text `size` (the **Text size** buttons), as one
-    /// step; whether any shape's size changed.
+    /// step, text boxes fitted to their text at that size; whether any
+    /// shape's size changed.
     pub fn size_text(&mut self, doc: &mut dyn Document, size: TextSize) -> bool {
-        let parts = self.shared.selection(doc.view()).into_iter().filter(|s| s.text_size != size);
-        let done = self.shared.act(doc, parts.map(|s| Change::TextSize { id: s.id, size }).collect(), false);
+        let mut parts = Vec::new();
+        for s in self.shared.selection(doc.view()).into_iter().filter(|s| s.text_size != size) {
+            parts.extend(self.fit(doc, &s.id, &s.text.shown(), size));
+            parts.push(Change::TextSize { id: s.id, size });
+        }
+        let done = self.shared.act(doc, parts, false);
         self.settle();
         done
     }

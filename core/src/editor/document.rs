@@ -1,8 +1,9 @@
 //! Where the editor's changes go (`Document`), where copies wait
-//! (`Clipboard`), where new ids come from (`NewId`), and what it says changed
+//! (`Clipboard`), where new ids come from (`NewId`), how wide text is
+//! (`Measure`), and what it says changed
 //! since it was last asked (`Dirty`).
 
-use crate::model::{Board, Change, Shape, ShapeId};
+use crate::model::{Board, Change, Shape, ShapeId, TextSize};
 
 /// Where the editor's changes go: the board as this tab shows it, and a way
 /// to change it. The browser's implements it over its `Session` (applied at
@@ -47,6 +48,10 @@ impl Clipboard for Option<Vec<Shape>> {
 
 /// Makes a new, unused shape id (the browser: 128 random bits).
 pub type NewId = Box<dyn FnMut() -> ShapeId>;
+
+/// How wide a line of text is drawn at a text size, in board units (the
+/// browser: measured in its font).
+pub type Measure = Box<dyn Fn(&str, TextSize) -> f64>;
 
 /// What changed since the editor was last asked (`take_dirty`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 //! arrows scroll the page; Ctrl+C copies the page's text when no shape is
 //! selected; Tab moves the focus on past the last shape.
 
+use super::text_box::ToolKind;
 use crate::model::ShapeKind;
 
 /// Board units an arrow key moves the selection (with Alt: resizes it); with
@@ -65,6 +66,8 @@ pub enum Command {
     Write,
     /// N: add a shape of this kind (a note), as its toolbar button does.
     Add(ShapeKind),
+    /// T: take up the Text tool, as its toolbar button does.
+    Tool(ToolKind),
 }
 
 /// When the page's own action for a key gives way to the board's.
@@ -136,6 +139,7 @@ pub fn map(press: &KeyPress) -> Option<Binding> {
         "Escape" => Command::ClearSelection,
         "Enter" => Command::Write,
         "n" | "N" => Command::Add(ShapeKind::Note),
+        "t" | "T" => Command::Tool(ToolKind::Text),
         // The characters, whatever keys make them on this keyboard.
         ">" => Command::Rotate { degrees: TURN_STEP },
         "<" => Command::Rotate { degrees: -TURN_STEP },

@@ -2,16 +2,20 @@
 //! what every tool shares; the pointer and the frame's questions. Commands
 //! and placing add to it (`commands.rs`, `placing.rs`).
 
-use super::document::{Dirty, Document, NewId};
+use super::document::{Dirty, Document, Measure, NewId};
 use super::handles::{Frame, Handle};
 use super::select::Select;
 use super::shared::{Held, Shared};
+use super::text_box::ToolKind;
+use crate::lettering::estimated_width;
 use crate::model::{Board, Change, Color, ShapeId};
 use crate::undo::History;
 
 /// The active tool and where its gesture stands. A new tool is a new variant.
 pub(super) enum Tool {
     Select(Select),
+    /// The next click writes there (`text_box`): where it was pressed, until released.
+    Text(Option<(f64, f64)>),
 }
 
 pub struct Editor {
@@ -34,6 +38,7 @@ impl Editor {
             pixel: 1.0,
             writing: None,
             keys: Held::default(),
+            measure: Box::new(|line, size| estimated_width(line, size.units())),
         };
         Editor { tool: Tool::Select(Select::default()), shared }
     }
@@ -49,6 +54,7 @@ impl Editor {
     pub fn marquee(&self) -> Option<[f64; 4]> {
         match &self.tool {
             Tool::Select(s) => s.marquee(),
+            Tool::Text(_) => None,
         }
     }
 
@@ -56,6 +62,7 @@ impl Editor {
     pub fn dragging_shapes(&self) -> bool {
         match &self.tool {
             Tool::Select(s) => s.dragging_shapes(),
+            Tool::Text(_) => false,
         }
     }
 
@@ -63,6 +70,7 @@ impl Editor {
     pub fn pressing(&self) -> bool {
         match &self.tool {
             Tool::Select(s) => s.pressing(),
+            Tool::Text(_) => false,
         }
     }
 
@@ -115,11 +123,22 @@ impl Editor {
         self.shared.keys = keys;
     }
 
+    /// How wide a line of text is drawn, in board units: the browser
+    /// measures with its font (text boxes fit their text by it); until then,
+    /// an estimate.
+    pub fn set_measure(&mut self, measure: Measure) {
+        self.shared.measure = measure;
+    }
+
     /// The main button went down at (`x`, `y`); with Shift, `add`. Returns
     /// whether the pointer is the editor's until released.
     pub fn pointer_down(&mut self, doc: &mut dyn Document, x: f64, y: f64, add: bool) -> bool {
         let grabbed = match &mut self.tool {
             Tool::Select(s) => s.down(&mut self.shared, doc, x, y, add),
+            Tool::Text(at) => {
+                *at = Some((x, y));
+                true
+            }
         };
         self.settle();
         grabbed
@@ -130,6 +149,7 @@ impl Editor {
     pub fn pointer_move(&mut self, doc: &mut dyn Document, x: f64, y: f64) -> bool {
         let over = match &mut self.tool {
             Tool::Select(s) => s.moved(&mut self.shared, doc.view(), x, y),
+            Tool::Text(_) => false,
         };
         self.settle();
         over
@@ -139,6 +159,12 @@ impl Editor {
     pub fn pointer_up(&mut self, doc: &mut dyn Document) {
         match &mut self.tool {
             Tool::Select(s) => s.up(&mut self.shared, doc),
+            // On release, as a click: the press took the focus from any text field first.
+            Tool::Text(at) => {
+                if let Some((x, y)) = at.take() {
+                    self.click_text(doc, x, y);
+                }
+            }
         }
         self.settle();
     }
@@ -148,6 +174,7 @@ impl Editor {
     pub fn pointer_cancel(&mut self, doc: &mut dyn Document) {
         match &mut self.tool {
             Tool::Select(s) => s.cancel(&mut self.shared, doc),
+            Tool::Text(at) => *at = None,
         }
         self.settle();
     }
@@ -158,6 +185,7 @@ impl Editor {
     pub fn flush_drag(&mut self, doc: &mut dyn Document) {
         match &mut self.tool {
             Tool::Select(s) => s.flush(&mut self.shared, doc),
+            Tool::Text(_) => {}
         }
         self.settle();
     }
@@ -188,7 +216,9 @@ impl Editor {
         self.shared.select(Vec::new());
         match &mut self.tool {
             Tool::Select(s) => s.abandon(),
+            Tool::Text(_) => {}
         }
+        self.choose_tool(ToolKind::Select);
     }
 
     /// Tells the tool when shapes it may hold left the selection with the board.
@@ -196,6 +226,7 @@ impl Editor {
         if std::mem::take(&mut self.shared.lost) {
             match &mut self.tool {
                 Tool::Select(s) => s.selection_lost(),
+                Tool::Text(_) => {}
             }
         }
     }

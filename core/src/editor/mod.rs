@@ -6,11 +6,12 @@
 //! selection, a selection rectangle, whether undo and redo can act) and what
 //! changed since it was last asked (`Dirty`).
 //!
-//! The active tool is a state machine (`Tool`), as in tldraw's editor: today
-//! the select tool alone (`select`: idle, dragging shapes, dragging a handle
-//! of the selection's frame, a selection rectangle). Tools with gestures of their own (pen, line, eraser, hand,
-//! text…) join it as new variants, each in a file of its own, without touching
-//! the others. What every tool shares (the selection, the undo history, the
+//! The active tool is a state machine (`Tool`), as in tldraw's editor: the
+//! select tool (`select`: idle, dragging shapes, dragging a handle of the
+//! selection's frame, a selection rectangle) and the text tool (`text_box`:
+//! a click starts a text box). Tools with gestures of their own (pen, line,
+//! eraser, hand…) join them as new variants, each in a file of its own,
+//! without touching the others. What every tool shares (the selection, the undo history, the
 //! colour for new shapes) is `Shared`, here, with the bookkeeping that makes
 //! each action one change and one undo step (`shared`). Commands on the
 //! selection are in `commands`; where new shapes, duplicates and pastes go, in
@@ -28,15 +29,17 @@ mod machine;
 mod placing;
 mod select;
 mod shared;
+mod text_box;
 mod transform;
 mod writing;
 
 pub use commands::Stack;
-pub use document::{Clipboard, Dirty, Document, NewId};
+pub use document::{Clipboard, Dirty, Document, Measure, NewId};
 pub use handles::{Frame, Handle};
 pub use keys::{Binding, Claim, Command, KeyPress};
 pub use machine::Editor;
 pub use shared::Held;
+pub use text_box::ToolKind;
 pub use writing::FieldText;
 
 #[cfg(test)]

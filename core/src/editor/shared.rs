@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use crate::model::{Board, Change, CharId, Color, MAX_BATCH, Shape, ShapeId};
 use crate::undo::{History, Step};
 
-use super::document::{Dirty, Document, NewId};
+use super::document::{Dirty, Document, Measure, NewId};
 
 /// Key presses (arrows, Alt+arrows, `<` and `>`) or letters typed closer
 /// together than this, of one kind and on the same selection, are one undo step.
@@ -24,6 +24,9 @@ pub(super) struct Writing {
     /// What the text field shows, letter by letter with their ids; `None`
     /// until it is given the shape's text (and after a refused edit).
     pub(super) field: Option<Vec<(CharId, char)>>,
+    /// A text box made for this writing that nothing was typed in yet: the
+    /// first typing joins the step that made it (`text_box`).
+    pub(super) fresh: bool,
 }
 
 /// What every tool and command works on besides the board.
@@ -47,6 +50,8 @@ pub(super) struct Shared {
     pub(super) writing: Option<Writing>,
     /// The keys held as the pointer last moved.
     pub(super) keys: Held,
+    /// How wide text is, for text boxes that fit theirs.
+    pub(super) measure: Measure,
 }
 
 /// What a burst of key presses does: presses of one kind in a burst are one

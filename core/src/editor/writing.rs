@@ -15,7 +15,7 @@
 //! number for its letters' ids (random, from the id source), so its ids never
 //! meet another tab's or another session's.
 
-use crate::model::{Change, CharId, ShapeId, Text};
+use crate::model::{Change, CharId, ShapeId, ShapeKind, Text};
 
 use super::document::Document;
 use super::machine::Editor;
@@ -41,20 +41,24 @@ pub struct FieldText {
 }
 
 impl Editor {
-    /// Starts writing in shape `id` (a double-click, or Enter on the
-    /// selection): it becomes the selection. False if there is no such shape.
-    pub fn start_writing(&mut self, doc: &dyn Document, id: &ShapeId) -> bool {
+    /// Starts writing in shape `id` (a double-click, Enter on the
+    /// selection, the Text tool): it becomes the selection, and writing in
+    /// another shape stops. False if there is no such shape.
+    pub fn start_writing(&mut self, doc: &mut dyn Document, id: &ShapeId) -> bool {
         if doc.view().get(id).is_none() {
             return false;
         }
+        if self.writing().is_some_and(|was| was != id) {
+            self.stop_writing(doc);
+        }
         let writer = writer_of(&(self.shared.new_id)());
-        self.shared.writing = Some(Writing { id: id.clone(), writer, next: 0, field: None });
+        self.shared.writing = Some(Writing { id: id.clone(), writer, next: 0, field: None, fresh: false });
         self.shared.select(vec![id.clone()]);
         true
     }
 
     /// Starts writing in the one selected shape (Enter); false if not exactly one is.
-    pub fn write_in_selection(&mut self, doc: &dyn Document) -> bool {
+    pub fn write_in_selection(&mut self, doc: &mut dyn Document) -> bool {
         match self.shared.selected.as_slice() {
             [one] => {
                 let one = one.clone();
@@ -69,11 +73,19 @@ impl Editor {
         self.shared.writing.as_ref().map(|w| &w.id)
     }
 
-    /// Ends writing (Escape, a click elsewhere, the shape gone).
-    pub fn stop_writing(&mut self) {
-        if self.shared.writing.take().is_some() {
-            self.shared.last_burst = None;
-            self.shared.dirty.redraw = true;
+    /// Ends writing (Escape, a click elsewhere, the shape gone). A text box
+    /// left with nothing but spaces in it is deleted, as part of the last
+    /// step if that made or wrote in it (a box made and left empty leaves
+    /// nothing to undo).
+    pub fn stop_writing(&mut self, doc: &mut dyn Document) {
+        let Some(writing) = self.shared.writing.take() else { return };
+        self.shared.last_burst = None;
+        self.shared.dirty.redraw = true;
+        let empty =
+            doc.view().get(&writing.id).filter(|s| s.kind == ShapeKind::Text && s.text.shown().trim().is_empty());
+        if empty.is_some() {
+            self.shared.act(doc, vec![Change::Delete { id: writing.id }], true);
+            self.settle();
         }
     }
 
@@ -106,17 +118,27 @@ impl Editor {
     /// went past the limit).
     pub fn typed(&mut self, doc: &mut dyn Document, value: &str, now_ms: f64) -> bool {
         let Some(writing) = &mut self.shared.writing else { return false };
-        if doc.view().get(&writing.id).is_none() {
-            self.stop_writing();
+        let Some(shape) = doc.view().get(&writing.id) else {
+            self.stop_writing(doc);
             return false;
-        }
+        };
+        let size = shape.text_size;
         let Some(field) = &writing.field else { return false };
-        let (changes, shown) = edit(field, value, &writing.id, writing.writer, &mut writing.next);
+        let (mut changes, shown) = edit(field, value, &writing.id, writing.writer, &mut writing.next);
         if changes.is_empty() {
             return true;
         }
         writing.field = Some(shown);
-        let done = self.shared.act_in_burst(doc, changes, KeyBurst::Type, now_ms);
+        let (id, fresh) = (writing.id.clone(), std::mem::take(&mut writing.fresh));
+        changes.extend(self.fit(doc, &id, value, size));
+        let done = if fresh {
+            // The first letters in a new text box are part of the step that made it.
+            let done = self.shared.act(doc, changes, true);
+            self.shared.last_burst = Some((KeyBurst::Type, now_ms));
+            done
+        } else {
+            self.shared.act_in_burst(doc, changes, KeyBurst::Type, now_ms)
+        };
         if !done && let Some(writing) = &mut self.shared.writing {
             writing.field = None;
         }

@@ -1,4 +1,4 @@
-//! A shape: one of three kinds, at a position, of a size, turned, in a colour
+//! A shape: one of five kinds, at a position, of a size, turned, in a colour
 //! and on a layer.
 
 use serde::ser::SerializeStruct;
@@ -21,7 +21,10 @@ pub const MAX_LAYER: i64 = 1 << 40;
 pub const MIN_SIDE: f64 = 10.0;
 
 /// The kinds of shape. A note is a sticky note: a square in a note colour,
-/// made to be written in; it is drawn, picked and turned as a rectangle.
+/// made to be written in; it is drawn, picked and turned as a rectangle. A
+/// text is a text box: only its text is drawn (in its colour), with no fill
+/// or outline, its lines never wrapped, and the box grows with the text as
+/// it is written (`lettering::fitted`); it is picked by its box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShapeKind {
@@ -29,10 +32,15 @@ pub enum ShapeKind {
     Triangle,
     Circle,
     Note,
+    Text,
 }
 
 impl ShapeKind {
-    pub const ALL: [ShapeKind; 4] = [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle, ShapeKind::Note];
+    pub const ALL: [ShapeKind; 5] =
+        [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle, ShapeKind::Note, ShapeKind::Text];
+    /// The kinds the toolbar's shape buttons add at a free spot (a text box
+    /// is placed where one clicks with the Text tool instead).
+    pub const ADDED: [ShapeKind; 4] = [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle, ShapeKind::Note];
 
     /// The width and height a new shape of this kind has (what the toolbar's
     /// buttons add, and what shapes recorded before sizes had), in board units.
@@ -42,6 +50,9 @@ impl ShapeKind {
             ShapeKind::Triangle => (140.0, 120.0),
             ShapeKind::Circle => (120.0, 120.0),
             ShapeKind::Note => (200.0, 200.0),
+            // An empty text box of size M: room for the caret, one line high
+            // (`lettering::fitted`).
+            ShapeKind::Text => (28.0, 46.0),
         }
     }
 
@@ -52,6 +63,7 @@ impl ShapeKind {
             ShapeKind::Triangle => "triangle",
             ShapeKind::Circle => "circle",
             ShapeKind::Note => "note",
+            ShapeKind::Text => "text",
         }
     }
 
@@ -62,6 +74,7 @@ impl ShapeKind {
             ShapeKind::Triangle => "Triangle",
             ShapeKind::Circle => "Circle",
             ShapeKind::Note => "Note",
+            ShapeKind::Text => "Text",
         }
     }
 
@@ -73,7 +86,16 @@ impl ShapeKind {
             ShapeKind::Triangle => Color::Orange,
             ShapeKind::Circle => Color::Green,
             ShapeKind::Note => Color::Yellow,
+            // Its letters in grey's dark shade (`lettering::ink`).
+            ShapeKind::Text => Color::Grey,
         }
+    }
+
+    /// Whether a shape of this kind is drawn with a fill and an outline (a
+    /// text box is only its text: it hides nothing under it, and its text
+    /// is not cut off at its box).
+    pub fn has_body(self) -> bool {
+        self != ShapeKind::Text
     }
 }
 
@@ -311,7 +333,7 @@ impl Shape {
             return false;
         }
         match self.kind {
-            ShapeKind::Rectangle | ShapeKind::Note => true,
+            ShapeKind::Rectangle | ShapeKind::Note | ShapeKind::Text => true,
             ShapeKind::Circle => {
                 let (rx, ry) = (w / 2.0, h / 2.0);
                 let (dx, dy) = ((lx - rx) / rx, (ly - ry) / ry);

@@ -1,7 +1,7 @@
 //! The protocol's numbers: its version, and the limits both ends keep.
 
 /// Bumped on any change that an older peer would misread.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// The most shapes one `board` message carries: a big board comes in parts,
 /// each a few tens of kilobytes, shared by every joiner of the same state.

@@ -4,14 +4,14 @@
 //! system font is assumed). Each line's glyph outlines become one tiny-skia
 //! path, so the text turns with its shape like the outline does. Lines whose
 //! middle falls outside the shape's box are left out (the canvas cuts them
-//! off at the box).
+//! off at the box), except in a text box, whose text is never cut off.
 
 use std::sync::OnceLock;
 
 use ab_glyph::{Font, FontRef, OutlineCurve};
 use tiny_skia::{FillRule, Paint, PathBuilder, Pixmap, Transform};
 
-use sketchboard_core::lettering::{LINE_HEIGHT, PAD, first_line_offset, wrap};
+use sketchboard_core::lettering::{LINE_HEIGHT, first_line_offset, line_width, wrap};
 use sketchboard_core::model::Shape;
 
 static FONT_FILE: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
@@ -63,7 +63,7 @@ pub(super) fn measure(font: &FontRef<'_>, line: &str, size: f64) -> f64 {
 pub(super) fn draw_text(pixmap: &mut Pixmap, shape: &Shape, at: Transform, ink: &Paint<'_>) {
     let Some(font) = font().filter(|_| !shape.text.is_empty()) else { return };
     let size = shape.text_size.units();
-    let lines = wrap(&shape.text.shown(), (shape.w - 2.0 * PAD).max(1.0), |line| measure(font, line, size));
+    let lines = wrap(&shape.text.shown(), line_width(shape), |line| measure(font, line, size));
     let (cx, cy) = shape.centre();
     let turned = at.pre_concat(Transform::from_rotate_at(shape.rotation as f32, cx as f32, cy as f32));
     let k = units(font, size);
@@ -72,7 +72,7 @@ pub(super) fn draw_text(pixmap: &mut Pixmap, shape: &Shape, at: Transform, ink: 
     let first = cy + first_line_offset(lines.len(), size);
     for (i, line) in lines.iter().enumerate() {
         let mid = first + i as f64 * size * LINE_HEIGHT;
-        if !(shape.y..=shape.y + shape.h).contains(&mid) {
+        if shape.kind.has_body() && !(shape.y..=shape.y + shape.h).contains(&mid) {
             continue;
         }
         let left = cx - measure(font, line, size) / 2.0;

@@ -6,7 +6,7 @@
 use tiny_skia::{Color as SkColor, FillRule, Paint, PathBuilder, Pixmap, Rect, Stroke, Transform};
 
 use super::glyphs;
-use sketchboard_core::lettering::INK;
+use sketchboard_core::lettering::ink;
 use sketchboard_core::model::{BOARD_HEIGHT, BOARD_WIDTH, Board, Shape};
 use sketchboard_core::occlusion::visible;
 use sketchboard_core::picture::{BACKGROUND, GRID, OUTLINE_WIDTH, Outline, grid_lines};
@@ -48,8 +48,11 @@ fn draw<'a>(shapes: impl Iterator<Item = &'a Shape>, scale: f32) -> Option<Pixma
     let thin = Stroke { width: 1.0, ..Stroke::default() };
     pixmap.stroke_path(&grid.finish()?, &paint(GRID), &thin, at, None);
     let outline = Stroke { width: OUTLINE_WIDTH as f32, ..Stroke::default() };
-    let ink = paint(INK);
     for shape in shapes {
+        if !shape.kind.has_body() {
+            glyphs::draw_text(&mut pixmap, shape, at, &paint(ink(shape)));
+            continue;
+        }
         let path = match Outline::of(shape) {
             Outline::Rect { x, y, w, h } => {
                 PathBuilder::from_rect(Rect::from_xywh(x as f32, y as f32, w as f32, h as f32)?)
@@ -72,7 +75,7 @@ fn draw<'a>(shapes: impl Iterator<Item = &'a Shape>, scale: f32) -> Option<Pixma
         let turned = at.pre_concat(Transform::from_rotate_at(shape.rotation as f32, cx as f32, cy as f32));
         pixmap.fill_path(&path, &paint(fill), FillRule::Winding, turned, None);
         pixmap.stroke_path(&path, &paint(stroke), &outline, turned, None);
-        glyphs::draw_text(&mut pixmap, shape, at, &ink);
+        glyphs::draw_text(&mut pixmap, shape, at, &paint(ink(shape)));
     }
     Some(pixmap)
 }

@@ -105,6 +105,9 @@ fn the_key_mapping() {
         ("n", NONE, Some((Add(ShapeKind::Note), IfHandled))),
         ("N", SHIFT, Some((Add(ShapeKind::Note), IfHandled))),
         ("n", CTRL, None),
+        ("t", NONE, Some((Tool(ToolKind::Text), IfHandled))),
+        ("T", SHIFT, Some((Tool(ToolKind::Text), IfHandled))),
+        ("t", CTRL, None),
     ];
     for (key, mods, expected) in table {
         assert_eq!(

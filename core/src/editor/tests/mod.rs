@@ -6,6 +6,7 @@ mod commands;
 mod keys;
 mod placing;
 mod pointer;
+mod text_box;
 mod transform;
 mod writing;
 

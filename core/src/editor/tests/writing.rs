@@ -12,8 +12,8 @@ fn text(r: &Room, name: &str) -> String {
 #[test]
 fn typing_in_a_shape_writes_letter_by_letter_and_a_burst_is_one_undo_step() {
     let (mut e, mut r) = (editor(), room(&[("a", R, 100.0, 100.0), ("b", C, 400.0, 100.0)]));
-    assert!(!e.write_in_selection(&r), "nothing selected");
-    assert!(e.start_writing(&r, &id("a")));
+    assert!(!e.write_in_selection(&mut r), "nothing selected");
+    assert!(e.start_writing(&mut r, &id("a")));
     assert_eq!((e.writing(), selected(&e)), (Some(&id("a")), vec!["a"]));
     // The field is given the shape's (empty) text once, then typed in.
     assert_eq!(e.field_text(&r, 0, 0), Some(FieldText { value: String::new(), start: 0, end: 0 }));
@@ -31,7 +31,7 @@ fn typing_in_a_shape_writes_letter_by_letter_and_a_burst_is_one_undo_step() {
     // Then a pause, and more typing.
     assert!(e.typed(&mut r, "> Plan B", 5_000.0));
     assert_eq!(text(&r, "a"), "> Plan B");
-    e.stop_writing();
+    e.stop_writing(&mut r);
     assert_eq!(e.writing(), None);
     // Two steps: " B", then "Plan"; theirs stays.
     e.undo(&mut r);
@@ -45,7 +45,7 @@ fn typing_in_a_shape_writes_letter_by_letter_and_a_burst_is_one_undo_step() {
 #[test]
 fn a_letter_of_someone_else_arriving_between_a_key_and_its_input_is_kept() {
     let (mut e, mut r) = (editor(), room(&[("a", R, 100.0, 100.0)]));
-    e.start_writing(&r, &id("a"));
+    e.start_writing(&mut r, &id("a"));
     e.field_text(&r, 0, 0);
     assert!(e.typed(&mut r, "Plan ", 0.0));
     // Someone appends "B" after "Plan "; before the field is given it, this tab types "A" there too.
@@ -65,7 +65,7 @@ fn a_letter_of_someone_else_arriving_between_a_key_and_its_input_is_kept() {
 #[test]
 fn writing_stops_when_the_shape_goes_and_a_refused_edit_says_so() {
     let (mut e, mut r) = (editor(), room(&[("a", R, 100.0, 100.0)]));
-    e.start_writing(&r, &id("a"));
+    e.start_writing(&mut r, &id("a"));
     assert!(!e.typed(&mut r, "early", 0.0), "the field was never given the shape's text");
     e.field_text(&r, 0, 0);
     assert!(!e.typed(&mut r, &"x".repeat(5_001), 0.0), "past the limit: refused");
@@ -80,11 +80,11 @@ fn writing_stops_when_the_shape_goes_and_a_refused_edit_says_so() {
 #[test]
 fn undoing_a_burst_of_typing_takes_back_only_this_tabs_letters() {
     let (mut e, mut r) = (editor(), room(&[("a", R, 100.0, 100.0)]));
-    e.start_writing(&r, &id("a"));
+    e.start_writing(&mut r, &id("a"));
     e.field_text(&r, 0, 0);
     assert!(e.typed(&mut r, "Plan", 0.0));
-    e.stop_writing();
-    e.start_writing(&r, &id("a"));
+    e.stop_writing(&mut r);
+    e.start_writing(&mut r, &id("a"));
     e.field_text(&r, 4, 4);
     // One burst: " A", someone's " B" at the end, "A" again, someone erases the "P", "A" again.
     assert!(e.typed(&mut r, "Plan A", 5_000.0));
@@ -98,7 +98,7 @@ fn undoing_a_burst_of_typing_takes_back_only_this_tabs_letters() {
     assert!(e.typed(&mut r, "lan AAA B", 5_200.0));
     assert_eq!(text(&r, "a"), "lan AAA B");
     // One undo takes back " AAA" and nothing of theirs: their " B" stays, their erase stands.
-    e.stop_writing();
+    e.stop_writing(&mut r);
     e.undo(&mut r);
     assert_eq!(text(&r, "a"), "lan B");
     e.redo(&mut r);
