@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { clickBoard, closeParticipants, expectShapeCount, openRoom, shapes, toPage, uniqueRoom } from './helpers';
+import { readFile } from 'node:fs/promises';
+import { clickBoard, closeParticipants, expectShapeCount, newParticipant, openRoom, shapes, toPage, uniqueRoom } from './helpers';
 
 test.afterEach(closeParticipants);
 
@@ -150,7 +151,7 @@ const darkPixels = (page: Page, area: number[]) =>
     return dark;
   }, area);
 
-test('a text box: the Text tool or T, a click on the board, typing that grows it, seen live; one undo; empty ones go', async ({ browser }) => {
+test('a text box: the Text tool or T, a click on the board, typing that grows it, seen live and without JavaScript; one undo; empty ones go', async ({ browser }) => {
   const room = uniqueRoom('e2e-text');
   const alice = await openRoom(browser, room);
   const bob = await openRoom(browser, room);
@@ -178,6 +179,17 @@ test('a text box: the Text tool or T, a click on the board, typing that grows it
   await alice.keyboard.press('Escape');
   await expect(field).toBeHidden();
 
+  // The page without JavaScript and Export SVG show its two lines as text, with no box drawn.
+  const plain = await newParticipant(browser, { javaScriptEnabled: false });
+  await plain.goto(`/r/${room}`);
+  const lines = plain.locator('.board-picture svg text tspan');
+  await expect(lines).toHaveText(['Hello', 'there, world']);
+  await expect(plain.locator('.board-picture svg text')).toHaveAttribute('fill', '#495057');
+  const download = alice.waitForEvent('download');
+  await alice.getByRole('link', { name: 'Export SVG' }).click();
+  const svg = await readFile((await (await download).path())!, 'utf8');
+  expect(svg).toContain('>there, world</tspan>');
+
   // The box and the letters typed into it are one step.
   await alice.keyboard.press('Control+z');
   await expectShapeCount(bob, 0);
@@ -190,4 +202,12 @@ test('a text box: the Text tool or T, a click on the board, typing that grows it
   await alice.keyboard.press('Escape');
   await expectShapeCount(bob, 0);
   await expectShapeCount(alice, 0);
+
+  // A double-click on empty board starts one too.
+  const [dx, dy] = await toPage(alice, 1000, 200);
+  await alice.mouse.dblclick(dx, dy);
+  await expect(field).toBeFocused();
+  await alice.keyboard.type('Hi');
+  await expect.poll(async () => (await shapes(bob))[0]?.text).toBe('Hi');
+  expect((await shapes(bob))[0].kind).toBe('Text');
 });

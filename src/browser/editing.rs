@@ -218,9 +218,9 @@ impl LiveBoard {
                 false
             }
             Input::DoubleClick { x, y } => {
+                // On a shape, writes in it; on empty board, starts a text box there.
                 let (x, y) = self.canvas.under(x, y);
-                let hit = self.session.borrow().view().hit_test(x, y).map(|s| s.id.clone());
-                let started = hit.is_some_and(|id| self.edit(|e, doc| e.start_writing(doc, &id)));
+                let started = self.edit(|e, doc| e.write_at(doc, x, y));
                 if started {
                     self.update_field();
                 }

@@ -330,7 +330,7 @@ pub(super) fn Room(room: RoomName, view: bool, history: bool, children: Children
             // would cost the bundle a whole new tuple of views.
             <footer class="room-foot">
                 <p class="hint">
-                    "Click a shape to select it (Shift+click: several), or drag on empty board to select an area; drag to move. Arrow keys nudge (Shift: further); Delete removes; Ctrl+A selects all, Ctrl+D duplicates, Ctrl+C and Ctrl+V copy and paste (between rooms too); Ctrl+Z undoes, Ctrl+Shift+Z redoes. Drag a handle to resize or turn (Alt+arrows resize, > and < turn). Double-click a shape or press Enter to write in it; N adds a note; T, then a click, writes a text box there. On the focused board, Tab and Shift+Tab move from shape to shape."
+                    "Click a shape to select it (Shift+click: several), or drag on empty board to select an area; drag to move. Arrow keys nudge (Shift: further); Delete removes; Ctrl+A selects all, Ctrl+D duplicates, Ctrl+C and Ctrl+V copy and paste (between rooms too); Ctrl+Z undoes, Ctrl+Shift+Z redoes. Drag a handle to resize or turn (Alt+arrows resize, > and < turn). Double-click a shape or press Enter to write in it; N adds a note; T then a click, or a double-click on empty board, starts a text box. On the focused board, Tab and Shift+Tab move from shape to shape."
                 </p>
                 <p class="visually-hidden" aria-live="polite" data-testid="announcements">
                     {move || ui.announce.get()}

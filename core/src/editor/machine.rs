@@ -162,7 +162,7 @@ impl Editor {
             // On release, as a click: the press took the focus from any text field first.
             Tool::Text(at) => {
                 if let Some((x, y)) = at.take() {
-                    self.click_text(doc, x, y);
+                    self.write_at(doc, x, y);
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! tldraw: a click on empty board starts a text box there (the click at the
 //! start of its first line) and writing in it; a click on a shape writes in
 //! that shape instead. Either way the select tool is back after the click.
+//! A double-click with the select tool does the same (`write_at`).
 //!
 //! A text box fits its text: each time its writer types, its size follows
 //! (`lettering::fitted`, lines measured by the `Measure` the browser gives,
@@ -46,9 +47,10 @@ impl Editor {
         }
     }
 
-    /// The Text tool's click at (`x`, `y`): writes in the shape there, or in
-    /// a new text box there; the select tool is back. Whether writing began.
-    pub(super) fn click_text(&mut self, doc: &mut dyn Document, x: f64, y: f64) -> bool {
+    /// The Text tool's click at (`x`, `y`), or a double-click there: writes
+    /// in the shape there, or in a new text box there; the select tool is
+    /// back. Whether writing began.
+    pub fn write_at(&mut self, doc: &mut dyn Document, x: f64, y: f64) -> bool {
         self.choose_tool(ToolKind::Select);
         if let Some(id) = doc.view().hit_test(x, y).map(|s| s.id.clone()) {
             return self.start_writing(doc, &id);

@@ -84,6 +84,17 @@ fn a_text_box_left_empty_is_gone_and_leaves_nothing_to_undo() {
 }
 
 #[test]
+fn a_double_click_writes_in_the_shape_there_or_in_a_new_text_box() {
+    let (mut e, mut r) = (editor(), room(&[("a", R, 100.0, 100.0)]));
+    assert!(e.write_at(&mut r, 150.0, 150.0));
+    assert_eq!((order(&r), e.writing()), (vec!["a"], Some(&id("a"))));
+    assert!(e.write_at(&mut r, 600.5, 500.2));
+    let made = shape(&r, "n2");
+    assert_eq!((made.kind, made.x, made.y), (ShapeKind::Text, 593.0, 477.0), "whole units");
+    assert_eq!(e.writing(), Some(&id("n2")));
+}
+
+#[test]
 fn a_click_on_a_shape_writes_in_it_and_escape_puts_the_tool_down() {
     let (mut e, mut r) = (editor(), room(&[("a", R, 100.0, 100.0)]));
     click_text(&mut e, &mut r, 150.0, 150.0);
