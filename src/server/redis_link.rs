@@ -2,9 +2,21 @@
 //! (`storage::redis`) and what passes between the nodes (`peers`) both go
 //! through it. Cheap to clone. Every key of a room carries the room as its
 //! hash tag (`sb:{room}:…`), so a room's keys stay together under Redis Cluster.
+//!
+//! The Functions libraries are versioned by name: this build's are
+//! `sketchboard_v{FUNCTIONS_VERSION}` and `sketchboard_peers_v…`, and each of
+//! their functions carries the version too (`sb_append_v1`), so nodes of two
+//! builds can share one Redis during a rolling upgrade, each calling its own
+//! code. A node loads its version's libraries when it connects and never
+//! replaces a library: one already there under this version must be this
+//! code, else the node refuses to start. A Redis that lacks them later (a new
+//! or flushed server, a primary that took over slots) gets them loaded again
+//! by the first call that misses them (`RedisLink::call`).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use redis::FromRedisValue;
 use redis::aio::ConnectionManager;
 
 use sketchboard_core::model::RoomName;
@@ -23,6 +35,25 @@ pub(crate) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> R
     move |source| RedisError { doing, source }
 }
 
+/// The version of this build's Functions: in the name of each library and
+/// of each function. Bump it whenever a library's code changes (a test holds
+/// the code's hash to it).
+pub const FUNCTIONS_VERSION: u32 = 1;
+
+/// Starts an `FCALL` of this build's version of function `name` (`sb_append`
+/// calls `sb_append_v1`); run it with `RedisLink::call`.
+pub(crate) fn fcall(name: &str) -> redis::Cmd {
+    let mut call = redis::cmd("FCALL");
+    call.arg(format!("{name}_v{FUNCTIONS_VERSION}"));
+    call
+}
+
+/// A library's code as this build loads it: `{version}` in its source (its
+/// name, its functions' names) becomes `FUNCTIONS_VERSION`.
+pub(crate) fn versioned(source: &str) -> String {
+    source.replace("{version}", &FUNCTIONS_VERSION.to_string())
+}
+
 /// The connection, and this node's name among the nodes.
 #[derive(Clone)]
 pub(super) struct RedisLink {
@@ -31,6 +62,8 @@ pub(super) struct RedisLink {
     conn: ConnectionManager,
     /// This node's name among the nodes (random, new at every start).
     node: String,
+    /// The libraries loaded so far (their sources), to load again where missing.
+    libraries: Arc<Mutex<Vec<&'static str>>>,
 }
 
 impl RedisLink {
@@ -47,7 +80,7 @@ impl RedisLink {
         let conn =
             ConnectionManager::new_with_config(client.clone(), config).await.map_err(failed("connecting to Redis"))?;
         let node = format!("{:016x}", rand::random::<u64>());
-        Ok(RedisLink { client, conn, node })
+        Ok(RedisLink { client, conn, node, libraries: Arc::default() })
     }
 
     /// A handle on the shared connection (cheap: it multiplexes).
@@ -60,17 +93,83 @@ impl RedisLink {
         &self.node
     }
 
-    /// Loads (or replaces) a Functions library.
-    pub(crate) async fn load_functions(&self, library: &str) -> Result<(), RedisError> {
-        let _: String = redis::cmd("FUNCTION")
-            .arg("LOAD")
-            .arg("REPLACE")
-            .arg(library)
-            .query_async(&mut self.conn())
-            .await
-            .map_err(failed("loading the Redis functions"))?;
-        Ok(())
+    /// Loads this build's version of a Functions library (`source`, its
+    /// names written with `{version}`), unless it is there already; never
+    /// replaces one. Fails if a library of this name holds other code.
+    pub(crate) async fn load_functions(&self, source: &'static str) -> Result<(), RedisError> {
+        if let Ok(mut libraries) = self.libraries.lock()
+            && !libraries.contains(&source)
+        {
+            libraries.push(source);
+        }
+        self.load(source).await
     }
+
+    async fn load(&self, source: &str) -> Result<(), RedisError> {
+        let code = versioned(source);
+        let loaded: redis::RedisResult<String> =
+            redis::cmd("FUNCTION").arg("LOAD").arg(&code).query_async(&mut self.conn()).await;
+        match loaded {
+            Ok(_) => Ok(()),
+            Err(e) if e.to_string().contains("already exists") => {
+                let name = library_name(&code);
+                let found: redis::Value = redis::cmd("FUNCTION")
+                    .arg("LIST")
+                    .arg("LIBRARYNAME")
+                    .arg(name)
+                    .arg("WITHCODE")
+                    .query_async(&mut self.conn())
+                    .await
+                    .map_err(failed("reading a loaded Functions library"))?;
+                if library_code(&found, name).as_deref() == Some(code.as_str()) {
+                    return Ok(());
+                }
+                tracing::error!(library = name, "Redis holds other code under this build's library version");
+                Err(RedisError { doing: "loading the Redis functions", source: e })
+            }
+            Err(e) => Err(RedisError { doing: "loading the Redis functions", source: e }),
+        }
+    }
+
+    /// Runs `call` (an `fcall`). Where the Redis it reached has no such
+    /// function, loads this build's libraries there and tries once more (the
+    /// function did not run, so trying again is safe).
+    pub(crate) async fn call<T: FromRedisValue>(&self, call: &redis::Cmd) -> redis::RedisResult<T> {
+        match call.query_async(&mut self.conn()).await {
+            Err(e) if e.to_string().contains("Function not found") => {
+                let libraries = self.libraries.lock().map(|l| l.clone()).unwrap_or_default();
+                tracing::warn!("Redis lacks this build's functions: loading them again");
+                for library in libraries {
+                    self.load(library).await.map_err(|e| e.source)?;
+                }
+                call.query_async(&mut self.conn()).await
+            }
+            other => other,
+        }
+    }
+}
+
+/// The name in a library's `#!lua name=…` line.
+fn library_name(code: &str) -> &str {
+    let first = code.lines().next().unwrap_or_default();
+    first.split_once("name=").map_or("", |(_, name)| name.split_whitespace().next().unwrap_or_default())
+}
+
+/// The code of library `name` in a `FUNCTION LIST … WITHCODE` reply: the
+/// value after `library_code`, in the entry that names it.
+fn library_code(reply: &redis::Value, name: &str) -> Option<String> {
+    let text = |v: &redis::Value| redis::from_redis_value_ref::<String>(v).ok();
+    let items: Vec<&redis::Value> = match reply {
+        redis::Value::Array(items) | redis::Value::Set(items) => items.iter().collect(),
+        redis::Value::Map(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+        _ => return None,
+    };
+    let named = items.iter().any(|v| text(v).as_deref() == Some(name));
+    let at = items.iter().position(|v| text(v).as_deref() == Some("library_code"));
+    if named && let Some(code) = at.and_then(|i| items.get(i + 1)).and_then(|v| text(v)) {
+        return Some(code);
+    }
+    items.into_iter().find_map(|v| library_code(v, name))
 }
 
 /// The key of one part of a room's state: `sb:{room}:part`.
@@ -83,4 +182,39 @@ pub(crate) fn room_key(room: &RoomName, part: &str) -> String {
 /// head) or its view-only link is replaced (`revoked`); `peers` listens.
 pub(crate) fn wake_channel(room: &RoomName) -> String {
     room_key(room, "tail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FNV-1a of `text`: a fingerprint of the libraries' code.
+    fn fingerprint(text: &str) -> u64 {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    }
+
+    #[test]
+    fn a_change_to_the_functions_comes_with_a_new_version() {
+        let storage = include_str!("storage/redis/functions.lua");
+        let peers = include_str!("peers/functions.lua");
+        // When this fails, the Functions changed: bump FUNCTIONS_VERSION, then
+        // record the new fingerprint here with it. Nodes of the last build keep
+        // calling their own version's code meanwhile.
+        let recorded = [(1, 0x10a4_3428_20c0_283c_u64)];
+        let now = fingerprint(&format!("{storage}{peers}"));
+        assert!(recorded.contains(&(FUNCTIONS_VERSION, now)), "version {FUNCTIONS_VERSION}, code {now:#018x}");
+    }
+
+    #[test]
+    fn every_library_and_function_carries_the_version() {
+        for source in [include_str!("storage/redis/functions.lua"), include_str!("peers/functions.lua")] {
+            let code = versioned(source);
+            assert!(library_name(&code).ends_with(&format!("_v{FUNCTIONS_VERSION}")), "{}", library_name(&code));
+            let registered: Vec<&str> = code.split("register_function('").skip(1).collect();
+            assert!(!registered.is_empty());
+            for r in registered {
+                assert!(r.split('\'').next().is_some_and(|f| f.ends_with(&format!("_v{FUNCTIONS_VERSION}"))), "{r}");
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+pub use super::redis_link::FUNCTIONS_VERSION;
 use super::redis_link::RedisLink;
 use super::storage::redis::RedisStore;
 use super::storage::sqlite::SqliteStore;

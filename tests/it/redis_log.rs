@@ -1,10 +1,10 @@
 //! What the Redis engine does that SQLite has no counterpart for (the rest
 //! of its behaviour is the contract, `store_contract.rs`): two nodes
 //! appending at one head let exactly one through, a room loaded while another
-//! node appends is one moment of the log, and what Redis acknowledged survives
-//! it being killed.
+//! node appends is one moment of the log, what Redis acknowledged survives
+//! it being killed, and each build's Functions live beside other builds'.
 
-use sketchboard::server::testing::{Append, Record, redis_store};
+use sketchboard::server::testing::{Append, FUNCTIONS_VERSION, Record, redis_store};
 use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
 use crate::common::redis::RedisServer;
@@ -100,4 +100,38 @@ async fn a_room_loaded_while_another_node_appends_is_one_moment_of_the_log() {
     }
     appending.await.unwrap();
     assert!(loads > 10, "the room was loaded {loads} times while the log grew");
+}
+
+/// A one-function library of version `v` whose `sb_append` answers `answer`.
+fn library(v: u32, answer: &str) -> String {
+    format!("#!lua name=sketchboard_v{v}\nredis.register_function('sb_append_v{v}', function() return '{answer}' end)")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_build_loads_its_own_functions_replaces_none_and_loads_them_again_where_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(dir.path());
+    let (ours, next) = (FUNCTIONS_VERSION, FUNCTIONS_VERSION + 1);
+    // A rolling upgrade: a newer build's library is there already, with its own code.
+    assert_eq!(redis.cli(&["FUNCTION", "LOAD", &library(next, "newer code")]), format!("sketchboard_v{next}"));
+    let store = redis_store(&redis.url).await.unwrap();
+    let room = RoomName::parse("versions").unwrap();
+    store.append(&room, one(1, "a", 1, create("s", 10.0))).await.unwrap();
+    let listed = redis.cli(&["FUNCTION", "LIST"]);
+    assert!(listed.contains(&format!("sketchboard_v{ours}")) && listed.contains(&format!("sketchboard_v{next}")));
+    assert_eq!(redis.cli(&["FCALL", &format!("sb_append_v{next}"), "0"]), "newer code", "left as it was");
+    // A second node of this build finds its own code there: it starts, and replaces nothing.
+    let again = redis_store(&redis.url).await.unwrap();
+    // A Redis without them (a new or flushed server, a primary that took over the room's slot):
+    // the next call loads them again, and goes through.
+    assert_eq!(redis.cli(&["FUNCTION", "FLUSH"]), "OK");
+    again.append(&room, one(2, "a", 2, moved("s", 20.0))).await.unwrap();
+    assert!(redis.cli(&["FUNCTION", "LIST"]).contains(&format!("sketchboard_v{ours}")));
+    assert_eq!(again.head(&room).await.unwrap().seq, 2);
+    // Other code under this build's version: a node refuses to start rather than run it or replace it.
+    redis.cli(&["FUNCTION", "DELETE", &format!("sketchboard_v{ours}")]);
+    redis.cli(&["FUNCTION", "LOAD", &library(ours, "other code")]);
+    let refused = redis_store(&redis.url).await.err().expect("refused");
+    assert!(refused.to_string().contains("already exists"), "{refused}");
+    assert_eq!(redis.cli(&["FCALL", &format!("sb_append_v{ours}"), "0"]), "other code", "not replaced");
 }

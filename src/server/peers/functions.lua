@@ -1,4 +1,4 @@
-#!lua name=sketchboard_peers
+#!lua name=sketchboard_peers_v{version}
 -- What crosses between Sketchboard nodes in Redis (src/server/peers/):
 -- each person's number in a room, the same on every node.
 
@@ -15,4 +15,4 @@ local function person(keys, args)
   return number
 end
 
-redis.register_function('sb_person', person)
+redis.register_function('sb_person_v{version}', person)

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use redis::AsyncCommands;
 
 use super::traffic::{LiveRooms, PeerError, Peers, Wake, Waker};
-use crate::server::redis_link::{RedisLink, failed, room_key, wake_channel};
+use crate::server::redis_link::{RedisLink, failed, fcall, room_key, wake_channel};
 use sketchboard_core::model::{ClientId, RoomName};
 
 /// The Functions library of what crosses nodes (the person numbers).
@@ -112,13 +112,15 @@ impl Peers for RedisPeers {
     }
 
     async fn person_number(&self, room: &RoomName, client: &ClientId) -> Result<Option<u32>, PeerError> {
-        let number: u64 = redis::cmd("FCALL")
-            .arg("sb_person")
-            .arg(2)
-            .arg(room_key(room, "people"))
-            .arg(room_key(room, "meta"))
-            .arg(client.as_str())
-            .query_async(&mut self.link.conn())
+        let number: u64 = self
+            .link
+            .call(
+                fcall("sb_person")
+                    .arg(2)
+                    .arg(room_key(room, "people"))
+                    .arg(room_key(room, "meta"))
+                    .arg(client.as_str()),
+            )
             .await
             .map_err(failed("numbering a person"))?;
         Ok(Some(u32::try_from(number).unwrap_or(u32::MAX)))

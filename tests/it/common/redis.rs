@@ -69,6 +69,16 @@ impl RedisServer {
         }
     }
 
+    /// What `redis-cli` answers to `args` (the first line of a list's items, joined by new lines).
+    pub(crate) fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("redis-cli could not run ({e}): scripts/setup.sh --tests installs it"));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
     /// Starts it again on the same files and port.
     pub(crate) fn restart(&mut self) {
         self.kill();

@@ -11,6 +11,7 @@ use redis::AsyncCommands;
 use super::keys::{failed, keys};
 use super::lobby::{CREATORS, LISTED, SHAPES};
 use super::store::RedisStore;
+use crate::server::redis_link::fcall;
 use crate::server::storage::StoreError;
 use sketchboard_core::model::RoomName;
 
@@ -24,14 +25,9 @@ const SWEEP: isize = 1000;
 impl RedisStore {
     /// Notes that `room`, if it is stored, was opened at `at_ms`.
     pub(super) async fn note_opened(&self, room: &RoomName, at_ms: i64) -> Result<(), StoreError> {
-        let _: i64 = redis::cmd("FCALL")
-            .arg("sb_opened")
-            .arg(1)
-            .arg(keys(room).meta)
-            .arg(at_ms)
-            .arg(room.as_str())
-            .arg(OPENED)
-            .query_async(&mut self.conn())
+        let _: i64 = self
+            .link
+            .call(fcall("sb_opened").arg(1).arg(keys(room).meta).arg(at_ms).arg(room.as_str()).arg(OPENED))
             .await
             .map_err(failed("noting that a room was opened"))?;
         Ok(())
@@ -56,23 +52,25 @@ impl RedisStore {
                 continue;
             }
             let k = keys(&room);
-            let gone: i64 = redis::cmd("FCALL")
-                .arg("sb_expire")
-                .arg(7)
-                .arg(&k.meta)
-                .arg(&k.log)
-                .arg(&k.ops)
-                .arg(&k.snap)
-                .arg(&k.frames)
-                .arg(&k.access)
-                .arg(&k.people)
-                .arg(cutoff_ms)
-                .arg(room.as_str())
-                .arg(OPENED)
-                .arg(LISTED)
-                .arg(SHAPES)
-                .arg(CREATORS)
-                .query_async(&mut self.conn())
+            let gone: i64 = self
+                .link
+                .call(
+                    fcall("sb_expire")
+                        .arg(7)
+                        .arg(&k.meta)
+                        .arg(&k.log)
+                        .arg(&k.ops)
+                        .arg(&k.snap)
+                        .arg(&k.frames)
+                        .arg(&k.access)
+                        .arg(&k.people)
+                        .arg(cutoff_ms)
+                        .arg(room.as_str())
+                        .arg(OPENED)
+                        .arg(LISTED)
+                        .arg(SHAPES)
+                        .arg(CREATORS),
+                )
                 .await
                 .map_err(failed("expiring a room"))?;
             deleted += usize::try_from(gone).unwrap_or(0);
@@ -102,15 +100,9 @@ impl RedisStore {
             for meta in metas {
                 let room = meta.strip_prefix("sb:{").and_then(|rest| rest.strip_suffix("}:meta"));
                 if let Some(room) = room.and_then(|r| RoomName::parse(r).ok()) {
-                    let _: i64 = redis::cmd("FCALL")
-                        .arg("sb_opened")
-                        .arg(1)
-                        .arg(&meta)
-                        .arg(now_ms)
-                        .arg(room.as_str())
-                        .arg(OPENED)
-                        .arg("nx")
-                        .query_async(&mut conn)
+                    let _: i64 = self
+                        .link
+                        .call(fcall("sb_opened").arg(1).arg(&meta).arg(now_ms).arg(room.as_str()).arg(OPENED).arg("nx"))
                         .await
                         .map_err(failed("giving a room an opening time"))?;
                 }

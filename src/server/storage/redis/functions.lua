@@ -1,4 +1,4 @@
-#!lua name=sketchboard
+#!lua name=sketchboard_v{version}
 -- Sketchboard's rooms in Redis (src/server/storage/redis/). Each
 -- room has a stream of its changes whose ids are their seqs (`<seq>-0`), a
 -- meta hash (`head`, `epoch`, `snap_seq`), a hash of each client's last
@@ -125,8 +125,8 @@ local function expire(keys, args)
   return 1
 end
 
-redis.register_function('sb_append', append)
-redis.register_function('sb_expire', expire)
-redis.register_function('sb_opened', opened)
-redis.register_function('sb_set_access', set_access)
-redis.register_function('sb_snapshot', snapshot)
+redis.register_function('sb_append_v{version}', append)
+redis.register_function('sb_expire_v{version}', expire)
+redis.register_function('sb_opened_v{version}', opened)
+redis.register_function('sb_set_access_v{version}', set_access)
+redis.register_function('sb_snapshot_v{version}', snapshot)

@@ -10,6 +10,7 @@ use redis::streams::StreamRangeReply;
 
 use super::keys::{failed, keys};
 use super::store::RedisStore;
+use crate::server::redis_link::fcall;
 use crate::server::storage::recent::RECENT_CHANGES;
 use crate::server::storage::{LoadedRoom, LogEntry, Recent, Record, StoreError};
 use sketchboard_core::model::{Board, ClientId, RoomName};
@@ -38,16 +39,15 @@ impl RedisStore {
         records: &[Record],
     ) -> Result<Appended, StoreError> {
         let k = keys(room);
-        let mut call = redis::cmd("FCALL");
-        call.arg("sb_append").arg(3).arg(&k.log).arg(&k.meta).arg(&k.ops);
+        let mut call = fcall("sb_append");
+        call.arg(3).arg(&k.log).arg(&k.meta).arg(&k.ops);
         call.arg(expected_head).arg(epoch).arg(at_ms).arg(&k.tail);
         for r in records {
             let change = serde_json::to_string(&r.change)
                 .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;
             call.arg(r.client.as_str()).arg(r.op).arg(change).arg(r.by.map(|by| by.to_string()).unwrap_or_default());
         }
-        let reply: Vec<redis::Value> =
-            call.query_async(&mut self.conn()).await.map_err(failed("appending to a room's log"))?;
+        let reply: Vec<redis::Value> = self.link.call(&call).await.map_err(failed("appending to a room's log"))?;
         let corrupt =
             || StoreError::Corrupt { room: room.to_string(), detail: format!("sb_append answered {reply:?}") };
         let word = |i: usize| reply.get(i).and_then(|v| redis::from_redis_value_ref::<String>(v).ok());
@@ -118,15 +118,9 @@ impl RedisStore {
     /// keyframe, unless a later snapshot is already kept.
     pub(super) async fn snapshot(&self, room: &RoomName, seq: u64, board: &str) -> Result<bool, StoreError> {
         let k = keys(room);
-        let kept: i64 = redis::cmd("FCALL")
-            .arg("sb_snapshot")
-            .arg(3)
-            .arg(&k.meta)
-            .arg(&k.snap)
-            .arg(&k.frames)
-            .arg(seq)
-            .arg(board)
-            .query_async(&mut self.conn())
+        let kept: i64 = self
+            .link
+            .call(fcall("sb_snapshot").arg(3).arg(&k.meta).arg(&k.snap).arg(&k.frames).arg(seq).arg(board))
             .await
             .map_err(failed("keeping a room's snapshot"))?;
         Ok(kept == 1)

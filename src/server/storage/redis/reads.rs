@@ -7,6 +7,7 @@ use redis::AsyncCommands;
 
 use super::keys::{failed, keys, token_key};
 use super::store::RedisStore;
+use crate::server::redis_link::fcall;
 use crate::server::storage::{Access, Head, Logged, MAX_PAGE_BYTES, StoreError, Version};
 use sketchboard_core::model::{Board, RoomName};
 
@@ -34,16 +35,18 @@ impl RedisStore {
 
     pub(super) async fn write_access(&self, room: &RoomName, access: &Access) -> Result<(), StoreError> {
         let token = access.view_token.clone().unwrap_or_default();
-        let _: i64 = redis::cmd("FCALL")
-            .arg("sb_set_access")
-            .arg(2)
-            .arg(keys(room).access)
-            .arg(token_key(&token))
-            .arg(if access.private { "1" } else { "0" })
-            .arg(&token)
-            .arg(room.as_str())
-            .arg(keys(room).tail)
-            .query_async(&mut self.conn())
+        let _: i64 = self
+            .link
+            .call(
+                fcall("sb_set_access")
+                    .arg(2)
+                    .arg(keys(room).access)
+                    .arg(token_key(&token))
+                    .arg(if access.private { "1" } else { "0" })
+                    .arg(&token)
+                    .arg(room.as_str())
+                    .arg(keys(room).tail),
+            )
             .await
             .map_err(failed("storing a room's access"))?;
         Ok(())
