@@ -76,3 +76,18 @@ test('on a phone held upright: everything fits, a finger drags, a pinch zooms, t
   // Panning and zooming changed the view, never the board.
   expect((await shapes(page))[0]).toEqual(after);
 });
+
+test('on a phone, a tap with the Text tool starts a text box that keeps the focus and takes typing', async ({ browser }) => {
+  const page = await newParticipant(browser, { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3 });
+  await page.goto(`/r/${uniqueRoom('e2e-phone-text')}`);
+  await expect(page.getByRole('status')).toHaveText('Connected');
+  await page.getByRole('button', { name: 'Text', exact: true }).tap();
+  const [x, y] = await toPage(page, 600, 500);
+  await page.touchscreen.tap(x, y);
+  const field = page.getByRole('textbox', { name: 'Text' });
+  // (Where a browser moves the focus to the board after the tap, as some Android ones do, the field takes it back.)
+  await expect(field).toBeFocused();
+  await page.keyboard.type('Hi');
+  await expect.poll(async () => (await shapes(page))[0]?.text).toBe('Hi');
+  expect((await shapes(page))[0].kind).toBe('Text');
+});

@@ -140,9 +140,12 @@ impl LiveBoard {
                 | Input::Resized
                 | Input::Network(_)
                 | Input::StopWriting { .. }
+                | Input::FieldToBoard
         );
-        let shown =
-            matches!(input, Input::Pinch { .. } | Input::Resized | Input::Network(_) | Input::StopWriting { .. });
+        let shown = matches!(
+            input,
+            Input::Pinch { .. } | Input::Resized | Input::Network(_) | Input::StopWriting { .. } | Input::FieldToBoard
+        );
         let blocked = (self.view_only && !looking) || (self.looking_at_history() && !shown);
         match input {
             Input::Key(press) => {
@@ -220,13 +223,18 @@ impl LiveBoard {
             Input::DoubleClick { x, y } => {
                 // On a shape, writes in it; on empty board, starts a text box there.
                 let (x, y) = self.canvas.under(x, y);
-                let started = self.edit(|e, doc| e.write_at(doc, x, y));
+                let started = self.edit(|e, doc| e.double_click(doc, x, y));
                 if started {
                     self.update_field();
                 }
                 started
             }
             Input::Typed { composing } => self.typed(composing),
+            Input::FieldToBoard => {
+                // Still writing (a tap's late focus change): the field takes the focus back next frame.
+                self.invalidate();
+                false
+            }
             Input::StopWriting { to_board } => {
                 self.edit(|e, doc| e.stop_writing(doc));
                 if to_board {

@@ -13,7 +13,9 @@ use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
-use web_sys::{Element, Event, HtmlCanvasElement, HtmlTextAreaElement, KeyboardEvent, MouseEvent, PointerEvent};
+use web_sys::{
+    Element, Event, FocusEvent, HtmlCanvasElement, HtmlTextAreaElement, KeyboardEvent, MouseEvent, PointerEvent,
+};
 
 use super::canvas::to_board;
 use super::connection::Network;
@@ -52,7 +54,7 @@ pub(super) enum Input {
     /// A key went down, not in a text field. The handler says whether the
     /// page's own action for it must be stopped.
     Key(KeyPress),
-    /// Two clicks on the board: write in the shape there.
+    /// Two clicks on the board: write in the shape there, or in a new text box.
     DoubleClick {
         x: f64,
         y: f64,
@@ -63,10 +65,14 @@ pub(super) enum Input {
         composing: bool,
     },
     /// Escape in the text field (`to_board`: the focus goes back to the
-    /// board), or the field lost the focus.
+    /// board), Tab, or the field lost the focus to something else on the page.
     StopWriting {
         to_board: bool,
     },
+    /// The field lost the focus to the board: a press there ends writing by
+    /// itself (the editor), but on a touch screen the focus moves after the
+    /// tap that began writing, and the field must take it back.
+    FieldToBoard,
     Resized,
     Network(Network),
 }
@@ -178,7 +184,8 @@ pub(super) fn attach(canvas: &HtmlCanvasElement, handle: Handler) -> Vec<EventLi
                 t.at.retain(|(id, _)| *id != e.pointer_id());
                 t.pinching &= !t.at.is_empty();
             }
-            h(Input::Release);
+            // A press the browser took over (a scroll, a system gesture) is no click.
+            h(if kind == "pointercancel" { Input::Cancel } else { Input::Release });
         }));
     }
 
@@ -232,12 +239,25 @@ pub(super) fn attach_field(field: &HtmlTextAreaElement, handle: Handler) -> Vec<
     }
     let h = handle.clone();
     listeners.push(EventListener::new(field, "keydown", move |e| {
-        if e.dyn_ref::<KeyboardEvent>().is_some_and(|k| k.key() == "Escape") {
-            h(Input::StopWriting { to_board: true });
+        match e.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key).as_deref() {
+            Some("Escape") => {
+                h(Input::StopWriting { to_board: true });
+            }
+            // The focus moves on as usual, and writing ends first.
+            Some("Tab") => {
+                h(Input::StopWriting { to_board: false });
+            }
+            _ => {}
         }
     }));
-    listeners.push(EventListener::new(field, "blur", move |_| {
-        handle(Input::StopWriting { to_board: false });
+    listeners.push(EventListener::new(field, "blur", move |e| {
+        // Another window took the focus: writing goes on when it comes back.
+        if web_sys::window().and_then(|w| w.document()).is_some_and(|d| !d.has_focus().unwrap_or(true)) {
+            return;
+        }
+        let to = e.dyn_ref::<FocusEvent>().and_then(FocusEvent::related_target);
+        let to_board = to.and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|t| t.tag_name() == "CANVAS");
+        handle(if to_board { Input::FieldToBoard } else { Input::StopWriting { to_board: false } });
     }));
     listeners
 }

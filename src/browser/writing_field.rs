@@ -56,9 +56,9 @@ impl WritingField {
     /// margin and font scaled as the canvas draws them, in the text's ink,
     /// its lines wrapped as the canvas wraps them (a text box's: never).
     pub(super) fn place(&self, shape: &Shape, (left, top, k): (f64, f64, f64)) {
-        // Whole pixels and degrees: the bundle then needs no float formatting.
+        // Hundredths of a pixel: the font and margin as the canvas has them, at any zoom.
         let units = [left, top, shape.w * k, shape.h * k, shape.text_size.units() * k, PAD * k, shape.rotation];
-        let [left, top, w, h, font, pad, turn] = units.map(|v| v.round() as i64);
+        let [left, top, w, h, font, pad, turn] = units.map(|v| (v * 100.0).round() as i64);
         let placed = ([left, top, w, h, font, pad, turn], ink(shape), shape.kind.has_body());
         if self.placed.replace(Some(placed)) == Some(placed) {
             return;
@@ -66,9 +66,9 @@ impl WritingField {
         let style = self.el.style();
         let sizes = [("left", left), ("top", top), ("width", w), ("height", h), ("font-size", font), ("padding", pad)];
         for (name, px) in sizes {
-            let _ = style.set_property(name, &format!("{px}px"));
+            let _ = style.set_property(name, &format!("{}px", hundredths(px)));
         }
-        let _ = style.set_property("transform", &format!("rotate({turn}deg)"));
+        let _ = style.set_property("transform", &format!("rotate({}deg)", hundredths(turn)));
         let _ = style.set_property("color", placed.1);
         let _ = style.set_property("white-space", if placed.2 { "pre-wrap" } else { "pre" });
     }
@@ -81,13 +81,20 @@ impl WritingField {
     }
 
     /// Shows the field and gives it the focus, the caret after the last
-    /// letter (as in a text editor); nothing if it is showing already.
+    /// letter (as in a text editor); gives the focus back if the board took
+    /// it (a tap's late focus change).
     pub(super) fn reveal(&self) {
         if self.el.hidden() {
             self.el.set_hidden(false);
             let _ = self.el.focus();
             let end = self.el.value().encode_utf16().count() as u32;
             let _ = self.el.set_selection_range(end, end);
+        } else if web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .is_some_and(|a| a.tag_name() == "CANVAS")
+        {
+            let _ = self.el.focus();
         }
     }
 
@@ -99,6 +106,12 @@ impl WritingField {
             self.placed.set(None);
         }
     }
+}
+
+/// `n` hundredths as a CSS number ("12.5", "-3.07"), without float formatting.
+fn hundredths(n: i64) -> String {
+    let (sign, n) = if n < 0 { ("-", -n) } else { ("", n) };
+    format!("{sign}{}.{:02}", n / 100, n % 100)
 }
 
 /// How many characters the first `units` UTF-16 code units of `s` hold (a

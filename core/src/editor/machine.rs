@@ -133,6 +133,8 @@ impl Editor {
     /// The main button went down at (`x`, `y`); with Shift, `add`. Returns
     /// whether the pointer is the editor's until released.
     pub fn pointer_down(&mut self, doc: &mut dyn Document, x: f64, y: f64, add: bool) -> bool {
+        // A press on the board ends writing (the text field lies over the shape written in).
+        self.stop_writing(doc);
         let grabbed = match &mut self.tool {
             Tool::Select(s) => s.down(&mut self.shared, doc, x, y, add),
             Tool::Text(at) => {

@@ -27,6 +27,9 @@ pub(super) struct Writing {
     /// A text box made for this writing that nothing was typed in yet: the
     /// first typing joins the step that made it (`text_box`).
     pub(super) fresh: bool,
+    /// This writing made the text box, or typed in it: left empty, it goes
+    /// (a box someone else is still writing in is theirs to keep).
+    pub(super) owns_empty: bool,
 }
 
 /// What every tool and command works on besides the board.

@@ -72,9 +72,19 @@ impl Editor {
         }
         let started = self.start_writing(doc, &id);
         if let Some(writing) = &mut self.shared.writing {
-            writing.fresh = true;
+            (writing.fresh, writing.owns_empty) = (true, true);
         }
         started
+    }
+
+    /// A double-click at (`x`, `y`): as `write_at`, unless it is on a handle
+    /// of the selection's frame (which may lie over empty board). Whether
+    /// writing began.
+    pub fn double_click(&mut self, doc: &mut dyn Document, x: f64, y: f64) -> bool {
+        if self.handle_at(doc.view(), x, y).is_some() {
+            return false;
+        }
+        self.write_at(doc, x, y)
     }
 
     /// The change that fits text box `id` to `text` at `size` (none if it is

@@ -52,7 +52,8 @@ impl Editor {
             self.stop_writing(doc);
         }
         let writer = writer_of(&(self.shared.new_id)());
-        self.shared.writing = Some(Writing { id: id.clone(), writer, next: 0, field: None, fresh: false });
+        self.shared.writing =
+            Some(Writing { id: id.clone(), writer, next: 0, field: None, fresh: false, owns_empty: false });
         self.shared.select(vec![id.clone()]);
         true
     }
@@ -74,16 +75,17 @@ impl Editor {
     }
 
     /// Ends writing (Escape, a click elsewhere, the shape gone). A text box
-    /// left with nothing but spaces in it is deleted, as part of the last
-    /// step if that made or wrote in it (a box made and left empty leaves
-    /// nothing to undo).
+    /// this writing made or typed in, left with nothing but spaces in it, is
+    /// deleted, as part of the last step if that made or wrote in it (a box
+    /// made and left empty leaves nothing to undo); one someone else made and
+    /// may still be writing in is theirs to keep.
     pub fn stop_writing(&mut self, doc: &mut dyn Document) {
         let Some(writing) = self.shared.writing.take() else { return };
         self.shared.last_burst = None;
         self.shared.dirty.redraw = true;
         let empty =
             doc.view().get(&writing.id).filter(|s| s.kind == ShapeKind::Text && s.text.shown().trim().is_empty());
-        if empty.is_some() {
+        if writing.owns_empty && empty.is_some() {
             self.shared.act(doc, vec![Change::Delete { id: writing.id }], true);
             self.settle();
         }
@@ -122,15 +124,26 @@ impl Editor {
             self.stop_writing(doc);
             return false;
         };
-        let size = shape.text_size;
+        let (size, mut text) = (shape.text_size, shape.text.clone());
         let Some(field) = &writing.field else { return false };
         let (mut changes, shown) = edit(field, value, &writing.id, writing.writer, &mut writing.next);
         if changes.is_empty() {
             return true;
         }
         writing.field = Some(shown);
+        writing.owns_empty = true;
         let (id, fresh) = (writing.id.clone(), std::mem::take(&mut writing.fresh));
-        changes.extend(self.fit(doc, &id, value, size));
+        // Fitted to the text as it will be, others' letters the field has not shown yet too.
+        for change in &changes {
+            match change {
+                Change::Write { after, at, text: s, .. } if text.check_write(*after, *at, s).is_ok() => {
+                    text.write(*after, *at, s);
+                }
+                Change::Erase { chars, .. } if text.check_erase(chars).is_ok() => text.erase(chars),
+                _ => {}
+            }
+        }
+        changes.extend(self.fit(doc, &id, &text.shown(), size));
         let done = if fresh {
             // The first letters in a new text box are part of the step that made it.
             let done = self.shared.act(doc, changes, true);

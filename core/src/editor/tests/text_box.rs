@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::editor::keys::Command;
-use crate::model::{Color, TextSize};
+use crate::model::{CharId, Color, TextSize};
 
 fn shape<'a>(r: &'a Room, name: &str) -> &'a Shape {
     r.board.get(&id(name)).unwrap()
@@ -15,9 +15,10 @@ fn click_text(e: &mut Editor, r: &mut Room, x: f64, y: f64) {
     let mut clipboard = None;
     assert!(e.run(r, Command::Tool(ToolKind::Text), 0.0, &mut clipboard));
     assert_eq!(e.tool(), ToolKind::Text);
-    let (shapes, writing) = (r.board.len(), e.writing().cloned());
+    let shapes = r.board.len();
     assert!(e.pointer_down(r, x, y, false));
-    assert_eq!((r.board.len(), e.writing()), (shapes, writing.as_ref()), "on release, as a click");
+    // The press ends any writing; the box comes on release, as a click.
+    assert!(e.writing().is_none() && r.board.len() <= shapes);
     e.pointer_up(r);
     assert_eq!(e.tool(), ToolKind::Select, "the select tool is back");
 }
@@ -81,6 +82,55 @@ fn a_text_box_left_empty_is_gone_and_leaves_nothing_to_undo() {
     assert!(r.board.is_empty());
     assert!(e.undo(&mut r));
     assert_eq!(shape(&r, &name).text.shown(), "Plan");
+}
+
+#[test]
+fn an_empty_box_someone_else_is_writing_in_is_theirs_to_keep() {
+    let (mut e, mut r) = (editor(), room(&[]));
+    // Someone else's fresh, empty box: opened here and left without typing, it stays.
+    let theirs = Shape { w: 28.0, h: 46.0, ..Shape::new(id("theirs"), ShapeKind::Text, 300.0, 200.0) };
+    others(&mut e, &mut r, Change::Create { shape: theirs });
+    assert!(e.double_click(&mut r, 310.0, 220.0));
+    assert_eq!(e.writing(), Some(&id("theirs")));
+    e.stop_writing(&mut r);
+    assert_eq!(order(&r), ["theirs"]);
+    assert!(!e.can_undo());
+    // Emptied here, it goes.
+    e.double_click(&mut r, 310.0, 220.0);
+    e.field_text(&r, 0, 0);
+    e.typed(&mut r, "x", 0.0);
+    e.typed(&mut r, "", 100.0);
+    e.stop_writing(&mut r);
+    assert!(r.board.is_empty());
+}
+
+#[test]
+fn the_box_fits_the_text_as_it_will_be_with_letters_the_field_has_not_shown_yet() {
+    let (mut e, mut r) = (editor(), room(&[]));
+    assert!(e.write_at(&mut r, 300.0, 200.0));
+    e.field_text(&r, 0, 0);
+    e.typed(&mut r, "Hi", 0.0);
+    // Someone appends a long word before this tab's field is given it; then this tab types.
+    let after = shape(&r, "n1").text.shown_ids().last();
+    others(&mut e, &mut r, Change::Write { id: id("n1"), after, at: CharId(99, 0), text: " everyone".into() });
+    e.typed(&mut r, "Hi!", 100.0);
+    let text = shape(&r, "n1").text.shown();
+    assert_eq!(text, "Hi! everyone");
+    let (w, _) =
+        crate::lettering::fitted(&text, TextSize::M, |s, size| crate::lettering::estimated_width(s, size.units()));
+    assert_eq!(shape(&r, "n1").w, w);
+}
+
+#[test]
+fn a_double_click_on_a_handle_over_empty_board_writes_nothing() {
+    let (mut e, mut r) = (editor(), room(&[("c", C, 400.0, 400.0)]));
+    e.pointer_down(&mut r, 460.0, 460.0, false);
+    e.pointer_up(&mut r);
+    assert_eq!(selected(&e), ["c"]);
+    // The circle's top-left corner handle lies beside the circle, over nothing.
+    assert!(e.handle_at(&r.board, 400.0, 400.0).is_some());
+    assert!(!e.double_click(&mut r, 400.0, 400.0));
+    assert_eq!((order(&r), e.writing()), (vec!["c"], None));
 }
 
 #[test]
