@@ -13,9 +13,7 @@ use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
-use web_sys::{
-    Element, Event, FocusEvent, HtmlCanvasElement, HtmlTextAreaElement, KeyboardEvent, MouseEvent, PointerEvent,
-};
+use web_sys::{Element, Event, HtmlCanvasElement, HtmlTextAreaElement, KeyboardEvent, MouseEvent, PointerEvent};
 
 use super::canvas::to_board;
 use super::connection::Network;
@@ -255,7 +253,8 @@ pub(super) fn attach_field(field: &HtmlTextAreaElement, handle: Handler) -> Vec<
         if web_sys::window().and_then(|w| w.document()).is_some_and(|d| !d.has_focus().unwrap_or(true)) {
             return;
         }
-        let to = e.dyn_ref::<FocusEvent>().and_then(FocusEvent::related_target);
+        // Read by name: a binding of `FocusEvent` of its own would cost the bundle more.
+        let to = js_sys::Reflect::get(e, &"relatedTarget".into()).ok();
         let to_board = to.and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|t| t.tag_name() == "CANVAS");
         handle(if to_board { Input::FieldToBoard } else { Input::StopWriting { to_board: false } });
     }));

@@ -89,11 +89,7 @@ impl WritingField {
             let _ = self.el.focus();
             let end = self.el.value().encode_utf16().count() as u32;
             let _ = self.el.set_selection_range(end, end);
-        } else if web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.active_element())
-            .is_some_and(|a| a.tag_name() == "CANVAS")
-        {
+        } else if board_has_focus() {
             let _ = self.el.focus();
         }
     }
@@ -106,6 +102,14 @@ impl WritingField {
             self.placed.set(None);
         }
     }
+}
+
+/// Whether the board (the canvas) has the focus. `activeElement` is read by
+/// name: a binding of its own would cost the bundle more.
+fn board_has_focus() -> bool {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return false };
+    let active = js_sys::Reflect::get(&document, &"activeElement".into()).ok();
+    active.and_then(|a| a.dyn_into::<web_sys::Element>().ok()).is_some_and(|a| a.tag_name() == "CANVAS")
 }
 
 /// `n` hundredths as a CSS number ("12.5", "-3.07"), without float formatting.

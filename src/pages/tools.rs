@@ -27,7 +27,6 @@ pub(super) fn add_row(ui: BoardUi, act: impl Fn(Action) + Copy + Send + Sync + '
                 type="button"
                 class="tool"
                 aria-pressed=move || ui.text_tool.get().to_string()
-                title="Text (T): click on the board to write there"
                 on:click=move |_| act(Action::Text)
             >
                 <span class="icon text" aria-hidden="true">"T"</span>
