@@ -135,3 +135,21 @@ async fn each_build_loads_its_own_functions_replaces_none_and_loads_them_again_w
     assert!(refused.to_string().contains("already exists"), "{refused}");
     assert_eq!(redis.cli(&["FCALL", &format!("sb_append_v{ours}"), "0"]), "other code", "not replaced");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_key_the_access_no_longer_names_opens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(dir.path());
+    let store = redis_store(&redis.url).await.unwrap();
+    let room = RoomName::parse("tokens").unwrap();
+    store.append(&room, one(1, "a", 1, create("s", 10.0))).await.unwrap();
+    let access = |token: &str| sketchboard::server::testing::Access { private: false, view_token: Some(token.into()) };
+    store.set_access(&room, access("first")).await.unwrap();
+    assert_eq!(store.room_for_token("first").await.unwrap(), Some(room.clone()));
+    // A node that died between the writes of a replacement leaves the old token's key behind
+    // (the token keys are in slots of their own, so they are not written in the room's Function).
+    store.set_access(&room, access("second")).await.unwrap();
+    assert_eq!(redis.cli(&["SET", "sb:token:{first}", "tokens"]), "OK");
+    assert_eq!(store.room_for_token("first").await.unwrap(), None, "the room's access names another token");
+    assert_eq!(store.room_for_token("second").await.unwrap(), Some(room));
+}

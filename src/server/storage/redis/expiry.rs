@@ -8,7 +8,7 @@
 
 use redis::AsyncCommands;
 
-use super::keys::{failed, keys};
+use super::keys::{failed, keys, token_key};
 use super::lobby::{CREATORS, LISTED, SHAPES};
 use super::store::RedisStore;
 use crate::server::redis_link::fcall;
@@ -23,14 +23,22 @@ const BACKFILLED: &str = "sb:opened:backfilled";
 const SWEEP: isize = 1000;
 
 impl RedisStore {
+    /// Notes that `room`, if it is stored, was opened at `at_ms` (with `nx`,
+    /// only if it has no opening time yet), and indexes it by that time.
+    async fn mark_opened(&self, room: &RoomName, at_ms: i64, nx: bool) -> Result<(), StoreError> {
+        let call = fcall("sb_opened").arg(1).arg(keys(room).meta).arg(at_ms).arg(if nx { "nx" } else { "" }).clone();
+        let opened: String = self.link.call(&call).await.map_err(failed("noting that a room was opened"))?;
+        // The index spans rooms, in a slot of its own: written after the room's own time.
+        if let Ok(opened) = opened.parse::<i64>() {
+            let _: i64 =
+                self.conn().zadd(OPENED, room.as_str(), opened).await.map_err(failed("indexing a room's opening"))?;
+        }
+        Ok(())
+    }
+
     /// Notes that `room`, if it is stored, was opened at `at_ms`.
     pub(super) async fn note_opened(&self, room: &RoomName, at_ms: i64) -> Result<(), StoreError> {
-        let _: i64 = self
-            .link
-            .call(fcall("sb_opened").arg(1).arg(keys(room).meta).arg(at_ms).arg(room.as_str()).arg(OPENED))
-            .await
-            .map_err(failed("noting that a room was opened"))?;
-        Ok(())
+        self.mark_opened(room, at_ms, false).await
     }
 
     /// Deletes rooms not opened since `cutoff_ms`, but for those in `keep`.
@@ -52,27 +60,34 @@ impl RedisStore {
                 continue;
             }
             let k = keys(&room);
-            let gone: i64 = self
-                .link
-                .call(
-                    fcall("sb_expire")
-                        .arg(7)
-                        .arg(&k.meta)
-                        .arg(&k.log)
-                        .arg(&k.ops)
-                        .arg(&k.snap)
-                        .arg(&k.frames)
-                        .arg(&k.access)
-                        .arg(&k.people)
-                        .arg(cutoff_ms)
-                        .arg(room.as_str())
-                        .arg(OPENED)
-                        .arg(LISTED)
-                        .arg(SHAPES)
-                        .arg(CREATORS),
-                )
-                .await
-                .map_err(failed("expiring a room"))?;
+            let call = fcall("sb_expire")
+                .arg(7)
+                .arg(&k.meta)
+                .arg(&k.log)
+                .arg(&k.ops)
+                .arg(&k.snap)
+                .arg(&k.frames)
+                .arg(&k.access)
+                .arg(&k.people)
+                .arg(cutoff_ms)
+                .clone();
+            let (gone, opened, token): (i64, String, String) =
+                self.link.call(&call).await.map_err(failed("expiring a room"))?;
+            // What spans rooms (the index, the lobby, token keys) follows the room's own keys.
+            let mut pipe = redis::pipe();
+            match opened.parse::<i64>() {
+                Ok(opened) if gone == 0 => pipe.zadd(OPENED, room.as_str(), opened).ignore(),
+                _ => pipe.zrem(OPENED, room.as_str()).ignore(),
+            };
+            if gone == 1 {
+                pipe.zrem(LISTED, room.as_str()).ignore();
+                pipe.hdel(SHAPES, room.as_str()).ignore();
+                pipe.hdel(CREATORS, room.as_str()).ignore();
+                if !token.is_empty() {
+                    pipe.del(token_key(&token)).ignore();
+                }
+            }
+            let _: () = pipe.query_async(&mut self.conn()).await.map_err(failed("forgetting an expired room"))?;
             deleted += usize::try_from(gone).unwrap_or(0);
         }
         Ok(deleted)
@@ -100,11 +115,7 @@ impl RedisStore {
             for meta in metas {
                 let room = meta.strip_prefix("sb:{").and_then(|rest| rest.strip_suffix("}:meta"));
                 if let Some(room) = room.and_then(|r| RoomName::parse(r).ok()) {
-                    let _: i64 = self
-                        .link
-                        .call(fcall("sb_opened").arg(1).arg(&meta).arg(now_ms).arg(room.as_str()).arg(OPENED).arg("nx"))
-                        .await
-                        .map_err(failed("giving a room an opening time"))?;
+                    self.mark_opened(&room, now_ms, true).await?;
                 }
             }
             cursor = next;

@@ -54,75 +54,65 @@ local function snapshot(keys, args)
   return 1
 end
 
--- keys: access, the new token's key. args: private ('1' turns it on for
--- good), the view-only token ('' for none), the room, its wake-up channel.
--- The old token stops opening the room in the same step, and every node is
--- told ('revoked'), to close the viewers it serves. (Token keys are hash-tagged by token,
--- so the old one is named here, not declared: fine on one Redis primary.)
+-- keys: access. args: private ('1' turns it on for good), the view-only
+-- token ('' for none), the room's wake-up channel. Answers the token it
+-- replaces ('' for none); when one stops opening the room, every node is told
+-- ('revoked'), to close the viewers it serves. It touches the room's keys
+-- only (one slot under Redis Cluster): the token keys, found by token and so
+-- in slots of their own, are the caller's, and a token key opens the room
+-- only while the room's access names that token.
 local function set_access(keys, args)
-  local old = redis.call('HGET', keys[1], 'view_token')
-  if old and old ~= args[2] then
-    redis.call('DEL', 'sb:token:{' .. old .. '}')
-    redis.call('PUBLISH', args[4], 'revoked')
+  local old = redis.call('HGET', keys[1], 'view_token') or ''
+  if old ~= '' and old ~= args[2] then
+    redis.call('PUBLISH', args[3], 'revoked')
   end
   if args[2] == '' then
     redis.call('HDEL', keys[1], 'view_token')
   else
     redis.call('HSET', keys[1], 'view_token', args[2])
-    redis.call('SET', keys[2], args[3])
   end
   if args[1] == '1' then
     redis.call('HSET', keys[1], 'private', 1)
   else
     redis.call('HSETNX', keys[1], 'private', 0)
   end
-  return 1
+  return old
 end
 
--- keys: meta. args: time (ms), room, the index of rooms by opening time,
--- and 'nx' to set the time only where there is none. Notes when a stored room
--- was opened (a room not stored, with no epoch, is left alone: visits store
--- nothing). The index spans rooms (named, not declared: fine on one primary).
+-- keys: meta. args: time (ms), and 'nx' to set the time only where there is
+-- none. Notes when a stored room was opened (a room not stored, with no
+-- epoch, is left alone: visits store nothing) and answers its opening time
+-- ('' when not stored), which the caller puts in the index of rooms by
+-- opening time (that index spans rooms: another slot).
 local function opened(keys, args)
   if redis.call('HEXISTS', keys[1], 'epoch') == 0 then
-    return 0
+    return ''
   end
-  if args[4] == 'nx' then
-    if redis.call('HSETNX', keys[1], 'opened', args[1]) == 0 then
-      return 0
-    end
+  if args[2] == 'nx' then
+    redis.call('HSETNX', keys[1], 'opened', args[1])
   else
     redis.call('HSET', keys[1], 'opened', args[1])
   end
-  redis.call('ZADD', args[3], args[1], args[2])
-  return 1
+  return redis.call('HGET', keys[1], 'opened')
 end
 
 -- keys: meta, log, ops, snapshot, keyframes, access, people. args: cutoff
--- (ms), room, the index of rooms by opening time, then the lobby's keys
--- (listed, shapes, creators): those span rooms (named, not declared). Deletes
--- the room with everything it holds, its view-only token and its lobby lines,
--- unless it was opened since the cutoff (or has no opening time: then it is
--- only taken out of the index). 1 if it went.
+-- (ms). Deletes the room with everything it holds unless it was opened since
+-- the cutoff, and answers {1 if it went, its opening time if it stays ('' if
+-- it has none), its view-only token if it went ('' if none)}: the caller
+-- then puts the index of rooms by opening time right and, for a room gone,
+-- drops its token key and its lobby lines (those span rooms: other slots).
 local function expire(keys, args)
   local opened = redis.call('HGET', keys[1], 'opened')
-  if opened and tonumber(opened) >= tonumber(args[1]) then
-    redis.call('ZADD', args[3], opened, args[2])
-    return 0
-  end
-  redis.call('ZREM', args[3], args[2])
   if not opened then
-    return 0
+    return {0, '', ''}
   end
-  local token = redis.call('HGET', keys[6], 'view_token')
-  if token then
-    redis.call('DEL', 'sb:token:{' .. token .. '}')
+  if tonumber(opened) >= tonumber(args[1]) then
+    return {0, opened, ''}
   end
+  local token = redis.call('HGET', keys[6], 'view_token') or ''
   redis.call('DEL', keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7])
-  redis.call('ZREM', args[4], args[2])
-  redis.call('HDEL', args[5], args[2])
-  redis.call('HDEL', args[6], args[2])
-  return 1
+  return {1, '', token}
 end
 
 redis.register_function('sb_append_v{version}', append)

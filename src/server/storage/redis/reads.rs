@@ -27,28 +27,36 @@ impl RedisStore {
         }))
     }
 
+    /// The room view-only token `token` opens: the one its key names, while
+    /// that room's access still names the token (a key left behind by a node
+    /// that died between the two writes of `write_access` opens nothing).
     pub(super) async fn token_room(&self, token: &str) -> Result<Option<RoomName>, StoreError> {
         let room: Option<String> =
             self.conn().get(token_key(token)).await.map_err(failed("finding a view-only token's room"))?;
-        Ok(room.and_then(|r| RoomName::parse(r).ok()))
+        let Some(room) = room.and_then(|r| RoomName::parse(r).ok()) else { return Ok(None) };
+        let named: Option<String> =
+            self.conn().hget(keys(&room).access, "view_token").await.map_err(failed("checking a view-only token"))?;
+        Ok((named.as_deref() == Some(token)).then_some(room))
     }
 
+    /// Stores a room's access. Its token key is written before the access
+    /// names the token, and the replaced token's key deleted after: the token
+    /// keys are in slots of their own (found by token), so these are separate
+    /// writes, and `token_room` checks the access.
     pub(super) async fn write_access(&self, room: &RoomName, access: &Access) -> Result<(), StoreError> {
         let token = access.view_token.clone().unwrap_or_default();
-        let _: i64 = self
-            .link
-            .call(
-                fcall("sb_set_access")
-                    .arg(2)
-                    .arg(keys(room).access)
-                    .arg(token_key(&token))
-                    .arg(if access.private { "1" } else { "0" })
-                    .arg(&token)
-                    .arg(room.as_str())
-                    .arg(keys(room).tail),
-            )
-            .await
-            .map_err(failed("storing a room's access"))?;
+        if !token.is_empty() {
+            let _: () =
+                self.conn().set(token_key(&token), room.as_str()).await.map_err(failed("storing a view-only token"))?;
+        }
+        let private = if access.private { "1" } else { "0" };
+        let call =
+            fcall("sb_set_access").arg(1).arg(keys(room).access).arg(private).arg(&token).arg(keys(room).tail).clone();
+        let old: String = self.link.call(&call).await.map_err(failed("storing a room's access"))?;
+        if !old.is_empty() && old != token {
+            let _: i64 =
+                self.conn().del(token_key(&old)).await.map_err(failed("dropping a replaced view-only token"))?;
+        }
         Ok(())
     }
 
