@@ -12,8 +12,8 @@ use crate::model::{Change, Color, Shape, ShapeId, TextSize, clamp_offset};
 use super::document::{Clipboard, Document};
 use super::keys::Command;
 use super::machine::Editor;
+use super::machine::ToolKind;
 use super::shared::KeyBurst;
-use super::text_box::ToolKind;
 use super::transform;
 
 /// A layer command.

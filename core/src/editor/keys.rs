@@ -6,7 +6,7 @@
 //! arrows scroll the page; Ctrl+C copies the page's text when no shape is
 //! selected; Tab moves the focus on past the last shape.
 
-use super::text_box::ToolKind;
+use super::machine::ToolKind;
 use crate::model::ShapeKind;
 
 /// Board units an arrow key moves the selection (with Alt: resizes it); with

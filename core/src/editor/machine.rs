@@ -6,7 +6,6 @@ use super::document::{Dirty, Document, Measure, NewId};
 use super::handles::{Frame, Handle};
 use super::select::Select;
 use super::shared::{Held, Shared};
-use super::text_box::ToolKind;
 use crate::lettering::estimated_width;
 use crate::model::{Board, Change, Color, ShapeId};
 use crate::undo::History;
@@ -16,6 +15,13 @@ pub(super) enum Tool {
     Select(Select),
     /// The next click writes there (`text_box`): where it was pressed, until released.
     Text(Option<(f64, f64)>),
+}
+
+/// The tools a person can choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolKind {
+    Select,
+    Text,
 }
 
 pub struct Editor {
@@ -41,6 +47,27 @@ impl Editor {
             measure: Box::new(|line, size| estimated_width(line, size.units())),
         };
         Editor { tool: Tool::Select(Select::default()), shared }
+    }
+
+    // ---- the tool --------------------------------------------------------------
+
+    /// The tool in hand.
+    pub fn tool(&self) -> ToolKind {
+        match self.tool {
+            Tool::Select(_) => ToolKind::Select,
+            Tool::Text(_) => ToolKind::Text,
+        }
+    }
+
+    /// Takes up `kind` (whatever gesture the last tool had under way ends).
+    pub fn choose_tool(&mut self, kind: ToolKind) {
+        if self.tool() != kind {
+            self.tool = match kind {
+                ToolKind::Select => Tool::Select(Select::default()),
+                ToolKind::Text => Tool::Text(None),
+            };
+            self.shared.dirty.redraw = true;
+        }
     }
 
     // ---- what the frame shows ------------------------------------------------

@@ -37,9 +37,8 @@ pub use commands::Stack;
 pub use document::{Clipboard, Dirty, Document, Measure, NewId};
 pub use handles::{Frame, Handle};
 pub use keys::{Binding, Claim, Command, KeyPress};
-pub use machine::Editor;
+pub use machine::{Editor, ToolKind};
 pub use shared::Held;
-pub use text_box::ToolKind;
 pub use writing::FieldText;
 
 #[cfg(test)]

@@ -17,36 +17,9 @@ use crate::model::frame::turn;
 use crate::model::{Change, Shape, ShapeId, ShapeKind, TextSize, clamp_to_board};
 
 use super::document::Document;
-use super::machine::{Editor, Tool};
-use super::select::Select;
-
-/// The tools a person can choose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToolKind {
-    Select,
-    Text,
-}
+use super::machine::{Editor, ToolKind};
 
 impl Editor {
-    /// The tool in hand.
-    pub fn tool(&self) -> ToolKind {
-        match self.tool {
-            Tool::Select(_) => ToolKind::Select,
-            Tool::Text(_) => ToolKind::Text,
-        }
-    }
-
-    /// Takes up `kind` (whatever gesture the last tool had under way ends).
-    pub fn choose_tool(&mut self, kind: ToolKind) {
-        if self.tool() != kind {
-            self.tool = match kind {
-                ToolKind::Select => Tool::Select(Select::default()),
-                ToolKind::Text => Tool::Text(None),
-            };
-            self.shared.dirty.redraw = true;
-        }
-    }
-
     /// The Text tool's click at (`x`, `y`), or a double-click there: writes
     /// in the shape there, or in a new text box there; the select tool is
     /// back. Whether writing began.

@@ -9,6 +9,7 @@ mod change;
 mod color;
 pub mod frame;
 mod ident;
+mod kind;
 mod replica;
 mod restore;
 mod shape;
