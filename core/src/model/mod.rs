@@ -9,7 +9,6 @@ mod change;
 mod color;
 pub mod frame;
 mod ident;
-mod kind;
 mod replica;
 mod restore;
 mod shape;

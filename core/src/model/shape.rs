@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use super::color::Color;
 use super::frame::{corners, quad_meets_rect, turn};
 use super::ident::ShapeId;
-pub use super::kind::{ShapeKind, TextSize};
 use super::text::{Run, Text, TextError};
 
 /// The most shapes one room may hold.
@@ -20,6 +19,120 @@ pub const MAX_LAYER: i64 = 1 << 40;
 /// The smallest a side of a shape may be, in board units: big enough to see
 /// and to grab.
 pub const MIN_SIDE: f64 = 10.0;
+
+/// The kinds of shape. A note is a sticky note: a square in a note colour,
+/// made to be written in; it is drawn, picked and turned as a rectangle. A
+/// text is a text box: only its text is drawn (in its colour), with no fill
+/// or outline, its lines never wrapped, and the box grows with the text as
+/// it is written (`lettering::fitted`); it is picked by its box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShapeKind {
+    Rectangle,
+    Triangle,
+    Circle,
+    Note,
+    Text,
+}
+
+impl ShapeKind {
+    pub const ALL: [ShapeKind; 5] =
+        [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle, ShapeKind::Note, ShapeKind::Text];
+    /// The kinds the toolbar's shape buttons add at a free spot (a text box
+    /// is placed where one clicks with the Text tool instead).
+    pub const ADDED: [ShapeKind; 4] = [ShapeKind::Rectangle, ShapeKind::Triangle, ShapeKind::Circle, ShapeKind::Note];
+
+    /// The width and height a new shape of this kind has (what the toolbar's
+    /// buttons add, and what shapes recorded before sizes had), in board units.
+    pub fn size(self) -> (f64, f64) {
+        match self {
+            ShapeKind::Rectangle => (160.0, 100.0),
+            ShapeKind::Triangle => (140.0, 120.0),
+            ShapeKind::Circle => (120.0, 120.0),
+            ShapeKind::Note => (200.0, 200.0),
+            // An empty text box of size M: room for the caret, one line high
+            // (`lettering::fitted`).
+            ShapeKind::Text => (28.0, 46.0),
+        }
+    }
+
+    /// The kind's name in code and CSS (as on the wire).
+    pub fn css_name(self) -> &'static str {
+        match self {
+            ShapeKind::Rectangle => "rectangle",
+            ShapeKind::Triangle => "triangle",
+            ShapeKind::Circle => "circle",
+            ShapeKind::Note => "note",
+            ShapeKind::Text => "text",
+        }
+    }
+
+    /// The name people read: on the toolbar and in the canvas's text alternative.
+    pub fn label(self) -> &'static str {
+        match self {
+            ShapeKind::Rectangle => "Rectangle",
+            ShapeKind::Triangle => "Triangle",
+            ShapeKind::Circle => "Circle",
+            ShapeKind::Note => "Note",
+            ShapeKind::Text => "Text",
+        }
+    }
+
+    /// The colour a shape of this kind has until someone picks one: the look
+    /// every shape had before shapes had colours.
+    pub fn default_color(self) -> Color {
+        match self {
+            ShapeKind::Rectangle => Color::Blue,
+            ShapeKind::Triangle => Color::Orange,
+            ShapeKind::Circle => Color::Green,
+            ShapeKind::Note => Color::Yellow,
+            // Its letters in grey's dark shade (`lettering::ink`).
+            ShapeKind::Text => Color::Grey,
+        }
+    }
+
+    /// Whether a shape of this kind is drawn with a fill and an outline (a
+    /// text box is only its text: it hides nothing under it, and its text
+    /// is not cut off at its box).
+    pub fn has_body(self) -> bool {
+        self != ShapeKind::Text
+    }
+}
+
+/// How big a shape's text is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSize {
+    S,
+    #[default]
+    M,
+    L,
+    Xl,
+}
+
+impl TextSize {
+    pub const ALL: [TextSize; 4] = [TextSize::S, TextSize::M, TextSize::L, TextSize::Xl];
+
+    /// Its name on the **Text size** buttons.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextSize::S => "S",
+            TextSize::M => "M",
+            TextSize::L => "L",
+            TextSize::Xl => "XL",
+        }
+    }
+
+    /// The font's size, in board units.
+    pub fn units(self) -> f64 {
+        match self {
+            TextSize::S => 16.0,
+            TextSize::M => 24.0,
+            TextSize::L => 36.0,
+            TextSize::Xl => 48.0,
+        }
+    }
+}
 
 /// A shape on a board. `x` and `y` are the top-left corner of its box of `w`
 /// × `h` before it is turned `rotation` degrees clockwise about its centre
@@ -234,66 +347,5 @@ impl Shape {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(kind: ShapeKind) -> Shape {
-        Shape::new(ShapeId::parse("s").unwrap(), kind, 100.0, 100.0)
-    }
-
-    #[test]
-    fn rectangle_hits_its_whole_box() {
-        let s = at(ShapeKind::Rectangle);
-        assert!(s.contains(100.0, 100.0));
-        assert!(s.contains(260.0, 200.0));
-        assert!(!s.contains(261.0, 150.0));
-        assert!(!s.contains(99.0, 150.0));
-    }
-
-    #[test]
-    fn circle_misses_its_corners() {
-        let s = at(ShapeKind::Circle);
-        assert!(s.contains(160.0, 160.0));
-        assert!(!s.contains(102.0, 102.0));
-        assert!(s.contains(100.5, 160.0));
-    }
-
-    #[test]
-    fn a_rectangle_meets_what_it_touches() {
-        let s = at(ShapeKind::Circle); // box 100..220 × 100..220
-        assert!(s.meets([0.0, 0.0, 100.0, 100.0]), "a corner touching");
-        assert!(s.meets([150.0, 150.0, 160.0, 160.0]), "inside");
-        assert!(!s.meets([0.0, 0.0, 99.0, 500.0]), "left of it");
-    }
-
-    #[test]
-    fn a_resized_turned_shape_is_hit_where_it_is_drawn() {
-        // A 200 × 40 bar centred on (200, 120), turned upright: 40 wide, 200 tall.
-        let s = Shape { w: 200.0, h: 40.0, rotation: 90.0, ..at(ShapeKind::Rectangle) };
-        assert!(s.contains(200.0, 30.0), "near its top, once turned");
-        assert!(!s.contains(110.0, 120.0), "where its left end was before turning");
-        assert_eq!(s.bounds().map(|v| v.round()), [180.0, 20.0, 220.0, 220.0]);
-        assert!(s.meets([215.0, 200.0, 300.0, 300.0]));
-        assert!(!s.meets([100.0, 100.0, 170.0, 140.0]), "its unturned left end");
-    }
-
-    #[test]
-    fn a_shape_from_before_sizes_reads_with_its_kinds_size() {
-        let s: Shape = serde_json::from_str(r#"{"id":"s","kind":"triangle","x":1,"y":2}"#).unwrap();
-        assert_eq!((s.w, s.h, s.rotation), (140.0, 120.0, 0.0));
-        let json = serde_json::to_string(&s).unwrap();
-        assert_eq!(json, r#"{"id":"s","kind":"triangle","x":1.0,"y":2.0,"w":140.0,"h":120.0}"#);
-        let turned = Shape { rotation: 30.0, ..s };
-        let back: Shape = serde_json::from_str(&serde_json::to_string(&turned).unwrap()).unwrap();
-        assert_eq!(back, turned);
-        assert!(serde_json::from_str::<Shape>(r#"{"id":"s","kind":"circle","x":1,"y":2,"d":3}"#).is_err());
-    }
-
-    #[test]
-    fn triangle_is_narrow_at_the_top() {
-        let s = at(ShapeKind::Triangle);
-        assert!(s.contains(170.0, 101.0), "apex");
-        assert!(!s.contains(110.0, 110.0), "beside the apex");
-        assert!(s.contains(101.0, 219.0), "bottom-left corner");
-    }
-}
+#[path = "shape_tests.rs"]
+mod tests;
