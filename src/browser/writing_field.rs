@@ -18,8 +18,8 @@ pub(super) struct WritingField {
     el: HtmlTextAreaElement,
     /// An input method is composing: the field's value is not final yet.
     pub(super) composing: Cell<bool>,
-    /// Where it was last placed (whole pixels and degrees, and its ink): a
-    /// frame that moves nothing writes no style.
+    /// Where it was last placed (hundredths of pixels and degrees, its ink,
+    /// whether it wraps): a frame that moves nothing writes no style.
     placed: Cell<Option<([i64; 7], &'static str, bool)>>,
 }
 
@@ -112,7 +112,7 @@ fn board_has_focus() -> bool {
     active.and_then(|a| a.dyn_into::<web_sys::Element>().ok()).is_some_and(|a| a.tag_name() == "CANVAS")
 }
 
-/// `n` hundredths as a CSS number ("12.5", "-3.07"), without float formatting.
+/// `n` hundredths as a CSS number ("12.50", "-3.07"), without float formatting.
 fn hundredths(n: i64) -> String {
     let (sign, n) = if n < 0 { ("-", -n) } else { ("", n) };
     format!("{sign}{}.{:02}", n / 100, n % 100)

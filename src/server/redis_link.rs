@@ -5,7 +5,7 @@
 //!
 //! The Functions libraries are versioned by name: this build's are
 //! `sketchboard_v{FUNCTIONS_VERSION}` and `sketchboard_peers_v…`, and each of
-//! their functions carries the version too (`sb_append_v1`), so nodes of two
+//! their functions carries the version too (`sb_append_v2`), so nodes of two
 //! builds can share one Redis during a rolling upgrade, each calling its own
 //! code. A node loads its version's libraries when it connects and never
 //! replaces a library: one already there under this version must be this
@@ -40,8 +40,8 @@ pub(crate) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> R
 /// the code's hash to it).
 pub const FUNCTIONS_VERSION: u32 = 2;
 
-/// Starts an `FCALL` of this build's version of function `name` (`sb_append`
-/// calls `sb_append_v1`); run it with `RedisLink::call`.
+/// Starts an `FCALL` of this build's version of function `name` (in version
+/// 2, `sb_append` calls `sb_append_v2`); run it with `RedisLink::call`.
 pub(crate) fn fcall(name: &str) -> redis::Cmd {
     let mut call = redis::cmd("FCALL");
     call.arg(format!("{name}_v{FUNCTIONS_VERSION}"));
