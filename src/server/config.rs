@@ -24,9 +24,11 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/sketchboard.db")]
     pub database_url: String,
 
-    /// Several nodes (early: see docs/operations.md): keep the rooms' logs in
-    /// this Redis (redis://HOST:PORT), shared by every node given the same
-    /// URL. Unset, the SQLite store alone holds everything.
+    /// Several nodes (see docs/operations.md): keep the rooms' logs in this
+    /// Redis (redis://HOST:PORT), or in a Redis Cluster named by some of its
+    /// nodes, comma-separated (redis://HOST:PORT,redis://HOST:PORT,…), shared
+    /// by every node given the same URL. Unset, the SQLite store alone holds
+    /// everything.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
 

@@ -20,13 +20,15 @@
 //! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
 //! - `multinode_presence`: people, pointers and selections across two nodes;
 //! - `node_crash`: one of two nodes on one Redis killed mid-load, again and again; then Redis itself;
-//! - `store_contract`: what every storage engine keeps, run on SQLite and on a real Redis;
+//! - `cluster`: two servers on a real Redis Cluster (rooms spread over primaries, sharded Pub/Sub);
+//! - `store_contract`: what every storage engine keeps, run on SQLite, a real Redis and a Redis Cluster;
 //! - `redis_log`: what only the Redis engine does (two nodes racing to append, kill -9).
 #![allow(clippy::unwrap_used)] // tests unwrap what must hold
 
 mod common;
 
 mod chaos;
+mod cluster;
 mod crash;
 mod edge;
 mod editing;

@@ -150,7 +150,7 @@ async fn view_only_links_and_history_hold_on_every_node() {
 
 /// The lobby's line for `room` on a node, as its page lists it: (shapes, people), if listed.
 /// The list is an island, so its rooms are in the page as the island's props.
-async fn lobby_line(node: &TestServer, room: &str) -> Option<(u64, u64)> {
+pub(crate) async fn lobby_line(node: &TestServer, room: &str) -> Option<(u64, u64)> {
     let (status, _, page) = crate::common::http_get(node.addr, "/").await;
     assert_eq!(status, 200);
     let page = page.replace("&quot;", "\"");

@@ -1,5 +1,7 @@
 //! The contract every storage engine keeps (`storage::RoomStore`): the same
-//! tests, run against SQLite and against a real `redis-server`. A third engine
+//! tests, run against SQLite, a real `redis-server` and a real Redis Cluster
+//! of three primaries (where the lobby's and the index's keys sit on other
+//! primaries than the rooms', and a SCAN must visit each). A third engine
 //! has only to pass them. What one engine does alone (SQLite's schema
 //! versions, Redis surviving kill -9 or two nodes racing) is tested beside it.
 
@@ -10,13 +12,14 @@ use sketchboard::server::testing::{
 };
 use sketchboard_core::model::{Board, Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
-use crate::common::redis::RedisServer;
+use crate::common::redis::{RedisCluster, RedisServer};
 use crate::common::whole_log;
 
 /// Where a store lives, so a test can open it again as a restarted node would.
 pub(crate) enum Place {
     Sqlite { url: String, _dir: tempfile::TempDir },
     Redis { server: RedisServer, _dir: tempfile::TempDir },
+    Cluster { cluster: RedisCluster, _dir: tempfile::TempDir },
 }
 
 impl Place {
@@ -31,10 +34,16 @@ impl Place {
         Place::Redis { server: RedisServer::start(dir.path()), _dir: dir }
     }
 
+    fn cluster() -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        Place::Cluster { cluster: RedisCluster::start(dir.path()), _dir: dir }
+    }
+
     pub(crate) async fn open(&self) -> Store {
         match self {
             Place::Sqlite { url, .. } => sqlite_store(url).unwrap(),
             Place::Redis { server, .. } => redis_store(&server.url).await.unwrap(),
+            Place::Cluster { cluster, .. } => redis_store(&cluster.url).await.unwrap(),
         }
     }
 }
@@ -51,6 +60,11 @@ macro_rules! contract {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_redis() {
                 super::run(super::Place::redis(), super::$name).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_redis_cluster() {
+                super::run(super::Place::cluster(), super::$name).await;
             }
         }
     };

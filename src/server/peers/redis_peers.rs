@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use redis::AsyncCommands;
 
 use super::traffic::{LiveRooms, PeerError, Peers, Wake, Waker};
@@ -55,19 +54,13 @@ impl Peers for RedisPeers {
     }
 
     fn follow(&self, room: RoomName, poll: Duration, wake: Waker) {
-        let client = self.link.client.clone();
+        let link = self.link.clone();
         tokio::spawn(async move {
-            let (tail, presence) = (wake_channel(&room), room_key(&room, "presence"));
-            let mut pubsub = match client.get_async_pubsub().await {
-                Ok(mut pubsub) => match pubsub.subscribe(&[&tail, &presence]).await {
-                    Ok(()) => Some(pubsub),
-                    Err(e) => {
-                        tracing::warn!(%room, error = %e, "could not subscribe to the room's log; polling it");
-                        None
-                    }
-                },
+            let presence = room_key(&room, "presence");
+            let mut pubsub = match link.listen(&[wake_channel(&room), presence.clone()]).await {
+                Ok(listener) => Some(listener),
                 Err(e) => {
-                    tracing::warn!(%room, error = %e, "no Pub/Sub connection to Redis; polling the room's log");
+                    tracing::warn!(%room, error = %e, "could not subscribe to the room's channels; polling its log");
                     None
                 }
             };
@@ -77,9 +70,8 @@ impl Peers for RedisPeers {
             loop {
                 let heard = async {
                     match pubsub.as_mut() {
-                        Some(p) => p.on_message().next().await.map(|m| {
-                            let said = m.get_payload::<String>().unwrap_or_default();
-                            if m.get_channel_name() == presence {
+                        Some(p) => p.next().await.map(|(channel, said)| {
+                            if channel == presence {
                                 Wake::Presence(said)
                             } else if said == "revoked" {
                                 Wake::Revoked
@@ -106,8 +98,8 @@ impl Peers for RedisPeers {
     }
 
     async fn publish_presence(&self, room: &RoomName, said: String) -> Result<(), PeerError> {
-        let channel = room_key(room, "presence");
-        let _: i64 = self.link.conn().publish(channel, said).await.map_err(failed("passing on presence"))?;
+        let publish = self.link.publish(&room_key(room, "presence"), &said);
+        let _: i64 = publish.query_async(&mut self.link.conn()).await.map_err(failed("passing on presence"))?;
         Ok(())
     }
 
@@ -128,6 +120,7 @@ impl Peers for RedisPeers {
 
     async fn publish_live(&self, now_ms: i64, rooms: &LiveRooms) -> Result<(), PeerError> {
         let (node, key) = (self.node(), live_key(self.node()));
+        // One transaction on the node's own key (one slot), then its heartbeat.
         let mut pipe = redis::pipe();
         pipe.atomic().del(&key).ignore();
         let counts: Vec<(&str, String)> =
@@ -136,8 +129,10 @@ impl Peers for RedisPeers {
             pipe.hset_multiple(&key, &counts).ignore();
             pipe.pexpire(&key, LIVE_FOR.as_millis() as i64).ignore();
         }
-        pipe.zadd(NODES, node, now_ms).ignore();
-        pipe.query_async::<()>(&mut self.link.conn()).await.map_err(failed("publishing a node's live rooms"))
+        let mut conn = self.link.conn();
+        pipe.query_async::<()>(&mut conn).await.map_err(failed("publishing a node's live rooms"))?;
+        let _: i64 = conn.zadd(NODES, node, now_ms).await.map_err(failed("publishing a node's heartbeat"))?;
+        Ok(())
     }
 
     async fn live_elsewhere(&self, now_ms: i64) -> Result<LiveRooms, PeerError> {

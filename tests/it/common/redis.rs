@@ -1,8 +1,8 @@
 //! A real `redis-server` for a test: on a free loopback port, its files in
 //! the test's temporary folder, configured as production is (append-only
-//! file fsync'd on every write, no eviction). It must be installed
-//! (`scripts/setup.sh --tests` installs it): a test that needs it fails
-//! loudly rather than skip.
+//! file fsync'd on every write, no eviction); or a real Redis Cluster of
+//! three of them. It must be installed (`scripts/setup.sh --tests` installs
+//! it): a test that needs it fails loudly rather than skip.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,7 +12,12 @@ use super::{PATIENCE, TestServer};
 
 /// A node of several sharing `redis`, with its own SQLite file in `dir`.
 pub(crate) async fn node(dir: &tempfile::TempDir, redis: &RedisServer) -> TestServer {
-    let url = redis.url.clone();
+    node_at(dir, &redis.url).await
+}
+
+/// A node of several sharing the Redis (or Redis Cluster) at `url`.
+pub(crate) async fn node_at(dir: &tempfile::TempDir, url: &str) -> TestServer {
+    let url = url.to_owned();
     TestServer::start_with(dir, move |c| c.redis_url = Some(url)).await
 }
 
@@ -20,6 +25,8 @@ pub(crate) struct RedisServer {
     child: Option<Child>,
     dir: PathBuf,
     port: u16,
+    /// Arguments beyond production's (a cluster's).
+    extra: Vec<String>,
     pub url: String,
 }
 
@@ -30,9 +37,14 @@ fn free_port() -> u16 {
 
 impl RedisServer {
     pub(crate) fn start(dir: &Path) -> RedisServer {
+        RedisServer::start_with(dir, &[])
+    }
+
+    fn start_with(dir: &Path, extra: &[&str]) -> RedisServer {
         let port = free_port();
-        let mut server =
-            RedisServer { child: None, dir: dir.to_owned(), port, url: format!("redis://127.0.0.1:{port}") };
+        let extra = extra.iter().map(|a| (*a).to_owned()).collect();
+        let url = format!("redis://127.0.0.1:{port}");
+        let mut server = RedisServer { child: None, dir: dir.to_owned(), port, extra, url };
         server.spawn();
         server
     }
@@ -42,6 +54,7 @@ impl RedisServer {
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--dir"])
             .arg(&self.dir)
             .args(["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction"])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -89,5 +102,56 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A Redis Cluster on loopback: three primaries (no replicas), each a real
+/// `redis-server` configured as production is, with every slot assigned.
+pub(crate) struct RedisCluster {
+    pub(crate) primaries: Vec<RedisServer>,
+    /// The addresses of its nodes, as `--redis-url` takes them.
+    pub url: String,
+}
+
+impl RedisCluster {
+    pub(crate) fn start(dir: &Path) -> RedisCluster {
+        let primaries: Vec<RedisServer> = (0..3)
+            .map(|i| {
+                let dir = dir.join(format!("primary-{i}"));
+                std::fs::create_dir_all(&dir).expect("a folder for a primary");
+                let cluster = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
+                RedisServer::start_with(&dir, &[&cluster[..], &["--cluster-node-timeout", "2000"]].concat())
+            })
+            .collect();
+        let addresses: Vec<String> = primaries.iter().map(|p| format!("127.0.0.1:{}", p.port)).collect();
+        let made = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .unwrap_or_else(|e| panic!("redis-cli could not run ({e}): scripts/setup.sh --tests installs it"));
+        assert!(made.status.success(), "redis-cli --cluster create failed: {}", String::from_utf8_lossy(&made.stdout));
+        // Every primary must know the whole map before a client asks it.
+        let deadline = Instant::now() + PATIENCE;
+        while !primaries.iter().all(|p| p.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")) {
+            assert!(Instant::now() < deadline, "the Redis Cluster did not come up within {PATIENCE:?}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let url = addresses.iter().map(|a| format!("redis://{a}")).collect::<Vec<_>>().join(",");
+        RedisCluster { primaries, url }
+    }
+
+    /// The primary that holds `key`'s slot.
+    pub(crate) fn primary_of(&self, key: &str) -> &RedisServer {
+        let slot: u16 = self.primaries[0].cli(&["CLUSTER", "KEYSLOT", key]).parse().expect("a slot number");
+        let owns = |p: &&RedisServer| {
+            let nodes = p.cli(&["CLUSTER", "NODES"]);
+            let mine = nodes.lines().find(|l| l.contains("myself")).unwrap_or_default().to_owned();
+            mine.split_whitespace().skip(8).any(|range| {
+                let (from, to) = range.split_once('-').unwrap_or((range, range));
+                matches!((from.parse::<u16>(), to.parse::<u16>()), (Ok(f), Ok(t)) if (f..=t).contains(&slot))
+            })
+        };
+        self.primaries.iter().find(owns).expect("a primary holds every slot")
     }
 }

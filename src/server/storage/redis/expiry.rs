@@ -101,26 +101,26 @@ impl RedisStore {
         if done {
             return Ok(());
         }
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, metas): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg("sb:{*}:meta")
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut conn)
-                .await
-                .map_err(failed("finding rooms without an opening time"))?;
-            for meta in metas {
-                let room = meta.strip_prefix("sb:{").and_then(|rest| rest.strip_suffix("}:meta"));
-                if let Some(room) = room.and_then(|r| RoomName::parse(r).ok()) {
-                    self.mark_opened(&room, now_ms, true).await?;
+        // A SCAN walks one server's keys: on a cluster, each primary's in turn.
+        let primaries = conn.primaries().await.map_err(failed("finding the Redis primaries"))?;
+        for primary in primaries {
+            let mut cursor: u64 = 0;
+            loop {
+                let scan =
+                    redis::cmd("SCAN").arg(cursor).arg("MATCH").arg("sb:{*}:meta").arg("COUNT").arg(1000).clone();
+                let scanned = conn.on(&primary, &scan).await;
+                let scanned = scanned.and_then(|reply| Ok(redis::from_redis_value::<(u64, Vec<String>)>(reply)?));
+                let (next, metas) = scanned.map_err(failed("finding rooms without an opening time"))?;
+                for meta in metas {
+                    let room = meta.strip_prefix("sb:{").and_then(|rest| rest.strip_suffix("}:meta"));
+                    if let Some(room) = room.and_then(|r| RoomName::parse(r).ok()) {
+                        self.mark_opened(&room, now_ms, true).await?;
+                    }
                 }
-            }
-            cursor = next;
-            if cursor == 0 {
-                break;
+                cursor = next;
+                if cursor == 0 {
+                    break;
+                }
             }
         }
         let _: () = conn.set(BACKFILLED, 1).await.map_err(failed("noting the opening times are there"))?;

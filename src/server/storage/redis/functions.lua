@@ -6,8 +6,18 @@
 -- atomically, and with `appendfsync always` Redis replies only once the
 -- append is on disk: a reply is a durable record.
 
+-- Announces `said` on a room's `channel` with `command`: SPUBLISH (sharded
+-- Pub/Sub, on a Redis Cluster; the channel carries the room's hash tag, so it
+-- is in the slot of the room's keys) or PUBLISH (one Redis).
+local function announce(command, channel, said)
+  if command ~= 'SPUBLISH' then
+    command = 'PUBLISH'
+  end
+  redis.call(command, channel, said)
+end
+
 -- keys: log, meta, ops. args: expected head, epoch (kept from the room's
--- first change on), time (ms), wake-up channel, then client, op, change and
+-- first change on), time (ms), wake-up command and channel (`announce`), then client, op, change and
 -- author's person number ('' when unknown) for each record. Refuses a record whose op is at or below its client's mark
 -- ({'stale', index, mark}), or a head that moved ({'conflict', head}: the
 -- caller reads what it missed, re-validates and tries again); otherwise
@@ -15,10 +25,10 @@
 -- readers and answers {'ok', head, epoch}.
 local function append(keys, args)
   local log, meta, ops = keys[1], keys[2], keys[3]
-  for i = 5, #args, 4 do
+  for i = 6, #args, 4 do
     local mark = tonumber(redis.call('HGET', ops, args[i]) or '0')
     if tonumber(args[i + 1]) <= mark then
-      return {'stale', math.floor((i - 5) / 4), mark}
+      return {'stale', math.floor((i - 6) / 4), mark}
     end
   end
   local head = tonumber(redis.call('HGET', meta, 'head') or '0')
@@ -30,14 +40,14 @@ local function append(keys, args)
     epoch = args[2]
     redis.call('HSET', meta, 'epoch', epoch)
   end
-  for i = 5, #args, 4 do
+  for i = 6, #args, 4 do
     head = head + 1
     redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change', args[i + 2],
       'by', args[i + 3])
     redis.call('HSET', ops, args[i], args[i + 1])
   end
   redis.call('HSET', meta, 'head', head)
-  redis.call('PUBLISH', args[4], head)
+  announce(args[4], args[5], head)
   return {'ok', head, epoch}
 end
 
@@ -55,7 +65,7 @@ local function snapshot(keys, args)
 end
 
 -- keys: access. args: private ('1' turns it on for good), the view-only
--- token ('' for none), the room's wake-up channel. Answers the token it
+-- token ('' for none), the room's wake-up command and channel (`announce`). Answers the token it
 -- replaces ('' for none); when one stops opening the room, every node is told
 -- ('revoked'), to close the viewers it serves. It touches the room's keys
 -- only (one slot under Redis Cluster): the token keys, found by token and so
@@ -64,7 +74,7 @@ end
 local function set_access(keys, args)
   local old = redis.call('HGET', keys[1], 'view_token') or ''
   if old ~= '' and old ~= args[2] then
-    redis.call('PUBLISH', args[3], 'revoked')
+    announce(args[3], args[4], 'revoked')
   end
   if args[2] == '' then
     redis.call('HDEL', keys[1], 'view_token')

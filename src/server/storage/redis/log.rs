@@ -41,7 +41,7 @@ impl RedisStore {
         let k = keys(room);
         let mut call = fcall("sb_append");
         call.arg(3).arg(&k.log).arg(&k.meta).arg(&k.ops);
-        call.arg(expected_head).arg(epoch).arg(at_ms).arg(&k.tail);
+        call.arg(expected_head).arg(epoch).arg(at_ms).arg(self.link.publish_command()).arg(&k.tail);
         for r in records {
             let change = serde_json::to_string(&r.change)
                 .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;

@@ -50,8 +50,14 @@ impl RedisStore {
                 self.conn().set(token_key(&token), room.as_str()).await.map_err(failed("storing a view-only token"))?;
         }
         let private = if access.private { "1" } else { "0" };
-        let call =
-            fcall("sb_set_access").arg(1).arg(keys(room).access).arg(private).arg(&token).arg(keys(room).tail).clone();
+        let call = fcall("sb_set_access")
+            .arg(1)
+            .arg(keys(room).access)
+            .arg(private)
+            .arg(&token)
+            .arg(self.link.publish_command())
+            .arg(keys(room).tail)
+            .clone();
         let old: String = self.link.call(&call).await.map_err(failed("storing a room's access"))?;
         if !old.is_empty() && old != token {
             let _: i64 =

@@ -5,17 +5,16 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 
 use super::keys::failed;
-use crate::server::redis_link::RedisLink;
+use crate::server::redis_link::{Conn, RedisLink};
 use crate::server::storage::StoreError;
 
 /// The Functions library, loaded (or replaced) when a node connects.
 const LIBRARY: &str = include_str!("functions.lua");
 
 /// The random key every node pseudonymises addresses with, made by the first node to ask.
-async fn shared_address_key(conn: &mut ConnectionManager) -> Result<[u8; 16], StoreError> {
+async fn shared_address_key(conn: &mut Conn) -> Result<[u8; 16], StoreError> {
     const KEY: &str = "sb:address-key";
     let mine = format!("{:032x}", rand::random::<u128>());
     let _: Option<String> = redis::cmd("SET")
@@ -51,7 +50,7 @@ impl RedisStore {
         Ok(RedisStore { link, address_key, lobby_tidied: Default::default() })
     }
 
-    pub(super) fn conn(&self) -> ConnectionManager {
+    pub(super) fn conn(&self) -> Conn {
         self.link.conn()
     }
 }

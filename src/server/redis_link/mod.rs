@@ -1,24 +1,34 @@
-//! A node's connection to the Redis that several nodes share: the rooms' logs
-//! (`storage::redis`) and what passes between the nodes (`peers`) both go
-//! through it. Cheap to clone. Every key of a room carries the room as its
-//! hash tag (`sb:{room}:…`), so a room's keys stay together under Redis Cluster.
+//! A node's connection to the Redis that several nodes share, one server or a
+//! Redis Cluster: the rooms' logs (`storage::redis`) and what passes between
+//! the nodes (`peers`) both go through it. Cheap to clone. Every key of a room
+//! carries the room as its hash tag (`sb:{room}:…`), so a room's keys sit in
+//! one slot of a cluster and one Function call on them stays atomic; `conn`
+//! hides which kind of Redis it is, `listen` how a room's channels are heard.
 //!
 //! The Functions libraries are versioned by name: this build's are
 //! `sketchboard_v{FUNCTIONS_VERSION}` and `sketchboard_peers_v…`, and each of
-//! their functions carries the version too (`sb_append_v2`), so nodes of two
+//! their functions carries the version too (`sb_append_v3`), so nodes of two
 //! builds can share one Redis during a rolling upgrade, each calling its own
-//! code. A node loads its version's libraries when it connects and never
-//! replaces a library: one already there under this version must be this
-//! code, else the node refuses to start. A Redis that lacks them later (a new
-//! or flushed server, a primary that took over slots) gets them loaded again
-//! by the first call that misses them (`RedisLink::call`).
+//! code. A node loads its version's libraries on every primary when it
+//! connects and never replaces a library: one already there under this
+//! version must be this code, else the node refuses to start. A primary that
+//! lacks them later (a new or flushed server, a replica promoted, a primary
+//! that took over slots) gets them loaded again by the first call that misses
+//! them (`RedisLink::call`).
+
+mod conn;
+mod listen;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::FromRedisValue;
 use redis::aio::ConnectionManager;
+use redis::cluster::ClusterClientBuilder;
 
+pub(crate) use conn::Conn;
+pub(crate) use listen::Listener;
+use listen::Shards;
 use sketchboard_core::model::RoomName;
 
 /// A failure talking to Redis, with what was being done.
@@ -38,10 +48,10 @@ pub(crate) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> R
 /// The version of this build's Functions: in the name of each library and
 /// of each function. Bump it whenever a library's code changes (a test holds
 /// the code's hash to it).
-pub const FUNCTIONS_VERSION: u32 = 2;
+pub const FUNCTIONS_VERSION: u32 = 3;
 
 /// Starts an `FCALL` of this build's version of function `name` (in version
-/// 2, `sb_append` calls `sb_append_v2`); run it with `RedisLink::call`.
+/// 3, `sb_append` calls `sb_append_v3`); run it with `RedisLink::call`.
 pub(crate) fn fcall(name: &str) -> redis::Cmd {
     let mut call = redis::cmd("FCALL");
     call.arg(format!("{name}_v{FUNCTIONS_VERSION}"));
@@ -54,43 +64,101 @@ pub(crate) fn versioned(source: &str) -> String {
     source.replace("{version}", &FUNCTIONS_VERSION.to_string())
 }
 
+/// How a room's channels are listened to.
+#[derive(Clone)]
+enum Channels {
+    /// Plain Pub/Sub, a connection per room.
+    Single(redis::Client),
+    /// Sharded Pub/Sub, one connection for the node.
+    Sharded(Shards),
+}
+
 /// The connection, and this node's name among the nodes.
 #[derive(Clone)]
 pub(super) struct RedisLink {
-    /// For connections of their own (Pub/Sub subscriptions).
-    pub(crate) client: redis::Client,
-    conn: ConnectionManager,
+    conn: Conn,
+    channels: Channels,
     /// This node's name among the nodes (random, new at every start).
     node: String,
     /// The libraries loaded so far (their sources), to load again where missing.
     libraries: Arc<Mutex<Vec<&'static str>>>,
 }
 
+/// How long a node waits for Redis: a change that cannot be recorded must be
+/// refused soon (its author resyncs and re-sends), not wait for it.
+const CONNECTING: Duration = Duration::from_secs(1);
+const ANSWERING: Duration = Duration::from_secs(5);
+
 impl RedisLink {
-    /// Connects to `url` (`redis://HOST:PORT`).
+    /// Connects to `url`: one Redis (`redis://HOST:PORT`), or a Redis Cluster
+    /// by the addresses of some of its nodes, comma-separated.
     pub(super) async fn connect(url: &str) -> Result<RedisLink, RedisError> {
-        let client = redis::Client::open(url).map_err(failed("reading the Redis URL"))?;
-        // Fail fast while Redis is away: a change that cannot be recorded must
-        // be refused soon (its author resyncs and re-sends), not wait for it.
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500))
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(5)));
-        let conn =
-            ConnectionManager::new_with_config(client.clone(), config).await.map_err(failed("connecting to Redis"))?;
         let node = format!("{:016x}", rand::random::<u64>());
-        Ok(RedisLink { client, conn, node, libraries: Arc::default() })
+        let addresses: Vec<&str> = url.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+        if let [one] = addresses[..] {
+            let client = redis::Client::open(one).map_err(failed("reading the Redis URL"))?;
+            let config = redis::aio::ConnectionManagerConfig::new()
+                .set_number_of_retries(2)
+                .set_max_delay(Duration::from_millis(500))
+                .set_connection_timeout(Some(CONNECTING))
+                .set_response_timeout(Some(ANSWERING));
+            let conn = ConnectionManager::new_with_config(client.clone(), config)
+                .await
+                .map_err(failed("connecting to Redis"))?;
+            let channels = Channels::Single(client);
+            return Ok(RedisLink { conn: Conn::Single(conn), channels, node, libraries: Arc::default() });
+        }
+        let cluster = || {
+            ClusterClientBuilder::new(addresses.clone())
+                .connection_timeout(CONNECTING)
+                .response_timeout(ANSWERING)
+                .retries(2)
+                .max_retry_wait(500)
+        };
+        let client = cluster().build().map_err(failed("reading the Redis Cluster's addresses"))?;
+        let conn = client.get_async_connection().await.map_err(failed("connecting to the Redis Cluster"))?;
+        let (pushes, pushed) = tokio::sync::mpsc::unbounded_channel();
+        let listening = cluster()
+            .use_protocol(redis::ProtocolVersion::RESP3)
+            .push_sender(pushes)
+            .build()
+            .map_err(failed("reading the Redis Cluster's addresses"))?;
+        let listening =
+            listening.get_async_connection().await.map_err(failed("connecting to the Redis Cluster to listen"))?;
+        let channels = Channels::Sharded(Shards::new(listening, pushed));
+        Ok(RedisLink { conn: Conn::Cluster(conn), channels, node, libraries: Arc::default() })
     }
 
     /// A handle on the shared connection (cheap: it multiplexes).
-    pub(crate) fn conn(&self) -> ConnectionManager {
+    pub(crate) fn conn(&self) -> Conn {
         self.conn.clone()
     }
 
     /// This node's name among the nodes.
     pub(crate) fn node(&self) -> &str {
         &self.node
+    }
+
+    /// The command that announces on a room's channel: `SPUBLISH` on a
+    /// cluster (sharded Pub/Sub), `PUBLISH` on one Redis.
+    pub(crate) fn publish_command(&self) -> &'static str {
+        match self.channels {
+            Channels::Single(_) => "PUBLISH",
+            Channels::Sharded(_) => "SPUBLISH",
+        }
+    }
+
+    /// Starts `PUBLISH` (or `SPUBLISH`) of `said` on `channel`.
+    pub(crate) fn publish(&self, channel: &str, said: &str) -> redis::Cmd {
+        redis::cmd(self.publish_command()).arg(channel).arg(said).clone()
+    }
+
+    /// Subscribes to one room's `channels`.
+    pub(crate) async fn listen(&self, channels: &[String]) -> redis::RedisResult<Listener> {
+        match &self.channels {
+            Channels::Single(client) => Listener::single(client, channels).await,
+            Channels::Sharded(shards) => Listener::sharded(shards, channels).await,
+        }
     }
 
     /// Loads this build's version of a Functions library (`source`, its
@@ -105,30 +173,26 @@ impl RedisLink {
         self.load(source).await
     }
 
+    /// Loads `source` on every primary; where it is there already, checks
+    /// that it is this code.
     async fn load(&self, source: &str) -> Result<(), RedisError> {
         let code = versioned(source);
-        let loaded: redis::RedisResult<String> =
-            redis::cmd("FUNCTION").arg("LOAD").arg(&code).query_async(&mut self.conn()).await;
-        match loaded {
-            Ok(_) => Ok(()),
-            Err(e) if e.to_string().contains("already exists") => {
-                let name = library_name(&code);
-                let found: redis::Value = redis::cmd("FUNCTION")
-                    .arg("LIST")
-                    .arg("LIBRARYNAME")
-                    .arg(name)
-                    .arg("WITHCODE")
-                    .query_async(&mut self.conn())
-                    .await
-                    .map_err(failed("reading a loaded Functions library"))?;
-                if library_code(&found, name).as_deref() == Some(code.as_str()) {
-                    return Ok(());
-                }
-                tracing::error!(library = name, "Redis holds other code under this build's library version");
-                Err(RedisError { doing: "loading the Redis functions", source: e })
+        let name = library_name(&code);
+        let loading = redis::cmd("FUNCTION").arg("LOAD").arg(&code).clone();
+        let listing = redis::cmd("FUNCTION").arg("LIST").arg("LIBRARYNAME").arg(name).arg("WITHCODE").clone();
+        for primary in self.conn.primaries().await.map_err(failed("finding the Redis primaries"))? {
+            let e = match self.conn.on(&primary, &loading).await {
+                Ok(_) => continue,
+                Err(e) if e.to_string().contains("already exists") => e,
+                Err(e) => return Err(RedisError { doing: "loading the Redis functions", source: e }),
+            };
+            let found = self.conn.on(&primary, &listing).await.map_err(failed("reading a loaded Functions library"))?;
+            if library_code(&found, name).as_deref() != Some(code.as_str()) {
+                tracing::error!(library = name, ?primary, "Redis holds other code under this build's library version");
+                return Err(RedisError { doing: "loading the Redis functions", source: e });
             }
-            Err(e) => Err(RedisError { doing: "loading the Redis functions", source: e }),
         }
+        Ok(())
     }
 
     /// Runs `call` (an `fcall`). Where the Redis it reached has no such
@@ -139,7 +203,7 @@ impl RedisLink {
         match call.query_async(&mut self.conn()).await {
             Err(e) if e.to_string().contains("Function not found") => {
                 let libraries = self.libraries.lock().map(|l| l.clone()).unwrap_or_default();
-                tracing::warn!("Redis lacks this build's functions: loading them again");
+                tracing::warn!("a Redis primary lacks this build's functions: loading them again");
                 for library in libraries {
                     self.load(library).await.map_err(|e| e.source)?;
                 }
@@ -158,15 +222,7 @@ fn one_slot(call: &redis::Cmd) -> bool {
         call.args_iter().filter_map(|a| if let redis::Arg::Simple(a) = a { Some(a) } else { None }).collect();
     let count = args.get(2).and_then(|n| std::str::from_utf8(n).ok()).and_then(|n| n.parse::<usize>().ok());
     let keys = args.iter().skip(3).take(count.unwrap_or(0));
-    let tag = |key: &[u8]| -> Vec<u8> {
-        let open = key.iter().position(|&b| b == b'{');
-        let close = open.and_then(|o| key[o + 1..].iter().position(|&b| b == b'}').map(|c| o + 1 + c));
-        match (open, close) {
-            (Some(o), Some(c)) if c > o + 1 => key[o + 1..c].to_vec(),
-            _ => key.to_vec(),
-        }
-    };
-    let tags: Vec<Vec<u8>> = keys.map(|k| tag(k)).collect();
+    let tags: Vec<&[u8]> = keys.map(|k| conn::slot_tag(k)).collect();
     tags.windows(2).all(|pair| pair[0] == pair[1])
 }
 
@@ -216,12 +272,12 @@ mod tests {
 
     #[test]
     fn a_change_to_the_functions_comes_with_a_new_version() {
-        let storage = include_str!("storage/redis/functions.lua");
-        let peers = include_str!("peers/functions.lua");
+        let storage = include_str!("../storage/redis/functions.lua");
+        let peers = include_str!("../peers/functions.lua");
         // When this fails, the Functions changed: bump FUNCTIONS_VERSION, then
         // record the new fingerprint here with it. Nodes of the last build keep
         // calling their own version's code meanwhile.
-        let recorded = [(1, 0x10a4_3428_20c0_283c_u64), (2, 0xa9df_08c8_86c0_96cc)];
+        let recorded = [(1, 0x10a4_3428_20c0_283c_u64), (2, 0xa9df_08c8_86c0_96cc), (3, 0xfe45_e893_347e_aced)];
         let now = fingerprint(&format!("{storage}{peers}"));
         assert!(recorded.contains(&(FUNCTIONS_VERSION, now)), "version {FUNCTIONS_VERSION}, code {now:#018x}");
     }
@@ -239,7 +295,7 @@ mod tests {
 
     #[test]
     fn every_library_and_function_carries_the_version() {
-        for source in [include_str!("storage/redis/functions.lua"), include_str!("peers/functions.lua")] {
+        for source in [include_str!("../storage/redis/functions.lua"), include_str!("../peers/functions.lua")] {
             let code = versioned(source);
             assert!(library_name(&code).ends_with(&format!("_v{FUNCTIONS_VERSION}")), "{}", library_name(&code));
             let registered: Vec<&str> = code.split("register_function('").skip(1).collect();

@@ -1,0 +1,77 @@
+//! Several nodes on a Redis Cluster (`--redis-url` naming its nodes): three
+//! real primaries, two real nodes. A room's keys and channels sit in its
+//! slot, so the rooms spread over the primaries; members of one room on two
+//! nodes see one order and each other's pointers (which cross only by the
+//! room's sharded Pub/Sub channel: nothing polls for them); the lobby, whose
+//! keys sit on other primaries, lists the rooms on both nodes; and a node that
+//! restarts loads its rooms from the cluster.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::common::redis::{RedisCluster, node_at};
+use crate::common::{Client, eventually};
+use crate::multinode::lobby_line;
+use crate::presence::{join_as, presence_until};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_rooms_spread_over_a_cluster() {
+    let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cluster = RedisCluster::start(rd.path());
+    let (a, b) = (node_at(&da, &cluster.url).await, node_at(&db, &cluster.url).await);
+
+    let mut alice = join_as(&a, "meet", "alice-tab", "alice").await;
+    let alice_is = presence_until(&mut alice, "you", |_| true).await["person"].clone();
+    let mut bob = join_as(&b, "meet", "bob-tab", "bob").await;
+    presence_until(&mut bob, "person", |m| m["id"] == alice_is).await;
+
+    // Both nodes listen to the room at the primary of its slot, by sharded Pub/Sub.
+    let owner = cluster.primary_of("sb:{meet}:tail");
+    let listeners = || async {
+        let said = owner.cli(&["PUBSUB", "SHARDNUMSUB", "sb:{meet}:tail", "sb:{meet}:presence"]);
+        (said.lines().collect::<Vec<_>>() == ["sb:{meet}:tail", "2", "sb:{meet}:presence", "2"]).then_some(())
+    };
+    eventually("both nodes subscribe to the room's shard channels", Duration::from_millis(50), listeners).await;
+    alice.send_json(&json!({"type": "pointer", "at": [120.5, 80]})).await;
+    let pointer = presence_until(&mut bob, "pointer", |m| m["person"] == alice_is).await;
+    assert_eq!(pointer["at"], json!([120.5, 80.0]), "a pointer crosses to the other node");
+
+    // Changes from both nodes land in one order.
+    let op = alice.create("x", "circle", 10.0, 10.0).await;
+    alice.confirmed(op).await;
+    assert_eq!(presence_until(&mut bob, "applied", |_| true).await["seq"], 1);
+    let op = bob.create("y", "rectangle", 400.0, 300.0).await;
+    assert_eq!(bob.confirmed(op).await["seq"], 2);
+    assert_eq!(presence_until(&mut alice, "applied", |_| true).await["seq"], 2);
+
+    // Rooms spread over every primary; both lobbies list them.
+    let rooms: Vec<String> = (0..12).map(|i| format!("spread-{i}")).collect();
+    for room in &rooms {
+        let (mut c, _) = Client::join(&a, room, &format!("{room}-tab")).await;
+        let op = c.create("s", "rectangle", 50.0, 50.0).await;
+        c.confirmed(op).await;
+    }
+    let mut holders = HashSet::new();
+    for room in &rooms {
+        let meta = format!("sb:{{{room}}}:meta");
+        let primary = cluster.primary_of(&meta);
+        assert_eq!(primary.cli(&["EXISTS", &meta]), "1", "{room} is kept at the primary of its slot");
+        holders.insert(primary.url.clone());
+    }
+    assert_eq!(holders.len(), 3, "twelve rooms use every primary");
+    // (At most three rooms from one address are listed, latest first: all these came from one.)
+    for node in [&a, &b] {
+        let listed = || async { lobby_line(node, "spread-11").await.filter(|(shapes, _)| *shapes == 1) };
+        eventually("both lobbies list a room", Duration::from_millis(100), listed).await;
+    }
+
+    // A node that restarts loads the room from the cluster.
+    drop(alice);
+    a.stop().await;
+    let a = node_at(&da, &cluster.url).await;
+    let (_, again) = Client::join(&a, "meet", "carol").await;
+    assert_eq!(again["seq"], json!(2));
+    assert_eq!(again["shapes"].as_array().map(Vec::len), Some(2));
+}
