@@ -32,6 +32,13 @@ pub struct Config {
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
 
+    /// With --redis-url: how many replicas must have received a change before
+    /// it is acknowledged (Redis `WAIT`, in the append's round trip; a change
+    /// they did not get within a second is refused, and its author re-sends).
+    /// 0 trusts the primary's disk alone; Redis with replicas should say 1.
+    #[arg(long, env = "SKETCHBOARD_REDIS_REPLICAS", default_value_t = 0)]
+    pub redis_replicas: u32,
+
     /// How browsers reach this server, comma-separated (e.g.
     /// https://board.example.com): the only names it answers to, and the
     /// pages that may open WebSockets. Unset, it answers to IP addresses and

@@ -126,6 +126,7 @@ async fn open_store(config: &Config, metrics: &std::sync::Arc<Metrics>) -> anyho
         return Ok((std::sync::Arc::new(sqlite), std::sync::Arc::new(Alone)));
     };
     let link = RedisLink::connect(url).await.with_context(|| format!("connecting to {url}"))?;
+    let link = link.with_replicas(config.redis_replicas);
     // The store first: its Functions library replaces an older build's, which held the peers' functions too.
     let store = RedisStore::new(link.clone()).await.with_context(|| format!("setting up the rooms in {url}"))?;
     let peers = RedisPeers::new(link).await.with_context(|| format!("setting up the nodes' traffic in {url}"))?;

@@ -19,8 +19,14 @@ pub fn sqlite_store(url: &str) -> Result<Store, StoreError> {
     Ok(Arc::new(SqliteStore::open(url)?))
 }
 
-/// The store of a Redis (`redis://HOST:PORT`) shared by several nodes.
+/// The store of a Redis (`redis://HOST:PORT`, or a cluster's nodes
+/// comma-separated) shared by several nodes.
 pub async fn redis_store(url: &str) -> Result<Store, StoreError> {
-    let link = RedisLink::connect(url).await?;
+    redis_store_replicated(url, 0).await
+}
+
+/// The same, acknowledging an append only once `replicas` replicas have it.
+pub async fn redis_store_replicated(url: &str, replicas: u32) -> Result<Store, StoreError> {
+    let link = RedisLink::connect(url).await?.with_replicas(replicas);
     Ok(Arc::new(RedisStore::new(link).await?))
 }

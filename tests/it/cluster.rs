@@ -4,15 +4,19 @@
 //! nodes see one order and each other's pointers (which cross only by the
 //! room's sharded Pub/Sub channel: nothing polls for them); the lobby, whose
 //! keys sit on other primaries, lists the rooms on both nodes; and a node that
-//! restarts loads its rooms from the cluster.
+//! restarts loads its rooms from the cluster. With replicas, a primary killed
+//! with SIGKILL loses nothing acknowledged: its replica takes over with every
+//! change, and appends are acknowledged again once a replica is back.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::json;
+use sketchboard::server::testing::{Append, Record, redis_store_replicated};
+use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
 use crate::common::redis::{RedisCluster, node_at};
-use crate::common::{Client, eventually};
+use crate::common::{Client, eventually, whole_log};
 use crate::multinode::lobby_line;
 use crate::presence::{join_as, presence_until};
 
@@ -74,4 +78,48 @@ async fn two_nodes_share_rooms_spread_over_a_cluster() {
     let (_, again) = Client::join(&a, "meet", "carol").await;
     assert_eq!(again["seq"], json!(2));
     assert_eq!(again["shapes"].as_array().map(Vec::len), Some(2));
+}
+
+fn record(seq: u64, change: Change) -> Append {
+    let record = Record { seq, client: ClientId::parse("tab").unwrap(), op: seq, change, by: None };
+    Append { records: vec![record], epoch: 1, creator: (seq == 1).then(|| "192.0.2.1".into()), ..Default::default() }
+}
+
+fn moved(x: f64) -> Change {
+    Change::Move { id: ShapeId::parse("a").unwrap(), x, y: 10.0 }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_primary_loses_nothing_acknowledged() {
+    let rd = tempfile::tempdir().unwrap();
+    let mut cluster = RedisCluster::start_replicated(rd.path(), 1);
+    let store = redis_store_replicated(&cluster.url, 1).await.unwrap();
+    let room = RoomName::parse("failover").unwrap();
+    let shape = Shape::new(ShapeId::parse("a").unwrap(), ShapeKind::Circle, 0.0, 10.0);
+    store.append(&room, record(1, Change::Create { shape })).await.unwrap();
+    for seq in 2..=30u64 {
+        store.append(&room, record(seq, moved(seq as f64))).await.unwrap();
+    }
+
+    let killed = cluster.kill_primary_of("sb:{failover}:meta");
+    // Its replica takes over with every acknowledged change (reads need no replica).
+    let after = eventually("the replica takes over the room's slot", Duration::from_millis(200), || async {
+        store.head(&room).await.ok().map(|h| h.seq)
+    })
+    .await;
+    assert_eq!(after, 30, "no acknowledged change lost");
+
+    // With no replica left for the slot, nothing more is acknowledged until the killed server comes back (as a replica).
+    cluster.servers[killed].restart();
+    let appended = || async {
+        match store.append(&room, record(31, moved(31.0))).await {
+            Ok(()) => Some(()),
+            Err(e) if e.lost_race() => Some(()), // an earlier try wrote it, unacknowledged
+            Err(_) => None,
+        }
+    };
+    eventually("appends are acknowledged again", Duration::from_millis(200), appended).await;
+    let seqs: Vec<u64> = whole_log(&store, &room).await.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=31).collect::<Vec<_>>(), "one gapless log across the failover");
+    assert_eq!(store.load_room(&room).await.unwrap().board.shapes().next().map(|s| s.x), Some(31.0));
 }

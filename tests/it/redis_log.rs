@@ -2,9 +2,10 @@
 //! of its behaviour is the contract, `store_contract.rs`): two nodes
 //! appending at one head let exactly one through, a room loaded while another
 //! node appends is one moment of the log, what Redis acknowledged survives
-//! it being killed, and each build's Functions live beside other builds'.
+//! it being killed, a change its replica did not get is not acknowledged
+//! (`--redis-replicas`), and each build's Functions live beside other builds'.
 
-use sketchboard::server::testing::{Append, FUNCTIONS_VERSION, Record, redis_store};
+use sketchboard::server::testing::{Append, FUNCTIONS_VERSION, Record, redis_store, redis_store_replicated};
 use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
 use crate::common::redis::RedisServer;
@@ -69,6 +70,36 @@ async fn what_redis_acknowledged_survives_it_being_killed() {
     let loaded = store.load_room(&room).await.unwrap();
     assert_eq!((loaded.seq, loaded.epoch), (50, Some(1)), "every acknowledged append is back");
     assert_eq!(loaded.board.shapes().next().map(|s| s.x), Some(50.0));
+}
+
+/// With a replica required, an append is acknowledged only once the replica
+/// has it: with the replica hung, it is refused (though the primary wrote it:
+/// the retry meets it and reads it back), and once the replica wakes, appends
+/// are acknowledged again. Without the requirement the same append would be
+/// acknowledged with one machine holding it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_its_replica_did_not_get_is_not_acknowledged() {
+    let (pd, rd) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let primary = RedisServer::start(pd.path());
+    let port = primary.port().to_string();
+    let replica = RedisServer::start_with(rd.path(), &["--replicaof", "127.0.0.1", &port]);
+    replica.wait_until_replicating();
+    let store = redis_store_replicated(&primary.url, 1).await.unwrap();
+    let room = RoomName::parse("two-machines").unwrap();
+    store.append(&room, one(1, "c", 1, create("a", 0.0))).await.unwrap();
+
+    replica.signal("-STOP");
+    let refused = store.append(&room, one(2, "c", 2, moved("a", 2.0))).await;
+    let error = refused.expect_err("not acknowledged while the replica cannot have it").to_string();
+    assert!(error.contains("not replicated"), "{error}");
+    assert_eq!(redis_store(&primary.url).await.unwrap().head(&room).await.unwrap().seq, 2, "written, not acknowledged");
+
+    replica.signal("-CONT");
+    let again = store.append(&room, one(2, "c", 2, moved("a", 2.0))).await.expect_err("its retry meets it");
+    assert!(again.lost_race(), "{again}");
+    store.append(&room, one(3, "c", 3, moved("a", 3.0))).await.unwrap();
+    replica.wait_until_replicating();
+    assert_eq!(replica.cli(&["HGET", "sb:{two-machines}:meta", "head"]), "3", "the replica has every change");
 }
 
 /// A room loads while another node appends: what it loads is one moment of

@@ -78,15 +78,25 @@ pub(super) fn slot_tag(key: &[u8]) -> &[u8] {
     }
 }
 
-/// Whether every command of `pipeline` names its key (its first argument)
-/// in one slot. Every pipeline here puts the key first.
+/// The key that places `cmd`: an `FCALL`'s first key, none for `WAIT`
+/// (it follows the write before it), else the first argument (every other
+/// command piped here puts its key first).
+fn key_of(cmd: &Cmd) -> Option<&[u8]> {
+    let mut args = cmd.args_iter().map(|a| if let redis::Arg::Simple(a) = a { Some(a) } else { None });
+    let name = args.next().flatten()?;
+    if name.eq_ignore_ascii_case(b"WAIT") {
+        return None;
+    }
+    if name.eq_ignore_ascii_case(b"FCALL") {
+        return args.nth(2).flatten();
+    }
+    args.next().flatten()
+}
+
+/// Whether the commands of `pipeline` that name keys name them in one slot.
 fn one_slot(pipeline: &Pipeline) -> bool {
-    let key = |cmd: &Cmd| match cmd.args_iter().nth(1) {
-        Some(redis::Arg::Simple(key)) => Some(slot_tag(key).to_vec()),
-        _ => None,
-    };
-    let mut tags = pipeline.cmd_iter().map(key);
-    let first = tags.next().flatten();
+    let mut tags = pipeline.cmd_iter().filter_map(key_of).map(slot_tag);
+    let Some(first) = tags.next() else { return true };
     tags.all(|tag| tag == first)
 }
 
@@ -152,6 +162,11 @@ mod tests {
         let mut lobby = redis::pipe();
         lobby.zadd("sb:lobby", "r1", 1).hset("sb:lobby:shapes", "r1", 3);
         assert!(!one_slot(&lobby));
+        // A Function call and the WAIT after it go together, to the room's primary.
+        let mut durable = redis::pipe();
+        durable.cmd("FCALL").arg("sb_append_v3").arg(2).arg("sb:{r1}:log").arg("sb:{r1}:meta").arg(7);
+        durable.cmd("WAIT").arg(1).arg(1000);
+        assert!(one_slot(&durable));
     }
 
     #[test]

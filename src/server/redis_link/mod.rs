@@ -82,7 +82,12 @@ pub(super) struct RedisLink {
     node: String,
     /// The libraries loaded so far (their sources), to load again where missing.
     libraries: Arc<Mutex<Vec<&'static str>>>,
+    /// How many replicas must have a write before it counts (`call_durable`).
+    replicas: u32,
 }
+
+/// How long a write waits for its replicas before it is refused.
+const REPLICATED_WITHIN_MS: u64 = 1000;
 
 /// How long a node waits for Redis: a change that cannot be recorded must be
 /// refused soon (its author resyncs and re-sends), not wait for it.
@@ -106,7 +111,7 @@ impl RedisLink {
                 .await
                 .map_err(failed("connecting to Redis"))?;
             let channels = Channels::Single(client);
-            return Ok(RedisLink { conn: Conn::Single(conn), channels, node, libraries: Arc::default() });
+            return Ok(RedisLink { conn: Conn::Single(conn), channels, node, libraries: Arc::default(), replicas: 0 });
         }
         let cluster = || {
             ClusterClientBuilder::new(addresses.clone())
@@ -126,7 +131,13 @@ impl RedisLink {
         let listening =
             listening.get_async_connection().await.map_err(failed("connecting to the Redis Cluster to listen"))?;
         let channels = Channels::Sharded(Shards::new(listening, pushed));
-        Ok(RedisLink { conn: Conn::Cluster(conn), channels, node, libraries: Arc::default() })
+        Ok(RedisLink { conn: Conn::Cluster(conn), channels, node, libraries: Arc::default(), replicas: 0 })
+    }
+
+    /// The same link, counting a write only once `replicas` replicas have it.
+    pub(super) fn with_replicas(mut self, replicas: u32) -> RedisLink {
+        self.replicas = replicas;
+        self
     }
 
     /// A handle on the shared connection (cheap: it multiplexes).
@@ -202,15 +213,51 @@ impl RedisLink {
         debug_assert!(one_slot(call), "a Function's keys span slots: {:?}", call.args_iter().collect::<Vec<_>>());
         match call.query_async(&mut self.conn()).await {
             Err(e) if e.to_string().contains("Function not found") => {
-                let libraries = self.libraries.lock().map(|l| l.clone()).unwrap_or_default();
-                tracing::warn!("a Redis primary lacks this build's functions: loading them again");
-                for library in libraries {
-                    self.load(library).await.map_err(|e| e.source)?;
-                }
+                self.reload().await?;
                 call.query_async(&mut self.conn()).await
             }
             other => other,
         }
+    }
+
+    /// Runs `call` (an `fcall` that writes what is acknowledged) as `call`
+    /// does; with replicas required (`--redis-replicas`), follows it in the
+    /// same round trip, on the same primary, with `WAIT`, and fails unless
+    /// that many replicas have it within `REPLICATED_WITHIN_MS`. A failure
+    /// then means "not acknowledged", not "not written": the caller's retry
+    /// meets its own write (a stale op, a moved head) and reads it back.
+    pub(crate) async fn call_durable<T: FromRedisValue>(&self, call: &redis::Cmd) -> redis::RedisResult<T> {
+        if self.replicas == 0 {
+            return self.call(call).await;
+        }
+        debug_assert!(one_slot(call), "a Function's keys span slots: {:?}", call.args_iter().collect::<Vec<_>>());
+        let mut pipe = redis::pipe();
+        pipe.add_command(call.clone()).cmd("WAIT").arg(self.replicas).arg(REPLICATED_WITHIN_MS);
+        let (answer, replicated): (T, u32) = match pipe.query_async(&mut self.conn()).await {
+            Err(e) if e.to_string().contains("Function not found") => {
+                self.reload().await?;
+                pipe.query_async(&mut self.conn()).await?
+            }
+            other => other?,
+        };
+        if replicated < self.replicas {
+            let detail = format!(
+                "{replicated} of the {} replicas required had it within {REPLICATED_WITHIN_MS} ms",
+                self.replicas
+            );
+            return Err(redis::RedisError::from((redis::ErrorKind::Io, "a write was not replicated", detail)));
+        }
+        Ok(answer)
+    }
+
+    /// Loads this build's libraries again, on every primary that lacks them.
+    async fn reload(&self) -> redis::RedisResult<()> {
+        let libraries = self.libraries.lock().map(|l| l.clone()).unwrap_or_default();
+        tracing::warn!("a Redis primary lacks this build's functions: loading them again");
+        for library in libraries {
+            self.load(library).await.map_err(|e| e.source)?;
+        }
+        Ok(())
     }
 }
 

@@ -40,7 +40,7 @@ impl RedisServer {
         RedisServer::start_with(dir, &[])
     }
 
-    fn start_with(dir: &Path, extra: &[&str]) -> RedisServer {
+    pub(crate) fn start_with(dir: &Path, extra: &[&str]) -> RedisServer {
         let port = free_port();
         let extra = extra.iter().map(|a| (*a).to_owned()).collect();
         let url = format!("redis://127.0.0.1:{port}");
@@ -82,6 +82,31 @@ impl RedisServer {
         }
     }
 
+    /// The port it listens on.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// SIGSTOP (`pause`) or SIGCONT (`resume`): a server that hangs, then wakes.
+    pub(crate) fn signal(&self, signal: &str) {
+        let Some(child) = &self.child else { return };
+        let sent = Command::new("kill").args([signal, &child.id().to_string()]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill {signal} failed");
+    }
+
+    /// Waits until this server, a replica, is in step with its primary.
+    pub(crate) fn wait_until_replicating(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        while !self.cli(&["INFO", "replication"]).contains("master_link_status:up") {
+            assert!(
+                Instant::now() < deadline,
+                "the replica on port {} did not catch up within {PATIENCE:?}",
+                self.port
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// What `redis-cli` answers to `args` (the first line of a list's items, joined by new lines).
     pub(crate) fn cli(&self, args: &[&str]) -> String {
         let out = Command::new("redis-cli")
@@ -105,53 +130,76 @@ impl Drop for RedisServer {
     }
 }
 
-/// A Redis Cluster on loopback: three primaries (no replicas), each a real
-/// `redis-server` configured as production is, with every slot assigned.
+/// A Redis Cluster on loopback: three primaries, each with `replicas`
+/// replicas, every one a real `redis-server` configured as production is,
+/// with every slot assigned.
 pub(crate) struct RedisCluster {
-    pub(crate) primaries: Vec<RedisServer>,
+    pub(crate) servers: Vec<RedisServer>,
     /// The addresses of its nodes, as `--redis-url` takes them.
     pub url: String,
 }
 
 impl RedisCluster {
     pub(crate) fn start(dir: &Path) -> RedisCluster {
-        let primaries: Vec<RedisServer> = (0..3)
+        RedisCluster::start_replicated(dir, 0)
+    }
+
+    pub(crate) fn start_replicated(dir: &Path, replicas: usize) -> RedisCluster {
+        let servers: Vec<RedisServer> = (0..3 * (1 + replicas))
             .map(|i| {
-                let dir = dir.join(format!("primary-{i}"));
-                std::fs::create_dir_all(&dir).expect("a folder for a primary");
+                let dir = dir.join(format!("server-{i}"));
+                std::fs::create_dir_all(&dir).expect("a folder for a server");
                 let cluster = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"];
                 RedisServer::start_with(&dir, &[&cluster[..], &["--cluster-node-timeout", "2000"]].concat())
             })
             .collect();
-        let addresses: Vec<String> = primaries.iter().map(|p| format!("127.0.0.1:{}", p.port)).collect();
+        let addresses: Vec<String> = servers.iter().map(|p| format!("127.0.0.1:{}", p.port)).collect();
         let made = Command::new("redis-cli")
             .args(["--cluster", "create"])
             .args(&addresses)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .output()
             .unwrap_or_else(|e| panic!("redis-cli could not run ({e}): scripts/setup.sh --tests installs it"));
         assert!(made.status.success(), "redis-cli --cluster create failed: {}", String::from_utf8_lossy(&made.stdout));
-        // Every primary must know the whole map before a client asks it.
+        // Every server must know the whole map, and every replica be in step, before a client asks.
         let deadline = Instant::now() + PATIENCE;
-        while !primaries.iter().all(|p| p.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")) {
+        let ready = |s: &RedisServer| {
+            let replication = s.cli(&["INFO", "replication"]);
+            s.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")
+                && (replication.contains("role:master") || replication.contains("master_link_status:up"))
+        };
+        while !servers.iter().all(ready) {
             assert!(Instant::now() < deadline, "the Redis Cluster did not come up within {PATIENCE:?}");
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         let url = addresses.iter().map(|a| format!("redis://{a}")).collect::<Vec<_>>().join(",");
-        RedisCluster { primaries, url }
+        RedisCluster { servers, url }
     }
 
-    /// The primary that holds `key`'s slot.
-    pub(crate) fn primary_of(&self, key: &str) -> &RedisServer {
-        let slot: u16 = self.primaries[0].cli(&["CLUSTER", "KEYSLOT", key]).parse().expect("a slot number");
-        let owns = |p: &&RedisServer| {
+    /// Which of `servers` is the primary holding `key`'s slot now.
+    fn primary_index(&self, key: &str) -> usize {
+        let alive: Vec<&RedisServer> = self.servers.iter().filter(|s| s.child.is_some()).collect();
+        let slot: u16 = alive[0].cli(&["CLUSTER", "KEYSLOT", key]).parse().expect("a slot number");
+        let owns = |p: &RedisServer| {
             let nodes = p.cli(&["CLUSTER", "NODES"]);
-            let mine = nodes.lines().find(|l| l.contains("myself")).unwrap_or_default().to_owned();
+            let mine = nodes.lines().find(|l| l.contains("myself,master")).unwrap_or_default().to_owned();
             mine.split_whitespace().skip(8).any(|range| {
                 let (from, to) = range.split_once('-').unwrap_or((range, range));
                 matches!((from.parse::<u16>(), to.parse::<u16>()), (Ok(f), Ok(t)) if (f..=t).contains(&slot))
             })
         };
-        self.primaries.iter().find(owns).expect("a primary holds every slot")
+        self.servers.iter().position(|s| s.child.is_some() && owns(s)).expect("a primary holds every slot")
+    }
+
+    /// The primary that holds `key`'s slot now.
+    pub(crate) fn primary_of(&self, key: &str) -> &RedisServer {
+        &self.servers[self.primary_index(key)]
+    }
+
+    /// SIGKILLs the primary that holds `key`'s slot; answers which server it was.
+    pub(crate) fn kill_primary_of(&mut self, key: &str) -> usize {
+        let at = self.primary_index(key);
+        self.servers[at].kill();
+        at
     }
 }

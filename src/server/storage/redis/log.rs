@@ -47,7 +47,8 @@ impl RedisStore {
                 .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;
             call.arg(r.client.as_str()).arg(r.op).arg(change).arg(r.by.map(|by| by.to_string()).unwrap_or_default());
         }
-        let reply: Vec<redis::Value> = self.link.call(&call).await.map_err(failed("appending to a room's log"))?;
+        let reply: Vec<redis::Value> =
+            self.link.call_durable(&call).await.map_err(failed("appending to a room's log"))?;
         let corrupt =
             || StoreError::Corrupt { room: room.to_string(), detail: format!("sb_append answered {reply:?}") };
         let word = |i: usize| reply.get(i).and_then(|v| redis::from_redis_value_ref::<String>(v).ok());
