@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# Runs Sketchboard as two nodes on one Redis behind HAProxy, at
-# http://localhost:3000 (docs/operations.md, "Several nodes on one Redis").
-# Redis keeps its files in data/redis/ (append-only, fsync on every write);
-# each node keeps its own SQLite file in data/. Installs what is missing
-# (Redis and HAProxy from Debian) and builds first. Ctrl-C stops everything;
-# so does any one of them stopping.
+# Runs Sketchboard as several nodes behind HAProxy, at http://localhost:3000
+# (docs/operations.md, "Several nodes on Redis"): a Redis Cluster of six
+# redis-server processes (three primaries, three replicas; their files in
+# data/redis-cluster/, append-only with an fsync on every write), three nodes
+# that acknowledge a change once a replica has it (--redis-replicas 1), each
+# with its own SQLite file in data/, and HAProxy in front.
+# `--one-redis` runs the earlier layout instead: one redis-server
+# (data/redis/) and two nodes. Installs what is missing (Redis and HAProxy
+# from Debian) and builds first. Ctrl-C stops everything; so does any one of
+# them stopping. Running it again keeps the rooms (the cluster is made once).
 #
-#   scripts/cluster.sh             # debug build
-#   scripts/cluster.sh --release   # release build
-# Ports: SB_LB_ADDR (127.0.0.1:3000), SB_REDIS_PORT (6390), SB_NODE_PORTS ("3010 3011").
+#   scripts/cluster.sh                # debug build, Redis Cluster
+#   scripts/cluster.sh --release      # release build
+#   scripts/cluster.sh --one-redis    # one Redis, two nodes
+# Ports: SB_LB_ADDR (127.0.0.1:3000), SB_NODE_PORTS ("3010 3011 3012"; two with
+# --one-redis), SB_REDIS_PORTS ("6390 … 6395"; the first alone with --one-redis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 release=()
 profile=debug
+one_redis=0
 for arg in "$@"; do
   case "$arg" in
     --release) release=(--release); profile=release ;;
-    *) echo "usage: scripts/cluster.sh [--release]" >&2; exit 2 ;;
+    --one-redis) one_redis=1 ;;
+    *) echo "usage: scripts/cluster.sh [--release] [--one-redis]" >&2; exit 2 ;;
   esac
 done
 scripts/setup.sh --cluster "${release[@]}"
@@ -25,9 +33,12 @@ export PATH="$PWD/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/
 cargo leptos build "${release[@]}"
 
 lb=${SB_LB_ADDR:-127.0.0.1:3000}
-redis_port=${SB_REDIS_PORT:-6390}
-read -r port_a port_b <<<"${SB_NODE_PORTS:-3010 3011}"
-mkdir -p data/redis
+read -r -a redis_ports <<<"${SB_REDIS_PORTS:-6390 6391 6392 6393 6394 6395}"
+if [[ $one_redis == 1 ]]; then
+  read -r -a node_ports <<<"${SB_NODE_PORTS:-3010 3011}"
+else
+  read -r -a node_ports <<<"${SB_NODE_PORTS:-3010 3011 3012}"
+fi
 
 pids=()
 stop() {
@@ -39,21 +50,51 @@ trap stop EXIT INT TERM
 
 # Acknowledged means on Redis's disk: append-only with fsync on every write,
 # and never evict a key to make room (docs/operations.md says what this promises).
-redis-server --bind 127.0.0.1 --port "$redis_port" --dir data/redis --appendonly yes --appendfsync always \
-  --save "" --maxmemory-policy noeviction &
-pids+=($!)
-for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis() {
+  local port=$1 dir=$2; shift 2
+  mkdir -p "$dir"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --appendonly yes --appendfsync always \
+    --save "" --maxmemory-policy noeviction "$@" &
+  pids+=($!)
+  for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+}
+
+if [[ $one_redis == 1 ]]; then
+  redis "${redis_ports[0]}" data/redis
+  redis_url="redis://127.0.0.1:${redis_ports[0]}"
+  replicas=0
+else
+  for port in "${redis_ports[@]}"; do
+    redis "$port" "data/redis-cluster/$port" --cluster-enabled yes --cluster-config-file nodes.conf \
+      --cluster-node-timeout 2000
+  done
+  # Made once: afterwards each server finds the others in its nodes.conf.
+  if ! redis-cli -p "${redis_ports[0]}" cluster info | grep -q 'cluster_known_nodes:6'; then
+    redis-cli --cluster create $(printf '127.0.0.1:%s ' "${redis_ports[@]}") --cluster-replicas 1 --cluster-yes
+  fi
+  # Every server agreeing on who holds which slot, before a node asks.
+  for _ in $(seq 1 100); do
+    redis-cli --cluster check "127.0.0.1:${redis_ports[0]}" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  redis_url=$(printf 'redis://127.0.0.1:%s,' "${redis_ports[@]}")
+  redis_url=${redis_url%,}
+  replicas=1
+fi
 
 # The server binary reads the site's place and file names from LEPTOS_* (cargo-leptos sets them when it runs it).
 export LEPTOS_OUTPUT_NAME=sketchboard LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true
-for node in "a $port_a" "b $port_b"; do
-  read -r name port <<<"$node"
+names=(a b c)
+lb_nodes=()
+for i in "${!node_ports[@]}"; do
+  name=${names[$i]} port=${node_ports[$i]}
   "target/$profile/sketchboard" --addr "127.0.0.1:$port" --database-url "sqlite://data/node-$name.db" \
-    --redis-url "redis://127.0.0.1:$redis_port" --trusted-proxies 127.0.0.1 &
+    --redis-url "$redis_url" --redis-replicas "$replicas" --trusted-proxies 127.0.0.1 &
   pids+=($!)
+  lb_nodes+=("SB_NODE_${name^^}=127.0.0.1:$port")
 done
 
-SB_LB_ADDR=$lb SB_NODE_A=127.0.0.1:$port_a SB_NODE_B=127.0.0.1:$port_b haproxy -db -f deploy/haproxy.cfg &
+env SB_LB_ADDR="$lb" "${lb_nodes[@]}" haproxy -db -f deploy/haproxy.cfg &
 pids+=($!)
-echo "Sketchboard: http://${lb/127.0.0.1/localhost} (nodes on ports $port_a and $port_b, Redis on $redis_port)"
+echo "Sketchboard: http://${lb/127.0.0.1/localhost} (nodes on ports ${node_ports[*]}; Redis on ${redis_url//redis:\/\/127.0.0.1:/})"
 wait -n

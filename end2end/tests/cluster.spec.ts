@@ -2,7 +2,8 @@ import { expect, test } from '@playwright/test';
 import { Cluster } from './cluster';
 import { closeParticipants, expectAllConfirmed, expectShapeCount, positions, shapes, uniqueRoom } from './helpers';
 
-// Two nodes on one Redis behind HAProxy (deploy/haproxy.cfg), started for these tests.
+// Three nodes on a Redis Cluster (three primaries, three replicas) behind HAProxy
+// (deploy/haproxy.cfg), started for these tests as scripts/cluster.sh runs them.
 let cluster: Cluster;
 test.beforeAll(async () => {
   cluster = await Cluster.start();
@@ -10,7 +11,7 @@ test.beforeAll(async () => {
 test.afterAll(() => cluster?.stop());
 test.afterEach(closeParticipants);
 
-test('two tabs on two nodes edit one room; a node killed, its tab carries on through the other', async ({ browser }) => {
+test('two tabs on two nodes edit one room; a node killed, its tab carries on; the room\'s Redis primary killed, its replica carries the room', async ({ browser }) => {
   const room = uniqueRoom('cluster');
   const alice = await cluster.openOn(browser, 'a', room);
   const bob = await cluster.openOn(browser, 'b', room);
@@ -31,8 +32,24 @@ test('two tabs on two nodes edit one room; a node killed, its tab carries on thr
   await expectAllConfirmed(alice);
   expect(positions(await shapes(alice))).toEqual(positions(await shapes(bob)));
 
-  // A late joiner, necessarily on node b now, gets the same board.
-  const carol = await cluster.openOn(browser, 'b', room);
-  await expectShapeCount(carol, 3);
+  // The room's Redis primary dies (SIGKILL): its replica takes over with every
+  // confirmed change. A change made meanwhile waits, unconfirmed, until it can
+  // be on two machines (the killed server back, now the replica), then is
+  // confirmed and reaches the other tab.
+  const primary = cluster.primaryOf(room);
+  expect(primary).toBeDefined();
+  cluster.killRedis(primary!);
+  const tookOver = () => ![undefined, primary].includes(cluster.primaryOf(room));
+  await expect.poll(tookOver, { message: 'the replica takes over', timeout: 20_000 }).toBe(true);
+  await bob.getByRole('button', { name: 'Rectangle', exact: true }).click();
+  cluster.restartRedis(primary!);
+  await expectShapeCount(alice, 4);
+  await expectAllConfirmed(bob);
+  await expectAllConfirmed(alice);
+  expect(positions(await shapes(alice))).toEqual(positions(await shapes(bob)));
+
+  // A late joiner, on the third node, gets the same board.
+  const carol = await cluster.openOn(browser, 'c', room);
+  await expectShapeCount(carol, 4);
   expect(positions(await shapes(carol))).toEqual(positions(await shapes(bob)));
 });

@@ -1,9 +1,11 @@
-// Several nodes for the browser tests: a real redis-server, two real server
-// nodes (the binary `cargo leptos end-to-end` built) and Debian's HAProxy in
-// front, configured by deploy/haproxy.cfg, all on free loopback ports. A
-// part that cannot start fails the test: nothing is skipped.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// Several nodes for the browser tests, as scripts/cluster.sh runs them: a real
+// Redis Cluster of six redis-server processes (three primaries, three
+// replicas), three real server nodes (the binary `cargo leptos end-to-end`
+// built) acknowledging a change once a replica has it, and Debian's HAProxy in
+// front, configured by deploy/haproxy.cfg, all on free loopback ports. A part
+// that cannot start fails the test: nothing is skipped.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,7 +50,26 @@ function redisAnswers(port: number): Promise<boolean> {
 
 const healthy = (addr: string) => async () => (await fetch(`http://${addr}/healthz`)).ok;
 
-export type NodeName = 'a' | 'b';
+export type NodeName = 'a' | 'b' | 'c';
+
+/** What `redis-cli` on `port` answers to `args` ('' when it cannot reach it). */
+function cli(port: number, ...args: string[]): string {
+  try {
+    return execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Whether every server of the cluster at `port` agrees on who holds which slot. */
+function clusterAgrees(port: number): boolean {
+  try {
+    execFileSync('redis-cli', ['--cluster', 'check', `127.0.0.1:${port}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export class Cluster {
   private procs = new Map<string, ChildProcess>();
@@ -58,28 +79,33 @@ export class Cluster {
     private dir: string,
     readonly lb: string,
     readonly nodes: Record<NodeName, string>,
-    private redisPort: number,
+    private redisPorts: number[],
   ) {}
 
   static async start(): Promise<Cluster> {
     const dir = mkdtempSync(path.join(tmpdir(), 'sb-cluster-'));
-    const [lbPort, redisPort, portA, portB] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const c = new Cluster(dir, `127.0.0.1:${lbPort}`, { a: `127.0.0.1:${portA}`, b: `127.0.0.1:${portB}` }, redisPort);
+    const ports: number[] = [];
+    for (let i = 0; i < 10; i++) ports.push(await freePort());
+    const [lbPort, portA, portB, portC, ...redisPorts] = ports;
+    const nodes = { a: `127.0.0.1:${portA}`, b: `127.0.0.1:${portB}`, c: `127.0.0.1:${portC}` };
+    const c = new Cluster(dir, `127.0.0.1:${lbPort}`, nodes, redisPorts);
     try {
-      c.run('redis', 'redis-server', [
-        '--bind', '127.0.0.1', '--port', String(redisPort), '--dir', dir,
-        '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction',
-      ]);
-      await waitFor('redis-server', () => redisAnswers(redisPort), c.exited);
-      for (const name of ['a', 'b'] as const) c.startNode(name);
+      for (const port of redisPorts) c.startRedis(port);
+      for (const port of redisPorts) await waitFor(`redis-server on ${port}`, () => redisAnswers(port), c.exited);
+      const addresses = redisPorts.map((p) => `127.0.0.1:${p}`);
+      execFileSync('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'], {
+        stdio: 'ignore',
+      });
+      await waitFor('the Redis Cluster', async () => clusterAgrees(redisPorts[0]), c.exited);
+      for (const name of ['a', 'b', 'c'] as const) c.startNode(name);
       const haproxy = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
       c.run('haproxy', haproxy, ['-db', '-f', path.join(ROOT, 'deploy/haproxy.cfg')], {
         SB_LB_ADDR: c.lb,
         SB_NODE_A: c.nodes.a,
         SB_NODE_B: c.nodes.b,
+        SB_NODE_C: c.nodes.c,
       });
-      await waitFor('node a', healthy(c.nodes.a), c.exited);
-      await waitFor('node b', healthy(c.nodes.b), c.exited);
+      for (const name of ['a', 'b', 'c'] as const) await waitFor(`node ${name}`, healthy(c.nodes[name]), c.exited);
       await waitFor('HAProxy', healthy(c.lb), c.exited);
       return c;
     } catch (e) {
@@ -97,11 +123,46 @@ export class Cluster {
     this.procs.set(name, child);
   }
 
+  /** A cluster's redis-server on `port`, configured as production is; its files in its own folder. */
+  private startRedis(port: number) {
+    const dir = path.join(this.dir, `redis-${port}`);
+    mkdirSync(dir, { recursive: true });
+    this.run(`redis-${port}`, 'redis-server', [
+      '--bind', '127.0.0.1', '--port', String(port), '--dir', dir,
+      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction',
+      '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
+    ]);
+  }
+
+  /** The port of the primary that holds `room`'s slot now (none while it fails over). */
+  primaryOf(room: string): number | undefined {
+    const alive = this.redisPorts.filter((p) => this.procs.has(`redis-${p}`));
+    const slot = Number(cli(alive[0], 'CLUSTER', 'KEYSLOT', `sb:{${room}}:meta`));
+    const holds = (port: number) => {
+      const mine = cli(port, 'CLUSTER', 'NODES').split('\n').find((l) => l.includes('myself,master')) ?? '';
+      return mine.split(' ').slice(8).some((range) => {
+        const [from, to] = range.split('-').map(Number);
+        return slot >= from && slot <= (to ?? from);
+      });
+    };
+    return alive.find(holds);
+  }
+
+  /** SIGKILLs the redis-server on `port`; `restartRedis` brings it back on the same files. */
+  killRedis(port: number) {
+    this.kill(`redis-${port}`);
+  }
+
+  restartRedis(port: number) {
+    this.startRedis(port);
+  }
+
   startNode(name: NodeName) {
     this.run(name, path.join(ROOT, 'target/debug/sketchboard'), [
       '--addr', this.nodes[name],
       '--database-url', `sqlite://${this.dir}/node-${name}.db`,
-      '--redis-url', `redis://127.0.0.1:${this.redisPort}`,
+      '--redis-url', this.redisPorts.map((p) => `redis://127.0.0.1:${p}`).join(','),
+      '--redis-replicas', '1',
       '--trusted-proxies', '127.0.0.1',
     ], {
       LEPTOS_OUTPUT_NAME: 'sketchboard',
@@ -112,8 +173,8 @@ export class Cluster {
     });
   }
 
-  /** SIGKILL: the node gets no chance to say goodbye. */
-  kill(name: NodeName) {
+  /** SIGKILL: the process gets no chance to say goodbye. */
+  kill(name: string) {
     const child = this.procs.get(name);
     this.procs.delete(name);
     child?.kill('SIGKILL');

@@ -49,8 +49,11 @@ impl Conn {
     }
 }
 
-/// The primaries of a `CLUSTER NODES` answer: each line is `id host:port@bus
-/// flags …`, and a primary's flags name `master` (and not `fail`).
+/// The primaries that hold slots, in a `CLUSTER NODES` answer: each line is
+/// `id host:port@bus flags master ping pong epoch state slots…`, and such a
+/// primary's flags name `master` (not `fail`) and its line ends with slots.
+/// (A primary given slots later lacks the Functions until the first call
+/// that reaches it loads them: `RedisLink::call`.)
 fn primaries_in(listed: &str) -> Vec<(String, u16)> {
     listed
         .lines()
@@ -58,7 +61,8 @@ fn primaries_in(listed: &str) -> Vec<(String, u16)> {
             let mut fields = line.split_whitespace().skip(1);
             let (address, flags) = (fields.next()?, fields.next()?);
             let flags: Vec<&str> = flags.split(',').collect();
-            if !flags.contains(&"master") || flags.iter().any(|f| f.starts_with("fail")) {
+            let holds_slots = line.split_whitespace().nth(8).is_some();
+            if !flags.contains(&"master") || flags.iter().any(|f| f.starts_with("fail")) || !holds_slots {
                 return None;
             }
             let (host, port) = address.split('@').next()?.rsplit_once(':')?;
@@ -174,7 +178,8 @@ mod tests {
         let listed = "a1 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460\n\
                       b2 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922\n\
                       c3 127.0.0.1:7003@17003 master,fail - 0 0 3 connected\n\
-                      d4 127.0.0.1:7004@17004 slave a1 0 0 1 connected\n";
+                      d4 127.0.0.1:7004@17004 slave a1 0 0 1 connected\n\
+                      e5 127.0.0.1:7005@17005 master - 0 0 4 connected\n";
         assert_eq!(primaries_in(listed), vec![("127.0.0.1".to_owned(), 7001), ("127.0.0.1".to_owned(), 7002)]);
     }
 }

@@ -168,7 +168,11 @@ impl RedisCluster {
             s.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")
                 && (replication.contains("role:master") || replication.contains("master_link_status:up"))
         };
-        while !servers.iter().all(ready) {
+        let agreed = || {
+            let check = Command::new("redis-cli").args(["--cluster", "check", &addresses[0]]).output();
+            check.is_ok_and(|c| c.status.success())
+        };
+        while !servers.iter().all(ready) || !agreed() {
             assert!(Instant::now() < deadline, "the Redis Cluster did not come up within {PATIENCE:?}");
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
