@@ -54,6 +54,9 @@ pub struct Metrics {
     pub pictures: Family<Why, Counter>,
     /// Picture requests waiting for a turn to draw.
     pub pictures_waiting: Gauge,
+    /// Rooms whose shared log was found to have lost changes a node had
+    /// recorded or read (a Redis failover to a replica that lacked them).
+    pub log_rewinds: Counter,
     /// Bytes this process has made the disk write (`/proc/self/io`), read at each scrape.
     bytes_written: Gauge,
 }
@@ -76,6 +79,7 @@ impl Metrics {
             limited: Family::default(),
             pictures: Family::default(),
             pictures_waiting: Gauge::default(),
+            log_rewinds: Counter::default(),
             bytes_written: Gauge::default(),
             registry: Registry::default(),
         };
@@ -91,6 +95,11 @@ impl Metrics {
             "deliveries",
             "Messages from rooms handed to members' sockets, by who wrote them (room or member)",
             m.deliveries.clone(),
+        );
+        registry.register(
+            "log_rewinds",
+            "Times a room's shared log had lost changes this node recorded or read (a Redis failover to a replica behind); the room took a new epoch",
+            m.log_rewinds.clone(),
         );
         registry.register("limited", "Requests refused by a per-address limit, by limit", m.limited.clone());
         registry.register(

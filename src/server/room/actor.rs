@@ -404,7 +404,7 @@ impl Room {
 
 /// A new room's incarnation: 53 random bits (exact in JavaScript), never 0
 /// (rooms older than epochs).
-fn fresh_epoch() -> u64 {
+pub(super) fn fresh_epoch() -> u64 {
     rand::random::<u64>() >> 11 | 1
 }
 

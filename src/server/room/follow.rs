@@ -71,8 +71,20 @@ impl Room {
             return Ok(());
         }
         loop {
-            let entries = self.shared.store.read_log(&self.name, self.state.seq(), PAGE).await?;
+            // From the room's own latest change, when it knows it: the log must
+            // still hold it there. A Redis failover to a replica that lacked it
+            // rewinds the log, and the changes appended after would otherwise
+            // look like the next ones.
+            let tip = self.state.tip().cloned();
+            let after = tip.as_ref().map_or(self.state.seq(), |(seq, ..)| seq - 1);
+            let mut entries = self.shared.store.read_log(&self.name, after, PAGE).await?;
             let full = entries.len() == PAGE;
+            if let Some((seq, client, op)) = tip {
+                if !entries.first().is_some_and(|e| e.seq == seq && e.client == client && e.op == op) {
+                    return self.rewound().await;
+                }
+                entries.remove(0);
+            }
             match self.state.follow(entries) {
                 Ok(out) => out.into_iter().for_each(|msg| self.feed.push(To::All, msg)),
                 Err(gap) => {
@@ -93,6 +105,10 @@ impl Room {
         let (base, asked) = RoomState::lost_race(commit);
         tracing::debug!(room = %self.name, base, "another appender got there first; judging again");
         self.reload().await?;
+        if self.state.seq() < base {
+            // Not a race: the log is shorter than what this room recorded.
+            return self.rewound().await;
+        }
         // The members hold the board as of `base`: send them what came after.
         let mut after = base;
         while after < self.state.seq() {
@@ -111,5 +127,16 @@ impl Room {
             }
         }
         Ok(())
+    }
+
+    /// The shared log lost changes this room had recorded or read (acknowledged
+    /// ones, unless a replica was required: see `--redis-replicas`). The room
+    /// takes a new epoch, so that no tab resumes past the loss as if its board
+    /// still held them, and every member resyncs from what the log holds.
+    pub(super) async fn rewound(&mut self) -> Result<(), StoreError> {
+        self.shared.metrics.log_rewinds.inc();
+        tracing::error!(room = %self.name, seq = self.state.seq(), "the log lost changes: new epoch, resyncing members");
+        self.shared.store.new_epoch(&self.name, super::actor::fresh_epoch()).await?;
+        self.reload_and_resync().await
     }
 }

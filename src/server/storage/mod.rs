@@ -116,6 +116,14 @@ pub trait RoomStore: Send + Sync + 'static {
 
     /// Whether the engine answers: for the health check.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Gives the room a new epoch (its log lost changes: `room::follow`), so
+    /// that tabs of the old one resync rather than resume. A log that cannot
+    /// lose what it acknowledged (SQLite's: one writer, its own file) keeps
+    /// its epoch.
+    async fn new_epoch(&self, _room: &RoomName, _epoch: u64) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -121,6 +121,9 @@ pub(crate) struct RoomState {
     staged_from: u64,
     /// The board as `board` messages and the seq they show (`hello.rs`).
     board_parts: Option<(u64, Arc<[Frame]>)>,
+    /// Who sent the change at `tip.0` and its op, when this room recorded or
+    /// read it: the shared log must still hold that change there (`tip`).
+    tip: Option<(u64, ClientId, u64)>,
 }
 
 impl RoomState {
@@ -138,7 +141,15 @@ impl RoomState {
             staged: Vec::new(),
             staged_from: room.seq,
             board_parts: None,
+            tip: None,
         }
+    }
+
+    /// The latest change this room recorded or read from the log, when the
+    /// board stands at it: (seq, client, op). A log that no longer holds that
+    /// change at that seq has lost it.
+    pub(crate) fn tip(&self) -> Option<&(u64, ClientId, u64)> {
+        self.tip.as_ref().filter(|(seq, ..)| *seq == self.seq)
     }
 
     pub(crate) fn board(&self) -> &Board {
@@ -263,6 +274,7 @@ impl RoomState {
                 Outcome::Refused { refusal, .. } => out.push((To::One(staged.author.member), refusal)),
                 Outcome::Accepted(record) => {
                     let Some(copies) = copies.next() else { break };
+                    self.tip = Some((record.seq, record.client, record.op));
                     self.recent.push(record.change);
                     // Everyone gets the same bytes, but for the author, whose
                     // copy carries its `op` as the confirmation.
@@ -300,6 +312,7 @@ impl RoomState {
                 return Err(Gap { seq: self.seq, found: e.seq });
             }
             self.seq = e.seq;
+            self.tip = Some((e.seq, e.client.clone(), e.op));
             let mark = self.last_ops.entry(e.client.clone()).or_default();
             *mark = (*mark).max(e.op);
             let record = e.into_record();

@@ -25,8 +25,9 @@ use std::sync::atomic::Ordering;
 use super::{
     Access, Append, Head, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms, pseudonym,
 };
-use keys::failed;
+use keys::{failed, keys};
 pub(crate) use log::Appended;
+use redis::AsyncCommands;
 use sketchboard_core::model::RoomName;
 pub(crate) use store::RedisStore;
 
@@ -117,6 +118,12 @@ impl RoomStore for RedisStore {
 
     async fn version(&self, room: &RoomName, seq: u64) -> Result<Option<Version>, StoreError> {
         self.board_at(room, seq).await
+    }
+
+    async fn new_epoch(&self, room: &RoomName, epoch: u64) -> Result<(), StoreError> {
+        let _: i64 =
+            self.conn().hset(keys(room).meta, "epoch", epoch).await.map_err(failed("giving a room a new epoch"))?;
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
