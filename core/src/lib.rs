@@ -9,11 +9,12 @@
 //! the channel beside the changes (`roster`: who is here, where they point); `viewport`
 //! the part of the board a tab shows (zoom and pan); `picture` a board drawn
 //! (outlines, SVG) alike everywhere, `lettering` the text on its shapes laid
-//! out alike, `occlusion` only what can be seen of it; `format` the board file
-//! of Export and Import.
+//! out alike, `freehand` a pen stroke's outline, `occlusion` only what can be
+//! seen of it; `format` the board file of Export and Import.
 
 pub mod editor;
 pub mod format;
+pub mod freehand;
 pub mod lettering;
 pub mod lobby;
 pub mod model;
