@@ -5,7 +5,9 @@
 //! it being killed, a change its replica did not get is not acknowledged
 //! (`--redis-replicas`), and each build's Functions live beside other builds'.
 
-use sketchboard::server::testing::{Append, FUNCTIONS_VERSION, Record, redis_store, redis_store_replicated};
+use sketchboard::server::testing::{
+    Append, FUNCTIONS_VERSION, Record, StoreError, redis_store, redis_store_replicated,
+};
 use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
 use crate::common::redis::RedisServer;
@@ -100,6 +102,37 @@ async fn a_change_its_replica_did_not_get_is_not_acknowledged() {
     store.append(&room, one(3, "c", 3, moved("a", 3.0))).await.unwrap();
     replica.wait_until_replicating();
     assert_eq!(replica.cli(&["HGET", "sb:{two-machines}:meta", "head"]), "3", "the replica has every change");
+}
+
+/// A failover to a replica that lacked a room's last change rewinds its log
+/// (done here by hand, as such a replica holds it), and another node appends
+/// in its place. An append that follows the lost change is refused as
+/// `Rewound`, not written on top of a log it does not follow; one that
+/// follows what the log holds goes in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_on_a_log_that_lost_its_change_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(dir.path());
+    let store = redis_store(&redis.url).await.unwrap();
+    let room = RoomName::parse("lost").unwrap();
+    store.append(&room, one(1, "c", 1, create("a", 0.0))).await.unwrap();
+    store.append(&room, one(2, "c", 2, moved("a", 2.0))).await.unwrap();
+    store.append(&room, one(3, "c", 3, moved("a", 3.0))).await.unwrap();
+    for undo in [&["XDEL", "sb:{lost}:log", "3-0"][..], &["XSETID", "sb:{lost}:log", "2-0"]] {
+        redis.cli(undo);
+    }
+    redis.cli(&["HSET", "sb:{lost}:meta", "head", "2"]);
+    redis.cli(&["HSET", "sb:{lost}:ops", "c", "2"]);
+    store.append(&room, one(3, "other", 1, moved("a", 30.0))).await.unwrap();
+
+    let on_top = Append { tip: Some((ClientId::parse("c").unwrap(), 3)), ..one(4, "c", 4, moved("a", 4.0)) };
+    let refused = store.append(&room, on_top).await.expect_err("the log no longer holds change 3 of c");
+    assert!(matches!(refused, StoreError::Rewound { head: 3 }), "{refused:?}");
+    let following = Append { tip: Some((ClientId::parse("other").unwrap(), 1)), ..one(4, "c", 4, moved("a", 4.0)) };
+    store.append(&room, following).await.unwrap();
+    let ops: Vec<(String, u64)> =
+        whole_log(&store, &room).await.iter().map(|e| (e.client.as_str().to_owned(), e.op)).collect();
+    assert_eq!(ops, [("c", 1), ("c", 2), ("other", 1), ("c", 4)].map(|(c, op)| (c.to_owned(), op)));
 }
 
 /// A room loads while another node appends: what it loads is one moment of

@@ -37,6 +37,22 @@ impl Conn {
         Ok(primaries_in(&listed).into_iter().map(|p| Primary(Some(p))).collect())
     }
 
+    /// Whether Redis answers: the one Redis, or any node of the cluster (a
+    /// shard failing over leaves the others' rooms served, so it must not
+    /// make the whole node unhealthy).
+    pub(crate) async fn ping(&self) -> RedisResult<()> {
+        let ping = redis::cmd("PING");
+        let Conn::Cluster(c) = self else { return ping.query_async(&mut self.clone()).await };
+        let mut failed = None;
+        for _ in 0..3 {
+            match c.clone().route_command(ping.clone(), RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random)).await {
+                Ok(_) => return Ok(()),
+                Err(e) => failed = Some(e),
+            }
+        }
+        Err(failed.unwrap_or_else(|| (redis::ErrorKind::Io, "no node answered").into()))
+    }
+
     /// Runs `cmd` (one that names no key: `FUNCTION`, `SCAN`) on `primary`.
     pub(crate) async fn on(&self, primary: &Primary, cmd: &Cmd) -> RedisResult<Value> {
         match (self, &primary.0) {
@@ -168,7 +184,7 @@ mod tests {
         assert!(!one_slot(&lobby));
         // A Function call and the WAIT after it go together, to the room's primary.
         let mut durable = redis::pipe();
-        durable.cmd("FCALL").arg("sb_append_v3").arg(2).arg("sb:{r1}:log").arg("sb:{r1}:meta").arg(7);
+        durable.cmd("FCALL").arg("sb_append_v4").arg(2).arg("sb:{r1}:log").arg("sb:{r1}:meta").arg(7);
         durable.cmd("WAIT").arg(1).arg(1000);
         assert!(one_slot(&durable));
     }

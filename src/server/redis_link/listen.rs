@@ -33,18 +33,30 @@ impl Shards {
     /// Subscriptions over `conn`, whose client sends what it hears to `pushed`.
     pub(crate) fn new(conn: ClusterConnection, mut pushed: UnboundedReceiver<PushInfo>) -> Shards {
         let routes = Routes::default();
-        let to = routes.clone();
+        let (to, again) = (routes.clone(), conn.clone());
         tokio::spawn(async move {
             while let Some(push) = pushed.recv().await {
-                if push.kind != PushKind::SMessage {
-                    continue;
-                }
                 let mut data = push.data.into_iter().map(|v| redis::from_redis_value::<String>(v).ok());
-                let (Some(Some(channel)), Some(Some(said))) = (data.next(), data.next()) else { continue };
-                if let Ok(routes) = to.lock()
-                    && let Some(room) = routes.get(&channel)
-                {
-                    let _ = room.send((channel, said));
+                let Some(Some(channel)) = data.next() else { continue };
+                let routed = to.lock().ok().and_then(|routes| routes.get(&channel).cloned());
+                match (push.kind, routed) {
+                    (PushKind::SMessage, Some(room)) => {
+                        if let Some(Some(said)) = data.next() {
+                            let _ = room.send((channel, said));
+                        }
+                    }
+                    // Redis ends a shard channel's subscriptions when its slot
+                    // moves to another primary; a room still listening
+                    // subscribes again, and the client finds the new primary.
+                    (PushKind::SUnsubscribe, Some(_)) => {
+                        let mut again = again.clone();
+                        tokio::spawn(async move {
+                            if let Err(e) = again.ssubscribe(&channel).await {
+                                tracing::warn!(%channel, error = %e, "could not subscribe again after a slot moved");
+                            }
+                        });
+                    }
+                    _ => {}
                 }
             }
         });

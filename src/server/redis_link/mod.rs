@@ -7,7 +7,7 @@
 //!
 //! The Functions libraries are versioned by name: this build's are
 //! `sketchboard_v{FUNCTIONS_VERSION}` and `sketchboard_peers_v…`, and each of
-//! their functions carries the version too (`sb_append_v3`), so nodes of two
+//! their functions carries the version too (`sb_append_v4`), so nodes of two
 //! builds can share one Redis during a rolling upgrade, each calling its own
 //! code. A node loads its version's libraries on every primary when it
 //! connects and never replaces a library: one already there under this
@@ -48,10 +48,10 @@ pub(crate) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> R
 /// The version of this build's Functions: in the name of each library and
 /// of each function. Bump it whenever a library's code changes (a test holds
 /// the code's hash to it).
-pub const FUNCTIONS_VERSION: u32 = 3;
+pub const FUNCTIONS_VERSION: u32 = 4;
 
 /// Starts an `FCALL` of this build's version of function `name` (in version
-/// 3, `sb_append` calls `sb_append_v3`); run it with `RedisLink::call`.
+/// 4, `sb_append` calls `sb_append_v4`); run it with `RedisLink::call`.
 pub(crate) fn fcall(name: &str) -> redis::Cmd {
     let mut call = redis::cmd("FCALL");
     call.arg(format!("{name}_v{FUNCTIONS_VERSION}"));
@@ -86,6 +86,17 @@ pub(super) struct RedisLink {
     replicas: u32,
 }
 
+/// Whether a write reached the replicas required (`RedisLink::call_durable`):
+/// `check` it before acknowledging what was written.
+#[must_use]
+pub(crate) struct Replicated(redis::RedisResult<()>);
+
+impl Replicated {
+    pub(crate) fn check(self) -> redis::RedisResult<()> {
+        self.0
+    }
+}
+
 /// How long a write waits for its replicas before it is refused.
 const REPLICATED_WITHIN_MS: u64 = 1000;
 
@@ -110,8 +121,22 @@ impl RedisLink {
             let conn = ConnectionManager::new_with_config(client.clone(), config)
                 .await
                 .map_err(failed("connecting to Redis"))?;
-            let channels = Channels::Single(client);
-            return Ok(RedisLink { conn: Conn::Single(conn), channels, node, libraries: Arc::default(), replicas: 0 });
+            let info: String = redis::cmd("INFO")
+                .arg("cluster")
+                .query_async(&mut conn.clone())
+                .await
+                .map_err(failed("asking Redis whether it is a cluster"))?;
+            // One node of a cluster named alone: the cluster client finds the rest.
+            if !info.contains("cluster_enabled:1") {
+                let channels = Channels::Single(client);
+                return Ok(RedisLink {
+                    conn: Conn::Single(conn),
+                    channels,
+                    node,
+                    libraries: Arc::default(),
+                    replicas: 0,
+                });
+            }
         }
         let cluster = || {
             ClusterClientBuilder::new(addresses.clone())
@@ -220,15 +245,18 @@ impl RedisLink {
         }
     }
 
-    /// Runs `call` (an `fcall` that writes what is acknowledged) as `call`
-    /// does; with replicas required (`--redis-replicas`), follows it in the
-    /// same round trip, on the same primary, with `WAIT`, and fails unless
-    /// that many replicas have it within `REPLICATED_WITHIN_MS`. A failure
-    /// then means "not acknowledged", not "not written": the caller's retry
-    /// meets its own write (a stale op, a moved head) and reads it back.
-    pub(crate) async fn call_durable<T: FromRedisValue>(&self, call: &redis::Cmd) -> redis::RedisResult<T> {
+    /// Runs `call` (an `fcall` that may write what is acknowledged) as `call`
+    /// does, and answers with its reply a `Replicated` to check before
+    /// acknowledging what it wrote: with replicas required
+    /// (`--redis-replicas`), the call is followed in the same round trip, on
+    /// the same primary, by `WAIT`. (A reply that wrote nothing needs no
+    /// check: a refused append is not an error of replication.)
+    pub(crate) async fn call_durable<T: FromRedisValue>(
+        &self,
+        call: &redis::Cmd,
+    ) -> redis::RedisResult<(T, Replicated)> {
         if self.replicas == 0 {
-            return self.call(call).await;
+            return Ok((self.call(call).await?, Replicated(Ok(()))));
         }
         debug_assert!(one_slot(call), "a Function's keys span slots: {:?}", call.args_iter().collect::<Vec<_>>());
         let mut pipe = redis::pipe();
@@ -245,9 +273,10 @@ impl RedisLink {
                 "{replicated} of the {} replicas required had it within {REPLICATED_WITHIN_MS} ms",
                 self.replicas
             );
-            return Err(redis::RedisError::from((redis::ErrorKind::Io, "a write was not replicated", detail)));
+            let short = redis::RedisError::from((redis::ErrorKind::Io, "a write was not replicated", detail));
+            return Ok((answer, Replicated(Err(short))));
         }
-        Ok(answer)
+        Ok((answer, Replicated(Ok(()))))
     }
 
     /// Loads this build's libraries again, on every primary that lacks them.
@@ -324,7 +353,12 @@ mod tests {
         // When this fails, the Functions changed: bump FUNCTIONS_VERSION, then
         // record the new fingerprint here with it. Nodes of the last build keep
         // calling their own version's code meanwhile.
-        let recorded = [(1, 0x10a4_3428_20c0_283c_u64), (2, 0xa9df_08c8_86c0_96cc), (3, 0xfe45_e893_347e_aced)];
+        let recorded = [
+            (1, 0x10a4_3428_20c0_283c_u64),
+            (2, 0xa9df_08c8_86c0_96cc),
+            (3, 0xfe45_e893_347e_aced),
+            (4, 0x539a_2d89_65d4_31e9),
+        ];
         let now = fingerprint(&format!("{storage}{peers}"));
         assert!(recorded.contains(&(FUNCTIONS_VERSION, now)), "version {FUNCTIONS_VERSION}, code {now:#018x}");
     }

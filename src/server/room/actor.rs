@@ -377,6 +377,7 @@ impl Room {
                     return Ok(());
                 }
                 Err(e) if e.lost_race() => self.catch_up_and_judge_again(commit).await?,
+                Err(StoreError::Rewound { .. }) => return self.rewound().await,
                 Err(e) => {
                     tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
                     return self.reload_and_resync().await;

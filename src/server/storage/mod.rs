@@ -155,6 +155,11 @@ pub enum StoreError {
     /// (another node accepted it already): nothing was recorded.
     #[error("change {index} of the append repeats an op its client already had accepted (mark {mark})")]
     StaleOp { index: usize, mark: u64 },
+    /// The log no longer holds the change the appender had at its head (a
+    /// failover to a replica that lacked it): nothing was recorded; the log's
+    /// head is `head`.
+    #[error("the room's log lost changes (its head is {head})")]
+    Rewound { head: u64 },
 }
 
 impl StoreError {
@@ -237,6 +242,9 @@ pub struct LoadedRoom {
     /// The latest snapshot's size, and the size of the log since it, in bytes.
     pub snapshot_bytes: usize,
     pub log_bytes_since_snapshot: usize,
+    /// The latest change's seq, client and op, where the engine read it (a
+    /// shared log's: see `Append::tip`).
+    pub tip: Option<(u64, ClientId, u64)>,
 }
 
 /// What one commit of a room records.
@@ -254,6 +262,10 @@ pub struct Append {
     /// Whether to bring the room's lobby line up to date (seq, shape count, when it changed).
     pub refresh: bool,
     pub shape_count: usize,
+    /// The client and op of the change the room holds at the seq these
+    /// records follow, where it knows it: a shared log that no longer holds
+    /// it there lost changes, and refuses the append (`StoreError::Rewound`).
+    pub tip: Option<(ClientId, u64)>,
 }
 
 /// A snapshot, and the client marks it vouches for.

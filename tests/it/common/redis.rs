@@ -200,6 +200,25 @@ impl RedisCluster {
         &self.servers[self.primary_index(key)]
     }
 
+    /// Moves every slot of primary `from` to primary `to`, with their keys
+    /// (`redis-cli --cluster reshard`), as an operator rebalancing does.
+    pub(crate) fn move_slots(from: &RedisServer, to: &RedisServer) {
+        let nodes = from.cli(&["CLUSTER", "NODES"]);
+        let mine = nodes.lines().find(|l| l.contains("myself")).unwrap_or_default().to_owned();
+        let count = |range: &str| -> Option<u32> {
+            let (a, b) = range.split_once('-').unwrap_or((range, range));
+            Some(b.parse::<u32>().ok()? - a.parse::<u32>().ok()? + 1)
+        };
+        let slots: u32 = mine.split_whitespace().skip(8).filter_map(count).sum();
+        let moved = Command::new("redis-cli")
+            .args(["--cluster", "reshard", &format!("127.0.0.1:{}", from.port)])
+            .args(["--cluster-from", &from.cli(&["CLUSTER", "MYID"]), "--cluster-to", &to.cli(&["CLUSTER", "MYID"])])
+            .args(["--cluster-slots", &slots.to_string(), "--cluster-yes"])
+            .output()
+            .unwrap_or_else(|e| panic!("redis-cli could not run ({e})"));
+        assert!(moved.status.success(), "resharding failed: {}", String::from_utf8_lossy(&moved.stdout));
+    }
+
     /// SIGKILLs the primary that holds `key`'s slot; answers which server it was.
     pub(crate) fn kill_primary_of(&mut self, key: &str) -> usize {
         let at = self.primary_index(key);

@@ -141,7 +141,7 @@ impl RoomState {
             staged: Vec::new(),
             staged_from: room.seq,
             board_parts: None,
-            tip: None,
+            tip: room.tip,
         }
     }
 
@@ -234,6 +234,7 @@ impl RoomState {
                 snapshot: snapshot.flatten(),
                 refresh: self.disk.refresh_due(now),
                 shape_count: self.board.len(),
+                tip: self.tip.as_ref().filter(|(seq, ..)| *seq == self.staged_from).map(|(_, c, op)| (c.clone(), *op)),
                 records,
             }
         });

@@ -16,23 +16,48 @@ local function announce(command, channel, said)
   redis.call(command, channel, said)
 end
 
+-- Whether the log's entry at `seq` was sent by `client` as `op`.
+local function holds(log, seq, client, op)
+  local entry = redis.call('XRANGE', log, seq .. '-0', seq .. '-0')[1]
+  if not entry then
+    return false
+  end
+  local fields, sent_by, sent_as = entry[2], nil, nil
+  for i = 1, #fields, 2 do
+    if fields[i] == 'client' then
+      sent_by = fields[i + 1]
+    elseif fields[i] == 'op' then
+      sent_as = fields[i + 1]
+    end
+  end
+  return sent_by == client and sent_as == op
+end
+
 -- keys: log, meta, ops. args: expected head, epoch (kept from the room's
--- first change on), time (ms), wake-up command and channel (`announce`), then client, op, change and
--- author's person number ('' when unknown) for each record. Refuses a record whose op is at or below its client's mark
+-- first change on), time (ms), wake-up command and channel (`announce`), the
+-- client and op of the change the caller holds at the expected head ('' and
+-- '' when it does not know it), then client, op, change and author's person
+-- number ('' when unknown) for each record. Refuses a log that no longer
+-- holds the caller's change where it was ({'rewound', head}: a failover to a
+-- replica that lacked it), a record whose op is at or below its client's mark
 -- ({'stale', index, mark}), or a head that moved ({'conflict', head}: the
 -- caller reads what it missed, re-validates and tries again); otherwise
 -- appends every record, moves the marks and the head, wakes the room's
 -- readers and answers {'ok', head, epoch}.
 local function append(keys, args)
   local log, meta, ops = keys[1], keys[2], keys[3]
-  for i = 6, #args, 4 do
+  local head = tonumber(redis.call('HGET', meta, 'head') or '0')
+  local expected = tonumber(args[1])
+  if args[6] ~= '' and expected > 0 and not holds(log, expected, args[6], args[7]) then
+    return {'rewound', head}
+  end
+  for i = 8, #args, 4 do
     local mark = tonumber(redis.call('HGET', ops, args[i]) or '0')
     if tonumber(args[i + 1]) <= mark then
-      return {'stale', math.floor((i - 6) / 4), mark}
+      return {'stale', math.floor((i - 8) / 4), mark}
     end
   end
-  local head = tonumber(redis.call('HGET', meta, 'head') or '0')
-  if head ~= tonumber(args[1]) then
+  if head ~= expected then
     return {'conflict', head}
   end
   local epoch = redis.call('HGET', meta, 'epoch')
@@ -40,7 +65,7 @@ local function append(keys, args)
     epoch = args[2]
     redis.call('HSET', meta, 'epoch', epoch)
   end
-  for i = 6, #args, 4 do
+  for i = 8, #args, 4 do
     head = head + 1
     redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change', args[i + 2],
       'by', args[i + 3])

@@ -24,16 +24,22 @@ pub(crate) enum Appended {
     Stale { index: usize, mark: u64 },
     /// The head is no longer the one expected: nothing was recorded.
     Conflict { head: u64 },
+    /// The log no longer holds the caller's change at the expected head (it
+    /// lost changes): nothing was recorded.
+    Rewound { head: u64 },
 }
 
 impl RedisStore {
     /// Appends `records` (numbered from `expected_head + 1`) if the log's head
-    /// is still `expected_head` and no record's op is stale. `epoch` is kept
-    /// with the room's first change; `at_ms` is stored with every record.
+    /// is still `expected_head`, the log still holds `tip` (the client and op
+    /// of the caller's change at that head, when it knows it) there, and no
+    /// record's op is stale. `epoch` is kept with the room's first change;
+    /// `at_ms` is stored with every record.
     pub(super) async fn append_records(
         &self,
         room: &RoomName,
         expected_head: u64,
+        tip: Option<&(ClientId, u64)>,
         epoch: u64,
         at_ms: i64,
         records: &[Record],
@@ -42,12 +48,16 @@ impl RedisStore {
         let mut call = fcall("sb_append");
         call.arg(3).arg(&k.log).arg(&k.meta).arg(&k.ops);
         call.arg(expected_head).arg(epoch).arg(at_ms).arg(self.link.publish_command()).arg(&k.tail);
+        match tip {
+            Some((client, op)) => call.arg(client.as_str()).arg(*op),
+            None => call.arg("").arg(""),
+        };
         for r in records {
             let change = serde_json::to_string(&r.change)
                 .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;
             call.arg(r.client.as_str()).arg(r.op).arg(change).arg(r.by.map(|by| by.to_string()).unwrap_or_default());
         }
-        let reply: Vec<redis::Value> =
+        let (reply, replicated): (Vec<redis::Value>, _) =
             self.link.call_durable(&call).await.map_err(failed("appending to a room's log"))?;
         let corrupt =
             || StoreError::Corrupt { room: room.to_string(), detail: format!("sb_append answered {reply:?}") };
@@ -55,8 +65,11 @@ impl RedisStore {
         let number = |i: usize| reply.get(i).and_then(|v| redis::from_redis_value_ref::<u64>(v).ok());
         match word(0).as_deref() {
             Some("ok") => {
+                // Written; acknowledged only once where it must be.
+                replicated.check().map_err(failed("appending to a room's log"))?;
                 Ok(Appended::Recorded { head: number(1).ok_or_else(corrupt)?, epoch: number(2).ok_or_else(corrupt)? })
             }
+            Some("rewound") => Ok(Appended::Rewound { head: number(1).ok_or_else(corrupt)? }),
             Some("stale") => Ok(Appended::Stale {
                 index: number(1).ok_or_else(corrupt)? as usize,
                 mark: number(2).ok_or_else(corrupt)?,
@@ -163,6 +176,7 @@ impl RedisStore {
         // Up to the head just read: other nodes may be appending meanwhile.
         let entries = self.read_range(room, first, Some(head), None).await?;
         let mut recent = Recent::default();
+        let mut tip = None;
         let mut seq = first;
         let mut log_bytes_since_snapshot = 0;
         for e in entries {
@@ -178,6 +192,7 @@ impl RedisStore {
                 board.apply(&e.change).map_err(|err| corrupt(format!("change {} does not apply: {err}", e.seq)))?;
                 log_bytes_since_snapshot += e.bytes;
             }
+            tip = Some((e.seq, e.client, e.op));
             recent.push(e.change);
             seq = e.seq;
         }
@@ -199,6 +214,7 @@ impl RedisStore {
             epoch: Some(epoch),
             snapshot_bytes: snapshot.map_or(0, |s| s.len()),
             log_bytes_since_snapshot,
+            tip: tip.filter(|(at, ..)| *at == head),
         })
     }
 }

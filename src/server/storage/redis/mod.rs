@@ -43,9 +43,10 @@ impl RoomStore for RedisStore {
     async fn append(&self, room: &RoomName, append: Append) -> Result<(), StoreError> {
         let (Some(first), Some(last)) = (append.records.first(), append.records.last()) else { return Ok(()) };
         let (expected, last_seq) = (first.seq - 1, last.seq);
-        match self.append_records(room, expected, append.epoch, now_ms(), &append.records).await? {
+        match self.append_records(room, expected, append.tip.as_ref(), append.epoch, now_ms(), &append.records).await? {
             Appended::Recorded { .. } => {}
             Appended::Conflict { head } => return Err(StoreError::HeadMoved { head }),
+            Appended::Rewound { head } => return Err(StoreError::Rewound { head }),
             Appended::Stale { index, mark } => return Err(StoreError::StaleOp { index, mark }),
         }
         if let Some(snapshot) = &append.snapshot {
@@ -127,7 +128,6 @@ impl RoomStore for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = redis::cmd("PING").query_async(&mut self.conn()).await.map_err(failed("pinging Redis"))?;
-        Ok(())
+        self.conn().ping().await.map_err(failed("pinging Redis"))
     }
 }

@@ -58,7 +58,9 @@ impl RedisStore {
             .arg(self.link.publish_command())
             .arg(keys(room).tail)
             .clone();
-        let old: String = self.link.call_durable(&call).await.map_err(failed("storing a room's access"))?;
+        let (old, replicated): (String, _) =
+            self.link.call_durable(&call).await.map_err(failed("storing a room's access"))?;
+        replicated.check().map_err(failed("storing a room's access"))?;
         if !old.is_empty() && old != token {
             let _: i64 =
                 self.conn().del(token_key(&old)).await.map_err(failed("dropping a replaced view-only token"))?;

@@ -113,6 +113,8 @@ pub(super) fn load_room(conn: &Connection, room: &RoomName) -> Result<LoadedRoom
         epoch: Some(epoch.max(0) as u64),
         snapshot_bytes: snapshot.len(),
         log_bytes_since_snapshot,
+        // One writer, its own file: this log cannot lose what it recorded.
+        tip: None,
     })
 }
 
