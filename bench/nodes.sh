@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Sketchboard on one node with SQLite, one node on Redis, and two nodes on one
 # Redis (every room's members split between them, or each room's members on
-# one node, as a load balancer routing by room sends them), on the same open-loop load,
-# interleaved round by round (docs/benchmarks.md, "Several nodes"). The
+# one node, as a load balancer routing by room sends them), and two nodes
+# routed by room on a Redis Cluster of three primaries and three replicas
+# acknowledging a change once a replica has it (--redis-replicas 1), on the
+# same open-loop load, interleaved round by round (docs/benchmarks.md,
+# "Several nodes"). The
 # server side (the nodes and Redis) is pinned to core 0, the generator to
 # core 1; Redis runs as the docs ask (append-only, fsync on every write).
 # "Server CPU" adds up the nodes and Redis; Redis's own share is printed too.
 #
 #   bench/nodes.sh [ROUNDS]     # default 3; prints a Markdown table of medians
+#   CONFIGS="byroom cluster" bench/nodes.sh 1   # only some deployments
 #
 # Needs the release binaries and Debian's redis-server:
 #   cargo build --release -p sketchboard -p sketchboard-loadgen --features sketchboard/ssr
@@ -22,15 +26,45 @@ ticks() { # ticks PID: utime + stime of a process
   awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 
-redis_memory() { # bytes of data Redis holds
-  redis-cli -p "$redis_port" info memory | awk -F: '/^used_memory:/ { print $2 + 0 }'
+cluster_ports=(3950 3951 3952 3953 3954 3955)
+
+redis_memory() { # bytes of data Redis holds (a cluster's: every server's, replicas too)
+  local port total=0
+  for port in "${redis_ports[@]}"; do
+    total=$(( total + $(redis-cli -p "$port" info memory | awk -F: '/^used_memory:/ { print $2 + 0 }') ))
+  done
+  echo "$total"
+}
+
+start_cluster() { # six redis-server on core 0 made into a cluster: three primaries, three replicas
+  redis_pids=() redis_ports=("${cluster_ports[@]}")
+  local port
+  for port in "${cluster_ports[@]}"; do
+    rm -rf "$out/redis-$port" && mkdir -p "$out/redis-$port"
+    taskset -c 0 redis-server --bind 127.0.0.1 --port "$port" --dir "$out/redis-$port" --appendonly yes \
+      --appendfsync always --save "" --maxmemory-policy noeviction --cluster-enabled yes \
+      --cluster-config-file nodes.conf --cluster-node-timeout 2000 >"$out/redis-$port.log" 2>&1 &
+    redis_pids+=($!)
+  done
+  for port in "${cluster_ports[@]}"; do until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done; done
+  redis-cli --cluster create $(printf '127.0.0.1:%s ' "${cluster_ports[@]}") --cluster-replicas 1 --cluster-yes \
+    >"$out/cluster-create.log"
+  until redis-cli --cluster check "127.0.0.1:${cluster_ports[0]}" >/dev/null 2>&1; do sleep 0.2; done
+  # Every replica in step with its primary: until then nothing can be acknowledged.
+  for port in "${cluster_ports[@]}"; do
+    until redis-cli -p "$port" info replication | grep -qE '^role:master|^master_link_status:up'; do sleep 0.2; done
+  done
+  cluster_url=$(printf 'redis://127.0.0.1:%s,' "${cluster_ports[@]}")
+  cluster_url=${cluster_url%,}
 }
 
 start_redis() {
+  redis_ports=("$redis_port")
   rm -rf "$out/redis" && mkdir -p "$out/redis"
   taskset -c 0 redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$out/redis" --appendonly yes \
     --appendfsync always --save "" --maxmemory-policy noeviction >"$out/redis.log" 2>&1 &
   redis_pid=$!
+  redis_pids=("$redis_pid")
   until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
 }
 
@@ -42,37 +76,46 @@ start_node() { # start_node INDEX [--redis-url URL]: starts a node, adds its pid
   until curl -sf "127.0.0.1:${ports[$i]}/healthz" >/dev/null; do sleep 0.1; done
 }
 
-start() { # start CONFIG: sqlite | redis1 | redis2 | byroom; sets pids, servers, redis_pid
-  pids=() redis_pid=
+start() { # start CONFIG: sqlite | redis1 | redis2 | byroom | cluster; sets pids, servers, redis_pids
+  pids=() redis_pids=()
   case $1 in
     sqlite) start_node 0 ;;
     redis1) start_redis; start_node 0 --redis-url "redis://127.0.0.1:$redis_port" ;;
     redis2 | byroom) start_redis; start_node 0 --redis-url "redis://127.0.0.1:$redis_port"
       start_node 1 --redis-url "redis://127.0.0.1:$redis_port" ;;
+    cluster) start_cluster
+      start_node 0 --redis-url "$cluster_url" --redis-replicas 1
+      start_node 1 --redis-url "$cluster_url" --redis-replicas 1 ;;
   esac
   servers="ws://127.0.0.1:${ports[0]}"
   routing=()
-  if [[ $1 == redis2 || $1 == byroom ]]; then servers+=",ws://127.0.0.1:${ports[1]}"; fi
-  if [[ $1 == byroom ]]; then routing=(--route-by-room); fi
+  if [[ $1 == redis2 || $1 == byroom || $1 == cluster ]]; then servers+=",ws://127.0.0.1:${ports[1]}"; fi
+  if [[ $1 == byroom || $1 == cluster ]]; then routing=(--route-by-room); fi
 }
 
 stop() {
-  for pid in "${pids[@]}" $redis_pid; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}" $redis_pid; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
+  for pid in "${pids[@]}" "${redis_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" "${redis_pids[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
+}
+
+redis_ticks() { # CPU ticks of every Redis process
+  local pid total=0
+  for pid in "${redis_pids[@]}"; do total=$(( total + $(ticks "$pid") )); done
+  echo "$total"
 }
 
 load() { # load CONFIG NAME ARGS...
   local config=$1 name=$2 before=0 after=0 mem_before=0 mem_after=0
   shift 2
-  local all=$(IFS=,; echo "${pids[*]}${redis_pid:+,$redis_pid}")
-  if [[ -n $redis_pid ]]; then before=$(ticks "$redis_pid") mem_before=$(redis_memory); fi
+  local all=$(IFS=,; echo "${pids[*]}${redis_pids[*]:+,${redis_pids[*]}}" | tr ' ' ',')
+  if (( ${#redis_pids[@]} )); then before=$(redis_ticks) mem_before=$(redis_memory); fi
   row=$(taskset -c 1 target/release/loadgen --server "$servers" "${routing[@]}" --server-pid "$all" --log error --json "$@")
-  if [[ -n $redis_pid ]]; then after=$(ticks "$redis_pid") mem_after=$(redis_memory); fi
+  if (( ${#redis_pids[@]} )); then after=$(redis_ticks) mem_after=$(redis_memory); fi
   echo "{\"config\":\"$config\",\"load\":\"$name\",\"redis_cpu\":$(( after - before )),\"redis_bytes\":$(( mem_after - mem_before )),\"row\":$row}" >>"$out/results.jsonl"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  for config in sqlite redis1 redis2 byroom; do
+  for config in ${CONFIGS:-sqlite redis1 redis2 byroom cluster}; do
     start "$config"; load "$config" fanout fanout --readers 200 --rate-hz 100 --seconds 10; stop
     start "$config"; load "$config" rooms rooms --seconds 10; stop
     echo "round $round: $config done" >&2
@@ -87,7 +130,8 @@ def med(xs):
     return statistics.median(xs) if xs else float('nan')
 loads = {'fanout': '1 writer × 200 readers, 100 changes/s', 'rooms': '100 rooms × 10 members × 20 Hz'}
 configs = {'sqlite': 'one node, SQLite', 'redis1': 'one node, Redis', 'redis2': 'two nodes, one Redis, rooms split',
-           'byroom': 'two nodes, one Redis, routed by room'}
+           'byroom': 'two nodes, one Redis, routed by room',
+           'cluster': 'two nodes, Redis Cluster (3 primaries + 3 replicas, --redis-replicas 1), routed by room'}
 print('| load | deployment | deliveries/s | per server CPU-s | delivery p50 / p99 ms | ack p50 / p99 ms | server CPU s (of it Redis) | Redis memory per change | lost | rounds |')
 print('|---|---|---|---|---|---|---|---|---|---|')
 for load, label in loads.items():

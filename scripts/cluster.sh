@@ -77,6 +77,13 @@ else
     redis-cli --cluster check "127.0.0.1:${redis_ports[0]}" >/dev/null 2>&1 && break
     sleep 0.2
   done
+  # Every replica in step with its primary (until then nothing can be acknowledged).
+  for port in "${redis_ports[@]}"; do
+    for _ in $(seq 1 100); do
+      redis-cli -p "$port" info replication | grep -qE '^role:master|^master_link_status:up' && break
+      sleep 0.2
+    done
+  done
   redis_url=$(printf 'redis://127.0.0.1:%s,' "${redis_ports[@]}")
   redis_url=${redis_url%,}
   replicas=1
