@@ -97,6 +97,9 @@ export class Cluster {
         stdio: 'ignore',
       });
       await waitFor('the Redis Cluster', async () => clusterAgrees(redisPorts[0]), c.exited);
+      // Every replica in step with its primary: until then nothing can be acknowledged.
+      const inStep = (p: number) => /^(role:master|master_link_status:up)/m.test(cli(p, 'INFO', 'replication'));
+      await waitFor('the replicas', async () => redisPorts.every(inStep), c.exited);
       for (const name of ['a', 'b', 'c'] as const) c.startNode(name);
       const haproxy = existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy';
       c.run('haproxy', haproxy, ['-db', '-f', path.join(ROOT, 'deploy/haproxy.cfg')], {
