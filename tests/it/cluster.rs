@@ -4,7 +4,8 @@
 //! nodes see one order and each other's pointers (which cross only by the
 //! room's sharded Pub/Sub channel: nothing polls for them); the lobby, whose
 //! keys sit on other primaries, lists the rooms on both nodes; and a node that
-//! restarts loads its rooms from the cluster. With replicas, a primary killed
+//! restarts loads its rooms from the cluster; each build's Functions go on
+//! every primary beside other builds'. With replicas, a primary killed
 //! with SIGKILL loses nothing acknowledged: its replica takes over with every
 //! change, and appends are acknowledged again once a replica is back.
 
@@ -12,7 +13,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::json;
-use sketchboard::server::testing::{Append, Record, redis_store_replicated};
+use sketchboard::server::testing::{Append, FUNCTIONS_VERSION, Record, redis_store, redis_store_replicated};
 use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
 use crate::common::redis::{RedisCluster, node_at};
@@ -202,4 +203,42 @@ async fn a_rooms_slot_moves_while_it_is_written() {
     assert!(acknowledged.iter().all(|s| seqs.contains(s)), "every acknowledged change is in it");
     assert!(log.iter().all(|e| e.op == e.seq), "each change once, at the seq it was sent for");
     assert!(acknowledged.len() > 50, "the writer kept writing: {} changes", acknowledged.len());
+}
+
+/// A library of version `v` whose one function, `sb_append_v{v}`, answers `answer`.
+fn library(v: u32, answer: &str) -> String {
+    format!("#!lua name=sketchboard_v{v}\nredis.register_function('sb_append_v{v}', function() return '{answer}' end)")
+}
+
+/// A rolling upgrade on a cluster: a newer build's library on one primary is
+/// left alone; this build's goes on every primary; a primary that lost them
+/// (flushed, as a primary newly given slots may be) gets them again from the
+/// first call that reaches it; and other code under this build's version on
+/// any one primary stops a node from starting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_primary_gets_this_builds_functions_and_keeps_the_others() {
+    let rd = tempfile::tempdir().unwrap();
+    let cluster = RedisCluster::start(rd.path());
+    let (ours, next) = (FUNCTIONS_VERSION, FUNCTIONS_VERSION + 1);
+    let newer = &cluster.servers[1];
+    assert_eq!(newer.cli(&["FUNCTION", "LOAD", &library(next, "newer code")]), format!("sketchboard_v{next}"));
+    let store = redis_store(&cluster.url).await.unwrap();
+    for primary in &cluster.servers {
+        assert!(primary.cli(&["FUNCTION", "LIST"]).contains(&format!("sketchboard_v{ours}")), "on every primary");
+    }
+    assert_eq!(newer.cli(&["FCALL", &format!("sb_append_v{next}"), "0"]), "newer code", "left as it was");
+
+    let room = RoomName::parse("upgrade").unwrap();
+    let primary = cluster.primary_of("sb:{upgrade}:meta");
+    assert_eq!(primary.cli(&["FUNCTION", "FLUSH"]), "OK");
+    let shape = Shape::new(ShapeId::parse("a").unwrap(), ShapeKind::Circle, 0.0, 10.0);
+    store.append(&room, record(1, Change::Create { shape })).await.unwrap();
+    assert!(primary.cli(&["FUNCTION", "LIST"]).contains(&format!("sketchboard_v{ours}")), "loaded there again");
+    assert_eq!(store.head(&room).await.unwrap().seq, 1);
+
+    let other = cluster.servers.iter().find(|s| s.url != primary.url).unwrap();
+    other.cli(&["FUNCTION", "DELETE", &format!("sketchboard_v{ours}")]);
+    other.cli(&["FUNCTION", "LOAD", &library(ours, "other code")]);
+    let refused = redis_store(&cluster.url).await.err().expect("a node with other code under its version refuses");
+    assert!(refused.to_string().contains("already exists"), "{refused}");
 }

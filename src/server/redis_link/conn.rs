@@ -32,7 +32,8 @@ impl Conn {
     pub(crate) async fn primaries(&self) -> RedisResult<Vec<Primary>> {
         let Conn::Cluster(c) = self else { return Ok(vec![Primary(None)]) };
         let nodes = redis::cmd("CLUSTER").arg("NODES").clone();
-        let listed = c.clone().route_command(nodes, RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random)).await?;
+        let random = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
+        let listed = c.clone().route_command(nodes, random).await.and_then(Value::extract_error)?;
         let listed: String = redis::from_redis_value(listed)?;
         Ok(primaries_in(&listed).into_iter().map(|p| Primary(Some(p))).collect())
     }
@@ -45,7 +46,8 @@ impl Conn {
         let Conn::Cluster(c) = self else { return ping.query_async(&mut self.clone()).await };
         let mut failed = None;
         for _ in 0..3 {
-            match c.clone().route_command(ping.clone(), RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random)).await {
+            let random = RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random);
+            match c.clone().route_command(ping.clone(), random).await.and_then(Value::extract_error) {
                 Ok(_) => return Ok(()),
                 Err(e) => failed = Some(e),
             }
@@ -54,11 +56,13 @@ impl Conn {
     }
 
     /// Runs `cmd` (one that names no key: `FUNCTION`, `SCAN`) on `primary`.
+    /// A refusal is an error, as from one Redis (the cluster client answers
+    /// a routed command's refusal as a value).
     pub(crate) async fn on(&self, primary: &Primary, cmd: &Cmd) -> RedisResult<Value> {
         match (self, &primary.0) {
             (Conn::Cluster(c), Some((host, port))) => {
                 let to = RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host: host.clone(), port: *port });
-                c.clone().route_command(cmd.clone(), to).await
+                c.clone().route_command(cmd.clone(), to).await.and_then(Value::extract_error)
             }
             (conn, _) => cmd.query_async(&mut conn.clone()).await,
         }
