@@ -13,13 +13,14 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::json;
-use sketchboard::server::testing::{Append, FUNCTIONS_VERSION, Record, redis_store, redis_store_replicated};
-use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
+use sketchboard::server::testing::{Append, FUNCTIONS_VERSION, redis_store, redis_store_replicated};
+use sketchboard_core::model::{Change, RoomName};
 
 use crate::common::redis::{RedisCluster, node_at};
 use crate::common::{Client, eventually, whole_log};
 use crate::multinode::lobby_line;
 use crate::presence::{join_as, presence_until};
+use crate::redis_log::{create, library, moved, one};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_rooms_spread_over_a_cluster() {
@@ -97,13 +98,9 @@ async fn two_nodes_share_rooms_spread_over_a_cluster() {
     assert_eq!(again["shapes"].as_array().map(Vec::len), Some(2));
 }
 
+/// A change of the one tab these tests write as: op n is change n.
 fn record(seq: u64, change: Change) -> Append {
-    let record = Record { seq, client: ClientId::parse("tab").unwrap(), op: seq, change, by: None };
-    Append { records: vec![record], epoch: 1, creator: (seq == 1).then(|| "192.0.2.1".into()), ..Default::default() }
-}
-
-fn moved(x: f64) -> Change {
-    Change::Move { id: ShapeId::parse("a").unwrap(), x, y: 10.0 }
+    one(seq, "tab", seq, change)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,10 +109,9 @@ async fn a_killed_primary_loses_nothing_acknowledged() {
     let mut cluster = RedisCluster::start_replicated(rd.path(), 1);
     let store = redis_store_replicated(&cluster.url, 1).await.unwrap();
     let room = RoomName::parse("failover").unwrap();
-    let shape = Shape::new(ShapeId::parse("a").unwrap(), ShapeKind::Circle, 0.0, 10.0);
-    store.append(&room, record(1, Change::Create { shape })).await.unwrap();
+    store.append(&room, record(1, create("a", 0.0))).await.unwrap();
     for seq in 2..=30u64 {
-        store.append(&room, record(seq, moved(seq as f64))).await.unwrap();
+        store.append(&room, record(seq, moved("a", seq as f64))).await.unwrap();
     }
 
     let killed = cluster.kill_primary_of("sb:{failover}:meta");
@@ -129,7 +125,7 @@ async fn a_killed_primary_loses_nothing_acknowledged() {
     // With no replica left for the slot, nothing more is acknowledged until
     // the killed server comes back (as a replica).
     let unacknowledged = || async {
-        match store.append(&room, record(31, moved(31.0))).await {
+        match store.append(&room, record(31, moved("a", 31.0))).await {
             Ok(()) => panic!("acknowledged with no replica to hold it"),
             Err(e) if e.lost_race() || e.to_string().contains("not replicated") => Some(()),
             Err(_) => None, // the client still finding the new primary
@@ -138,7 +134,7 @@ async fn a_killed_primary_loses_nothing_acknowledged() {
     eventually("an append refused for want of a replica", Duration::from_millis(200), unacknowledged).await;
     cluster.servers[killed].restart();
     let appended = || async {
-        match store.append(&room, record(31, moved(31.0))).await {
+        match store.append(&room, record(31, moved("a", 31.0))).await {
             Ok(()) => Some(()),
             Err(e) if e.lost_race() => Some(()), // an earlier try wrote it, unacknowledged
             Err(_) => None,
@@ -161,8 +157,7 @@ async fn a_rooms_slot_moves_while_it_is_written() {
     let cluster = RedisCluster::start(rd.path());
     let store = redis_store_replicated(&cluster.url, 0).await.unwrap();
     let room = RoomName::parse("moving").unwrap();
-    let shape = Shape::new(ShapeId::parse("a").unwrap(), ShapeKind::Circle, 0.0, 10.0);
-    store.append(&room, record(1, Change::Create { shape })).await.unwrap();
+    store.append(&room, record(1, create("a", 0.0))).await.unwrap();
 
     let key = "sb:{moving}:meta";
     let from = cluster.primary_of(key);
@@ -174,7 +169,7 @@ async fn a_rooms_slot_moves_while_it_is_written() {
             let (mut acknowledged, mut refused) = (vec![1u64], 0);
             let mut seq = 2;
             while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                match store.append(&room, record(seq, moved(seq as f64))).await {
+                match store.append(&room, record(seq, moved("a", seq as f64))).await {
                     Ok(()) => {
                         acknowledged.push(seq);
                         seq += 1;
@@ -205,11 +200,6 @@ async fn a_rooms_slot_moves_while_it_is_written() {
     assert!(acknowledged.len() > 50, "the writer kept writing: {} changes", acknowledged.len());
 }
 
-/// A library of version `v` whose one function, `sb_append_v{v}`, answers `answer`.
-fn library(v: u32, answer: &str) -> String {
-    format!("#!lua name=sketchboard_v{v}\nredis.register_function('sb_append_v{v}', function() return '{answer}' end)")
-}
-
 /// A rolling upgrade on a cluster: a newer build's library on one primary is
 /// left alone; this build's goes on every primary; a primary that lost them
 /// (flushed, as a primary newly given slots may be) gets them again from the
@@ -231,8 +221,7 @@ async fn every_primary_gets_this_builds_functions_and_keeps_the_others() {
     let room = RoomName::parse("upgrade").unwrap();
     let primary = cluster.primary_of("sb:{upgrade}:meta");
     assert_eq!(primary.cli(&["FUNCTION", "FLUSH"]), "OK");
-    let shape = Shape::new(ShapeId::parse("a").unwrap(), ShapeKind::Circle, 0.0, 10.0);
-    store.append(&room, record(1, Change::Create { shape })).await.unwrap();
+    store.append(&room, record(1, create("a", 0.0))).await.unwrap();
     assert!(primary.cli(&["FUNCTION", "LIST"]).contains(&format!("sketchboard_v{ours}")), "loaded there again");
     assert_eq!(store.head(&room).await.unwrap().seq, 1);
 

@@ -13,16 +13,16 @@ use sketchboard_core::model::{Change, ClientId, RoomName, Shape, ShapeId, ShapeK
 use crate::common::redis::RedisServer;
 use crate::common::whole_log;
 
-fn one(seq: u64, client: &str, op: u64, change: Change) -> Append {
+pub(crate) fn one(seq: u64, client: &str, op: u64, change: Change) -> Append {
     let record = Record { seq, client: ClientId::parse(client).unwrap(), op, change, by: None };
     Append { records: vec![record], epoch: 1, creator: (seq == 1).then(|| "192.0.2.1".into()), ..Default::default() }
 }
 
-fn create(id: &str, x: f64) -> Change {
+pub(crate) fn create(id: &str, x: f64) -> Change {
     Change::Create { shape: Shape::new(ShapeId::parse(id).unwrap(), ShapeKind::Circle, x, 10.0) }
 }
 
-fn moved(id: &str, x: f64) -> Change {
+pub(crate) fn moved(id: &str, x: f64) -> Change {
     Change::Move { id: ShapeId::parse(id).unwrap(), x, y: 10.0 }
 }
 
@@ -167,7 +167,7 @@ async fn a_room_loaded_while_another_node_appends_is_one_moment_of_the_log() {
 }
 
 /// A one-function library of version `v` whose `sb_append` answers `answer`.
-fn library(v: u32, answer: &str) -> String {
+pub(crate) fn library(v: u32, answer: &str) -> String {
     format!("#!lua name=sketchboard_v{v}\nredis.register_function('sb_append_v{v}', function() return '{answer}' end)")
 }
 

@@ -149,7 +149,12 @@ impl RoomState {
     /// board stands at it: (seq, client, op). A log that no longer holds that
     /// change at that seq has lost it.
     pub(crate) fn tip(&self) -> Option<&(u64, ClientId, u64)> {
-        self.tip.as_ref().filter(|(seq, ..)| *seq == self.seq)
+        self.tip_at(self.seq)
+    }
+
+    /// The latest change recorded or read, if it is change `seq`.
+    fn tip_at(&self, seq: u64) -> Option<&(u64, ClientId, u64)> {
+        self.tip.as_ref().filter(|(at, ..)| *at == seq)
     }
 
     pub(crate) fn board(&self) -> &Board {
@@ -234,7 +239,7 @@ impl RoomState {
                 snapshot: snapshot.flatten(),
                 refresh: self.disk.refresh_due(now),
                 shape_count: self.board.len(),
-                tip: self.tip.as_ref().filter(|(seq, ..)| *seq == self.staged_from).map(|(_, c, op)| (c.clone(), *op)),
+                tip: self.tip_at(self.staged_from).map(|(_, c, op)| (c.clone(), *op)),
                 records,
             }
         });
