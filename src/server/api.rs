@@ -63,7 +63,19 @@ struct RoomNow {
     epoch: u64,
     /// People connected now (one person's several tabs count once).
     people: usize,
+    /// Several nodes: the node that owns the room, for operators (null with
+    /// one node, or before any node claimed it).
+    owner: Option<OwnerNow>,
     shapes: Board,
+}
+
+/// A room's owner as the API shows it: the node's name (as its log says at
+/// start), the lease's epoch, and whether the lease still runs.
+#[derive(Serialize)]
+struct OwnerNow {
+    node: String,
+    epoch: u64,
+    live: bool,
 }
 
 /// `GET /api/rooms/{room}` (and by token): the room as recorded now.
@@ -83,7 +95,12 @@ pub(super) async fn room(state: AppState, key: String, by: By) -> Response {
             Err(e) => return unavailable(e),
         },
     };
+    let owner = match state.store.owner(&room).await {
+        Ok(owner) => owner.map(|o| OwnerNow { node: o.node.name, epoch: o.epoch, live: o.live }),
+        Err(e) => return unavailable(e),
+    };
     Json(RoomNow {
+        owner,
         seq: loaded.seq,
         at,
         epoch: loaded.epoch.unwrap_or(0),

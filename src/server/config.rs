@@ -39,6 +39,20 @@ pub struct Config {
     #[arg(long, env = "SKETCHBOARD_REDIS_REPLICAS", default_value_t = 0)]
     pub redis_replicas: u32,
 
+    /// With --redis-url: how long a node's lease on a room lasts (ms) without
+    /// renewal (renewed every third of it). Only one node appends to a room,
+    /// its owner; this is how soon the others take over a room whose owner
+    /// died or hangs. Safety does not depend on it (docs/operations.md).
+    #[arg(long, env = "SKETCHBOARD_LEASE_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(300..=600_000))]
+    pub lease_ms: u64,
+
+    /// With --redis-url: where the other nodes reach this one
+    /// (http://HOST:PORT), to forward to it the sockets of the rooms it owns.
+    /// Unset, the address it listens on (an unspecified IP as 127.0.0.1,
+    /// which serves nodes on one machine only).
+    #[arg(long, env = "SKETCHBOARD_ADVERTISE_URL")]
+    pub advertise_url: Option<String>,
+
     /// How browsers reach this server, comma-separated (e.g.
     /// https://board.example.com): the only names it answers to, and the
     /// pages that may open WebSockets. Unset, it answers to IP addresses and

@@ -57,6 +57,11 @@ pub struct Metrics {
     /// Rooms whose shared log was found to have lost changes a node had
     /// recorded or read (a Redis failover to a replica that lacked them).
     pub log_rewinds: Counter,
+    /// Rooms this node stopped writing because another node took them over
+    /// (its lease ran out while it was paused or cut off: `room::lease`).
+    pub leases_lost: Counter,
+    /// WebSockets this node passed on to the node that owns their room (`forward`).
+    pub sockets_forwarded: Counter,
     /// Bytes this process has made the disk write (`/proc/self/io`), read at each scrape.
     bytes_written: Gauge,
 }
@@ -80,6 +85,8 @@ impl Metrics {
             pictures: Family::default(),
             pictures_waiting: Gauge::default(),
             log_rewinds: Counter::default(),
+            leases_lost: Counter::default(),
+            sockets_forwarded: Counter::default(),
             bytes_written: Gauge::default(),
             registry: Registry::default(),
         };
@@ -95,6 +102,16 @@ impl Metrics {
             "deliveries",
             "Messages from rooms handed to members' sockets, by who wrote them (room or member)",
             m.deliveries.clone(),
+        );
+        registry.register(
+            "leases_lost",
+            "Rooms this node stopped writing because another node took them over",
+            m.leases_lost.clone(),
+        );
+        registry.register(
+            "sockets_forwarded",
+            "WebSockets passed on to the node that owns their room",
+            m.sockets_forwarded.clone(),
         );
         registry.register(
             "log_rewinds",

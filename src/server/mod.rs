@@ -7,6 +7,7 @@
 //! - `edge`: the front door (TCP, HTTP/1.1, header deadlines, idle caps);
 //! - `routes`: HTTP (pages, `/ws/{room}`, `/healthz`, `/new`); `origin`: who may open a socket;
 //! - `connection`: one WebSocket, the edge where input is checked; `rate`: its rate limit;
+//!   `forward`: a writer's socket relayed to the node that owns its room;
 //! - `fairness`: per-address limits (connections, rooms opened and created);
 //! - `registry`: room name → running room actor; `room`: the actor that orders and records;
 //! - `storage`: the store (`RoomStore`: SQLite, or Redis for several nodes); `peers`: what
@@ -25,6 +26,7 @@ mod connection;
 mod edge;
 mod fairness;
 mod for_pages;
+mod forward;
 mod frame;
 pub(crate) mod lobby;
 mod metrics;
@@ -62,10 +64,10 @@ use registry::Registry;
 pub(crate) use routes::MountPages;
 use shutdown::{Drained, Shutdown};
 pub(crate) use state::AppState;
-use storage::Store;
 use storage::redis::RedisStore;
 pub use storage::redis::migrate::Copied;
 use storage::sqlite::SqliteStore;
+use storage::{Node, Store};
 
 /// A server that is listening.
 pub struct Running {
@@ -87,14 +89,15 @@ pub(crate) async fn start(
     mount_pages: MountPages,
 ) -> anyhow::Result<Running> {
     let metrics = Metrics::new();
-    let (store, peers) = open_store(&config, &metrics).await?;
+    let listener =
+        tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let node = Node::this_process(advertised(&config, addr));
+    let (store, peers) = open_store(&config, &metrics, &node).await?;
     let fairness = Fairness::new(config.address_limits());
     let registry = Registry::new(store.clone(), peers.clone(), fairness.clone(), metrics.clone(), config.room_limits());
     let shutdown = Shutdown::new();
     let (guard, drained) = shutdown::connection_tracking();
-    let listener =
-        tokio::net::TcpListener::bind(config.addr).await.with_context(|| format!("binding {}", config.addr))?;
-    let addr = listener.local_addr().context("reading the bound address")?;
     let shared = state::Shared {
         registry: registry.clone(),
         store: store.clone(),
@@ -117,9 +120,26 @@ pub(crate) async fn start(
     Ok(Running { addr, registry, shutdown, drained, task })
 }
 
+/// Where the other nodes reach this one: `--advertise-url`, or the address
+/// it listens on (an unspecified IP as loopback: nodes on one machine).
+fn advertised(config: &Config, mut addr: SocketAddr) -> String {
+    if let Some(url) = &config.advertise_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{addr}")
+}
+
 /// The store and the way to the other nodes: with `--redis-url`, the rooms'
-/// logs in that Redis and the nodes sharing it; otherwise the SQLite file, alone.
-async fn open_store(config: &Config, metrics: &std::sync::Arc<Metrics>) -> anyhow::Result<(Store, peers::Shared)> {
+/// logs in that Redis and the nodes sharing it (this one as `node`);
+/// otherwise the SQLite file, alone.
+async fn open_store(
+    config: &Config,
+    metrics: &std::sync::Arc<Metrics>,
+    node: &Node,
+) -> anyhow::Result<(Store, peers::Shared)> {
     let Some(url) = &config.redis_url else {
         let sqlite = SqliteStore::open_counted(&config.database_url, metrics.clone())
             .with_context(|| format!("opening the database {}", config.database_url))?;
@@ -129,8 +149,9 @@ async fn open_store(config: &Config, metrics: &std::sync::Arc<Metrics>) -> anyho
     let link = link.with_replicas(config.redis_replicas);
     // The store first: its Functions library replaces an older build's, which held the peers' functions too.
     let store = RedisStore::new(link.clone()).await.with_context(|| format!("setting up the rooms in {url}"))?;
+    let store = store.leased_by(node.clone(), std::time::Duration::from_millis(config.lease_ms));
     let peers = RedisPeers::new(link).await.with_context(|| format!("setting up the nodes' traffic in {url}"))?;
-    tracing::info!(redis = %url, "the rooms' logs are kept in Redis");
+    tracing::info!(redis = %url, node = %node.name, address = %node.address, "the rooms' logs are kept in Redis");
     Ok((std::sync::Arc::new(store), std::sync::Arc::new(peers)))
 }
 
@@ -162,6 +183,10 @@ impl Running {
         // remains are the connections still closing.
         if !self.drained.wait(DRAIN_LIMIT).await {
             tracing::warn!("some WebSockets were still closing after {DRAIN_LIMIT:?}; stopping anyway");
+        }
+        // With other nodes: the rooms' leases go back, so they take the rooms at once.
+        if !self.registry.stop_all(DRAIN_LIMIT).await {
+            tracing::warn!("some rooms were still retiring after {DRAIN_LIMIT:?}; stopping anyway");
         }
         Ok(())
     }

@@ -248,6 +248,26 @@ impl Registry {
     }
 
     /// The names of the rooms loaded now.
+    /// Stops every room (`RoomCmd::Stop`) and waits, up to `limit`, until all
+    /// have retired: their leases released, so other nodes take them at once.
+    pub(crate) async fn stop_all(&self, limit: std::time::Duration) -> bool {
+        let handles: Vec<RoomHandle> = self.rooms().values().cloned().collect();
+        let mut loaded = self.loaded();
+        let stopped = async move {
+            for h in handles {
+                // A room whose mailbox is closed is retiring already.
+                let _ = h.tx.send(RoomCmd::Stop).await;
+            }
+            loaded.wait_for(|n| *n == 0).await.is_ok()
+        };
+        tokio::time::timeout(limit, stopped).await.unwrap_or(false)
+    }
+
+    /// Whether `room` is loaded here and this node holds its lease.
+    pub(crate) fn owns(&self, room: &RoomName) -> bool {
+        self.rooms().get(room).is_some_and(|h| h.stats.owned.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     pub(crate) fn loaded_rooms(&self) -> Vec<RoomName> {
         self.rooms().keys().cloned().collect()
     }

@@ -19,7 +19,7 @@ use super::api::{self, By, Page};
 use super::client_addr::ClientAddr;
 use super::for_pages::PageData;
 use super::state::AppState;
-use super::{board_file, pictures, sharing, sockets};
+use super::{board_file, forward, pictures, sharing, sockets};
 use sketchboard_core::model::RoomName;
 
 /// Mounts the site's pages (the Leptos app) on the server's router: every
@@ -110,7 +110,10 @@ async fn websocket(
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response(),
     };
-    sockets::open(state, room, None, peer, &headers, upgrade)
+    forward::open(state, room, peer, headers, upgrade, |state, room, peer, headers, upgrade| {
+        sockets::open(state, room, None, peer, headers, upgrade)
+    })
+    .await
 }
 
 /// The server's counters, in OpenMetrics text: to loopback only, unless `--metrics-public`.

@@ -10,8 +10,8 @@ use super::redis_link::RedisLink;
 use super::storage::redis::RedisStore;
 use super::storage::sqlite::SqliteStore;
 pub use super::storage::{
-    Access, Append, Head, LoadedRoom, LobbyRoom, LogEntry, Logged, Record, RoomStore, SNAPSHOT_EVERY, Snapshot, Store,
-    StoreError, Version, now_ms,
+    Access, Append, Claim, Head, LoadedRoom, LobbyRoom, LogEntry, Logged, Node, Owner, Record, RoomStore,
+    SNAPSHOT_EVERY, Snapshot, Store, StoreError, Version, now_ms,
 };
 
 /// The store of a SQLite database (`sqlite://PATH`).
@@ -29,4 +29,11 @@ pub async fn redis_store(url: &str) -> Result<Store, StoreError> {
 pub async fn redis_store_replicated(url: &str, replicas: u32) -> Result<Store, StoreError> {
     let link = RedisLink::connect(url).await?.with_replicas(replicas);
     Ok(Arc::new(RedisStore::new(link).await?))
+}
+
+/// The store of a Redis as a node serving rooms sees it: it claims rooms as
+/// `node`, for `lease` at a time, and its appends are fenced by its leases.
+pub async fn redis_store_of_node(url: &str, node: Node, lease: std::time::Duration) -> Result<Store, StoreError> {
+    let link = RedisLink::connect(url).await?;
+    Ok(Arc::new(RedisStore::new(link).await?.leased_by(node, lease)))
 }

@@ -1,8 +1,8 @@
 //! Several nodes on a Redis Cluster (`--redis-url` naming its nodes): three
 //! real primaries, two real nodes. A room's keys and channels sit in its
-//! slot, so the rooms spread over the primaries; members of one room on two
-//! nodes see one order and each other's pointers (which cross only by the
-//! room's sharded Pub/Sub channel: nothing polls for them); the lobby, whose
+//! slot, so the rooms spread over the primaries; a room's writers and viewers
+//! on two nodes see one order and each other's pointers (which cross only by
+//! the room's sharded Pub/Sub channel: nothing polls for them); the lobby, whose
 //! keys sit on other primaries, lists the rooms on both nodes; and a node that
 //! restarts loads its rooms from the cluster; each build's Functions go on
 //! every primary beside other builds'. With replicas, a primary killed
@@ -17,10 +17,11 @@ use sketchboard::server::testing::{Append, FUNCTIONS_VERSION, redis_store, redis
 use sketchboard_core::model::{Change, RoomName};
 
 use crate::common::redis::{RedisCluster, node_at};
-use crate::common::{Client, eventually, whole_log};
+use crate::common::{Client, eventually, http_put, whole_log};
 use crate::multinode::lobby_line;
 use crate::presence::{join_as, presence_until};
 use crate::redis_log::{create, library, moved, one};
+use crate::sharing::{path_of, viewer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_rooms_spread_over_a_cluster() {
@@ -30,8 +31,13 @@ async fn two_nodes_share_rooms_spread_over_a_cluster() {
 
     let mut alice = join_as(&a, "meet", "alice-tab", "alice").await;
     let alice_is = presence_until(&mut alice, "you", |_| true).await["person"].clone();
+    // Bob's tab reaches the other node, which passes it on to the room's owner.
     let mut bob = join_as(&b, "meet", "bob-tab", "bob").await;
     presence_until(&mut bob, "person", |m| m["id"] == alice_is).await;
+    // A viewer is served where they are: node b follows the room's log.
+    let (status, _, body) = http_put(b.addr, "/api/rooms/meet/view-link", "").await;
+    assert_eq!(status, 200, "{body}");
+    let (mut vic, _) = viewer(&b, &path_of(&body), "vic-tab").await;
 
     // Both nodes listen to the room at the primary of its slot, by sharded Pub/Sub.
     let owner = cluster.primary_of("sb:{meet}:tail");
@@ -41,16 +47,17 @@ async fn two_nodes_share_rooms_spread_over_a_cluster() {
     };
     eventually("both nodes subscribe to the room's shard channels", Duration::from_millis(50), listeners).await;
     alice.send_json(&json!({"type": "pointer", "at": [120.5, 80]})).await;
-    let pointer = presence_until(&mut bob, "pointer", |m| m["person"] == alice_is).await;
+    let pointer = presence_until(&mut vic, "pointer", |m| m["person"] == alice_is).await;
     assert_eq!(pointer["at"], json!([120.5, 80.0]), "a pointer crosses to the other node");
 
-    // Changes from both nodes land in one order.
+    // Changes through both nodes land in one order, and reach the viewer on the other.
     let op = alice.create("x", "circle", 10.0, 10.0).await;
     alice.confirmed(op).await;
     assert_eq!(presence_until(&mut bob, "applied", |_| true).await["seq"], 1);
     let op = bob.create("y", "rectangle", 400.0, 300.0).await;
     assert_eq!(bob.confirmed(op).await["seq"], 2);
     assert_eq!(presence_until(&mut alice, "applied", |_| true).await["seq"], 2);
+    assert_eq!(presence_until(&mut vic, "applied", |m| m["seq"] == 2).await["change"]["shape"]["id"], "y");
 
     // Rooms spread over every primary; both lobbies list them.
     let rooms: Vec<String> = (0..12).map(|i| format!("spread-{i}")).collect();
@@ -86,7 +93,7 @@ async fn two_nodes_share_rooms_spread_over_a_cluster() {
     };
     eventually("both nodes subscribe at the slot's new primary", Duration::from_millis(50), resubscribed).await;
     alice.send_json(&json!({"type": "pointer", "at": [300, 200]})).await;
-    let pointer = presence_until(&mut bob, "pointer", |m| m["person"] == alice_is && m["at"] == json!([300.0, 200.0]));
+    let pointer = presence_until(&mut vic, "pointer", |m| m["person"] == alice_is && m["at"] == json!([300.0, 200.0]));
     pointer.await;
 
     // A node that restarts loads the room from the cluster.

@@ -20,6 +20,7 @@
 //! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
 //! - `multinode_presence`: people, pointers and selections across two nodes;
 //! - `node_crash`: one of two nodes on one Redis killed mid-load, again and again; then Redis itself;
+//! - `owners`: one owner per room (leases, fencing, writers relayed to the owner, a paused owner);
 //! - `cluster`: two servers on a real Redis Cluster (rooms spread over primaries, sharded Pub/Sub);
 //! - `store_contract`: what every storage engine keeps, run on SQLite, a real Redis and a Redis Cluster;
 //! - `redis_log`: what only the Redis engine does (two nodes racing to append, kill -9).
@@ -42,6 +43,7 @@ mod migrate;
 mod multinode;
 mod multinode_presence;
 mod node_crash;
+mod owners;
 mod parts;
 mod persist;
 mod pictures;

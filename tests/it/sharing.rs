@@ -21,13 +21,13 @@ async fn post_or_put(server: &TestServer, method: &str, path: &str, headers: &st
 }
 
 /// The path in a view-link answer.
-fn path_of(body: &str) -> String {
+pub(crate) fn path_of(body: &str) -> String {
     let start = body.find('{').expect("JSON in the body");
     let v: Value = serde_json::from_str(body[start..].trim_end_matches(|c: char| c != '}')).expect("JSON");
     v["path"].as_str().expect("a path").to_owned()
 }
 
-async fn viewer(server: &TestServer, path: &str, client: &str) -> (Client, Value) {
+pub(crate) async fn viewer(server: &TestServer, path: &str, client: &str) -> (Client, Value) {
     let token = path.strip_prefix("/v/").expect("a /v/ link");
     let ws = try_connect_with(&format!("ws://{}/ws/v/{token}", server.addr), &[]).await.expect("the link opens");
     let mut c = Client::wrap(ws);

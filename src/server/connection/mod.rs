@@ -122,7 +122,9 @@ pub(super) async fn serve(socket: WebSocket, room: RoomName, registry: Registry,
                         terms.metrics.limited.get_or_create(&Why { why: "rooms_opened" }).inc();
                         (Some(ErrorCode::TooManyRooms), close::TOO_MANY_ROOMS)
                     }
-                    JoinError::LoadFailed(_) | JoinError::KeptClosing => (None, close::UNAVAILABLE),
+                    JoinError::LoadFailed(_) | JoinError::KeptClosing | JoinError::Elsewhere(_) => {
+                        (None, close::UNAVAILABLE)
+                    }
                 };
                 if let Some(code) = code {
                     let _ = send(&mut socket, ServerMsg::error(code, e.to_string(), None)).await;

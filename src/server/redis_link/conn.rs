@@ -188,7 +188,7 @@ mod tests {
         assert!(!one_slot(&lobby));
         // A Function call and the WAIT after it go together, to the room's primary.
         let mut durable = redis::pipe();
-        durable.cmd("FCALL").arg("sb_append_v4").arg(2).arg("sb:{r1}:log").arg("sb:{r1}:meta").arg(7);
+        durable.cmd("FCALL").arg("sb_append_v5").arg(2).arg("sb:{r1}:log").arg("sb:{r1}:meta").arg(7);
         durable.cmd("WAIT").arg(1).arg(1000);
         assert!(one_slot(&durable));
     }

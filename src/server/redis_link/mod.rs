@@ -7,7 +7,7 @@
 //!
 //! The Functions libraries are versioned by name: this build's are
 //! `sketchboard_v{FUNCTIONS_VERSION}` and `sketchboard_peers_v…`, and each of
-//! their functions carries the version too (`sb_append_v4`), so nodes of two
+//! their functions carries the version too (`sb_append_v5`), so nodes of two
 //! builds can share one Redis during a rolling upgrade, each calling its own
 //! code. A node loads its version's libraries on every primary when it
 //! connects and never replaces a library: one already there under this
@@ -48,10 +48,10 @@ pub(crate) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> R
 /// The version of this build's Functions: in the name of each library and
 /// of each function. Bump it whenever a library's code changes (a test holds
 /// the code's hash to it).
-pub const FUNCTIONS_VERSION: u32 = 4;
+pub const FUNCTIONS_VERSION: u32 = 5;
 
 /// Starts an `FCALL` of this build's version of function `name` (in version
-/// 4, `sb_append` calls `sb_append_v4`); run it with `RedisLink::call`.
+/// 5, `sb_append` calls `sb_append_v5`); run it with `RedisLink::call`.
 pub(crate) fn fcall(name: &str) -> redis::Cmd {
     let mut call = redis::cmd("FCALL");
     call.arg(format!("{name}_v{FUNCTIONS_VERSION}"));
@@ -358,6 +358,7 @@ mod tests {
             (2, 0xa9df_08c8_86c0_96cc),
             (3, 0xfe45_e893_347e_aced),
             (4, 0x539a_2d89_65d4_31e9),
+            (5, 0xc4b8_2dc1_402a_11c2),
         ];
         let now = fingerprint(&format!("{storage}{peers}"));
         assert!(recorded.contains(&(FUNCTIONS_VERSION, now)), "version {FUNCTIONS_VERSION}, code {now:#018x}");

@@ -68,6 +68,8 @@ pub(crate) struct RoomStats {
     /// Something was ever recorded in it: a room that holds work, which
     /// never gives its place to another (`registry`).
     pub changed: AtomicBool,
+    /// This node holds the room's lease (`lease.rs`): its writers are served here.
+    pub owned: AtomicBool,
 }
 
 /// The least time between two broadcasts of the member count. The room writes
@@ -134,6 +136,10 @@ pub(crate) struct Room {
     pub(super) revoked: Option<watch::Sender<u64>>,
     /// When the room last noted that it is open.
     pub(super) opened_noted: Instant,
+    /// This node's lease on the room, while it holds one (`lease.rs`).
+    pub(super) lease: Option<super::lease::Held>,
+    /// The server stops: the room retires after this batch.
+    pub(super) stopping: bool,
 }
 
 impl Room {
@@ -160,6 +166,8 @@ impl Room {
             mailbox: None,
             revoked: None,
             opened_noted: Instant::now(),
+            lease: None,
+            stopping: false,
         }
     }
 
@@ -198,21 +206,29 @@ impl Room {
         // Whether a command has come yet: a room is started for a join, which
         // may reach the mailbox only after the room has loaded.
         let mut served = false;
+        let mut last_served = Instant::now();
         loop {
-            let first = if self.members.is_empty() {
-                // Nothing within the grace period counts as "no more commands".
-                // A room that never stored anything has nothing worth keeping
-                // warm, once the join it was started for has come and gone.
-                let grace = if self.state.seq() == 0 && served { Duration::ZERO } else { self.limits.idle_grace };
-                tokio::time::timeout(grace, rx.recv()).await.ok().flatten()
-            } else {
+            // Nothing within the grace period counts as "no more commands".
+            // A room that never stored anything has nothing worth keeping
+            // warm, once the join it was started for has come and gone.
+            let grace = if self.state.seq() == 0 && served { Duration::ZERO } else { self.limits.idle_grace };
+            let (idle, deadline) = (self.members.is_empty(), last_served + grace);
+            let next = async {
+                if idle { tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten() } else { rx.recv().await }
+            };
+            let first = tokio::select! {
+                cmd = next => cmd,
                 // A member count held back (`MemberCount`) is told when due.
-                tokio::select! {
-                    cmd = rx.recv() => cmd,
-                    () = self.count.due() => {
-                        self.tell_member_count();
-                        continue;
+                () = self.count.due(), if !idle => {
+                    self.tell_member_count();
+                    continue;
+                }
+                () = super::lease::due(self.lease) => {
+                    if let Err(e) = self.renew_lease().await {
+                        tracing::error!(room = %self.name, error = %e, "room storage failed beyond recovery; closing it");
+                        break;
                     }
+                    continue;
                 }
             };
             let Some(first) = first else { break };
@@ -229,8 +245,12 @@ impl Room {
                 }
             }
             served = true;
+            last_served = Instant::now();
             if let Err(e) = self.handle_batch(batch).await {
                 tracing::error!(room = %self.name, error = %e, "room storage failed beyond recovery; closing it");
+                break;
+            }
+            if self.stopping {
                 break;
             }
         }
@@ -261,6 +281,8 @@ impl Room {
     /// connection sees the reply dropped and asks the registry again, which
     /// starts a fresh actor.
     pub(super) async fn retire(&mut self, rx: &mut mpsc::Receiver<RoomCmd>, reason: Option<JoinError>) {
+        // Released first: once the registry forgets this room, the server may stop.
+        self.release_lease().await;
         if let Some(retire) = self.retire.take() {
             retire();
         }
@@ -300,6 +322,20 @@ impl Room {
                 }
                 RoomCmd::Join { member, client, network, at, viewer, out, reply } => {
                     self.flush().await?;
+                    // A writer is served where the room is owned; a viewer anywhere.
+                    if !viewer {
+                        match self.own().await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(owner)) => {
+                                let _ = reply.send(Err(JoinError::Elsewhere(owner)));
+                                continue;
+                            }
+                            Err(e) => {
+                                let _ = reply.send(Err(JoinError::LoadFailed(e.into())));
+                                continue;
+                            }
+                        }
+                    }
                     // A joiner on this node sees what every node recorded.
                     self.follow_log().await?;
                     self.note_opened();
@@ -308,6 +344,12 @@ impl Room {
                 RoomCmd::Leave { member } => {
                     self.flush().await?;
                     self.leave(member);
+                }
+                RoomCmd::Stop => {
+                    self.flush().await?;
+                    let everyone: Vec<ConnId> = self.members.keys().copied().collect();
+                    self.drop_members(everyone);
+                    self.stopping = true;
                 }
                 RoomCmd::GiveWay => {
                     self.flush().await?;
@@ -362,7 +404,14 @@ impl Room {
         for _ in 0..CONFLICT_RETRIES {
             let Some(mut commit) = self.state.commit(Instant::now().into_std()) else { return Ok(()) };
             let recorded = match commit.append.take() {
-                Some(append) => self.shared.store.append(&self.name, append).await,
+                Some(mut append) => match self.own().await {
+                    Ok(Ok(epoch)) => {
+                        append.lease = Some(epoch);
+                        self.shared.store.append(&self.name, append).await
+                    }
+                    Ok(Err(owner)) => Err(StoreError::Fenced { owner }),
+                    Err(e) => Err(e),
+                },
                 None => Ok(()),
             };
             match recorded {
@@ -378,6 +427,7 @@ impl Room {
                 }
                 Err(e) if e.lost_race() => self.catch_up_and_judge_again(commit).await?,
                 Err(StoreError::Rewound { .. }) => return self.rewound().await,
+                Err(StoreError::Fenced { owner }) => return self.fenced(&owner).await,
                 Err(e) => {
                     tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
                     return self.reload_and_resync().await;

@@ -47,6 +47,9 @@ pub(crate) enum RoomCmd {
     /// The server is full and this room, never changed, gives its place to a
     /// new one (`registry`): its members are closed, and it retires.
     GiveWay,
+    /// The server stops: the room records what it holds, closes its members,
+    /// releases its lease (another node takes the room at once) and retires.
+    Stop,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -55,6 +58,9 @@ pub(crate) enum JoinError {
     LoadFailed(Arc<StoreError>),
     #[error("the room kept closing while joining it; try again")]
     KeptClosing,
+    /// Another node owns the room (`room::lease`): the writer resumes through it.
+    #[error("node {0} serves this room; reconnect to be forwarded there")]
+    Elsewhere(String),
     #[error("{0}")]
     Unfair(Unfair),
     #[error("the room is full: it allows {0} people at once")]

@@ -9,7 +9,8 @@
 //! commit, so recording costs one fsync per batch, not one per change. A room
 //! with no members for `idle_grace` retires; the next join revives it from
 //! storage. `members.rs` is who is in the room; `follow.rs` the actor beside
-//! other nodes appending to the same log; `feed/` what the room sends, and
+//! other nodes appending to the same log; `lease.rs` this node's ownership of
+//! the room, without which it appends nothing; `feed/` what the room sends, and
 //! `socket_writes.rs` how it writes straight to caught-up members' sockets.
 
 mod actor;
@@ -17,6 +18,7 @@ mod commands;
 mod conn_id;
 mod feed;
 mod follow;
+mod lease;
 mod members;
 mod socket_writes;
 mod state;

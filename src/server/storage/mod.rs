@@ -25,6 +25,7 @@
 //! What crosses between nodes and is never stored (wake-ups, presence, the
 //! lobby's live counts) is not here: see `server::peers`.
 
+mod lease;
 mod listing;
 mod recent;
 pub(crate) mod redis;
@@ -34,6 +35,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use lease::{Claim, Node, Owner};
 pub(crate) use recent::Recent;
 pub use sketchboard_core::lobby::LobbyRoom;
 use sketchboard_core::model::{Board, Change, ClientId, RoomName};
@@ -124,6 +126,24 @@ pub trait RoomStore: Send + Sync + 'static {
     async fn new_epoch(&self, _room: &RoomName, _epoch: u64) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// Claims the room for this node (`held`: `None`), or renews the lease it
+    /// holds under epoch `held` (`lease.rs`). An engine one node alone writes
+    /// (SQLite) answers that every room is this node's, for good.
+    async fn claim(&self, _room: &RoomName, _held: Option<u64>) -> Result<Claim, StoreError> {
+        Ok(Claim::Mine { epoch: 0, lasts: None })
+    }
+
+    /// Ends this node's lease on the room under `epoch`, if it still holds it,
+    /// so that another node may claim the room at once.
+    async fn release(&self, _room: &RoomName, _epoch: u64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The room's owner, if it ever had one (never, with one node alone).
+    async fn owner(&self, _room: &RoomName) -> Result<Option<Owner>, StoreError> {
+        Ok(None)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +180,10 @@ pub enum StoreError {
     /// head is `head`.
     #[error("the room's log lost changes (its head is {head})")]
     Rewound { head: u64 },
+    /// The appender is no longer the room's owner (`lease.rs`): another node
+    /// claimed it. Nothing was recorded.
+    #[error("another node ({owner}) took the room over: this one may no longer write to it")]
+    Fenced { owner: String },
 }
 
 impl StoreError {
@@ -266,6 +290,9 @@ pub struct Append {
     /// records follow, where it knows it: a shared log that no longer holds
     /// it there lost changes, and refuses the append (`StoreError::Rewound`).
     pub tip: Option<(ClientId, u64)>,
+    /// The epoch of this node's lease on the room, where leases are kept
+    /// (`lease.rs`): the store refuses the append if it is no longer the owner's.
+    pub lease: Option<u64>,
 }
 
 /// A snapshot, and the client marks it vouches for.

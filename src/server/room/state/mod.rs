@@ -241,6 +241,8 @@ impl RoomState {
                 shape_count: self.board.len(),
                 tip: self.tip_at(self.staged_from).map(|(_, c, op)| (c.clone(), *op)),
                 records,
+                // The actor's to fill in: the lease is its business.
+                lease: None,
             }
         });
         let snapshot_bytes = append.as_ref().and_then(|a| a.snapshot.as_ref()).map(|s| s.board.len());

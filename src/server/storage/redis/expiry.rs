@@ -61,7 +61,7 @@ impl RedisStore {
             }
             let k = keys(&room);
             let call = fcall("sb_expire")
-                .arg(7)
+                .arg(9)
                 .arg(&k.meta)
                 .arg(&k.log)
                 .arg(&k.ops)
@@ -69,6 +69,8 @@ impl RedisStore {
                 .arg(&k.frames)
                 .arg(&k.access)
                 .arg(&k.people)
+                .arg(&k.owner)
+                .arg(&k.lease)
                 .arg(cutoff_ms)
                 .clone();
             let (gone, opened, token): (i64, String, String) =

@@ -33,11 +33,22 @@ local function holds(log, seq, client, op)
   return sent_by == client and sent_as == op
 end
 
--- keys: log, meta, ops. args: expected head, epoch (kept from the room's
+-- The room's owner (keys: its owner hash) as a reply: {node, address,
+-- epoch}, '' and 0 where there never was one.
+local function owner_of(owner)
+  local o = redis.call('HMGET', owner, 'node', 'address', 'epoch')
+  return o[1] or '', o[2] or '', tonumber(o[3] or '0')
+end
+
+-- keys: log, meta, ops, owner. args: expected head, epoch (kept from the room's
 -- first change on), time (ms), wake-up command and channel (`announce`), the
 -- client and op of the change the caller holds at the expected head ('' and
--- '' when it does not know it), then client, op, change and author's person
--- number ('' when unknown) for each record. Refuses a log that no longer
+-- '' when it does not know it), the caller's node and lease epoch ('' and ''
+-- for a caller outside the leases: the copy tool), then client, op, change
+-- and author's person number ('' when unknown) for each record. Refuses a
+-- caller that is not the room's owner under that epoch ({'fenced', node,
+-- address}: another node claimed the room since; whether the caller's lease
+-- has run out does not matter, only whether anyone took it), a log that no longer
 -- holds the caller's change where it was ({'rewound', head}: a failover to a
 -- replica that lacked it), a record whose op is at or below its client's mark
 -- ({'stale', index, mark}), or a head that moved ({'conflict', head}: the
@@ -46,15 +57,21 @@ end
 -- readers and answers {'ok', head, epoch}.
 local function append(keys, args)
   local log, meta, ops = keys[1], keys[2], keys[3]
+  if args[8] ~= '' then
+    local node, address, epoch = owner_of(keys[4])
+    if node ~= args[8] or epoch ~= tonumber(args[9]) then
+      return {'fenced', node, address}
+    end
+  end
   local head = tonumber(redis.call('HGET', meta, 'head') or '0')
   local expected = tonumber(args[1])
   if args[6] ~= '' and expected > 0 and not holds(log, expected, args[6], args[7]) then
     return {'rewound', head}
   end
-  for i = 8, #args, 4 do
+  for i = 10, #args, 4 do
     local mark = tonumber(redis.call('HGET', ops, args[i]) or '0')
     if tonumber(args[i + 1]) <= mark then
-      return {'stale', math.floor((i - 8) / 4), mark}
+      return {'stale', math.floor((i - 10) / 4), mark}
     end
   end
   if head ~= expected then
@@ -65,7 +82,7 @@ local function append(keys, args)
     epoch = args[2]
     redis.call('HSET', meta, 'epoch', epoch)
   end
-  for i = 8, #args, 4 do
+  for i = 10, #args, 4 do
     head = head + 1
     redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change', args[i + 2],
       'by', args[i + 3])
@@ -74,6 +91,49 @@ local function append(keys, args)
   redis.call('HSET', meta, 'head', head)
   announce(args[4], args[5], head)
   return {'ok', head, epoch}
+end
+
+-- keys: owner (a hash: node, address, epoch; kept for good, so epochs only
+-- grow), lease (a key that lives while the owner's lease does). args: node,
+-- its address, lease (ms), and the epoch the node holds ('' to claim anew).
+-- A renewal (an epoch) keeps the lease if the node is still the owner under
+-- that epoch, even if its lease ran out meanwhile (nobody took the room, so
+-- nobody else appended); a claim takes the room if no lease lives or this
+-- node holds it (a new epoch, which fences this node's older holder too).
+-- Answers {'mine', epoch} or {'theirs', node, address, epoch, 1 if their
+-- lease lives}.
+local function claim(keys, args)
+  local node, address, epoch = owner_of(keys[1])
+  local live = redis.call('EXISTS', keys[2]) == 1
+  if args[4] ~= '' then
+    if node == args[1] and epoch == tonumber(args[4]) then
+      redis.call('SET', keys[2], epoch, 'PX', args[3])
+      return {'mine', epoch}
+    end
+  elseif not live or node == args[1] then
+    epoch = redis.call('HINCRBY', keys[1], 'epoch', 1)
+    redis.call('HSET', keys[1], 'node', args[1], 'address', args[2])
+    redis.call('SET', keys[2], epoch, 'PX', args[3])
+    return {'mine', epoch}
+  end
+  return {'theirs', node, address, epoch, live and 1 or 0}
+end
+
+-- keys: owner, lease. args: node, epoch. Ends the node's lease, if it still
+-- holds it, so another node may claim the room at once.
+local function release(keys, args)
+  local node, _, epoch = owner_of(keys[1])
+  if node == args[1] and epoch == tonumber(args[2]) then
+    redis.call('DEL', keys[2])
+    return 1
+  end
+  return 0
+end
+
+-- keys: owner, lease. Answers {node, address, epoch, 1 if the lease lives}.
+local function owner(keys)
+  local node, address, epoch = owner_of(keys[1])
+  return {node, address, epoch, redis.call('EXISTS', keys[2])}
 end
 
 -- keys: meta, snapshot, keyframes. args: seq, board. Keeps the snapshot
@@ -131,7 +191,7 @@ local function opened(keys, args)
   return redis.call('HGET', keys[1], 'opened')
 end
 
--- keys: meta, log, ops, snapshot, keyframes, access, people. args: cutoff
+-- keys: meta, log, ops, snapshot, keyframes, access, people, owner, lease. args: cutoff
 -- (ms). Deletes the room with everything it holds unless it was opened since
 -- the cutoff, and answers {1 if it went, its opening time if it stays ('' if
 -- it has none), its view-only token if it went ('' if none)}: the caller
@@ -146,11 +206,14 @@ local function expire(keys, args)
     return {0, opened, ''}
   end
   local token = redis.call('HGET', keys[6], 'view_token') or ''
-  redis.call('DEL', keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7])
+  redis.call('DEL', keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7], keys[8], keys[9])
   return {1, '', token}
 end
 
 redis.register_function('sb_append_v{version}', append)
+redis.register_function('sb_claim_v{version}', claim)
+redis.register_function('sb_release_v{version}', release)
+redis.register_function{function_name = 'sb_owner_v{version}', callback = owner, flags = {'no-writes'}}
 redis.register_function('sb_expire_v{version}', expire)
 redis.register_function('sb_opened_v{version}', opened)
 redis.register_function('sb_set_access_v{version}', set_access)

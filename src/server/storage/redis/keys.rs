@@ -27,6 +27,10 @@ pub(crate) struct Keys {
     pub(crate) tail: String,
     /// Each client's person number (kept by `peers`; deleted with the room).
     pub(crate) people: String,
+    /// Who owns the room: node, its address and the lease's epoch (`lease.rs`).
+    pub(crate) owner: String,
+    /// Lives as long as the owner's lease.
+    pub(crate) lease: String,
 }
 
 pub(crate) fn keys(room: &RoomName) -> Keys {
@@ -40,6 +44,8 @@ pub(crate) fn keys(room: &RoomName) -> Keys {
         access: key("access"),
         tail: wake_channel(room),
         people: key("people"),
+        owner: key("owner"),
+        lease: key("lease"),
     }
 }
 

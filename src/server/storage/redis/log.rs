@@ -27,10 +27,14 @@ pub(crate) enum Appended {
     /// The log no longer holds the caller's change at the expected head (it
     /// lost changes): nothing was recorded.
     Rewound { head: u64 },
+    /// The caller is no longer the room's owner (`lease.rs`); `owner` (a
+    /// node's name) is: nothing was recorded.
+    Fenced { owner: String },
 }
 
 impl RedisStore {
-    /// Appends `records` (numbered from `expected_head + 1`) if the log's head
+    /// Appends `records` (numbered from `expected_head + 1`) if this node
+    /// still owns the room under `lease` (where it holds one), the log's head
     /// is still `expected_head`, the log still holds `tip` (the client and op
     /// of the caller's change at that head, when it knows it) there, and no
     /// record's op is stale. `epoch` is kept with the room's first change;
@@ -40,18 +44,20 @@ impl RedisStore {
         room: &RoomName,
         expected_head: u64,
         tip: Option<&(ClientId, u64)>,
-        epoch: u64,
+        (epoch, lease): (u64, Option<u64>),
         at_ms: i64,
         records: &[Record],
     ) -> Result<Appended, StoreError> {
         let k = keys(room);
         let mut call = fcall("sb_append");
-        call.arg(3).arg(&k.log).arg(&k.meta).arg(&k.ops);
+        call.arg(4).arg(&k.log).arg(&k.meta).arg(&k.ops).arg(&k.owner);
         call.arg(expected_head).arg(epoch).arg(at_ms).arg(self.link.publish_command()).arg(&k.tail);
         match tip {
             Some((client, op)) => call.arg(client.as_str()).arg(*op),
             None => call.arg("").arg(""),
         };
+        let (node, lease) = self.fence(lease);
+        call.arg(node).arg(lease);
         for r in records {
             let change = serde_json::to_string(&r.change)
                 .map_err(|e| StoreError::Corrupt { room: room.to_string(), detail: format!("encoding: {e}") })?;
@@ -75,6 +81,7 @@ impl RedisStore {
                 mark: number(2).ok_or_else(corrupt)?,
             }),
             Some("conflict") => Ok(Appended::Conflict { head: number(1).ok_or_else(corrupt)? }),
+            Some("fenced") => Ok(Appended::Fenced { owner: word(1).ok_or_else(corrupt)? }),
             _ => Err(corrupt()),
         }
     }

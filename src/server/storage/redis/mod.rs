@@ -9,11 +9,13 @@
 //! log, a stream whose entry ids are the changes' seqs; `meta`, the head,
 //! epoch, snapshot mark and when it was opened; `ops`, each client's mark;
 //! `snap` and `frames`, the latest snapshot and every snapshot kept (the
-//! keyframes of history); `access`. With `appendfsync always` a reply means
+//! keyframes of history); `access`; `owner` and `lease`, which node may
+//! append (`lease.rs`). With `appendfsync always` a reply means
 //! "on disk".
 
 mod expiry;
 mod keys;
+mod lease;
 mod lobby;
 mod log;
 pub(crate) mod migrate;
@@ -23,7 +25,8 @@ mod store;
 use std::sync::atomic::Ordering;
 
 use super::{
-    Access, Append, Head, LoadedRoom, LobbyRoom, LogEntry, Logged, RoomStore, StoreError, Version, now_ms, pseudonym,
+    Access, Append, Claim, Head, LoadedRoom, LobbyRoom, LogEntry, Logged, Owner, RoomStore, StoreError, Version,
+    now_ms, pseudonym,
 };
 use keys::{failed, keys};
 pub(crate) use log::Appended;
@@ -43,8 +46,10 @@ impl RoomStore for RedisStore {
     async fn append(&self, room: &RoomName, append: Append) -> Result<(), StoreError> {
         let (Some(first), Some(last)) = (append.records.first(), append.records.last()) else { return Ok(()) };
         let (expected, last_seq) = (first.seq - 1, last.seq);
-        match self.append_records(room, expected, append.tip.as_ref(), append.epoch, now_ms(), &append.records).await? {
+        let epochs = (append.epoch, append.lease);
+        match self.append_records(room, expected, append.tip.as_ref(), epochs, now_ms(), &append.records).await? {
             Appended::Recorded { .. } => {}
+            Appended::Fenced { owner } => return Err(StoreError::Fenced { owner }),
             Appended::Conflict { head } => return Err(StoreError::HeadMoved { head }),
             Appended::Rewound { head } => return Err(StoreError::Rewound { head }),
             Appended::Stale { index, mark } => return Err(StoreError::StaleOp { index, mark }),
@@ -125,6 +130,18 @@ impl RoomStore for RedisStore {
         let _: i64 =
             self.conn().hset(keys(room).meta, "epoch", epoch).await.map_err(failed("giving a room a new epoch"))?;
         Ok(())
+    }
+
+    async fn claim(&self, room: &RoomName, held: Option<u64>) -> Result<Claim, StoreError> {
+        self.claim_lease(room, held).await
+    }
+
+    async fn release(&self, room: &RoomName, epoch: u64) -> Result<(), StoreError> {
+        self.release_lease(room, epoch).await
+    }
+
+    async fn owner(&self, room: &RoomName) -> Result<Option<Owner>, StoreError> {
+        self.read_owner(room).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use redis::AsyncCommands;
 
 use super::keys::failed;
 use crate::server::redis_link::{Conn, RedisLink};
-use crate::server::storage::StoreError;
+use crate::server::storage::{Node, StoreError};
 
 /// The Functions library, loaded (or replaced) when a node connects.
 const LIBRARY: &str = include_str!("functions.lua");
@@ -40,6 +40,9 @@ pub(crate) struct RedisStore {
     pub(super) address_key: [u8; 16],
     /// When this node last made the lobby forget its old rooms.
     pub(super) lobby_tidied: Arc<AtomicI64>,
+    /// This node and how long its leases on rooms last (`lease.rs`); `None`
+    /// for a store outside the leases (the copy tool), whose appends are not fenced.
+    pub(super) leases: Option<Arc<(Node, std::time::Duration)>>,
 }
 
 impl RedisStore {
@@ -47,7 +50,13 @@ impl RedisStore {
     pub(crate) async fn new(link: RedisLink) -> Result<RedisStore, StoreError> {
         link.load_functions(LIBRARY).await?;
         let address_key = shared_address_key(&mut link.conn()).await?;
-        Ok(RedisStore { link, address_key, lobby_tidied: Default::default() })
+        Ok(RedisStore { link, address_key, lobby_tidied: Default::default(), leases: None })
+    }
+
+    /// The store of a node serving rooms: it claims rooms as `node`, for `lease` at a time.
+    pub(crate) fn leased_by(mut self, node: Node, lease: std::time::Duration) -> RedisStore {
+        self.leases = Some(Arc::new((node, lease)));
+        self
     }
 
     pub(super) fn conn(&self) -> Conn {

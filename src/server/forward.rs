@@ -1,0 +1,194 @@
+//! Passing a writer's WebSocket on to the node that owns its room. With
+//! several nodes only a room's owner appends to it (`room::lease`); a writer
+//! who reaches another node (the load balancer hashes rooms to nodes, so
+//! this is rare: after a node comes or goes) is relayed, frame by frame, to
+//! the owner's `/ws/{room}`, and is the owner's member in every way. The
+//! relay reads nothing: the owner checks and answers everything, and its
+//! closing code (a resync, a restart) reaches the browser as it was sent.
+//! Viewers are served by any node (they write nothing).
+
+use std::net::SocketAddr;
+
+use axum::extract::WebSocketUpgrade;
+use axum::extract::ws::{self, WebSocket};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+
+use super::fairness::client_ip;
+use super::sockets::{admit, tuned};
+use super::state::AppState;
+use super::storage::Owner;
+use sketchboard_core::model::RoomName;
+use sketchboard_core::protocol::close;
+
+/// Names the node that forwarded a socket: a node that is not the room's
+/// owner either refuses it rather than forward it again.
+const FORWARDED_BY: &str = "x-sketchboard-forwarded-by";
+/// How long connecting to the owner may take before the browser is told to come back.
+const CONNECT_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The node that owns `room` with a live lease, when it is another one.
+async fn owner_elsewhere(state: &AppState, room: &RoomName) -> Option<Owner> {
+    if state.registry.owns(room) {
+        return None;
+    }
+    match state.store.owner(room).await {
+        Ok(owner) => owner.filter(|o| o.live && !o.here),
+        Err(e) => {
+            // The join claims the room, and finds out there.
+            tracing::warn!(%room, error = %e, "could not read the room's owner");
+            None
+        }
+    }
+}
+
+/// Opens `room`'s WebSocket for a writer: here (`serve_here`), or relayed to
+/// the node that owns the room.
+pub(super) async fn open(
+    state: AppState,
+    room: RoomName,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+    serve_here: impl FnOnce(AppState, RoomName, SocketAddr, &HeaderMap, WebSocketUpgrade) -> Response,
+) -> Response {
+    let Some(owner) = owner_elsewhere(&state, &room).await else {
+        return serve_here(state, room, peer, &headers, upgrade);
+    };
+    if let Some(by) = headers.get(FORWARDED_BY) {
+        tracing::warn!(%room, owner = %owner.node.name, ?by, "refused a socket forwarded to a node that does not own its room");
+        return (StatusCode::SERVICE_UNAVAILABLE, "this node does not own the room; try again").into_response();
+    }
+    let permit = match admit(&state, peer, &headers) {
+        Ok(permit) => permit,
+        Err(refused) => return *refused,
+    };
+    let request = match upstream_request(&state, &room, &owner, peer, &headers) {
+        Ok(request) => request,
+        Err(e) => {
+            tracing::error!(%room, owner = %owner.node.address, error = %e, "cannot forward to the room's owner");
+            return (StatusCode::SERVICE_UNAVAILABLE, "the room's node cannot be reached; try again").into_response();
+        }
+    };
+    state.metrics.sockets_forwarded.inc();
+    tuned(upgrade).on_upgrade(move |socket| async move {
+        let _held = (permit, state.guard);
+        relay(socket, request, &room, &owner, &state.shutdown).await;
+    })
+}
+
+/// The owner's `/ws/{room}`, asked as the browser asked this node: its host
+/// and origin, and its address for the owner's per-address limits (which the
+/// owner reads only if it trusts this node: `--trusted-proxies`).
+fn upstream_request(
+    state: &AppState,
+    room: &RoomName,
+    owner: &Owner,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<tungstenite::handshake::client::Request, tungstenite::Error> {
+    let base = owner.node.address.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+    let mut request = format!("{base}/ws/{room}").into_client_request()?;
+    let out = request.headers_mut();
+    // The name and page the browser used, so the owner judges them as this node did.
+    for name in [header::HOST, header::ORIGIN] {
+        if let Some(value) = headers.get(&name) {
+            out.insert(name, value.clone());
+        }
+    }
+    let client = client_ip(peer, headers, &state.trusted_proxies);
+    if let Ok(client) = HeaderValue::from_str(&client.to_string()) {
+        out.insert("x-forwarded-for", client);
+    }
+    out.insert(FORWARDED_BY, HeaderValue::from_static("sketchboard"));
+    Ok(request)
+}
+
+/// Carries frames both ways until either side closes; a close from one side
+/// goes to the other as it was sent.
+async fn relay(
+    browser: WebSocket,
+    request: tungstenite::handshake::client::Request,
+    room: &RoomName,
+    owner: &Owner,
+    shutdown: &super::shutdown::Shutdown,
+) {
+    let (mut to_browser, mut from_browser) = browser.split();
+    let upstream = match tokio::time::timeout(CONNECT_LIMIT, tokio_tungstenite::connect_async(request)).await {
+        Ok(Ok((upstream, _))) => upstream,
+        failed => {
+            let why = match failed {
+                Ok(Err(e)) => e.to_string(),
+                _ => "timed out".to_owned(),
+            };
+            tracing::warn!(%room, owner = %owner.node.address, error = %why, "could not reach the room's owner");
+            let _ = to_browser.send(closing(close::UNAVAILABLE, "the room's node cannot be reached; reconnect")).await;
+            return;
+        }
+    };
+    let (mut to_owner, mut from_owner) = upstream.split();
+    loop {
+        tokio::select! {
+            message = from_browser.next() => {
+                let Some(Ok(message)) = message else {
+                    let _ = to_owner.send(tungstenite::Message::Close(None)).await;
+                    return;
+                };
+                let last = matches!(message, ws::Message::Close(_));
+                if to_owner.send(upstream_message(message)).await.is_err() || last {
+                    return;
+                }
+            }
+            message = from_owner.next() => {
+                let message = match message {
+                    Some(Ok(message)) => browser_message(message),
+                    // The owner went away without closing: the browser resumes (here, or on the next owner).
+                    _ => Some(closing(close::UNAVAILABLE, "the room's node went away; reconnect")),
+                };
+                let Some(message) = message else { continue };
+                let last = matches!(message, ws::Message::Close(_));
+                if to_browser.send(message).await.is_err() || last {
+                    return;
+                }
+            }
+            () = shutdown.wait() => {
+                let _ = to_browser.send(closing(close::RESTARTING, "the server is restarting")).await;
+                let _ = to_owner.send(tungstenite::Message::Close(None)).await;
+                return;
+            }
+        }
+    }
+}
+
+fn closing(code: u16, reason: &'static str) -> ws::Message {
+    ws::Message::Close(Some(ws::CloseFrame { code, reason: reason.into() }))
+}
+
+fn upstream_message(message: ws::Message) -> tungstenite::Message {
+    use tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
+    match message {
+        ws::Message::Text(text) => tungstenite::Message::text(text.as_str()),
+        ws::Message::Binary(bytes) => tungstenite::Message::Binary(bytes),
+        ws::Message::Ping(bytes) => tungstenite::Message::Ping(bytes),
+        ws::Message::Pong(bytes) => tungstenite::Message::Pong(bytes),
+        ws::Message::Close(frame) => tungstenite::Message::Close(
+            frame.map(|f| CloseFrame { code: CloseCode::from(f.code), reason: f.reason.as_str().into() }),
+        ),
+    }
+}
+
+/// The owner's frame as the browser gets it (`None`: nothing to pass on).
+fn browser_message(message: tungstenite::Message) -> Option<ws::Message> {
+    Some(match message {
+        tungstenite::Message::Text(text) => ws::Message::Text(text.as_str().into()),
+        tungstenite::Message::Binary(bytes) => ws::Message::Binary(bytes),
+        tungstenite::Message::Ping(bytes) => ws::Message::Ping(bytes),
+        tungstenite::Message::Pong(bytes) => ws::Message::Pong(bytes),
+        tungstenite::Message::Close(frame) => {
+            ws::Message::Close(frame.map(|f| ws::CloseFrame { code: f.code.into(), reason: f.reason.as_str().into() }))
+        }
+        tungstenite::Message::Frame(_) => return None,
+    })
+}
