@@ -4,7 +4,7 @@
 #
 # Installs: the wasm32 target, cargo-leptos (with `no_downloads`), wasm-bindgen-cli
 # at the exact version in Cargo.lock, Debian's Chromium + ChromeDriver (browser
-# tests only), Debian's redis-server and haproxy (several nodes, and the
+# tests only), Debian's redis-server, haproxy and postgresql (several nodes, and the
 # tests) and the npm packages of end2end/ (browser tests only).
 #
 #   scripts/setup.sh            # tools to build and run the app
@@ -116,6 +116,10 @@ fi
 # Several nodes: scripts/cluster.sh, and the tests, which start their own on loopback ports.
 if [[ $WANT_CLUSTER == 1 ]] && { ! command -v redis-server >/dev/null || ! command -v haproxy >/dev/null; }; then
   apt_install redis-server haproxy
+fi
+# History archived to PostgreSQL (--history-url): the tests start their own server.
+if [[ $WANT_CLUSTER == 1 ]] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  apt_install postgresql
 fi
 
 if [[ $WANT_RELEASE == 1 ]]; then

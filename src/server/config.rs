@@ -53,6 +53,18 @@ pub struct Config {
     #[arg(long, env = "SKETCHBOARD_ADVERTISE_URL")]
     pub advertise_url: Option<String>,
 
+    /// With --redis-url: keep the rooms' history in this PostgreSQL
+    /// (postgresql://USER@HOST:PORT/DB) and only the latest changes of each
+    /// room in Redis (--hot-tail); the tables are made if missing.
+    #[arg(long, env = "SKETCHBOARD_HISTORY_URL", requires = "redis_url")]
+    pub history_url: Option<String>,
+
+    /// With --history-url: how many of each room's latest changes stay in
+    /// Redis; older ones are archived a segment at a time (and when the room
+    /// goes idle) and trimmed from Redis.
+    #[arg(long, env = "SKETCHBOARD_HOT_TAIL", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub hot_tail: u64,
+
     /// How browsers reach this server, comma-separated (e.g.
     /// https://board.example.com): the only names it answers to, and the
     /// pages that may open WebSockets. Unset, it answers to IP addresses and

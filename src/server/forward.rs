@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
-use super::fairness::client_ip;
+use super::fairness::{Network, Permit, client_ip};
 use super::sockets::{admit, tuned};
 use super::state::AppState;
 use super::storage::Owner;
@@ -29,42 +29,55 @@ const FORWARDED_BY: &str = "x-sketchboard-forwarded-by";
 /// How long connecting to the owner may take before the browser is told to come back.
 const CONNECT_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The node that owns `room` with a live lease, when it is another one.
-async fn owner_elsewhere(state: &AppState, room: &RoomName) -> Option<Owner> {
-    if state.registry.owns(room) {
+/// The node that owns `room`, when it is another one: the one whose lease
+/// lives, or, when nobody's does, whichever node claimed the room first (this
+/// one claims it now, before the socket opens, so that two nodes that both
+/// found the room free agree which of them serves it).
+async fn owner_elsewhere(state: &AppState, room: &RoomName, network: Network) -> Option<Owner> {
+    // One node alone owns every room.
+    if state.peers.alone() || state.registry.owns(room) {
         return None;
     }
     match state.store.owner(room).await {
-        Ok(owner) => owner.filter(|o| o.live && !o.here),
+        Ok(Some(owner)) if owner.live && !owner.here => return Some(owner),
+        Ok(_) => {}
         Err(e) => {
             // The join claims the room, and finds out there.
             tracing::warn!(%room, error = %e, "could not read the room's owner");
+            return None;
+        }
+    }
+    match state.registry.own(room, network).await {
+        Ok(owner) => owner,
+        Err(e) => {
+            // The join meets the same, and says why.
+            tracing::debug!(%room, error = %e, "could not claim the room before its socket opened");
             None
         }
     }
 }
 
-/// Opens `room`'s WebSocket for a writer: here (`serve_here`), or relayed to
-/// the node that owns the room.
+/// Opens `room`'s WebSocket for a writer: here (`serve_here`, once admitted),
+/// or relayed to the node that owns the room.
 pub(super) async fn open(
     state: AppState,
     room: RoomName,
     peer: SocketAddr,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
-    serve_here: impl FnOnce(AppState, RoomName, SocketAddr, &HeaderMap, WebSocketUpgrade) -> Response,
+    serve_here: impl FnOnce(AppState, RoomName, Permit, WebSocketUpgrade) -> Response,
 ) -> Response {
-    let Some(owner) = owner_elsewhere(&state, &room).await else {
-        return serve_here(state, room, peer, &headers, upgrade);
+    let permit = match admit(&state, peer, &headers) {
+        Ok(permit) => permit,
+        Err(refused) => return *refused,
+    };
+    let Some(owner) = owner_elsewhere(&state, &room, permit.network()).await else {
+        return serve_here(state, room, permit, upgrade);
     };
     if let Some(by) = headers.get(FORWARDED_BY) {
         tracing::warn!(%room, owner = %owner.node.name, ?by, "refused a socket forwarded to a node that does not own its room");
         return (StatusCode::SERVICE_UNAVAILABLE, "this node does not own the room; try again").into_response();
     }
-    let permit = match admit(&state, peer, &headers) {
-        Ok(permit) => permit,
-        Err(refused) => return *refused,
-    };
     let request = match upstream_request(&state, &room, &owner, peer, &headers) {
         Ok(request) => request,
         Err(e) => {

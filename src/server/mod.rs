@@ -64,6 +64,7 @@ use registry::Registry;
 pub(crate) use routes::MountPages;
 use shutdown::{Drained, Shutdown};
 pub(crate) use state::AppState;
+use storage::archive::Archive;
 use storage::redis::RedisStore;
 pub use storage::redis::migrate::Copied;
 use storage::sqlite::SqliteStore;
@@ -149,7 +150,12 @@ async fn open_store(
     let link = link.with_replicas(config.redis_replicas);
     // The store first: its Functions library replaces an older build's, which held the peers' functions too.
     let store = RedisStore::new(link.clone()).await.with_context(|| format!("setting up the rooms in {url}"))?;
-    let store = store.leased_by(node.clone(), std::time::Duration::from_millis(config.lease_ms));
+    let mut store = store.leased_by(node.clone(), std::time::Duration::from_millis(config.lease_ms));
+    if let Some(history) = &config.history_url {
+        let archive = Archive::open(history).await.with_context(|| format!("opening the history at {history}"))?;
+        store = store.archived_to(archive, config.hot_tail);
+        tracing::info!(hot_tail = config.hot_tail, "the rooms' history is archived to PostgreSQL");
+    }
     let peers = RedisPeers::new(link).await.with_context(|| format!("setting up the nodes' traffic in {url}"))?;
     tracing::info!(redis = %url, node = %node.name, address = %node.address, "the rooms' logs are kept in Redis");
     Ok((std::sync::Arc::new(store), std::sync::Arc::new(peers)))

@@ -22,7 +22,7 @@ use super::metrics::Metrics;
 use super::peers;
 use super::presence::RoomPresence;
 use super::room::{ConnId, Cursor, JoinError, Room, RoomCmd, RoomLimits, RoomStats, Shared};
-use super::storage::Store;
+use super::storage::{Owner, Store};
 use sketchboard_core::model::{ClientId, RoomName};
 use sketchboard_core::protocol::Position;
 
@@ -261,6 +261,24 @@ impl Registry {
             loaded.wait_for(|n| *n == 0).await.is_ok()
         };
         tokio::time::timeout(limit, stopped).await.unwrap_or(false)
+    }
+
+    /// Claims `room` for this node (its actor started if need be: a writer
+    /// from `network` is about to join it): `None` if it is this node's now,
+    /// or the node that owns it.
+    pub(crate) async fn own(&self, room: &RoomName, network: Network) -> Result<Option<Owner>, JoinError> {
+        for _ in 0..3 {
+            let handle = self.handle(room, network)?;
+            let (reply, answer) = oneshot::channel();
+            if handle.tx.send(RoomCmd::Own { reply }).await.is_err() {
+                continue;
+            }
+            // A room retiring at this very moment drops the question; ask the next one.
+            if let Ok(owner) = answer.await {
+                return owner;
+            }
+        }
+        Err(JoinError::KeptClosing)
     }
 
     /// Whether `room` is loaded here and this node holds its lease.

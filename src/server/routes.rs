@@ -110,8 +110,8 @@ async fn websocket(
         Ok(room) => room,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("invalid room name: {e}")).into_response(),
     };
-    forward::open(state, room, peer, headers, upgrade, |state, room, peer, headers, upgrade| {
-        sockets::open(state, room, None, peer, headers, upgrade)
+    forward::open(state, room, peer, headers, upgrade, |state, room, permit, upgrade| {
+        sockets::open_admitted(state, room, None, permit, upgrade)
     })
     .await
 }

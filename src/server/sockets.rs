@@ -25,10 +25,20 @@ pub(super) fn open(
     headers: &HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let permit = match admit(&state, peer, headers) {
-        Ok(permit) => permit,
-        Err(refused) => return *refused,
-    };
+    match admit(&state, peer, headers) {
+        Ok(permit) => open_admitted(state, room, view, permit, upgrade),
+        Err(refused) => *refused,
+    }
+}
+
+/// `open`, once the checks let the socket in (`admit`).
+pub(super) fn open_admitted(
+    state: AppState,
+    room: RoomName,
+    view: Option<String>,
+    permit: Permit,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     tuned(upgrade).on_upgrade(move |socket| {
         let terms = connection::Terms {
             shutdown: state.shutdown,

@@ -37,3 +37,17 @@ pub async fn redis_store_of_node(url: &str, node: Node, lease: std::time::Durati
     let link = RedisLink::connect(url).await?;
     Ok(Arc::new(RedisStore::new(link).await?.leased_by(node, lease)))
 }
+
+/// The same, archiving each room's history to the PostgreSQL at `history`
+/// and keeping `hot_tail` changes of each in Redis.
+pub async fn redis_store_archived(
+    url: &str,
+    node: Node,
+    lease: std::time::Duration,
+    history: &str,
+    hot_tail: u64,
+) -> Result<Store, StoreError> {
+    let link = RedisLink::connect(url).await?;
+    let archive = super::storage::archive::Archive::open(history).await?;
+    Ok(Arc::new(RedisStore::new(link).await?.leased_by(node, lease).archived_to(archive, hot_tail)))
+}

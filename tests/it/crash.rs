@@ -96,7 +96,15 @@ pub(crate) async fn session(
     (acks, started): (Acks, Acks),
     mut stop: watch::Receiver<bool>,
 ) -> (Tab, Dice, usize) {
-    let connected = tab.connect(&url).await;
+    let mut connected = tab.connect(&url).await;
+    // With several nodes, a room whose owner was killed is unavailable (4002)
+    // until its lease runs out: the tab tries again, as a browser does (the
+    // node answered, so this is no other test's server on a dead one's port).
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while connected.as_ref().is_err_and(|e| e == "closed with 4002") && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        connected = tab.connect(&url).await;
+    }
     started.send_modify(|n| *n += 1);
     if let Err(e) = connected {
         eprintln!("{} could not connect: {e}", tab.id);

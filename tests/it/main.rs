@@ -20,6 +20,7 @@
 //! - `multinode`: two servers on one Redis (one order across nodes, late joiners, restarts);
 //! - `multinode_presence`: people, pointers and selections across two nodes;
 //! - `node_crash`: one of two nodes on one Redis killed mid-load, again and again; then Redis itself;
+//! - `archive`: history archived to a real PostgreSQL, read back as if it never left Redis;
 //! - `owners`: one owner per room (leases, fencing, writers relayed to the owner, a paused owner);
 //! - `cluster`: two servers on a real Redis Cluster (rooms spread over primaries, sharded Pub/Sub);
 //! - `store_contract`: what every storage engine keeps, run on SQLite, a real Redis and a Redis Cluster;
@@ -28,6 +29,7 @@
 
 mod common;
 
+mod archive;
 mod chaos;
 mod cluster;
 mod crash;

@@ -30,7 +30,8 @@ const KILLS: usize = 3;
 async fn a_node_killed_mid_load_loses_nothing_acknowledged() {
     let (rd, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let redis = RedisServer::start(rd.path());
-    let args = ["--redis-url", redis.url.as_str()];
+    // A killed node's rooms wait for its lease to run out: a short one keeps the test short.
+    let args = ["--redis-url", redis.url.as_str(), "--lease-ms", "1000"];
     let (mut steady, steady_url) = start_server_with(&dir.path().join("b.db"), &args).await;
     let mut tabs: Vec<(Tab, Dice, usize)> =
         (0..TABS).map(|i| (Tab::new(format!("node-tab{i}")), Dice(0x51_7CC1_B727_220A ^ (i as u64 + 1)), 0)).collect();

@@ -117,6 +117,32 @@ async fn a_writer_on_another_node_is_relayed_to_the_owner() {
     assert_eq!((now["owner"]["epoch"].clone(), now["seq"].clone()), (json!(2), json!(3)), "{now}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_arriving_at_both_nodes_at_once_meet_at_one_owner() {
+    let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let redis = RedisServer::start(rd.path());
+    let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
+    for round in 0..4 {
+        // Both nodes find the room free at once: one claims it, the other relays.
+        let room = format!("rush-{round}");
+        let joins = (0..8).map(|i| {
+            let (server, tab) = (if i % 2 == 0 { &a } else { &b }, format!("tab-{i}"));
+            let room = room.clone();
+            async move { Client::join(server, &room, &tab).await.0 }
+        });
+        let mut tabs = futures_util::future::join_all(joins).await;
+        for (i, tab) in tabs.iter_mut().enumerate() {
+            let op = tab.create(&format!("s{i}"), "circle", 10.0 * i as f64, 10.0).await;
+            tab.confirmed(op).await;
+        }
+        let (_, now) = get_json(a.addr, &format!("/api/rooms/{room}")).await;
+        assert_eq!((now["seq"].clone(), now["owner"]["epoch"].clone()), (json!(8), json!(1)), "one owner: {now}");
+    }
+    let relayed = metric(a.addr, "sketchboard_sockets_forwarded_total").await
+        + metric(b.addr, "sketchboard_sockets_forwarded_total").await;
+    assert_eq!(relayed, 16.0, "the writers at the node that did not get the room were relayed");
+}
+
 /// Says hello to the room at `addr` as `client` (its page served by `addr`),
 /// holding the board at `at` (epoch, seq), if given.
 async fn hello_at(addr: &str, room: &str, client: &str, at: Option<(u64, u64)>) -> (Client, serde_json::Value) {

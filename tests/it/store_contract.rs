@@ -1,25 +1,45 @@
 //! The contract every storage engine keeps (`storage::RoomStore`): the same
-//! tests, run against SQLite, a real `redis-server` and a real Redis Cluster
+//! tests, run against SQLite, a real `redis-server`, a real Redis Cluster
 //! of three primaries (where the lobby's and the index's keys sit on other
-//! primaries than the rooms', and a SCAN must visit each). A third engine
+//! primaries than the rooms', and a SCAN must visit each), and a real
+//! `redis-server` keeping two changes of each room with the rest archived to
+//! a real PostgreSQL as the tests write. A third engine
 //! has only to pass them. What one engine does alone (SQLite's schema
 //! versions, Redis surviving kill -9 or two nodes racing) is tested beside it.
 
 use std::future::Future;
 
 use sketchboard::server::testing::{
-    Access, Append, Head, Record, SNAPSHOT_EVERY, Snapshot, Store, StoreError, now_ms, redis_store, sqlite_store,
+    Access, Append, Head, Node, Record, SNAPSHOT_EVERY, Snapshot, Store, StoreError, now_ms, redis_store,
+    redis_store_archived, sqlite_store,
 };
 use sketchboard_core::model::{Board, Change, ClientId, RoomName, Shape, ShapeId, ShapeKind};
 
+use crate::common::postgres::PgServer;
 use crate::common::redis::{RedisCluster, RedisServer};
 use crate::common::whole_log;
 
 /// Where a store lives, so a test can open it again as a restarted node would.
 pub(crate) enum Place {
-    Sqlite { url: String, _dir: tempfile::TempDir },
-    Redis { server: RedisServer, _dir: tempfile::TempDir },
-    Cluster { cluster: RedisCluster, _dir: tempfile::TempDir },
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
+    Redis {
+        server: RedisServer,
+        _dir: tempfile::TempDir,
+    },
+    Cluster {
+        cluster: RedisCluster,
+        _dir: tempfile::TempDir,
+    },
+    /// Redis keeping two changes of each room, the rest archived to PostgreSQL
+    /// as they come (in the background: the tests read while it archives).
+    Archived {
+        server: RedisServer,
+        pg: PgServer,
+        _dir: tempfile::TempDir,
+    },
 }
 
 impl Place {
@@ -39,16 +59,26 @@ impl Place {
         Place::Cluster { cluster: RedisCluster::start(dir.path()), _dir: dir }
     }
 
+    fn archived() -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        Place::Archived { server: RedisServer::start(dir.path()), pg: PgServer::start(dir.path()), _dir: dir }
+    }
+
     pub(crate) async fn open(&self) -> Store {
         match self {
             Place::Sqlite { url, .. } => sqlite_store(url).unwrap(),
             Place::Redis { server, .. } => redis_store(&server.url).await.unwrap(),
             Place::Cluster { cluster, .. } => redis_store(&cluster.url).await.unwrap(),
+            Place::Archived { server, pg, .. } => {
+                let node = Node { name: "contract".into(), address: "http://contract.invalid".into() };
+                let lease = std::time::Duration::from_secs(5);
+                redis_store_archived(&server.url, node, lease, &pg.url, 2).await.unwrap()
+            }
         }
     }
 }
 
-/// Runs a contract test against both engines.
+/// Runs a contract test against every engine.
 macro_rules! contract {
     ($name:ident) => {
         mod $name {
@@ -65,6 +95,11 @@ macro_rules! contract {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_redis_cluster() {
                 super::run(super::Place::cluster(), super::$name).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_redis_archived() {
+                super::run(super::Place::archived(), super::$name).await;
             }
         }
     };

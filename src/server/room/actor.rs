@@ -1,5 +1,5 @@
-//! The room actor itself: the `Room` and its life (load, batch, record,
-//! send, retire). `members.rs` and `follow.rs` add to it.
+//! The room actor itself: the `Room` and its life (load, serve batches,
+//! retire). `batch.rs`, `members.rs`, `follow.rs` and `lease.rs` add to it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,15 +12,14 @@ use tokio::time::Instant;
 use super::commands::{JoinError, RoomCmd};
 use super::conn_id::ConnId;
 use super::feed::{Deliveries, Feed};
-use super::state::{Author, Judged, RoomState};
+use super::state::RoomState;
 use crate::server::fairness::{Fairness, Network};
 use crate::server::frame::Frame;
-use crate::server::metrics::{Code, Metrics, Why};
+use crate::server::metrics::Metrics;
 use crate::server::peers;
 use crate::server::presence::RoomPresence;
 use crate::server::storage::{Store, StoreError, now_ms};
-use sketchboard_core::model::{Change, ClientId, RoomName};
-use sketchboard_core::protocol::ErrorCode;
+use sketchboard_core::model::{ClientId, RoomName};
 
 /// How many rooms may run, and what each may hold.
 #[derive(Debug, Clone, Copy)]
@@ -51,9 +50,6 @@ const MAX_BATCH: usize = 256;
 /// The most changes (a batch counting as its changes) one batch of commands
 /// takes in past its first: one commit stays a bounded size.
 const MAX_BATCH_CHANGES: usize = sketchboard_core::model::MAX_BATCH;
-/// Rounds of "another appender got there first" a batch may lose before the
-/// room resyncs (several nodes; see `follow.rs`).
-const CONFLICT_RETRIES: usize = 8;
 /// How often a room that stays loaded notes that it is open (expiry spares it).
 const NOTE_OPENED_EVERY: Duration = Duration::from_secs(3600);
 
@@ -244,7 +240,9 @@ impl Room {
                     Err(_) => break,
                 }
             }
-            served = true;
+            // A claim before a writer's socket opens (`Own`) is not the join
+            // it comes before: the room waits for that join.
+            served |= batch.iter().any(|cmd| !matches!(cmd, RoomCmd::Own { .. }));
             last_served = Instant::now();
             if let Err(e) = self.handle_batch(batch).await {
                 tracing::error!(room = %self.name, error = %e, "room storage failed beyond recovery; closing it");
@@ -303,139 +301,6 @@ impl Room {
         self.feed.close();
         self.stats.members.store(0, Ordering::Relaxed);
         tracing::debug!(room = %self.name, "room retired");
-    }
-
-    /// Handles commands in arrival order. Changes are staged (applied to the
-    /// board, not yet visible to anyone) and flushed as one commit before any
-    /// join or leave, so a joiner's snapshot never shows an unrecorded change.
-    pub(super) async fn handle_batch(&mut self, batch: Vec<RoomCmd>) -> Result<(), StoreError> {
-        for cmd in batch {
-            match cmd {
-                RoomCmd::Change { member, op, change, keep } => {
-                    self.stage(member, op, change);
-                    // Taken in: what it held for the change is free again.
-                    drop(keep);
-                }
-                RoomCmd::Tail => {
-                    self.flush().await?;
-                    self.follow_log().await?;
-                }
-                RoomCmd::Join { member, client, network, at, viewer, out, reply } => {
-                    self.flush().await?;
-                    // A writer is served where the room is owned; a viewer anywhere.
-                    if !viewer {
-                        match self.own().await {
-                            Ok(Ok(_)) => {}
-                            Ok(Err(owner)) => {
-                                let _ = reply.send(Err(JoinError::Elsewhere(owner)));
-                                continue;
-                            }
-                            Err(e) => {
-                                let _ = reply.send(Err(JoinError::LoadFailed(e.into())));
-                                continue;
-                            }
-                        }
-                    }
-                    // A joiner on this node sees what every node recorded.
-                    self.follow_log().await?;
-                    self.note_opened();
-                    let _ = reply.send(self.join(member, client, network, at, viewer, out));
-                }
-                RoomCmd::Leave { member } => {
-                    self.flush().await?;
-                    self.leave(member);
-                }
-                RoomCmd::Stop => {
-                    self.flush().await?;
-                    let everyone: Vec<ConnId> = self.members.keys().copied().collect();
-                    self.drop_members(everyone);
-                    self.stopping = true;
-                }
-                RoomCmd::GiveWay => {
-                    self.flush().await?;
-                    tracing::info!(room = %self.name, "giving its place to a new room; closing its members");
-                    let everyone: Vec<ConnId> = self.members.keys().copied().collect();
-                    self.drop_members(everyone);
-                }
-            }
-        }
-        self.flush().await?;
-        // Else the run loop tells it when due.
-        if self.count.may_tell() {
-            self.tell_member_count();
-        }
-        Ok(())
-    }
-
-    /// Judges a member's change and stages it (see `RoomState::stage`).
-    pub(super) fn stage(&mut self, member: ConnId, op: u64, change: Change) {
-        let Some(m) = self.members.get(&member) else {
-            // Its connection left while the change was queued.
-            return;
-        };
-        let author = Author {
-            member,
-            client: m.client.clone(),
-            network: m.network,
-            by: self.shared.room_presence.person_of(member.0),
-        };
-        self.judge(author, op, change);
-    }
-
-    pub(super) fn judge(&mut self, author: Author, op: u64, change: Change) {
-        let (fairness, network) = (&self.shared.fairness, author.network);
-        let may_store = || fairness.create_room(network).map_err(|e| e.to_string());
-        if let Judged::Refused(code) = self.state.stage(author, op, change, may_store) {
-            let metrics = &self.shared.metrics;
-            if code == ErrorCode::TooManyRooms {
-                metrics.limited.get_or_create(&Why { why: "rooms_created" }).inc();
-            }
-            metrics.changes_refused.get_or_create(&Code { code: code.as_str().into() }).inc();
-        }
-    }
-
-    /// Records what is staged, then sends it. If recording fails, the room
-    /// reloads itself (dropping whatever was not recorded) and closes every
-    /// member's connection for a resync; only if the reload fails too does
-    /// the room give up. When another appender got there first, the room
-    /// catches up with the log and judges the same changes again; a room that
-    /// keeps losing that race resyncs as above.
-    pub(super) async fn flush(&mut self) -> Result<(), StoreError> {
-        for _ in 0..CONFLICT_RETRIES {
-            let Some(mut commit) = self.state.commit(Instant::now().into_std()) else { return Ok(()) };
-            let recorded = match commit.append.take() {
-                Some(mut append) => match self.own().await {
-                    Ok(Ok(epoch)) => {
-                        append.lease = Some(epoch);
-                        self.shared.store.append(&self.name, append).await
-                    }
-                    Ok(Err(owner)) => Err(StoreError::Fenced { owner }),
-                    Err(e) => Err(e),
-                },
-                None => Ok(()),
-            };
-            match recorded {
-                Ok(()) => {
-                    self.shared.metrics.changes_accepted.inc_by(commit.accepted() as u64);
-                    let out = self.state.recorded(commit, Instant::now().into_std());
-                    let shapes = u32::try_from(self.state.board().len()).unwrap_or(u32::MAX);
-                    self.stats.shapes.store(shapes, Ordering::Relaxed);
-                    self.stats.changed.store(self.state.seq() > 0, Ordering::Relaxed);
-                    // All at once: a caught-up member's socket takes the batch in one write.
-                    self.feed.extend(out);
-                    return Ok(());
-                }
-                Err(e) if e.lost_race() => self.catch_up_and_judge_again(commit).await?,
-                Err(StoreError::Rewound { .. }) => return self.rewound().await,
-                Err(StoreError::Fenced { owner }) => return self.fenced(&owner).await,
-                Err(e) => {
-                    tracing::error!(room = %self.name, error = %e, "could not record changes; reloading and resyncing members");
-                    return self.reload_and_resync().await;
-                }
-            }
-        }
-        tracing::error!(room = %self.name, "kept losing the race to append; reloading and resyncing members");
-        self.reload_and_resync().await
     }
 
     /// Notes, now and then, that a room staying loaded is still open.

@@ -8,7 +8,7 @@ use super::conn_id::ConnId;
 use super::feed::Cursor;
 use crate::server::fairness::{Network, Unfair};
 use crate::server::frame::Frame;
-use crate::server::storage::StoreError;
+use crate::server::storage::{Owner, StoreError};
 use sketchboard_core::model::{Change, ClientId};
 use sketchboard_core::protocol::Position;
 
@@ -47,6 +47,11 @@ pub(crate) enum RoomCmd {
     /// The server is full and this room, never changed, gives its place to a
     /// new one (`registry`): its members are closed, and it retires.
     GiveWay,
+    /// Before a writer's socket opens: the room claims itself for this node,
+    /// and answers `None` if it is this node's, or the node that owns it.
+    Own {
+        reply: oneshot::Sender<Result<Option<Owner>, JoinError>>,
+    },
     /// The server stops: the room records what it holds, closes its members,
     /// releases its lease (another node takes the room at once) and retires.
     Stop,

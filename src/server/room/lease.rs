@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::actor::Room;
-use crate::server::storage::{Claim, StoreError};
+use crate::server::storage::{Claim, Owner, StoreError};
 
 /// How soon a renewal that failed (Redis did not answer) is tried again. The
 /// lease may run out meanwhile: that is safe (a renewal checks the owner, not
@@ -47,7 +47,7 @@ impl Room {
     /// is recorded: claims it if no lease is held. Answers the lease's epoch,
     /// or the node whose live lease keeps this one out (the writer then
     /// resumes through that owner).
-    pub(super) async fn own(&mut self) -> Result<Result<u64, String>, StoreError> {
+    pub(super) async fn own(&mut self) -> Result<Result<u64, Owner>, StoreError> {
         if let Some(held) = self.lease {
             return Ok(Ok(held.epoch));
         }
@@ -60,7 +60,7 @@ impl Room {
                 self.stats.owned.store(true, Ordering::Relaxed);
                 Ok(epoch)
             }
-            Claim::Theirs(owner) => Err(owner.node.name),
+            Claim::Theirs(owner) => Err(owner),
         })
     }
 
@@ -92,6 +92,8 @@ impl Room {
     /// Ends the lease as the room retires, so another node may claim it at once.
     pub(super) async fn release_lease(&mut self) {
         let Some(held) = self.lease.take() else { return };
+        // Idle now: what is due goes to the archive (the lease still held: archiving is fenced too).
+        self.shared.store.settle(&self.name, Some(held.epoch)).await;
         self.stats.owned.store(false, Ordering::Relaxed);
         if let Err(e) = self.shared.store.release(&self.name, held.epoch).await {
             tracing::warn!(room = %self.name, error = %e, "could not release the room's lease (it runs out by itself)");

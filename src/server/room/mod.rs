@@ -8,12 +8,14 @@
 //! Commands that arrive together are handled as one batch with one storage
 //! commit, so recording costs one fsync per batch, not one per change. A room
 //! with no members for `idle_grace` retires; the next join revives it from
-//! storage. `members.rs` is who is in the room; `follow.rs` the actor beside
+//! storage. `batch.rs` is one batch of commands, recorded in one commit;
+//! `members.rs` is who is in the room; `follow.rs` the actor beside
 //! other nodes appending to the same log; `lease.rs` this node's ownership of
 //! the room, without which it appends nothing; `feed/` what the room sends, and
 //! `socket_writes.rs` how it writes straight to caught-up members' sockets.
 
 mod actor;
+mod batch;
 mod commands;
 mod conn_id;
 mod feed;

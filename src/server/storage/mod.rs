@@ -25,6 +25,7 @@
 //! What crosses between nodes and is never stored (wake-ups, presence, the
 //! lobby's live counts) is not here: see `server::peers`.
 
+pub(crate) mod archive;
 mod lease;
 mod listing;
 mod recent;
@@ -144,6 +145,10 @@ pub trait RoomStore: Send + Sync + 'static {
     async fn owner(&self, _room: &RoomName) -> Result<Option<Owner>, StoreError> {
         Ok(None)
     }
+
+    /// The room goes idle on this node, which owns it under `lease`: an
+    /// engine with an archive archives what is due, in the background.
+    async fn settle(&self, _room: &RoomName, _lease: Option<u64>) {}
 }
 
 #[derive(Debug, thiserror::Error)]

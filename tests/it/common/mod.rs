@@ -1,6 +1,7 @@
 //! Shared by the integration tests: a real server on an ephemeral port with a
 //! temporary SQLite file, real WebSocket clients, and a bare HTTP GET.
 
+pub(crate) mod postgres;
 pub(crate) mod redis;
 pub(crate) mod tab;
 

@@ -180,7 +180,11 @@ impl Tab {
                 Some(Ok(Message::Text(text))) => {
                     return ServerMsg::decode(&text).map_err(|e| format!("unreadable server message: {e}"));
                 }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    self.disconnect();
+                    return Err(format!("closed with {}", u16::from(frame.code)));
+                }
+                Some(Ok(Message::Close(None))) | Some(Err(_)) | None => {
                     self.disconnect();
                     return Err("connection closed".into());
                 }

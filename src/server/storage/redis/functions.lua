@@ -90,7 +90,36 @@ local function append(keys, args)
   end
   redis.call('HSET', meta, 'head', head)
   announce(args[4], args[5], head)
-  return {'ok', head, epoch}
+  return {'ok', head, epoch, tonumber(redis.call('HGET', meta, 'archived') or '0')}
+end
+
+-- keys: meta, log, keyframes, owner. args: the caller's node and lease
+-- epoch (as `append`), the seq up to which the room's log is archived
+-- (docs/operations.md, "History in PostgreSQL"), then the seqs of the
+-- keyframes archived with it. Notes the mark, trims the log behind it and
+-- drops those keyframes but the latest snapshot's (loading reads it here).
+-- Refuses ({'fenced'}) a caller that is not the owner: trimming stays the
+-- owner's, who archived first. Answers {'ok', the mark}.
+local function archived(keys, args)
+  local node, _, epoch = owner_of(keys[4])
+  if args[1] ~= '' and (node ~= args[1] or epoch ~= tonumber(args[2])) then
+    return {'fenced', node}
+  end
+  local mark = tonumber(redis.call('HGET', keys[1], 'archived') or '0')
+  local upto = tonumber(args[3])
+  local head = tonumber(redis.call('HGET', keys[1], 'head') or '0')
+  if upto > mark and upto < head then
+    mark = upto
+    redis.call('HSET', keys[1], 'archived', mark)
+    redis.call('XTRIM', keys[2], 'MINID', '~', (mark + 1) .. '-0')
+  end
+  local kept = redis.call('HGET', keys[1], 'snap_seq')
+  for i = 4, #args do
+    if args[i] ~= kept and tonumber(args[i]) <= mark then
+      redis.call('HDEL', keys[3], args[i])
+    end
+  end
+  return {'ok', mark}
 end
 
 -- keys: owner (a hash: node, address, epoch; kept for good, so epochs only
@@ -211,6 +240,7 @@ local function expire(keys, args)
 end
 
 redis.register_function('sb_append_v{version}', append)
+redis.register_function('sb_archived_v{version}', archived)
 redis.register_function('sb_claim_v{version}', claim)
 redis.register_function('sb_release_v{version}', release)
 redis.register_function{function_name = 'sb_owner_v{version}', callback = owner, flags = {'no-writes'}}

@@ -15,11 +15,20 @@ use crate::server::storage::recent::RECENT_CHANGES;
 use crate::server::storage::{LoadedRoom, LogEntry, Recent, Record, StoreError};
 use sketchboard_core::model::{Board, ClientId, RoomName};
 
+/// How far a room's log is archived (`archiving.rs`): up to `upto`, under
+/// the room's archive `id` (made with its first archiving, so a room deleted
+/// and made anew never reads an earlier one's archive).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Archived {
+    pub(crate) upto: u64,
+    pub(crate) id: String,
+}
+
 /// What appending a batch of records did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Appended {
-    /// All recorded: the log's head and the room's epoch now.
-    Recorded { head: u64, epoch: u64 },
+    /// All recorded: the log's head and the room's epoch now, and how far the log is archived.
+    Recorded { head: u64, epoch: u64, archived: u64 },
     /// Record `index` (from 0) has an op at or below its client's mark: nothing was recorded.
     Stale { index: usize, mark: u64 },
     /// The head is no longer the one expected: nothing was recorded.
@@ -73,7 +82,8 @@ impl RedisStore {
             Some("ok") => {
                 // Written; acknowledged only once where it must be.
                 replicated.check().map_err(failed("appending to a room's log"))?;
-                Ok(Appended::Recorded { head: number(1).ok_or_else(corrupt)?, epoch: number(2).ok_or_else(corrupt)? })
+                let (head, epoch) = (number(1).ok_or_else(corrupt)?, number(2).ok_or_else(corrupt)?);
+                Ok(Appended::Recorded { head, epoch, archived: number(3).unwrap_or(0) })
             }
             Some("rewound") => Ok(Appended::Rewound { head: number(1).ok_or_else(corrupt)? }),
             Some("stale") => Ok(Appended::Stale {
@@ -96,7 +106,8 @@ impl RedisStore {
         self.read_range(room, after, None, limit).await
     }
 
-    /// Entries after `after` and up to `upto` (the end without one), at most `limit`.
+    /// Entries after `after` and up to `upto` (the end without one), at most
+    /// `limit`: from the archive where it holds them (`archiving.rs`), and the log.
     pub(super) async fn read_range(
         &self,
         room: &RoomName,
@@ -104,17 +115,45 @@ impl RedisStore {
         upto: Option<u64>,
         limit: Option<usize>,
     ) -> Result<Vec<LogEntry>, StoreError> {
+        match &self.archiving {
+            Some(archiving) => self.read_joined(&archiving.archive, room, after, upto, limit).await,
+            None => Ok(self.read_tail(room, after, upto, limit, false).await?.1),
+        }
+    }
+
+    /// Entries after `after` and up to `upto` (the end without one), at most
+    /// `limit`, that the log in Redis holds; with `marked`, read in one step
+    /// with how far the log is archived (`Archived::default()` otherwise):
+    /// what lies beyond that mark is all there, what lies before it may be trimmed.
+    pub(super) async fn read_tail(
+        &self,
+        room: &RoomName,
+        after: u64,
+        upto: Option<u64>,
+        limit: Option<usize>,
+        marked: bool,
+    ) -> Result<(Archived, Vec<LogEntry>), StoreError> {
         // Nothing follows the last seq there can be (and `after + 1` must not wrap to 0).
-        let Some(first) = after.checked_add(1) else { return Ok(Vec::new()) };
+        let Some(first) = after.checked_add(1) else { return Ok((Archived::default(), Vec::new())) };
         let k = keys(room);
         let (mut conn, start) = (self.conn(), format!("{first}-0"));
         let end = upto.map_or("+".to_owned(), |seq| format!("{seq}-0"));
-        let reply: StreamRangeReply = match limit {
+        let mut pipe = redis::pipe();
+        if marked {
+            pipe.atomic().cmd("HMGET").arg(&k.meta).arg("archived").arg("archive");
+        }
+        match limit {
             // Redis counts in a signed 64-bit number.
-            Some(limit) => conn.xrange_count(&k.log, start, end, limit.min(i64::MAX as usize)).await,
-            None => conn.xrange(&k.log, start, end).await,
+            Some(limit) => pipe.xrange_count(&k.log, start, end, limit.min(i64::MAX as usize)),
+            None => pipe.xrange(&k.log, start, end),
+        };
+        let ((mark, id), reply): ((Option<u64>, Option<String>), StreamRangeReply) = if marked {
+            pipe.query_async(&mut conn).await
+        } else {
+            pipe.query_async::<(StreamRangeReply,)>(&mut conn).await.map(|(reply,)| ((None, None), reply))
         }
         .map_err(failed("reading a room's log"))?;
+        let archived = Archived { upto: mark.unwrap_or(0), id: id.unwrap_or_default() };
         let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
         let mut out = Vec::with_capacity(reply.ids.len());
         for entry in reply.ids {
@@ -132,7 +171,7 @@ impl RedisStore {
             let by = field("by").and_then(|by| by.parse().ok());
             out.push(LogEntry { seq, client, op, at_ms: at.parse().unwrap_or(0), change, bytes: text_len, by });
         }
-        Ok(out)
+        Ok((archived, out))
     }
 
     /// Keeps `board` (JSON) as the room's snapshot as of `seq`, and as a

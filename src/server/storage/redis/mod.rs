@@ -10,9 +10,11 @@
 //! epoch, snapshot mark and when it was opened; `ops`, each client's mark;
 //! `snap` and `frames`, the latest snapshot and every snapshot kept (the
 //! keyframes of history); `access`; `owner` and `lease`, which node may
-//! append (`lease.rs`). With `appendfsync always` a reply means
+//! append (`lease.rs`). With an archive (`--history-url`), the log and the
+//! keyframes keep only what is newer than the hot tail (`archiving.rs`). With `appendfsync always` a reply means
 //! "on disk".
 
+mod archiving;
 mod expiry;
 mod keys;
 mod lease;
@@ -48,7 +50,7 @@ impl RoomStore for RedisStore {
         let (expected, last_seq) = (first.seq - 1, last.seq);
         let epochs = (append.epoch, append.lease);
         match self.append_records(room, expected, append.tip.as_ref(), epochs, now_ms(), &append.records).await? {
-            Appended::Recorded { .. } => {}
+            Appended::Recorded { head, archived, .. } => self.archive_when_due(room, head, archived, append.lease),
             Appended::Fenced { owner } => return Err(StoreError::Fenced { owner }),
             Appended::Conflict { head } => return Err(StoreError::HeadMoved { head }),
             Appended::Rewound { head } => return Err(StoreError::Rewound { head }),
@@ -142,6 +144,10 @@ impl RoomStore for RedisStore {
 
     async fn owner(&self, room: &RoomName) -> Result<Option<Owner>, StoreError> {
         self.read_owner(room).await
+    }
+
+    async fn settle(&self, room: &RoomName, lease: Option<u64>) {
+        self.archive_in_background(room, lease);
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

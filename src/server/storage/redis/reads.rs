@@ -102,9 +102,24 @@ impl RedisStore {
         let k = keys(room);
         let corrupt = |detail: String| StoreError::Corrupt { room: room.to_string(), detail };
         let frames: Vec<u64> = self.conn().hkeys(&k.frames).await.map_err(failed("reading a room's keyframes"))?;
-        let from = frames.into_iter().filter(|f| *f <= seq).max().unwrap_or(0);
+        let mut from = frames.into_iter().filter(|f| *f <= seq).max().unwrap_or(0);
+        let mut text: Option<String> = None;
+        let id: Option<String> = match &self.archiving {
+            Some(_) => self.conn().hget(&k.meta, "archive").await.map_err(failed("reading a room's archive id"))?,
+            None => None,
+        };
+        if let (Some(archiving), Some(id)) = (&self.archiving, id) {
+            // Older keyframes are in the archive; a later one here is nearer.
+            if let Some((at, board)) = archiving.archive.keyframe_at_or_before(room, &id, seq).await?
+                && at > from
+            {
+                (from, text) = (at, Some(board));
+            }
+        }
         let mut board: Board = if from > 0 {
-            let text: Option<String> = self.conn().hget(&k.frames, from).await.map_err(failed("reading a keyframe"))?;
+            if text.is_none() {
+                text = self.conn().hget(&k.frames, from).await.map_err(failed("reading a keyframe"))?;
+            }
             let text = text.ok_or_else(|| corrupt(format!("keyframe {from} is missing")))?;
             serde_json::from_str(&text).map_err(|e| corrupt(format!("keyframe {from}: {e}")))?
         } else {

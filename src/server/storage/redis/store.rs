@@ -43,6 +43,8 @@ pub(crate) struct RedisStore {
     /// This node and how long its leases on rooms last (`lease.rs`); `None`
     /// for a store outside the leases (the copy tool), whose appends are not fenced.
     pub(super) leases: Option<Arc<(Node, std::time::Duration)>>,
+    /// Where the log's older changes go, and how many stay here (`archiving.rs`).
+    pub(super) archiving: Option<super::archiving::Shared>,
 }
 
 impl RedisStore {
@@ -50,12 +52,23 @@ impl RedisStore {
     pub(crate) async fn new(link: RedisLink) -> Result<RedisStore, StoreError> {
         link.load_functions(LIBRARY).await?;
         let address_key = shared_address_key(&mut link.conn()).await?;
-        Ok(RedisStore { link, address_key, lobby_tidied: Default::default(), leases: None })
+        Ok(RedisStore { link, address_key, lobby_tidied: Default::default(), leases: None, archiving: None })
     }
 
     /// The store of a node serving rooms: it claims rooms as `node`, for `lease` at a time.
     pub(crate) fn leased_by(mut self, node: Node, lease: std::time::Duration) -> RedisStore {
         self.leases = Some(Arc::new((node, lease)));
+        self
+    }
+
+    /// The store of rooms whose logs keep `hot_tail` changes in Redis and the
+    /// rest in `archive`.
+    pub(crate) fn archived_to(
+        mut self,
+        archive: crate::server::storage::archive::Archive,
+        hot_tail: u64,
+    ) -> RedisStore {
+        self.archiving = Some(Arc::new(super::archiving::Archiving::new(archive, hot_tail)));
         self
     }
 
