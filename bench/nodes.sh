@@ -12,6 +12,7 @@
 #
 #   bench/nodes.sh [ROUNDS]     # default 3; prints a Markdown table of medians
 #   CONFIGS="byroom cluster" bench/nodes.sh 1   # only some deployments
+#   CONFIGS=archived HOT_TAIL=200 bench/nodes.sh 1  # one node on Redis + PostgreSQL (--history-url)
 #
 # Needs the release binaries and Debian's redis-server:
 #   cargo build --release -p sketchboard -p sketchboard-loadgen --features sketchboard/ssr
@@ -20,6 +21,9 @@ source "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-3}
 redis_port=3940
 ports=(3941 3942)
+pg_port=3960 pg_stop=
+# What the `archived` deployment keeps of each room in Redis (--hot-tail).
+HOT_TAIL=${HOT_TAIL:-200}
 pids=()
 
 ticks() { # ticks PID: utime + stime of a process
@@ -68,6 +72,16 @@ start_redis() {
   until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
 }
 
+start_pg() { # a throwaway PostgreSQL on core 0 (as the postgres user: it refuses root), for --history-url
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  rm -rf "$out/pg" && mkdir -p "$out/pg" && chown -R postgres "$out/pg" && chmod 755 "$out"
+  runuser -u postgres -- "$bin/initdb" -D "$out/pg" -U postgres --auth=trust >/dev/null
+  taskset -c 0 runuser -u postgres -- "$bin/pg_ctl" -D "$out/pg" -l "$out/pg/server.log" -w \
+    -o "-p $pg_port -k $out/pg -c listen_addresses=127.0.0.1" start >/dev/null
+  pg_stop="runuser -u postgres -- $bin/pg_ctl -D $out/pg -m fast stop"
+}
+
 start_node() { # start_node INDEX [--redis-url URL]: starts a node, adds its pid to pids
   local i=$1
   shift
@@ -81,6 +95,9 @@ start() { # start CONFIG: sqlite | redis1 | redis2 | byroom | cluster; sets pids
   case $1 in
     sqlite) start_node 0 ;;
     redis1) start_redis; start_node 0 --redis-url "redis://127.0.0.1:$redis_port" ;;
+    archived) start_redis; start_pg
+      start_node 0 --redis-url "redis://127.0.0.1:$redis_port" \
+        --history-url "postgresql://postgres@127.0.0.1:$pg_port/postgres" --hot-tail "$HOT_TAIL" ;;
     redis2 | byroom) start_redis; start_node 0 --redis-url "redis://127.0.0.1:$redis_port"
       start_node 1 --redis-url "redis://127.0.0.1:$redis_port" ;;
     cluster) start_cluster
@@ -96,6 +113,7 @@ start() { # start CONFIG: sqlite | redis1 | redis2 | byroom | cluster; sets pids
 stop() {
   for pid in "${pids[@]}" "${redis_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}" "${redis_pids[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
+  if [[ -n $pg_stop ]]; then $pg_stop >/dev/null; pg_stop=; fi
 }
 
 redis_ticks() { # CPU ticks of every Redis process
@@ -129,7 +147,9 @@ def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else float('nan')
 loads = {'fanout': '1 writer × 200 readers, 100 changes/s', 'rooms': '100 rooms × 10 members × 20 Hz'}
-configs = {'sqlite': 'one node, SQLite', 'redis1': 'one node, Redis', 'redis2': 'two nodes, one Redis, rooms split',
+configs = {'sqlite': 'one node, SQLite', 'redis1': 'one node, Redis',
+           'archived': 'one node, Redis keeping a hot tail, history in PostgreSQL',
+           'redis2': 'two nodes, one Redis, rooms split',
            'byroom': 'two nodes, one Redis, routed by room',
            'cluster': 'two nodes, Redis Cluster (3 primaries + 3 replicas, --redis-replicas 1), routed by room'}
 print('| load | deployment | deliveries/s | per server CPU-s | delivery p50 / p99 ms | ack p50 / p99 ms | server CPU s (of it Redis) | Redis memory per change | lost | rounds |')
