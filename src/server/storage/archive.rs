@@ -15,7 +15,11 @@ use tokio_postgres::{Client, NoTls};
 use super::{EngineError, LogEntry, StoreError};
 use sketchboard_core::model::{ClientId, RoomName};
 
+/// Made by whichever node starts first: under a lock, since PostgreSQL's
+/// `CREATE TABLE IF NOT EXISTS` run by several sessions at once can fail.
 const SCHEMA: &str = "
+BEGIN;
+SELECT pg_advisory_xact_lock(7012001);
 CREATE TABLE IF NOT EXISTS sb_segments (
     room text NOT NULL,
     -- The room's archive id: a room deleted and made anew gets another.
@@ -33,7 +37,8 @@ CREATE TABLE IF NOT EXISTS sb_keyframes (
     seq bigint NOT NULL,
     board text NOT NULL,
     PRIMARY KEY (room, archive, seq)
-);";
+);
+COMMIT;";
 
 /// The archive: one PostgreSQL connection (it pipelines concurrent queries),
 /// made again when it breaks.
