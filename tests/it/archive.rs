@@ -122,3 +122,86 @@ async fn a_node_serves_a_rooms_archived_history_across_a_restart() {
     assert_eq!(status, 200, "{version}");
     assert_eq!(version["shapes"][0]["x"], json!(2.0), "the board after change 3: {version}");
 }
+
+/// The whole deployment under one fault: three real node binaries on a real
+/// Redis Cluster, history archived to a real PostgreSQL with a short hot
+/// tail; seeded tabs spread over the three nodes; the room's owner killed
+/// with SIGKILL mid-load; then every node restarted. Every acknowledged change
+/// is at its seq once, in a gapless log read across archive and tail, and
+/// versions picked along it (from the archive and from the tail) are the
+/// log's replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_on_a_cluster_with_history_lose_nothing_when_the_owner_is_killed() {
+    use std::sync::Arc;
+
+    use sketchboard::server::testing::redis_store_archived;
+    use tokio::sync::watch;
+
+    use crate::common::Dice;
+    use crate::common::redis::RedisCluster;
+    use crate::common::tab::Tab;
+    use crate::crash::{Acks, deliver_pending, start_server_with};
+    use crate::node_crash::{agree_with_the_log, gather, progress, spread};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (cluster, pg) = (RedisCluster::start(dir.path()), PgServer::start(dir.path()));
+    let args = ["--redis-url", &cluster.url, "--history-url", &pg.url, "--hot-tail", "16", "--lease-ms", "1000"];
+    let db = |name: &str| dir.path().join(format!("{name}.db"));
+    // The first tab meets node a alone, so a owns the room.
+    let (mut a, a_url) = start_server_with(&db("a"), &args).await;
+    let mut tabs: Vec<(Tab, Dice, usize)> =
+        (0..6).map(|i| (Tab::new(format!("whole-tab{i}")), Dice(0x2718_2818_2845_9045 ^ (i as u64 + 1)), 0)).collect();
+    let acks: Acks = Arc::new(watch::Sender::new(0));
+    let first = tabs.split_off(1);
+    let (sessions, stop) = spread(tabs, &[&a_url], &acks).await;
+    progress(&acks, 20, 0).await;
+    tabs = gather(sessions, stop).await;
+    tabs.extend(first);
+    let (mut b, b_url) = start_server_with(&db("b"), &args).await;
+    let (mut c, c_url) = start_server_with(&db("c"), &args).await;
+
+    let (sessions, stop) = spread(tabs, &[&a_url, &b_url, &c_url], &acks).await;
+    progress(&acks, 300, 1).await;
+    a.start_kill().expect("kill the owner");
+    a.wait().await.expect("the owner is gone");
+    tabs = gather(sessions, stop).await;
+    // The others take the room over once the lease runs out, and the tabs resume there.
+    let (sessions, stop) = spread(tabs, &[&b_url, &c_url], &acks).await;
+    progress(&acks, 100, 2).await;
+    tabs = gather(sessions, stop).await;
+    let tabs = deliver_pending(tabs, &b_url, &acks).await;
+
+    // Everything restarts: the nodes stopped as an operator stops them
+    // (SIGTERM), which hands their rooms' leases back at once.
+    for node in [&mut b, &mut c] {
+        let pid = node.id().expect("a process id").to_string();
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(sent.success());
+        node.wait().await.expect("gone");
+    }
+    let (_b, b_url) = start_server_with(&db("b"), &args).await;
+    let (_c, c_url) = start_server_with(&db("c"), &args).await;
+    let meta = cluster.primary_of("sb:{crash}:meta");
+    let mark: u64 = meta.cli(&["HGET", "sb:{crash}:meta", "archived"]).parse().unwrap_or(0);
+    assert!(mark > 100, "the log was archived (up to {mark})");
+    let node = Node { name: "reader".into(), address: "http://reader.invalid".into() };
+    let store = redis_store_archived(&cluster.url, node, Duration::from_secs(5), &pg.url, 16).await.unwrap();
+    let logged = agree_with_the_log(tabs, [&b_url, &c_url], &store).await;
+
+    // Versions from the archive and from the tail are the log's replay.
+    let room = RoomName::parse("crash").unwrap();
+    let entries = whole_log(&store, &room).await;
+    let b_addr: std::net::SocketAddr = b_url.trim_start_matches("ws://").split('/').next().unwrap().parse().unwrap();
+    let mut dice = Dice(11);
+    for seq in
+        [1, mark / 2, mark, mark + 1, logged as u64].into_iter().chain((0..3).map(|_| 1 + dice.roll(logged as u64)))
+    {
+        let mut replay = Board::new();
+        for e in entries.iter().take(seq as usize) {
+            replay.apply(&e.change).unwrap();
+        }
+        let (status, version) = get_json(b_addr, &format!("/api/rooms/crash/versions/{seq}")).await;
+        assert_eq!(status, 200, "version {seq}: {version}");
+        assert_eq!(version["shapes"], serde_json::to_value(&replay).unwrap(), "version {seq}");
+    }
+}

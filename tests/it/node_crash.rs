@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use sketchboard::server::testing::redis_store;
+use sketchboard::server::testing::{Store, redis_store};
 use sketchboard_core::model::{Board, RoomName};
 use tokio::sync::watch;
 
@@ -43,7 +43,7 @@ async fn a_node_killed_mid_load_loses_nothing_acknowledged() {
         // Half the tabs on each node, the halves swapping every round: the
         // tabs of the node that died come back through the other one.
         let urls = if kill % 2 == 0 { [&doomed_url, &steady_url] } else { [&steady_url, &doomed_url] };
-        let (sessions, stop) = spread(tabs, urls, &acks).await;
+        let (sessions, stop) = spread(tabs, &urls, &acks).await;
         progress(&acks, 60 + dice.roll(80) as usize, kill).await;
         doomed.start_kill().expect("kill a node");
         doomed.wait().await.expect("the node is gone");
@@ -57,7 +57,8 @@ async fn a_node_killed_mid_load_loses_nothing_acknowledged() {
 
     // Both nodes (the killed one restarted) and every tab agree with the log.
     let (mut revived, revived_url) = start_server_with(&dir.path().join("a.db"), &args).await;
-    let logged = agree_with_the_log(tabs, [&steady_url, &revived_url], &redis.url).await;
+    let store = redis_store(&redis.url).await.unwrap();
+    let logged = agree_with_the_log(tabs, [&steady_url, &revived_url], &store).await;
     eprintln!("{KILLS} node kills: {logged} changes in the log, all accounted for");
     for node in [&mut steady, &mut revived] {
         node.start_kill().expect("stop a node");
@@ -77,7 +78,7 @@ async fn redis_killed_mid_load_loses_nothing_acknowledged() {
         .collect();
     let acks: Acks = Arc::new(watch::Sender::new(0));
     for kill in 0..2 {
-        let (sessions, stop) = spread(tabs, [&a_url, &b_url], &acks).await;
+        let (sessions, stop) = spread(tabs, &[&a_url, &b_url], &acks).await;
         progress(&acks, 80, kill).await;
         // SIGKILL Redis mid-append: what it answered is on its disk (fsync always); nothing else was confirmed.
         redis.kill();
@@ -93,7 +94,8 @@ async fn redis_killed_mid_load_loses_nothing_acknowledged() {
         }
     }
     let tabs = deliver_pending(tabs, &a_url, &acks).await;
-    let logged = agree_with_the_log(tabs, [&a_url, &b_url], &redis.url).await;
+    let store = redis_store(&redis.url).await.unwrap();
+    let logged = agree_with_the_log(tabs, [&a_url, &b_url], &store).await;
     eprintln!("2 Redis kills: {logged} changes in the log, all accounted for");
     for node in [&mut a, &mut b] {
         node.start_kill().expect("stop a node");
@@ -101,28 +103,33 @@ async fn redis_killed_mid_load_loses_nothing_acknowledged() {
     }
 }
 
-type Sessions = Vec<tokio::task::JoinHandle<(Tab, Dice, usize)>>;
+pub(crate) type Sessions = Vec<tokio::task::JoinHandle<(Tab, Dice, usize)>>;
 
-/// Sets the tabs to work, tab i on `urls[i % 2]`; returns once each has tried
+/// Sets the tabs to work, tab i on `urls[i % urls.len()]`; returns once each has tried
 /// to connect (a session that connected after a kill could reach another
 /// test's server on the dead one's port), with the switch that stops them.
-async fn spread(tabs: Vec<(Tab, Dice, usize)>, urls: [&String; 2], acks: &Acks) -> (Sessions, watch::Sender<bool>) {
+pub(crate) async fn spread(
+    tabs: Vec<(Tab, Dice, usize)>,
+    urls: &[&String],
+    acks: &Acks,
+) -> (Sessions, watch::Sender<bool>) {
     let (stop, stopped) = watch::channel(false);
     let started: Acks = Arc::new(watch::Sender::new(0));
+    let n = tabs.len();
     let sessions = tabs
         .into_iter()
         .enumerate()
         .map(|(i, (tab, dice, created))| {
             let counters = (acks.clone(), started.clone());
-            tokio::spawn(session(tab, dice, created, urls[i % 2].clone(), false, counters, stopped.clone()))
+            tokio::spawn(session(tab, dice, created, urls[i % urls.len()].clone(), false, counters, stopped.clone()))
         })
         .collect();
-    all_started(&started, TABS).await;
+    all_started(&started, n).await;
     (sessions, stop)
 }
 
 /// Waits until `more` further changes were acknowledged.
-async fn progress(acks: &Acks, more: usize, round: usize) {
+pub(crate) async fn progress(acks: &Acks, more: usize, round: usize) {
     let target = *acks.borrow() + more;
     let mut acked = acks.subscribe();
     let reached = matches!(tokio::time::timeout(PATIENCE, acked.wait_for(|&n| n >= target)).await, Ok(Ok(_)));
@@ -130,7 +137,7 @@ async fn progress(acks: &Acks, more: usize, round: usize) {
 }
 
 /// Stops the sessions and takes the tabs back.
-async fn gather(sessions: Sessions, stop: watch::Sender<bool>) -> Vec<(Tab, Dice, usize)> {
+pub(crate) async fn gather(sessions: Sessions, stop: watch::Sender<bool>) -> Vec<(Tab, Dice, usize)> {
     let _ = stop.send(true);
     let mut tabs = Vec::new();
     for s in sessions {
@@ -143,10 +150,10 @@ async fn gather(sessions: Sessions, stop: watch::Sender<bool>) -> Vec<(Tab, Dice
 /// and replays to the board everyone shows; every acknowledged change is in
 /// it once at the seq it was acknowledged with; every change a tab made is in
 /// it, and only those. Returns how many changes the log holds.
-async fn agree_with_the_log(
+pub(crate) async fn agree_with_the_log(
     tabs: Vec<(Tab, Dice, usize)>,
     [steady_url, revived_url]: [&str; 2],
-    redis_url: &str,
+    store: &Store,
 ) -> usize {
     let (mut on_steady, mut on_revived) = (Tab::new("observer-b"), Tab::new("observer-a"));
     on_steady.connect(steady_url).await.expect("observer on the steady node");
@@ -160,8 +167,7 @@ async fn agree_with_the_log(
         assert_eq!(tab.view(), on_steady.view(), "{} shows the room's board", tab.id);
     }
 
-    let store = redis_store(redis_url).await.unwrap();
-    let entries = crate::common::whole_log(&store, &RoomName::parse("crash").unwrap()).await;
+    let entries = crate::common::whole_log(store, &RoomName::parse("crash").unwrap()).await;
     let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "the log is gapless from 1");
     assert_eq!(seqs.len() as u64, on_steady.seq());
