@@ -2,8 +2,9 @@ import { expect, test } from '@playwright/test';
 import { Cluster } from './cluster';
 import { closeParticipants, expectAllConfirmed, expectShapeCount, positions, shapes, uniqueRoom } from './helpers';
 
-// Three nodes on a Redis Cluster (three primaries, three replicas) behind HAProxy
-// (deploy/haproxy.cfg), started for these tests as scripts/cluster.sh runs them.
+// Three nodes on a Redis Cluster (three primaries, three replicas) with the rooms'
+// history in PostgreSQL, behind HAProxy (deploy/haproxy.cfg), started for these
+// tests as scripts/cluster.sh runs them.
 let cluster: Cluster;
 test.beforeAll(async () => {
   cluster = await Cluster.start();
@@ -11,7 +12,7 @@ test.beforeAll(async () => {
 test.afterAll(() => cluster?.stop());
 test.afterEach(closeParticipants);
 
-test('two tabs on two nodes edit one room; a node killed, its tab carries on; the room\'s Redis primary killed, its replica carries the room', async ({ browser }) => {
+test('two tabs on two nodes edit one room; a node killed, its tab carries on; the room\'s Redis primary killed, its replica carries the room; its history archived and read whole', async ({ browser }) => {
   const room = uniqueRoom('cluster');
   const alice = await cluster.openOn(browser, 'a', room);
   const bob = await cluster.openOn(browser, 'b', room);
@@ -52,4 +53,12 @@ test('two tabs on two nodes edit one room; a node killed, its tab carries on; th
   const carol = await cluster.openOn(browser, 'c', room);
   await expectShapeCount(carol, 4);
   expect(positions(await shapes(carol))).toEqual(positions(await shapes(bob)));
+
+  // The room's older changes went to PostgreSQL (Redis keeps the last two);
+  // its history still reads whole, through any node.
+  await expect.poll(() => cluster.archivedSegments(room), { message: 'the history is archived' }).toBeGreaterThan(0);
+  const history = await carol.request.get(`/api/rooms/${room}/changes?after=0&limit=100`);
+  expect(history.ok()).toBe(true);
+  const seqs = ((await history.json()).changes as { seq: number }[]).map((c) => c.seq);
+  expect(seqs).toEqual([1, 2, 3, 4]);
 });

@@ -1,11 +1,12 @@
 // Several nodes for the browser tests, as scripts/cluster.sh runs them: a real
 // Redis Cluster of six redis-server processes (three primaries, three
-// replicas), three real server nodes (the binary `cargo leptos end-to-end`
-// built) acknowledging a change once a replica has it, and Debian's HAProxy in
-// front, configured by deploy/haproxy.cfg, all on free loopback ports. A part
+// replicas), a real PostgreSQL keeping the rooms' history (each room's last two
+// changes stay in Redis), three real server nodes (the binary `cargo leptos
+// end-to-end` built) acknowledging a change once a replica has it, and Debian's
+// HAProxy in front, configured by deploy/haproxy.cfg, all on free loopback ports. A part
 // that cannot start fails the test: nothing is skipped.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -71,8 +72,23 @@ function clusterAgrees(port: number): boolean {
   }
 }
 
+/** Debian's PostgreSQL binaries, the newest version installed. */
+function postgresBin(): string {
+  const versions = readdirSync('/usr/lib/postgresql').filter((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
+  versions.sort((x, y) => Number(x) - Number(y));
+  if (versions.length === 0) throw new Error('PostgreSQL is not installed (scripts/setup.sh --tests installs it)');
+  return `/usr/lib/postgresql/${versions[versions.length - 1]}/bin`;
+}
+
+/** `cmd args` as the postgres user when this is root (PostgreSQL refuses to run as root). */
+function asPostgres(cmd: string, args: string[]) {
+  if (process.getuid?.() === 0) execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'ignore' });
+  else execFileSync(cmd, args, { stdio: 'ignore' });
+}
+
 export class Cluster {
   private procs = new Map<string, ChildProcess>();
+  private pgStop?: () => void;
   /** Processes that ended by themselves, with their exit codes. */
   private exited = new Map<string, number | null>();
   private constructor(
@@ -80,16 +96,18 @@ export class Cluster {
     readonly lb: string,
     readonly nodes: Record<NodeName, string>,
     private redisPorts: number[],
+    private pgPort: number,
   ) {}
 
   static async start(): Promise<Cluster> {
     const dir = mkdtempSync(path.join(tmpdir(), 'sb-cluster-'));
     const ports: number[] = [];
-    for (let i = 0; i < 10; i++) ports.push(await freePort());
-    const [lbPort, portA, portB, portC, ...redisPorts] = ports;
+    for (let i = 0; i < 11; i++) ports.push(await freePort());
+    const [lbPort, portA, portB, portC, pgPort, ...redisPorts] = ports;
     const nodes = { a: `127.0.0.1:${portA}`, b: `127.0.0.1:${portB}`, c: `127.0.0.1:${portC}` };
-    const c = new Cluster(dir, `127.0.0.1:${lbPort}`, nodes, redisPorts);
+    const c = new Cluster(dir, `127.0.0.1:${lbPort}`, nodes, redisPorts, pgPort);
     try {
+      c.startPostgres();
       for (const port of redisPorts) c.startRedis(port);
       for (const port of redisPorts) await waitFor(`redis-server on ${port}`, () => redisAnswers(port), c.exited);
       const addresses = redisPorts.map((p) => `127.0.0.1:${p}`);
@@ -137,6 +155,28 @@ export class Cluster {
     ]);
   }
 
+  /** A scratch PostgreSQL for the rooms' history, in its own folder. */
+  private startPostgres() {
+    const bin = postgresBin();
+    const data = path.join(this.dir, 'pg');
+    mkdirSync(data);
+    if (process.getuid?.() === 0) {
+      execFileSync('chown', ['-R', 'postgres', data]);
+      execFileSync('chmod', ['755', this.dir]);
+    }
+    asPostgres(`${bin}/initdb`, ['-D', data, '-U', 'postgres', '--auth=trust']);
+    const options = `-p ${this.pgPort} -k ${data} -c listen_addresses=127.0.0.1`;
+    asPostgres(`${bin}/pg_ctl`, ['-D', data, '-l', path.join(data, 'server.log'), '-w', '-o', options, 'start']);
+    this.pgStop = () => asPostgres(`${bin}/pg_ctl`, ['-D', data, '-m', 'immediate', 'stop']);
+  }
+
+  /** How many segments of `room`'s history PostgreSQL holds. */
+  archivedSegments(room: string): number {
+    const sql = `SELECT count(*) FROM sb_segments WHERE room = '${room.replace(/'/g, "''")}'`;
+    const url = `postgresql://postgres@127.0.0.1:${this.pgPort}/postgres`;
+    return Number(execFileSync('psql', ['-X', '-A', '-t', '-d', url, '-c', sql], { encoding: 'utf8' }).trim());
+  }
+
   /** The port of the primary that holds `room`'s slot now (none while it fails over). */
   primaryOf(room: string): number | undefined {
     const alive = this.redisPorts.filter((p) => this.procs.has(`redis-${p}`));
@@ -167,6 +207,8 @@ export class Cluster {
       '--redis-url', this.redisPorts.map((p) => `redis://127.0.0.1:${p}`).join(','),
       '--redis-replicas', '1',
       '--trusted-proxies', '127.0.0.1',
+      '--history-url', `postgresql://postgres@127.0.0.1:${this.pgPort}/postgres`,
+      '--hot-tail', '2',
     ], {
       LEPTOS_OUTPUT_NAME: 'sketchboard',
       LEPTOS_SITE_ROOT: 'target/site',
@@ -197,6 +239,11 @@ export class Cluster {
     const children = [...this.procs.values()];
     this.procs.clear();
     for (const child of children) child.kill('SIGKILL');
+    try {
+      this.pgStop?.();
+    } catch (e) {
+      console.error(`[cluster] PostgreSQL did not stop: ${e}`);
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
