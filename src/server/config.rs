@@ -156,7 +156,8 @@ pub struct Config {
     pub log_format: String,
 
     /// Copy every room of the SQLite database (`--database-url`) into the Redis
-    /// at `--redis-url`, check each copy, and exit: the way from one node to
+    /// at `--redis-url` (with --history-url, all but each room's hot tail into
+    /// that archive), check each copy, and exit: the way from one node to
     /// several. Safe to repeat; stop the single node first.
     #[arg(long, requires = "redis_url")]
     pub copy_to_redis: bool,

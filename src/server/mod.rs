@@ -162,13 +162,18 @@ async fn open_store(
 }
 
 /// `--copy-to-redis`: copies every room of `config.database_url` into the
-/// Redis at `config.redis_url` and checks the copies (`storage::redis::migrate`).
+/// Redis at `config.redis_url` (with `--history-url`, all but each room's hot
+/// tail into that archive) and checks the copies (`storage::redis::migrate`).
 pub async fn copy_to_redis(config: &Config) -> anyhow::Result<Copied> {
     let url = config.redis_url.as_deref().context("--copy-to-redis needs --redis-url")?;
     let sqlite = SqliteStore::open(&config.database_url)
         .with_context(|| format!("opening the database {}", config.database_url))?;
     let link = RedisLink::connect(url).await.with_context(|| format!("connecting to {url}"))?;
-    let redis = RedisStore::new(link).await.with_context(|| format!("setting up the rooms in {url}"))?;
+    let mut redis = RedisStore::new(link).await.with_context(|| format!("setting up the rooms in {url}"))?;
+    if let Some(history) = &config.history_url {
+        let archive = Archive::open(history).await.with_context(|| format!("opening the history at {history}"))?;
+        redis = redis.archived_to(archive, config.hot_tail);
+    }
     storage::redis::migrate::copy_to_redis(&sqlite, &redis).await.context("copying the rooms into Redis")
 }
 

@@ -7,11 +7,23 @@
 
 use serde_json::{Value, json};
 
-use crate::common::redis::{RedisServer, node};
+use crate::common::postgres::PgServer;
+use crate::common::redis::RedisServer;
 use crate::common::{Client, TestServer, get_json, http_get, try_connect_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_single_nodes_rooms_move_to_redis_whole() {
+    move_whole(false).await;
+}
+
+/// The same with `--history-url`: the copy keeps each room's hot tail in
+/// Redis and the rest in a real PostgreSQL, and the nodes read it back whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_nodes_rooms_move_to_redis_and_postgres_whole() {
+    move_whole(true).await;
+}
+
+async fn move_whole(archived: bool) {
     let (dir, rd) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let single = TestServer::start(&dir).await;
     let (mut alice, _) = Client::join(&single, "moving", "alice").await;
@@ -47,14 +59,33 @@ async fn a_single_nodes_rooms_move_to_redis_whole() {
         format!("sqlite://{}", dir.path().join("board.db").display()),
     );
     config.redis_url = Some(redis.url.clone());
+    let pg = archived.then(|| PgServer::start(rd.path()));
+    config.history_url = pg.as_ref().map(|pg| pg.url.clone());
+    config.hot_tail = 16;
     let copied = sketchboard::server::copy_to_redis(&config).await.expect("the copy succeeds and checks out");
     assert_eq!((copied.rooms, copied.already), (2, 0), "{copied:?}");
     assert_eq!(copied.changes, head + 1, "every change of both rooms");
     let again = sketchboard::server::copy_to_redis(&config).await.expect("copying again is safe");
     assert_eq!((again.rooms, again.changes, again.already), (0, 0, 2), "and copies nothing twice");
 
+    if let Some(pg) = &pg {
+        // Redis keeps the tail (and what its stream's last node shares); PostgreSQL the rest.
+        let kept: u64 = redis.cli(&["XLEN", "sb:{moving}:log"]).parse().unwrap();
+        assert!(kept < head / 2, "{kept} of {head} changes left in Redis");
+        let segments = pg.psql("SELECT count(*) FROM sb_segments WHERE room = 'moving'");
+        assert_ne!(segments, "0", "the copy archived the room");
+    }
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (node(&da, &redis).await, node(&db, &redis).await);
+    let history = config.history_url.clone();
+    let on = |dir| {
+        let (redis_url, history) = (redis.url.clone(), history.clone());
+        TestServer::start_with(dir, move |c| {
+            c.redis_url = Some(redis_url);
+            c.history_url = history;
+            c.hot_tail = 16;
+        })
+    };
+    let (a, b) = (on(&da).await, on(&db).await);
     let (_, after) = Client::join(&b, "moving", "late").await;
     assert_eq!((&after["seq"], &after["epoch"]), (&before["seq"], &before["epoch"]), "the same place in the same room");
     assert_eq!(after["shapes"], before["shapes"], "the same board");

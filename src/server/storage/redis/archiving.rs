@@ -26,11 +26,15 @@ pub(crate) struct Archiving {
     pub(crate) hot_tail: u64,
     /// Rooms being archived now (one archiving per room at a time).
     busy: Mutex<HashSet<RoomName>>,
+    /// Rooms whose log stays whole in Redis: copied from a build that kept
+    /// only its later changes (`migrate.rs`), so it begins after seq 1, and
+    /// the archive keeps logs from their first change.
+    whole: Mutex<HashSet<RoomName>>,
 }
 
 impl Archiving {
     pub(crate) fn new(archive: Archive, hot_tail: u64) -> Archiving {
-        Archiving { archive, hot_tail: hot_tail.max(1), busy: Mutex::default() }
+        Archiving { archive, hot_tail: hot_tail.max(1), busy: Mutex::default(), whole: Mutex::default() }
     }
 
     /// Whether the log beyond the tail is worth a segment.
@@ -51,7 +55,9 @@ impl RedisStore {
     /// Archives `room` beyond its hot tail in a task of its own, unless that is under way.
     pub(super) fn archive_in_background(&self, room: &RoomName, lease: Option<u64>) {
         let Some(archiving) = &self.archiving else { return };
-        if !archiving.busy.lock().unwrap_or_else(|p| p.into_inner()).insert(room.clone()) {
+        if archiving.whole.lock().unwrap_or_else(|p| p.into_inner()).contains(room)
+            || !archiving.busy.lock().unwrap_or_else(|p| p.into_inner()).insert(room.clone())
+        {
             return;
         }
         let (store, room) = (self.clone(), room.clone());
@@ -88,6 +94,12 @@ impl RedisStore {
         let id: String = self.conn().hget(&k.meta, "archive").await.map_err(failed("naming a room's archive"))?;
         // What lies beyond the mark is never trimmed: all of it is here.
         let (_, entries) = self.read_tail(room, mark, Some(upto), None, false).await?;
+        if mark == 0 && entries.first().is_some_and(|e| e.seq > 1) {
+            let first = entries.first().map_or(0, |e| e.seq);
+            tracing::info!(%room, first, "the room's log begins after its first change (copied from an older build): it stays whole in Redis");
+            archiving.whole.lock().unwrap_or_else(|p| p.into_inner()).insert(room.clone());
+            return Ok(0);
+        }
         if entries.first().map(|e| e.seq) != Some(mark + 1) || entries.len() as u64 != upto - mark {
             let detail = format!("the log from {} to {upto} is not all there", mark + 1);
             return Err(StoreError::Corrupt { room: room.to_string(), detail });

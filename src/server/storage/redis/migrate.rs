@@ -112,6 +112,9 @@ pub(crate) async fn copy_to_redis(sqlite: &SqliteStore, redis: &RedisStore) -> R
             copied.changes += copy_room(sqlite, redis, &room, &loaded, access.as_ref()).await?;
             copied.rooms += 1;
         }
+        // With an archive (--history-url), Redis keeps the hot tail only, as the
+        // nodes will; the check below then reads the rest from the archive.
+        redis.archive(&room, None).await?;
         check(sqlite, redis, &room, &loaded, access.as_ref()).await?;
         tracing::info!(%room, seq = loaded.seq, "copied and checked");
     }
