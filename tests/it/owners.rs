@@ -4,18 +4,22 @@
 //! taken over through real Redis; a writer who reaches another node is
 //! relayed to the owner, frame by frame; and an owner paused with SIGSTOP
 //! past its lease wakes fenced, closes its members, and loses nothing
-//! acknowledged: they resume on the new owner.
+//! acknowledged: they resume on the new owner (on one Redis, and on a Redis
+//! Cluster with the history in PostgreSQL and a hot tail of one change).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::json;
-use sketchboard::server::testing::{Append, Claim, Node, StoreError, redis_store, redis_store_of_node};
+use sketchboard::server::testing::{
+    Append, Claim, Node, StoreError, redis_store, redis_store_archived, redis_store_of_node,
+};
 use sketchboard_core::model::RoomName;
 use sketchboard_core::protocol::PROTOCOL_VERSION;
 
-use crate::common::redis::{RedisServer, node};
-use crate::common::{Client, eventually, get_json, metric, try_connect_with, whole_log};
+use crate::common::postgres::PgServer;
+use crate::common::redis::{RedisCluster, RedisServer, node};
+use crate::common::{Client, TestServer, eventually, get_json, metric, try_connect_with, whole_log};
 use crate::crash::start_server_with;
 use crate::redis_log::{create, moved, one};
 
@@ -167,13 +171,39 @@ fn kill(signal: &str, pid: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_owner_wakes_fenced_and_loses_nothing_acknowledged() {
-    let (rd, da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let rd = tempfile::tempdir().unwrap();
     let redis = RedisServer::start(rd.path());
+    paused_owner(&redis.url, None, |key| redis.cli(&["EXISTS", key]) == "1").await;
+}
+
+/// The same on the whole deployment: a Redis Cluster, the history in PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_owner_on_a_cluster_with_history_wakes_fenced_and_loses_nothing() {
+    let rd = tempfile::tempdir().unwrap();
+    let (cluster, pg) = (RedisCluster::start(rd.path()), PgServer::start(rd.path()));
+    paused_owner(&cluster.url, Some(&pg.url), |key| cluster.primary_of(key).cli(&["EXISTS", key]) == "1").await;
+}
+
+/// An owner process SIGSTOPped past its lease with a change unread in its
+/// socket, on the Redis at `url` (history in `history`, if given); `exists`
+/// says whether a key lives.
+async fn paused_owner(url: &str, history: Option<&str>, exists: impl Fn(&str) -> bool) {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let db_a = da.path().join("a.db");
-    let (owner, ws_url) = start_server_with(&db_a, &["--redis-url", &redis.url, "--lease-ms", "600"]).await;
+    let mut args = vec!["--redis-url", url, "--lease-ms", "600"];
+    if let Some(history) = history {
+        args.extend(["--history-url", history, "--hot-tail", "1"]);
+    }
+    let (owner, ws_url) = start_server_with(&db_a, &args).await;
     let a_addr = ws_url.trim_start_matches("ws://").split('/').next().expect("an address").to_owned();
     let pid = owner.id().expect("a process id");
-    let b = node(&db, &redis).await;
+    let (url_b, history_b) = (url.to_owned(), history.map(str::to_owned));
+    let b = TestServer::start_with(&db, move |c| {
+        c.redis_url = Some(url_b);
+        c.history_url = history_b;
+        c.hot_tail = 1;
+    })
+    .await;
 
     let (mut alice, welcome) = hello_at(&a_addr, "paused", "alice", None).await;
     let op = alice.create("s", "circle", 10.0, 10.0).await;
@@ -184,7 +214,7 @@ async fn a_paused_owner_wakes_fenced_and_loses_nothing_acknowledged() {
     kill("-STOP", pid);
     let moved_op = alice.move_to("s", 50.0, 50.0).await;
     let lease = "sb:{paused}:lease";
-    let lapsed = || async { (redis.cli(&["EXISTS", lease]) == "0").then_some(()) };
+    let lapsed = || async { (!exists(lease)).then_some(()) };
     eventually("the paused owner's lease runs out", Duration::from_millis(50), lapsed).await;
     // Bob, on node b, finds the room free: b owns it now, under a new epoch.
     let (mut bob, answer) = Client::join(&b, "paused", "bob").await;
@@ -214,7 +244,13 @@ async fn a_paused_owner_wakes_fenced_and_loses_nothing_acknowledged() {
             break;
         }
     }
-    let store = redis_store(&redis.url).await.unwrap();
+    let store = match history {
+        Some(history) => {
+            let reader = Node { name: "reader".into(), address: "http://reader.invalid".into() };
+            redis_store_archived(url, reader, Duration::from_secs(5), history, 1).await.unwrap()
+        }
+        None => redis_store(url).await.unwrap(),
+    };
     let log = whole_log(&store, &RoomName::parse("paused").unwrap()).await;
     let by: Vec<(&str, u64)> = log.iter().map(|e| (e.client.as_str(), e.op)).collect();
     assert_eq!(by, [("alice", 1), ("bob", 1), ("alice", moved_op)], "every acknowledged change, once");
