@@ -164,6 +164,17 @@ async fn hello_at(addr: &str, room: &str, client: &str, at: Option<(u64, u64)>) 
     (c, answer)
 }
 
+/// Whether every thread of process `pid` is stopped (a signal stops them
+/// soon after `kill` returns, not at once).
+fn all_stopped(pid: u32) -> bool {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    threads.filter_map(Result::ok).all(|t| {
+        let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+        // The state follows the command name, which is in parentheses.
+        stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('T'))
+    })
+}
+
 fn kill(signal: &str, pid: u32) {
     let done = std::process::Command::new("kill").args([signal, &pid.to_string()]).status().expect("kill runs");
     assert!(done.success(), "kill {signal} {pid}");
@@ -212,6 +223,10 @@ async fn paused_owner(url: &str, history: Option<&str>, exists: impl Fn(&str) ->
 
     // The owner hangs past its lease, with alice's next change unread in its socket.
     kill("-STOP", pid);
+    eventually("every thread of the owner stops", Duration::from_millis(10), || async {
+        all_stopped(pid).then_some(())
+    })
+    .await;
     let moved_op = alice.move_to("s", 50.0, 50.0).await;
     let lease = "sb:{paused}:lease";
     let lapsed = || async { (!exists(lease)).then_some(()) };
