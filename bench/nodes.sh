@@ -13,6 +13,8 @@
 #   bench/nodes.sh [ROUNDS]     # default 3; prints a Markdown table of medians
 #   CONFIGS="byroom cluster" bench/nodes.sh 1   # only some deployments
 #   CONFIGS=archived HOT_TAIL=200 bench/nodes.sh 1  # one node on Redis + PostgreSQL (--history-url)
+#   CONFIGS="split3 byroom3" bench/nodes.sh 3  # three nodes with PostgreSQL, rooms split or routed
+# (PostgreSQL's CPU, every postgres process, counts in the server CPU where it runs.)
 #
 # Needs the release binaries and Debian's redis-server:
 #   cargo build --release -p sketchboard -p sketchboard-loadgen --features sketchboard/ssr
@@ -20,7 +22,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-3}
 redis_port=3940
-ports=(3941 3942)
+ports=(3941 3942 3943)
 pg_port=3960 pg_stop=
 # What the `archived` deployment keeps of each room in Redis (--hot-tail).
 HOT_TAIL=${HOT_TAIL:-200}
@@ -100,6 +102,12 @@ start() { # start CONFIG: sqlite | redis1 | redis2 | byroom | cluster; sets pids
         --history-url "postgresql://postgres@127.0.0.1:$pg_port/postgres" --hot-tail "$HOT_TAIL" ;;
     redis2 | byroom) start_redis; start_node 0 --redis-url "redis://127.0.0.1:$redis_port"
       start_node 1 --redis-url "redis://127.0.0.1:$redis_port" ;;
+    split3 | byroom3) start_redis; start_pg
+      local i
+      for i in 0 1 2; do
+        start_node "$i" --redis-url "redis://127.0.0.1:$redis_port" \
+          --history-url "postgresql://postgres@127.0.0.1:$pg_port/postgres" --hot-tail "$HOT_TAIL"
+      done ;;
     cluster) start_cluster
       start_node 0 --redis-url "$cluster_url" --redis-replicas 1
       start_node 1 --redis-url "$cluster_url" --redis-replicas 1 ;;
@@ -107,13 +115,20 @@ start() { # start CONFIG: sqlite | redis1 | redis2 | byroom | cluster; sets pids
   servers="ws://127.0.0.1:${ports[0]}"
   routing=()
   if [[ $1 == redis2 || $1 == byroom || $1 == cluster ]]; then servers+=",ws://127.0.0.1:${ports[1]}"; fi
-  if [[ $1 == byroom || $1 == cluster ]]; then routing=(--route-by-room); fi
+  if [[ $1 == split3 || $1 == byroom3 ]]; then servers+=",ws://127.0.0.1:${ports[1]},ws://127.0.0.1:${ports[2]}"; fi
+  if [[ $1 == byroom || $1 == byroom3 || $1 == cluster ]]; then routing=(--route-by-room); fi
 }
 
 stop() {
   for pid in "${pids[@]}" "${redis_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}" "${redis_pids[@]}"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
   if [[ -n $pg_stop ]]; then $pg_stop >/dev/null; pg_stop=; fi
+}
+
+pg_ticks() { # CPU ticks of every PostgreSQL process (its server and the nodes' sessions)
+  local pid total=0
+  for pid in $(pgrep -u postgres || true); do total=$(( total + $(ticks "$pid" 2>/dev/null || echo 0) )); done
+  echo "$total"
 }
 
 redis_ticks() { # CPU ticks of every Redis process
@@ -123,13 +138,15 @@ redis_ticks() { # CPU ticks of every Redis process
 }
 
 load() { # load CONFIG NAME ARGS...
-  local config=$1 name=$2 before=0 after=0 mem_before=0 mem_after=0
+  local config=$1 name=$2 before=0 after=0 mem_before=0 mem_after=0 pg_before pg_after
   shift 2
   local all=$(IFS=,; echo "${pids[*]}${redis_pids[*]:+,${redis_pids[*]}}" | tr ' ' ',')
   if (( ${#redis_pids[@]} )); then before=$(redis_ticks) mem_before=$(redis_memory); fi
+  pg_before=$(pg_ticks)
   row=$(taskset -c 1 target/release/loadgen --server "$servers" "${routing[@]}" --server-pid "$all" --log error --json "$@")
   if (( ${#redis_pids[@]} )); then after=$(redis_ticks) mem_after=$(redis_memory); fi
-  echo "{\"config\":\"$config\",\"load\":\"$name\",\"redis_cpu\":$(( after - before )),\"redis_bytes\":$(( mem_after - mem_before )),\"row\":$row}" >>"$out/results.jsonl"
+  pg_after=$(pg_ticks)
+  echo "{\"config\":\"$config\",\"load\":\"$name\",\"redis_cpu\":$(( after - before )),\"pg_cpu\":$(( pg_after - pg_before )),\"redis_bytes\":$(( mem_after - mem_before )),\"row\":$row}" >>"$out/results.jsonl"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -151,9 +168,12 @@ configs = {'sqlite': 'one node, SQLite', 'redis1': 'one node, Redis',
            'archived': 'one node, Redis keeping a hot tail, history in PostgreSQL',
            'redis2': 'two nodes, one Redis, rooms split',
            'byroom': 'two nodes, one Redis, routed by room',
+           'split3': 'three nodes, one Redis, history in PostgreSQL, rooms split',
+           'byroom3': 'three nodes, one Redis, history in PostgreSQL, routed by room',
            'cluster': 'two nodes, Redis Cluster (3 primaries + 3 replicas, --redis-replicas 1), routed by room'}
 print('| load | deployment | deliveries/s | per server CPU-s | delivery p50 / p99 ms | ack p50 / p99 ms | server CPU s (of it Redis) | Redis memory per change | lost | rounds |')
 print('|---|---|---|---|---|---|---|---|---|---|')
+# PostgreSQL's CPU (its server and sessions, every postgres process) joins the server CPU where it ran.
 for load, label in loads.items():
     for config, name in configs.items():
         rows = [r for r in runs if r['load'] == load and r['config'] == config]
@@ -161,12 +181,15 @@ for load, label in loads.items():
             continue
         rr = [r['row'] for r in rows]
         lat = lambda k, q: med([x[k][q] for x in rr if x.get(k)])
-        cpu = med([x['server']['cpu_seconds'] for x in rr if x.get('server')])
+        pg = [max(r.get('pg_cpu', 0), 0) / 100 for r in rows]
+        cpu = med([x['server']['cpu_seconds'] + p for x, p in zip(rr, pg) if x.get('server')])
+        per_cpu = med([x['per_cpu_second'] * x['server']['cpu_seconds'] / (x['server']['cpu_seconds'] + p)
+                       for x, p in zip(rr, pg) if x.get('server') and x.get('per_cpu_second')])
         redis = med([r['redis_cpu'] / 100 for r in rows])
         lost = med([x['lost'] / max(x['expected'], 1) * 100 for x in rr])
         per_change = med([r['redis_bytes'] / max(r['row']['sent'], 1) for r in rows]) if config != 'sqlite' else None
         memory = f'{per_change:,.0f} B' if per_change is not None else '–'
-        print(f"| {label} | {name} | {med([x.get('per_second') for x in rr]):,.0f} | {med([x.get('per_cpu_second') for x in rr]):,.0f} "
+        print(f"| {label} | {name} | {med([x.get('per_second') for x in rr]):,.0f} | {per_cpu:,.0f} "
               f"| {lat('latency', 'p50_ms'):.1f} / {lat('latency', 'p99_ms'):.1f} | {lat('ack', 'p50_ms'):.1f} / {lat('ack', 'p99_ms'):.1f} "
               f"| {cpu:.2f} ({redis:.2f}) | {memory} | {lost:.1f} % | {len(rows)} |")
 EOF
