@@ -168,28 +168,31 @@ impl Registry {
         out: mpsc::Sender<Frame>,
     ) -> Result<Joined, JoinError> {
         let member = ConnId(self.inner.next_member.fetch_add(1, Ordering::Relaxed));
-        // A room retiring at this very moment drops our join unanswered; the
-        // second try then finds it gone and starts a new one. Three is ample.
+        let join =
+            |reply| RoomCmd::Join { member, client: client.clone(), network, at, viewer, out: out.clone(), reply };
+        let (cursor, handle) = self.ask(name, network, join).await?;
+        let revoked = handle.revoked.subscribe();
+        Ok(Joined { room: handle.tx, member, cursor, room_presence: handle.room_presence, revoked })
+    }
+
+    /// Sends room `name` (started if need be) the command `cmd` makes, and
+    /// waits for its answer. A room retiring at this very moment drops the
+    /// command unanswered; the second try then finds it gone and starts a new
+    /// one. Three is ample.
+    async fn ask<T>(
+        &self,
+        name: &RoomName,
+        network: Network,
+        cmd: impl Fn(oneshot::Sender<Result<T, JoinError>>) -> RoomCmd,
+    ) -> Result<(T, RoomHandle), JoinError> {
         for _ in 0..3 {
             let handle = self.handle(name, network)?;
             let (reply, answer) = oneshot::channel();
-            let cmd = RoomCmd::Join { member, client: client.clone(), network, at, viewer, out: out.clone(), reply };
-            if handle.tx.send(cmd).await.is_err() {
+            if handle.tx.send(cmd(reply)).await.is_err() {
                 continue;
             }
-            match answer.await {
-                Ok(Ok(cursor)) => {
-                    let revoked = handle.revoked.subscribe();
-                    return Ok(Joined {
-                        room: handle.tx,
-                        member,
-                        cursor,
-                        room_presence: handle.room_presence,
-                        revoked,
-                    });
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_dropped) => continue,
+            if let Ok(answer) = answer.await {
+                return answer.map(|t| (t, handle));
             }
         }
         Err(JoinError::KeptClosing)
@@ -267,18 +270,7 @@ impl Registry {
     /// from `network` is about to join it): `None` if it is this node's now,
     /// or the node that owns it.
     pub(crate) async fn own(&self, room: &RoomName, network: Network) -> Result<Option<Owner>, JoinError> {
-        for _ in 0..3 {
-            let handle = self.handle(room, network)?;
-            let (reply, answer) = oneshot::channel();
-            if handle.tx.send(RoomCmd::Own { reply }).await.is_err() {
-                continue;
-            }
-            // A room retiring at this very moment drops the question; ask the next one.
-            if let Ok(owner) = answer.await {
-                return owner;
-            }
-        }
-        Err(JoinError::KeptClosing)
+        self.ask(room, network, |reply| RoomCmd::Own { reply }).await.map(|(owner, _)| owner)
     }
 
     /// Whether `room` is loaded here and this node holds its lease.

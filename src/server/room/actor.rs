@@ -1,5 +1,5 @@
 //! The room actor itself: the `Room` and its life (load, serve batches,
-//! retire). `batch.rs`, `members.rs`, `follow.rs` and `lease.rs` add to it.
+//! retire). `batch.rs`, `members.rs`, `follow.rs` and `owning.rs` add to it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -64,7 +64,7 @@ pub(crate) struct RoomStats {
     /// Something was ever recorded in it: a room that holds work, which
     /// never gives its place to another (`registry`).
     pub changed: AtomicBool,
-    /// This node holds the room's lease (`lease.rs`): its writers are served here.
+    /// This node holds the room's lease (`owning.rs`): its writers are served here.
     pub owned: AtomicBool,
 }
 

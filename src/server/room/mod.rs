@@ -10,8 +10,8 @@
 //! with no members for `idle_grace` retires; the next join revives it from
 //! storage. `batch.rs` is one batch of commands, recorded in one commit;
 //! `members.rs` is who is in the room; `follow.rs` the actor beside
-//! other nodes appending to the same log; `lease.rs` this node's ownership of
-//! the room, without which it appends nothing; `feed/` what the room sends, and
+//! other nodes appending to the same log; `owning.rs` this node's ownership of
+//! the room (`lease.rs` the lease it holds), without which it appends nothing; `feed/` what the room sends, and
 //! `socket_writes.rs` how it writes straight to caught-up members' sockets.
 
 mod actor;
@@ -22,6 +22,7 @@ mod feed;
 mod follow;
 mod lease;
 mod members;
+mod owning;
 mod socket_writes;
 mod state;
 #[cfg(test)]

@@ -6,9 +6,9 @@
 //! and the tail. Every write is an idempotent insert keyed by room and
 //! sequence (a retry after a crash writes the same rows again, or nothing).
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
-use tokio::sync::Mutex;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls};
 
@@ -45,7 +45,7 @@ COMMIT;";
 #[derive(Clone)]
 pub(crate) struct Archive {
     url: String,
-    client: Arc<Mutex<Option<Arc<Client>>>>,
+    client: Arc<tokio::sync::Mutex<Option<Arc<Client>>>>,
 }
 
 fn failed(doing: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
@@ -54,6 +54,34 @@ fn failed(doing: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreErr
 
 fn corrupt(room: &RoomName, detail: String) -> StoreError {
     StoreError::Corrupt { room: room.to_string(), detail }
+}
+
+/// The most changes in one archived segment.
+pub(crate) const SEGMENT: u64 = 256;
+
+/// The archive and how much of each room's log stays in the live store
+/// (Redis: `redis/archiving.rs` does the archiving).
+pub(crate) struct Archiving {
+    pub(crate) archive: Archive,
+    /// Changes kept in Redis behind each room's head.
+    pub(crate) hot_tail: u64,
+    /// Rooms being archived now (one archiving per room at a time).
+    pub(crate) busy: Mutex<HashSet<RoomName>>,
+    /// Rooms whose log stays whole in Redis: copied from a build that kept
+    /// only its later changes (`redis/migrate.rs`), so it begins after seq 1, and
+    /// the archive keeps logs from their first change.
+    pub(crate) whole: Mutex<HashSet<RoomName>>,
+}
+
+impl Archiving {
+    pub(crate) fn new(archive: Archive, hot_tail: u64) -> Archiving {
+        Archiving { archive, hot_tail: hot_tail.max(1), busy: Mutex::default(), whole: Mutex::default() }
+    }
+
+    /// Whether the log beyond the tail is worth a segment.
+    pub(crate) fn due(&self, head: u64, archived: u64) -> bool {
+        head.saturating_sub(archived) >= self.hot_tail + self.hot_tail.min(SEGMENT)
+    }
 }
 
 /// One archived entry as stored: [seq, client, op, at_ms, change, by].

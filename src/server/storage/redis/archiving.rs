@@ -4,44 +4,14 @@
 //! from Redis (`sb_archived`, fenced like an append). Reads of the log join
 //! the archive and the tail (`log.rs`), so nothing else notices.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
-
 use redis::AsyncCommands;
 
 use super::keys::{failed, keys};
 use super::store::RedisStore;
 use crate::server::redis_link::fcall;
-use crate::server::storage::archive::Archive;
+use crate::server::storage::archive::{Archive, SEGMENT};
 use crate::server::storage::{LogEntry, StoreError};
 use sketchboard_core::model::RoomName;
-
-/// The most changes in one archived segment.
-pub(crate) const SEGMENT: u64 = 256;
-
-/// The archive and how much of each room's log stays in Redis.
-pub(crate) struct Archiving {
-    pub(crate) archive: Archive,
-    /// Changes kept in Redis behind each room's head.
-    pub(crate) hot_tail: u64,
-    /// Rooms being archived now (one archiving per room at a time).
-    busy: Mutex<HashSet<RoomName>>,
-    /// Rooms whose log stays whole in Redis: copied from a build that kept
-    /// only its later changes (`migrate.rs`), so it begins after seq 1, and
-    /// the archive keeps logs from their first change.
-    whole: Mutex<HashSet<RoomName>>,
-}
-
-impl Archiving {
-    pub(crate) fn new(archive: Archive, hot_tail: u64) -> Archiving {
-        Archiving { archive, hot_tail: hot_tail.max(1), busy: Mutex::default(), whole: Mutex::default() }
-    }
-
-    /// Whether the log beyond the tail is worth a segment.
-    fn due(&self, head: u64, archived: u64) -> bool {
-        head.saturating_sub(archived) >= self.hot_tail + self.hot_tail.min(SEGMENT)
-    }
-}
 
 impl RedisStore {
     /// After an append that left the room's log at `head`, archived up to
@@ -175,6 +145,3 @@ impl RedisStore {
         }
     }
 }
-
-/// Shared by every clone of a store.
-pub(crate) type Shared = Arc<Archiving>;

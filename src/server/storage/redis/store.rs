@@ -8,6 +8,7 @@ use redis::AsyncCommands;
 
 use super::keys::failed;
 use crate::server::redis_link::{Conn, RedisLink};
+use crate::server::storage::archive::Archiving;
 use crate::server::storage::{Node, StoreError};
 
 /// The Functions library, loaded (or replaced) when a node connects.
@@ -44,7 +45,7 @@ pub(crate) struct RedisStore {
     /// for a store outside the leases (the copy tool), whose appends are not fenced.
     pub(super) leases: Option<Arc<(Node, std::time::Duration)>>,
     /// Where the log's older changes go, and how many stay here (`archiving.rs`).
-    pub(super) archiving: Option<super::archiving::Shared>,
+    pub(super) archiving: Option<Arc<Archiving>>,
 }
 
 impl RedisStore {
@@ -68,7 +69,7 @@ impl RedisStore {
         archive: crate::server::storage::archive::Archive,
         hot_tail: u64,
     ) -> RedisStore {
-        self.archiving = Some(Arc::new(super::archiving::Archiving::new(archive, hot_tail)));
+        self.archiving = Some(Arc::new(Archiving::new(archive, hot_tail)));
         self
     }
 
