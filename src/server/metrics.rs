@@ -60,6 +60,10 @@ pub struct Metrics {
     /// Rooms this node stopped writing because another node took them over
     /// (its lease ran out while it was paused or cut off: `room::lease`).
     pub leases_lost: Counter,
+    /// Appends refused because another appender moved the room's head first
+    /// (a lost compare-and-set race): the room caught up and judged its
+    /// changes again. With one owner per room, about zero.
+    pub append_races: Counter,
     /// WebSockets this node passed on to the node that owns their room (`forward`).
     pub sockets_forwarded: Counter,
     /// Bytes this process has made the disk write (`/proc/self/io`), read at each scrape.
@@ -86,6 +90,7 @@ impl Metrics {
             pictures_waiting: Gauge::default(),
             log_rewinds: Counter::default(),
             leases_lost: Counter::default(),
+            append_races: Counter::default(),
             sockets_forwarded: Counter::default(),
             bytes_written: Gauge::default(),
             registry: Registry::default(),
@@ -107,6 +112,11 @@ impl Metrics {
             "leases_lost",
             "Rooms this node stopped writing because another node took them over",
             m.leases_lost.clone(),
+        );
+        registry.register(
+            "append_races",
+            "Appends that found another appender had moved the room's head first (the room caught up and tried again)",
+            m.append_races.clone(),
         );
         registry.register(
             "sockets_forwarded",

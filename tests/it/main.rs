@@ -36,6 +36,7 @@ mod crash;
 mod edge;
 mod editing;
 mod fairness;
+mod faults;
 mod history;
 mod hostile;
 mod limits;

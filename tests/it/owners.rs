@@ -166,7 +166,7 @@ async fn hello_at(addr: &str, room: &str, client: &str, at: Option<(u64, u64)>) 
 
 /// Whether every thread of process `pid` is stopped (a signal stops them
 /// soon after `kill` returns, not at once).
-fn all_stopped(pid: u32) -> bool {
+pub(crate) fn all_stopped(pid: u32) -> bool {
     let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
     threads.filter_map(Result::ok).all(|t| {
         let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
@@ -175,7 +175,7 @@ fn all_stopped(pid: u32) -> bool {
     })
 }
 
-fn kill(signal: &str, pid: u32) {
+pub(crate) fn kill(signal: &str, pid: u32) {
     let done = std::process::Command::new("kill").args([signal, &pid.to_string()]).status().expect("kill runs");
     assert!(done.success(), "kill {signal} {pid}");
 }

@@ -7,7 +7,7 @@
 //!
 //! The Functions libraries are versioned by name: this build's are
 //! `sketchboard_v{FUNCTIONS_VERSION}` and `sketchboard_peers_v…`, and each of
-//! their functions carries the version too (`sb_append_v5`), so nodes of two
+//! their functions carries the version too (`sb_append_v6`), so nodes of two
 //! builds can share one Redis during a rolling upgrade, each calling its own
 //! code. A node loads its version's libraries on every primary when it
 //! connects and never replaces a library: one already there under this
@@ -48,10 +48,10 @@ pub(crate) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> R
 /// The version of this build's Functions: in the name of each library and
 /// of each function. Bump it whenever a library's code changes (a test holds
 /// the code's hash to it).
-pub const FUNCTIONS_VERSION: u32 = 5;
+pub const FUNCTIONS_VERSION: u32 = 6;
 
 /// Starts an `FCALL` of this build's version of function `name` (in version
-/// 5, `sb_append` calls `sb_append_v5`); run it with `RedisLink::call`.
+/// 6, `sb_append` calls `sb_append_v6`); run it with `RedisLink::call`.
 pub(crate) fn fcall(name: &str) -> redis::Cmd {
     let mut call = redis::cmd("FCALL");
     call.arg(format!("{name}_v{FUNCTIONS_VERSION}"));
@@ -359,6 +359,7 @@ mod tests {
             (3, 0xfe45_e893_347e_aced),
             (4, 0x539a_2d89_65d4_31e9),
             (5, 0x7caf_9d1a_5eb5_fb86),
+            (6, 0x3735_4a54_f862_5ab4),
         ];
         let now = fingerprint(&format!("{storage}{peers}"));
         assert!(recorded.contains(&(FUNCTIONS_VERSION, now)), "version {FUNCTIONS_VERSION}, code {now:#018x}");

@@ -148,7 +148,10 @@ impl Room {
                     self.feed.extend(out);
                     return Ok(());
                 }
-                Err(e) if e.lost_race() => self.catch_up_and_judge_again(commit).await?,
+                Err(e) if e.lost_race() => {
+                    self.shared.metrics.append_races.inc();
+                    self.catch_up_and_judge_again(commit).await?
+                }
                 Err(StoreError::Rewound { .. }) => return self.rewound().await,
                 Err(StoreError::Fenced { owner }) => return self.fenced(&owner).await,
                 Err(e) => {

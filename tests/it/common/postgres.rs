@@ -12,6 +12,8 @@ use super::redis::free_port;
 pub(crate) struct PgServer {
     data: PathBuf,
     bin: PathBuf,
+    /// The server's options (port, socket folder, address), kept for a restart.
+    options: String,
     pub url: String,
 }
 
@@ -63,7 +65,20 @@ impl PgServer {
         .status()
         .expect("pg_ctl runs");
         assert!(started.success(), "PostgreSQL started on port {port} (see {})", log.display());
-        PgServer { data, bin, url: format!("postgresql://postgres@127.0.0.1:{port}/postgres") }
+        PgServer { data, bin, options, url: format!("postgresql://postgres@127.0.0.1:{port}/postgres") }
+    }
+
+    /// Stops it at once (`-m immediate`: no shutdown checkpoint, as a crash)
+    /// and starts it again on its files.
+    pub(crate) fn restart(&self) {
+        let data = self.data.to_str().expect("a UTF-8 path");
+        let log = self.data.join("server.log");
+        let args = ["-D", data, "-o", &self.options, "-l", log.to_str().unwrap_or_default(), "-m", "immediate", "-w"];
+        let restarted = run(&self.bin.join("pg_ctl"), &[&["restart"][..], &args].concat())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("pg_ctl runs");
+        assert!(restarted.success(), "PostgreSQL restarted (see {})", log.display());
     }
 
     /// A query's result as `psql` prints it unaligned, tuples only.

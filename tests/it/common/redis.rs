@@ -161,7 +161,16 @@ impl RedisCluster {
             .output()
             .unwrap_or_else(|e| panic!("redis-cli could not run ({e}): scripts/setup.sh --tests installs it"));
         assert!(made.status.success(), "redis-cli --cluster create failed: {}", String::from_utf8_lossy(&made.stdout));
-        // Every server must know the whole map, and every replica be in step, before a client asks.
+        let url = addresses.iter().map(|a| format!("redis://{a}")).collect::<Vec<_>>().join(",");
+        let cluster = RedisCluster { servers, url };
+        cluster.wait_until_ready();
+        cluster
+    }
+
+    /// Waits until every server knows the whole map and every replica is in
+    /// step with its primary, as a client needs (after a start or a restart).
+    pub(crate) fn wait_until_ready(&self) {
+        let first = format!("127.0.0.1:{}", self.servers[0].port);
         let deadline = Instant::now() + PATIENCE;
         let ready = |s: &RedisServer| {
             let replication = s.cli(&["INFO", "replication"]);
@@ -169,19 +178,17 @@ impl RedisCluster {
                 && (replication.contains("role:master") || replication.contains("master_link_status:up"))
         };
         let agreed = || {
-            let check = Command::new("redis-cli").args(["--cluster", "check", &addresses[0]]).output();
+            let check = Command::new("redis-cli").args(["--cluster", "check", &first]).output();
             check.is_ok_and(|c| c.status.success())
         };
-        while !servers.iter().all(ready) || !agreed() {
+        while !self.servers.iter().all(ready) || !agreed() {
             assert!(Instant::now() < deadline, "the Redis Cluster did not come up within {PATIENCE:?}");
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        let url = addresses.iter().map(|a| format!("redis://{a}")).collect::<Vec<_>>().join(",");
-        RedisCluster { servers, url }
     }
 
-    /// Which of `servers` is the primary holding `key`'s slot now.
-    fn primary_index(&self, key: &str) -> usize {
+    /// Which of `servers` is the running primary holding `key`'s slot, if one does.
+    fn holder(&self, key: &str) -> Option<usize> {
         let alive: Vec<&RedisServer> = self.servers.iter().filter(|s| s.child.is_some()).collect();
         let slot: u16 = alive[0].cli(&["CLUSTER", "KEYSLOT", key]).parse().expect("a slot number");
         let owns = |p: &RedisServer| {
@@ -192,7 +199,18 @@ impl RedisCluster {
                 matches!((from.parse::<u16>(), to.parse::<u16>()), (Ok(f), Ok(t)) if (f..=t).contains(&slot))
             })
         };
-        self.servers.iter().position(|s| s.child.is_some() && owns(s)).expect("a primary holds every slot")
+        self.servers.iter().position(|s| s.child.is_some() && owns(s))
+    }
+
+    /// Which of `servers` is the primary holding `key`'s slot now.
+    fn primary_index(&self, key: &str) -> usize {
+        self.holder(key).expect("a primary holds every slot")
+    }
+
+    /// Whether a running primary holds `key`'s slot and it is not `servers[not]`
+    /// (during a failover, for a moment, none does).
+    pub(crate) fn taken_over(&self, key: &str, not: usize) -> bool {
+        self.holder(key).is_some_and(|at| at != not)
     }
 
     /// The primary that holds `key`'s slot now.

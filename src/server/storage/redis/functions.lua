@@ -53,8 +53,9 @@ end
 -- replica that lacked it), a record whose op is at or below its client's mark
 -- ({'stale', index, mark}), or a head that moved ({'conflict', head}: the
 -- caller reads what it missed, re-validates and tries again); otherwise
--- appends every record, moves the marks and the head, wakes the room's
--- readers and answers {'ok', head, epoch}.
+-- appends every record (with the caller's node and lease epoch, so the log
+-- shows which owner wrote each change), moves the marks and the head, wakes
+-- the room's readers and answers {'ok', head, epoch, archived mark}.
 local function append(keys, args)
   local log, meta, ops = keys[1], keys[2], keys[3]
   if args[8] ~= '' then
@@ -84,8 +85,13 @@ local function append(keys, args)
   end
   for i = 10, #args, 4 do
     head = head + 1
-    redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change', args[i + 2],
-      'by', args[i + 3])
+    if args[8] ~= '' then
+      redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change',
+        args[i + 2], 'by', args[i + 3], 'node', args[8], 'epoch', args[9])
+    else
+      redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change',
+        args[i + 2], 'by', args[i + 3])
+    end
     redis.call('HSET', ops, args[i], args[i + 1])
   end
   redis.call('HSET', meta, 'head', head)
