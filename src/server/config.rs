@@ -65,6 +65,13 @@ pub struct Config {
     #[arg(long, env = "SKETCHBOARD_HOT_TAIL", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub hot_tail: u64,
 
+    /// With --redis-url: load and call this build's Redis Functions under the
+    /// next version's name, as the next build would with the same code, to
+    /// rehearse a rolling upgrade with one binary (nodes of both versions
+    /// sharing rooms). For tests and rehearsals; hidden from --help.
+    #[arg(long, hide = true, requires = "redis_url")]
+    pub rehearse_upgrade: bool,
+
     /// How browsers reach this server, comma-separated (e.g.
     /// https://board.example.com): the only names it answers to, and the
     /// pages that may open WebSockets. Unset, it answers to IP addresses and

@@ -147,7 +147,11 @@ async fn open_store(
         return Ok((std::sync::Arc::new(sqlite), std::sync::Arc::new(Alone)));
     };
     let link = RedisLink::connect(url).await.with_context(|| format!("connecting to {url}"))?;
-    let link = link.with_replicas(config.redis_replicas);
+    let mut link = link.with_replicas(config.redis_replicas);
+    if config.rehearse_upgrade {
+        link = link.as_next_version();
+        tracing::warn!("rehearsing an upgrade: this node calls the next version's Redis Functions");
+    }
     // The store first: its Functions library replaces an older build's, which held the peers' functions too.
     let store = RedisStore::new(link.clone()).await.with_context(|| format!("setting up the rooms in {url}"))?;
     let mut store = store.leased_by(node.clone(), std::time::Duration::from_millis(config.lease_ms));

@@ -5,8 +5,10 @@
 //! three nodes and every acknowledgement is recorded. The faults: the room's
 //! owner killed (SIGKILL); the owner paused past its lease (SIGSTOP), then
 //! woken; the primary holding the room's slot killed, its replica promoted;
-//! the slot resharded while it is written; and archiving with a short hot
-//! tail, then every process restarted and versions read back from the archive.
+//! the slot resharded while it is written; a rolling upgrade, nodes restarted
+//! one by one as the next build (the next Functions version) beside the
+//! others; and archiving with a short hot tail, then every process restarted
+//! and versions read back from the archive.
 //!
 //! After each: the log is gapless across archive and tail, every
 //! acknowledged change is at its seq once, every change made is there once
@@ -20,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sketchboard::server::testing::{Node, redis_store_archived};
+use sketchboard::server::testing::{FUNCTIONS_VERSION, Node, redis_store_archived};
 use sketchboard_core::model::{Board, RoomName};
 use tokio::process::Child;
 use tokio::sync::watch;
@@ -44,6 +46,7 @@ enum Fault {
     PauseOwner,
     KillPrimary,
     Reshard,
+    RollingUpgrade,
     ArchiveAndRestart,
 }
 
@@ -68,15 +71,22 @@ async fn the_rooms_slot_resharded_while_written() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_upgrade_to_the_next_functions_version() {
+    under(Fault::RollingUpgrade, 0x9B05_688C_2B3E_6C1F).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archived_then_everything_restarted() {
     under(Fault::ArchiveAndRestart, 0x510E_527F_ADE6_82D1).await;
 }
 
-/// One node binary: its process while it runs, its SQLite file and its room's socket address.
+/// One node binary: its process while it runs, its SQLite file, its room's
+/// socket address and its own arguments.
 struct NodeProcess {
     child: Option<Child>,
     db: PathBuf,
     url: String,
+    extra: Vec<&'static str>,
 }
 
 struct Deployment {
@@ -113,11 +123,11 @@ impl Deployment {
 
     /// Starts node `i` (a new one, or again on its files).
     async fn run_node(&mut self, i: usize) {
-        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
         if i == self.nodes.len() {
             let db = self._dir.path().join(format!("node-{i}.db"));
-            self.nodes.push(NodeProcess { child: None, db, url: String::new() });
+            self.nodes.push(NodeProcess { child: None, db, url: String::new(), extra: Vec::new() });
         }
+        let args: Vec<&str> = self.args.iter().map(String::as_str).chain(self.nodes[i].extra.iter().copied()).collect();
         let (child, url) = start_server_with(&self.nodes[i].db, &args).await;
         self.nodes[i].child = Some(child);
         self.nodes[i].url = url;
@@ -233,6 +243,36 @@ async fn under(fault: Fault, seed: u64) {
             let tabs = gather(sessions, stop).await;
             work(&d, tabs, &all, &acks, 100, 2).await
         }
+        Fault::RollingUpgrade => {
+            // One node after the other is stopped as an operator does
+            // (SIGTERM hands its rooms back) and started as the next build,
+            // whose Functions carry the next version, beside the others.
+            let tabs = gather(sessions, stop).await;
+            d.stop_node(0, "-TERM").await;
+            d.nodes[0].extra.push("--rehearse-upgrade");
+            d.run_node(0).await;
+            // The upgraded node takes the room first, then both builds serve it.
+            let tabs = work(&d, tabs, &[0], &acks, 30, 2).await;
+            let tabs = work(&d, tabs, &all, &acks, 100, 3).await;
+            d.stop_node(1, "-TERM").await;
+            d.nodes[1].extra.push("--rehearse-upgrade");
+            d.run_node(1).await;
+            let tabs = work(&d, tabs, &all, &acks, 100, 4).await;
+            // The upgraded owner stops: a node of this build takes the room back.
+            d.stop_node(0, "-TERM").await;
+            let tabs = work(&d, tabs, &[2], &acks, 30, 5).await;
+            d.run_node(0).await;
+            let tabs = work(&d, tabs, &all, &acks, 100, 6).await;
+            let next = format!("sketchboard_v{}", FUNCTIONS_VERSION + 1);
+            for server in &d.cluster.servers {
+                if server.cli(&["ROLE"]).starts_with("master") {
+                    let libraries = server.cli(&["FUNCTION", "LIST"]);
+                    assert!(libraries.contains(&next), "the next build's library on every primary");
+                    assert!(libraries.contains(&format!("sketchboard_v{FUNCTIONS_VERSION}")), "beside this one's");
+                }
+            }
+            tabs
+        }
         Fault::ArchiveAndRestart => {
             progress(&acks, 300, 2).await;
             let tabs = gather(sessions, stop).await;
@@ -271,6 +311,10 @@ async fn under(fault: Fault, seed: u64) {
     }
     eprintln!("{fault:?}: {logged} changes in the log, {epochs} epochs, {races} lost append races");
     assert!(races <= epochs as f64, "{races} lost append races for {epochs} owners");
+    if fault == Fault::RollingUpgrade {
+        // This build's node, the next build's, then this build's again.
+        assert!(epochs >= 3, "the room changed hands between the builds: {epochs} epochs");
+    }
     if fault == Fault::ArchiveAndRestart {
         versions_from_the_archive(&d, &store, logged as u64).await;
     }

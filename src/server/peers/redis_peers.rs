@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::AsyncCommands;
 
 use super::traffic::{LiveRooms, PeerError, Peers, Wake, Waker};
-use crate::server::redis_link::{RedisLink, failed, fcall, room_key, wake_channel};
+use crate::server::redis_link::{RedisLink, failed, room_key, wake_channel};
 use sketchboard_core::model::{ClientId, RoomName};
 
 /// The Functions library of what crosses nodes (the person numbers).
@@ -107,7 +107,8 @@ impl Peers for RedisPeers {
         let number: u64 = self
             .link
             .call(
-                fcall("sb_person")
+                self.link
+                    .fcall("sb_person")
                     .arg(2)
                     .arg(room_key(room, "people"))
                     .arg(room_key(room, "meta"))

@@ -50,18 +50,10 @@ pub(crate) fn failed(doing: &'static str) -> impl FnOnce(redis::RedisError) -> R
 /// the code's hash to it).
 pub const FUNCTIONS_VERSION: u32 = 6;
 
-/// Starts an `FCALL` of this build's version of function `name` (in version
-/// 6, `sb_append` calls `sb_append_v6`); run it with `RedisLink::call`.
-pub(crate) fn fcall(name: &str) -> redis::Cmd {
-    let mut call = redis::cmd("FCALL");
-    call.arg(format!("{name}_v{FUNCTIONS_VERSION}"));
-    call
-}
-
-/// A library's code as this build loads it: `{version}` in its source (its
-/// name, its functions' names) becomes `FUNCTIONS_VERSION`.
-pub(crate) fn versioned(source: &str) -> String {
-    source.replace("{version}", &FUNCTIONS_VERSION.to_string())
+/// A library's code under `version`: `{version}` in its source (its name,
+/// its functions' names) becomes the number.
+fn versioned(source: &str, version: u32) -> String {
+    source.replace("{version}", &version.to_string())
 }
 
 /// How a room's channels are listened to.
@@ -84,6 +76,9 @@ pub(super) struct RedisLink {
     libraries: Arc<Mutex<Vec<&'static str>>>,
     /// How many replicas must have a write before it counts (`call_durable`).
     replicas: u32,
+    /// The version of the Functions it loads and calls: this build's
+    /// (`FUNCTIONS_VERSION`), or the next one's in a rehearsal of an upgrade.
+    version: u32,
 }
 
 /// Whether a write reached the replicas required (`RedisLink::call_durable`):
@@ -135,6 +130,7 @@ impl RedisLink {
                     node,
                     libraries: Arc::default(),
                     replicas: 0,
+                    version: FUNCTIONS_VERSION,
                 });
             }
         }
@@ -156,13 +152,30 @@ impl RedisLink {
         let listening =
             listening.get_async_connection().await.map_err(failed("connecting to the Redis Cluster to listen"))?;
         let channels = Channels::Sharded(Shards::new(listening, pushed));
-        Ok(RedisLink { conn: Conn::Cluster(conn), channels, node, libraries: Arc::default(), replicas: 0 })
+        let libraries = Arc::default();
+        Ok(RedisLink { conn: Conn::Cluster(conn), channels, node, libraries, replicas: 0, version: FUNCTIONS_VERSION })
     }
 
     /// The same link, counting a write only once `replicas` replicas have it.
     pub(super) fn with_replicas(mut self, replicas: u32) -> RedisLink {
         self.replicas = replicas;
         self
+    }
+
+    /// The same link, loading and calling this build's Functions under the
+    /// next version's name, as the next build would with the same code
+    /// (`--rehearse-upgrade`: a rolling upgrade rehearsed with one binary).
+    pub(super) fn as_next_version(mut self) -> RedisLink {
+        self.version = FUNCTIONS_VERSION + 1;
+        self
+    }
+
+    /// Starts an `FCALL` of this link's version of function `name` (in
+    /// version 6, `sb_append` calls `sb_append_v6`); run it with `call`.
+    pub(crate) fn fcall(&self, name: &str) -> redis::Cmd {
+        let mut call = redis::cmd("FCALL");
+        call.arg(format!("{name}_v{}", self.version));
+        call
     }
 
     /// A handle on the shared connection (cheap: it multiplexes).
@@ -212,7 +225,7 @@ impl RedisLink {
     /// Loads `source` on every primary; where it is there already, checks
     /// that it is this code.
     async fn load(&self, source: &str) -> Result<(), RedisError> {
-        let code = versioned(source);
+        let code = versioned(source, self.version);
         let name = library_name(&code);
         let loading = redis::cmd("FUNCTION").arg("LOAD").arg(&code).clone();
         let listing = redis::cmd("FUNCTION").arg("LIST").arg("LIBRARYNAME").arg(name).arg("WITHCODE").clone();
@@ -365,6 +378,12 @@ mod tests {
         assert!(recorded.contains(&(FUNCTIONS_VERSION, now)), "version {FUNCTIONS_VERSION}, code {now:#018x}");
     }
 
+    fn fcall(name: &str) -> redis::Cmd {
+        let mut call = redis::cmd("FCALL");
+        call.arg(format!("{name}_v{FUNCTIONS_VERSION}"));
+        call
+    }
+
     #[test]
     fn a_calls_keys_are_in_one_slot_when_they_share_a_tag() {
         let room =
@@ -379,7 +398,7 @@ mod tests {
     #[test]
     fn every_library_and_function_carries_the_version() {
         for source in [include_str!("../storage/redis/functions.lua"), include_str!("../peers/functions.lua")] {
-            let code = versioned(source);
+            let code = versioned(source, FUNCTIONS_VERSION);
             assert!(library_name(&code).ends_with(&format!("_v{FUNCTIONS_VERSION}")), "{}", library_name(&code));
             let registered: Vec<&str> = code.split("register_function('").skip(1).collect();
             assert!(!registered.is_empty());

@@ -8,7 +8,6 @@ use redis::AsyncCommands;
 
 use super::keys::{failed, keys};
 use super::store::RedisStore;
-use crate::server::redis_link::fcall;
 use crate::server::storage::archive::{Archive, SEGMENT};
 use crate::server::storage::{LogEntry, StoreError};
 use sketchboard_core::model::RoomName;
@@ -88,7 +87,7 @@ impl RedisStore {
             }
         }
         let (node, epoch) = self.fence(lease);
-        let mut call = fcall("sb_archived");
+        let mut call = self.link.fcall("sb_archived");
         call.arg(4).arg(&k.meta).arg(&k.log).arg(&k.frames).arg(&k.owner).arg(node).arg(epoch).arg(upto).arg(&old);
         let reply: Vec<redis::Value> = self.link.call(&call).await.map_err(failed("trimming an archived log"))?;
         let word = reply.first().and_then(|v| redis::from_redis_value_ref::<String>(v).ok());

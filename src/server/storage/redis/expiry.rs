@@ -11,7 +11,6 @@ use redis::AsyncCommands;
 use super::keys::{failed, keys, token_key};
 use super::lobby::{CREATORS, LISTED, SHAPES};
 use super::store::RedisStore;
-use crate::server::redis_link::fcall;
 use crate::server::storage::StoreError;
 use sketchboard_core::model::RoomName;
 
@@ -26,7 +25,8 @@ impl RedisStore {
     /// Notes that `room`, if it is stored, was opened at `at_ms` (with `nx`,
     /// only if it has no opening time yet), and indexes it by that time.
     async fn mark_opened(&self, room: &RoomName, at_ms: i64, nx: bool) -> Result<(), StoreError> {
-        let call = fcall("sb_opened").arg(1).arg(keys(room).meta).arg(at_ms).arg(if nx { "nx" } else { "" }).clone();
+        let call =
+            self.link.fcall("sb_opened").arg(1).arg(keys(room).meta).arg(at_ms).arg(if nx { "nx" } else { "" }).clone();
         let opened: String = self.link.call(&call).await.map_err(failed("noting that a room was opened"))?;
         // The index spans rooms, in a slot of its own: written after the room's own time.
         if let Ok(opened) = opened.parse::<i64>() {
@@ -60,7 +60,9 @@ impl RedisStore {
                 continue;
             }
             let k = keys(&room);
-            let call = fcall("sb_expire")
+            let call = self
+                .link
+                .fcall("sb_expire")
                 .arg(9)
                 .arg(&k.meta)
                 .arg(&k.log)

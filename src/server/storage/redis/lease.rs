@@ -7,7 +7,6 @@ use redis::Value;
 
 use super::keys::{failed, keys};
 use super::store::RedisStore;
-use crate::server::redis_link::fcall;
 use crate::server::storage::{Claim, Node, Owner, StoreError};
 use sketchboard_core::model::RoomName;
 
@@ -17,7 +16,7 @@ impl RedisStore {
         let Some(leases) = &self.leases else { return Ok(Claim::Mine { epoch: 0, lasts: None }) };
         let (node, lasts) = (&leases.0, leases.1);
         let k = keys(room);
-        let mut call = fcall("sb_claim");
+        let mut call = self.link.fcall("sb_claim");
         call.arg(2).arg(&k.owner).arg(&k.lease).arg(&node.name).arg(&node.address).arg(lasts.as_millis() as u64);
         call.arg(held.map(|e| e.to_string()).unwrap_or_default());
         // A claim must outlive a failover like an append does, or a replica
@@ -39,7 +38,8 @@ impl RedisStore {
     pub(super) async fn release_lease(&self, room: &RoomName, epoch: u64) -> Result<(), StoreError> {
         let Some(leases) = &self.leases else { return Ok(()) };
         let k = keys(room);
-        let call = fcall("sb_release").arg(2).arg(&k.owner).arg(&k.lease).arg(&leases.0.name).arg(epoch).clone();
+        let call =
+            self.link.fcall("sb_release").arg(2).arg(&k.owner).arg(&k.lease).arg(&leases.0.name).arg(epoch).clone();
         let _: i64 = self.link.call(&call).await.map_err(failed("releasing a room's lease"))?;
         Ok(())
     }
@@ -47,7 +47,7 @@ impl RedisStore {
     /// `RoomStore::owner`.
     pub(super) async fn read_owner(&self, room: &RoomName) -> Result<Option<Owner>, StoreError> {
         let k = keys(room);
-        let call = fcall("sb_owner").arg(2).arg(&k.owner).arg(&k.lease).clone();
+        let call = self.link.fcall("sb_owner").arg(2).arg(&k.owner).arg(&k.lease).clone();
         let reply: Vec<Value> = self.link.call(&call).await.map_err(failed("reading a room's owner"))?;
         let owner = self.owner_from(&reply).ok_or_else(|| StoreError::Corrupt {
             room: room.to_string(),

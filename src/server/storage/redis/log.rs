@@ -10,7 +10,6 @@ use redis::streams::StreamRangeReply;
 
 use super::keys::{failed, keys};
 use super::store::RedisStore;
-use crate::server::redis_link::fcall;
 use crate::server::storage::recent::RECENT_CHANGES;
 use crate::server::storage::{LoadedRoom, LogEntry, Recent, Record, StoreError};
 use sketchboard_core::model::{Board, ClientId, RoomName};
@@ -58,7 +57,7 @@ impl RedisStore {
         records: &[Record],
     ) -> Result<Appended, StoreError> {
         let k = keys(room);
-        let mut call = fcall("sb_append");
+        let mut call = self.link.fcall("sb_append");
         call.arg(4).arg(&k.log).arg(&k.meta).arg(&k.ops).arg(&k.owner);
         call.arg(expected_head).arg(epoch).arg(at_ms).arg(self.link.publish_command()).arg(&k.tail);
         match tip {
@@ -180,7 +179,7 @@ impl RedisStore {
         let k = keys(room);
         let kept: i64 = self
             .link
-            .call(fcall("sb_snapshot").arg(3).arg(&k.meta).arg(&k.snap).arg(&k.frames).arg(seq).arg(board))
+            .call(self.link.fcall("sb_snapshot").arg(3).arg(&k.meta).arg(&k.snap).arg(&k.frames).arg(seq).arg(board))
             .await
             .map_err(failed("keeping a room's snapshot"))?;
         Ok(kept == 1)

@@ -7,7 +7,6 @@ use redis::AsyncCommands;
 
 use super::keys::{failed, keys, token_key};
 use super::store::RedisStore;
-use crate::server::redis_link::fcall;
 use crate::server::storage::{Access, Head, Logged, MAX_PAGE_BYTES, StoreError, Version};
 use sketchboard_core::model::{Board, RoomName};
 
@@ -50,7 +49,9 @@ impl RedisStore {
                 self.conn().set(token_key(&token), room.as_str()).await.map_err(failed("storing a view-only token"))?;
         }
         let private = if access.private { "1" } else { "0" };
-        let call = fcall("sb_set_access")
+        let call = self
+            .link
+            .fcall("sb_set_access")
             .arg(1)
             .arg(keys(room).access)
             .arg(private)
