@@ -149,7 +149,7 @@ async fn open_store(
     let link = RedisLink::connect(url).await.with_context(|| format!("connecting to {url}"))?;
     let mut link = link.with_replicas(config.redis_replicas);
     if config.rehearse_upgrade {
-        link = link.as_next_version();
+        link = link.rehearsing_upgrade();
         tracing::warn!("rehearsing an upgrade: this node calls the next version's Redis Functions");
     }
     // The store first: its Functions library replaces an older build's, which held the peers' functions too.

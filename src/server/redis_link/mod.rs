@@ -165,7 +165,7 @@ impl RedisLink {
     /// The same link, loading and calling this build's Functions under the
     /// next version's name, as the next build would with the same code
     /// (`--rehearse-upgrade`: a rolling upgrade rehearsed with one binary).
-    pub(super) fn as_next_version(mut self) -> RedisLink {
+    pub(super) fn rehearsing_upgrade(mut self) -> RedisLink {
         self.version = FUNCTIONS_VERSION + 1;
         self
     }
