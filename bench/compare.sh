@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Sketchboard side by side with a plain socket.io relay and a bare Rust relay,
-# on the same open-loop load, interleaved, each server pinned to core 0 and
-# the generator to core 1 (docs/benchmarks.md, "Against the others").
+# Sketchboard side by side with a plain socket.io relay, a bare Rust relay and
+# the same relay recording every change before it shows it (one writer thread,
+# group commits: write, fdatasync, then broadcast), on the same open-loop load,
+# interleaved, each server pinned to core 0 and the generator to core 1
+# (docs/benchmarks.md, "Against the others").
 #
 #   bench/compare.sh [ROUNDS]     # default 6; prints a Markdown table of medians
 #   TARGETS=sketchboard bench/compare.sh 2   # only some of the servers (raw figures only)
@@ -10,6 +12,7 @@
 #
 # Needs the release binaries and the socket.io relay's packages:
 #   cargo build --release -p sketchboard -p sketchboard-loadgen -p sketchboard-bench-relay --features sketchboard/ssr
+#   (the recording relay is bench-relay --record FILE; FILE goes in the run's temporary folder)
 #   (cd bench/socketio && npm ci)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -21,6 +24,8 @@ start() { # start TARGET: starts the server, prints its pid
     sketchboard) sketchboard_node "$port" "$out/bench.db" "$out/server.log" ;;
     before) BIN=$BEFORE sketchboard_node "$port" "$out/bench.db" "$out/server.log" ;;
     relay) taskset -c 0 target/release/bench-relay "127.0.0.1:$port" >"$out/server.log" 2>&1 & ;;
+    recording) rm -f "$out/relay.log"
+      taskset -c 0 target/release/bench-relay "127.0.0.1:$port" --record "$out/relay.log" >"$out/server.log" 2>&1 & ;;
     socketio) taskset -c 0 node bench/socketio/server.js "127.0.0.1:$port" >"$out/server.log" 2>&1 & ;;
   esac
   echo $!
@@ -32,15 +37,19 @@ stop() { # stop PID: and wait until its port is free again
   while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
 }
 
+wire() { # wire TARGET: the protocol loadgen speaks to it
+  case $1 in before) echo sketchboard ;; recording) echo relay ;; *) echo "$1" ;; esac
+}
+
 load() { # load TARGET PID NAME ARGS...
   local target=$1 pid=$2 name=$3
   shift 3
-  taskset -c 1 target/release/loadgen --server "ws://127.0.0.1:$port" --target "${target/before/sketchboard}" --server-pid "$pid" \
+  taskset -c 1 target/release/loadgen --server "ws://127.0.0.1:$port" --target "$(wire "$target")" --server-pid "$pid" \
     --log error --json "$@" | sed "s/^/{\"round_target\":\"$target\",\"load\":\"$name\",\"row\":/; s/\$/}/" >>"$out/results.jsonl"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  for target in ${TARGETS:-sketchboard socketio relay}; do
+  for target in ${TARGETS:-sketchboard socketio relay recording}; do
     pid=$(start "$target"); load "$target" "$pid" fanout fanout --readers 200 --rate-hz 100 --seconds 10; stop "$pid"
     pid=$(start "$target"); load "$target" "$pid" rooms rooms --seconds 10; stop "$pid"
     echo "round $round: $target done" >&2
@@ -56,7 +65,7 @@ print('| load | server | deliveries per server CPU-s | delivery p50 ms | p99 ms 
 print('|---|---|---|---|---|---|---|---|')
 figures = {}
 for load, label in loads.items():
-    for target in ['sketchboard', 'before', 'socketio', 'relay']:
+    for target in ['sketchboard', 'before', 'socketio', 'relay', 'recording']:
         rows = [r['row'] for r in runs if r['load'] == load and r['round_target'] == target]
         if not rows:
             continue
@@ -68,14 +77,14 @@ for load, label in loads.items():
         figures[(load, target)] = (per_cpu, p99)
         print(f'| {label} | {target} | {per_cpu:,.0f} | {p50:.1f} | {p99:.1f} | {lost:.1f} % | {cpu:.2f} | {len(rows)} |')
 print()
+floors = {'socketio': 'socket.io', 'relay': 'the bare relay', 'recording': 'the recording relay'}
 for load, label in loads.items():
-    if not all((load, t) in figures for t in ['sketchboard', 'socketio', 'relay']):
-        continue
-    s, io, r = (figures[(load, t)] for t in ['sketchboard', 'socketio', 'relay'])
-    print(f'{label}: per CPU-s {s[0] / io[0]:.2f}× socket.io, {s[0] / r[0]:.2f}× the bare relay; '
-          f'p99 {s[1] / r[1]:.2f}× the bare relay')
-    if (load, 'before') in figures:
-        b = figures[(load, 'before')]
-        print(f'{label}: before {b[0] / r[0]:.2f}× the bare relay per CPU-s, p99 {b[1] / r[1]:.2f}×')
+    for target in ['sketchboard', 'before']:
+        if (load, target) not in figures:
+            continue
+        s = figures[(load, target)]
+        said = [f'{s[0] / figures[(load, f)][0]:.2f}× {name}' for f, name in floors.items() if (load, f) in figures]
+        p99 = [f'{s[1] / figures[(load, f)][1]:.2f}× {name}' for f, name in floors.items() if (load, f) in figures and f != 'socketio']
+        print(f'{label}, {target}: per CPU-s ' + ', '.join(said) + '; p99 ' + ', '.join(p99))
 EOF
 echo "raw results: $out/results.jsonl" >&2

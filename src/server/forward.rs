@@ -9,11 +9,12 @@
 
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
 use axum::extract::WebSocketUpgrade;
 use axum::extract::ws::{self, WebSocket};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 use super::fairness::{Network, Permit, client_ip};
@@ -26,6 +27,8 @@ use sketchboard_core::protocol::close;
 /// Names the node that forwarded a socket: a node that is not the room's
 /// owner either refuses it rather than forward it again.
 const FORWARDED_BY: &str = "x-sketchboard-forwarded-by";
+/// At most this many frames received at once go on in one write.
+const BURST: usize = 64;
 /// How long connecting to the owner may take before the browser is told to come back.
 const CONNECT_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -129,7 +132,9 @@ async fn relay(
     shutdown: &super::shutdown::Shutdown,
 ) {
     let (mut to_browser, mut from_browser) = browser.split();
-    let upstream = match tokio::time::timeout(CONNECT_LIMIT, tokio_tungstenite::connect_async(request)).await {
+    // Without Nagle's delay, as the browsers' own sockets (`edge`): a change waits for nothing.
+    let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
+    let upstream = match tokio::time::timeout(CONNECT_LIMIT, connecting).await {
         Ok(Ok((upstream, _))) => upstream,
         failed => {
             let why = match failed {
@@ -142,37 +147,66 @@ async fn relay(
         }
     };
     let (mut to_owner, mut from_owner) = upstream.split();
+    let to_owner_close = |m: &tungstenite::Message| matches!(m, tungstenite::Message::Close(_));
+    let to_browser_close = |m: &ws::Message| matches!(m, ws::Message::Close(_));
     loop {
-        tokio::select! {
-            message = from_browser.next() => {
-                let Some(Ok(message)) = message else {
-                    let _ = to_owner.send(tungstenite::Message::Close(None)).await;
-                    return;
+        let going = tokio::select! {
+            first = from_browser.next() => {
+                let pass = |m: Option<Result<ws::Message, _>>| match m {
+                    Some(Ok(message)) => Some(upstream_message(message)),
+                    _ => Some(tungstenite::Message::Close(None)),
                 };
-                let last = matches!(message, ws::Message::Close(_));
-                if to_owner.send(upstream_message(message)).await.is_err() || last {
-                    return;
-                }
+                burst(first, &mut from_browser, &mut to_owner, pass, to_owner_close).await
             }
-            message = from_owner.next() => {
-                let message = match message {
+            first = from_owner.next() => {
+                let pass = |m: Option<Result<tungstenite::Message, _>>| match m {
                     Some(Ok(message)) => browser_message(message),
                     // The owner went away without closing: the browser resumes (here, or on the next owner).
                     _ => Some(closing(close::UNAVAILABLE, "the room's node went away; reconnect")),
                 };
-                let Some(message) = message else { continue };
-                let last = matches!(message, ws::Message::Close(_));
-                if to_browser.send(message).await.is_err() || last {
-                    return;
-                }
+                burst(first, &mut from_owner, &mut to_browser, pass, to_browser_close).await
             }
             () = shutdown.wait() => {
                 let _ = to_browser.send(closing(close::RESTARTING, "the server is restarting")).await;
                 let _ = to_owner.send(tungstenite::Message::Close(None)).await;
                 return;
             }
+        };
+        if !going {
+            return;
         }
     }
+}
+
+/// Passes `first` and the frames `from` already holds after it (up to
+/// `BURST`) on to `to` in one write, each as `pass` makes it (`None`: not
+/// passed on; the end of `from` becomes a close). The owner writes a room's
+/// batch to a member at once, and the relay keeps it so: one write for the
+/// batch, not one per frame. Answers whether to go on: not once a close went,
+/// or `to` failed.
+async fn burst<M, N>(
+    first: Option<M>,
+    from: &mut (impl Stream<Item = M> + Unpin),
+    to: &mut (impl Sink<N> + Unpin),
+    pass: impl Fn(Option<M>) -> Option<N>,
+    closes: impl Fn(&N) -> bool,
+) -> bool {
+    let (mut next, mut sent, mut ended) = (Some(first), 0, false);
+    while let Some(item) = next.take() {
+        if let Some(message) = pass(item) {
+            ended = closes(&message);
+            if to.feed(message).await.is_err() {
+                return false;
+            }
+        }
+        sent += 1;
+        if ended || sent == BURST {
+            break;
+        }
+        // Only what has arrived already: `None` here means nothing more yet.
+        next = from.next().now_or_never();
+    }
+    to.flush().await.is_ok() && !ended
 }
 
 fn closing(code: u16, reason: &'static str) -> ws::Message {
@@ -182,7 +216,7 @@ fn closing(code: u16, reason: &'static str) -> ws::Message {
 fn upstream_message(message: ws::Message) -> tungstenite::Message {
     use tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
     match message {
-        ws::Message::Text(text) => tungstenite::Message::text(text.as_str()),
+        ws::Message::Text(text) => tungstenite::Message::Text(same_text(text.into(), text_for_owner)),
         ws::Message::Binary(bytes) => tungstenite::Message::Binary(bytes),
         ws::Message::Ping(bytes) => tungstenite::Message::Ping(bytes),
         ws::Message::Pong(bytes) => tungstenite::Message::Pong(bytes),
@@ -195,7 +229,7 @@ fn upstream_message(message: ws::Message) -> tungstenite::Message {
 /// The owner's frame as the browser gets it (`None`: nothing to pass on).
 fn browser_message(message: tungstenite::Message) -> Option<ws::Message> {
     Some(match message {
-        tungstenite::Message::Text(text) => ws::Message::Text(text.as_str().into()),
+        tungstenite::Message::Text(text) => ws::Message::Text(same_text(text.into(), text_for_browser)),
         tungstenite::Message::Binary(bytes) => ws::Message::Binary(bytes),
         tungstenite::Message::Ping(bytes) => ws::Message::Ping(bytes),
         tungstenite::Message::Pong(bytes) => ws::Message::Pong(bytes),
@@ -204,4 +238,22 @@ fn browser_message(message: tungstenite::Message) -> Option<ws::Message> {
         }
         tungstenite::Message::Frame(_) => return None,
     })
+}
+
+/// A text frame's bytes, relabelled from one WebSocket library's type to the
+/// other's without a copy (checked again as UTF-8, which they are; a copy
+/// only if that ever failed).
+fn same_text<T: TryFrom<Bytes>>(bytes: Bytes, lossy: fn(&str) -> T) -> T {
+    match T::try_from(bytes.clone()) {
+        Ok(text) => text,
+        Err(_) => lossy(&String::from_utf8_lossy(&bytes)),
+    }
+}
+
+fn text_for_owner(text: &str) -> tungstenite::Utf8Bytes {
+    text.into()
+}
+
+fn text_for_browser(text: &str) -> ws::Utf8Bytes {
+    text.into()
 }

@@ -2,11 +2,17 @@
 //! docs/benchmarks.md: it speaks Sketchboard's protocol well enough for the
 //! load generator (hello, welcome, changes numbered per room and sent to
 //! every member, the author's copy carrying its `op`), and does nothing else:
-//! no storage, no validation, no limits. Not part of the product.
+//! no validation, no limits. Not part of the product.
 //!
-//!     bench-relay 127.0.0.1:3920
+//! With `--record FILE` it is the floor for "record, then show": one writer
+//! thread appends every numbered change to FILE in group commits (one
+//! `write` of all that waits, then `fdatasync`) and only then sends them to
+//! the rooms' members. Without it nothing is stored.
+//!
+//!     bench-relay 127.0.0.1:3920 [--record /tmp/relay.log]
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use futures_util::{SinkExt, StreamExt};
@@ -26,24 +32,91 @@ struct Room {
 
 type Rooms = Arc<Mutex<HashMap<String, Room>>>;
 
+/// A change numbered in its room: what its author gets and what the others get.
+struct Numbered {
+    room: String,
+    author: u64,
+    own: Message,
+    others: Message,
+}
+
+/// Where numbered changes go: to the members at once, or to the recorder first.
+type Recorder = Option<std::sync::mpsc::Sender<Numbered>>;
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3920".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = args.first().cloned().unwrap_or_else(|| "127.0.0.1:3920".into());
     let listener = TcpListener::bind(&addr).await?;
-    eprintln!("bench-relay listening on {addr}");
     let rooms: Rooms = Arc::default();
+    let recorder = match args.iter().position(|a| a == "--record").and_then(|i| args.get(i + 1)) {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            let (changes, numbered) = std::sync::mpsc::channel();
+            let rooms = rooms.clone();
+            std::thread::spawn(move || {
+                if let Err(e) = record(file, &rooms, &numbered) {
+                    eprintln!("bench-relay: recording failed: {e}");
+                    std::process::exit(1);
+                }
+            });
+            eprintln!("bench-relay recording to {path}");
+            Some(changes)
+        }
+        None => None,
+    };
+    eprintln!("bench-relay listening on {addr}");
     let mut next_id = 0;
     loop {
         let (tcp, _) = listener.accept().await?;
         let _ = tcp.set_nodelay(true);
         next_id += 1;
-        tokio::spawn(serve(tcp, next_id, rooms.clone()));
+        tokio::spawn(serve(tcp, next_id, rooms.clone(), recorder.clone()));
+    }
+}
+
+/// The writer thread: everything numbered meanwhile in one `write`, then
+/// `fdatasync`, then to the members; again as soon as that is done.
+fn record(
+    mut file: std::fs::File,
+    rooms: &Rooms,
+    numbered: &std::sync::mpsc::Receiver<Numbered>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    while let Ok(first) = numbered.recv() {
+        let mut batch = vec![first];
+        batch.extend(numbered.try_iter());
+        buf.clear();
+        for change in &batch {
+            if let Message::Text(text) = &change.others {
+                buf.extend_from_slice(text.as_bytes());
+                buf.push(b'\n');
+            }
+        }
+        file.write_all(&buf)?;
+        file.sync_data()?;
+        let rooms = rooms.lock().unwrap_or_else(|p| p.into_inner());
+        for change in batch {
+            if let Some(room) = rooms.get(&change.room) {
+                room.send(change);
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Room {
+    /// Sends a change to every member: the author's copy to its author.
+    fn send(&self, change: Numbered) {
+        for (member, out) in &self.members {
+            let _ = out.send(if *member == change.author { change.own.clone() } else { change.others.clone() });
+        }
     }
 }
 
 // The handshake callback's error type is tungstenite's, large or not.
 #[allow(clippy::result_large_err)]
-async fn serve(tcp: TcpStream, id: u64, rooms: Rooms) {
+async fn serve(tcp: TcpStream, id: u64, rooms: Rooms, recorder: Recorder) {
     let mut path = String::new();
     let handshake = tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, resp: Response| {
         path = req.uri().path().to_owned();
@@ -97,8 +170,13 @@ async fn serve(tcp: TcpStream, id: u64, rooms: Rooms) {
                 let own =
                     Message::text(ServerMsg::Applied { seq, change: change.clone(), op: Some(op), by: None }.to_json());
                 let others = Message::text(ServerMsg::Applied { seq, change, op: None, by: None }.to_json());
-                for (member, out) in &r.members {
-                    let _ = out.send(if *member == id { own.clone() } else { others.clone() });
+                let numbered = Numbered { room: room.clone(), author: id, own, others };
+                // (Sent to the recorder under the rooms' lock: its order is the rooms' order.)
+                match &recorder {
+                    Some(recorder) => {
+                        let _ = recorder.send(numbered);
+                    }
+                    None => r.send(numbered),
                 }
             }
             // Presence is not relayed: the relay is the baseline for changes only.
