@@ -14,6 +14,8 @@
 #   CONFIGS="byroom cluster" bench/nodes.sh 1   # only some deployments
 #   CONFIGS=archived HOT_TAIL=200 bench/nodes.sh 1  # one node on Redis + PostgreSQL (--history-url)
 #   CONFIGS="split3 byroom3" bench/nodes.sh 3  # three nodes with PostgreSQL, rooms split or routed
+#   CONFIGS=cluster LOADS="rooms100 rooms400 rooms1600" bench/nodes.sh 2
+#                                 # rooms per cluster: N rooms of 10 members, 20,000 changes/s in all
 # (PostgreSQL's CPU, every postgres process, counts in the server CPU where it runs.)
 #
 # Needs the release binaries and Debian's redis-server:
@@ -149,10 +151,20 @@ load() { # load CONFIG NAME ARGS...
   echo "{\"config\":\"$config\",\"load\":\"$name\",\"redis_cpu\":$(( after - before )),\"pg_cpu\":$(( pg_after - pg_before )),\"redis_bytes\":$(( mem_after - mem_before )),\"row\":$row}" >>"$out/results.jsonl"
 }
 
+run_load() { # run_load CONFIG LOAD: fanout | rooms | roomsN (N rooms of 10 members, 20,000 changes/s in all)
+  case $2 in
+    fanout) load "$1" fanout fanout --readers 200 --rate-hz 100 --seconds 10 ;;
+    rooms) load "$1" rooms rooms --seconds 10 ;;
+    rooms*) local n=${2#rooms}
+      load "$1" "$2" rooms --rooms "$n" --rate-hz "$(python3 -c "print(2000 / $n)")" --seconds 10 ;;
+  esac
+}
+
 for round in $(seq 1 "$ROUNDS"); do
   for config in ${CONFIGS:-sqlite redis1 redis2 byroom cluster}; do
-    start "$config"; load "$config" fanout fanout --readers 200 --rate-hz 100 --seconds 10; stop
-    start "$config"; load "$config" rooms rooms --seconds 10; stop
+    for name in ${LOADS:-fanout rooms}; do
+      start "$config"; run_load "$config" "$name"; stop
+    done
     echo "round $round: $config done" >&2
   done
 done
@@ -164,6 +176,8 @@ def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else float('nan')
 loads = {'fanout': '1 writer × 200 readers, 100 changes/s', 'rooms': '100 rooms × 10 members × 20 Hz'}
+for n in sorted({int(r['load'][5:]) for r in runs if r['load'].startswith('rooms') and r['load'] != 'rooms'}):
+    loads[f'rooms{n}'] = f'{n:,} rooms × 10 members × {2000 / n:g} Hz'
 configs = {'sqlite': 'one node, SQLite', 'redis1': 'one node, Redis',
            'archived': 'one node, Redis keeping a hot tail, history in PostgreSQL',
            'redis2': 'two nodes, one Redis, rooms split',

@@ -6,13 +6,13 @@
 //!
 //! With `--record FILE` it is the floor for "record, then show": one writer
 //! thread appends every numbered change to FILE in group commits (one
-//! `write` of all that waits, then `fdatasync`) and only then sends them to
-//! the rooms' members. Without it nothing is stored.
+//! `write` of all that waits, then `fdatasync`, into space zeroed ahead so
+//! that the sync is the data's alone) and only then sends them to the rooms'
+//! members. Without it nothing is stored.
 //!
 //!     bench-relay 127.0.0.1:3920 [--record /tmp/relay.log]
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use futures_util::{SinkExt, StreamExt};
@@ -51,7 +51,7 @@ async fn main() -> std::io::Result<()> {
     let rooms: Rooms = Arc::default();
     let recorder = match args.iter().position(|a| a == "--record").and_then(|i| args.get(i + 1)) {
         Some(path) => {
-            let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            let file = std::fs::OpenOptions::new().create(true).truncate(true).write(true).open(path)?;
             let (changes, numbered) = std::sync::mpsc::channel();
             let rooms = rooms.clone();
             std::thread::spawn(move || {
@@ -75,14 +75,17 @@ async fn main() -> std::io::Result<()> {
     }
 }
 
+/// Zeros are written this far ahead of the log, so that a commit's
+/// `fdatasync` carries data only, never a change of the file's size (as a
+/// database's write-ahead log reuses its file).
+const AHEAD: usize = 64 << 20;
+
 /// The writer thread: everything numbered meanwhile in one `write`, then
-/// `fdatasync`, then to the members; again as soon as that is done.
-fn record(
-    mut file: std::fs::File,
-    rooms: &Rooms,
-    numbered: &std::sync::mpsc::Receiver<Numbered>,
-) -> std::io::Result<()> {
-    let mut buf = Vec::new();
+/// `fdatasync`, then to the members (from this thread: measured, that beat
+/// handing each commit back to the runtime); again as soon as that is done.
+fn record(file: std::fs::File, rooms: &Rooms, numbered: &std::sync::mpsc::Receiver<Numbered>) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let (mut buf, mut at, mut end) = (Vec::new(), 0u64, 0u64);
     while let Ok(first) = numbered.recv() {
         let mut batch = vec![first];
         batch.extend(numbered.try_iter());
@@ -93,8 +96,14 @@ fn record(
                 buf.push(b'\n');
             }
         }
-        file.write_all(&buf)?;
+        while at + buf.len() as u64 > end {
+            file.write_all_at(&vec![0; AHEAD], end)?;
+            file.sync_all()?;
+            end += AHEAD as u64;
+        }
+        file.write_all_at(&buf, at)?;
         file.sync_data()?;
+        at += buf.len() as u64;
         let rooms = rooms.lock().unwrap_or_else(|p| p.into_inner());
         for change in batch {
             if let Some(room) = rooms.get(&change.room) {
