@@ -7,8 +7,8 @@
 //! woken; the primary holding the room's slot killed, its replica promoted;
 //! the slot resharded while it is written; a rolling upgrade, nodes restarted
 //! one by one as the next build (the next Functions version) beside the
-//! others; and archiving with a short hot tail, then every process restarted
-//! and versions read back from the archive.
+//! others; and archiving with a short hot tail, then every process restarted,
+//! versions read back from the archive and one of them restored.
 //!
 //! After each: the log is gapless across archive and tail, every
 //! acknowledged change is at its seq once, every change made is there once
@@ -33,7 +33,7 @@ use crate::common::tab::Tab;
 use crate::common::{Dice, eventually, get_json, metric, whole_log};
 use crate::crash::{Acks, deliver_pending, start_server_with};
 use crate::node_crash::{agree_with_the_log, gather, progress, spread};
-use crate::owners::{all_stopped, kill};
+use crate::owners::{all_stopped, hello_at, kill};
 
 const TABS: usize = 6;
 /// The room's log as the tabs' sessions write it (`crash::start_server_with`).
@@ -90,12 +90,13 @@ struct NodeProcess {
 }
 
 struct Deployment {
-    _dir: tempfile::TempDir,
     cluster: RedisCluster,
     pg: PgServer,
     args: Vec<String>,
     hot_tail: u64,
     nodes: Vec<NodeProcess>,
+    /// Last, so dropped last: the servers stop before their files go.
+    dir: tempfile::TempDir,
 }
 
 impl Deployment {
@@ -118,13 +119,13 @@ impl Deployment {
         ]
         .map(str::to_owned)
         .to_vec();
-        Deployment { _dir: dir, cluster, pg, args, hot_tail, nodes: Vec::new() }
+        Deployment { cluster, pg, args, hot_tail, nodes: Vec::new(), dir }
     }
 
     /// Starts node `i` (a new one, or again on its files).
     async fn run_node(&mut self, i: usize) {
         if i == self.nodes.len() {
-            let db = self._dir.path().join(format!("node-{i}.db"));
+            let db = self.dir.path().join(format!("node-{i}.db"));
             self.nodes.push(NodeProcess { child: None, db, url: String::new(), extra: Vec::new() });
         }
         let args: Vec<&str> = self.args.iter().map(String::as_str).chain(self.nodes[i].extra.iter().copied()).collect();
@@ -316,8 +317,30 @@ async fn under(fault: Fault, seed: u64) {
         assert!(epochs >= 3, "the room changed hands between the builds: {epochs} epochs");
     }
     if fault == Fault::ArchiveAndRestart {
-        versions_from_the_archive(&d, &store, logged as u64).await;
+        let mark = versions_from_the_archive(&d, &store, logged as u64).await;
+        restore_from_the_archive(&d, mark / 2).await;
     }
+}
+
+/// Restores the room to version `seq` (from the archive) as the page does: one
+/// batch of the changes between the board now and that version, sent through a
+/// node that relays it to the owner. The room then shows that version.
+async fn restore_from_the_archive(d: &Deployment, seq: u64) {
+    let addr = d.addr(2);
+    let board = |value: &serde_json::Value| -> Board { serde_json::from_value(value.clone()).expect("a board") };
+    let (_, version) = get_json(addr, &format!("/api/rooms/crash/versions/{seq}")).await;
+    let (_, now) = get_json(addr, "/api/rooms/crash").await;
+    let (version, mut restored) = (board(&version["shapes"]), board(&now["shapes"]));
+    let changes = sketchboard_core::model::changes_between(&restored, &version);
+    assert!(!changes.is_empty(), "version {seq} differs from the board now");
+    let batch = sketchboard_core::model::Change::Batch { changes };
+    restored.apply(&batch).expect("the restore applies");
+    let (mut restorer, _) = hello_at(&addr.to_string(), "crash", "restorer", None).await;
+    let op = restorer.change(serde_json::to_value(&batch).expect("a change as JSON")).await;
+    let applied = restorer.confirmed(op).await;
+    assert_eq!(applied["seq"], now["seq"].as_u64().unwrap_or(0) + 1, "the restore is one change");
+    let (_, after) = get_json(addr, "/api/rooms/crash").await;
+    assert_eq!(board(&after["shapes"]), restored, "the room shows version {seq} again");
 }
 
 /// Along the room's log in Redis, the owner that appended each change:
@@ -345,8 +368,9 @@ async fn one_writer_per_epoch(d: &Deployment) -> usize {
     writers.len()
 }
 
-/// Versions picked along the log, from the archive and from the tail, are the log's replay.
-async fn versions_from_the_archive(d: &Deployment, store: &sketchboard::server::testing::Store, logged: u64) {
+/// Versions picked along the log, from the archive and from the tail, are the
+/// log's replay. Answers the seq the log is archived up to.
+async fn versions_from_the_archive(d: &Deployment, store: &sketchboard::server::testing::Store, logged: u64) -> u64 {
     let mark: u64 = d.cluster.primary_of(META).cli(&["HGET", META, "archived"]).parse().unwrap_or(0);
     assert!(mark > 100, "the log was archived (up to {mark})");
     let entries = whole_log(store, &RoomName::parse("crash").expect("a room name")).await;
@@ -360,4 +384,5 @@ async fn versions_from_the_archive(d: &Deployment, store: &sketchboard::server::
         assert_eq!(status, 200, "version {seq}: {version}");
         assert_eq!(version["shapes"], serde_json::to_value(&replay).expect("a board as JSON"), "version {seq}");
     }
+    mark
 }

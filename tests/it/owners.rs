@@ -149,7 +149,12 @@ async fn writers_arriving_at_both_nodes_at_once_meet_at_one_owner() {
 
 /// Says hello to the room at `addr` as `client` (its page served by `addr`),
 /// holding the board at `at` (epoch, seq), if given.
-async fn hello_at(addr: &str, room: &str, client: &str, at: Option<(u64, u64)>) -> (Client, serde_json::Value) {
+pub(crate) async fn hello_at(
+    addr: &str,
+    room: &str,
+    client: &str,
+    at: Option<(u64, u64)>,
+) -> (Client, serde_json::Value) {
     let origin = format!("http://{addr}");
     let ws = try_connect_with(&format!("ws://{addr}/ws/{room}"), &[("Origin", &origin)]).await.expect("connects");
     let mut c = Client::wrap(ws);
