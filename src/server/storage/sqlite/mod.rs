@@ -1,6 +1,7 @@
 //! The embedded engine: one SQLite file, for one node. `rooms.rs` holds the
 //! SQL of rooms and their logs, `writer.rs` the one thread that writes (group
-//! commit), `history.rs` reading history back, `access.rs` private rooms and
+//! commit), `checkpoints.rs` the thread that copies the write-ahead log back
+//! into the database off the writer's path, `history.rs` reading history back, `access.rs` private rooms and
 //! view-only tokens, `schema.rs` the schema's versions.
 //!
 //! Layout: each room that has recorded a change has a row in `rooms` (its latest
@@ -18,9 +19,11 @@
 //! the compare-and-set of `append` (`writer::Heads`), so the check costs no read.
 //!
 //! Durability: WAL with `synchronous = FULL`, so a commit survives a killed
-//! process and a power cut.
+//! process and a power cut. Copying the WAL back into the database
+//! (checkpoints) happens beside the writer, not inside a commit.
 
 mod access;
+mod checkpoints;
 mod convert;
 mod history;
 mod rooms;
@@ -77,10 +80,12 @@ impl SqliteStore {
         schema::migrate(&mut writer_conn)?;
         let key = schema::address_key(&writer_conn)?;
         let reader = rooms::open(&path)?;
+        checkpoints::leave_to_the_thread(&writer_conn)?;
+        let checkpoints = checkpoints::Checkpoints::start(&path)?;
         let (tx, rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer::run(writer_conn, rx, &metrics))
+            .spawn(move || writer::run(writer_conn, rx, checkpoints, &metrics))
             .map_err(StoreError::WriterStart)?;
         Ok(SqliteStore { inner: Arc::new(Inner { writer: tx, reader: Mutex::new(reader), key }) })
     }

@@ -125,3 +125,32 @@ async fn a_clients_mark_is_recovered_from_the_log() {
     assert_eq!(room.seq, 2, "the row lags; the log does not");
     assert_eq!(room.last_ops.get(&sketchboard_core::model::ClientId::parse("tab").unwrap()), Some(&2));
 }
+
+/// SQLite's own checkpoints are off on the writer (they ran inside the
+/// commit that crossed 1,000 pages, holding every room behind it); the
+/// checkpointing thread copies the log back instead, and the writer starts
+/// the log over now and then, so it holds a fraction of a second's commits,
+/// where unchecked it would hold every one of these (each at least a page).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_ahead_log_is_checkpointed_off_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, url) = url(&dir);
+    let store = Store::open(&url).unwrap();
+    let room = RoomName::parse("busy").unwrap();
+    const COMMITS: i64 = 3000;
+    let started = std::time::Instant::now();
+    for seq in 1..=COMMITS as u64 {
+        let append = Append { records: vec![create(seq, &format!("s{seq}"))], epoch: 1, ..Default::default() };
+        store.append(&room, append).await.unwrap();
+    }
+    // The log's frames now (the checkpoint this asks for starts nothing over).
+    let (log, _): (i64, i64) = Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(1)?, r.get(2)?)))
+        .unwrap();
+    let took = started.elapsed();
+    assert!(log < COMMITS, "the log holds {log} pages after {COMMITS} commits in {took:?}");
+    let kept: i64 =
+        Connection::open(&path).unwrap().query_row("SELECT count(*) FROM changes", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, COMMITS, "every change is kept");
+}

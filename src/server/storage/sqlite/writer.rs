@@ -13,6 +13,7 @@ use std::sync::{Arc, mpsc as std_mpsc};
 use rusqlite::{Connection, Savepoint};
 use tokio::sync::oneshot;
 
+use super::checkpoints::Checkpoints;
 use super::convert::sql;
 use super::{access, rooms};
 use crate::server::metrics::Metrics;
@@ -109,7 +110,12 @@ impl Heads {
 }
 
 /// Runs until every `SqliteStore` handle (and so every sender) is gone.
-pub(super) fn run(mut conn: Connection, jobs: std_mpsc::Receiver<Job>, metrics: &Metrics) {
+pub(super) fn run(
+    mut conn: Connection,
+    jobs: std_mpsc::Receiver<Job>,
+    mut checkpoints: Checkpoints,
+    metrics: &Metrics,
+) {
     let mut heads = Heads::default();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -122,6 +128,7 @@ pub(super) fn run(mut conn: Connection, jobs: std_mpsc::Receiver<Job>, metrics: 
         let started = std::time::Instant::now();
         let results = commit_batch(&mut conn, &batch, &mut heads);
         metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+        checkpoints.committed(&conn);
         let changes: usize = batch
             .iter()
             .map(|job| match &job.work {
