@@ -8,9 +8,9 @@ use super::limits::{BUILD, MAX_BUILD_LEN, MAX_OP, MAX_PARTS, PROTOCOL_VERSION};
 use crate::model::{Change, ClientId, RoomName, Shape, ShapeId};
 use crate::presence::{DisplayName, MAX_SHOWN_SELECTION, Point, on_board};
 
-/// What a browser tab sends: `{"type": "change", …}` (read by `read_client`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// What a browser tab sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     /// The first message on every connection.
     Hello {

@@ -13,7 +13,6 @@ mod limits;
 mod messages;
 mod parts;
 mod read;
-mod read_client;
 
 pub use errors::{ErrorCode, close};
 pub use limits::{
