@@ -73,6 +73,13 @@ fn junk_is_refused() {
         r#"{"type":"change","op":1,"change":{"op":"write","id":"a","at":[1,2],"text":"x"}}"#,
         r#"{"type":"change","op":1,"change":{"op":"delete","id":"a","changes":[]}}"#,
         r#"{"type":"change","op":1,"change":{"op":"create","shape":{"id":"a","kind":"circle","x":1,"y":2,"text":"ab","chars":[[1,0,1,0]]}}}"#,
+        r#"{"type":"change","op":1,"change":{"op":"delete","id":"a"},"extra":1}"#,
+        r#"{"type":"change","op":1}"#,
+        r#"{"type":"pointer","at":null,"tab":1}"#,
+        r#"{"type":"selection","ids":["a"],"ids":["b"]}"#,
+        r#"{"type":"name"}"#,
+        r#"{"type":"part","op":1,"part":0,"parts":2}"#,
+        r#"{"type":5,"op":1}"#,
     ] {
         assert!(ClientMsg::decode(junk).is_err(), "{junk}");
     }
@@ -194,5 +201,32 @@ fn no_change_encodes_longer_than_longest_change() {
     for change in longest {
         let len = serde_json::to_string(&change).unwrap().len();
         assert!(len <= super::LONGEST_CHANGE, "{len} bytes: {change:?}");
+    }
+}
+
+#[test]
+fn every_client_message_reads_back_as_written() {
+    let id = ShapeId::parse("s1").unwrap();
+    let client = ClientId::parse("tab-1").unwrap();
+    let shape = Shape::new(id.clone(), ShapeKind::Circle, 1.0, 2.0);
+    for msg in [
+        ClientMsg::Hello { version: 5, client: client.clone(), since: None, epoch: None, build: None, person: None },
+        ClientMsg::Hello {
+            version: 5,
+            client: client.clone(),
+            since: Some(9),
+            epoch: Some(2),
+            build: Some("b".into()),
+            person: Some(client),
+        },
+        ClientMsg::Change { op: 3, change: Change::Create { shape } },
+        ClientMsg::Part { op: 4, part: 1, parts: 2, changes: vec![Change::Delete { id: id.clone() }] },
+        ClientMsg::Name { name: crate::presence::DisplayName::parse("Ann").unwrap() },
+        ClientMsg::Pointer { at: Some([3.5, 4.0]) },
+        ClientMsg::Pointer { at: None },
+        ClientMsg::Selection { ids: vec![id] },
+    ] {
+        let text = serde_json::to_string(&msg).unwrap();
+        assert_eq!(ClientMsg::decode(&text).unwrap(), msg, "{text}");
     }
 }
