@@ -216,7 +216,7 @@ fn closing(code: u16, reason: &'static str) -> ws::Message {
 fn upstream_message(message: ws::Message) -> tungstenite::Message {
     use tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
     match message {
-        ws::Message::Text(text) => tungstenite::Message::Text(same_text(text.into(), text_for_owner)),
+        ws::Message::Text(text) => tungstenite::Message::Text(same_text(text.into())),
         ws::Message::Binary(bytes) => tungstenite::Message::Binary(bytes),
         ws::Message::Ping(bytes) => tungstenite::Message::Ping(bytes),
         ws::Message::Pong(bytes) => tungstenite::Message::Pong(bytes),
@@ -229,7 +229,7 @@ fn upstream_message(message: ws::Message) -> tungstenite::Message {
 /// The owner's frame as the browser gets it (`None`: nothing to pass on).
 fn browser_message(message: tungstenite::Message) -> Option<ws::Message> {
     Some(match message {
-        tungstenite::Message::Text(text) => ws::Message::Text(same_text(text.into(), text_for_browser)),
+        tungstenite::Message::Text(text) => ws::Message::Text(same_text(text.into())),
         tungstenite::Message::Binary(bytes) => ws::Message::Binary(bytes),
         tungstenite::Message::Ping(bytes) => ws::Message::Ping(bytes),
         tungstenite::Message::Pong(bytes) => ws::Message::Pong(bytes),
@@ -243,17 +243,6 @@ fn browser_message(message: tungstenite::Message) -> Option<ws::Message> {
 /// A text frame's bytes, relabelled from one WebSocket library's type to the
 /// other's without a copy (checked again as UTF-8, which they are; a copy
 /// only if that ever failed).
-fn same_text<T: TryFrom<Bytes>>(bytes: Bytes, lossy: fn(&str) -> T) -> T {
-    match T::try_from(bytes.clone()) {
-        Ok(text) => text,
-        Err(_) => lossy(&String::from_utf8_lossy(&bytes)),
-    }
-}
-
-fn text_for_owner(text: &str) -> tungstenite::Utf8Bytes {
-    text.into()
-}
-
-fn text_for_browser(text: &str) -> ws::Utf8Bytes {
-    text.into()
+fn same_text<T: TryFrom<Bytes> + From<String>>(bytes: Bytes) -> T {
+    T::try_from(bytes.clone()).unwrap_or_else(|_| T::from(String::from_utf8_lossy(&bytes).into_owned()))
 }

@@ -61,6 +61,11 @@ pub(crate) async fn start_server_with(db: &Path, args: &[&str]) -> (Child, Strin
     (child, format!("ws://{addr}/ws/{ROOM}"))
 }
 
+/// The address a node listens on, from the room URL `start_server_with` gave.
+pub(crate) fn addr_of(url: &str) -> std::net::SocketAddr {
+    url.trim_start_matches("ws://").split('/').next().and_then(|a| a.parse().ok()).expect("a node's address")
+}
+
 /// The next change a tab makes: it creates, moves and deletes its own shapes
 /// only, so every change it makes is valid and must be recorded.
 fn next_change(tab: &Tab, dice: &mut Dice, created: &mut usize) -> Change {

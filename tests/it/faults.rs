@@ -31,7 +31,7 @@ use crate::common::postgres::PgServer;
 use crate::common::redis::RedisCluster;
 use crate::common::tab::Tab;
 use crate::common::{Dice, eventually, get_json, metric, whole_log};
-use crate::crash::{Acks, deliver_pending, start_server_with};
+use crate::crash::{Acks, addr_of, deliver_pending, start_server_with};
 use crate::node_crash::{agree_with_the_log, gather, progress, spread};
 use crate::owners::{all_stopped, hello_at, kill};
 
@@ -150,8 +150,7 @@ impl Deployment {
     }
 
     fn addr(&self, i: usize) -> std::net::SocketAddr {
-        let url = &self.nodes[i].url;
-        url.trim_start_matches("ws://").split('/').next().and_then(|a| a.parse().ok()).expect("an address")
+        addr_of(&self.nodes[i].url)
     }
 }
 

@@ -88,9 +88,7 @@ async fn redis_killed_mid_load_loses_nothing_acknowledged() {
         // Back on the same files: the nodes recover by themselves.
         redis.restart();
         for url in [&a_url, &b_url] {
-            let addr: std::net::SocketAddr =
-                url.trim_start_matches("ws://").split('/').next().unwrap().parse().unwrap();
-            crate::common::healthy(addr).await;
+            crate::common::healthy(crate::crash::addr_of(url)).await;
         }
     }
     let tabs = deliver_pending(tabs, &a_url, &acks).await;

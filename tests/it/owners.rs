@@ -7,7 +7,6 @@
 //! acknowledged: they resume on the new owner (on one Redis, and on a Redis
 //! Cluster with the history in PostgreSQL and a hot tail of one change).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::json;
@@ -211,7 +210,8 @@ async fn paused_owner(url: &str, history: Option<&str>, exists: impl Fn(&str) ->
         args.extend(["--history-url", history, "--hot-tail", "1"]);
     }
     let (owner, ws_url) = start_server_with(&db_a, &args).await;
-    let a_addr = ws_url.trim_start_matches("ws://").split('/').next().expect("an address").to_owned();
+    let a = crate::crash::addr_of(&ws_url);
+    let a_addr = a.to_string();
     let pid = owner.id().expect("a process id");
     let (url_b, history_b) = (url.to_owned(), history.map(str::to_owned));
     let b = TestServer::start_with(&db, move |c| {
@@ -246,7 +246,6 @@ async fn paused_owner(url: &str, history: Option<&str>, exists: impl Fn(&str) ->
     kill("-CONT", pid);
     let close = alice.closed().await.expect("a close frame");
     assert_eq!(u16::from(close.code), 4000, "{close:?}");
-    let a: SocketAddr = a_addr.parse().expect("an address");
     assert_eq!(metric(a, "sketchboard_leases_lost_total").await, 1.0);
     // Alice resumes through the old owner's address, relayed to b, and sends
     // her unconfirmed change again; it lands once.

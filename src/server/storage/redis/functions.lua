@@ -83,15 +83,14 @@ local function append(keys, args)
     epoch = args[2]
     redis.call('HSET', meta, 'epoch', epoch)
   end
+  local appender = {}
+  if args[8] ~= '' then
+    appender = {'node', args[8], 'epoch', args[9]}
+  end
   for i = 10, #args, 4 do
     head = head + 1
-    if args[8] ~= '' then
-      redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change',
-        args[i + 2], 'by', args[i + 3], 'node', args[8], 'epoch', args[9])
-    else
-      redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change',
-        args[i + 2], 'by', args[i + 3])
-    end
+    redis.call('XADD', log, head .. '-0', 'client', args[i], 'op', args[i + 1], 'at', args[3], 'change', args[i + 2],
+      'by', args[i + 3], unpack(appender))
     redis.call('HSET', ops, args[i], args[i + 1])
   end
   redis.call('HSET', meta, 'head', head)
